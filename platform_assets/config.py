@@ -1,0 +1,50 @@
+"""Settings in one typed place, read from the environment when asked for (never at import).
+
+Everything lives under the data directory by default, so a clone runs with no configuration:
+  data/demo/landing       landing files (the demo generator writes there)
+  data/warehouse/         the pipeline's working DuckDB file
+  data/dagster_home/      Dagster's run history and schedules (``make dev``)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+REFERENCE_DATE_TAG = "cdp/reference_date"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    duckdb_path: Path
+    reference_date: date | None  # None: the run's tag, else today (UTC)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("CDP_DATA_DIR", REPO_ROOT / "data")).resolve()
+        landing = Path(os.environ.get("CDP_LANDING_DIR", data_dir / "demo" / "landing")).resolve()
+        duckdb_path = Path(os.environ.get("CDP_DUCKDB_PATH", data_dir / "warehouse" / "cdp.duckdb")).resolve()
+        ref = os.environ.get("CDP_REFERENCE_DATE")
+        return cls(data_dir, landing, duckdb_path, date.fromisoformat(ref) if ref else None)
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def resolve_reference_date(run_tags: dict[str, str], configured: date | None) -> date:
+    """The date every score is computed "as of": the run's tag (set by the schedule or by hand),
+    else ``CDP_REFERENCE_DATE``, else today in UTC."""
+    if tag := run_tags.get(REFERENCE_DATE_TAG):
+        return date.fromisoformat(tag)
+    if configured is not None:
+        return configured
+    return datetime.now(UTC).date()

@@ -1,0 +1,35 @@
+"""The code location: every domain's Definitions, merged once, with the shared resources."""
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from platform_assets import landing, referential
+from platform_assets.config import DBT_PROJECT_DIR
+from platform_assets.resources import Warehouse
+from platform_assets.schedules import daily_refresh, daily_refresh_schedule
+
+DOMAINS = (landing, referential)
+
+RESOURCES = {
+    "warehouse": Warehouse(),
+    # The dbt of this environment, whether or not its bin/ is on PATH.
+    "dbt": DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+    ),
+}
+
+defs = dg.Definitions.merge(
+    *(domain.defs for domain in DOMAINS),
+    dg.Definitions(
+        jobs=[daily_refresh],
+        schedules=[daily_refresh_schedule],
+        resources=RESOURCES,
+        # DuckDB has one writer per file: warehouse steps never overlap.
+        executor=dg.multiprocess_executor.configured({"max_concurrent": 1}),
+    ),
+)

@@ -1,0 +1,371 @@
+"""File contracts of every landing source: one place, used by the loader, dbt sources and the docs.
+
+Each source system exports its own folder under the landing directory (``<landing>/<system>/``),
+with its own ids, column names and formats, the way real exports look. The raw tables keep
+every value as text (nothing is lost at load); staging models type and normalise them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+LogicalType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: LogicalType
+    description: str
+    required: bool = False
+    # strptime pattern for dates and timestamps, when the export does not use ISO 8601
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    system: str  # source system = landing sub-folder
+    entity: str  # what one row is, plural
+    description: str
+    file_pattern: str  # glob inside the system folder; monthly files for the big facts
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    file_format: Literal["csv", "ndjson"] = "csv"
+    delimiter: str = ","
+    grain: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def table(self) -> str:
+        """Table name in the ``raw`` schema (and the dbt source table)."""
+        return f"{self.system}_{self.entity}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+def col(name: str, type_: LogicalType, description: str, *, required: bool = False, fmt: str | None = None):
+    return Column(name, type_, description, required, fmt)
+
+
+# Lineage columns the loader adds to every raw table.
+LINEAGE_COLUMNS = (
+    col("_source_file", "string", "Landing file the row was read from, relative to the landing directory."),
+    col(
+        "_row_number",
+        "integer",
+        "1-based data row number in that file (file line = row number + 1 header line).",
+    ),
+    col("_load_id", "string", "Identifier of the load (the Dagster run id) that read the row."),
+    col("_loaded_at", "timestamp", "UTC time the row was loaded."),
+)
+
+COUNTRY_CODES = ("FR", "PL", "GB")
+CONSENT_CHANNELS = ("email", "sms", "phone", "post")
+
+CONTRACTS: tuple[SourceContract, ...] = (
+    SourceContract(
+        system="pos",
+        entity="receipts",
+        description="Till receipts (tickets) from the stores' point-of-sale system, one file per month.",
+        file_pattern="receipts_*.csv",
+        delimiter=";",
+        grain="one row per receipt",
+        primary_key=("ticket_id",),
+        columns=(
+            col("ticket_id", "string", "Receipt id: store code, business date and sequence.", required=True),
+            col("store_code", "string", "Store where the receipt was rung up.", required=True),
+            col("register_no", "integer", "Till number in the store."),
+            col("ticket_ts", "timestamp", "Local store time of the receipt (no zone).", required=True),
+            col("loyalty_card_no", "string", "Loyalty card scanned at the till, empty when none was."),
+            col("total_amount", "decimal", "Receipt total in the store's currency, returns negative."),
+            col("currency", "string", "ISO 4217 currency code."),
+        ),
+    ),
+    SourceContract(
+        system="pos",
+        entity="receipt_lines",
+        description="Receipt lines from the point-of-sale system; returns are negative lines.",
+        file_pattern="receipt_lines_*.csv",
+        delimiter=";",
+        grain="one row per receipt line",
+        primary_key=("ticket_id", "line_no"),
+        columns=(
+            col("ticket_id", "string", "Receipt the line belongs to.", required=True),
+            col("line_no", "integer", "Line number within the receipt, from 1.", required=True),
+            col("sku", "string", "Product sold or returned.", required=True),
+            col("qty", "integer", "Quantity, negative for a return.", required=True),
+            col("unit_price", "decimal", "Shelf price per unit in the store's currency.", required=True),
+            col("discount_amount", "decimal", "Discount granted on the line (positive number, 0 when none)."),
+            col(
+                "line_amount",
+                "decimal",
+                "Amount paid: qty * unit_price - discount (negative for a return).",
+                required=True,
+            ),
+            col("is_return", "string", "'Y' for a return line, 'N' otherwise.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="ecommerce",
+        entity="accounts",
+        description="Web-shop customer accounts.",
+        file_pattern="accounts.csv",
+        grain="one row per account",
+        primary_key=("account_id",),
+        columns=(
+            col("account_id", "string", "Web-shop account id (hexadecimal).", required=True),
+            col("login_email", "string", "E-mail used to log in.", required=True),
+            col("first_name", "string", "First name as typed by the customer."),
+            col("last_name", "string", "Last name as typed by the customer."),
+            col("phone", "string", "Phone as typed by the customer (free format)."),
+            col("birth_date", "date", "Birth date (ISO), optional."),
+            col(
+                "country_code", "string", "Web shop the account belongs to (ISO 3166 alpha-2).", required=True
+            ),
+            col("created_at", "timestamp", "Account creation, ISO 8601 UTC.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="ecommerce",
+        entity="orders",
+        description="Web-shop orders with their delivery address, one file per month. Guest orders have no account.",
+        file_pattern="orders_*.csv",
+        grain="one row per order",
+        primary_key=("order_id",),
+        columns=(
+            col("order_id", "string", "Order number.", required=True),
+            col("account_id", "string", "Account that placed the order; empty for a guest checkout."),
+            col("customer_email", "string", "E-mail given at checkout.", required=True),
+            col("ordered_at", "timestamp", "Order time, ISO 8601 UTC.", required=True),
+            col("country_code", "string", "Web shop (ISO 3166 alpha-2).", required=True),
+            col("order_status", "string", "completed, cancelled or returned."),
+            col("delivery_first_name", "string", "Delivery first name."),
+            col("delivery_last_name", "string", "Delivery last name."),
+            col("delivery_street", "string", "Delivery street address."),
+            col("delivery_postcode", "string", "Delivery postcode."),
+            col("delivery_city", "string", "Delivery city."),
+            col("delivery_phone", "string", "Delivery phone (free format)."),
+            col("currency", "string", "ISO 4217 currency code."),
+            col("order_total", "decimal", "Order total including shipping, in the shop's currency."),
+            col("shipping_fee", "decimal", "Shipping fee."),
+        ),
+    ),
+    SourceContract(
+        system="ecommerce",
+        entity="order_lines",
+        description="Web-shop order lines, one file per month; a return is a 'return' line on the original order number.",
+        file_pattern="order_lines_*.csv",
+        grain="one row per order line",
+        primary_key=("order_id", "line_number"),
+        columns=(
+            col("order_id", "string", "Order the line belongs to.", required=True),
+            col("line_number", "integer", "Line number within the order.", required=True),
+            col("sku", "string", "Product.", required=True),
+            col("quantity", "integer", "Quantity, negative on a return line.", required=True),
+            col("unit_price", "decimal", "Price per unit.", required=True),
+            col("discount", "decimal", "Discount on the line (positive, 0 when none)."),
+            col("line_type", "string", "'sale' or 'return'.", required=True),
+            col(
+                "line_at",
+                "timestamp",
+                "When the line was booked (return date for returns), ISO 8601 UTC.",
+                required=True,
+            ),
+        ),
+    ),
+    SourceContract(
+        system="crm",
+        entity="contacts",
+        description="CRM contacts keyed in by store staff and the call centre: accents, typos, format variations and gaps.",
+        file_pattern="contacts.csv",
+        grain="one row per CRM contact",
+        primary_key=("contact_id",),
+        columns=(
+            col("contact_id", "string", "CRM contact id ('C' + 8 digits).", required=True),
+            col("salutation", "string", "Mr, Mrs, Ms, M., Mme, Pan, Pani… as keyed."),
+            col("first_name", "string", "First name, any case, accents sometimes lost."),
+            col("last_name", "string", "Last name, any case, accents sometimes lost."),
+            col("email", "string", "E-mail, may carry typos or spaces."),
+            col("phone", "string", "Phone in national or international format, spaces and dots."),
+            col("street", "string", "Street address."),
+            col("postcode", "string", "Postcode in the country's format (or not)."),
+            col("city", "string", "City."),
+            col("country_code", "string", "Business unit country (ISO 3166 alpha-2).", required=True),
+            col("birth_date", "date", "Birth date, day/month/year.", fmt="%d/%m/%Y"),
+            col("created_at", "timestamp", "Contact creation, 'YYYY-MM-DD HH:MM:SS' UTC.", required=True),
+            col("updated_at", "timestamp", "Last update, 'YYYY-MM-DD HH:MM:SS' UTC."),
+            col("origin", "string", "Where the contact was captured: store, web, call_centre, event."),
+        ),
+    ),
+    SourceContract(
+        system="loyalty",
+        entity="cards",
+        description="Loyalty cards and the CRM contact they are registered to.",
+        file_pattern="cards.csv",
+        grain="one row per card",
+        primary_key=("card_number",),
+        columns=(
+            col("card_number", "string", "13-digit card number printed on the card.", required=True),
+            col("contact_id", "string", "CRM contact the card is registered to.", required=True),
+            col("issued_at", "date", "Issue date (ISO).", required=True),
+            col("issuing_store_code", "string", "Store that issued the card."),
+            col("card_status", "string", "active, lost or closed."),
+        ),
+    ),
+    SourceContract(
+        system="emailing",
+        entity="events",
+        description="E-mail service provider events (sent, open, click, unsubscribe, bounce), newline-delimited JSON per month.",
+        file_pattern="events_*.ndjson",
+        file_format="ndjson",
+        grain="one row per e-mail event",
+        primary_key=("event_id",),
+        columns=(
+            col("event_id", "string", "Event id.", required=True),
+            col("subscriber_id", "string", "ESP subscriber id.", required=True),
+            col("email", "string", "Subscriber e-mail address.", required=True),
+            col("campaign_id", "string", "Campaign the e-mail belongs to.", required=True),
+            col("event_type", "string", "sent, open, click, unsubscribe or bounce.", required=True),
+            col("event_at", "timestamp", "Event time, ISO 8601 UTC.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="marketing",
+        entity="spend",
+        description="Paid marketing spend per day, country and channel.",
+        file_pattern="spend.csv",
+        grain="one row per day, country and channel",
+        primary_key=("spend_date", "country_code", "channel"),
+        columns=(
+            col("spend_date", "date", "Day of the spend (ISO).", required=True),
+            col("country_code", "string", "Business unit country.", required=True),
+            col("channel", "string", "Acquisition channel.", required=True),
+            col("spend", "decimal", "Amount spent in the currency below.", required=True),
+            col("currency", "string", "ISO 4217 currency code.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="marketing",
+        entity="acquisitions",
+        description="Attribution export: the channel that acquired each customer, keyed by the record it created.",
+        file_pattern="acquisitions.csv",
+        grain="one row per acquired source record",
+        primary_key=("source_system", "source_id"),
+        columns=(
+            col(
+                "source_system",
+                "string",
+                "System of the record created on acquisition: crm or ecommerce.",
+                required=True,
+            ),
+            col("source_id", "string", "Id of that record (contact_id or account_id).", required=True),
+            col("acquisition_channel", "string", "Channel credited with the acquisition.", required=True),
+            col("campaign_code", "string", "Campaign code when known."),
+            col("acquired_at", "timestamp", "Acquisition time, ISO 8601 UTC.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="catalog",
+        entity="categories",
+        description="Product category tree (department > category).",
+        file_pattern="categories.csv",
+        grain="one row per category",
+        primary_key=("category_id",),
+        columns=(
+            col("category_id", "string", "Category code.", required=True),
+            col("parent_category_id", "string", "Parent category, empty for a top-level department."),
+            col("category_name", "string", "Category name (English).", required=True),
+            col("level", "integer", "1 for a department, 2 for a category.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="catalog",
+        entity="products",
+        description="Group product catalogue.",
+        file_pattern="products.csv",
+        grain="one row per product (SKU)",
+        primary_key=("sku",),
+        columns=(
+            col("sku", "string", "Stock keeping unit, 8 digits.", required=True),
+            col("product_name", "string", "Product name.", required=True),
+            col("category_id", "string", "Level-2 category.", required=True),
+            col("brand", "string", "Brand."),
+            col("price_tier", "string", "entry, standard or premium."),
+            col("launched_on", "date", "Launch date (ISO)."),
+        ),
+    ),
+    SourceContract(
+        system="catalog",
+        entity="prices",
+        description="List and cost price of each product per country, in the country's currency.",
+        file_pattern="prices.csv",
+        grain="one row per product and country",
+        primary_key=("sku", "country_code"),
+        columns=(
+            col("sku", "string", "Product.", required=True),
+            col("country_code", "string", "Business unit country.", required=True),
+            col("currency", "string", "ISO 4217 currency code.", required=True),
+            col("list_price", "decimal", "Shelf price including tax.", required=True),
+            col("cost_price", "decimal", "Purchase cost.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="erp",
+        entity="stores",
+        description="Store master from the ERP, web shops included (store_type 'web').",
+        file_pattern="stores.csv",
+        grain="one row per store or web shop",
+        primary_key=("store_code",),
+        columns=(
+            col("store_code", "string", "Store code (country + number, or WEB-<country>).", required=True),
+            col("store_name", "string", "Store name.", required=True),
+            col("store_type", "string", "store or web.", required=True),
+            col("country_code", "string", "Business unit country.", required=True),
+            col("city", "string", "City."),
+            col("postcode", "string", "Postcode."),
+            col("timezone", "string", "IANA time zone of the store.", required=True),
+            col("currency", "string", "ISO 4217 currency code.", required=True),
+            col("opened_on", "date", "Opening date (ISO)."),
+            col("surface_m2", "integer", "Sales surface in square metres, empty for web shops."),
+        ),
+    ),
+    SourceContract(
+        system="consent",
+        entity="preferences",
+        description="Consent management platform: latest opt-in / opt-out per record and channel.",
+        file_pattern="preferences.csv",
+        grain="one row per source record and channel",
+        primary_key=("source_system", "source_id", "channel"),
+        columns=(
+            col("source_system", "string", "crm or ecommerce.", required=True),
+            col("source_id", "string", "contact_id or account_id.", required=True),
+            col("channel", "string", "email, sms, phone or post.", required=True),
+            col("status", "string", "opt_in or opt_out.", required=True),
+            col("collected_at", "timestamp", "When the choice was collected, ISO 8601 UTC.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="consent",
+        entity="erasure_requests",
+        description="Right-to-erasure requests, identified by the e-mail and/or phone the person gave.",
+        file_pattern="erasure_requests.csv",
+        grain="one row per request",
+        primary_key=("request_id",),
+        columns=(
+            col("request_id", "string", "Request id.", required=True),
+            col("email", "string", "E-mail of the person asking."),
+            col("phone", "string", "Phone of the person asking."),
+            col("country_code", "string", "Business unit that received the request.", required=True),
+            col("requested_at", "timestamp", "When the request was received, ISO 8601 UTC.", required=True),
+        ),
+    ),
+)
+
+CONTRACTS_BY_TABLE = {c.table: c for c in CONTRACTS}

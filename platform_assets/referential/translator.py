@@ -1,0 +1,41 @@
+"""How dbt nodes become Dagster assets: keys mirror ``schema.table``, owners come from governance."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from platform_assets.governance.ownership import ownership_of
+
+_BUILT_NODES = ("model", "seed", "snapshot")
+
+
+class CdpDbtTranslator(DagsterDbtTranslator):
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in _BUILT_NODES:
+            # The key is the table analysts query: ["referential", "dim_customer"].
+            name = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+            return dg.AssetKey([dbt_resource_props["schema"], name])
+        return super().get_asset_key(dbt_resource_props)  # sources: meta.dagster.asset_key = raw table
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] not in _BUILT_NODES:
+            return spec
+        domain = props.get("config", {}).get("meta", {}).get("domain")
+        if not domain:
+            raise ValueError(
+                f"dbt node {unique_id} has no `meta: domain` (set it on its folder in dbt_project.yml)"
+            )
+        ownership = ownership_of(domain)
+        return spec.replace_attributes(owners=ownership.owners, group_name=ownership.domain).merge_attributes(
+            metadata={
+                **ownership.metadata,
+                "dagster/table_name": f"{props['schema']}.{props.get('alias') or props['name']}",
+            }
+        )

@@ -1,0 +1,35 @@
+import re
+
+from platform_assets.definitions import defs
+from platform_assets.governance.ownership import DOMAINS
+
+OWNER = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[a-z]+)$")
+
+
+def test_every_asset_has_a_domain_group_owners_and_three_roles():
+    graph = defs.resolve_asset_graph()
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    assert len(keys) > 10
+    for key in keys:
+        node = graph.get(key)
+        meta = node.metadata
+        assert node.group_name in DOMAINS, key
+        assert meta.get("domain") == node.group_name, key
+        for role in ("business_owner", "technical_owner", "sponsor"):
+            assert meta.get(role), f"{key.to_user_string()} has no {role}"
+        assert set(node.owners) == {meta["business_owner"], meta["technical_owner"]}, key
+
+
+def test_registry_entries_are_valid_dagster_owners():
+    for ownership in DOMAINS.values():
+        assert all(OWNER.match(owner) for owner in ownership.owners), ownership
+        assert OWNER.match(ownership.sponsor), ownership
+
+
+def test_asset_keys_mirror_schema_and_table():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert len(key.path) == 2, key
+            assert node.metadata["dagster/table_name"] == ".".join(key.path), key
