@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('catalog', 'prices') }}
+),
+
+renamed as (
+    select
+        -- ids
+        trim(sku) as product_id,
+        upper(trim(country_code)) as country_code,
+
+        -- strings
+        upper(trim(currency)) as currency_code,
+
+        -- numbers
+        try_cast(list_price as decimal(12, 2)) as list_price,
+        try_cast(cost_price as decimal(12, 2)) as cost_price,
+
+        -- lineage
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _load_id as load_id
+
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,41 @@
+with
+
+source as (
+    select * from {{ source('crm', 'contacts') }}
+),
+
+renamed as (
+    select
+        -- ids
+        trim(contact_id) as crm_contact_id,
+
+        -- personal data, as keyed in
+        nullif(trim(salutation), '') as salutation,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(email), '') as email,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(street), '') as street,
+        nullif(trim(postcode), '') as postcode,
+        nullif(trim(city), '') as city,
+
+        -- strings
+        upper(trim(country_code)) as country_code,
+        nullif(lower(trim(origin)), '') as origin,
+
+        -- dates
+        try_strptime(trim(birth_date), '%d/%m/%Y')::date as birth_date,
+
+        -- timestamps
+        try_strptime(trim(created_at), '%Y-%m-%d %H:%M:%S') as created_at,
+        try_strptime(trim(updated_at), '%Y-%m-%d %H:%M:%S') as updated_at,
+
+        -- lineage
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _load_id as load_id
+
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source('ecommerce', 'accounts') }}
+),
+
+renamed as (
+    select
+        -- ids
+        trim(account_id) as ecommerce_account_id,
+
+        -- personal data, as typed by the customer
+        trim(login_email) as login_email,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(phone), '') as phone,
+
+        -- strings
+        upper(trim(country_code)) as country_code,
+
+        -- dates
+        try_cast(birth_date as date) as birth_date,
+
+        -- timestamps
+        try_cast(created_at as timestamptz) at time zone 'UTC' as created_at,
+
+        -- lineage
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _load_id as load_id
+
+    from source
+)
+
+select * from renamed

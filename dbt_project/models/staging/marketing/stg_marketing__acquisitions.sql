@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('marketing', 'acquisitions') }}
+),
+
+renamed as (
+    select
+        -- ids
+        lower(trim(source_system)) as source_system,
+        trim(source_id) as source_id,
+        nullif(trim(campaign_code), '') as campaign_code,
+
+        -- strings
+        lower(trim(acquisition_channel)) as acquisition_channel,
+
+        -- timestamps
+        try_cast(acquired_at as timestamptz) at time zone 'UTC' as acquired_at,
+
+        -- lineage
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _load_id as load_id
+
+    from source
+)
+
+select * from renamed

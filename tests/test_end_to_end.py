@@ -1,0 +1,100 @@
+"""The whole graph, materialised in-process through the scheduled job on a small generated retailer."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from platform_assets.config import REFERENCE_DATE_TAG
+from platform_assets.definitions import defs
+from platform_assets.demo.generator import generate
+from platform_assets.landing.contracts import CONTRACTS
+from platform_assets.landing.loader import source_files
+
+CUSTOMERS = 600
+
+
+def file_rows(path: Path) -> int:
+    """Data rows of a landing file, counted independently of the loader."""
+    with path.open("rb") as handle:
+        lines = sum(1 for line in handle if line.strip())
+    return lines if path.suffix == ".ndjson" else lines - 1
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, customers=CUSTOMERS, seed=11, start=date(2023, 11, 1), end=date(2026, 10, 31))
+    return out
+
+
+@pytest.fixture(scope="module")
+def refreshed(demo_dir, tmp_path_factory):
+    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
+        mp.setenv("CDP_DUCKDB_PATH", str(db))
+        mp.setenv("CDP_DATA_DIR", str(demo_dir))
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: "2026-11-01"}
+        )
+    return result, db
+
+
+def test_the_daily_refresh_materialises_every_asset(refreshed):
+    result, _ = refreshed
+    assert result.success
+    graph = defs.resolve_asset_graph()
+    expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    materialized = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert materialized == expected
+    for event in result.get_asset_materialization_events():
+        assert "dagster/row_count" in event.materialization.metadata, event.asset_key
+
+
+def test_every_dbt_test_passes_on_the_demo_data(refreshed):
+    result, _ = refreshed
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) >= 50
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_every_landing_row_reaches_raw_and_staging(refreshed, demo_dir):
+    _, db = refreshed
+    landing = demo_dir / "landing"
+    with duckdb.connect(str(db), read_only=True) as conn:
+        for contract in CONTRACTS:
+            files = source_files(landing, contract)
+            assert files, contract.table
+            in_files = sum(file_rows(f) for f in files)
+            in_raw = conn.execute(f"select count(*) from raw.{contract.table}").fetchall()[0][0]
+            staged = f"stg_{contract.system}__{contract.entity}"
+            in_staging = conn.execute(f"select count(*) from staging.{staged}").fetchall()[0][0]
+            assert in_raw == in_files, contract.table
+            assert in_staging == in_raw, staged
+            assert in_raw > 0, contract.table
+
+
+def test_volumes_are_plausible_for_the_customer_count(refreshed):
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        count = {
+            t: conn.execute(f"select count(*) from staging.{t}").fetchall()[0][0]
+            for t in ("stg_crm__contacts", "stg_pos__receipt_lines", "stg_ecommerce__order_lines", "stg_erp__stores")
+        }
+    assert 0.6 * CUSTOMERS < count["stg_crm__contacts"] < 1.0 * CUSTOMERS
+    assert 10 * CUSTOMERS < count["stg_pos__receipt_lines"] + count["stg_ecommerce__order_lines"] < 35 * CUSTOMERS
+    assert count["stg_erp__stores"] >= 3 * 2  # at least one store and one web shop per business unit
+
+
+def test_loads_are_audited_per_file(refreshed, demo_dir):
+    result, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        audited = conn.execute("select count(*), count(distinct load_id) from ops.landing_files").fetchall()[0]
+    files = sum(len(source_files(demo_dir / "landing", c)) for c in CONTRACTS)
+    assert audited == (files, 1)
+    assert json.loads((demo_dir / "manifest.json").read_text())["customers"] == CUSTOMERS
