@@ -38,8 +38,9 @@ manifest: install  ## parse the dbt project (target/manifest.json, read by the c
 $(DAGSTER_HOME)/dagster.yaml: platform_assets/dagster_instance.yaml
 	mkdir -p $(DAGSTER_HOME) && cp $< $@
 
-materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## materialise every asset (as of REFERENCE_DATE)
-	CDP_REFERENCE_DATE=$(REFERENCE_DATE) $(RUN) dagster asset materialize -w workspace.yaml --select '*'
+materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## run the daily_refresh job now (every asset, as of REFERENCE_DATE)
+	$(RUN) dagster job execute -m platform_assets.definitions -j daily_refresh \
+		--tags '{"cdp/reference_date": "$(REFERENCE_DATE)"}'
 	$(RUN) python -m platform_assets.report
 
 demo: data materialize  ## install, generate the demo data and materialise the whole graph
