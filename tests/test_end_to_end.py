@@ -84,17 +84,26 @@ def test_volumes_are_plausible_for_the_customer_count(refreshed):
     with duckdb.connect(str(db), read_only=True) as conn:
         count = {
             t: conn.execute(f"select count(*) from staging.{t}").fetchall()[0][0]
-            for t in ("stg_crm__contacts", "stg_pos__receipt_lines", "stg_ecommerce__order_lines", "stg_erp__stores")
+            for t in (
+                "stg_crm__contacts",
+                "stg_pos__receipt_lines",
+                "stg_ecommerce__order_lines",
+                "stg_erp__stores",
+            )
         }
     assert 0.6 * CUSTOMERS < count["stg_crm__contacts"] < 1.0 * CUSTOMERS
-    assert 10 * CUSTOMERS < count["stg_pos__receipt_lines"] + count["stg_ecommerce__order_lines"] < 35 * CUSTOMERS
+    assert (
+        10 * CUSTOMERS
+        < count["stg_pos__receipt_lines"] + count["stg_ecommerce__order_lines"]
+        < 35 * CUSTOMERS
+    )
     assert count["stg_erp__stores"] >= 3 * 2  # at least one store and one web shop per business unit
 
 
 def test_loads_are_audited_per_file(refreshed, demo_dir):
-    result, db = refreshed
+    _, db = refreshed
     with duckdb.connect(str(db), read_only=True) as conn:
-        audited = conn.execute("select count(*), count(distinct load_id) from ops.landing_files").fetchall()[0]
+        [audited] = conn.execute("select count(*), count(distinct load_id) from ops.landing_files").fetchall()
     files = sum(len(source_files(demo_dir / "landing", c)) for c in CONTRACTS)
     assert audited == (files, 1)
     assert json.loads((demo_dir / "manifest.json").read_text())["customers"] == CUSTOMERS
