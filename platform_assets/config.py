@@ -26,6 +26,8 @@ class Settings:
     landing_dir: Path
     duckdb_path: Path
     reference_date: date | None  # None: the run's tag, else today (UTC)
+    ground_truth_dir: Path  # the demo generator's truth: read only to measure match quality
+    match_threshold: float | None  # None: the matching default
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,7 +35,16 @@ class Settings:
         landing = Path(os.environ.get("CDP_LANDING_DIR", data_dir / "demo" / "landing")).resolve()
         duckdb_path = Path(os.environ.get("CDP_DUCKDB_PATH", data_dir / "warehouse" / "cdp.duckdb")).resolve()
         ref = os.environ.get("CDP_REFERENCE_DATE")
-        return cls(data_dir, landing, duckdb_path, date.fromisoformat(ref) if ref else None)
+        truth = Path(os.environ.get("CDP_GROUND_TRUTH_DIR", landing.parent / "ground_truth")).resolve()
+        threshold = os.environ.get("CDP_MATCH_THRESHOLD")
+        return cls(
+            data_dir,
+            landing,
+            duckdb_path,
+            date.fromisoformat(ref) if ref else None,
+            truth,
+            float(threshold) if threshold else None,
+        )
 
 
 def settings() -> Settings:

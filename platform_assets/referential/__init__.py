@@ -1,7 +1,8 @@
-"""Referential: the dbt project (staging, identity resolution, golden records, unified facts)."""
+"""Referential: the dbt project (staging, standardisation, marts) and identity resolution."""
 
 import dagster as dg
 
 from platform_assets.referential.assets import dbt_models
+from platform_assets.referential.identity_assets import identity_resolution
 
-defs = dg.Definitions(assets=[dbt_models])
+defs = dg.Definitions(assets=[dbt_models, identity_resolution])

@@ -1,0 +1,1 @@
+"""Identity resolution: deterministic rules, Splink, connected components, stable customer ids."""

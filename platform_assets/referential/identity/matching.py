@@ -1,0 +1,210 @@
+"""Who is the same person: deterministic rules first, then Splink (Fellegi-Sunter) for the rest.
+
+Works on a DuckDB connection holding ``intermediate.int_customer_records_standardised``; returns
+plain frames (edges, clusters, trained weights) for the asset to store.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+RECORDS = "intermediate.int_customer_records_standardised"
+CARDS = "staging.stg_loyalty__cards"
+
+# Every record that gets a customer id: person records, plus loyalty cards (their holder's id).
+ALL_RECORD_IDS = f"""
+    select record_id from {RECORDS}
+    union all
+    select 'loyalty:' || loyalty_card_id from {CARDS}
+"""
+
+# Deterministic rules, strongest first: a record joins through the first rule that links it.
+DETERMINISTIC_RULES = {
+    "email": "email_std",
+    "phone": "phone_e164",
+}
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    """Thresholds are configuration (``CDP_MATCH_THRESHOLD`` overrides the link threshold)."""
+
+    # Splink match probability from which two records are linked. On the demo data 0.99 gave
+    # pairwise precision 0.973, 0.9999 gives 0.9975 (recall 0.987): a false merge costs more.
+    link_threshold: float = 0.9999
+    predict_threshold: float = 0.5  # pairs kept for inspection below the link threshold
+    u_max_pairs: float = 2e6
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    edges: pl.DataFrame  # record_id_l, record_id_r, rule, match_probability
+    clusters: pl.DataFrame  # record_id, cluster_id
+    match_weights: pl.DataFrame  # comparison, level, m, u, match_weight
+    splink_pairs: int  # pairs scored by Splink above predict_threshold
+
+
+def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Chain the records sharing a key (each to the next, ordered) - enough for connectivity."""
+    frames = []
+    for rule, column in DETERMINISTIC_RULES.items():
+        frames.append(
+            conn.sql(
+                f"""
+                select record_id as record_id_l, next_record_id as record_id_r,
+                       '{rule}' as rule, null::double as match_probability
+                from (
+                    select record_id,
+                           lead(record_id) over (partition by {column} order by record_id) as next_record_id
+                    from {RECORDS}
+                    where {column} is not null
+                )
+                where next_record_id is not null
+                """
+            ).pl()
+        )
+    frames.append(
+        conn.sql(
+            f"""
+            select 'loyalty:' || loyalty_card_id as record_id_l, 'crm:' || crm_contact_id as record_id_r,
+                   'loyalty_card' as rule, null::double as match_probability
+            from {CARDS}
+            where crm_contact_id is not null
+            """
+        ).pl()
+    )
+    return pl.concat(frames)
+
+
+def _splink_settings():
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("first_name_std", [0.92, 0.80]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.JaroWinklerAtThresholds("last_name_std", [0.92, 0.80]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.LevenshteinAtThresholds("email_std", [1, 2]),
+            cl.ExactMatch("phone_e164"),
+            cl.ExactMatch("postcode_std"),
+            cl.AbsoluteDateDifferenceAtThresholds(
+                "birth_date", input_is_string=False, metrics=["day", "month", "year"], thresholds=[1, 1, 5]
+            ),
+            cl.ExactMatch("city_std").configure(term_frequency_adjustments=True),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("email_std"),
+            block_on("phone_e164"),
+            block_on("last_name_std", "postcode_std"),
+            block_on("birth_date", "substr(first_name_std, 1, 3)"),
+            block_on("first_name_std", "last_name_std", "city_std"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def probabilistic_edges(
+    conn: duckdb.DuckDBPyConnection, config: MatchingConfig
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Train Splink (prior from rules, u by sampling, m by EM) and score candidate pairs."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    conn.execute(
+        f"""
+        create or replace temp table splink_records as
+        select record_id, first_name_std, last_name_std, email_std, phone_e164, postcode_std,
+               birth_date, city_std
+        from {RECORDS}
+        where not has_too_little_identity and last_name_std is not null
+        """
+    )
+    api = DuckDBAPI(connection=conn)
+    records = api.register("splink_records", dataset_display_name="records")
+    linker = Linker(records, _splink_settings(), log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name_std", "last_name_std", "birth_date"), block_on("email_std")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone_e164"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("last_name_std", "birth_date")
+    )
+    predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
+    scored = conn.sql(
+        f"""
+        select record_id_l, record_id_r, 'probabilistic' as rule, match_probability
+        from {predictions.physical_name}
+        """
+    ).pl()
+    weights = match_weights_table(linker)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    conn.execute("drop table if exists splink_records")
+    return scored, weights, scored.height
+
+
+def match_weights_table(linker) -> pl.DataFrame:
+    """Trained m, u and match weight of every comparison level (the prior on the first row)."""
+    records = [r.as_dict() for r in linker.visualisations.match_weights_chart().raw_records]
+    return pl.DataFrame(
+        [
+            {
+                "comparison": r["comparison_name"],
+                "comparison_level": r["label_for_charts"],
+                "comparison_vector_value": int(r["comparison_vector_value"]),
+                "m_probability": r["m_probability"],
+                "u_probability": r["u_probability"],
+                "match_weight": r["log2_bayes_factor"],
+            }
+            for r in records
+        ],
+        schema={
+            "comparison": pl.String,
+            "comparison_level": pl.String,
+            "comparison_vector_value": pl.Int64,
+            "m_probability": pl.Float64,
+            "u_probability": pl.Float64,
+            "match_weight": pl.Float64,
+        },
+    )
+
+
+def connected_clusters(record_ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of the record graph: one cluster per group of linked records."""
+    ids = record_ids.sort()
+    index = pl.DataFrame({"record_id": ids, "node": np.arange(len(ids))})
+    linked = (
+        edges.join(index.rename({"record_id": "record_id_l", "node": "l"}), on="record_id_l")
+        .join(index.rename({"record_id": "record_id_r", "node": "r"}), on="record_id_r")
+        .select("l", "r")
+    )
+    n = len(ids)
+    graph = coo_matrix(
+        (np.ones(linked.height, dtype=np.int8), (linked["l"].to_numpy(), linked["r"].to_numpy())), (n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    return index.with_columns(pl.Series("cluster_id", labels, dtype=pl.Int64)).select(
+        "record_id", "cluster_id"
+    )
+
+
+def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchResult:
+    deterministic = deterministic_edges(conn)
+    scored, weights, n_scored = probabilistic_edges(conn, config)
+    linked = scored.filter(pl.col("match_probability") >= config.link_threshold)
+    edges = pl.concat([deterministic, linked])
+    record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
+    clusters = connected_clusters(record_ids, edges)
+    return MatchResult(edges, clusters, weights, n_scored)

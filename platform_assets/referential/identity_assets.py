@@ -1,0 +1,297 @@
+"""Identity resolution as an asset: the crosswalk from every source record to a stable customer id."""
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from platform_assets.config import settings
+from platform_assets.governance.ownership import REFERENTIAL
+from platform_assets.referential.identity.matching import MatchingConfig, resolve
+from platform_assets.referential.identity.quality import match_quality
+from platform_assets.referential.identity.stable_ids import assign_customer_ids
+from platform_assets.resources import Warehouse
+
+RULE_PRIORITY = {"loyalty_card": 0, "email": 1, "phone": 2, "probabilistic": 3}
+
+
+def _spec(schema: str, table: str, description: str, grain: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=[schema, table],
+        description=description,
+        group_name=REFERENTIAL.domain,
+        owners=REFERENTIAL.owners,
+        kinds={"duckdb", "splink", "python"},
+        deps=[["intermediate", "int_customer_records_standardised"], ["staging", "stg_loyalty__cards"]]
+        if table == "customer_xref"
+        else [["referential", "customer_xref"]],
+        metadata={**REFERENTIAL.metadata, "grain": grain, "dagster/table_name": f"{schema}.{table}"},
+    )
+
+
+SPECS = [
+    _spec(
+        "referential",
+        "customer_xref",
+        "Crosswalk: every source record (CRM contact, web account, guest order, e-mail subscriber, loyalty "
+        "card) -> its stable customer_id, with the rule or Splink probability that linked it.",
+        "one row per source record",
+    ),
+    _spec(
+        "referential",
+        "customer_ids",
+        "Registry of every customer id ever issued: when, by which run, from which anchor record, and its "
+        "status (active, merged into another id, retired).",
+        "one row per customer id ever issued",
+    ),
+    _spec(
+        "referential",
+        "customer_id_history",
+        "Every merge and split of existing customer ids: old id, new id, reason, records moved, run.",
+        "one row per id change",
+    ),
+    _spec(
+        "ops",
+        "identity_match_quality",
+        "Match quality of each run against the demo generator's ground truth (when present): pairwise "
+        "precision, recall, F1, false merges, cluster purity.",
+        "one row per run",
+    ),
+    _spec(
+        "ops",
+        "identity_match_weights",
+        "Trained Fellegi-Sunter parameters of each run (m, u, match weight per comparison level).",
+        "one row per run and comparison level",
+    ),
+]
+
+
+def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        conn.execute(
+            "select 1 from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        ).fetchall()
+    )
+
+
+def _previous_state(conn: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    previous = pl.DataFrame(schema={"record_id": pl.String, "customer_id": pl.String})
+    registry = pl.DataFrame(schema={"customer_id": pl.String, "issued_seq": pl.Int64})
+    if _table_exists(conn, "referential", "customer_xref"):
+        previous = conn.sql("select record_id, customer_id from referential.customer_xref").pl()
+    if _table_exists(conn, "referential", "customer_ids"):
+        registry = conn.sql("select customer_id, issued_seq from referential.customer_ids").pl()
+    return previous, registry
+
+
+def link_rules(edges: pl.DataFrame) -> pl.DataFrame:
+    """For each record, the strongest link that ties it to its cluster (and its best probability)."""
+    ends = pl.concat(
+        [
+            edges.select(pl.col("record_id_l").alias("record_id"), "rule", "match_probability"),
+            edges.select(pl.col("record_id_r").alias("record_id"), "rule", "match_probability"),
+        ]
+    ).with_columns(pl.col("rule").replace_strict(RULE_PRIORITY, return_dtype=pl.Int64).alias("priority"))
+    return (
+        ends.sort(
+            ["record_id", "priority", "match_probability"], descending=[False, False, True], nulls_last=True
+        )
+        .group_by("record_id", maintain_order=True)
+        .first()
+        .select("record_id", pl.col("rule").alias("match_rule"), "match_probability")
+    )
+
+
+def _ground_truth() -> pl.DataFrame | None:
+    path = settings().ground_truth_dir / "source_records.csv"
+    if not path.exists():
+        return None
+    truth = pl.read_csv(path, infer_schema=False)
+    return truth.select(
+        (pl.col("source_system") + ":" + pl.col("source_id")).alias("record_id"),
+        pl.col("person_id").alias("entity_id"),
+    )
+
+
+@dg.multi_asset(specs=SPECS, pool="duckdb_writer", name="identity_resolution")
+def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Deterministic rules (loyalty card, e-mail, phone), then Splink for the rest; connected
+    components; stable ids against the previous crosswalk; merges and splits recorded."""
+    configured = settings().match_threshold
+    config = MatchingConfig() if configured is None else MatchingConfig(link_threshold=configured)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    started = time.perf_counter()
+    with warehouse.connect() as conn:
+        result = resolve(conn, config)
+        resolved_s = time.perf_counter() - started
+        previous, registry = _previous_state(conn)
+        ids = assign_customer_ids(result.clusters, previous, registry)
+        flags = conn.sql(
+            "select record_id, has_too_little_identity from intermediate.int_customer_records_standardised"
+        ).pl()
+        xref = ids.assignments.join(link_rules(result.edges), on="record_id", how="left").join(
+            flags, on="record_id", how="left"
+        )
+        xref = xref.with_columns(
+            pl.col("record_id").str.splitn(":", 2).struct.field("field_0").alias("source_system"),
+            pl.col("record_id").str.splitn(":", 2).struct.field("field_1").alias("source_id"),
+            pl.col("has_too_little_identity").fill_null(False).alias("is_too_little_identity"),
+            pl.when(pl.col("match_rule").is_null() & pl.col("has_too_little_identity").fill_null(False))
+            .then(pl.lit("too_little_identity"))
+            .otherwise(pl.col("match_rule").fill_null("first_record"))
+            .alias("match_rule"),
+            pl.lit(context.run_id).alias("linked_run_id"),
+            pl.lit(now).alias("linked_at"),
+        ).select(
+            "record_id",
+            "source_system",
+            "source_id",
+            "customer_id",
+            "match_rule",
+            "match_probability",
+            "is_too_little_identity",
+            "linked_run_id",
+            "linked_at",
+        )
+        next_seq = int(registry["issued_seq"].max() or 0) + 1 if registry.height else 1
+        issued = ids.issued.with_row_index("offset").select(
+            "customer_id",
+            (pl.col("offset").cast(pl.Int64) + next_seq).alias("issued_seq"),
+            pl.lit(context.run_id).alias("issued_run_id"),
+            pl.lit(now).alias("issued_at"),
+            "anchor_record_id",
+        )
+        history = ids.history.with_columns(
+            pl.col("records").cast(pl.Int64),
+            pl.lit(context.run_id).alias("run_id"),
+            pl.lit(now).alias("changed_at"),
+        )
+        truth = _ground_truth()
+        quality = None
+        if truth is not None:
+            quality = match_quality(
+                xref.select("record_id", pl.col("customer_id").alias("cluster_id")).join(
+                    truth, on="record_id"
+                )
+            )
+        weights = result.match_weights.with_columns(
+            pl.lit(context.run_id).alias("run_id"), pl.lit(config.link_threshold).alias("link_threshold")
+        )
+        _write(conn, xref, issued, history, ids.retired, weights, quality, context.run_id, now, config)
+    rules = xref.group_by("match_rule").len().sort("len", descending=True)
+    customers = xref["customer_id"].n_unique()
+    common = {"run_seconds": round(time.perf_counter() - started, 1)}
+    yield dg.MaterializeResult(
+        asset_key=["referential", "customer_xref"],
+        metadata={
+            "dagster/row_count": xref.height,
+            "customers": customers,
+            "records_per_customer": round(xref.height / max(customers, 1), 3),
+            "link_threshold": config.link_threshold,
+            "splink_pairs_scored": result.splink_pairs,
+            "records_by_rule": dg.MetadataValue.md(_md(rules)),
+            "too_little_identity": int(xref["is_too_little_identity"].sum()),
+            "resolve_seconds": round(resolved_s, 1),
+            **(
+                {f"quality_{k}": v for k, v in quality.as_dict().items()}
+                if quality
+                else {"quality": "no ground truth"}
+            ),
+            **common,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["referential", "customer_ids"],
+        metadata={
+            "dagster/row_count": registry.height + issued.height,
+            "issued_this_run": issued.height,
+            "retired_this_run": len(ids.retired),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["referential", "customer_id_history"],
+        metadata={
+            "changes_this_run": history.height,
+            "merges": int((history["reason"] == "merge").sum()),
+            "splits": int((history["reason"] == "split").sum()),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["ops", "identity_match_quality"],
+        metadata={
+            **({k: v for k, v in quality.as_dict().items()} if quality else {"ground_truth": "absent"})
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["ops", "identity_match_weights"],
+        metadata={
+            "match_weights": dg.MetadataValue.md(
+                _md(
+                    result.match_weights.select(
+                        "comparison",
+                        "comparison_level",
+                        "m_probability",
+                        "u_probability",
+                        pl.col("match_weight").round(2),
+                    )
+                )
+            )
+        },
+    )
+
+
+def _md(frame: pl.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width + "\n"
+    return header + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows())
+
+
+def _write(conn, xref, issued, history, retired, weights, quality, run_id, now, config) -> None:
+    """All identity tables change together or not at all."""
+    conn.execute("create schema if not exists referential")
+    conn.execute("create schema if not exists ops")
+    conn.execute("begin transaction")
+    try:
+        conn.register("xref_frame", xref)
+        conn.execute(
+            "create or replace table referential.customer_xref as select * from xref_frame order by record_id"
+        )
+        conn.execute(
+            "create table if not exists referential.customer_ids (customer_id varchar primary key, issued_seq bigint, "
+            "issued_run_id varchar, issued_at timestamp, anchor_record_id varchar, status varchar, merged_into varchar)"
+        )
+        conn.register("issued_frame", issued)
+        conn.execute("insert into referential.customer_ids select *, 'active', null from issued_frame")
+        conn.register("history_frame", history)
+        conn.execute(
+            "create table if not exists referential.customer_id_history (old_customer_id varchar, "
+            "new_customer_id varchar, reason varchar, records bigint, run_id varchar, changed_at timestamp)"
+        )
+        conn.execute("insert into referential.customer_id_history select * from history_frame")
+        conn.execute(
+            "update referential.customer_ids set status = 'merged', merged_into = h.new_customer_id "
+            "from history_frame h where h.reason = 'merge' and customer_ids.customer_id = h.old_customer_id"
+        )
+        if retired:
+            conn.execute(
+                "update referential.customer_ids set status = 'retired' where list_contains(?, customer_id)",
+                [retired],
+            )
+        conn.register("weights_frame", weights)
+        conn.execute(
+            "create table if not exists ops.identity_match_weights as select * from weights_frame limit 0"
+        )
+        conn.execute("insert into ops.identity_match_weights select * from weights_frame")
+        row = {"run_id": run_id, "measured_at": now, "link_threshold": config.link_threshold}
+        row.update(quality.as_dict() if quality else {})
+        conn.register("quality_frame", pl.DataFrame([row]))
+        if quality:
+            conn.execute(
+                "create table if not exists ops.identity_match_quality as select * from quality_frame limit 0"
+            )
+            conn.execute("insert into ops.identity_match_quality select * from quality_frame")
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
