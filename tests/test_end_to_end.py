@@ -107,3 +107,19 @@ def test_loads_are_audited_per_file(refreshed, demo_dir):
     files = sum(len(source_files(demo_dir / "landing", c)) for c in CONTRACTS)
     assert audited == (files, 1)
     assert json.loads((demo_dir / "manifest.json").read_text())["customers"] == CUSTOMERS
+
+
+def test_identity_resolution_is_measured_against_the_ground_truth(refreshed):
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        [(precision, recall, records)] = conn.execute(
+            "select precision, recall, records from ops.identity_match_quality"
+        ).fetchall()
+        [(xref, customers, in_dim)] = conn.execute(
+            "select count(*), count(distinct customer_id), (select count(*) from referential.dim_customer) "
+            "from referential.customer_xref"
+        ).fetchall()
+    print(f"identity on {CUSTOMERS} customers: precision {precision:.4f}, recall {recall:.4f}")
+    assert records == xref  # every record of the crosswalk is in the ground truth
+    assert precision >= 0.99 and recall >= 0.95
+    assert customers == in_dim

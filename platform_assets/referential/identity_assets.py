@@ -180,6 +180,14 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
             pl.lit(context.run_id).alias("run_id"), pl.lit(config.link_threshold).alias("link_threshold")
         )
         _write(conn, xref, issued, history, ids.retired, weights, quality, context.run_id, now, config)
+        counts = {
+            table: conn.execute(f"select count(*) from {table}").fetchall()[0][0]
+            for table in (
+                "referential.customer_id_history",
+                "ops.identity_match_weights",
+                *(["ops.identity_match_quality"] if quality else []),
+            )
+        }
     rules = xref.group_by("match_rule").len().sort("len", descending=True)
     customers = xref["customer_id"].n_unique()
     common = {"run_seconds": round(time.perf_counter() - started, 1)}
@@ -213,6 +221,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
     yield dg.MaterializeResult(
         asset_key=["referential", "customer_id_history"],
         metadata={
+            "dagster/row_count": counts["referential.customer_id_history"],
             "changes_this_run": history.height,
             "merges": int((history["reason"] == "merge").sum()),
             "splits": int((history["reason"] == "split").sum()),
@@ -221,12 +230,14 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
     yield dg.MaterializeResult(
         asset_key=["ops", "identity_match_quality"],
         metadata={
-            **({k: v for k, v in quality.as_dict().items()} if quality else {"ground_truth": "absent"})
+            "dagster/row_count": counts.get("ops.identity_match_quality", 0),
+            **(quality.as_dict() if quality else {"ground_truth": "absent"}),
         },
     )
     yield dg.MaterializeResult(
         asset_key=["ops", "identity_match_weights"],
         metadata={
+            "dagster/row_count": counts["ops.identity_match_weights"],
             "match_weights": dg.MetadataValue.md(
                 _md(
                     result.match_weights.select(
@@ -237,7 +248,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
                         pl.col("match_weight").round(2),
                     )
                 )
-            )
+            ),
         },
     )
 

@@ -1,0 +1,63 @@
+-- Every staging sales line (till receipt lines + web order lines) appears exactly once in
+-- fct_sales_lines, and fct_sales_lines holds nothing else. Returns one row per problem.
+-- Several parents: the meta makes it a Dagster check of fct_sales_lines.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sales_lines'}}}) }}
+
+with
+
+receipt_lines as (
+    select * from {{ ref('stg_pos__receipt_lines') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_ecommerce__order_lines') }}
+),
+
+sales_lines as (
+    select * from {{ ref('fct_sales_lines') }}
+),
+
+staged as (
+    select 'pos:' || receipt_id || ':' || line_number as sales_line_id from receipt_lines
+    union all
+    select 'web:' || ecommerce_order_id || ':' || line_number as sales_line_id from order_lines
+),
+
+missing_from_fact as (
+    select
+        'missing from fct_sales_lines' as problem,
+        sales_line_id,
+        null::bigint as n_staged,
+        null::bigint as n_in_fact
+    from staged
+    anti join sales_lines using (sales_line_id)
+),
+
+not_in_staging as (
+    select
+        'not in staging' as problem,
+        sales_line_id,
+        null::bigint as n_staged,
+        null::bigint as n_in_fact
+    from sales_lines
+    anti join staged using (sales_line_id)
+),
+
+row_counts as (
+    select
+        'row counts differ' as problem,
+        null::varchar as sales_line_id,
+        (select count(*) from staged) as n_staged,
+        (select count(*) from sales_lines) as n_in_fact
+),
+
+final as (
+    select * from missing_from_fact
+    union all
+    select * from not_in_staging
+    union all
+    select * from row_counts
+    where n_staged <> n_in_fact
+)
+
+select * from final

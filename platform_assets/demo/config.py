@@ -1,0 +1,137 @@
+"""Tunable constants of the synthetic retailer: countries, profiles, channels, rates.
+
+Everything is indexed by small integers (country 0..2, profile 0..3, channel 0..7) so the
+simulation can use numpy lookup tables instead of Python dictionaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --- Business units -------------------------------------------------------------------------
+COUNTRIES = ("FR", "PL", "GB")
+COUNTRY_SHARE = np.array([0.55, 0.25, 0.20])
+CURRENCIES = ("EUR", "PLN", "GBP")
+FX_PER_EUR = np.array([1.0, 4.3, 0.86])
+TIMEZONES = ("Europe/Paris", "Europe/Warsaw", "Europe/London")
+WINTER_UTC_OFFSET_H = np.array([1, 1, 0])  # +1 h in summer (EU rule, the UK included)
+PHONE_PREFIX = ("+33", "+48", "+44")
+STORE_CAP = np.array([40, 20, 15])
+CUSTOMERS_PER_STORE = 1500
+MIN_STORES = 4
+
+# --- Behaviour profiles ---------------------------------------------------------------------
+PROFILES = ("loyal", "regular", "occasional", "one_shot")
+LOYAL, REGULAR, OCCASIONAL, ONE_SHOT = range(4)
+VISITS_PER_MONTH = np.array([1.5, 0.6, 0.15, 0.0])
+# Share of e-mails opened relative to the 25 % base, by profile (engaged loyal customers open more).
+OPEN_MULT = np.array([1.6, 1.1, 0.8, 0.6])
+
+# --- Acquisition channels -------------------------------------------------------------------
+CHANNELS = (
+    "paid_search",
+    "social",
+    "display",
+    "affiliate",
+    "print_flyer",
+    "organic_search",
+    "store_walk_in",
+    "referral",
+)
+CHANNEL_SHARE = np.array([0.20, 0.12, 0.08, 0.07, 0.10, 0.15, 0.20, 0.08])
+PAID = np.array([True, True, True, True, True, False, False, False])
+# Cost per acquired customer in EUR; converted with FX and a country cost level.
+CAC_EUR = np.array([30.0, 25.0, 40.0, 35.0, 20.0, 0.0, 0.0, 0.0])
+COUNTRY_COST_LEVEL = np.array([1.0, 0.8, 1.1])
+CAMPAIGN_PREFIX = ("PSR", "SOC", "DSP", "AFF", "FLY", "", "", "REF")
+# P(profile | channel): cheap channels bring more one-shot buyers, so LTV/CAC differs by channel.
+PROFILE_BY_CHANNEL = np.array(
+    [
+        [0.06, 0.23, 0.42, 0.29],  # paid_search
+        [0.04, 0.19, 0.43, 0.34],  # social
+        [0.03, 0.15, 0.43, 0.39],  # display
+        [0.04, 0.17, 0.41, 0.38],  # affiliate
+        [0.07, 0.26, 0.41, 0.26],  # print_flyer
+        [0.07, 0.26, 0.41, 0.26],  # organic_search
+        [0.11, 0.28, 0.37, 0.24],  # store_walk_in
+        [0.16, 0.31, 0.34, 0.19],  # referral
+    ]
+)
+# How web-minded the people each channel brings are (added to the web share draw).
+CHANNEL_WEB_TILT = np.array([0.20, 0.15, 0.15, 0.20, -0.10, 0.10, -0.20, 0.0])
+
+# --- Seasonality (index 0 = January) --------------------------------------------------------
+MONTH_TRAFFIC = np.array([0.72, 0.78, 1.05, 1.30, 1.35, 1.20, 1.00, 0.90, 1.00, 0.95, 0.90, 0.85])
+MONTH_TRAFFIC = MONTH_TRAFFIC / MONTH_TRAFFIC.mean()
+GARDEN_SEASON = np.array([0.30, 0.40, 1.40, 2.20, 2.20, 1.80, 1.20, 0.80, 0.70, 0.50, 0.35, 0.30])
+# Day of week (Monday first) by channel; PL stores are closed most Sundays (trading ban).
+STORE_DOW = np.array(
+    [
+        [0.75, 0.80, 0.85, 0.85, 0.95, 1.45, 0.55],
+        [0.85, 0.85, 0.90, 0.90, 1.00, 1.50, 0.08],
+        [0.80, 0.80, 0.85, 0.85, 0.95, 1.35, 1.00],
+    ]
+)
+STORE_DOW = STORE_DOW / STORE_DOW.mean(axis=1, keepdims=True)
+WEB_DOW = np.array([1.05, 1.00, 1.00, 1.00, 0.95, 0.90, 1.10])
+WEB_DOW = WEB_DOW / WEB_DOW.mean()
+
+# --- Life moments (moving, renovation, new garden) ------------------------------------------
+MOMENTS = ("moving", "renovation", "new_garden")
+MOMENT_SHARE = np.array([0.08, 0.10, 0.08])  # of all persons over the history
+LEAD_DAYS = (30, 90)  # early signals before the moment date
+AFTER_DAYS = (60, 120)  # big baskets after it
+LEAD_VISIT_MULT = 1.6
+AFTER_VISIT_MULT = np.array([2.5, 3.0, 2.2])
+AFTER_EXTRA_LINES = np.array([1.5, 1.5, 1.0])
+
+# --- Churn ----------------------------------------------------------------------------------
+CHURN_TARGET = 0.35  # of non-one-shot persons
+# Log-odds of churning from observable traits (the intercept is solved to hit CHURN_TARGET).
+CHURN_PROFILE_LOGIT = np.array([-0.5, 0.0, 0.4, 0.0])
+CHURN_WEB_ONLY_LOGIT = 1.3
+CHURN_FEW_DEPTS_LOGIT = 1.1  # per unit of -log(preference concentration / 6)
+CHURN_ENGAGEMENT_LOGIT = 6.5  # per unit of engagement below 0.45
+DRIFT_DAYS = (90, 120)  # the slide before churn
+DRIFT_VISIT_MULT = 0.5
+
+# --- Baskets --------------------------------------------------------------------------------
+LINES_LAMBDA_STORE = 1.8  # lines = 1 + Poisson(lambda), at most 8
+LINES_LAMBDA_WEB = 1.5
+MAX_LINES = 8
+DISCOUNT_P = 0.15
+DISCOUNT_P_DRIFT = 0.40
+DISCOUNT_PCTS = np.array([0.10, 0.15, 0.20, 0.30])
+RETURN_P = 0.04
+RETURN_P_DRIFT = 0.12
+RETURN_DAYS = (3, 30)
+CARD_SCAN_P = 0.80
+CANCEL_P = 0.015
+# Shipping: flat fee in EUR below the free-shipping threshold, converted by FX.
+SHIPPING_FEE_EUR = 5.99
+FREE_SHIPPING_EUR = 60.0
+
+# --- Source coverage and noise --------------------------------------------------------------
+DUP_CONTACT_P = 0.07
+CARD_P_GIVEN_CRM = 0.80
+SECOND_CARD_P = 0.04
+SECOND_ACCOUNT_P = 0.02
+ALT_LOGIN_EMAIL_P = 0.15
+ERASURE_P = 0.003
+CONSENT_P = {"email": 0.60, "sms": 0.36, "phone": 0.19, "post": 0.40}
+
+# Drifting customers trade down: extra entry-tier probability, premium probability multiplier.
+DRIFT_ENTRY_SHIFT = 0.35
+DRIFT_PREMIUM_MULT = 0.3
+
+# --- E-mailing ------------------------------------------------------------------------------
+CAMPAIGN_MONTHS = 12
+CAMPAIGNS_PER_MONTH = 2
+CAMPAIGN_REACH = 0.40
+OPEN_P = 0.25
+CLICK_P = 0.20  # of opens
+UNSUB_P_AFTER_OPEN = 0.012  # ~0.3 % of sends
+BOUNCE_P = 0.01
+BOUNCE_P_BAD_DOMAIN = 0.85
+OPEN_MULT_DRIFT = 0.3
+OPEN_MULT_CHURNED = 0.15

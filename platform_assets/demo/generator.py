@@ -1,0 +1,187 @@
+"""Generate the synthetic retailer: landing files for every source, ground truth, manifest.
+
+    generate(Path("data/demo"), customers=10_000, seed=42, start=date(2023, 11, 1), end=date(2026, 10, 31))
+
+Stages: catalogue and stores -> persons (truth) -> source records (CRM, cards, accounts, consents)
+-> behaviour in person chunks -> monthly sales files -> e-mail events -> marketing -> truth.
+Same arguments, same bytes: every random draw comes from a PCG64 stream keyed by (seed, stage,
+chunk), and every file is sorted before it is written.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from platform_assets.demo import catalog as cat
+from platform_assets.demo import stats
+from platform_assets.demo.behaviour import build_tables, chunk_inputs, simulate_chunk
+from platform_assets.demo.consent import build_consents, erased_mask
+from platform_assets.demo.emailing import build_events, format_events
+from platform_assets.demo.ground_truth import README, persons_frame, source_records
+from platform_assets.demo.identities import build_identities
+from platform_assets.demo.marketing import build_acquisitions, build_spend
+from platform_assets.demo.people import build_persons, draw_countries
+from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.transactions import MonthlyParts, by_month, write_facts
+from platform_assets.demo.writers import write_csv, write_json, write_source, write_text
+
+DEFAULT_START = date(2023, 11, 1)
+DEFAULT_END = date(2026, 10, 31)
+CHUNK_PERSONS = 100_000
+
+
+@dataclass
+class GenerationSummary:
+    out_dir: Path
+    customers: int
+    seed: int
+    start: date
+    end: date
+    rows: dict[str, int]  # path relative to out_dir -> data rows
+    bytes: dict[str, int]
+    seconds: float
+    measures: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> str:
+        return stats.format_report(self.rows, self.bytes, self.seconds, self.measures)
+
+
+class _Progress:
+    """Stage lines on stderr: stage, rows, seconds since the start."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.t0 = time.perf_counter()
+        self.enabled = enabled
+
+    def __call__(self, stage: str, rows: int) -> None:
+        if self.enabled:
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+            print(
+                f"[demo] {stage:<34} {rows:>12,} rows {time.perf_counter() - self.t0:8.1f} s  peak {peak_mb:8,.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.t0
+
+
+def generate(
+    out_dir: Path,
+    customers: int,
+    seed: int,
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
+    *,
+    progress: bool = True,
+    chunk_persons: int = CHUNK_PERSONS,
+) -> GenerationSummary:
+    if customers < 1:
+        raise ValueError("customers must be at least 1")
+    if end <= start:
+        raise ValueError("end must be after start")
+    out_dir = Path(out_dir)
+    landing, truth = out_dir / "landing", out_dir / "ground_truth"
+    for old in (landing, truth):  # stale monthly files of an earlier run must not linger
+        if old.exists():
+            shutil.rmtree(old)
+    log = _Progress(progress)
+    cal = Calendar(start, end)
+    rows: dict[str, int] = {}
+
+    def put(df: pl.DataFrame, system: str, entity: str, file_name: str) -> None:
+        path, n = write_source(df, landing, system, entity, file_name)
+        rows[path] = n
+
+    # Reference data.
+    country = draw_countries(seed, customers)
+    stores = cat.build_stores(seed, np.bincount(country, minlength=3), cal)
+    catalog = cat.build_catalog(seed, cal)
+    put(cat.stores_frame(stores), "erp", "stores", "stores.csv")
+    put(cat.categories_frame(), "catalog", "categories", "categories.csv")
+    put(cat.products_frame(catalog), "catalog", "products", "products.csv")
+    put(cat.prices_frame(catalog), "catalog", "prices", "prices.csv")
+    log("catalogue and stores", catalog.sku.size)
+
+    # Persons and the records they left in each system.
+    persons, pref = build_persons(seed, country, cal, stores)
+    log("persons", persons.height)
+    ids = build_identities(seed, persons, cal)
+    consents = build_consents(seed, persons, ids, cal)
+    _write_records(put, ids, consents, stores)
+    consents.preferences = consents.preferences.clear()  # written; free the memory
+    log("crm, loyalty, accounts, consents", ids.contacts.height + ids.cards.height + ids.accounts.height)
+
+    # Behaviour, chunk by chunk, split by month as it comes; then the monthly sales files.
+    tables = build_tables(cal, catalog)
+    parts, tally = MonthlyParts(), stats.BehaviourTally(persons)
+    for k, lo in enumerate(range(0, customers, chunk_persons)):
+        hi = min(customers, lo + chunk_persons)
+        v, ln = simulate_chunk(
+            seed, k, chunk_inputs(persons, pref, ids, cal, lo, hi), tables, cal, catalog, stores
+        )
+        tally.add(v, ln)
+        parts.add(v, ln)
+        log(f"behaviour persons {lo:,}-{hi:,}", ln.height)
+    del pref
+    counts, guests = write_facts(parts, persons, ids, catalog, stores, cal, seed, landing, log)
+    rows.update(counts)
+
+    events = build_events(seed, persons, consents.subscribers, cal)
+    for month, part in by_month(events).items():
+        put(format_events(part, consents.subscribers), "emailing", "events", f"events_{month}.ndjson")
+    log("e-mail events", events.height)
+    del events
+
+    acquisitions = build_acquisitions(seed, persons, ids, cal)
+    put(acquisitions, "marketing", "acquisitions", "acquisitions.csv")
+    put(build_spend(seed, acquisitions, cal), "marketing", "spend", "spend.csv")
+    log("marketing", acquisitions.height)
+
+    sources = source_records(ids, consents, guests)
+    erased = erased_mask(persons.height, consents)
+    rows["ground_truth/persons.csv"] = write_csv(
+        persons_frame(persons, ids, erased, stores, cal), truth / "persons.csv"
+    )
+    rows["ground_truth/source_records.csv"] = write_csv(sources, truth / "source_records.csv")
+    write_text(README, truth / "README.md")
+    log("ground truth", sources.height)
+
+    measures = {**stats.overlap(persons, ids, sources), **tally.result()}
+    write_json(
+        {
+            "generator": "platform_assets.demo",
+            "seed": seed,
+            "customers": customers,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "rows": dict(sorted(rows.items())),
+        },
+        out_dir / "manifest.json",
+    )
+    sizes = {path: (out_dir / path).stat().st_size for path in rows}
+    return GenerationSummary(out_dir, customers, seed, start, end, rows, sizes, log.seconds, measures)
+
+
+def _write_records(put: Callable[..., None], ids, consents, stores: cat.Stores) -> None:
+    put(ids.contacts, "crm", "contacts", "contacts.csv")
+    put(
+        ids.cards.with_columns(issuing_store_code=pl.Series(stores.code[ids.cards["store"].to_numpy()])),
+        "loyalty",
+        "cards",
+        "cards.csv",
+    )
+    put(ids.accounts, "ecommerce", "accounts", "accounts.csv")
+    put(consents.preferences, "consent", "preferences", "preferences.csv")
+    put(consents.erasures, "consent", "erasure_requests", "erasure_requests.csv")

@@ -1,0 +1,112 @@
+"""Ground truth the pipeline never reads: the true persons and which source records are theirs."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from platform_assets.demo import config as cfg
+from platform_assets.demo.catalog import Stores
+from platform_assets.demo.consent import Consents
+from platform_assets.demo.identities import Identities
+from platform_assets.demo.noise import e164
+from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.writers import iso_date, padded, ts_utc
+
+
+def person_id(expr: pl.Expr) -> pl.Expr:
+    return padded(expr + 1, 8, "P")
+
+
+def persons_frame(
+    persons: pl.DataFrame, ids: Identities, erased: np.ndarray, stores: Stores, cal: Calendar
+) -> pl.DataFrame:
+    def day_col(name: str) -> pl.Expr:
+        return pl.when(pl.col(name) >= 0).then(iso_date(pl.col(name).cast(pl.Int64) + cal.start_epoch_day))
+
+    country = persons["country"].to_numpy()
+    return persons.select(
+        person_id(pl.col("pid")).alias("person_id"),
+        pl.Series(np.array(cfg.COUNTRIES)[country]).alias("country_code"),
+        "first_name",
+        "last_name",
+        iso_date(pl.col("birth_day")).alias("birth_date"),
+        "email",
+        e164(persons["phone_nsn"], country).alias("phone_e164"),
+        pl.Series(np.array(cfg.PROFILES)[persons["profile"].to_numpy()]).alias("behaviour_profile"),
+        pl.Series(np.array(cfg.CHANNELS)[persons["channel"].to_numpy()]).alias("acquisition_channel"),
+        ts_utc(pl.Series(ids.acq_sec)).alias("first_purchase_at"),
+        day_col("churn_day").alias("churned_at"),
+        day_col("moving_day").alias("moving_at"),
+        day_col("renovation_day").alias("renovation_at"),
+        day_col("garden_day").alias("new_garden_at"),
+        pl.Series(erased).alias("erased"),
+        # Extra context for evaluation (not part of any source).
+        pl.when(pl.col("female")).then(pl.lit("F")).otherwise(pl.lit("M")).alias("gender"),
+        pl.Series(stores.code[persons["home_store"].to_numpy()]).alias("home_store_code"),
+        pl.col("web_share").round(3),
+        "street",
+        "postcode",
+        "city",
+    ).sort("person_id")
+
+
+def source_records(ids: Identities, consents: Consents, guests: pl.DataFrame) -> pl.DataFrame:
+    parts = [
+        ids.contacts.select(
+            pl.lit("crm").alias("source_system"), pl.col("contact_id").alias("source_id"), "pid"
+        ),
+        ids.cards.select(
+            pl.lit("loyalty").alias("source_system"), pl.col("card_number").alias("source_id"), "pid"
+        ),
+        ids.accounts.select(
+            pl.lit("ecommerce").alias("source_system"), pl.col("account_id").alias("source_id"), "pid"
+        ),
+        guests.select("source_system", "source_id", pl.col("pid").cast(pl.Int32)),
+        consents.subscribers.select(
+            pl.lit("emailing").alias("source_system"), pl.col("subscriber_id").alias("source_id"), "pid"
+        ),
+        consents.erasures.select(
+            pl.lit("consent").alias("source_system"), pl.col("request_id").alias("source_id"), "pid"
+        ),
+    ]
+    return (
+        pl.concat([p.with_columns(pl.col("pid").cast(pl.Int32)) for p in parts])
+        .select("source_system", "source_id", person_id(pl.col("pid")).alias("person_id"))
+        .sort("source_system", "source_id")
+    )
+
+
+README = """# Ground truth of the synthetic retailer
+
+Written by `python -m platform_assets.demo`; **the pipeline never reads this folder**. It is the
+answer key for identity resolution, churn, life-moment and value models.
+
+## persons.csv — one row per true person
+| column | meaning |
+|---|---|
+| person_id | `P` + 8 digits, stable for a given seed and customer count |
+| country_code | business unit: FR, PL or GB |
+| first_name, last_name, birth_date, email, phone_e164 | the true identity (sources hold noisy copies) |
+| behaviour_profile | loyal, regular, occasional or one_shot |
+| acquisition_channel | paid_search, social, display, affiliate, print_flyer, organic_search, store_walk_in, referral |
+| first_purchase_at | UTC time of the first purchase (the acquisition) |
+| churned_at | date the person stops buying (no purchase on or after it); empty if never |
+| moving_at, renovation_at, new_garden_at | date the life moment starts; empty if none. Signals start 30-90 days before, big baskets follow for 60-120 days |
+| erased | true if the person filed a right-to-erasure request (consent/erasure_requests.csv) |
+| gender, home_store_code, web_share, street, postcode, city | extra context: home store and address at acquisition, share of visits made on the web shop |
+
+## source_records.csv — which person each person-bearing source record belongs to
+| source_system | source_id is |
+|---|---|
+| crm | crm/contacts.csv contact_id (duplicates of one person map to the same person) |
+| loyalty | loyalty/cards.csv card_number |
+| ecommerce | ecommerce/accounts.csv account_id |
+| ecommerce_guest | ecommerce/orders_*.csv order_id of a guest checkout (no account) |
+| emailing | emailing/events_*.ndjson subscriber_id |
+| consent | consent/erasure_requests.csv request_id |
+
+Receipts without a loyalty card are anonymous by design: about 3 % of persons only ever appear
+there and cannot be identified. Account orders belong to the account's person; card receipts to
+the card's person.
+"""
