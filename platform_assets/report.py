@@ -35,7 +35,7 @@ def main() -> int:
         "\nQuery it (close the connection before the next refresh: DuckDB lets no reader stay open\n"
         "while the pipeline writes):\n"
         f"  uv run python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
-        ".sql('select * from staging.stg_crm__contacts limit 5'))\"\n"
+        ".sql('select country_code, count(*) from referential.dim_customer group by all'))\"\n"
         "\nOpen the Dagster UI (graph by domain, owners, checks, run history):\n"
         "  make dev   then browse http://localhost:3000\n"
     )
