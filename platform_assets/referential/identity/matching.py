@@ -23,12 +23,6 @@ ALL_RECORD_IDS = f"""
     select 'loyalty:' || loyalty_card_id from {CARDS}
 """
 
-# Deterministic rules, strongest first: a record joins through the first rule that links it.
-DETERMINISTIC_RULES = {
-    "email": "email_std",
-    "phone": "phone_e164",
-}
-
 
 @dataclass(frozen=True)
 class MatchingConfig:
@@ -51,26 +45,47 @@ class MatchResult:
     splink_pairs: int  # pairs scored by Splink above predict_threshold
 
 
-def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Chain the records sharing a key (each to the next, ordered) - enough for connectivity."""
-    frames = []
-    for rule, column in DETERMINISTIC_RULES.items():
-        frames.append(
-            conn.sql(
-                f"""
-                select record_id as record_id_l, next_record_id as record_id_r,
-                       '{rule}' as rule, null::double as match_probability
-                from (
-                    select record_id,
-                           lead(record_id) over (partition by {column} order by record_id) as next_record_id
-                    from {RECORDS}
-                    where {column} is not null
-                )
-                where next_record_id is not null
-                """
-            ).pl()
+def _chain(conn: duckdb.DuckDBPyConnection, rule: str, source_sql: str, partition: str) -> pl.DataFrame:
+    """Link the records sharing ``partition`` each to the next (ordered): enough for connectivity."""
+    return conn.sql(
+        f"""
+        select record_id as record_id_l, next_record_id as record_id_r,
+               '{rule}' as rule, null::double as match_probability
+        from (
+            select record_id, lead(record_id) over (partition by {partition} order by record_id) as next_record_id
+            from ({source_sql})
         )
-    frames.append(
+        where next_record_id is not null
+        """
+    ).pl()
+
+
+def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Links no model needs to weigh: a loyalty card and its contact, a shared phone, and a shared
+    e-mail when nothing contradicts it.
+
+    E-mail addresses are shared (households, a typo that lands on someone else's address), so named
+    records sharing one link only when last name and first initial agree (Splink weighs the rest),
+    and a nameless record (an e-mail subscriber) joins one named record only: it never bridges two.
+    """
+    named = f"select * from {RECORDS} where email_std is not null and last_name_std is not null"
+    nameless = f"select * from {RECORDS} where email_std is not null and last_name_std is null"
+    frames = [
+        _chain(conn, "email", named, "email_std, last_name_std, left(first_name_std, 1)"),
+        _chain(conn, "phone", f"select * from {RECORDS} where phone_e164 is not null", "phone_e164"),
+        # subscribers whose address no named record carries: one customer per address
+        _chain(
+            conn, "email", f"{nameless} and email_std not in (select email_std from ({named}))", "email_std"
+        ),
+        conn.sql(
+            f"""
+            select nameless.record_id as record_id_l, min(named.record_id) as record_id_r,
+                   'email' as rule, null::double as match_probability
+            from ({nameless}) as nameless
+            join ({named}) as named using (email_std)
+            group by nameless.record_id
+            """
+        ).pl(),
         conn.sql(
             f"""
             select 'loyalty:' || loyalty_card_id as record_id_l, 'crm:' || crm_contact_id as record_id_r,
@@ -78,8 +93,8 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             from {CARDS}
             where crm_contact_id is not null
             """
-        ).pl()
-    )
+        ).pl(),
+    ]
     return pl.concat(frames)
 
 
