@@ -65,13 +65,19 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     e-mail when nothing contradicts it.
 
     E-mail addresses are shared (households, a typo that lands on someone else's address), so named
-    records sharing one link only when last name and first initial agree (Splink weighs the rest),
+    records sharing one link only when first and last names agree and their phones do not differ
+    (Splink weighs the rest),
     and a nameless record (an e-mail subscriber) joins one named record only: it never bridges two.
     """
     named = f"select * from {RECORDS} where email_std is not null and last_name_std is not null"
+    # namesakes sharing an address but with different phones are two people until Splink says otherwise
+    unambiguous = f"""
+        select * from ({named})
+        qualify count(distinct phone_e164) over (partition by email_std, last_name_std, first_name_std) <= 1
+    """
     nameless = f"select * from {RECORDS} where email_std is not null and last_name_std is null"
     frames = [
-        _chain(conn, "email", named, "email_std, last_name_std, left(first_name_std, 1)"),
+        _chain(conn, "email", unambiguous, "email_std, last_name_std, first_name_std"),
         _chain(conn, "phone", f"select * from {RECORDS} where phone_e164 is not null", "phone_e164"),
         # subscribers whose address no named record carries: one customer per address
         _chain(
