@@ -21,6 +21,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """Builds the selected dbt models and runs their tests, as of the run's reference date."""
     reference_date = resolve_reference_date(context.run.tags, settings().reference_date)
     dbt_vars = json.dumps({"reference_date": reference_date.isoformat()})
+    # The seed step may run before any other asset has created the warehouse's folder.
+    warehouse.database.parent.mkdir(parents=True, exist_ok=True)
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     events = list(dbt.cli(["build", "--vars", dbt_vars], context=context).stream())
