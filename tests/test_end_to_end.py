@@ -123,3 +123,20 @@ def test_identity_resolution_is_measured_against_the_ground_truth(refreshed):
     assert records == xref  # every record of the crosswalk is in the ground truth
     assert precision >= 0.99 and recall >= 0.95
     assert customers == in_dim
+
+
+def test_trained_match_weights_are_kept_and_charted(refreshed):
+    result, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        trained = conn.execute(
+            "select count(*) filter (where m_probability > 0 and u_probability > 0), count(distinct run_id) "
+            "from ops.identity_match_weights where comparison_vector_value >= 0"
+        ).fetchall()[0]
+    assert trained[0] >= 20 and trained[1] == 1
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["ops", "identity_match_weights"])
+    ]
+    chart = event.materialization.metadata["match_weights_chart"].value
+    assert chart.startswith("![match weights](data:image/png;base64,")

@@ -9,7 +9,7 @@ import polars as pl
 
 from platform_assets.config import settings
 from platform_assets.governance.ownership import REFERENTIAL
-from platform_assets.referential.identity.matching import MatchingConfig, resolve
+from platform_assets.referential.identity.matching import MatchingConfig, match_weights_chart, resolve
 from platform_assets.referential.identity.quality import match_quality
 from platform_assets.referential.identity.stable_ids import assign_customer_ids
 from platform_assets.resources import Warehouse
@@ -238,6 +238,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
         asset_key=["ops", "identity_match_weights"],
         metadata={
             "dagster/row_count": counts["ops.identity_match_weights"],
+            "match_weights_chart": dg.MetadataValue.md(match_weights_chart(result.match_weights)),
             "match_weights": dg.MetadataValue.md(
                 _md(
                     result.match_weights.select(

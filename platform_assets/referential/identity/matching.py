@@ -230,3 +230,18 @@ def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchRes
     record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
     clusters = connected_clusters(record_ids, edges)
     return MatchResult(edges, clusters, weights, n_scored)
+
+
+def match_weights_chart(weights: pl.DataFrame) -> str:
+    """Splink's match-weights chart as markdown: one bar per comparison level (log2 Bayes factor)."""
+    from platform_assets.charts import figure_markdown, horizontal_bars
+
+    shown = weights.filter(pl.col("comparison_vector_value") != -1)  # null levels weigh 0
+    labels = [
+        f"{c}: {lvl}" if lvl else "prior (two random records match)"
+        for c, lvl in zip(shown["comparison"], shown["comparison_level"], strict=True)
+    ]
+    fig = horizontal_bars(
+        labels, shown["match_weight"].to_list(), "Trained match weights", "match weight (log2 Bayes factor)"
+    )
+    return figure_markdown(fig, "match weights")
