@@ -140,3 +140,39 @@ def test_trained_match_weights_are_kept_and_charted(refreshed):
     ]
     chart = event.materialization.metadata["match_weights_chart"].value
     assert chart.startswith("![match weights](data:image/png;base64,")
+
+
+IDENTITY_KEYS = [
+    dg.AssetKey(k)
+    for k in (
+        ["referential", "customer_xref"],
+        ["referential", "customer_ids"],
+        ["referential", "customer_id_history"],
+        ["ops", "identity_match_quality"],
+        ["ops", "identity_match_weights"],
+    )
+]
+
+
+def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, demo_dir):
+    """Runs last in this module: it resolves identities again on the same warehouse."""
+    _, db = refreshed
+    query = "select record_id, customer_id from referential.customer_xref order by record_id"
+    with duckdb.connect(str(db), read_only=True) as conn:
+        before = conn.execute(query).fetchall()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
+        mp.setenv("CDP_DUCKDB_PATH", str(db))
+        mp.setenv("CDP_DATA_DIR", str(demo_dir))
+        rerun = defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            asset_selection=IDENTITY_KEYS,
+            tags={REFERENCE_DATE_TAG: "2026-11-01"},
+        )
+    assert rerun.success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        after = conn.execute(query).fetchall()
+        [(changes,)] = conn.execute("select count(*) from referential.customer_id_history").fetchall()
+        [(runs,)] = conn.execute("select count(distinct run_id) from ops.identity_match_quality").fetchall()
+    assert after == before
+    assert changes == 0 and runs == 2
