@@ -20,7 +20,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := yes
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install data manifest materialize demo dev test lint format clean
+.PHONY: help install data manifest materialize demo dev test bench lint format clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ demo: data materialize  ## install, generate the demo data and materialise the w
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://localhost:3000 (history kept in data/dagster_home)
 	$(RUN) dagster dev -w workspace.yaml
+
+BENCH_CUSTOMERS ?= 100000
+bench: manifest  ## the whole graph at BENCH_CUSTOMERS (100000; 1000000 for the target run): benchmarks/results/
+	$(RUN) python benchmarks/bench.py --customers $(BENCH_CUSTOMERS) --seed $(SEED) --reference-date $(REFERENCE_DATE)
 
 lint: install  ## ruff lint and format check
 	$(RUN) ruff check .
