@@ -1,6 +1,7 @@
 """The whole graph, materialised in-process through the scheduled job on a small generated retailer."""
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -154,9 +155,11 @@ IDENTITY_KEYS = [
 ]
 
 
-def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, demo_dir):
-    """Runs last in this module: it resolves identities again on the same warehouse."""
-    _, db = refreshed
+def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, demo_dir, tmp_path):
+    """Resolves identities again on a copy of the refreshed warehouse (the shared one stays as it was)."""
+    _, shared = refreshed
+    db = tmp_path / "cdp.duckdb"
+    shutil.copy(shared, db)
     query = "select record_id, customer_id from referential.customer_xref order by record_id"
     with duckdb.connect(str(db), read_only=True) as conn:
         before = conn.execute(query).fetchall()
