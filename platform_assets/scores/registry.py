@@ -1,0 +1,108 @@
+"""The model registry: every trained model saved with its version, training date, features and metrics.
+
+Artifacts are joblib files under ``<data dir>/models/<model>/<version>.joblib``; ``ops.model_registry``
+lists them (one row per model, version and business unit). A version is content-derived by the caller
+(e.g. a hash of the training inputs and parameters) or a timestamp for an explicit re-training; an
+existing (model, version, business_unit) row is replaced, so re-running a day registers it once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import joblib
+
+from platform_assets.config import settings
+
+REGISTRY_DDL = """
+create table if not exists ops.model_registry (
+    model varchar not null,
+    version varchar not null,
+    business_unit varchar not null,        -- 'ALL' for a group-wide model
+    trained_at timestamp not null,
+    training_reference_date date,          -- the as-of date of the training data
+    run_id varchar,
+    features varchar[],
+    metrics json,                          -- {"metric": value, ...} measured on held-out data
+    artifact_path varchar,
+    status varchar not null,               -- 'active' (used for scoring) or 'superseded'
+    primary key (model, version, business_unit)
+)
+"""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    model: str
+    version: str
+    business_unit: str
+    training_reference_date: date | None
+    run_id: str | None
+    features: list[str]
+    metrics: dict[str, float]
+    trained_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+
+
+def models_dir() -> Path:
+    return settings().data_dir / "models"
+
+
+def save_artifact(obj, model: str, version: str, business_unit: str = "ALL") -> Path:
+    path = models_dir() / model / f"{version}-{business_unit}.joblib"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(obj, path)
+    return path
+
+
+def load_artifact(path: str | Path):
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model artifact {path} is listed in ops.model_registry but missing on disk")
+    return joblib.load(path)
+
+
+def register(conn: duckdb.DuckDBPyConnection, entry: ModelVersion, artifact: Path | None) -> None:
+    """Records ``entry`` as the active version of its model and business unit (others: superseded)."""
+    conn.execute("create schema if not exists ops")
+    conn.execute(REGISTRY_DDL)
+    conn.execute(
+        "update ops.model_registry set status = 'superseded' where model = ? and business_unit = ? "
+        "and version <> ?",
+        [entry.model, entry.business_unit, entry.version],
+    )
+    conn.execute(
+        "insert or replace into ops.model_registry values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')",
+        [
+            entry.model,
+            entry.version,
+            entry.business_unit,
+            entry.trained_at,
+            entry.training_reference_date,
+            entry.run_id,
+            entry.features,
+            json.dumps(entry.metrics, default=float),
+            str(artifact) if artifact else None,
+        ],
+    )
+
+
+def active_version(conn: duckdb.DuckDBPyConnection, model: str, business_unit: str = "ALL") -> dict | None:
+    """The active registry row of a model, or None when it was never trained."""
+    exists = conn.execute(
+        "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'model_registry'"
+    ).fetchall()
+    if not exists:
+        return None
+    rows = conn.execute(
+        "select * from ops.model_registry where model = ? and business_unit = ? and status = 'active' "
+        "order by trained_at desc limit 1",
+        [model, business_unit],
+    ).fetchall()
+    if not rows:
+        return None
+    columns = [d[0] for d in conn.description]
+    return dict(zip(columns, rows[0], strict=True))
