@@ -202,6 +202,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "records_by_rule": dg.MetadataValue.md(_md(rules)),
             "too_little_identity": int(xref["is_too_little_identity"].sum()),
             "resolve_seconds": round(resolved_s, 1),
+            "phase_seconds": dg.MetadataValue.json(result.seconds),
             **(
                 {f"quality_{k}": v for k, v in quality.as_dict().items()}
                 if quality

@@ -5,6 +5,7 @@ plain frames (edges, clusters, trained weights) for the asset to store.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -43,6 +44,7 @@ class MatchResult:
     clusters: pl.DataFrame  # record_id, cluster_id
     match_weights: pl.DataFrame  # comparison, level, m, u, match_weight
     splink_pairs: int  # pairs scored by Splink above predict_threshold
+    seconds: dict[str, float]  # wall time of each phase, for the asset's metadata and the benchmark
 
 
 def _chain(conn: duckdb.DuckDBPyConnection, rule: str, source_sql: str, partition: str) -> pl.DataFrame:
@@ -138,11 +140,26 @@ def _splink_settings():
     )
 
 
+class _Stopwatch(dict):
+    """Seconds per named phase: ``lap(name)`` closes the phase that ran since the previous lap."""
+
+    def __init__(self):
+        super().__init__()
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self[name] = round(self.get(name, 0.0) + now - self._last, 1)
+        self._last = now
+
+
 def probabilistic_edges(
-    conn: duckdb.DuckDBPyConnection, config: MatchingConfig
+    conn: duckdb.DuckDBPyConnection, config: MatchingConfig, watch: _Stopwatch | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Train Splink (prior from rules, u by sampling, m by EM) and score candidate pairs."""
     from splink import DuckDBAPI, Linker, block_on
+
+    watch = watch if watch is not None else _Stopwatch()
 
     conn.execute(
         f"""
@@ -156,15 +173,20 @@ def probabilistic_edges(
     api = DuckDBAPI(connection=conn)
     records = api.register("splink_records", dataset_display_name="records")
     linker = Linker(records, _splink_settings(), log_level=logging.WARNING)
+    watch.lap("splink_setup")
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name_std", "last_name_std", "birth_date"), block_on("email_std")], recall=0.7
     )
+    watch.lap("splink_prior")
     linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    watch.lap("splink_u_sampling")
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone_e164"))
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("last_name_std", "birth_date")
     )
+    watch.lap("splink_em")
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
+    watch.lap("splink_predict")
     scored = conn.sql(
         f"""
         select record_id_l, record_id_r, 'probabilistic' as rule, match_probability
@@ -174,6 +196,7 @@ def probabilistic_edges(
     weights = match_weights_table(linker)
     linker.table_management.delete_tables_created_by_splink_from_db()
     conn.execute("drop table if exists splink_records")
+    watch.lap("splink_collect")
     return scored, weights, scored.height
 
 
@@ -223,13 +246,16 @@ def connected_clusters(record_ids: pl.Series, edges: pl.DataFrame) -> pl.DataFra
 
 
 def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchResult:
+    watch = _Stopwatch()
     deterministic = deterministic_edges(conn)
-    scored, weights, n_scored = probabilistic_edges(conn, config)
+    watch.lap("deterministic_rules")
+    scored, weights, n_scored = probabilistic_edges(conn, config, watch)
     linked = scored.filter(pl.col("match_probability") >= config.link_threshold)
     edges = pl.concat([deterministic, linked])
     record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
     clusters = connected_clusters(record_ids, edges)
-    return MatchResult(edges, clusters, weights, n_scored)
+    watch.lap("connected_components")
+    return MatchResult(edges, clusters, weights, n_scored, dict(watch))
 
 
 def match_weights_chart(weights: pl.DataFrame) -> str:
