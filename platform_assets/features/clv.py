@@ -46,9 +46,7 @@ def bgnbd_log_likelihood(
     a3 = -(r + x) * np.log(alpha + T)
     repeat = x > 0
     a4 = np.full_like(a3, -np.inf)
-    a4[repeat] = (
-        np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    )
+    a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
     ll = a1 + a2 + np.logaddexp(a3, a4)
     return float(np.sum(ll if weights is None else ll * weights))
 
@@ -90,8 +88,10 @@ def p_alive(model: BgNbd, x, t_x, T) -> np.ndarray:
     """P(customer still active at T | x, t_x, T)  (FHL 2005, equation 11 of the technical note)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
-    log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (
-        np.log(alpha + T) - np.log(alpha + t_x)
+    log_ratio = (
+        np.log(a)
+        - np.log(np.maximum(b + x - 1, 1e-300))
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     )
     return np.where(x > 0, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700))), 1.0)
 
@@ -103,8 +103,10 @@ def expected_purchases(model: BgNbd, t: float, x, t_x, T) -> np.ndarray:
     z = t / (alpha + T + t)
     hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
     first = (a + b + x - 1) / (a - 1) * (1 - np.exp((r + x) * np.log((alpha + T) / (alpha + T + t))) * hyp)
-    log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (
-        np.log(alpha + T) - np.log(alpha + t_x)
+    log_ratio = (
+        np.log(a)
+        - np.log(np.maximum(b + x - 1, 1e-300))
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     )
     denominator = 1.0 + np.where(x > 0, np.exp(np.minimum(log_ratio, 700)), 0.0)
     return first / denominator
@@ -146,7 +148,9 @@ def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
         return -value if np.isfinite(value) else 1e300
 
     params, ll = _fit(neg_ll, np.array([1.0, 1.0, float(np.mean(m))]))
-    return GammaGamma(*map(float, params), log_likelihood=ll, n_customers=int(len(x) if w is None else w.sum()))
+    return GammaGamma(
+        *map(float, params), log_likelihood=ll, n_customers=int(len(x) if w is None else w.sum())
+    )
 
 
 def expected_spend(model: GammaGamma, x, m, population_mean_for_new: bool = True) -> np.ndarray:

@@ -38,7 +38,7 @@ def calibration():
         t_x.append((last - first).days / 7)
         T.append((CALIBRATION_END - first).days / 7)
         m.append(np.mean([v for _, v in calib[1:]]) if len(calib) > 1 else 0.0)
-    return tuple(np.array(v) for v in (x, t_x, T, m)) + (holdout,)
+    return (*(np.array(v) for v in (x, t_x, T, m)), holdout)
 
 
 def test_bgnbd_reproduces_the_published_cdnow_parameters(calibration):
