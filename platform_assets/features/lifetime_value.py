@@ -28,7 +28,7 @@ select
     l.customer_id,
     d.country_code as business_unit,
     l.sold_date as purchase_date,
-    sum(l.net_amount::double) as value
+    sum(l.net_amount)::double as value  -- exact decimal sum, then double
 from sales.fct_sales_lines as l
 inner join referential.dim_customer as d on l.customer_id = d.customer_id
 where not l.is_return and not l.is_cancelled and l.sold_date < ? and d.country_code is not null

@@ -34,7 +34,7 @@ cohorts as (
 ),
 
 first_year_value as (
-    select c.customer_id, coalesce(sum(l.net_amount::double), 0) as value
+    select c.customer_id, coalesce(sum(l.net_amount), 0)::double as value
     from cohorts as c
     left join sales.fct_sales_lines as l
         on l.customer_id = c.customer_id
@@ -50,9 +50,11 @@ customers as (
         c.country_code,
         c.acquisition_channel,
         count(*) filter (where c.cohort = 'last_12m') as customers_acquired_12m,
-        coalesce(sum(v.expected_value_12m) filter (where c.cohort = 'last_12m'), 0) as predicted_value,
+        -- exact sums of cents (decimal): the same result whatever the order of addition
+        coalesce(sum(v.expected_value_12m::decimal(18, 2)) filter (where c.cohort = 'last_12m'), 0)::double
+            as predicted_value,
         count(*) filter (where c.cohort = 'prior_12m') as customers_acquired_prior_12m,
-        coalesce(sum(f.value) filter (where c.cohort = 'prior_12m'), 0) as realised_value
+        coalesce(sum(f.value::decimal(18, 2)) filter (where c.cohort = 'prior_12m'), 0)::double as realised_value
     from cohorts as c
     left join features.customer_clv as v on c.customer_id = v.customer_id
     left join first_year_value as f on c.customer_id = f.customer_id
@@ -64,8 +66,8 @@ spend as (
     select
         country_code,
         acquisition_channel,
-        coalesce(sum(spend_amount::double) filter (where spend_date >= $ref - 365), 0) as spend_12m,
-        coalesce(sum(spend_amount::double) filter (where spend_date < $ref - 365 and spend_date >= $ref - 730), 0)
+        coalesce(sum(spend_amount) filter (where spend_date >= $ref - 365), 0)::double as spend_12m,
+        coalesce(sum(spend_amount) filter (where spend_date < $ref - 365 and spend_date >= $ref - 730), 0)::double
             as spend_prior_12m
     from marketing.fct_marketing_spend
     where spend_date < $ref

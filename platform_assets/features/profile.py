@@ -14,6 +14,8 @@ import duckdb
 
 from platform_assets.features.indicators import INDICATORS, KEYS, department_column
 
+# Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
+# cents whatever order the threads add them in.
 # Customer x order, cut at the reference date: the unit of frequency, baskets and returns.
 ORDERS_SQL = """
 create or replace temp table feat_orders as
@@ -25,12 +27,12 @@ select
     min(l.ordered_date) as order_date,
     count(*) filter (where not l.is_return) as sold_lines,
     count(*) filter (where not l.is_return and l.discount_amount > 0) as discounted_lines,
-    coalesce(sum(l.net_amount::double) filter (where not l.is_return), 0) as sold_amount,
-    coalesce(-sum(l.net_amount::double) filter (where l.is_return), 0) as returned_amount,
+    coalesce(sum(l.net_amount) filter (where not l.is_return), 0) as sold_amount,
+    coalesce(-sum(l.net_amount) filter (where l.is_return), 0) as returned_amount,
     coalesce(sum(l.quantity) filter (where not l.is_return), 0) as items,
-    coalesce(sum(l.discount_amount::double) filter (where not l.is_return), 0) as discount_amount,
-    sum(l.margin_amount::double) filter (where not l.is_return) as margin_amount,
-    sum(l.net_amount::double) filter (where not l.is_return and l.cost_amount is not null) as costed_amount,
+    coalesce(sum(l.discount_amount) filter (where not l.is_return), 0) as discount_amount,
+    sum(l.margin_amount) filter (where not l.is_return) as margin_amount,
+    sum(l.net_amount) filter (where not l.is_return and l.cost_amount is not null) as costed_amount,
     count(*) filter (where l.is_return) > 0 as has_return
 from sales.fct_sales_lines as l
 where l.customer_id is not null
@@ -45,9 +47,9 @@ create or replace temp table feat_departments as
 select
     l.customer_id,
     coalesce(p.department_name, 'unknown') as department_name,
-    sum(l.net_amount::double) as sold_amount,
-    sum(l.net_amount::double) filter (where p.price_tier = 'premium') as premium_amount,
-    sum(l.net_amount::double) filter (where p.price_tier = 'entry') as entry_amount,
+    sum(l.net_amount) as sold_amount,
+    sum(l.net_amount) filter (where p.price_tier = 'premium') as premium_amount,
+    sum(l.net_amount) filter (where p.price_tier = 'entry') as entry_amount,
     count(distinct l.product_id) as products
 from sales.fct_sales_lines as l
 left join referential.dim_product as p on l.product_id = p.product_id
@@ -240,20 +242,20 @@ profile as (
         coalesce(b.orders_last_90d, 0) as orders_last_90d,
         coalesce(b.orders_prior_90d, 0) as orders_prior_90d,
 
-        round(coalesce(rt.monetary_lifetime, 0), 2) as monetary_lifetime,
-        round(coalesce(b.monetary_12m, 0), 2) as monetary_12m,
-        round(coalesce(b.gross_spend_lifetime, 0), 2) as gross_spend_lifetime,
-        round(coalesce(b.spend_last_90d, 0), 2) as spend_last_90d,
-        round(coalesce(b.spend_prior_90d, 0), 2) as spend_prior_90d,
+        round(coalesce(rt.monetary_lifetime, 0), 2)::double as monetary_lifetime,
+        round(coalesce(b.monetary_12m, 0), 2)::double as monetary_12m,
+        round(coalesce(b.gross_spend_lifetime, 0), 2)::double as gross_spend_lifetime,
+        round(coalesce(b.spend_last_90d, 0), 2)::double as spend_last_90d,
+        round(coalesce(b.spend_prior_90d, 0), 2)::double as spend_prior_90d,
         (coalesce(b.spend_last_90d, 0) - b.spend_prior_90d) / nullif(b.spend_prior_90d, 0) as spend_90d_change,
         b.margin_amount / nullif(b.costed_amount, 0) as margin_rate,
 
-        round(b.gross_spend_lifetime / b.frequency_lifetime, 2) as avg_basket_value,
-        round(b.gross_spend_12m / nullif(b.frequency_12m, 0), 2) as avg_basket_value_12m,
-        round(b.max_basket_value, 2) as max_basket_value,
+        round(b.gross_spend_lifetime / b.frequency_lifetime, 2)::double as avg_basket_value,
+        round(b.gross_spend_12m / nullif(b.frequency_12m, 0), 2)::double as avg_basket_value_12m,
+        round(b.max_basket_value, 2)::double as max_basket_value,
         b.items_lifetime / b.frequency_lifetime as avg_basket_size,
         b.items_12m / nullif(b.frequency_12m, 0) as avg_basket_size_12m,
-        round(b.gross_spend_lifetime / nullif(b.items_lifetime, 0), 2) as avg_unit_price,
+        round(b.gross_spend_lifetime / nullif(b.items_lifetime, 0), 2)::double as avg_unit_price,
         coalesce(s.distinct_products, 0) as distinct_products,
         coalesce(s.distinct_departments, 0) as distinct_departments,
         s.premium_spend_share,
