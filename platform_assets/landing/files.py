@@ -140,7 +140,7 @@ def scan_file(path: Path, contract: SourceContract) -> FileScan:
     header = parse_header(path, contract, first)
     missing = check_columns(path, contract, header)
     data_lines = lines if contract.file_format == "ndjson" else lines - 1
-    if data_lines == 0:
+    if data_lines == 0 and not contract.may_be_empty:
         raise LandingFileError(f"{path}: the file is empty (a header but no data rows)")
     if not ends_with_newline:
         raise LandingFileError(

@@ -93,7 +93,10 @@ def create_raw_table_sql(contract: SourceContract, schema: str = "raw") -> str:
 def _read_error(path: Path, exc: duckdb.Error) -> LandingFileError:
     """DuckDB's reader error, cut to the file, the line and the problem."""
     text = str(exc)
-    line = re.search(r"(?:CSV Error on Line|in line):? (\d+)", text)
+    csv_line = re.search(r"CSV Error on Line: (\d+)", text)
+    json_line = re.search(r"in line (\d+)", text)
+    # DuckDB 2.0's JSON reader counts lines from 2 (checked on files with a known bad line).
+    line = int(csv_line.group(1)) if csv_line else int(json_line.group(1)) - 1 if json_line else None
     problem = next(
         (
             m.group(0).strip()
@@ -107,7 +110,7 @@ def _read_error(path: Path, exc: duckdb.Error) -> LandingFileError:
         ),
         text.splitlines()[0] if text else type(exc).__name__,
     )
-    where = f", line {line.group(1)}" if line else ""
+    where = f", line {line}" if line else ""
     return LandingFileError(f"{path}{where}: cannot be read: {problem}")
 
 

@@ -193,6 +193,6 @@ def suite_checks(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetChecksDe
             selected[check_key.asset_key].add(check_key.name)
         with warehouse.connect() as conn:
             for key in sorted(selected, key=lambda k: k.to_user_string()):
-                yield from evaluate_table(conn, key, suites.get(key), selected[key], context.run_id)
+                yield from evaluate_table(conn, key, suites.get(key), selected[key], context.run.run_id)
 
     return [quality_checks]

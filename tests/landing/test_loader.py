@@ -101,12 +101,6 @@ def test_empty_file_is_refused(tmp_path, conn):
         load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
 
 
-def test_non_utf8_header_is_refused_with_its_position(tmp_path, conn):
-    write(tmp_path / "erp" / "stores.csv", STORE_HEADER.replace("city", "cité") + "\n", encoding="latin-1")
-    with pytest.raises(LandingFileError, match=r"stores\.csv, line 1: not UTF-8"):
-        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
-
-
 def test_missing_source_folder_is_a_clear_error(tmp_path, conn):
     with pytest.raises(LandingFileError, match=r"erp: no file matches 'stores.csv' for raw.erp_stores"):
         load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
