@@ -28,6 +28,8 @@ class Settings:
     reference_date: date | None  # None: the run's tag, else today (UTC)
     ground_truth_dir: Path  # the demo generator's truth: read only to measure match quality
     match_threshold: float | None  # None: the matching default
+    volume_tolerance: float = 0.5  # a table's row count may move this share from its recent average
+    gx_max_rows: int = 1_000_000  # above this, Great Expectations reads a repeatable sample of the table
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +39,8 @@ class Settings:
         ref = os.environ.get("CDP_REFERENCE_DATE")
         truth = Path(os.environ.get("CDP_GROUND_TRUTH_DIR", landing.parent / "ground_truth")).resolve()
         threshold = os.environ.get("CDP_MATCH_THRESHOLD")
+        tolerance = os.environ.get("CDP_VOLUME_TOLERANCE")
+        gx_max_rows = os.environ.get("CDP_GX_MAX_ROWS")
         return cls(
             data_dir,
             landing,
@@ -44,6 +48,8 @@ class Settings:
             date.fromisoformat(ref) if ref else None,
             truth,
             float(threshold) if threshold else None,
+            float(tolerance) if tolerance else 0.5,
+            int(gx_max_rows) if gx_max_rows else 1_000_000,
         )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from platform_assets import features, landing, referential
+from platform_assets import features, landing, quality, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
@@ -25,6 +25,8 @@ RESOURCES = {
 
 defs = dg.Definitions.merge(
     *(domain.defs for domain in DOMAINS),
+    # Profiles and expectation suites (expectations/*.json) as checks on every domain's assets.
+    quality.checks_for(domain.defs for domain in DOMAINS),
     dg.Definitions(
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule],

@@ -35,6 +35,8 @@ class SourceContract:
     delimiter: str = ","
     grain: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # A file with a header and no rows is refused (a failed export) unless the source may be empty.
+    may_be_empty: bool = False
 
     @property
     def table(self) -> str:
@@ -356,6 +358,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         entity="erasure_requests",
         description="Right-to-erasure requests, identified by the e-mail and/or phone the person gave.",
         file_pattern="erasure_requests.csv",
+        may_be_empty=True,  # a day without any request is normal
         grain="one row per request",
         primary_key=("request_id",),
         columns=(

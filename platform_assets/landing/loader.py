@@ -1,32 +1,62 @@
 """Read landing files into ``raw.*`` tables: every value kept as text, plus lineage columns.
 
 A source is reloaded whole in one transaction, so a bad file leaves yesterday's raw table as it
-was and the error names the file, the line where there is one, and the problem.
+was and the error names the file, the line where there is one, and the problem. Every file is
+checked before anything is read (``files.scan_file``); a file whose content was already read in
+this load (same checksum) is skipped. Rows that break a row-level rule move from ``raw.<table>``
+to ``quarantine.<table>`` (``platform_assets/quality/rules.py``), and every file's rows read,
+accepted and quarantined are recorded in ``ops.landing_files`` for the reconciliation check.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from platform_assets.landing.contracts import SourceContract
+from platform_assets.landing.files import FileScan, LandingFileError, scan_file
+from platform_assets.quality.rules import broken_rules_sql, referenced_tables
 
-
-class LandingFileError(ValueError):
-    """A landing file that cannot be loaded; the message names the file and the problem."""
+__all__ = ["FileLoad", "LandingFileError", "SourceLoad", "load_source", "source_files"]
 
 
 @dataclass(frozen=True)
 class FileLoad:
     file: str  # relative to the landing directory
-    rows: int
+    rows: int  # rows read from the file
     bytes: int
     sha256: str
+    encoding: str = "utf-8"
+    duplicate_of: str | None = None  # same content as this file, already read in this load: skipped
+
+
+@dataclass
+class SourceLoad:
+    """One load of one source: what was read, accepted and quarantined, file by file."""
+
+    table: str
+    files: list[FileLoad]
+    quarantined_by_file: dict[str, int] = field(default_factory=dict)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    rules_seconds: float = 0.0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows for f in self.files if f.duplicate_of is None)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantined_by_file.values())
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_quarantined
 
 
 def source_files(landing_dir: Path, contract: SourceContract) -> list[Path]:
@@ -34,59 +64,20 @@ def source_files(landing_dir: Path, contract: SourceContract) -> list[Path]:
     return sorted(folder.glob(contract.file_pattern)) if folder.is_dir() else []
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _header(path: Path, contract: SourceContract) -> list[str]:
-    """Column names the file declares: the CSV header, or the keys of the first JSON line."""
-    with path.open("rb") as handle:
-        first = handle.readline()
-    if not first.strip():
-        raise LandingFileError(f"{path}: the file is empty (no header line)")
-    try:
-        text = first.decode("utf-8-sig").strip()
-    except UnicodeDecodeError as exc:
-        raise LandingFileError(f"{path}, line 1: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if contract.file_format == "ndjson":
-        try:
-            return list(json.loads(text))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise LandingFileError(f"{path}, line 1: not a JSON object ({exc})") from None
-    return [name.strip().strip('"') for name in text.split(contract.delimiter)]
-
-
-def check_header(path: Path, contract: SourceContract) -> tuple[list[str], list[str]]:
-    """The contract's columns the file lacks must all be optional.
-
-    Returns the file's columns and the (optional) contract columns it lacks."""
-    header = _header(path, contract)
-    present = set(header)
-    missing = [name for name in contract.column_names if name not in present]
-    missing_required = [name for name in missing if name in contract.required_columns]
-    if missing_required:
-        raise LandingFileError(
-            f"{path}, line 1: required column(s) {', '.join(missing_required)} missing "
-            f"(found: {', '.join(sorted(present))}; expected delimiter {contract.delimiter!r})"
-        )
-    return header, missing
-
-
-def _reader_sql(path: Path, contract: SourceContract, header: list[str]) -> str:
+def _reader_sql(path: Path, contract: SourceContract, header: tuple[str, ...]) -> str:
     quoted = str(path).replace("'", "''")
+    # Every column as text, named from the file's own header (no sniffing: its errors name no line).
+    columns = ", ".join("'" + k.replace("'", "''") + "': 'varchar'" for k in header)
     if contract.file_format == "ndjson":
-        # Every key as text, or DuckDB would parse timestamps and rewrite them.
-        keys = ", ".join("'" + k.replace("'", "''") + "': 'varchar'" for k in header)
-        return f"read_json('{quoted}', format='newline_delimited', columns={{{keys}}})"
+        return f"read_json('{quoted}', format='newline_delimited', columns={{{columns}}})"
     delim = contract.delimiter.replace("'", "''")
-    return f"read_csv('{quoted}', delim='{delim}', header=true, all_varchar=true, quote='\"', escape='\"')"
+    return (
+        f"read_csv('{quoted}', delim='{delim}', header=true, columns={{{columns}}}, auto_detect=false, "
+        "quote='\"', escape='\"')"
+    )
 
 
-def create_raw_table_sql(contract: SourceContract) -> str:
+def create_raw_table_sql(contract: SourceContract, schema: str = "raw") -> str:
     columns = [f'"{c.name}" varchar' for c in contract.columns]
     columns += [
         '"_source_file" varchar',
@@ -94,32 +85,116 @@ def create_raw_table_sql(contract: SourceContract) -> str:
         '"_load_id" varchar',
         '"_loaded_at" timestamp',
     ]
-    return f"create or replace table raw.{contract.table} ({', '.join(columns)})"
+    if schema == "quarantine":
+        columns += ['"quarantine_rule" varchar', '"quarantine_rules" varchar[]']
+    return f"create or replace table {schema}.{contract.table} ({', '.join(columns)})"
+
+
+def _read_error(path: Path, exc: duckdb.Error) -> LandingFileError:
+    """DuckDB's reader error, cut to the file, the line and the problem."""
+    text = str(exc)
+    csv_line = re.search(r"CSV Error on Line: (\d+)", text)
+    json_line = re.search(r"in line (\d+)", text)
+    # DuckDB 2.0's JSON reader counts lines from 2 (checked on files with a known bad line).
+    line = int(csv_line.group(1)) if csv_line else int(json_line.group(1)) - 1 if json_line else None
+    problem = next(
+        (
+            m.group(0).strip()
+            for pattern in (
+                r"Expected Number of Columns: \d+ Found: \d+",
+                r"Value with unterminated quote found",
+                r"Malformed JSON[^\n]*",
+                r"Invalid unicode[^\n]*",
+            )
+            if (m := re.search(pattern, text))
+        ),
+        text.splitlines()[0] if text else type(exc).__name__,
+    )
+    where = f", line {line}" if line else ""
+    return LandingFileError(f"{path}{where}: cannot be read: {problem}")
+
+
+def _utf8_copy(scan: FileScan, workdir: Path) -> Path:
+    """A Windows-1252/latin-1 export, re-encoded as UTF-8 for DuckDB's readers."""
+    copy = workdir / scan.path.name
+    with scan.path.open("r", encoding="cp1252", newline="") as src, copy.open("w", encoding="utf-8") as dst:
+        for block in iter(lambda: src.read(1 << 20), ""):
+            dst.write(block)
+    return copy
 
 
 def load_file(
     conn: duckdb.DuckDBPyConnection,
-    path: Path,
+    scan: FileScan,
     landing_dir: Path,
     contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
 ) -> FileLoad:
-    header, missing = check_header(path, contract)
     select = [
-        "null::varchar" if c.name in missing else f'cast("{c.name}" as varchar)' for c in contract.columns
+        "null::varchar" if c.name in scan.missing_optional else f'cast("{c.name}" as varchar)'
+        for c in contract.columns
     ]
-    relative = str(path.relative_to(landing_dir))
+    relative = str(scan.path.relative_to(landing_dir))
+    with tempfile.TemporaryDirectory(prefix="cdp-landing-") as workdir:
+        readable = scan.path if scan.encoding == "utf-8" else _utf8_copy(scan, Path(workdir))
+        try:
+            # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
+            rows = conn.execute(
+                f"insert into raw.{contract.table} select {', '.join(select)}, ?, ordinality, ?, ? "
+                f"from {_reader_sql(readable, contract, scan.header)} with ordinality",
+                [relative, load_id, loaded_at],
+            ).fetchall()[0][0]
+        except duckdb.Error as exc:
+            raise _read_error(scan.path, exc) from None
+    return FileLoad(relative, rows, scan.bytes, scan.sha256, scan.encoding)
+
+
+def scan_source(landing_dir: Path, contract: SourceContract) -> list[FileScan]:
+    """Every file of the source checked before any is read; raises ``LandingFileError``."""
+    files = source_files(landing_dir, contract)
+    if not files:
+        raise LandingFileError(
+            f"{landing_dir / contract.system}: no file matches {contract.file_pattern!r} for raw.{contract.table}"
+        )
+    return [scan_file(path, contract) for path in files]
+
+
+def _require_references(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+    for table in referenced_tables(contract.table):
+        found = conn.execute(
+            "select 1 from duckdb_tables() where schema_name = 'raw' and table_name = ?", [table]
+        ).fetchall()
+        if not found:
+            raise RuntimeError(
+                f"raw.{contract.table} is checked against raw.{table}, which has never been loaded: "
+                f"materialise raw/{table} first (or with it)"
+            )
+
+
+def quarantine_rows(
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, loaded_at: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Move the rows that break a rule from ``raw.<table>`` to ``quarantine.<table>``.
+
+    Returns the quarantined rows by file and by (first) rule."""
+    conn.execute(create_raw_table_sql(contract, "quarantine"))
+    conn.execute(f"create temp table _broken as {broken_rules_sql(contract, loaded_at)}")
     try:
-        # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
-        rows = conn.execute(
-            f"insert into raw.{contract.table} select {', '.join(select)}, ?, ordinality, ?, ? "
-            f"from {_reader_sql(path, contract, header)} with ordinality",
-            [relative, load_id, loaded_at],
-        ).fetchall()[0][0]
-    except duckdb.Error as exc:
-        raise LandingFileError(f"{path}: cannot be read as {contract.file_format}: {exc}") from None
-    return FileLoad(relative, rows, path.stat().st_size, _sha256(path))
+        conn.execute(
+            f"insert into quarantine.{contract.table} "
+            f"select r.*, b.rules[1], b.rules from raw.{contract.table} r "
+            "join _broken b using (_source_file, _row_number)"
+        )
+        conn.execute(
+            f"delete from raw.{contract.table} r using _broken b "
+            "where r._source_file = b._source_file and r._row_number = b._row_number"
+        )
+        by_file = dict(conn.execute("select _source_file, count(*) from _broken group by 1").fetchall())
+        by_rule = dict(conn.execute("select rules[1], count(*) from _broken group by 1").fetchall())
+    finally:
+        conn.execute("drop table _broken")
+    return by_file, by_rule
 
 
 def load_source(
@@ -128,40 +203,75 @@ def load_source(
     contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
-) -> list[FileLoad]:
-    """Replace ``raw.<table>`` with every file of the source, atomically."""
-    files = source_files(landing_dir, contract)
-    if not files:
-        raise LandingFileError(
-            f"{landing_dir / contract.system}: no file matches {contract.file_pattern!r} for raw.{contract.table}"
-        )
-    conn.execute("create schema if not exists raw")
+) -> SourceLoad:
+    """Replace ``raw.<table>`` (and ``quarantine.<table>``) with every file of the source, atomically."""
+    scans = scan_source(landing_dir, contract)
+    for schema in ("raw", "quarantine", "ops"):
+        conn.execute(f"create schema if not exists {schema}")
+    _require_references(conn, contract)
     conn.execute("begin transaction")
     try:
         conn.execute(create_raw_table_sql(contract))
-        loads = [load_file(conn, path, landing_dir, contract, load_id, loaded_at) for path in files]
-        record_loads(conn, contract, loads, load_id, loaded_at)
+        loads: list[FileLoad] = []
+        first_with: dict[str, str] = {}
+        for scan in scans:
+            relative = str(scan.path.relative_to(landing_dir))
+            if scan.sha256 in first_with:  # delivered twice (a copy, a re-send): read once
+                loads.append(
+                    FileLoad(relative, 0, scan.bytes, scan.sha256, scan.encoding, first_with[scan.sha256])
+                )
+                continue
+            first_with[scan.sha256] = relative
+            loads.append(load_file(conn, scan, landing_dir, contract, load_id, loaded_at))
+        started = time.perf_counter()
+        by_file, by_rule = quarantine_rows(conn, contract, loaded_at)
+        result = SourceLoad(contract.table, loads, by_file, by_rule, time.perf_counter() - started)
+        record_loads(conn, result, load_id, loaded_at)
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
-    return loads
+    return result
+
+
+LANDING_FILES_COLUMNS = {
+    "load_id": "varchar",
+    "raw_table": "varchar",
+    "source_file": "varchar",
+    "rows": "bigint",
+    "bytes": "bigint",
+    "sha256": "varchar",
+    "loaded_at": "timestamp",
+    "encoding": "varchar",
+    "duplicate_of": "varchar",
+    "rows_quarantined": "bigint",
+}
 
 
 def record_loads(
-    conn: duckdb.DuckDBPyConnection,
-    contract: SourceContract,
-    loads: list[FileLoad],
-    load_id: str,
-    loaded_at: datetime,
+    conn: duckdb.DuckDBPyConnection, load: SourceLoad, load_id: str, loaded_at: datetime
 ) -> None:
-    """Keep an audit line per file and load in ``ops.landing_files``."""
-    conn.execute("create schema if not exists ops")
-    conn.execute(
-        "create table if not exists ops.landing_files (load_id varchar, raw_table varchar, source_file varchar, "
-        "rows bigint, bytes bigint, sha256 varchar, loaded_at timestamp)"
-    )
+    """Keep an audit line per file and load in ``ops.landing_files``: rows read (``rows``),
+    quarantined, and the file it duplicates when it was skipped."""
+    columns = ", ".join(f"{name} {type_}" for name, type_ in LANDING_FILES_COLUMNS.items())
+    conn.execute(f"create table if not exists ops.landing_files ({columns})")
+    for name, type_ in LANDING_FILES_COLUMNS.items():  # warehouses created before these columns
+        conn.execute(f"alter table ops.landing_files add column if not exists {name} {type_}")
     conn.executemany(
-        "insert into ops.landing_files values (?, ?, ?, ?, ?, ?, ?)",
-        [(load_id, contract.table, f.file, f.rows, f.bytes, f.sha256, loaded_at) for f in loads],
+        f"insert into ops.landing_files ({', '.join(LANDING_FILES_COLUMNS)}) values ({', '.join('?' * 10)})",
+        [
+            (
+                load_id,
+                load.table,
+                f.file,
+                f.rows,
+                f.bytes,
+                f.sha256,
+                loaded_at,
+                f.encoding,
+                f.duplicate_of,
+                load.quarantined_by_file.get(f.file, 0),
+            )
+            for f in load.files
+        ],
     )

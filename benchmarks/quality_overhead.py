@@ -1,0 +1,119 @@
+"""What the quality gates cost: the daily refresh with and without its checks, same data, fresh warehouses.
+
+    uv run python benchmarks/quality_overhead.py --landing data/demo/landing --work /tmp/bench
+
+Runs ``daily_refresh`` (every asset and check, as production runs it: one process per step) and the
+same assets without any asset check (no GX suite, profile, reconciliation or dbt test), each into
+its own fresh DuckDB file, then prints wall times, per-step times and the overhead. Quarantine
+rules run inside the load in both runs: their time (``rules_seconds`` on each raw asset) is moved
+from the baseline to the quality side. At 1M customers wrap it in ``flock /tmp/cdp-1m.lock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+REPO = Path(__file__).resolve().parents[1]
+JOBS = {"with_checks": "daily_refresh", "without_checks": "daily_refresh_without_checks"}
+
+
+def run(job: str, landing: Path, work: Path, reference_date: str) -> dict:
+    home = work / job / "dagster_home"
+    db = work / job / "cdp.duckdb"
+    shutil.rmtree(work / job, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copyfile(REPO / "platform_assets" / "dagster_instance.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "CDP_LANDING_DIR": str(landing),
+        "CDP_DUCKDB_PATH": str(db),
+        "CDP_DATA_DIR": str(work / job),
+        "DAGSTER_HOME": str(home),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "yes",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-m",
+            "benchmarks.quality_overhead_defs",
+            "-j",
+            job,
+            "--tags",
+            json.dumps({"cdp/reference_date": reference_date}),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - started
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        [record] = instance.get_run_records(limit=1)
+        steps = {
+            s.step_key: s.end_time - s.start_time
+            for s in instance.get_run_step_stats(record.dagster_run.run_id)
+        }
+        rules = 0.0
+        for event in instance.get_records_for_run(
+            record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records:
+            materialization = event.event_log_entry.dagster_event.event_specific_data.materialization
+            if "rules_seconds" in materialization.metadata:
+                rules += materialization.metadata["rules_seconds"].value
+        status = record.dagster_run.status.value
+    return {
+        "job": job,
+        "status": status,
+        "wall_seconds": round(wall, 1),
+        "rules_seconds": round(rules, 1),
+        "steps": {k: round(v, 1) for k, v in sorted(steps.items())},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True, help="fresh warehouses and Dagster homes go here")
+    parser.add_argument("--reference-date", default="2026-11-01")
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args()
+    results = {
+        name: run(job, args.landing.resolve(), args.work.resolve(), args.reference_date)
+        for name, job in JOBS.items()
+    }
+    base = results["without_checks"]["wall_seconds"] - results["without_checks"]["rules_seconds"]
+    quality = results["with_checks"]["wall_seconds"] - base
+    summary = {
+        "landing": str(args.landing),
+        "baseline_seconds": round(base, 1),
+        "with_quality_seconds": results["with_checks"]["wall_seconds"],
+        "quality_seconds": round(quality, 1),
+        "overhead": round(quality / base, 3),
+        "runs": results,
+    }
+    print(json.dumps(summary, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

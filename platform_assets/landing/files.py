@@ -1,0 +1,150 @@
+"""Landing-file checks before anything is loaded: empty, truncated, encoding, delimiter, header.
+
+One pass over each file's bytes gives its checksum (a file delivered twice is loaded once), its
+encoding (UTF-8, else Windows-1252/latin-1, the usual French retail export, else refused) and its
+line count. Every problem is a ``LandingFileError`` naming the file, the line where there is one,
+and the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from platform_assets.landing.contracts import SourceContract
+
+DELIMITERS = (",", ";", "\t", "|")
+# Bytes Windows-1252 leaves undefined: a file holding them is not cp1252 text either.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+class LandingFileError(ValueError):
+    """A landing file that cannot be loaded; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class FileScan:
+    path: Path
+    sha256: str
+    bytes: int
+    encoding: str  # "utf-8" or "cp1252"
+    lines: int  # physical lines, header included
+    header: tuple[str, ...]
+    missing_optional: tuple[str, ...]  # optional contract columns the file lacks (loaded as null)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def scan_bytes(path: Path) -> tuple[str, int, str, int, bool]:
+    """(sha256, size, encoding, lines, ends with a line break), streaming the file once."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    utf8 = True
+    last = b""
+    line_no = 1
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            if size == 0 and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                raise LandingFileError(f"{path}: UTF-16 encoded; export it as UTF-8 (or latin-1)")
+            if b"\x00" in block:
+                at = _line_of(block, block.index(b"\x00")) + line_no - 1
+                raise LandingFileError(f"{path}, line {at}: NUL byte, this is not a text export")
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not utf8:
+                undefined = [b for b in _CP1252_UNDEFINED if bytes([b]) in block]
+                if undefined:
+                    bad = min(block.index(bytes([b])) for b in undefined)
+                    at = _line_of(block, bad) + line_no - 1
+                    raise LandingFileError(
+                        f"{path}, line {at}: neither UTF-8 nor Windows-1252/latin-1 text "
+                        f"(byte 0x{block[bad]:02x}); export it as UTF-8"
+                    )
+            line_no += block.count(b"\n")
+            size += len(block)
+            last = block[-1:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:  # a cut multi-byte character: the end of the file is missing
+            raise LandingFileError(
+                f"{path}, line {line_no}: ends inside a UTF-8 character, the file looks truncated"
+            ) from None
+    ends_with_newline = last == b"\n"
+    lines = line_no - 1 if ends_with_newline or not size else line_no
+    return digest.hexdigest(), size, "utf-8" if utf8 else "cp1252", lines, ends_with_newline
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with path.open("rb") as handle:
+        return handle.readline().decode(encoding).lstrip("\ufeff").strip()
+
+
+def parse_header(path: Path, contract: SourceContract, first: str) -> list[str]:
+    """Column names the file declares: the CSV header, or the keys of the first JSON line."""
+    if contract.file_format == "ndjson":
+        try:
+            record = json.loads(first)
+        except json.JSONDecodeError as exc:
+            raise LandingFileError(f"{path}, line 1: not a JSON object ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise LandingFileError(f"{path}, line 1: not a JSON object")
+        return list(record)
+    header = [name.strip().strip('"') for name in first.split(contract.delimiter)]
+    if len(header) == 1:
+        others = [d for d in DELIMITERS if d != contract.delimiter and d in first]
+        if others:
+            raise LandingFileError(
+                f"{path}, line 1: wrong delimiter, the header is separated by {others[0]!r} "
+                f"but the contract of raw.{contract.table} says {contract.delimiter!r}"
+            )
+    return header
+
+
+def check_columns(path: Path, contract: SourceContract, header: list[str]) -> tuple[str, ...]:
+    """Required columns must all be there; returns the optional ones the file lacks."""
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise LandingFileError(f"{path}, line 1: column(s) {', '.join(duplicated)} appear twice")
+    present = set(header)
+    missing = [name for name in contract.column_names if name not in present]
+    missing_required = [name for name in missing if name in contract.required_columns]
+    if missing_required:
+        unexpected = [name for name in header if name not in contract.column_names]
+        renamed = f"; unexpected column(s) {', '.join(unexpected)}: renamed?" if unexpected else ""
+        raise LandingFileError(
+            f"{path}, line 1: required column(s) {', '.join(missing_required)} missing "
+            f"(found: {', '.join(sorted(present))}; expected delimiter {contract.delimiter!r}){renamed}"
+        )
+    return tuple(missing)
+
+
+def scan_file(path: Path, contract: SourceContract) -> FileScan:
+    """Every check that needs no parsing of the data rows; raises ``LandingFileError``."""
+    sha, size, encoding, lines, ends_with_newline = scan_bytes(path)
+    if size == 0 or lines == 0:
+        raise LandingFileError(f"{path}: the file is empty (no header line)")
+    first = _first_line(path, encoding)
+    if not first:
+        raise LandingFileError(f"{path}, line 1: the first line is blank (no header)")
+    header = parse_header(path, contract, first)
+    missing = check_columns(path, contract, header)
+    data_lines = lines if contract.file_format == "ndjson" else lines - 1
+    if data_lines == 0 and not contract.may_be_empty:
+        raise LandingFileError(f"{path}: the file is empty (a header but no data rows)")
+    if not ends_with_newline:
+        raise LandingFileError(
+            f"{path}, line {lines}: the file does not end with a line break: it looks truncated "
+            "(re-deliver the complete export)"
+        )
+    return FileScan(path, sha, size, encoding, lines, tuple(header), missing)

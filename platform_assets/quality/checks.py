@@ -1,0 +1,198 @@
+"""Quality checks of a table, as Dagster asset checks: profile + volume, and its expectation suite.
+
+Every asset gets, when it applies:
+  profile                row count, null rate and distinct count per column and their change since
+                         the previous run (metadata); fails (warning) when the row count moves more
+                         than ``CDP_VOLUME_TOLERANCE`` from its recent average
+  expectations_critical  the suite's critical expectations: blocking
+  expectations_warning   the suite's warning expectations: failing counts and examples, not blocking
+Raw tables add ``reconciliation`` (``platform_assets/quality/reconciliation.py``); the landing step
+runs their checks itself. Every other asset gets its checks from ``suite_checks`` below: drop a
+suite file in ``expectations/`` and its asset has checks, no code.
+"""
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+
+from platform_assets.config import settings
+from platform_assets.quality.profiling import (
+    previous_profile,
+    profile_markdown,
+    profile_table,
+    recent_row_counts,
+    record_profile,
+    volume_verdict,
+)
+from platform_assets.quality.suites import Suite, discover_suites, failures_markdown, validate
+from platform_assets.resources import Warehouse
+
+PROFILE = "profile"
+CRITICAL = "expectations_critical"
+WARNING = "expectations_warning"
+PROFILED_SCHEMAS = ("raw", "referential", "sales", "marketing", "features", "scores")
+
+# Column expression for the frame GX reads, per column name (raw tables: parsed from text).
+ColumnSql = Callable[[str], str]
+
+
+def _plain_column(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) -> list[dg.AssetCheckSpec]:
+    specs = []
+    if profiled:
+        specs.append(
+            dg.AssetCheckSpec(
+                PROFILE,
+                asset=key,
+                description="Row count, null rate and distinct count per column vs the previous run; "
+                "warns when the volume leaves its recent average by more than CDP_VOLUME_TOLERANCE.",
+            )
+        )
+    if suite and suite.of_severity("critical"):
+        specs.append(
+            dg.AssetCheckSpec(
+                CRITICAL,
+                asset=key,
+                blocking=True,
+                description=f"Critical expectations of expectations/{suite.path.name} (blocking).",
+            )
+        )
+    if suite and suite.of_severity("warning"):
+        specs.append(
+            dg.AssetCheckSpec(
+                WARNING,
+                asset=key,
+                description=f"Warning expectations of expectations/{suite.path.name} (not blocking).",
+            )
+        )
+    return specs
+
+
+def evaluate_table(
+    conn: duckdb.DuckDBPyConnection,
+    key: dg.AssetKey,
+    suite: Suite | None,
+    check_names: set[str],
+    run_id: str,
+    column_sql: ColumnSql = _plain_column,
+) -> Iterator[dg.AssetCheckResult]:
+    """The selected checks of one table, read from the warehouse."""
+    table = ".".join(key.path)
+    if PROFILE in check_names:
+        yield profile_check(conn, key, table, run_id)
+    for severity, name in (("critical", CRITICAL), ("warning", WARNING)):
+        if name in check_names and suite is not None:
+            yield suite_check(conn, key, table, suite, severity, column_sql)
+
+
+def profile_check(
+    conn: duckdb.DuckDBPyConnection, key: dg.AssetKey, table: str, run_id: str
+) -> dg.AssetCheckResult:
+    started = time.perf_counter()
+    profile = profile_table(conn, table)
+    previous = previous_profile(conn, table, run_id)
+    rows = profile[0].rows if profile else 0
+    verdict = volume_verdict(rows, recent_row_counts(conn, table, run_id), settings().volume_tolerance)
+    record_profile(conn, table, run_id, datetime.now(UTC).replace(tzinfo=None), profile)
+    before = next(iter(previous.values())).rows if previous else None
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=PROFILE,
+        passed=verdict.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=verdict.message,
+        metadata={
+            "row_count": rows,
+            "row_count_change": rows - before if before is not None else "first profile",
+            "recent_average_rows": round(verdict.recent_average, 1) if verdict.recent_average else "none",
+            "volume_change": round(verdict.change, 4) if verdict.change is not None else "none",
+            "volume_tolerance": settings().volume_tolerance,
+            "profile": dg.MetadataValue.md(profile_markdown(profile, previous)),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+
+
+def suite_check(
+    conn: duckdb.DuckDBPyConnection,
+    key: dg.AssetKey,
+    table: str,
+    suite: Suite,
+    severity: str,
+    column_sql: ColumnSql = _plain_column,
+) -> dg.AssetCheckResult:
+    started = time.perf_counter()
+    columns = suite.columns
+    select = ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in columns) if columns else "1 as _row"
+    [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
+    limit = settings().gx_max_rows
+    # GX on pandas costs ~6 us per row and expectation: a big table is validated on a repeatable
+    # sample; its row-exact rules run in SQL (quarantine rules on raw, dbt tests on models).
+    sample = f" using sample reservoir({limit} rows) repeatable (42)" if rows > limit else ""
+    frame = conn.sql(f"select {select} from {table}{sample}").df()
+    count, failures = validate(suite, severity, frame)
+    name = CRITICAL if severity == "critical" else WARNING
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=name,
+        passed=not failures,
+        severity=dg.AssetCheckSeverity.ERROR if severity == "critical" else dg.AssetCheckSeverity.WARN,
+        description=f"{count - len(failures)} of {count} {severity} expectations passed"
+        + (f" (on a repeatable sample of {limit:,} of {rows:,} rows)" if rows > limit else ""),
+        metadata={
+            "suite": f"expectations/{suite.path.name}",
+            "expectations": count,
+            "failed": len(failures),
+            "failing_rows": sum(f.unexpected_count or 0 for f in failures),
+            "failures": dg.MetadataValue.md(failures_markdown(failures)),
+            "rows_validated": len(frame),
+            "table_rows": rows,
+            "sampled": rows > limit,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+
+
+def _targets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """Materialisable assets that carry no checks of their own (the landing step runs its own)."""
+    keys = []
+    for assets_def in assets:
+        if not isinstance(assets_def, dg.AssetsDefinition) or not assets_def.is_materializable:
+            continue
+        own = {spec.asset_key for spec in assets_def.check_specs if spec.name in (PROFILE, CRITICAL)}
+        keys += [k for k in assets_def.keys if k not in own]
+    return keys
+
+
+def suite_checks(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
+    """Profile and suite checks for every asset of ``assets`` in a profiled schema or with a suite.
+
+    One subsettable multi-check: Dagster splits it into one step per stage of the graph, so a
+    blocking check holds back the assets downstream of its table without a step per table."""
+    suites = discover_suites()
+    specs: list[dg.AssetCheckSpec] = []
+    for key in _targets(assets):
+        profiled = key.path[0] in PROFILED_SCHEMAS
+        if profiled or key in suites:
+            specs += check_specs(key, suites.get(key), profiled)
+    if not specs:
+        return []
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="quality_checks", pool="duckdb_writer")
+    def quality_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        """Profiles and expectation suites of the selected assets."""
+        selected: dict[dg.AssetKey, set[str]] = defaultdict(set)
+        for check_key in context.selected_asset_check_keys:
+            selected[check_key.asset_key].add(check_key.name)
+        with warehouse.connect() as conn:
+            for key in sorted(selected, key=lambda k: k.to_user_string()):
+                yield from evaluate_table(conn, key, suites.get(key), selected[key], context.run.run_id)
+
+    return [quality_checks]

@@ -1,0 +1,207 @@
+"""Great Expectations 1.x suites from ``expectations/<schema>.<table>.json``, run on pandas frames.
+
+A suite's expectations carry ``meta.severity``: ``critical`` (a blocking check: nothing downstream
+runs on data that failed it) or ``warning`` (non-blocking, visible in the UI). GX drops an invalid
+expectation with a log line only, so ``built_suite`` refuses a suite that lost any (GX is imported
+only where suites run: it is slow to import).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from platform_assets.config import EXPECTATIONS_DIR
+
+SEVERITIES = ("critical", "warning")
+EXAMPLES = 5  # failing values shown per expectation
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be used: the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str  # <schema>.<table>
+    path: Path
+    expectations: tuple[dict, ...]  # as in the file: type, kwargs, meta
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey(self.name.split("."))
+
+    def of_severity(self, severity: str) -> list[dict]:
+        return [e for e in self.expectations if e.get("meta", {}).get("severity", "critical") == severity]
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns the expectations read: only these are loaded into the frame."""
+        names: list[str] = []
+        for expectation in self.expectations:
+            kwargs = expectation.get("kwargs", {})
+            for key in ("column", "column_A", "column_B"):
+                if key in kwargs:
+                    names.append(kwargs[key])
+            names += kwargs.get("column_list", [])
+            names += kwargs.get("column_set", [])
+        return list(dict.fromkeys(names))
+
+
+def suite_paths(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
+    return sorted(directory.glob("*.*.json"))
+
+
+def load_suite(path: Path) -> Suite:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    name = path.name.removesuffix(".json")
+    if data.get("name") != name:
+        raise SuiteError(f"{path}: its name must be {name!r} (the file name), not {data.get('name')!r}")
+    expectations = tuple(data.get("expectations", ()))
+    if not expectations:
+        raise SuiteError(f"{path}: no expectations")
+    for n, expectation in enumerate(expectations, start=1):
+        severity = expectation.get("meta", {}).get("severity")
+        if severity not in SEVERITIES:
+            raise SuiteError(f"{path}: expectation {n} ({expectation.get('type')}) has severity {severity!r}")
+    return Suite(name, path, expectations)
+
+
+def _with_dates(expectations: list[dict], frame: pd.DataFrame | None) -> list[dict]:
+    """JSON holds dates as ISO strings; GX compares a datetime column only with datetimes."""
+    if frame is None:
+        return expectations
+    converted = []
+    for expectation in expectations:
+        kwargs = dict(expectation.get("kwargs", {}))
+        column = kwargs.get("column")
+        if column in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[column]):
+            for bound in ("min_value", "max_value"):
+                if isinstance(kwargs.get(bound), str):
+                    kwargs[bound] = datetime.fromisoformat(kwargs[bound])
+        converted.append({**expectation, "kwargs": kwargs})
+    return converted
+
+
+def built_suite(suite: Suite, severity: str | None = None, frame: pd.DataFrame | None = None):
+    """The GX suite (all expectations, or one severity's); refuses one that lost expectations."""
+    expectations = _with_dates(suite.of_severity(severity) if severity else list(suite.expectations), frame)
+    built = gx_suite(f"{suite.name}.{severity or 'all'}", expectations)
+    if len(built.expectations) != len(expectations):
+        raise SuiteError(
+            f"{suite.path}: Great Expectations kept {len(built.expectations)} of {len(expectations)} "
+            "expectations (an unknown type or bad kwargs is dropped with a log line only)"
+        )
+    return built
+
+
+def discover_suites(directory: Path = EXPECTATIONS_DIR) -> dict[dg.AssetKey, Suite]:
+    return {suite.asset_key: suite for suite in map(load_suite, suite_paths(directory))}
+
+
+@cache
+def _context():
+    import great_expectations as gx  # slow import: only where suites run
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def gx_suite(name: str, expectations: list[dict]):
+    import great_expectations as gx
+
+    _context()  # GX needs a context before building expectations
+    return gx.ExpectationSuite(name=name, expectations=[dict(e) for e in expectations])
+
+
+@dataclass(frozen=True)
+class Failure:
+    expectation: str  # type
+    column: str
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    examples: list
+    observed: object
+
+
+def validate(suite: Suite, severity: str, frame: pd.DataFrame) -> tuple[int, list[Failure]]:
+    """Runs the suite's expectations of one severity on ``frame``: (expectations run, failures)."""
+    expectations = suite.of_severity(severity)
+    if not expectations:
+        return 0, []
+    context = _context()
+    name = f"{suite.name}.{severity}"
+    source = context.data_sources.add_or_update_pandas(name)
+    batch = (
+        source.add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(
+        built_suite(suite, severity, frame),
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+    )
+    failures = []
+    for r in result.results:
+        if r.success:
+            continue
+        details = r.result or {}
+        kwargs = r.expectation_config.kwargs
+        error = _exception_message(r.exception_info)
+        failures.append(
+            Failure(
+                r.expectation_config.type,
+                str(kwargs.get("column") or kwargs.get("column_list") or ""),
+                details.get("unexpected_count"),
+                details.get("unexpected_percent"),
+                [_plain(v) for v in details.get("partial_unexpected_list", [])[:EXAMPLES]],
+                _plain(details.get("observed_value", error)),
+            )
+        )
+    return len(expectations), failures
+
+
+def _exception_message(info) -> str | None:
+    """GX 1.x nests exception details per metric; the first message says what went wrong."""
+    if not isinstance(info, dict):
+        return None
+    if "exception_message" in info:
+        return info["exception_message"] or None
+    return next((v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
+
+
+def _plain(value):
+    """JSON-friendly example values for Dagster metadata."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def failures_markdown(failures: list[Failure]) -> str:
+    if not failures:
+        return "every expectation passed"
+    rows = [
+        f"| {f.expectation} | {f.column} | {f.unexpected_count if f.unexpected_count is not None else ''} "
+        f"| {'' if f.unexpected_percent is None else round(f.unexpected_percent, 3)} "
+        f"| {json.dumps(f.examples, default=str)[:200]} | {str(f.observed)[:120]} |"
+        for f in failures
+    ]
+    return (
+        "| expectation | column | failing rows | failing % | examples | observed |\n|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+    )

@@ -1,0 +1,140 @@
+"""The corruption injector on a small demo: every damaged row is quarantined under its rule, every
+source reconciles exactly, and a failed critical expectation stops what is downstream."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from platform_assets.demo.generator import generate
+from platform_assets.landing.assets import raw_sources
+from platform_assets.landing.contracts import CONTRACTS
+from platform_assets.quality.corrupt import corrupt
+from platform_assets.resources import Warehouse
+
+CUSTOMERS = 300
+
+
+@pytest.fixture(scope="module")
+def corrupted(tmp_path_factory) -> Path:
+    demo = tmp_path_factory.mktemp("demo")
+    generate(demo, customers=CUSTOMERS, seed=5, start=date(2025, 11, 1), end=date(2026, 10, 31))
+    out = tmp_path_factory.mktemp("corrupted")
+    corrupt(demo / "landing", out, seed=3)
+    return out
+
+
+def materialize_landing(out: Path, db: Path, extra_assets=(), **kwargs):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(out / "landing"))
+        mp.setenv("CDP_DUCKDB_PATH", str(db))
+        return dg.materialize(
+            [raw_sources, *extra_assets],
+            resources={"warehouse": Warehouse()},
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="module")
+def loaded(corrupted, tmp_path_factory):
+    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
+    return materialize_landing(corrupted, db), db
+
+
+def test_the_injector_is_repeatable(corrupted, tmp_path):
+    again = corrupt(Path(json.loads((corrupted / "corruption.json").read_text())["source"]), tmp_path, seed=3)
+    assert again == json.loads((corrupted / "corruption.json").read_text())
+    assert set(again["expected_quarantine"]) >= {"pos_receipt_lines", "pos_receipts", "emailing_events"}
+
+
+def test_every_damaged_row_is_quarantined_under_its_rule(loaded, corrupted):
+    result, db = loaded
+    assert result.success  # quarantined rows never fail the run
+    manifest = json.loads((corrupted / "corruption.json").read_text())
+    with duckdb.connect(str(db), read_only=True) as conn:
+        found = {}
+        for contract in CONTRACTS:
+            for rule, n in conn.execute(
+                f"select quarantine_rule, count(*) from quarantine.{contract.table} group by 1"
+            ).fetchall():
+                found.setdefault(contract.table, {})[rule] = n
+        for damaged in manifest["damaged_rows"]:
+            [(rule, original)] = conn.execute(
+                f"select quarantine_rule, {damaged['column'] or 'null'} from quarantine.{damaged['table']} "
+                "where _source_file = ? and _row_number = ?",
+                [damaged["file"], damaged["row_number"]],
+            ).fetchall()
+            assert rule == damaged["rule"], damaged
+            if damaged["column"]:
+                assert original == (damaged["value"] or None), damaged  # the damaged value, as delivered
+    assert found == manifest["expected_quarantine"]
+
+
+def test_every_source_reconciles_exactly(loaded):
+    result, _ = loaded
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    for contract in CONTRACTS:
+        check = checks[(contract.table, "reconciliation")]
+        assert check.passed, contract.table
+        meta = check.metadata
+        assert meta["unaccounted_rows"].value == 0
+        assert meta["rows_read"].value == meta["rows_accepted"].value + meta["rows_quarantined"].value
+
+
+def test_rows_read_match_the_files(loaded, corrupted):
+    _, db = loaded
+    manifest = json.loads((corrupted / "corruption.json").read_text())
+    with duckdb.connect(str(db), read_only=True) as conn:
+        audit = dict(
+            conn.execute(
+                "select source_file, rows from ops.landing_files where duplicate_of is null"
+            ).fetchall()
+        )
+        twice = conn.execute(
+            "select source_file, duplicate_of from ops.landing_files where duplicate_of is not null"
+        ).fetchall()
+        encodings = conn.execute(
+            "select distinct raw_table, encoding from ops.landing_files where encoding <> 'utf-8'"
+        ).fetchall()
+    for file, rows in audit.items():
+        lines = (corrupted / "landing" / file).read_bytes().count(b"\n")
+        assert rows == (lines if file.endswith(".ndjson") else lines - 1), file
+    assert [{"file": f, "same_as": d} for f, d in twice] == manifest["files_delivered_twice"]
+    assert encodings == [("crm_contacts", "cp1252")]
+
+
+def test_quarantine_is_visible_as_a_warning_with_examples(loaded):
+    result, _ = loaded
+    [warning] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path[-1] == "pos_receipt_lines" and e.check_name == "quarantine"
+    ]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+    examples = warning.metadata["examples"].value
+    assert set(examples) == set(warning.metadata["by_rule"].value)
+    assert all(len(rows) >= 1 for rows in examples.values())
+
+
+def test_a_failed_critical_expectation_stops_what_is_downstream(corrupted, tmp_path):
+    damaged = tmp_path / "damaged"
+    corrupt(Path(json.loads((corrupted / "corruption.json").read_text())["source"]), damaged, seed=1)
+    stores = damaged / "landing" / "erp" / "stores.csv"
+    stores.write_text(stores.read_text().replace(",EUR,", ",USD,", 1))  # a currency no suite accepts
+
+    @dg.asset(deps=[["raw", "erp_stores"]])
+    def downstream_of_stores() -> None: ...
+
+    result = materialize_landing(damaged, tmp_path / "cdp.duckdb", [downstream_of_stores])
+    assert not result.success
+    failed = {
+        (e.asset_key.path[-1], e.check_name) for e in result.get_asset_check_evaluations() if not e.passed
+    }
+    assert ("erp_stores", "expectations_critical") in failed
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "downstream_of_stores" not in materialized
