@@ -6,12 +6,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from platform_assets import landing, referential
+from platform_assets import landing, publish, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 
 DOMAINS = (landing, referential)
+# Every domain's assets; the publication comes after them all (it depends on each of their assets).
+UPSTREAM = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
 
 RESOURCES = {
     "warehouse": Warehouse(),
@@ -24,7 +26,8 @@ RESOURCES = {
 }
 
 defs = dg.Definitions.merge(
-    *(domain.defs for domain in DOMAINS),
+    UPSTREAM,
+    publish.defs_for(UPSTREAM),
     dg.Definitions(
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule],
