@@ -12,8 +12,13 @@ from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 
 DOMAINS = (landing, referential)
-# Every domain's assets; the publication comes after them all (it depends on each of their assets).
-UPSTREAM = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
+
+
+def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:
+    """Every domain's assets, then the publication, which depends on each of them (so it runs last)."""
+    upstream = dg.Definitions.merge(*domain_defs)
+    return dg.Definitions.merge(upstream, publish.defs_for(upstream))
+
 
 RESOURCES = {
     "warehouse": Warehouse(),
@@ -26,8 +31,7 @@ RESOURCES = {
 }
 
 defs = dg.Definitions.merge(
-    UPSTREAM,
-    publish.defs_for(UPSTREAM),
+    with_publication(*(domain.defs for domain in DOMAINS)),
     dg.Definitions(
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule],

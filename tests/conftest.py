@@ -3,7 +3,11 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+
+import dagster as dg
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt_project"
@@ -16,3 +20,33 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def pytest_sessionstart(session):
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run([str(dbt), "parse", "--quiet"], cwd=DBT_DIR, check=True)
+
+
+CUSTOMERS = 600  # the end-to-end retailer
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    from platform_assets.demo.generator import generate
+
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, customers=CUSTOMERS, seed=11, start=date(2023, 11, 1), end=date(2026, 10, 31))
+    return out
+
+
+@pytest.fixture(scope="session")
+def refreshed(demo_dir, tmp_path_factory):
+    """The whole graph, once per session, through the scheduled job (in-process): the run result
+    and the working DuckDB file. Published files land in ``demo_dir / "published"``."""
+    from platform_assets.config import REFERENCE_DATE_TAG
+    from platform_assets.definitions import defs
+
+    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
+        mp.setenv("CDP_DUCKDB_PATH", str(db))
+        mp.setenv("CDP_DATA_DIR", str(demo_dir))
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: "2026-11-01"}
+        )
+    return result, db

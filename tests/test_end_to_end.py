@@ -1,20 +1,15 @@
-"""The whole graph, materialised in-process through the scheduled job on a small generated retailer."""
+"""The whole graph, materialised in-process through the scheduled job on a small generated retailer
+(fixtures ``demo_dir`` and ``refreshed`` in tests/conftest.py, shared with sibling modules)."""
 
 import json
-from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import duckdb
-import pytest
 
-from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.definitions import defs
-from platform_assets.demo.generator import generate
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
-
-CUSTOMERS = 600
+from tests.conftest import CUSTOMERS
 
 
 def file_rows(path: Path) -> int:
@@ -22,26 +17,6 @@ def file_rows(path: Path) -> int:
     with path.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return lines if path.suffix == ".ndjson" else lines - 1
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate(out, customers=CUSTOMERS, seed=11, start=date(2023, 11, 1), end=date(2026, 10, 31))
-    return out
-
-
-@pytest.fixture(scope="module")
-def refreshed(demo_dir, tmp_path_factory):
-    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
-        mp.setenv("CDP_DUCKDB_PATH", str(db))
-        mp.setenv("CDP_DATA_DIR", str(demo_dir))
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: "2026-11-01"}
-        )
-    return result, db
 
 
 def test_the_daily_refresh_materialises_every_asset(refreshed):

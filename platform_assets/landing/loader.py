@@ -148,6 +148,17 @@ def load_source(
     return loads
 
 
+LANDING_FILES_COLUMNS = {
+    "load_id": "Load (Dagster run) that read the file.",
+    "raw_table": "Raw table the file was loaded into.",
+    "source_file": "File path relative to the landing directory.",
+    "rows": "Data rows read.",
+    "bytes": "File size in bytes.",
+    "sha256": "Hex sha256 of the file content.",
+    "loaded_at": "When the file was loaded (UTC).",
+}
+
+
 def record_loads(
     conn: duckdb.DuckDBPyConnection,
     contract: SourceContract,
@@ -161,6 +172,12 @@ def record_loads(
         "create table if not exists ops.landing_files (load_id varchar, raw_table varchar, source_file varchar, "
         "rows bigint, bytes bigint, sha256 varchar, loaded_at timestamp)"
     )
+    # documented in the file itself: the publication copies these comments
+    conn.execute(
+        "comment on table ops.landing_files is 'Audit of landing files read: one row per file and load.'"
+    )
+    for column, text in LANDING_FILES_COLUMNS.items():
+        conn.execute(f"comment on column ops.landing_files.{column} is '{text}'")
     conn.executemany(
         "insert into ops.landing_files values (?, ?, ?, ?, ?, ?, ?)",
         [(load_id, contract.table, f.file, f.rows, f.bytes, f.sha256, loaded_at) for f in loads],

@@ -170,7 +170,7 @@ def find_erasures(
             erased_keys.select("key_type", "key_hash", "erasure_request_id"),
             customer_keys,
             # a request's own keys too: a person not (yet) in the data is blocked when they arrive
-            request_keys(requests),
+            request_keys(requests).select("key_type", "key_hash", "erasure_request_id"),
         ]
     )
     new_suppression = (

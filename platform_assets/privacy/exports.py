@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
-from platform_assets.publish.docs import sql_literal
 
 # column of an export -> (suppression key type, SQL that standardises it like identity does)
 MATCHERS = {
@@ -17,6 +16,10 @@ MATCHERS = {
     "email": ("email", "lower(trim({c}))"),
     "phone_e164": ("phone", "{c}"),
 }
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _reader(path: Path) -> str:

@@ -128,7 +128,7 @@ def build(
                     [catalog, schema_name, table_name],
                 ).fetchall()
             )
-            doc = docs.get(table)
+            doc = _with_working_comments(conn, table, docs.get(table))
             table_entries = [
                 ColumnEntry(
                     schema_name,
@@ -150,6 +150,26 @@ def build(
     finally:
         conn.execute(f"detach {catalog}")
     return BuiltFile(rows, entries)
+
+
+def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: TableDoc | None) -> TableDoc:
+    """The asset's documentation, completed by DuckDB comments a domain left in the working file
+    (for tables that are not assets of their own, such as ops.landing_files)."""
+    schema_name, table_name = table.split(".")
+    [(comment,)] = conn.execute(
+        "select comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema_name, table_name],
+    ).fetchall()
+    columns = dict(
+        conn.execute(
+            "select column_name, comment from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and comment is not null",
+            [schema_name, table_name],
+        ).fetchall()
+    )
+    doc = doc or TableDoc(None)
+    return TableDoc(doc.description or comment, {**columns, **doc.columns}, doc.owners)
 
 
 def _as_is(column: str) -> PublishedColumn:

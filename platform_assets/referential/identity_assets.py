@@ -27,7 +27,11 @@ from platform_assets.resources import Warehouse
 RULE_PRIORITY = {"loyalty_card": 0, "email": 1, "phone": 2, "probabilistic": 3}
 
 
-def _spec(schema: str, table: str, description: str, grain: str) -> dg.AssetSpec:
+def _columns(columns: dict[str, str]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, description=text) for name, text in columns.items()])
+
+
+def _spec(schema: str, table: str, description: str, grain: str, columns: dict[str, str]) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=[schema, table],
         description=description,
@@ -41,7 +45,12 @@ def _spec(schema: str, table: str, description: str, grain: str) -> dg.AssetSpec
         ]
         if table == "customer_xref"
         else [["referential", "customer_xref"]],
-        metadata={**REFERENTIAL.metadata, "grain": grain, "dagster/table_name": f"{schema}.{table}"},
+        metadata={
+            **REFERENTIAL.metadata,
+            "grain": grain,
+            "dagster/table_name": f"{schema}.{table}",
+            "dagster/column_schema": _columns(columns),
+        },
     )
 
 
@@ -59,9 +68,7 @@ def _privacy_spec(table: str, description: str, grain: str, columns: dict[str, s
             **PUBLISH.metadata,
             "grain": grain,
             "dagster/table_name": f"ops.{table}",
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name, description=text) for name, text in columns.items()]
-            ),
+            "dagster/column_schema": _columns(columns),
         },
     )
 
@@ -73,6 +80,19 @@ SPECS = [
         "Crosswalk: every source record (CRM contact, web account, guest order, e-mail subscriber, loyalty "
         "card) -> its stable customer_id, with the rule or Splink probability that linked it.",
         "one row per source record",
+        {
+            "record_id": "`<source_system>:<source_id>`, as in int_customer_records_standardised.",
+            "source_system": "crm, ecommerce (account), ecommerce_guest (guest order), emailing (subscriber) or "
+            "loyalty (card).",
+            "source_id": "Id of the record in its source system.",
+            "customer_id": "Stable customer id the record belongs to.",
+            "match_rule": "How the record joined its customer: first_record, email, phone, loyalty_card, "
+            "probabilistic (Splink) or too_little_identity.",
+            "match_probability": "Splink match probability of a probabilistic link; null for deterministic rules.",
+            "is_too_little_identity": "True when the record carries too little identity to be matched.",
+            "linked_run_id": "Dagster run that last linked the record.",
+            "linked_at": "When the record was last linked (UTC).",
+        },
     ),
     _spec(
         "referential",
@@ -80,12 +100,29 @@ SPECS = [
         "Registry of every customer id ever issued: when, by which run, from which anchor record, and its "
         "status (active, merged into another id, retired).",
         "one row per customer id ever issued",
+        {
+            "customer_id": "Customer id.",
+            "issued_seq": "Order of issue (smaller = issued earlier); the survivor of a merge is the earliest.",
+            "issued_run_id": "Dagster run that issued the id.",
+            "issued_at": "When the id was issued (UTC).",
+            "anchor_record_id": "The record the id was derived from (smallest record id of its first cluster).",
+            "status": "active, merged (into merged_into) or retired (its records are all gone).",
+            "merged_into": "The id this one was merged into, when merged.",
+        },
     ),
     _spec(
         "referential",
         "customer_id_history",
         "Every merge and split of existing customer ids: old id, new id, reason, records moved, run.",
         "one row per id change",
+        {
+            "old_customer_id": "The id the records had.",
+            "new_customer_id": "The id they have now.",
+            "reason": "merge or split.",
+            "records": "Records moved.",
+            "run_id": "Dagster run that made the change.",
+            "changed_at": "When (UTC).",
+        },
     ),
     _spec(
         "ops",
@@ -93,12 +130,38 @@ SPECS = [
         "Match quality of each run against the demo generator's ground truth (when present): pairwise "
         "precision, recall, F1, false merges, cluster purity.",
         "one row per run",
+        {
+            "run_id": "Dagster run measured.",
+            "measured_at": "When (UTC).",
+            "link_threshold": "Splink match probability from which two records were linked.",
+            "records": "Records compared with the ground truth.",
+            "clusters": "Customers (clusters) among them.",
+            "true_entities": "True persons among them.",
+            "true_pairs": "Pairs put together that are the same person.",
+            "predicted_pairs": "Pairs put together.",
+            "actual_pairs": "Pairs that are the same person.",
+            "precision": "true_pairs / predicted_pairs.",
+            "recall": "true_pairs / actual_pairs.",
+            "f1": "Harmonic mean of precision and recall.",
+            "false_merges": "Clusters holding more than one true person.",
+            "cluster_purity": "Share of records in their cluster's majority person.",
+        },
     ),
     _spec(
         "ops",
         "identity_match_weights",
         "Trained Fellegi-Sunter parameters of each run (m, u, match weight per comparison level).",
         "one row per run and comparison level",
+        {
+            "comparison": "Compared attribute (Splink comparison).",
+            "comparison_level": "Level of agreement within the comparison.",
+            "comparison_vector_value": "Splink's index of the level.",
+            "m_probability": "P(level | same person), trained by EM.",
+            "u_probability": "P(level | different persons), estimated by sampling.",
+            "match_weight": "log2(m / u): evidence the level brings.",
+            "run_id": "Dagster run that trained the weights.",
+            "link_threshold": "Match probability from which two records were linked in that run.",
+        },
     ),
     _privacy_spec(
         "erasure_suppression",
