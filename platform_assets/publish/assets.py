@@ -141,7 +141,7 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
                         "Analyst warehouse — data dictionary",
                         f"Published by run `{context.run_id}` as of {reference_date} ({published_at} UTC). "
                         "No direct identifiers: personal data is in the restricted file only.",
-                        docs,
+                        analyst.docs,
                         analyst.entries,
                         analyst.rows,
                     )

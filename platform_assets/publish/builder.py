@@ -65,6 +65,7 @@ class PersonalDataFoundError(ValueError):
 class BuiltFile:
     rows: dict[str, int]  # schema.table -> rows, publication tables included
     entries: list[ColumnEntry]
+    docs: dict[str, TableDoc]  # as published: asset docs completed by the working file's comments
 
 
 def source_tables(conn: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, list[str]]:
@@ -108,6 +109,7 @@ def build(
         has_suppression = table_exists(conn, SUPPRESSION_TABLE)
         rows: dict[str, int] = {}
         entries: list[ColumnEntry] = []
+        effective: dict[str, TableDoc] = {}
         for table, columns in tables.items():
             schema_name, table_name = table.split(".")
             published = analyst_columns(table, columns) if analyst else [_as_is(c) for c in columns]
@@ -128,7 +130,7 @@ def build(
                     [catalog, schema_name, table_name],
                 ).fetchall()
             )
-            doc = _with_working_comments(conn, table, docs.get(table))
+            doc = effective[table] = _with_working_comments(conn, table, docs.get(table))
             table_entries = [
                 ColumnEntry(
                     schema_name,
@@ -145,11 +147,11 @@ def build(
                 conn.execute(statement)
         if analyst:
             scan_for_personal_data(conn, catalog, entries)
-        rows.update(_publication_tables(conn, catalog, rows, docs, entries, publication))
+        rows.update(_publication_tables(conn, catalog, rows, effective, entries, publication))
         conn.execute(f"checkpoint {catalog}")
     finally:
         conn.execute(f"detach {catalog}")
-    return BuiltFile(rows, entries)
+    return BuiltFile(rows, entries, {**effective, **PUBLICATION_DOCS})
 
 
 def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: TableDoc | None) -> TableDoc:

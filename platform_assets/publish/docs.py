@@ -50,7 +50,10 @@ def _short(table_name: str) -> str:
 
 
 def _clean(text: str | None) -> str | None:
-    return " ".join(text.split()) if text else None
+    """One line; without the model's SQL that dagster-dbt appends to a dbt description."""
+    if not text:
+        return None
+    return " ".join(text.split("#### Raw SQL")[0].split()) or None
 
 
 def sql_literal(text: str) -> str:

@@ -1,6 +1,7 @@
-"""The publication under stress, with real runs of the daily job in a subprocess on a small retailer:
-a reader during a refresh, two runs on the same input, a SIGKILL during publication, then a run
-with a new erasure request, the old request file gone, and an older record of an erased person."""
+"""The publication under stress, with real runs of the daily job in subprocesses, continuing from the
+end-to-end run (A): a reader during a refresh on the same input (B), a run killed halfway (C1), a
+publication killed while building (C2), then a run (D) with a new erasure request, the old request
+file gone, and an older record of a person erased in A."""
 
 import csv
 import hashlib
@@ -12,17 +13,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from platform_assets.demo.generator import generate
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CUSTOMERS = 400
 
 
 @dataclass
@@ -44,9 +41,9 @@ def fingerprint(path: Path) -> tuple:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def start(env: dict, log: Path) -> subprocess.Popen:
+def start(env: dict, log: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.publish.refresh"],
+        [sys.executable, "-m", "tests.publish.refresh", *args],
         cwd=REPO_ROOT,
         env=env,
         stdout=log.open("a"),
@@ -68,20 +65,19 @@ def contacts_of(landing: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def people_with_an_email(base: Path, n: int) -> list[dict]:
-    """``n`` persons not erased by the demo, each with a CRM contact that carries an e-mail."""
-    truth = pl.read_csv(base / "demo" / "ground_truth" / "persons.csv", infer_schema=False)
-    records = pl.read_csv(base / "demo" / "ground_truth" / "source_records.csv", infer_schema=False)
-    contacts = pl.DataFrame(contacts_of(base / "demo" / "landing")).filter(pl.col("email") != "")
+def crm_people(demo: Path, erased: bool) -> list[dict]:
+    """Persons erased by the demo's own requests (or not), with a CRM contact that carries an e-mail."""
+    truth = pl.read_csv(demo / "ground_truth" / "persons.csv", infer_schema=False)
+    records = pl.read_csv(demo / "ground_truth" / "source_records.csv", infer_schema=False)
+    contacts = pl.DataFrame(contacts_of(demo / "landing")).filter(pl.col("email") != "")
     return (
-        truth.filter(pl.col("erased") == "false")
+        truth.filter(pl.col("erased") == ("true" if erased else "false"))
         .join(records.filter(pl.col("source_system") == "crm"), on="person_id")
         .join(
             contacts.select(pl.col("contact_id").alias("source_id"), pl.col("email").alias("crm_email")),
             on="source_id",
         )
         .unique("person_id", keep="first", maintain_order=True)
-        .head(n)
         .to_dicts()
     )
 
@@ -96,6 +92,8 @@ def prepare_next_input(base: Path, lifecycle: Lifecycle) -> Path:
     landing = base / "landing_d"
     shutil.copytree(base / "demo" / "landing", landing)
     contacts = contacts_of(landing)
+    # no request any more: the demo's request file is emptied
+
     early = lifecycle.erased_early
     old = {
         **next(c for c in contacts if c["contact_id"] == early["source_id"]),
@@ -113,28 +111,45 @@ def prepare_next_input(base: Path, lifecycle: Lifecycle) -> Path:
     return landing
 
 
+def kill(process: subprocess.Popen) -> int:
+    os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def wait_for(process: subprocess.Popen, ready) -> None:
+    while process.poll() is None and not ready():
+        time.sleep(0.01)
+    assert process.poll() is None, "the run ended before the moment it was to be killed at"
+
+
 @pytest.fixture(scope="module")
-def lifecycle(tmp_path_factory) -> Lifecycle:
+def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
+    """Run A is the end-to-end run (fixture ``refreshed``): its working file, published directory
+    and landing data are copied, then B, C1, C2 and D run on the copy in subprocesses."""
+    result, db = refreshed
+    assert result.success
     base = tmp_path_factory.mktemp("lifecycle")
-    generate(base / "demo", customers=CUSTOMERS, seed=3, start=date(2024, 11, 1), end=date(2026, 10, 31))
+    for part in ("landing", "ground_truth"):
+        shutil.copytree(demo_dir / part, base / "demo" / part)
+    shutil.copytree(demo_dir / "published", base / "published")
+    (base / "warehouse").mkdir()
+    shutil.copy(db, base / "warehouse" / "cdp.duckdb")
     published = base / "published"
     state = Lifecycle(base, published)
-    # run A's input: the demo plus a request for a known person (whatever the demo's own draw)
-    state.erased_early, state.erased_late = people_with_an_email(base, 2)
-    state.erased_early["old_contact_id"] = "C09999999"
-    with (base / "demo" / "landing" / "consent" / "erasure_requests.csv").open("a") as handle:
-        handle.write(request_line("ER-900001", state.erased_early, "2026-10-01"))
+    state.snapshots["A"] = json.loads((published / "manifest.json").read_text())["snapshot"]
+    # erased by the demo's own request in run A; another erased by a new request in run D
+    state.erased_early = {**crm_people(base / "demo", erased=True)[0], "old_contact_id": "C09999999"}
+    state.erased_late = crm_people(base / "demo", erased=False)[0]
     env = {
         **os.environ,
         "CDP_DATA_DIR": str(base),
         "CDP_LANDING_DIR": str(base / "demo" / "landing"),
+        "CDP_GROUND_TRUTH_DIR": str(base / "demo" / "ground_truth"),
         "CDP_DUCKDB_PATH": str(base / "warehouse" / "cdp.duckdb"),
         "CDP_PUBLISHED_SNAPSHOTS": "2",
     }
     log = base / "runs.log"
     analyst = published / "analyst.duckdb"
-
-    finish("A", start(env, log), state, log)
 
     # B, same input: an analyst keeps a connection open, another reads in a loop, both must be fine
     held = duckdb.connect(str(analyst), read_only=True)
@@ -156,18 +171,19 @@ def lifecycle(tmp_path_factory) -> Lifecycle:
     state.held.append(held.execute("select run_id from ops.publication").fetchall()[0][0])
     held.close()
 
-    # C: killed while it builds its publication (the worst moment)
-    state.before_kill = tuple(
-        fingerprint(published / f) for f in ("analyst.duckdb", "restricted.duckdb", "manifest.json")
-    )
-    run_c = start(env, log)
-    while run_c.poll() is None and not list(published.glob(".building-*")):
-        time.sleep(0.01)
-    os.killpg(run_c.pid, signal.SIGKILL)
-    state.runs["C"] = run_c.wait()
-    state.after_kill = tuple(
-        fingerprint(published / f) for f in ("analyst.duckdb", "restricted.duckdb", "manifest.json")
-    )
+    files = ("analyst.duckdb", "restricted.duckdb", "manifest.json")
+    state.before_kill = tuple(fingerprint(published / f) for f in files)
+    # C1: a whole run killed halfway, while identity resolution writes the working file
+    log_c1 = base / "run_c1.log"
+    run_c1 = start(env, log_c1)
+    wait_for(run_c1, lambda: 'Started execution of step "identity_resolution"' in log_c1.read_text())
+    time.sleep(1)
+    state.runs["C1"] = kill(run_c1)
+    # C2: a publication killed while it builds its files (the worst moment for the published ones)
+    run_c2 = start(env, log, "--publication-only")
+    wait_for(run_c2, lambda: bool(list(published.glob(".building-*/analyst.duckdb"))))
+    state.runs["C2"] = kill(run_c2)
+    state.after_kill = tuple(fingerprint(published / f) for f in files)
 
     # D: the next run, on new input
     exports = base / "exports" / "email"
@@ -212,9 +228,7 @@ def test_two_runs_on_the_same_input_publish_identical_tables(lifecycle):
     with duckdb.connect(":memory:") as conn:
         conn.execute(f"attach '{snapshot('A')}' as a (read_only)")
         conn.execute(f"attach '{snapshot('B')}' as b (read_only)")
-        listing = (
-            "select schema_name || '.' || table_name from duckdb_tables() where database_name = ? order by 1"
-        )
+        listing = "select schema_name || '.' || table_name from duckdb_tables() where database_name = ? and not internal order by 1"
         tables_a = [t for (t,) in conn.execute(listing, ["a"]).fetchall()]
         assert tables_a == [t for (t,) in conn.execute(listing, ["b"]).fetchall()]
         assert len(tables_a) > 10
@@ -228,8 +242,8 @@ def test_two_runs_on_the_same_input_publish_identical_tables(lifecycle):
             assert (table, only_a, only_b) == (table, 0, 0), f"{table}: {rows} rows"
 
 
-def test_a_run_killed_during_publication_leaves_the_published_files_unchanged(lifecycle):
-    assert lifecycle.runs["C"] == -signal.SIGKILL
+def test_runs_killed_halfway_or_while_publishing_leave_the_published_files_unchanged(lifecycle):
+    assert lifecycle.runs["C1"] == lifecycle.runs["C2"] == -signal.SIGKILL
     assert lifecycle.after_kill == lifecycle.before_kill
     with duckdb.connect(str(lifecycle.published / "analyst.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from referential.dim_customer").fetchall()[0][0] > 0
@@ -249,7 +263,7 @@ def test_an_erased_person_is_absent_everywhere_after_the_next_run(lifecycle):
     for kind in ("analyst", "restricted"):
         with duckdb.connect(str(lifecycle.published / f"{kind}.duckdb"), read_only=True) as conn:
             for schema, table, column in conn.execute(
-                "select schema_name, table_name, column_name from duckdb_columns() where data_type = 'VARCHAR'"
+                "select schema_name, table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
             ).fetchall():
                 [(hits,)] = conn.execute(
                     f'select count(*) from "{schema}"."{table}" where list_contains(?, "{column}")',
