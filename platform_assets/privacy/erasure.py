@@ -151,14 +151,22 @@ def find_erasures(
     )
     wanted = pl.concat(
         [
-            request_keys(requests),
-            suppression.select("erasure_request_id", "key_type", "key_hash"),
+            request_keys(requests).select("key_type", "key_hash", "erasure_request_id"),
+            suppression.select("key_type", "key_hash", "erasure_request_id"),
         ]
     ).unique(["key_type", "key_hash", "erasure_request_id"])
-    hits = keys.join(wanted, on=["key_type", "key_hash"])
-    erased = hits.select("customer_id").unique()
-    # the request (earliest id) behind each erased customer, for the audit trail
-    cause = hits.group_by("customer_id").agg(pl.col("erasure_request_id").min())
+    # to a fixed point: a person split over two clusters shares keys (name and birth date, a phone)
+    # with the erased one, and goes in the same run (so the next run on the same input erases nothing)
+    while True:
+        hits = keys.join(wanted, on=["key_type", "key_hash"])
+        # the request (earliest id) behind each erased customer, for the audit trail
+        cause = hits.group_by("customer_id").agg(pl.col("erasure_request_id").min())
+        reached = keys.join(cause, on="customer_id").select("key_type", "key_hash", "erasure_request_id")
+        more = reached.join(wanted, on=["key_type", "key_hash"], how="anti").unique(["key_type", "key_hash"])
+        if more.is_empty():
+            break
+        wanted = pl.concat([wanted, more])
+    erased = cause.select("customer_id")
     erased_keys = keys.join(erased, on="customer_id").join(cause, on="customer_id")
     customer_keys = cause.select(
         pl.lit("customer_id").alias("key_type"),
@@ -202,8 +210,8 @@ def _log(requests, hits, keys, logged_requests, run_id, now) -> pl.DataFrame:
         .agg(
             pl.col("customer_id")
             .unique()
-            .sort()
             .map_elements(sha256, return_dtype=pl.String)
+            .sort()
             .alias("customer_id_sha256"),
             pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers_erased"),
             pl.col("record_id").n_unique().cast(pl.Int64).alias("records_erased"),
