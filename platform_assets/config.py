@@ -3,6 +3,8 @@
 Everything lives under the data directory by default, so a clone runs with no configuration:
   data/demo/landing       landing files (the demo generator writes there)
   data/warehouse/         the pipeline's working DuckDB file
+  data/published/         what analysts open: analyst.duckdb, restricted.duckdb, snapshots/
+  data/exports/           files handed to other systems (campaign audiences)
   data/dagster_home/      Dagster's run history and schedules (``make dev``)
 """
 
@@ -28,8 +30,21 @@ class Settings:
     reference_date: date | None  # None: the run's tag, else today (UTC)
     ground_truth_dir: Path  # the demo generator's truth: read only to measure match quality
     match_threshold: float | None  # None: the matching default
+    published_dir: Path  # analyst.duckdb, restricted.duckdb, manifest.json, snapshots/
+    snapshots_kept: int  # published snapshots kept for rollback and comparison
+    exports_dir: Path  # every export file lives under it (erasure sweeps it)
     volume_tolerance: float = 0.5  # a table's row count may move this share from its recent average
     gx_max_rows: int = 1_000_000  # above this, Great Expectations reads a repeatable sample of the table
+
+    @property
+    def analyst_path(self) -> Path:
+        """The published analyst file: no direct identifiers, opened read-only by analysts."""
+        return self.published_dir / "analyst.duckdb"
+
+    @property
+    def restricted_path(self) -> Path:
+        """The published restricted file: personal data, for referential and activation teams."""
+        return self.published_dir / "restricted.duckdb"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +56,11 @@ class Settings:
         threshold = os.environ.get("CDP_MATCH_THRESHOLD")
         tolerance = os.environ.get("CDP_VOLUME_TOLERANCE")
         gx_max_rows = os.environ.get("CDP_GX_MAX_ROWS")
+        published = Path(os.environ.get("CDP_PUBLISHED_DIR", data_dir / "published")).resolve()
+        kept = int(os.environ.get("CDP_PUBLISHED_SNAPSHOTS", "7"))
+        if kept < 1:
+            raise ValueError(f"CDP_PUBLISHED_SNAPSHOTS must be at least 1 (the published one), got {kept}")
+        exports = Path(os.environ.get("CDP_EXPORTS_DIR", data_dir / "exports")).resolve()
         return cls(
             data_dir,
             landing,
@@ -48,6 +68,9 @@ class Settings:
             date.fromisoformat(ref) if ref else None,
             truth,
             float(threshold) if threshold else None,
+            published,
+            kept,
+            exports,
             float(tolerance) if tolerance else 0.5,
             int(gx_max_rows) if gx_max_rows else 1_000_000,
         )

@@ -6,12 +6,19 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from platform_assets import features, landing, quality, referential
+from platform_assets import features, landing, publish, quality, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 
 DOMAINS = (landing, referential, features)
+
+
+def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:
+    """Every domain's assets, then the publication, which depends on each of them (so it runs last)."""
+    upstream = dg.Definitions.merge(*domain_defs)
+    return dg.Definitions.merge(upstream, publish.defs_for(upstream))
+
 
 RESOURCES = {
     "warehouse": Warehouse(),
@@ -24,7 +31,7 @@ RESOURCES = {
 }
 
 defs = dg.Definitions.merge(
-    *(domain.defs for domain in DOMAINS),
+    with_publication(*(domain.defs for domain in DOMAINS)),
     # Profiles and expectation suites (expectations/*.json) as checks on every domain's assets.
     quality.checks_for(domain.defs for domain in DOMAINS),
     dg.Definitions(

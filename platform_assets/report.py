@@ -1,4 +1,4 @@
-"""What `make demo` prints at the end: where the warehouse is, what it holds, how to use it."""
+"""What `make demo` prints at the end: where the published analyst warehouse is, what it holds, how to use it."""
 
 from __future__ import annotations
 
@@ -21,21 +21,33 @@ def warehouse_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, in
 
 
 def main() -> int:
-    path = settings().duckdb_path
+    cfg = settings()
+    path = cfg.analyst_path
     if not path.exists():
-        print(f"no warehouse at {path}: run `make demo` first", file=sys.stderr)
+        print(
+            f"no published analyst file at {path}: run `make demo` first (or see the run's errors)",
+            file=sys.stderr,
+        )
         return 1
     with duckdb.connect(str(path), read_only=True) as conn:
         rows = warehouse_tables(conn)
+        [(run_id, reference_date)] = conn.execute(
+            "select run_id, reference_date from ops.publication"
+        ).fetchall()
     size_mb = path.stat().st_size / 1e6
-    print(f"\nWarehouse: {path} ({size_mb:,.0f} MB, {len(rows)} tables)\n")
+    print(
+        f"\nAnalyst warehouse: {path} ({size_mb:,.0f} MB, {len(rows)} tables, "
+        f"run {run_id[:8]} as of {reference_date}; no direct identifiers)\n"
+    )
     for schema, table, count in rows:
         print(f"  {schema + '.' + table:<45} {count:>12,}")
     print(
-        "\nQuery it (close the connection before the next refresh: DuckDB lets no reader stay open\n"
-        "while the pipeline writes):\n"
+        "\nQuery it read-only, even while the next refresh runs (it replaces the file atomically):\n"
         f"  uv run python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
         ".sql('select country_code, count(*) from referential.dim_customer group by all'))\"\n"
+        f"Data dictionary: {cfg.published_dir / 'data_dictionary.md'} (also table ops.data_dictionary)\n"
+        f"Personal data (referential and activation teams only): {cfg.restricted_path}\n"
+        f"Earlier publications: {cfg.published_dir / 'snapshots'}\n"
         "\nOpen the Dagster UI (graph by domain, owners, checks, run history):\n"
         "  make dev   then browse http://localhost:3000\n"
     )

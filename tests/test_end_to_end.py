@@ -1,4 +1,5 @@
-"""The whole graph, materialised in-process through the scheduled job on a small generated retailer."""
+"""The whole graph, materialised in-process through the scheduled job on a small generated retailer
+(fixtures ``demo_dir`` and ``refreshed`` in tests/conftest.py, shared with sibling modules)."""
 
 import json
 import shutil
@@ -14,7 +15,6 @@ from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
 from tests.conftest import E2E_CUSTOMERS
 
-# demo_dir and refreshed (the graph materialised once per session) live in tests/conftest.py.
 CUSTOMERS = E2E_CUSTOMERS
 
 

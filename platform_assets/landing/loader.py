@@ -234,17 +234,18 @@ def load_source(
     return result
 
 
+# name: (type, description) — the descriptions become DuckDB comments, which the publication copies.
 LANDING_FILES_COLUMNS = {
-    "load_id": "varchar",
-    "raw_table": "varchar",
-    "source_file": "varchar",
-    "rows": "bigint",
-    "bytes": "bigint",
-    "sha256": "varchar",
-    "loaded_at": "timestamp",
-    "encoding": "varchar",
-    "duplicate_of": "varchar",
-    "rows_quarantined": "bigint",
+    "load_id": ("varchar", "Load (Dagster run) that read the file."),
+    "raw_table": ("varchar", "Raw table the file was loaded into."),
+    "source_file": ("varchar", "File path relative to the landing directory."),
+    "rows": ("bigint", "Data rows read."),
+    "bytes": ("bigint", "File size in bytes."),
+    "sha256": ("varchar", "Hex sha256 of the file content."),
+    "loaded_at": ("timestamp", "When the file was loaded (UTC)."),
+    "encoding": ("varchar", "Encoding the file was read with."),
+    "duplicate_of": ("varchar", "File with the same content already loaded (this one was skipped)."),
+    "rows_quarantined": ("bigint", "Rows of the file sent to quarantine."),
 }
 
 
@@ -253,10 +254,16 @@ def record_loads(
 ) -> None:
     """Keep an audit line per file and load in ``ops.landing_files``: rows read (``rows``),
     quarantined, and the file it duplicates when it was skipped."""
-    columns = ", ".join(f"{name} {type_}" for name, type_ in LANDING_FILES_COLUMNS.items())
+    conn.execute("create schema if not exists ops")
+    columns = ", ".join(f"{name} {type_}" for name, (type_, _) in LANDING_FILES_COLUMNS.items())
     conn.execute(f"create table if not exists ops.landing_files ({columns})")
-    for name, type_ in LANDING_FILES_COLUMNS.items():  # warehouses created before these columns
+    for name, (type_, _) in LANDING_FILES_COLUMNS.items():  # warehouses created before these columns
         conn.execute(f"alter table ops.landing_files add column if not exists {name} {type_}")
+    conn.execute(
+        "comment on table ops.landing_files is 'Audit of landing files read: one row per file and load.'"
+    )
+    for name, (_, text) in LANDING_FILES_COLUMNS.items():
+        conn.execute(f"comment on column ops.landing_files.{name} is '{text}'")
     conn.executemany(
         f"insert into ops.landing_files ({', '.join(LANDING_FILES_COLUMNS)}) values ({', '.join('?' * 10)})",
         [

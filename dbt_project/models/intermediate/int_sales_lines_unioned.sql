@@ -73,9 +73,13 @@ orders_unioned as (
     select * from web_shop_orders
 ),
 
+-- the sale of a person erased (right to be forgotten) stays in the revenue but is anonymous
 orders_attributed as (
     select
-        orders_unioned.*,
+        orders_unioned.* replace (
+            orders_unioned.is_anonymous
+            or coalesce({{ is_erased_record('orders_unioned.customer_record_id') }}, false) as is_anonymous
+        ),
         customer_xref.customer_id
     from orders_unioned
     left join customer_xref

@@ -27,6 +27,8 @@ final as (
     from email_events
     left join customer_xref
         on email_events.email_subscriber_id = customer_xref.source_id
+    -- a subscriber erased (right to be forgotten) leaves no event behind
+    where not {{ is_erased_record("'emailing:' || email_events.email_subscriber_id") }}
 )
 
 select * from final

@@ -1,0 +1,237 @@
+"""Right to erasure: find every record of a person who asked to be forgotten, through their
+identity cluster, and keep hashed identifiers so they never come back from an older record.
+
+Applied once, in identity resolution, before the crosswalk is written: a record of an erased
+cluster never reaches ``referential.customer_xref``, so every mart built from it (golden record,
+consents, acquisition, features, scores, audiences) inherits the erasure. Marts that carry
+source-record ids (sales lines, e-mail events) anonymise or drop them through the dbt macro
+``is_erased_record``; the publication filters every published table once more and checks it.
+
+Hashes are hex sha256 of the standardised identifier (DuckDB's ``sha256`` = Python's hashlib).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SUPPRESSION_TABLE = "ops.erasure_suppression"
+LOG_TABLE = "ops.erasure_log"
+REQUESTS_MODEL = "intermediate.int_erasure_requests_standardised"
+RECORDS_MODEL = "intermediate.int_customer_records_standardised"
+
+SUPPRESSION_SCHEMA = {
+    "key_type": pl.String,
+    "key_hash": pl.String,
+    "erasure_request_id": pl.String,
+    "added_run_id": pl.String,
+    "added_at": pl.Datetime("us"),
+}
+LOG_SCHEMA = {
+    "erasure_request_id": pl.String,
+    "email_sha256": pl.String,
+    "phone_sha256": pl.String,
+    "country_code": pl.String,
+    "requested_at": pl.Datetime("us"),
+    "customer_id_sha256": pl.List(pl.String),
+    "customers_erased": pl.Int64,
+    "records_erased": pl.Int64,
+    "applied_run_id": pl.String,
+    "applied_at": pl.Datetime("us"),
+}
+
+# Identifiers of a standardised record, each hashed into the suppression list. Name keys need both
+# names, so a shared surname at an address never erases a relative.
+RECORD_KEYS_SQL = f"""
+    select record_id, 'email' as key_type, sha256(email_std) as key_hash
+    from {RECORDS_MODEL} where email_std is not null
+    union all
+    select record_id, 'phone', sha256(phone_e164) from {RECORDS_MODEL} where phone_e164 is not null
+    union all
+    select record_id, 'name_birth_date', sha256(first_name_std || '|' || last_name_std || '|' || birth_date)
+    from {RECORDS_MODEL}
+    where first_name_std is not null and last_name_std is not null and birth_date is not null
+    union all
+    select record_id, 'name_postcode', sha256(first_name_std || '|' || last_name_std || '|' || postcode_std)
+    from {RECORDS_MODEL}
+    where first_name_std is not null and last_name_std is not null and postcode_std is not null
+"""
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Erasure:
+    erased_customer_ids: set[str]  # plain ids, only in memory during this run
+    erased_records: int
+    new_suppression: pl.DataFrame  # SUPPRESSION_SCHEMA rows to append
+    new_log: pl.DataFrame  # LOG_SCHEMA rows to append (requests applied for the first time)
+    suppression_size: int  # entries before this run
+    restored_from: str | None  # the published file the list was restored from, if any
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str, catalog: str | None = None) -> bool:
+    schema, table = qualified.split(".")
+    query = "select 1 from duckdb_tables() where schema_name = ? and table_name = ?"
+    params = [schema, table]
+    if catalog:
+        query += " and database_name = ?"
+        params.append(catalog)
+    return bool(conn.execute(query, params).fetchall())
+
+
+def load_suppression(conn: duckdb.DuckDBPyConnection, restricted: Path) -> tuple[pl.DataFrame, str | None]:
+    """The persistent suppression list of the working file; on a fresh working file, the copy the
+    last publication kept in the restricted file (so a lost warehouse does not forget anyone)."""
+    if table_exists(conn, SUPPRESSION_TABLE):
+        return conn.sql(f"select * from {SUPPRESSION_TABLE}").pl(), None
+    if restricted.exists():
+        conn.execute(f"attach '{restricted}' as erasure_backup (read_only)")
+        try:
+            if table_exists(conn, SUPPRESSION_TABLE, catalog="erasure_backup"):
+                return conn.sql(f"select * from erasure_backup.{SUPPRESSION_TABLE}").pl(), str(restricted)
+        finally:
+            conn.execute("detach erasure_backup")
+    return pl.DataFrame(schema=SUPPRESSION_SCHEMA), None
+
+
+def record_keys(conn: duckdb.DuckDBPyConnection, assignments: pl.DataFrame) -> pl.DataFrame:
+    """record_id, key_type, key_hash: every identifier of every record, hashed in DuckDB (millions
+    of rows), the record id itself included (loyalty cards carry nothing else)."""
+    conn.register("erasure_assignments", assignments.select("record_id"))
+    try:
+        return conn.sql(
+            f"select record_id, 'record' as key_type, sha256(record_id) as key_hash from erasure_assignments "
+            f"union all {RECORD_KEYS_SQL}"
+        ).pl()
+    finally:
+        conn.unregister("erasure_assignments")
+
+
+def request_keys(requests: pl.DataFrame) -> pl.DataFrame:
+    """erasure_request_id, key_type, key_hash of each request's e-mail and phone."""
+    parts = [
+        requests.filter(pl.col(column).is_not_null()).select(
+            "erasure_request_id",
+            pl.lit(key_type).alias("key_type"),
+            pl.col(column).map_elements(sha256, return_dtype=pl.String).alias("key_hash"),
+        )
+        for key_type, column in (("email", "email_std"), ("phone", "phone_e164"))
+    ]
+    return pl.concat(parts)
+
+
+def find_erasures(
+    assignments: pl.DataFrame,
+    record_keys: pl.DataFrame,
+    requests: pl.DataFrame,
+    suppression: pl.DataFrame,
+    logged_requests: set[str],
+    run_id: str,
+    now: datetime,
+) -> Erasure:
+    """Which customers to erase and what to remember.
+
+    assignments: record_id, customer_id of every record (all clusters of this run).
+    record_keys: record_id, key_type, key_hash of every record (``record_keys``).
+    requests: erasure_request_id, email_std, phone_e164, country_code, requested_at.
+    suppression: the persistent list (SUPPRESSION_SCHEMA).
+    A customer is erased when any of its records matches a request or the suppression list:
+    all its records go, and every identifier they carry joins the suppression list.
+    """
+    keys = record_keys.select("record_id", "key_type", "key_hash").join(
+        assignments.select("record_id", "customer_id"), on="record_id"
+    )
+    wanted = pl.concat(
+        [
+            request_keys(requests).select("key_type", "key_hash", "erasure_request_id"),
+            suppression.select("key_type", "key_hash", "erasure_request_id"),
+        ]
+    ).unique(["key_type", "key_hash", "erasure_request_id"])
+    # to a fixed point: a person split over two clusters shares keys (name and birth date, a phone)
+    # with the erased one, and goes in the same run (so the next run on the same input erases nothing)
+    while True:
+        hits = keys.join(wanted, on=["key_type", "key_hash"])
+        # the request (earliest id) behind each erased customer, for the audit trail
+        cause = hits.group_by("customer_id").agg(pl.col("erasure_request_id").min())
+        reached = keys.join(cause, on="customer_id").select("key_type", "key_hash", "erasure_request_id")
+        more = reached.join(wanted, on=["key_type", "key_hash"], how="anti").unique(["key_type", "key_hash"])
+        if more.is_empty():
+            break
+        wanted = pl.concat([wanted, more])
+    erased = cause.select("customer_id")
+    erased_keys = keys.join(erased, on="customer_id").join(cause, on="customer_id")
+    customer_keys = cause.select(
+        pl.lit("customer_id").alias("key_type"),
+        pl.col("customer_id").map_elements(sha256, return_dtype=pl.String).alias("key_hash"),
+        "erasure_request_id",
+    )
+    candidates = pl.concat(
+        [
+            erased_keys.select("key_type", "key_hash", "erasure_request_id"),
+            customer_keys,
+            # a request's own keys too: a person not (yet) in the data is blocked when they arrive
+            request_keys(requests).select("key_type", "key_hash", "erasure_request_id"),
+        ]
+    )
+    new_suppression = (
+        candidates.join(suppression.select("key_type", "key_hash"), on=["key_type", "key_hash"], how="anti")
+        .sort("key_type", "key_hash", "erasure_request_id")
+        .unique(["key_type", "key_hash"], keep="first", maintain_order=True)
+        .with_columns(pl.lit(run_id).alias("added_run_id"), pl.lit(now).alias("added_at"))
+        .select(list(SUPPRESSION_SCHEMA))
+        .cast(SUPPRESSION_SCHEMA)
+    )
+    return Erasure(
+        erased_customer_ids=set(erased["customer_id"].to_list()),
+        erased_records=keys.join(erased, on="customer_id").select("record_id").n_unique(),
+        new_suppression=new_suppression,
+        new_log=_log(requests, hits, keys, logged_requests, run_id, now),
+        suppression_size=suppression.height,
+        restored_from=None,
+    )
+
+
+def _log(requests, hits, keys, logged_requests, run_id, now) -> pl.DataFrame:
+    """One row per request applied for the first time: hashed identifiers only."""
+    fresh = requests.filter(~pl.col("erasure_request_id").is_in(sorted(logged_requests)))
+    matched = (
+        hits.select("erasure_request_id", "customer_id")
+        .unique()
+        .join(keys.select("customer_id", "record_id").unique(), on="customer_id")
+        .group_by("erasure_request_id")
+        .agg(
+            pl.col("customer_id")
+            .unique()
+            .map_elements(sha256, return_dtype=pl.String)
+            .sort()
+            .alias("customer_id_sha256"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers_erased"),
+            pl.col("record_id").n_unique().cast(pl.Int64).alias("records_erased"),
+        )
+    )
+    hashed = lambda column: pl.col(column).map_elements(sha256, return_dtype=pl.String)  # noqa: E731
+    return (
+        fresh.join(matched, on="erasure_request_id", how="left")
+        .select(
+            "erasure_request_id",
+            hashed("email_std").alias("email_sha256"),
+            hashed("phone_e164").alias("phone_sha256"),
+            "country_code",
+            "requested_at",
+            pl.col("customer_id_sha256").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("customers_erased").fill_null(0),
+            pl.col("records_erased").fill_null(0),
+            pl.lit(run_id).alias("applied_run_id"),
+            pl.lit(now).alias("applied_at"),
+        )
+        .sort("erasure_request_id")
+        .cast(LOG_SCHEMA)
+    )

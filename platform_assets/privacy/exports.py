@@ -1,0 +1,60 @@
+"""Erasure reaches the files already handed out: every CSV or Parquet export under the exports
+directory loses the rows of erased persons (by customer id, e-mail or phone, matched on hashes)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
+
+# column of an export -> (suppression key type, SQL that standardises it like identity does)
+MATCHERS = {
+    "customer_id": ("customer_id", "{c}"),
+    "email": ("email", "lower(trim({c}))"),
+    "phone_e164": ("phone", "{c}"),
+}
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _reader(path: Path) -> str:
+    if path.suffix == ".parquet":
+        return f"read_parquet({sql_literal(str(path))})"
+    return f"read_csv({sql_literal(str(path))}, all_varchar = true, header = true)"
+
+
+def _erased_condition(value: str, key_type: str) -> str:
+    return f"sha256({value}) in (select key_hash from {SUPPRESSION_TABLE} where key_type = '{key_type}')"
+
+
+def sweep_exports(conn: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[str, int]:
+    """Rewrites (atomically) each export holding erased persons; returns rows removed per file."""
+    if not exports_dir.is_dir() or not table_exists(conn, SUPPRESSION_TABLE):
+        return {}
+    removed = {}
+    for path in sorted(p for p in exports_dir.rglob("*") if p.suffix in (".csv", ".parquet") and p.is_file()):
+        columns = {c.lower(): c for c in conn.sql(f"select * from {_reader(path)} limit 0").columns}
+        conditions = [
+            _erased_condition(expression.format(c='"' + columns[name] + '"'), key_type)
+            for name, (key_type, expression) in MATCHERS.items()
+            if name in columns
+        ]
+        if not conditions:
+            continue
+        erased = " or ".join(f"coalesce({c}, false)" for c in conditions)
+        [(count,)] = conn.execute(f"select count(*) from {_reader(path)} where {erased}").fetchall()
+        if not count:
+            continue
+        temporary = path.with_name(f".{path.name}.erasure.tmp")
+        options = "(format parquet)" if path.suffix == ".parquet" else "(format csv, header true)"
+        conn.execute(
+            f"copy (select * from {_reader(path)} where not ({erased})) to {sql_literal(str(temporary))} {options}"
+        )
+        os.replace(temporary, path)
+        removed[str(path.relative_to(exports_dir))] = count
+    return removed

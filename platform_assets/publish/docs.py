@@ -1,0 +1,116 @@
+"""Documentation of the published tables: descriptions from the asset graph (dbt docs reach it
+through dagster-dbt's column schema), rendered as DuckDB comments and a data-dictionary page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    description: str | None
+    columns: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # business_owner, technical_owner, sponsor
+
+
+@dataclass(frozen=True)
+class ColumnEntry:
+    schema_name: str
+    table_name: str
+    column_name: str
+    data_type: str
+    description: str | None
+    treatment: str  # keep, or how the analyst file derives it
+
+
+def table_docs(specs: Iterable[dg.AssetSpec]) -> dict[str, TableDoc]:
+    """``schema.table`` -> its description, column descriptions and owners, from asset specs."""
+    docs = {}
+    for spec in specs:
+        table = spec.metadata.get("dagster/table_name") or ".".join(spec.key.path)
+        schema = spec.metadata.get("dagster/column_schema")
+        columns = {}
+        if isinstance(schema, dg.TableSchema):
+            columns = {c.name: c.description for c in schema.columns if c.description}
+        owners = {
+            k: spec.metadata[k]
+            for k in ("business_owner", "technical_owner", "sponsor")
+            if k in spec.metadata
+        }
+        docs[_short(str(table))] = TableDoc(_clean(spec.description), columns, owners)
+    return docs
+
+
+def _short(table_name: str) -> str:
+    """dbt relation names carry the database: keep ``schema.table``."""
+    return ".".join(table_name.split(".")[-2:])
+
+
+def _clean(text: str | None) -> str | None:
+    """One line; without the model's SQL that dagster-dbt appends to a dbt description."""
+    if not text:
+        return None
+    return " ".join(text.split("#### Raw SQL")[0].split()) or None
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_statements(
+    catalog: str, table: str, doc: TableDoc | None, columns: list[ColumnEntry]
+) -> list[str]:
+    schema_name, table_name = table.split(".")
+    target = f'{catalog}."{schema_name}"."{table_name}"'
+    statements = []
+    if doc and doc.description:
+        statements.append(f"comment on table {target} is {sql_literal(doc.description)}")
+    for column in columns:
+        if column.description:
+            statements.append(
+                f'comment on column {target}."{column.column_name}" is {sql_literal(column.description)}'
+            )
+    return statements
+
+
+def dictionary_markdown(
+    title: str, intro: str, docs: dict[str, TableDoc], entries: list[ColumnEntry], rows: dict[str, int]
+) -> str:
+    """The data dictionary page: every table (description, owners, rows) and its columns."""
+    lines = [f"# {title}", "", intro, ""]
+    by_table: dict[str, list[ColumnEntry]] = {}
+    for entry in entries:
+        by_table.setdefault(f"{entry.schema_name}.{entry.table_name}", []).append(entry)
+    lines.append("| table | rows | description |")
+    lines.append("|---|---:|---|")
+    for table, count in rows.items():
+        doc = docs.get(table)
+        lines.append(
+            f"| [`{table}`](#{table.replace('.', '')}) | {count:,} | {_cell(doc.description if doc else None)} |"
+        )
+    for table in rows:
+        doc = docs.get(table)
+        lines += [
+            "",
+            f"## {table}",
+            "",
+            (doc.description if doc and doc.description else "_no description_"),
+            "",
+        ]
+        if doc and doc.owners:
+            lines.append(
+                "Owners: " + ", ".join(f"{role.replace('_', ' ')} {who}" for role, who in doc.owners.items())
+            )
+            lines.append("")
+        lines += ["| column | type | description |", "|---|---|---|"]
+        for entry in by_table.get(table, []):
+            note = "" if entry.treatment == "keep" else f" _(privacy: {entry.treatment})_"
+            lines.append(f"| `{entry.column_name}` | {entry.data_type} | {_cell(entry.description)}{note} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "_undocumented_").replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,136 @@
+"""Erasure decisions on small hand-made frames: cluster expansion, persistence, hashed audit."""
+
+import hashlib
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from platform_assets.privacy.erasure import SUPPRESSION_SCHEMA, find_erasures, record_keys
+from platform_assets.privacy.exports import sweep_exports
+
+NOW = datetime(2026, 11, 1, 6, 0)
+
+
+def sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def records_db() -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute("create schema intermediate")
+    conn.execute(
+        """create table intermediate.int_customer_records_standardised as select * from (values
+        ('crm:C1', 'anna@example.com', '+33611111111', 'anna', 'martin', date '1980-02-03', '75011'),
+        ('ecommerce:A1', null, '+33611111111', 'anna', 'martin', null, null),
+        ('crm:C2', 'bob@example.com', null, 'bob', 'martin', null, '75011'),
+        ('crm:C3', null, null, 'anna', 'martin', date '1980-02-03', null)
+        ) t(record_id, email_std, phone_e164, first_name_std, last_name_std, birth_date, postcode_std)"""
+    )
+    return conn
+
+
+ASSIGNMENTS = pl.DataFrame(
+    {
+        "record_id": ["crm:C1", "ecommerce:A1", "loyalty:L1", "crm:C2", "crm:C3"],
+        "customer_id": ["CUS-anna", "CUS-anna", "CUS-anna", "CUS-bob", "CUS-old"],
+    }
+)
+REQUEST = pl.DataFrame(
+    {
+        "erasure_request_id": ["ER-1"],
+        "email_std": ["anna@example.com"],
+        "phone_e164": [None],
+        "country_code": ["FR"],
+        "requested_at": [datetime(2026, 10, 1)],
+    },
+    schema_overrides={"phone_e164": pl.String},
+)
+NO_REQUEST = REQUEST.clear()
+EMPTY = pl.DataFrame(schema=SUPPRESSION_SCHEMA)
+
+
+def test_a_request_erases_the_whole_cluster_and_remembers_every_identifier():
+    keys = record_keys(records_db(), ASSIGNMENTS)
+    erasure = find_erasures(ASSIGNMENTS, keys, REQUEST, EMPTY, set(), "run-1", NOW)
+    # the loyalty card and the account carry no e-mail: they go with the cluster; crm:C3 is Anna
+    # split into a customer of her own (same names and birth date): she goes in the same run
+    assert erasure.erased_customer_ids == {"CUS-anna", "CUS-old"}
+    assert erasure.erased_records == 4
+    remembered = set(erasure.new_suppression.select("key_type", "key_hash").iter_rows())
+    assert ("record", sha("loyalty:L1")) in remembered
+    assert ("record", sha("crm:C3")) in remembered
+    assert ("phone", sha("+33611111111")) in remembered
+    assert ("customer_id", sha("CUS-anna")) in remembered
+    assert ("name_birth_date", sha("anna|martin|1980-02-03")) in remembered
+    # bob shares the surname and postcode, not the first name: untouched
+    assert ("record", sha("crm:C2")) not in remembered
+    [log] = erasure.new_log.to_dicts()
+    assert log["email_sha256"] == sha("anna@example.com") and log["phone_sha256"] is None
+    assert log["customer_id_sha256"] == sorted([sha("CUS-anna"), sha("CUS-old")])
+    assert (log["customers_erased"], log["records_erased"], log["applied_run_id"]) == (2, 4, "run-1")
+    assert "anna" not in str(erasure.new_log.to_dicts()) + str(erasure.new_suppression.to_dicts())
+
+
+def test_the_next_run_on_the_same_input_finds_nothing_new():
+    conn = records_db()
+    first = find_erasures(ASSIGNMENTS, record_keys(conn, ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW)
+    again = find_erasures(
+        ASSIGNMENTS, record_keys(conn, ASSIGNMENTS), REQUEST, first.new_suppression, {"ER-1"}, "run-2", NOW
+    )
+    assert again.erased_customer_ids == first.erased_customer_ids
+    assert (again.new_suppression.height, again.new_log.height) == (0, 0)
+
+
+def test_an_older_record_never_brings_an_erased_person_back_once_the_request_is_gone():
+    conn = records_db()
+    first = find_erasures(ASSIGNMENTS, record_keys(conn, ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW)
+    # later: the request file is gone; an old guest order of Anna's (her phone only) comes in
+    conn.execute(
+        "insert into intermediate.int_customer_records_standardised values "
+        "('ecommerce_guest:G9', null, '+33611111111', null, null, null, null)"
+    )
+    later = pl.concat(
+        [ASSIGNMENTS, pl.DataFrame({"record_id": ["ecommerce_guest:G9"], "customer_id": ["CUS-g9"]})]
+    )
+    erasure = find_erasures(
+        later, record_keys(conn, later), NO_REQUEST, first.new_suppression, {"ER-1"}, "run-2", NOW
+    )
+    assert erasure.erased_customer_ids == {"CUS-anna", "CUS-old", "CUS-g9"}
+    assert erasure.new_log.height == 0  # the request is logged once
+    remembered = set(erasure.new_suppression.select("key_type", "key_hash").iter_rows())
+    assert ("record", sha("ecommerce_guest:G9")) in remembered
+    assert ("record", sha("crm:C1")) not in remembered  # already on the list
+
+
+def test_a_request_matching_no_one_is_logged_and_blocks_a_later_arrival():
+    nobody = REQUEST.with_columns(pl.lit("carl@example.com").alias("email_std"))
+    erasure = find_erasures(
+        ASSIGNMENTS, record_keys(records_db(), ASSIGNMENTS), nobody, EMPTY, set(), "run-1", NOW
+    )
+    assert erasure.erased_customer_ids == set()
+    assert erasure.new_log["records_erased"].to_list() == [0]
+    assert ("email", sha("carl@example.com")) in set(
+        erasure.new_suppression.select("key_type", "key_hash").iter_rows()
+    )
+
+
+def test_exports_lose_the_rows_of_erased_people(tmp_path):
+    conn = duckdb.connect()
+    conn.execute("create schema ops")
+    conn.execute(
+        "create table ops.erasure_suppression as select * from (values "
+        f"('customer_id', '{sha('CUS-anna')}'), ('email', '{sha('bob@example.com')}')) t(key_type, key_hash)"
+    )
+    exports = tmp_path / "exports" / "email"
+    exports.mkdir(parents=True)
+    (exports / "audience.csv").write_text(
+        "customer_id,email,segment\nCUS-anna,anna@example.com,a\nCUS-bob, Bob@Example.com ,b\nCUS-carl,carl@example.com,c\n"
+    )
+    (exports / "untouched.csv").write_text("customer_id,segment\nCUS-carl,c\n")
+    removed = sweep_exports(conn, tmp_path / "exports")
+    assert removed == {"email/audience.csv": 2}
+    assert conn.sql(f"select customer_id from read_csv('{exports / 'audience.csv'}')").fetchall() == [
+        ("CUS-carl",)
+    ]
+    assert (exports / "untouched.csv").read_text() == "customer_id,segment\nCUS-carl,c\n"

@@ -1,0 +1,297 @@
+"""The publication under stress, with real runs of the daily job in subprocesses, continuing from the
+end-to-end run (A): a reader during a refresh on the same input (B), a run killed halfway (C1), a
+publication killed while building (C2), then a run (D) with a new erasure request, the old request
+file gone, and an older record of a person erased in A."""
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Lifecycle:
+    base: Path
+    published: Path
+    runs: dict[str, int] = field(default_factory=dict)  # run name -> exit code
+    snapshots: dict[str, str] = field(default_factory=dict)  # run name -> snapshot directory
+    reads: list[dict] = field(default_factory=list)  # the reader's observations during run B
+    held: list[str] = field(default_factory=list)  # run ids seen by a connection held through run B
+    before_kill: tuple = ()
+    after_kill: tuple = ()
+    erased_late: dict = field(default_factory=dict)  # the person erased by run D's new request
+    erased_early: dict = field(default_factory=dict)  # a person erased in run A, re-sent as an old record
+
+
+def fingerprint(path: Path) -> tuple:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def start(env: dict, log: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.publish.refresh", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the kill reaches dbt too
+    )
+
+
+def finish(name: str, process: subprocess.Popen, lifecycle: Lifecycle, log: Path) -> None:
+    code = process.wait(timeout=900)
+    lifecycle.runs[name] = code
+    if code != 0:
+        raise AssertionError(f"run {name} failed (exit {code}):\n" + log.read_text()[-4000:])
+    lifecycle.snapshots[name] = json.loads((lifecycle.published / "manifest.json").read_text())["snapshot"]
+
+
+def contacts_of(landing: Path) -> list[dict]:
+    with (landing / "crm" / "contacts.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def crm_people(demo: Path, erased: bool) -> list[dict]:
+    """Persons erased by the demo's own requests (or not), with a CRM contact that carries an e-mail."""
+    truth = pl.read_csv(demo / "ground_truth" / "persons.csv", infer_schema=False)
+    records = pl.read_csv(demo / "ground_truth" / "source_records.csv", infer_schema=False)
+    contacts = pl.DataFrame(contacts_of(demo / "landing")).filter(pl.col("email") != "")
+    return (
+        truth.filter(pl.col("erased") == ("true" if erased else "false"))
+        .join(records.filter(pl.col("source_system") == "crm"), on="person_id")
+        .join(
+            contacts.select(pl.col("contact_id").alias("source_id"), pl.col("email").alias("crm_email")),
+            on="source_id",
+        )
+        .unique("person_id", keep="first", maintain_order=True)
+        .to_dicts()
+    )
+
+
+def request_line(request_id: str, person: dict, day: str) -> str:
+    return f"{request_id},{person['crm_email']},,{person['country_code']},{day}T10:00:00Z\n"
+
+
+def prepare_next_input(base: Path, lifecycle: Lifecycle) -> Path:
+    """The landing data of run D: the request file emptied but for one new request, and an older CRM
+    record of the person erased in run A (same identity, another contact id)."""
+    landing = base / "landing_d"
+    shutil.copytree(base / "demo" / "landing", landing)
+    contacts = contacts_of(landing)
+    # no request any more: the demo's request file is emptied
+
+    early = lifecycle.erased_early
+    old = {
+        **next(c for c in contacts if c["contact_id"] == early["source_id"]),
+        "contact_id": early["old_contact_id"],
+    }
+    old.update(created_at="2023-11-02 09:00:00", updated_at="")
+    with (landing / "crm" / "contacts.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(contacts[0]))
+        writer.writeheader()
+        writer.writerows([*contacts, old])
+    (landing / "consent" / "erasure_requests.csv").write_text(
+        "request_id,email,phone,country_code,requested_at\n"
+        + request_line("ER-900002", lifecycle.erased_late, "2026-10-30")
+    )
+    return landing
+
+
+def kill(process: subprocess.Popen) -> int:
+    os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def wait_for(process: subprocess.Popen, ready) -> None:
+    while process.poll() is None and not ready():
+        time.sleep(0.01)
+    assert process.poll() is None, "the run ended before the moment it was to be killed at"
+
+
+@pytest.fixture(scope="module")
+def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
+    """Run A is the end-to-end run (fixture ``refreshed``): its working file, published directory
+    and landing data are copied, then B, C1, C2 and D run on the copy in subprocesses."""
+    result, db = refreshed
+    assert result.success
+    base = tmp_path_factory.mktemp("lifecycle")
+    for part in ("landing", "ground_truth"):
+        shutil.copytree(demo_dir / part, base / "demo" / part)
+    shutil.copytree(demo_dir / "published", base / "published")
+    (base / "warehouse").mkdir()
+    shutil.copy(db, base / "warehouse" / "cdp.duckdb")
+    published = base / "published"
+    state = Lifecycle(base, published)
+    state.snapshots["A"] = json.loads((published / "manifest.json").read_text())["snapshot"]
+    # erased by the demo's own request in run A; another erased by a new request in run D
+    state.erased_early = {**crm_people(base / "demo", erased=True)[0], "old_contact_id": "C09999999"}
+    state.erased_late = crm_people(base / "demo", erased=False)[0]
+    env = {
+        **os.environ,
+        "CDP_DATA_DIR": str(base),
+        "CDP_LANDING_DIR": str(base / "demo" / "landing"),
+        "CDP_GROUND_TRUTH_DIR": str(base / "demo" / "ground_truth"),
+        "CDP_DUCKDB_PATH": str(base / "warehouse" / "cdp.duckdb"),
+        "CDP_PUBLISHED_SNAPSHOTS": "2",
+    }
+    log = base / "runs.log"
+    analyst = published / "analyst.duckdb"
+
+    # B, same input: an analyst keeps a connection open, another reads in a loop, both must be fine
+    held = duckdb.connect(str(analyst), read_only=True)
+    stop = base / "stop-reader"
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "tests.publish.reader", str(analyst), str(stop)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    run_b = start(env, log)
+    while run_b.poll() is None:
+        state.held.append(held.execute("select run_id from ops.publication").fetchall()[0][0])
+        time.sleep(0.5)
+    finish("B", run_b, state, log)
+    time.sleep(1)  # a few reads of the new publication
+    stop.touch()
+    state.reads = [json.loads(line) for line in reader.communicate(timeout=60)[0].splitlines()]
+    state.held.append(held.execute("select run_id from ops.publication").fetchall()[0][0])
+    held.close()
+
+    files = ("analyst.duckdb", "restricted.duckdb", "manifest.json")
+    state.before_kill = tuple(fingerprint(published / f) for f in files)
+    # C1: a whole run killed halfway, while identity resolution writes the working file
+    log_c1 = base / "run_c1.log"
+    run_c1 = start(env, log_c1)
+    wait_for(run_c1, lambda: 'Started execution of step "identity_resolution"' in log_c1.read_text())
+    time.sleep(1)
+    state.runs["C1"] = kill(run_c1)
+    # C2: a publication killed while it builds its files (the worst moment for the published ones)
+    run_c2 = start(env, log, "--publication-only")
+    wait_for(run_c2, lambda: bool(list(published.glob(".building-*/analyst.duckdb"))))
+    state.runs["C2"] = kill(run_c2)
+    state.after_kill = tuple(fingerprint(published / f) for f in files)
+
+    # D: the next run, on new input
+    exports = base / "exports" / "email"
+    exports.mkdir(parents=True)
+    with duckdb.connect(str(published / "restricted.duckdb"), read_only=True) as conn:
+        audience = conn.execute(
+            "select customer_id, email from referential.dim_customer where email is not null order by customer_id"
+        ).fetchall()
+    state.erased_late["customer_id_in_a"] = _customer_of(published, "crm", state.erased_late["source_id"])
+    (exports / "audience.csv").write_text("customer_id,email\n" + "".join(f"{c},{e}\n" for c, e in audience))
+    env_d = {**env, "CDP_LANDING_DIR": str(prepare_next_input(base, state))}
+    finish("D", start(env_d, log), state, log)
+    return state
+
+
+def _customer_of(published: Path, system: str, source_id: str) -> str:
+    with duckdb.connect(str(published / "restricted.duckdb"), read_only=True) as conn:
+        [(customer_id,)] = conn.execute(
+            "select customer_id from referential.customer_xref where source_system = ? and source_id = ?",
+            [system, source_id],
+        ).fetchall()
+    return customer_id
+
+
+def test_a_reader_during_a_refresh_sees_only_complete_publications_and_no_error(lifecycle):
+    errors = [r["error"] for r in lifecycle.reads if "error" in r]
+    assert errors == []
+    assert all(r["complete"] for r in lifecycle.reads)
+    runs = [r["run_id"] for r in lifecycle.reads]
+    assert len(set(runs)) == 2, "the reader saw the publication of run A, then of run B"
+    switched = runs.index(runs[-1])
+    assert set(runs[:switched]) == {runs[0]} and set(runs[switched:]) == {runs[-1]}  # never back
+
+
+def test_a_connection_held_open_keeps_its_snapshot_and_does_not_block_the_refresh(lifecycle):
+    assert lifecycle.runs["B"] == 0
+    assert len(lifecycle.held) > 2 and len(set(lifecycle.held)) == 1
+
+
+def test_two_runs_on_the_same_input_publish_identical_tables(lifecycle):
+    snapshot = lambda run: lifecycle.published / "snapshots" / lifecycle.snapshots[run] / "analyst.duckdb"  # noqa: E731
+    with duckdb.connect(":memory:") as conn:
+        conn.execute(f"attach '{snapshot('A')}' as a (read_only)")
+        conn.execute(f"attach '{snapshot('B')}' as b (read_only)")
+        listing = "select schema_name || '.' || table_name from duckdb_tables() where database_name = ? and not internal order by 1"
+        tables_a = [t for (t,) in conn.execute(listing, ["a"]).fetchall()]
+        assert tables_a == [t for (t,) in conn.execute(listing, ["b"]).fetchall()]
+        assert len(tables_a) > 10
+        for table in tables_a:
+            if table == "ops.publication":  # the run id and time: the one thing that must differ
+                continue
+            [(only_a, only_b, rows)] = conn.execute(
+                f"select (select count(*) from (from a.{table} except all from b.{table})), "
+                f"(select count(*) from (from b.{table} except all from a.{table})), (select count(*) from a.{table})"
+            ).fetchall()
+            assert (table, only_a, only_b) == (table, 0, 0), f"{table}: {rows} rows"
+
+
+def test_runs_killed_halfway_or_while_publishing_leave_the_published_files_unchanged(lifecycle):
+    assert lifecycle.runs["C1"] == lifecycle.runs["C2"] == -signal.SIGKILL
+    assert lifecycle.after_kill == lifecycle.before_kill
+    with duckdb.connect(str(lifecycle.published / "analyst.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from referential.dim_customer").fetchall()[0][0] > 0
+
+
+def test_the_run_after_the_kill_succeeds_and_only_the_last_snapshots_are_kept(lifecycle):
+    assert lifecycle.runs["D"] == 0
+    kept = sorted(p.name for p in (lifecycle.published / "snapshots").iterdir())
+    assert kept == sorted([lifecycle.snapshots["B"], lifecycle.snapshots["D"]])
+    assert not list(lifecycle.published.glob(".building-*"))
+
+
+def test_an_erased_person_is_absent_everywhere_after_the_next_run(lifecycle):
+    person = lifecycle.erased_late
+    customer_id = person["customer_id_in_a"]
+    identifiers = [v for v in (customer_id, person["crm_email"], person["email"], person["phone_e164"]) if v]
+    for kind in ("analyst", "restricted"):
+        with duckdb.connect(str(lifecycle.published / f"{kind}.duckdb"), read_only=True) as conn:
+            for schema, table, column in conn.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
+            ).fetchall():
+                [(hits,)] = conn.execute(
+                    f'select count(*) from "{schema}"."{table}" where list_contains(?, "{column}")',
+                    [identifiers],
+                ).fetchall()
+                assert hits == 0, f"{kind}: {schema}.{table}.{column}"
+    with duckdb.connect(str(lifecycle.published / "restricted.duckdb"), read_only=True) as conn:
+        [(request, applied_run, customers)] = conn.execute(
+            "select erasure_request_id, applied_run_id, customers_erased from ops.erasure_log "
+            "where erasure_request_id = 'ER-900002'"
+        ).fetchall()
+        [(run_d,)] = conn.execute("select run_id from ops.publication").fetchall()
+    assert (request, applied_run) == ("ER-900002", run_d) and customers >= 1
+    exported = (lifecycle.base / "exports" / "email" / "audience.csv").read_text()
+    assert customer_id not in exported and exported.count("\n") > 10
+
+
+def test_an_older_record_does_not_bring_back_a_person_erased_before_the_request_file_went(lifecycle):
+    person = lifecycle.erased_early
+    with duckdb.connect(str(lifecycle.published / "restricted.duckdb"), read_only=True) as conn:
+        [(linked,)] = conn.execute(
+            "select count(*) from referential.customer_xref where source_system = 'crm' and source_id in (?, ?)",
+            [person["source_id"], person["old_contact_id"]],
+        ).fetchall()
+        [(golden,)] = conn.execute(
+            "select count(*) from referential.dim_customer where email in (lower(?), lower(?)) or phone_e164 = ?",
+            [person["email"], person["crm_email"], person["phone_e164"] or "none"],
+        ).fetchall()
+        logged = conn.execute("select count(*) from ops.erasure_log").fetchall()[0][0]
+    assert (linked, golden) == (0, 0)
+    assert logged > 1  # run A's requests stay in the log although their file is gone
