@@ -26,6 +26,7 @@ from platform_assets.quality.profiling import (
     profile_table,
     recent_row_counts,
     record_profile,
+    table_columns,
     volume_verdict,
 )
 from platform_assets.quality.suites import Suite, discover_suites, failures_markdown, validate
@@ -130,7 +131,12 @@ def suite_check(
 ) -> dg.AssetCheckResult:
     started = time.perf_counter()
     columns = suite.columns
-    select = ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in columns) if columns else "1 as _row"
+    if columns is None:
+        select = ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in table_columns(conn, table))
+    else:
+        select = (
+            ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in columns) if columns else "1 as _row"
+        )
     [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
     limit = settings().gx_max_rows
     # GX on pandas costs ~6 us per row and expectation: a big table is validated on a repeatable

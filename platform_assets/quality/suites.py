@@ -42,8 +42,11 @@ class Suite:
         return [e for e in self.expectations if e.get("meta", {}).get("severity", "critical") == severity]
 
     @property
-    def columns(self) -> list[str]:
-        """Columns the expectations read: only these are loaded into the frame."""
+    def columns(self) -> list[str] | None:
+        """Columns the expectations read: only these are loaded into the frame. None: every column,
+        when an expectation is about the table's shape (column count or column set)."""
+        if any(e.get("type", "").startswith(TABLE_SHAPE) for e in self.expectations):
+            return None
         names: list[str] = []
         for expectation in self.expectations:
             kwargs = expectation.get("kwargs", {})
@@ -53,6 +56,10 @@ class Suite:
             names += kwargs.get("column_list", [])
             names += kwargs.get("column_set", [])
         return list(dict.fromkeys(names))
+
+
+# expectations on the table's columns themselves: a projected frame would pass or fail them wrongly
+TABLE_SHAPE = ("expect_table_column_count", "expect_table_columns_to_match")
 
 
 def suite_paths(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
