@@ -84,7 +84,14 @@ def fit_unit(business_unit: str, summary: pl.DataFrame) -> UnitModels:
     """BG/NBD and Gamma-Gamma of one business unit (``summary`` sorted by customer_id)."""
     rows = summary.filter(pl.col("business_unit") == business_unit)
     fit = rows[_sample(rows.height)]
-    bgnbd = clv.fit_bgnbd(fit["x"].to_numpy(), fit["t_x"].to_numpy(), fit["T"].to_numpy())
+    # identical (x, t_x, T) customers collapse into one weighted row: same likelihood, fewer terms
+    triplets = fit.group_by("x", "t_x", "T").len().sort("x", "t_x", "T")
+    bgnbd = clv.fit_bgnbd(
+        triplets["x"].to_numpy(),
+        triplets["t_x"].to_numpy(),
+        triplets["T"].to_numpy(),
+        weights=triplets["len"].to_numpy(),
+    )
     repeat = fit.filter((pl.col("x") > 0) & (pl.col("m") > 0))
     if repeat.height < 10:
         raise ValueError(
