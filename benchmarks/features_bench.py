@@ -47,6 +47,7 @@ def part_ours(db: str, ref: date) -> dict:
     from platform_assets.features.assets import customer_clv, customer_profile, customer_rfm
     from platform_assets.resources import Warehouse
 
+    _ensure_rfm_rules(db)
     timings, metadata = {}, {}
     instance = dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
@@ -80,6 +81,23 @@ def part_ours(db: str, ref: date) -> dict:
         "sales_lines": lines,
         **metadata,
     }
+
+
+def _ensure_rfm_rules(db: str) -> None:
+    """A warehouse built before the RFM seed existed gets it here, as dbt would load it (untimed)."""
+    import duckdb
+
+    from platform_assets.config import DBT_PROJECT_DIR
+
+    seed = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
+    with duckdb.connect(db) as conn:
+        conn.execute("create schema if not exists marketing")
+        if not conn.execute(
+            "select 1 from duckdb_tables() where schema_name = 'marketing' and table_name = 'rfm_segment_rules'"
+        ).fetchall():
+            conn.execute(
+                f"create table marketing.rfm_segment_rules as select * from read_csv('{seed}', header = true)"
+            )
 
 
 def part_summary(db: str, ref: date) -> dict:
