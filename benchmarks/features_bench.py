@@ -5,7 +5,8 @@
 Works on the given DuckDB file (a copy: it writes the features tables into it). Three parts, each
 in its own process so peak memory (ru_maxrss) is measured per part:
   ours     profile + RFM + CLV (fit, predict, backtest) exactly as the assets do, timed per step;
-  summary  our recency/frequency/monetary summary alone (DuckDB scan + polars), for the ratio;
+  summary  our recency/frequency/monetary summary alone (the CLV asset's DuckDB query, which also
+           gives the backtest's summary in the same scan), for the ratio;
   pandas   the same summary the common way: lifetimes' ``summary_data_from_transaction_data``
            pattern (to_period, groupby day, groupby customer min/max/count, mean of repeat days),
            on the same lines read from DuckDB; checked equal to ours.
@@ -107,7 +108,7 @@ def part_summary(db: str, ref: date) -> dict:
 
     conn = duckdb.connect(db, read_only=True)
     t = time.perf_counter()
-    summary = lifetime_value.rfm_summary(lifetime_value.purchase_days(conn, ref), ref)
+    summary, _ = lifetime_value.customer_summaries(conn, ref)
     elapsed = time.perf_counter() - t
     summary.select("customer_id", "x", "t_x", "T", "m").write_parquet(_summary_path(db, "ours"))
     return {

@@ -178,10 +178,10 @@ def customer_clv(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     ref = _reference_date(context)
     started = time.perf_counter()
     with _connect(warehouse) as conn:
-        days = lifetime_value.purchase_days(conn, ref)
-        predictions, models = lifetime_value.customer_clv(days, ref)
+        summary, history = lifetime_value.customer_summaries(conn, ref)
+        predictions, models = lifetime_value.customer_clv(summary, ref)
         fitted_s = time.perf_counter() - started
-        backtest = lifetime_value.backtest(days, ref)
+        backtest = lifetime_value.backtest(history)
         table = predictions.select(
             "customer_id",
             "reference_date",
