@@ -97,7 +97,7 @@ def _ensure_rfm_rules(db: str) -> None:
             "select 1 from duckdb_tables() where schema_name = 'marketing' and table_name = 'rfm_segment_rules'"
         ).fetchall():
             conn.execute(
-                f"create table marketing.rfm_segment_rules as select * from read_csv('{seed}', header = true)"
+                f"create table marketing.rfm_segment_rules as select * from read_csv('{seed}', header = true, types = {{'typical_pattern': 'varchar'}})"
             )
 
 
