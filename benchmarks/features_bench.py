@@ -5,7 +5,8 @@
 Works on the given DuckDB file (a copy: it writes the features tables into it). Three parts, each
 in its own process so peak memory (ru_maxrss) is measured per part:
   ours     profile + RFM + CLV (fit, predict, backtest) exactly as the assets do, timed per step;
-  summary  our recency/frequency/monetary summary alone (DuckDB scan + polars), for the ratio;
+  summary  our recency/frequency/monetary summary alone (the CLV asset's DuckDB query, which also
+           gives the backtest's summary in the same scan), for the ratio;
   pandas   the same summary the common way: lifetimes' ``summary_data_from_transaction_data``
            pattern (to_period, groupby day, groupby customer min/max/count, mean of repeat days),
            on the same lines read from DuckDB; checked equal to ours.
@@ -47,6 +48,7 @@ def part_ours(db: str, ref: date) -> dict:
     from platform_assets.features.assets import customer_clv, customer_profile, customer_rfm
     from platform_assets.resources import Warehouse
 
+    _ensure_rfm_rules(db)
     timings, metadata = {}, {}
     instance = dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
@@ -82,6 +84,23 @@ def part_ours(db: str, ref: date) -> dict:
     }
 
 
+def _ensure_rfm_rules(db: str) -> None:
+    """A warehouse built before the RFM seed existed gets it here, as dbt would load it (untimed)."""
+    import duckdb
+
+    from platform_assets.config import DBT_PROJECT_DIR
+
+    seed = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
+    with duckdb.connect(db) as conn:
+        conn.execute("create schema if not exists marketing")
+        if not conn.execute(
+            "select 1 from duckdb_tables() where schema_name = 'marketing' and table_name = 'rfm_segment_rules'"
+        ).fetchall():
+            conn.execute(
+                f"create table marketing.rfm_segment_rules as select * from read_csv('{seed}', header = true, types = {{'typical_pattern': 'varchar'}})"
+            )
+
+
 def part_summary(db: str, ref: date) -> dict:
     import duckdb
 
@@ -89,7 +108,7 @@ def part_summary(db: str, ref: date) -> dict:
 
     conn = duckdb.connect(db, read_only=True)
     t = time.perf_counter()
-    summary = lifetime_value.rfm_summary(lifetime_value.purchase_days(conn, ref), ref)
+    summary, _ = lifetime_value.customer_summaries(conn, ref)
     elapsed = time.perf_counter() - t
     summary.select("customer_id", "x", "t_x", "T", "m").write_parquet(_summary_path(db, "ours"))
     return {

@@ -1,6 +1,8 @@
 """Features assets: read the referential, call the pure modules, write tables, report metadata."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -27,6 +29,10 @@ PROFILE_INPUTS = [
     dg.AssetKey(["staging", "stg_loyalty__cards"]),
 ]
 
+# DuckDB spills to disk beyond this: with the Python side (the CLV frames) a features step stays
+# under the 6 GB the 1M-customer benchmark allows, and other steps keep their memory.
+DUCKDB_MEMORY_LIMIT = "4GB"
+
 MODEL_METRICS_DDL = """
 create table if not exists ops.model_metrics (
     run_id varchar,
@@ -42,6 +48,13 @@ create table if not exists ops.model_metrics (
 
 def _reference_date(context: dg.AssetExecutionContext) -> date:
     return resolve_reference_date(context.run.tags, settings().reference_date)
+
+
+@contextmanager
+def _connect(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    with warehouse.connect() as conn:
+        conn.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        yield conn
 
 
 def _replace_table(conn: duckdb.DuckDBPyConnection, table: str, relation_sql: str) -> int:
@@ -87,7 +100,7 @@ def customer_profile(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py)."""
     ref = _reference_date(context)
     started = time.perf_counter()
-    with warehouse.connect() as conn:
+    with _connect(warehouse) as conn:
         relation = profile.customer_profile(conn, ref)
         departments = profile.departments(conn)
         rows = _replace_table(conn, "features.customer_profile", relation.sql_query())
@@ -125,7 +138,7 @@ def customer_rfm(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     """R, F and M scored 1-5 within each business unit and the playbook's named segment (rules:
     marketing.rfm_segment_rules, owned by marketing)."""
     ref = _reference_date(context)
-    with warehouse.connect() as conn:
+    with _connect(warehouse) as conn:
         rules = rfm.read_rules(conn)
         [(profile_ref,)] = conn.execute(
             "select max(reference_date) from features.customer_profile"
@@ -164,11 +177,11 @@ def customer_clv(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     backtests itself (fit a year earlier, predict the year since) into ops.model_metrics."""
     ref = _reference_date(context)
     started = time.perf_counter()
-    with warehouse.connect() as conn:
-        days = lifetime_value.purchase_days(conn, ref)
-        predictions, models = lifetime_value.customer_clv(days, ref)
+    with _connect(warehouse) as conn:
+        summary, history = lifetime_value.customer_summaries(conn, ref)
+        predictions, models = lifetime_value.customer_clv(summary, ref)
         fitted_s = time.perf_counter() - started
-        backtest = lifetime_value.backtest(days, ref)
+        backtest = lifetime_value.backtest(history)
         table = predictions.select(
             "customer_id",
             "reference_date",
@@ -272,7 +285,7 @@ def channel_ltv_cac(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     """Per acquisition channel and business unit: customers acquired, CAC from marketing spend,
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
     ref = _reference_date(context)
-    with warehouse.connect() as conn:
+    with _connect(warehouse) as conn:
         [(clv_ref,)] = conn.execute("select max(reference_date) from features.customer_clv").fetchall()
         if clv_ref is not None and clv_ref != ref:
             raise ValueError(

@@ -52,9 +52,16 @@ def bgnbd_log_likelihood(
 
 
 def _fit(neg_ll, start: np.ndarray) -> tuple[np.ndarray, float]:
-    result = minimize(neg_ll, np.log(start), method="L-BFGS-B", options={"maxiter": 2000})
-    # Nelder-Mead from the gradient solution polishes flat likelihood ridges (a, b often are).
-    result = minimize(neg_ll, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7})
+    # Log-parameters, bounded to e^-12..e^12: a likelihood that runs off to infinity (e.g. no
+    # dropout at all: a, b -> inf) stops at the bound instead of iterating for minutes.
+    bounds = [(-12.0, 12.0)] * len(start)
+    result = minimize(
+        neg_ll,
+        np.log(start),
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-7},
+    )
     if not np.isfinite(result.fun):
         raise ValueError("the likelihood is not finite at the optimum: check the inputs (x, t_x, T)")
     return np.exp(result.x), -float(result.fun)

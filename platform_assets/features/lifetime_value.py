@@ -3,7 +3,7 @@
 A transaction is a purchase day (the BG/NBD convention: several receipts on one day count once),
 valued at the day's sold amount (returns left out: the Gamma-Gamma model needs positive values).
 Time is measured in weeks. Models are fitted per business unit (amounts are in its currency) on
-up to ``FIT_SAMPLE`` customers drawn with a fixed seed from the id-sorted list, and predict for all.
+up to ``FIT_SAMPLE`` customers chosen by a seeded hash of their id, and predict for all.
 """
 
 from __future__ import annotations
@@ -23,48 +23,79 @@ FIT_SAMPLE = 50_000
 SEED = 20261101
 TIERS = ((0.01, "top 1%"), (0.05, "top 5%"), (0.10, "top 10%"), (0.25, "top 25%"), (0.50, "top 50%"))
 
-PURCHASE_DAYS_SQL = """
+# One scan of the sales lines gives both summaries: as of the reference date (to predict) and as
+# of the backtest cutoff a year earlier, with what each customer then did until the reference date.
+SUMMARY_SQL = """
+with
+-- grouped by the customer's row number in dim_customer: integer keys hash faster than the ids
+days as (
+    select
+        d.rowid as customer_key,
+        l.sold_date as purchase_date,
+        sum(l.net_amount) as value  -- decimal: exact, whatever the order of addition
+    from sales.fct_sales_lines as l
+    inner join referential.dim_customer as d on l.customer_id = d.customer_id
+    where not l.is_return and not l.is_cancelled and l.sold_date < $ref and d.country_code is not null
+    group by d.rowid, l.sold_date
+),
+
+summary as (
+    select
+        customer_key,
+        count(*) as n_ref,
+        min(purchase_date) as first_ref,
+        max(purchase_date) as last_ref,
+        sum(value) as value_ref,
+        arg_min(value, purchase_date) as first_value,
+        count(*) filter (where purchase_date < $cutoff) as n_cut,
+        max(purchase_date) filter (where purchase_date < $cutoff) as last_cut,
+        sum(value) filter (where purchase_date < $cutoff) as value_cut
+    from days
+    group by customer_key
+)
+
 select
-    l.customer_id,
+    d.customer_id,
     d.country_code as business_unit,
-    l.sold_date as purchase_date,
-    sum(l.net_amount)::double as value  -- exact decimal sum, then double
-from sales.fct_sales_lines as l
-inner join referential.dim_customer as d on l.customer_id = d.customer_id
-where not l.is_return and not l.is_cancelled and l.sold_date < ? and d.country_code is not null
-group by all
+    n_ref - 1 as x,
+    (last_ref - first_ref) / 7 as t_x,
+    ($ref - first_ref) / 7 as "T",
+    coalesce((value_ref - first_value)::double / nullif(n_ref - 1, 0), 0) as m,
+    n_cut - 1 as x_cut,
+    (last_cut - first_ref) / 7 as t_x_cut,
+    ($cutoff - first_ref) / 7 as "T_cut",
+    coalesce((value_cut - first_value)::double / nullif(n_cut - 1, 0), 0) as m_cut,
+    n_ref - n_cut as actual_purchases,
+    (value_ref - coalesce(value_cut, 0))::double as actual_value
+from summary
+inner join referential.dim_customer as d on summary.customer_key = d.rowid
 """
 
-
-def purchase_days(conn: duckdb.DuckDBPyConnection, reference_date: date) -> pl.DataFrame:
-    """Customer x purchase day before the reference date, with the day's value."""
-    return conn.sql(PURCHASE_DAYS_SQL, params=[reference_date]).pl()
+SUMMARY_COLUMNS = ["customer_id", "business_unit", "x", "t_x", "T", "m"]
 
 
-def rfm_summary(days: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-    """Per customer with a purchase before ``cutoff``: x, t_x, T (weeks), mean repeat value m."""
-    return (
-        days.filter(pl.col("purchase_date") < cutoff)
-        .sort("customer_id", "purchase_date")
-        .group_by("customer_id", maintain_order=True)
-        .agg(
-            pl.col("business_unit").first(),
-            (pl.len() - 1).alias("x"),
-            pl.col("purchase_date").min().alias("first_purchase_date"),
-            pl.col("purchase_date").max().alias("last_purchase_date"),
-            pl.col("value").sum().alias("total_value"),
-            pl.col("value").first().alias("first_value"),
-        )
-        .with_columns(
-            ((pl.col("last_purchase_date") - pl.col("first_purchase_date")).dt.total_days() / 7).alias("t_x"),
-            ((pl.lit(cutoff) - pl.col("first_purchase_date")).dt.total_days() / 7).alias("T"),
-            pl.when(pl.col("x") > 0)
-            .then((pl.col("total_value") - pl.col("first_value")) / pl.col("x"))
-            .otherwise(0.0)
-            .alias("m"),
-        )
-        .select("customer_id", "business_unit", "x", "t_x", "T", "m")
+def customer_summaries(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, horizon_days: int = HORIZON_DAYS
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(x, t_x, T in weeks, mean repeat value m) per buyer as of the reference date, and the same
+    as of ``horizon_days`` earlier for the buyers of then, with their purchases and value since."""
+    cutoff = reference_date - timedelta(days=horizon_days)
+    sql = SUMMARY_SQL.replace("$cutoff", f"date '{cutoff.isoformat()}'").replace(
+        "$ref", f"date '{reference_date.isoformat()}'"
     )
+    both = conn.sql(sql).pl()
+    now = both.select(SUMMARY_COLUMNS)
+    then = both.filter(pl.col("x_cut") >= 0).select(
+        "customer_id",
+        "business_unit",
+        pl.col("x_cut").alias("x"),
+        pl.col("t_x_cut").alias("t_x"),
+        pl.col("T_cut").alias("T"),
+        pl.col("m_cut").alias("m"),
+        "actual_purchases",
+        "actual_value",
+    )
+    return now, then
 
 
 @dataclass(frozen=True)
@@ -74,17 +105,29 @@ class UnitModels:
     gamma_gamma: clv.GammaGamma
 
 
-def _sample(n: int) -> np.ndarray:
-    if n <= FIT_SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(SEED).choice(n, FIT_SAMPLE, replace=False))
+def _sample(rows: pl.DataFrame) -> pl.DataFrame:
+    """Up to FIT_SAMPLE customers, chosen by a seeded hash of their id: the same customers whatever
+    the order of the rows."""
+    if rows.height <= FIT_SAMPLE:
+        return rows
+    return (
+        rows.with_columns(pl.col("customer_id").hash(SEED).alias("_h"))
+        .bottom_k(FIT_SAMPLE, by="_h")
+        .drop("_h")
+    )
 
 
 def fit_unit(business_unit: str, summary: pl.DataFrame) -> UnitModels:
-    """BG/NBD and Gamma-Gamma of one business unit (``summary`` sorted by customer_id)."""
-    rows = summary.filter(pl.col("business_unit") == business_unit)
-    fit = rows[_sample(rows.height)]
-    bgnbd = clv.fit_bgnbd(fit["x"].to_numpy(), fit["t_x"].to_numpy(), fit["T"].to_numpy())
+    """BG/NBD and Gamma-Gamma of one business unit."""
+    fit = _sample(summary.filter(pl.col("business_unit") == business_unit))
+    # identical (x, t_x, T) customers collapse into one weighted row: same likelihood, fewer terms
+    triplets = fit.group_by("x", "t_x", "T").len().sort("x", "t_x", "T")
+    bgnbd = clv.fit_bgnbd(
+        triplets["x"].to_numpy(),
+        triplets["t_x"].to_numpy(),
+        triplets["T"].to_numpy(),
+        weights=triplets["len"].to_numpy(),
+    )
     repeat = fit.filter((pl.col("x") > 0) & (pl.col("m") > 0))
     if repeat.height < 10:
         raise ValueError(
@@ -121,9 +164,9 @@ def value_tiers(predictions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def customer_clv(days: pl.DataFrame, reference_date: date) -> tuple[pl.DataFrame, list[UnitModels]]:
-    """Fit per business unit as of the reference date and predict the next 12 months for every buyer."""
-    summary = rfm_summary(days, reference_date)
+def customer_clv(summary: pl.DataFrame, reference_date: date) -> tuple[pl.DataFrame, list[UnitModels]]:
+    """Fit per business unit as of the reference date and predict the next 12 months for every buyer
+    (``summary``: the first frame of ``customer_summaries``)."""
     if summary.is_empty():
         raise ValueError(
             f"no customer bought before {reference_date}: sales.fct_sales_lines has nothing to model"
@@ -131,7 +174,7 @@ def customer_clv(days: pl.DataFrame, reference_date: date) -> tuple[pl.DataFrame
     models = [fit_unit(bu, summary) for bu in sorted(summary["business_unit"].unique().to_list())]
     predicted = pl.concat([predict(m, summary) for m in models])
     out = value_tiers(predicted).with_columns(pl.lit(reference_date).alias("reference_date"))
-    return out.sort("customer_id"), models
+    return out, models
 
 
 def _metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -147,29 +190,18 @@ def _metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     }
 
 
-def backtest(days: pl.DataFrame, reference_date: date, horizon_days: int = HORIZON_DAYS) -> list[dict]:
-    """Fit on the history before ``reference_date - horizon``, predict the horizon, compare with what
-    happened: per business unit, for purchases (BG/NBD) and value (BG/NBD x Gamma-Gamma).
-    Returns metric rows (model, business_unit, metric, value); none when the history is too short."""
-    cutoff = reference_date - timedelta(days=horizon_days)
-    history = days.filter(pl.col("purchase_date") < reference_date)
-    summary = rfm_summary(history, cutoff)
-    if summary.is_empty():
-        return []
-    actual = (
-        history.filter(pl.col("purchase_date") >= cutoff)
-        .group_by("customer_id")
-        .agg(pl.len().alias("actual_purchases"), pl.col("value").sum().alias("actual_value"))
-    )
+def backtest(history: pl.DataFrame, horizon_days: int = HORIZON_DAYS) -> list[dict]:
+    """Fit on the history before the cutoff, predict the horizon, compare with what happened: per
+    business unit, for purchases (BG/NBD) and value (BG/NBD x Gamma-Gamma). ``history``: the second
+    frame of ``customer_summaries``. Returns metric rows (model, business_unit, metric, value); none
+    for a unit whose history is too short to fit."""
     rows: list[dict] = []
-    for bu in sorted(summary["business_unit"].unique().to_list()):
+    for bu in sorted(history["business_unit"].unique().to_list()):
         try:
-            models = fit_unit(bu, summary)
+            models = fit_unit(bu, history)
         except ValueError:
             continue  # too little history in this unit to backtest
-        scored = (
-            predict(models, summary, horizon_days).join(actual, on="customer_id", how="left").fill_null(0)
-        )
+        scored = predict(models, history, horizon_days)
         for model, actual_col, predicted_col in (
             ("bgnbd", "actual_purchases", "expected_purchases_12m"),
             ("clv_12m", "actual_value", "expected_value_12m"),

@@ -15,7 +15,7 @@ import duckdb
 from platform_assets.features.indicators import INDICATORS, KEYS, department_column
 
 # Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
-# cents whatever order the threads add them in.
+# cents whatever order the threads add them in (18 digits per order: 64-bit sums, not 128).
 # Customer x order, cut at the reference date: the unit of frequency, baskets and returns.
 ORDERS_SQL = """
 create or replace temp table feat_orders as
@@ -27,12 +27,12 @@ select
     min(l.ordered_date) as order_date,
     count(*) filter (where not l.is_return) as sold_lines,
     count(*) filter (where not l.is_return and l.discount_amount > 0) as discounted_lines,
-    coalesce(sum(l.net_amount) filter (where not l.is_return), 0) as sold_amount,
-    coalesce(-sum(l.net_amount) filter (where l.is_return), 0) as returned_amount,
+    coalesce(sum(l.net_amount) filter (where not l.is_return), 0)::decimal(18, 2) as sold_amount,
+    coalesce(-sum(l.net_amount) filter (where l.is_return), 0)::decimal(18, 2) as returned_amount,
     coalesce(sum(l.quantity) filter (where not l.is_return), 0) as items,
-    coalesce(sum(l.discount_amount) filter (where not l.is_return), 0) as discount_amount,
-    sum(l.margin_amount) filter (where not l.is_return) as margin_amount,
-    sum(l.net_amount) filter (where not l.is_return and l.cost_amount is not null) as costed_amount,
+    coalesce(sum(l.discount_amount) filter (where not l.is_return), 0)::decimal(18, 2) as discount_amount,
+    (sum(l.margin_amount) filter (where not l.is_return))::decimal(18, 2) as margin_amount,
+    (sum(l.net_amount) filter (where not l.is_return and l.cost_amount is not null))::decimal(18, 2) as costed_amount,
     count(*) filter (where l.is_return) > 0 as has_return
 from sales.fct_sales_lines as l
 where l.customer_id is not null
@@ -41,22 +41,30 @@ where l.customer_id is not null
 group by l.customer_id, l.order_id
 """
 
-# Spend per customer and department / price tier: the shares.
+# Spend per customer and department / price tier: the shares. Customer x product first, so the
+# distinct products are a plain count (a distinct aggregate costs twice as much).
 DEPARTMENTS_SQL = """
 create or replace temp table feat_departments as
+with
+customer_products as (
+    select l.customer_id, l.product_id, sum(l.net_amount)::decimal(18, 2) as sold_amount
+    from sales.fct_sales_lines as l
+    where l.customer_id is not null
+        and not l.is_cancelled
+        and not l.is_return
+        and l.sold_date < $ref
+    group by l.customer_id, l.product_id
+)
+
 select
-    l.customer_id,
+    cp.customer_id,
     coalesce(p.department_name, 'unknown') as department_name,
-    sum(l.net_amount) as sold_amount,
-    sum(l.net_amount) filter (where p.price_tier = 'premium') as premium_amount,
-    sum(l.net_amount) filter (where p.price_tier = 'entry') as entry_amount,
-    count(distinct l.product_id) as products
-from sales.fct_sales_lines as l
-left join referential.dim_product as p on l.product_id = p.product_id
-where l.customer_id is not null
-    and not l.is_cancelled
-    and not l.is_return
-    and l.sold_date < $ref
+    sum(cp.sold_amount) as sold_amount,
+    sum(cp.sold_amount) filter (where p.price_tier = 'premium') as premium_amount,
+    sum(cp.sold_amount) filter (where p.price_tier = 'entry') as entry_amount,
+    count(*) as products
+from customer_products as cp
+left join referential.dim_product as p on cp.product_id = p.product_id
 group by all
 """
 
@@ -87,7 +95,9 @@ rhythm as (
         count(*) as purchase_days_lifetime,
         avg(gap) as mean_days_between_purchases,
         case when count(gap) >= 2 then regr_slope(gap, gap_rank) end as trend_days_between_purchases,
-        arg_max(gap, purchase_date) as last_gap_days
+        arg_max(gap, purchase_date) as last_gap_days,
+        count(distinct date_trunc('month', purchase_date)) filter (where purchase_date >= $ref - 365)
+            as active_months_12m
     from gaps
     group by customer_id
 ),
@@ -99,8 +109,6 @@ buying as (
         max(order_date) as last_purchase_date,
         count(*) as frequency_lifetime,
         count(*) filter (where order_date >= $ref - 365) as frequency_12m,
-        count(distinct date_trunc('month', order_date)) filter (where order_date >= $ref - 365)
-            as active_months_12m,
         count(*) filter (where order_date >= $ref - 90) as orders_last_90d,
         count(*) filter (where order_date >= $ref - 180 and order_date < $ref - 90) as orders_prior_90d,
         sum(sold_amount) as gross_spend_lifetime,
@@ -114,7 +122,6 @@ buying as (
         sum(items) filter (where order_date >= $ref - 365) as items_12m,
         sum(sold_amount) filter (where channel = 'store') as store_amount,
         sum(sold_amount) filter (where channel = 'web') as web_amount,
-        count(distinct store_id) filter (where channel = 'store') as distinct_stores,
         count(*) filter (where dayofweek(order_date) in (0, 6)) as weekend_purchases,
         sum(discount_amount) as discount_amount,
         sum(sold_lines) as sold_lines,
@@ -146,7 +153,8 @@ preferred_store as (
     select
         customer_id,
         first(store_id order by purchases desc, amount desc, store_id) as preferred_store_id,
-        max(purchases) / sum(purchases) as preferred_store_share
+        max(purchases) / sum(purchases) as preferred_store_share,
+        count(*) as distinct_stores
     from store_visits
     group by customer_id
 ),
@@ -163,21 +171,34 @@ assortment as (
     group by customer_id
 ),
 
+-- per customer and campaign first (three flags), so the rates need no distinct counts
+email_campaigns as (
+    select
+        customer_id,
+        email_campaign_id,
+        bool_or(event_type = 'sent' and event_at >= $ref_ts - interval 365 day) as received_12m,
+        bool_or(event_type = 'open' and event_at >= $ref_ts - interval 365 day) as opened_12m,
+        bool_or(event_type = 'click' and event_at >= $ref_ts - interval 365 day) as clicked_12m,
+        max(event_at) filter (where event_type = 'open') as last_open_at,
+        max(event_at) filter (where event_type = 'click') as last_click_at,
+        bool_or(event_type = 'unsubscribe') as unsubscribed,
+        count(*) filter (where event_type = 'bounce' and event_at >= $ref_ts - interval 365 day) as bounces_12m
+    from marketing.fct_email_events
+    where customer_id is not null and event_at < $ref_ts
+    group by customer_id, email_campaign_id
+),
+
 emails as (
     select
         customer_id,
-        count(distinct email_campaign_id) filter (where event_type = 'sent' and event_at >= $ref_ts - interval 365 day)
-            as emails_received_12m,
-        count(distinct email_campaign_id) filter (where event_type = 'open' and event_at >= $ref_ts - interval 365 day)
-            as campaigns_opened_12m,
-        count(distinct email_campaign_id) filter (where event_type = 'click' and event_at >= $ref_ts - interval 365 day)
-            as campaigns_clicked_12m,
-        max(event_at) filter (where event_type = 'open') as last_open_at,
-        max(event_at) filter (where event_type = 'click') as last_click_at,
-        bool_or(event_type = 'unsubscribe') as has_unsubscribed,
-        count(*) filter (where event_type = 'bounce' and event_at >= $ref_ts - interval 365 day) as email_bounces_12m
-    from marketing.fct_email_events
-    where customer_id is not null and event_at < $ref_ts
+        count(*) filter (where received_12m) as emails_received_12m,
+        count(*) filter (where opened_12m) as campaigns_opened_12m,
+        count(*) filter (where clicked_12m) as campaigns_clicked_12m,
+        max(last_open_at) as last_open_at,
+        max(last_click_at) as last_click_at,
+        bool_or(unsubscribed) as has_unsubscribed,
+        sum(bounces_12m) as email_bounces_12m
+    from email_campaigns
     group by customer_id
 ),
 
@@ -216,7 +237,6 @@ acquisitions as (
 customers as (
     select d.customer_id, d.country_code, d.created_at, d.birth_date
     from referential.dim_customer as d
-    where d.created_at < $ref_ts or d.customer_id in (select customer_id from buying)
 ),
 
 profile as (
@@ -238,7 +258,7 @@ profile as (
         coalesce(b.frequency_lifetime, 0) as frequency_lifetime,
         coalesce(b.frequency_12m, 0) as frequency_12m,
         coalesce(r.purchase_days_lifetime, 0) as purchase_days_lifetime,
-        coalesce(b.active_months_12m, 0) as active_months_12m,
+        coalesce(r.active_months_12m, 0) as active_months_12m,
         coalesce(b.orders_last_90d, 0) as orders_last_90d,
         coalesce(b.orders_prior_90d, 0) as orders_prior_90d,
 
@@ -263,7 +283,7 @@ profile as (
 
         coalesce(b.store_amount, 0) / nullif(b.gross_spend_lifetime, 0) as store_spend_share,
         coalesce(b.web_amount, 0) / nullif(b.gross_spend_lifetime, 0) as web_spend_share,
-        coalesce(b.distinct_stores, 0) as distinct_stores,
+        coalesce(ps.distinct_stores, 0) as distinct_stores,
         ps.preferred_store_id,
         ps.preferred_store_share,
         b.weekend_purchases / b.frequency_lifetime as weekend_purchase_share,
@@ -303,6 +323,8 @@ profile as (
     left join consents as cs on c.customer_id = cs.customer_id
     left join cards as k on c.customer_id = k.customer_id
     left join acquisitions as a on c.customer_id = a.customer_id
+    -- known before the reference date: a source record, or a purchase
+    where c.created_at < $ref_ts or b.customer_id is not null
 )
 
 select * from profile
