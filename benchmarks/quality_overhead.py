@@ -43,26 +43,27 @@ def run(job: str, landing: Path, work: Path, reference_date: str) -> dict:
         "GX_ANALYTICS_ENABLED": "false",
     }
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-m",
-            "benchmarks.quality_overhead_defs",
-            "-j",
-            job,
-            "--tags",
-            json.dumps({"cdp/reference_date": reference_date}),
-        ],
-        cwd=REPO,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (work / job / "run.log").open("w") as log:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "job",
+                "execute",
+                "-m",
+                "benchmarks.quality_overhead_defs",
+                "-j",
+                job,
+                "--tags",
+                json.dumps({"cdp/reference_date": reference_date}),
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     wall = time.perf_counter() - started
     os.environ["DAGSTER_HOME"] = str(home)
     with dg.DagsterInstance.get() as instance:

@@ -123,3 +123,27 @@ def test_identity_resolution_is_measured_against_the_ground_truth(refreshed):
     assert records == xref  # every record of the crosswalk is in the ground truth
     assert precision >= 0.99 and recall >= 0.95
     assert customers == in_dim
+
+
+def test_quality_gates_ran_on_every_layer(refreshed):
+    """Reconciliation on every source, profiles on raw and marts, suites as blocking checks."""
+    result, db = refreshed
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
+    }
+    for contract in CONTRACTS:
+        reconciliation = evaluations[(f"raw/{contract.table}", "reconciliation")]
+        assert reconciliation.passed and reconciliation.metadata["rows_quarantined"].value == 0
+        assert (f"raw/{contract.table}", "expectations_critical") in evaluations
+        assert (f"raw/{contract.table}", "profile") in evaluations
+    for mart in (
+        "referential/dim_customer",
+        "sales/fct_sales_lines",
+        "sales/fct_orders",
+        "marketing/fct_email_events",
+    ):
+        assert evaluations[(mart, "expectations_critical")].passed, mart
+        assert evaluations[(mart, "profile")].metadata["row_count"].value > 0, mart
+    with duckdb.connect(str(db), read_only=True) as conn:
+        [(profiled,)] = conn.execute("select count(distinct table_name) from ops.table_profiles").fetchall()
+    assert profiled >= len(CONTRACTS) + 6
