@@ -29,7 +29,7 @@ class Settings:
     ground_truth_dir: Path  # the demo generator's truth: read only to measure match quality
     match_threshold: float | None  # None: the matching default
     volume_tolerance: float = 0.5  # a table's row count may move this share from its recent average
-    gx_max_rows: int = 1_000_000  # above this, Great Expectations reads a repeatable sample of the table
+    gx_max_rows: int = 200_000  # above this, Great Expectations reads a repeatable sample of the table
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,7 +49,7 @@ class Settings:
             truth,
             float(threshold) if threshold else None,
             float(tolerance) if tolerance else 0.5,
-            int(gx_max_rows) if gx_max_rows else 1_000_000,
+            int(gx_max_rows) if gx_max_rows else 200_000,
         )
 
 
