@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from platform_assets.definitions import defs as platform_defs
+from platform_assets import definitions
 
 daily_refresh_without_checks = dg.define_asset_job(
     "daily_refresh_without_checks",
@@ -10,4 +10,4 @@ daily_refresh_without_checks = dg.define_asset_job(
     description="Benchmark only: the daily refresh without its quality checks.",
 )
 
-defs = dg.Definitions.merge(platform_defs, dg.Definitions(jobs=[daily_refresh_without_checks]))
+defs = dg.Definitions.merge(definitions.defs, dg.Definitions(jobs=[daily_refresh_without_checks]))

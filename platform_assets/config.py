@@ -34,7 +34,7 @@ class Settings:
     snapshots_kept: int  # published snapshots kept for rollback and comparison
     exports_dir: Path  # every export file lives under it (erasure sweeps it)
     volume_tolerance: float = 0.5  # a table's row count may move this share from its recent average
-    gx_max_rows: int = 1_000_000  # above this, Great Expectations reads a repeatable sample of the table
+    gx_max_rows: int = 200_000  # above this, Great Expectations reads a repeatable sample of the table
 
     @property
     def analyst_path(self) -> Path:
@@ -72,7 +72,7 @@ class Settings:
             kept,
             exports,
             float(tolerance) if tolerance else 0.5,
-            int(gx_max_rows) if gx_max_rows else 1_000_000,
+            int(gx_max_rows) if gx_max_rows else 200_000,
         )
 
 

@@ -159,3 +159,27 @@ def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, dem
         [(runs,)] = conn.execute("select count(distinct run_id) from ops.identity_match_quality").fetchall()
     assert after == before
     assert changes == 0 and runs == 2
+
+
+def test_quality_gates_ran_on_every_layer(refreshed):
+    """Reconciliation on every source, profiles on raw and marts, suites as blocking checks."""
+    result, db = refreshed
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
+    }
+    for contract in CONTRACTS:
+        reconciliation = evaluations[(f"raw/{contract.table}", "reconciliation")]
+        assert reconciliation.passed and reconciliation.metadata["rows_quarantined"].value == 0
+        assert (f"raw/{contract.table}", "expectations_critical") in evaluations
+        assert (f"raw/{contract.table}", "profile") in evaluations
+    for mart in (
+        "referential/dim_customer",
+        "sales/fct_sales_lines",
+        "sales/fct_orders",
+        "marketing/fct_email_events",
+    ):
+        assert evaluations[(mart, "expectations_critical")].passed, mart
+        assert evaluations[(mart, "profile")].metadata["row_count"].value > 0, mart
+    with duckdb.connect(str(db), read_only=True) as conn:
+        [(profiled,)] = conn.execute("select count(distinct table_name) from ops.table_profiles").fetchall()
+    assert profiled >= len(CONTRACTS) + 6

@@ -31,32 +31,33 @@ class FileScan:
     sha256: str
     bytes: int
     encoding: str  # "utf-8" or "cp1252"
-    lines: int  # physical lines, header included
     header: tuple[str, ...]
     missing_optional: tuple[str, ...]  # optional contract columns the file lacks (loaded as null)
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+def _line_at(path: Path, offset: int) -> int:
+    """1-based line holding byte ``offset`` (counted only when an error needs it)."""
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
 
 
-def scan_bytes(path: Path) -> tuple[str, int, str, int, bool]:
-    """(sha256, size, encoding, lines, ends with a line break), streaming the file once."""
+def scan_bytes(path: Path) -> tuple[str, int, str, bool]:
+    """(sha256, size, encoding, ends with a line break), streaming the file once."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     utf8 = True
     last = b""
-    line_no = 1
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             if size == 0 and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 raise LandingFileError(f"{path}: UTF-16 encoded; export it as UTF-8 (or latin-1)")
             if b"\x00" in block:
-                at = _line_of(block, block.index(b"\x00")) + line_no - 1
+                at = _line_at(path, size + block.index(b"\x00"))
                 raise LandingFileError(f"{path}, line {at}: NUL byte, this is not a text export")
             digest.update(block)
-            if utf8:
+            # Most exports are plain ASCII: valid UTF-8 with no decoding (a cut character keeps state).
+            if utf8 and not (block.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(block)
                 except UnicodeDecodeError:
@@ -65,12 +66,11 @@ def scan_bytes(path: Path) -> tuple[str, int, str, int, bool]:
                 undefined = [b for b in _CP1252_UNDEFINED if bytes([b]) in block]
                 if undefined:
                     bad = min(block.index(bytes([b])) for b in undefined)
-                    at = _line_of(block, bad) + line_no - 1
+                    at = _line_at(path, size + bad)
                     raise LandingFileError(
                         f"{path}, line {at}: neither UTF-8 nor Windows-1252/latin-1 text "
                         f"(byte 0x{block[bad]:02x}); export it as UTF-8"
                     )
-            line_no += block.count(b"\n")
             size += len(block)
             last = block[-1:]
     if utf8:
@@ -78,11 +78,25 @@ def scan_bytes(path: Path) -> tuple[str, int, str, int, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:  # a cut multi-byte character: the end of the file is missing
             raise LandingFileError(
-                f"{path}, line {line_no}: ends inside a UTF-8 character, the file looks truncated"
+                f"{path}, line {_count_lines(path)}: ends inside a UTF-8 character, the file looks truncated"
             ) from None
-    ends_with_newline = last == b"\n"
-    lines = line_no - 1 if ends_with_newline or not size else line_no
-    return digest.hexdigest(), size, "utf-8" if utf8 else "cp1252", lines, ends_with_newline
+    return digest.hexdigest(), size, "utf-8" if utf8 else "cp1252", last == b"\n"
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        count = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b""))
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return count if handle.read(1) == b"\n" else count + 1
+
+
+def _has_data_line(path: Path, encoding: str, contract: SourceContract) -> bool:
+    """A CSV needs a non-blank line after its header; NDJSON one non-blank line."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        lines = (line for line in handle if line.strip())
+        needed = 1 if contract.file_format == "ndjson" else 2
+        return sum(1 for _, _ in zip(range(needed), lines, strict=False)) == needed
 
 
 def _first_line(path: Path, encoding: str) -> str:
@@ -131,20 +145,19 @@ def check_columns(path: Path, contract: SourceContract, header: list[str]) -> tu
 
 def scan_file(path: Path, contract: SourceContract) -> FileScan:
     """Every check that needs no parsing of the data rows; raises ``LandingFileError``."""
-    sha, size, encoding, lines, ends_with_newline = scan_bytes(path)
-    if size == 0 or lines == 0:
+    sha, size, encoding, ends_with_newline = scan_bytes(path)
+    if size == 0:
         raise LandingFileError(f"{path}: the file is empty (no header line)")
     first = _first_line(path, encoding)
     if not first:
         raise LandingFileError(f"{path}, line 1: the first line is blank (no header)")
     header = parse_header(path, contract, first)
     missing = check_columns(path, contract, header)
-    data_lines = lines if contract.file_format == "ndjson" else lines - 1
-    if data_lines == 0 and not contract.may_be_empty:
+    if not contract.may_be_empty and not _has_data_line(path, encoding, contract):
         raise LandingFileError(f"{path}: the file is empty (a header but no data rows)")
     if not ends_with_newline:
         raise LandingFileError(
-            f"{path}, line {lines}: the file does not end with a line break: it looks truncated "
+            f"{path}, line {_count_lines(path)}: the file does not end with a line break: it looks truncated "
             "(re-deliver the complete export)"
         )
-    return FileScan(path, sha, size, encoding, lines, tuple(header), missing)
+    return FileScan(path, sha, size, encoding, tuple(header), missing)

@@ -14,10 +14,12 @@ suite file in ``expectations/`` and its asset has checks, no code.
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from platform_assets.config import settings
 from platform_assets.quality.profiling import (
@@ -88,9 +90,39 @@ def evaluate_table(
     table = ".".join(key.path)
     if PROFILE in check_names:
         yield profile_check(conn, key, table, run_id)
-    for severity, name in (("critical", CRITICAL), ("warning", WARNING)):
-        if name in check_names and suite is not None:
-            yield suite_check(conn, key, table, suite, severity, column_sql)
+    severities = [(s, n) for s, n in (("critical", CRITICAL), ("warning", WARNING)) if n in check_names]
+    if suite is None or not severities:
+        return
+    frame = suite_frame(conn, table, suite, column_sql)  # read once for both severities
+    for severity, _ in severities:
+        yield suite_check(key, suite, severity, frame)
+
+
+@dataclass(frozen=True)
+class SuiteFrame:
+    frame: pd.DataFrame
+    table_rows: int
+    seconds: float
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.frame) < self.table_rows
+
+
+def suite_frame(
+    conn: duckdb.DuckDBPyConnection, table: str, suite: Suite, column_sql: ColumnSql
+) -> SuiteFrame:
+    """The columns the suite names; a repeatable sample above ``CDP_GX_MAX_ROWS`` rows."""
+    started = time.perf_counter()
+    columns = suite.columns if suite.columns is not None else table_columns(conn, table)
+    select = ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in columns) if columns else "1 as _row"
+    [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
+    limit = settings().gx_max_rows
+    # GX on pandas costs microseconds per row and expectation: a big table is validated on a
+    # repeatable sample; its row-exact rules run in SQL (quarantine rules on raw, dbt tests on models).
+    sample = f" using sample reservoir({limit} rows) repeatable (42)" if rows > limit else ""
+    frame = conn.sql(f"select {select} from {table}{sample}").df()
+    return SuiteFrame(frame, rows, time.perf_counter() - started)
 
 
 def profile_check(
@@ -121,47 +153,30 @@ def profile_check(
     )
 
 
-def suite_check(
-    conn: duckdb.DuckDBPyConnection,
-    key: dg.AssetKey,
-    table: str,
-    suite: Suite,
-    severity: str,
-    column_sql: ColumnSql = _plain_column,
-) -> dg.AssetCheckResult:
+def suite_check(key: dg.AssetKey, suite: Suite, severity: str, data: SuiteFrame) -> dg.AssetCheckResult:
     started = time.perf_counter()
-    columns = suite.columns
-    if columns is None:
-        select = ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in table_columns(conn, table))
-    else:
-        select = (
-            ", ".join(f"{column_sql(c)} as {_plain_column(c)}" for c in columns) if columns else "1 as _row"
-        )
-    [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
-    limit = settings().gx_max_rows
-    # GX on pandas costs ~6 us per row and expectation: a big table is validated on a repeatable
-    # sample; its row-exact rules run in SQL (quarantine rules on raw, dbt tests on models).
-    sample = f" using sample reservoir({limit} rows) repeatable (42)" if rows > limit else ""
-    frame = conn.sql(f"select {select} from {table}{sample}").df()
-    count, failures = validate(suite, severity, frame)
-    name = CRITICAL if severity == "critical" else WARNING
+    count, failures = validate(suite, severity, data.frame)
+    sample = (
+        f" (on a repeatable sample of {len(data.frame):,} of {data.table_rows:,} rows)"
+        if data.sampled
+        else ""
+    )
     return dg.AssetCheckResult(
         asset_key=key,
-        check_name=name,
+        check_name=CRITICAL if severity == "critical" else WARNING,
         passed=not failures,
         severity=dg.AssetCheckSeverity.ERROR if severity == "critical" else dg.AssetCheckSeverity.WARN,
-        description=f"{count - len(failures)} of {count} {severity} expectations passed"
-        + (f" (on a repeatable sample of {limit:,} of {rows:,} rows)" if rows > limit else ""),
+        description=f"{count - len(failures)} of {count} {severity} expectations passed{sample}",
         metadata={
             "suite": f"expectations/{suite.path.name}",
             "expectations": count,
             "failed": len(failures),
             "failing_rows": sum(f.unexpected_count or 0 for f in failures),
             "failures": dg.MetadataValue.md(failures_markdown(failures)),
-            "rows_validated": len(frame),
-            "table_rows": rows,
-            "sampled": rows > limit,
-            "seconds": round(time.perf_counter() - started, 2),
+            "rows_validated": len(data.frame),
+            "table_rows": data.table_rows,
+            "sampled": data.sampled,
+            "seconds": round(time.perf_counter() - started + data.seconds, 2),
         },
     )
 

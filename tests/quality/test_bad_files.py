@@ -162,3 +162,12 @@ def test_a_source_that_may_be_empty_loads_a_header_only_file(tmp_path, conn):
     result = load(tmp_path, conn, erasures)
     assert (result.rows_read, result.rows_accepted) == (0, 0)
     assert conn.execute("select count(*) from raw.consent_erasure_requests").fetchall() == [(0,)]
+
+
+def test_a_nul_byte_far_into_the_file_names_its_line(tmp_path, conn):
+    rows = "".join(
+        f"FR{n:03d},Store {n},store,FR,Lyon,69003,Europe/Paris,EUR,2001-03-01,8500\n" for n in range(60_000)
+    )
+    write(tmp_path / "erp" / "stores.csv", f"{HEADER}\n{rows}".encode() + b"FR999,\x00\n")
+    with pytest.raises(LandingFileError, match=r"stores\.csv, line 60002: NUL byte"):
+        load(tmp_path, conn)

@@ -134,7 +134,8 @@ def test_failures_carry_counts_and_examples():
     assert count == len(suite.of_severity("critical"))
     failed = {(f.expectation, f.column): f for f in failures}
     assert failed[("expect_column_values_to_be_in_set", "channel")].examples == ["fax"]
-    assert failed[("expect_column_values_to_be_between", "ordered_date")].unexpected_count == 1
+    late = failed[("expect_column_values_to_be_between", "ordered_date")]
+    assert (late.unexpected_count, late.examples) == (1, ["2031-01-01T00:00:00"])
     assert failed[("expect_column_values_to_be_unique", "order_id")].unexpected_count == 2
     assert ("expect_column_values_to_not_be_null", "order_id") in failed
     assert validate(suite, "warning", frame) == (1, [])
