@@ -113,6 +113,8 @@ def build(
         for table, columns in tables.items():
             schema_name, table_name = table.split(".")
             published = analyst_columns(table, columns) if analyst else [_as_is(c) for c in columns]
+            if not published:  # nothing but personal data: the table stays in the restricted file
+                continue
             select = ", ".join(f'{p.expression} as "{p.name}"' for p in published)
             source = f'"{schema_name}"."{table_name}"'
             conn.execute(f'create schema if not exists {catalog}."{schema_name}"')
