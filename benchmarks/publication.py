@@ -70,8 +70,7 @@ def publication_phase(published: Path) -> dict:
     if (published / "analyst.duckdb").exists():
         reader = subprocess.Popen(
             [sys.executable, "-m", "tests.publish.reader", str(published / "analyst.duckdb"), str(stop)],
-            stdout=subprocess.PIPE,
-            text=True,
+            stdout=(published.parent / "reads.jsonl").open("w"),
         )
     started = time.perf_counter()
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
@@ -83,7 +82,8 @@ def publication_phase(published: Path) -> dict:
     reads = []
     if reader:
         stop.touch()
-        reads = [json.loads(line) for line in reader.communicate(timeout=120)[0].splitlines()]
+        reader.wait(timeout=120)
+        reads = [json.loads(line) for line in (published.parent / "reads.jsonl").read_text().splitlines()]
     manifest = json.loads((published / "manifest.json").read_text())
     return {
         "success": result.success,

@@ -103,6 +103,7 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
         try:
             with warehouse.connect() as conn:
                 conn.execute("checkpoint")
+                _create_log(conn)
                 swept = sweep_exports(conn, cfg.exports_dir)
                 analyst_tables = builder.source_tables(conn, ANALYST_SCHEMAS)
                 check_all(analyst_tables)  # every unclassified column at once, before any work
@@ -215,11 +216,16 @@ def _erasure_counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return erased, requests
 
 
-def _log(conn: duckdb.DuckDBPyConnection, row: list) -> int:
+def _create_log(conn: duckdb.DuckDBPyConnection) -> None:
+    """Before the build: once the files are swapped in, only an insert is left to do."""
+    conn.execute("create schema if not exists ops")
     conn.execute(
         f"create table if not exists {LOG} (run_id varchar, reference_date date, published_at timestamp, "
         "snapshot varchar, analyst_tables bigint, analyst_rows bigint, restricted_tables bigint, "
         "checks_passed bigint, checks_warned bigint, erased_customers bigint)"
     )
+
+
+def _log(conn: duckdb.DuckDBPyConnection, row: list) -> int:
     conn.execute(f"insert into {LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     return conn.execute(f"select count(*) from {LOG}").fetchall()[0][0]

@@ -113,6 +113,8 @@ def build(
         for table, columns in tables.items():
             schema_name, table_name = table.split(".")
             published = analyst_columns(table, columns) if analyst else [_as_is(c) for c in columns]
+            if not published:  # nothing but personal data: the table stays in the restricted file
+                continue
             select = ", ".join(f'{p.expression} as "{p.name}"' for p in published)
             source = f'"{schema_name}"."{table_name}"'
             conn.execute(f'create schema if not exists {catalog}."{schema_name}"')
@@ -130,7 +132,9 @@ def build(
                     [catalog, schema_name, table_name],
                 ).fetchall()
             )
-            doc = effective[table] = _with_working_comments(conn, table, docs.get(table))
+            doc = effective[table] = _privacy_note(
+                _with_working_comments(conn, table, docs.get(table)), columns, published
+            )
             table_entries = [
                 ColumnEntry(
                     schema_name,
@@ -172,6 +176,28 @@ def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: Tab
     )
     doc = doc or TableDoc(None)
     return TableDoc(doc.description or comment, {**columns, **doc.columns}, doc.owners)
+
+
+def _privacy_note(doc: TableDoc, columns: list[str], published: list[PublishedColumn]) -> TableDoc:
+    """Says in the table's own description what the analyst file left out or coarsened."""
+    kept = {p.source_column for p in published if p.treatment is Treatment.KEEP}
+    derived = [f"{p.source_column} -> {p.name}" for p in published if p.treatment is not Treatment.KEEP]
+    dropped = [c for c in columns if c not in kept and c not in {p.source_column for p in published}]
+    if not dropped and not derived:
+        return doc
+    note = (
+        "Analyst file: "
+        + "; ".join(
+            part
+            for part in (
+                f"removed {', '.join(dropped)}" if dropped else "",
+                f"coarsened {', '.join(derived)}" if derived else "",
+            )
+            if part
+        )
+        + " (personal data: see the restricted file)."
+    )
+    return TableDoc(f"{doc.description} {note}" if doc.description else note, doc.columns, doc.owners)
 
 
 def _as_is(column: str) -> PublishedColumn:

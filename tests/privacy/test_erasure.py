@@ -6,7 +6,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from platform_assets.privacy.erasure import SUPPRESSION_SCHEMA, find_erasures, record_keys
+from platform_assets.privacy.erasure import SUPPRESSION_SCHEMA, find_erasures, load_suppression, record_keys
 from platform_assets.privacy.exports import sweep_exports
 
 NOW = datetime(2026, 11, 1, 6, 0)
@@ -134,3 +134,18 @@ def test_exports_lose_the_rows_of_erased_people(tmp_path):
         ("CUS-carl",)
     ]
     assert (exports / "untouched.csv").read_text() == "customer_id,segment\nCUS-carl,c\n"
+
+
+def test_a_lost_working_file_gets_its_suppression_list_back_from_the_restricted_file(tmp_path):
+    restricted = tmp_path / "restricted.duckdb"
+    with duckdb.connect(str(restricted)) as conn:
+        conn.execute("create schema ops")
+        conn.execute(
+            "create table ops.erasure_suppression as select 'email' as key_type, "
+            f"'{sha('anna@example.com')}' as key_hash, 'ER-1' as erasure_request_id, 'run-1' as added_run_id, "
+            "timestamp '2026-10-01' as added_at"
+        )
+    fresh = duckdb.connect()
+    suppression, restored = load_suppression(fresh, restricted)
+    assert (suppression.height, restored) == (1, str(restricted))
+    assert load_suppression(fresh, tmp_path / "absent.duckdb")[0].height == 0

@@ -154,11 +154,11 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     # B, same input: an analyst keeps a connection open, another reads in a loop, both must be fine
     held = duckdb.connect(str(analyst), read_only=True)
     stop = base / "stop-reader"
+    reads = base / "reads.jsonl"  # a file, not a pipe: a full pipe would stall the reader
     reader = subprocess.Popen(
         [sys.executable, "-m", "tests.publish.reader", str(analyst), str(stop)],
         cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        stdout=reads.open("w"),
     )
     run_b = start(env, log)
     while run_b.poll() is None:
@@ -167,9 +167,15 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     finish("B", run_b, state, log)
     time.sleep(1)  # a few reads of the new publication
     stop.touch()
-    state.reads = [json.loads(line) for line in reader.communicate(timeout=60)[0].splitlines()]
+    reader.wait(timeout=60)
+    state.reads = [json.loads(line) for line in reads.read_text().splitlines()]
     state.held.append(held.execute("select run_id from ops.publication").fetchall()[0][0])
     held.close()
+    # kept aside: the retention of 2 snapshots will have pruned A's by the end
+    for run in ("A", "B"):
+        shutil.copy(
+            published / "snapshots" / state.snapshots[run] / "analyst.duckdb", base / f"analyst_{run}.duckdb"
+        )
 
     files = ("analyst.duckdb", "restricted.duckdb", "manifest.json")
     state.before_kill = tuple(fingerprint(published / f) for f in files)
@@ -224,7 +230,7 @@ def test_a_connection_held_open_keeps_its_snapshot_and_does_not_block_the_refres
 
 
 def test_two_runs_on_the_same_input_publish_identical_tables(lifecycle):
-    snapshot = lambda run: lifecycle.published / "snapshots" / lifecycle.snapshots[run] / "analyst.duckdb"  # noqa: E731
+    snapshot = lambda run: lifecycle.base / f"analyst_{run}.duckdb"  # noqa: E731
     with duckdb.connect(":memory:") as conn:
         conn.execute(f"attach '{snapshot('A')}' as a (read_only)")
         conn.execute(f"attach '{snapshot('B')}' as b (read_only)")

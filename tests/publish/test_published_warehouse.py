@@ -71,7 +71,8 @@ def test_the_analyst_file_holds_no_direct_identifier(published, demo_dir):
             "identifiers", persons.select(pl.concat([pl.col("email"), pl.col("phone_e164")]).alias("v"))
         )
         text_columns = conn.execute(
-            "select schema_name, table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where database_name = current_database() and not internal and data_type = 'VARCHAR'"
         ).fetchall()
         for schema, table, column in text_columns:
             [(hits,)] = conn.execute(
