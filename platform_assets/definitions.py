@@ -6,12 +6,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from platform_assets import landing, referential
+from platform_assets import features, landing, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 
-DOMAINS = (landing, referential)
+DOMAINS = (landing, referential, features)
 
 RESOURCES = {
     "warehouse": Warehouse(),

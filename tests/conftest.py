@@ -3,7 +3,10 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt_project"
@@ -16,3 +19,36 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def pytest_sessionstart(session):
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run([str(dbt), "parse", "--quiet"], cwd=DBT_DIR, check=True)
+
+
+# The whole graph, materialised once per session on a small generated retailer, shared by
+# tests/test_end_to_end.py and the domain modules that assert on its warehouse.
+E2E_CUSTOMERS = 600
+E2E_REFERENCE_DATE = "2026-11-01"
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    from platform_assets.demo.generator import generate
+
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, customers=E2E_CUSTOMERS, seed=11, start=date(2023, 11, 1), end=date(2026, 10, 31))
+    return out
+
+
+@pytest.fixture(scope="session")
+def refreshed(demo_dir, tmp_path_factory):
+    import dagster as dg
+
+    from platform_assets.config import REFERENCE_DATE_TAG
+    from platform_assets.definitions import defs
+
+    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
+        mp.setenv("CDP_DUCKDB_PATH", str(db))
+        mp.setenv("CDP_DATA_DIR", str(demo_dir))
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: E2E_REFERENCE_DATE}
+        )
+    return result, db

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -11,11 +10,12 @@ import pytest
 
 from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.definitions import defs
-from platform_assets.demo.generator import generate
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
+from tests.conftest import E2E_CUSTOMERS
 
-CUSTOMERS = 600
+# demo_dir and refreshed (the graph materialised once per session) live in tests/conftest.py.
+CUSTOMERS = E2E_CUSTOMERS
 
 
 def file_rows(path: Path) -> int:
@@ -23,26 +23,6 @@ def file_rows(path: Path) -> int:
     with path.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return lines if path.suffix == ".ndjson" else lines - 1
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate(out, customers=CUSTOMERS, seed=11, start=date(2023, 11, 1), end=date(2026, 10, 31))
-    return out
-
-
-@pytest.fixture(scope="module")
-def refreshed(demo_dir, tmp_path_factory):
-    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
-        mp.setenv("CDP_DUCKDB_PATH", str(db))
-        mp.setenv("CDP_DATA_DIR", str(demo_dir))
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: "2026-11-01"}
-        )
-    return result, db
 
 
 def test_the_daily_refresh_materialises_every_asset(refreshed):

@@ -1,0 +1,130 @@
+"""Blocking asset checks of the features layer: keys unique and not null, values in range (SQL).
+
+The expectation suites in expectations/ are run by the quality domain's runner; these gate the
+layer on their own, so nothing downstream reads a broken table.
+"""
+
+import dagster as dg
+
+from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
+from platform_assets.features.checks_sql import between, key_rules, violations
+from platform_assets.features.indicators import INDICATORS
+from platform_assets.resources import Warehouse
+
+SHARES = [i.name for i in INDICATORS if i.unit == "share 0-1"]
+
+PROFILE_RULES = {
+    **key_rules(["customer_id"]),
+    "null_reference_date": "reference_date is null",
+    **{f"{c}_outside_0_1": between(c, 0, 1) for c in SHARES},
+    "recency_not_positive": "recency_days < 1",
+    "negative_counts": " or ".join(
+        f"{c} < 0"
+        for c in (
+            "frequency_lifetime",
+            "frequency_12m",
+            "purchase_days_lifetime",
+            "tenure_days",
+            "distinct_products",
+        )
+    ),
+    "frequency_12m_above_lifetime": "frequency_12m > frequency_lifetime",
+    "purchase_days_above_purchases": "purchase_days_lifetime > frequency_lifetime",
+    "negative_gross_spend": "gross_spend_lifetime < 0 or avg_basket_value < 0",
+    "negative_return_rate": "return_rate < 0",
+    "buyer_without_dates": "frequency_lifetime > 0 and (first_purchase_date is null or last_purchase_date is null)",
+    "purchase_on_or_after_reference_date": "last_purchase_date >= reference_date",
+    "active_months_above_12": between("active_months_12m", 0, 12),
+}
+
+RFM_RULES = {
+    **key_rules(["customer_id"]),
+    **{f"{s}_score_outside_1_5": f"{s}_score is null or {between(f'{s}_score', 1, 5)}" for s in "rfm"},
+    "no_segment": "segment is null",
+    "no_purchase": "frequency < 1",
+}
+
+CLV_RULES = {
+    **key_rules(["customer_id"]),
+    "p_alive_outside_0_1": f"p_alive is null or {between('p_alive', 0, 1)}",
+    "expected_purchases_negative": "expected_purchases_12m is null or expected_purchases_12m < 0 or isnan(expected_purchases_12m)",
+    "expected_value_negative": "expected_value_12m is null or expected_value_12m < 0 or isnan(expected_value_12m)",
+    "expected_spend_not_positive": "expected_spend_per_purchase is null or expected_spend_per_purchase <= 0",
+    "no_value_tier": "value_tier is null",
+    "negative_repeat_purchases": "repeat_purchases < 0",
+    "last_purchase_after_age": "weeks_first_to_last_purchase > weeks_since_first_purchase",
+}
+
+LTV_CAC_RULES = {
+    **key_rules(["business_unit", "acquisition_channel"]),
+    "negative_customers": "customers_acquired_12m < 0 or customers_acquired_prior_12m < 0",
+    "negative_cac": "cac_12m < 0 or cac_prior_12m < 0",
+    "negative_spend": "marketing_spend_12m < 0 or marketing_spend_prior_12m < 0",
+    "negative_predicted_ltv": "predicted_ltv_12m < 0",
+    "no_currency": "currency_code is null",
+}
+
+
+def _gate(warehouse: Warehouse, table: str, rules: dict[str, str]) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        counts = violations(conn, table, rules)
+        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
+    failed = {name: n for name, n in counts.items() if n}
+    return dg.AssetCheckResult(
+        passed=rows > 0 and not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows": int(rows),
+            "rules": len(rules),
+            "failed_rules": dg.MetadataValue.json(failed or {}),
+        },
+        description=None if rows else f"{table} is empty",
+    )
+
+
+@dg.asset_check(
+    asset=customer_profile,
+    blocking=True,
+    pool="duckdb_writer",
+    description="customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent.",
+)
+def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _gate(warehouse, "features.customer_profile", PROFILE_RULES)
+
+
+@dg.asset_check(
+    asset=customer_rfm,
+    blocking=True,
+    pool="duckdb_writer",
+    description="customer_id unique and not null; R, F, M scores in 1-5; every customer has a segment.",
+)
+def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _gate(warehouse, "features.customer_rfm", RFM_RULES)
+
+
+@dg.asset_check(
+    asset=customer_clv,
+    blocking=True,
+    pool="duckdb_writer",
+    description="customer_id unique and not null; P(alive) in [0, 1]; expectations finite and non-negative.",
+)
+def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _gate(warehouse, "features.customer_clv", CLV_RULES)
+
+
+@dg.asset_check(
+    asset=channel_ltv_cac,
+    blocking=True,
+    pool="duckdb_writer",
+    description="(business_unit, acquisition_channel) unique and not null; counts, spend, CAC, LTV non-negative.",
+)
+def channel_ltv_cac_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _gate(warehouse, "marketing.channel_ltv_cac", LTV_CAC_RULES)
+
+
+CHECKS = [
+    customer_profile_keys_and_ranges,
+    customer_rfm_keys_and_ranges,
+    customer_clv_keys_and_ranges,
+    channel_ltv_cac_keys_and_ranges,
+]

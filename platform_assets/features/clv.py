@@ -1,0 +1,164 @@
+"""Customer lifetime value: BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013).
+
+Pure numpy/scipy, no Dagster: the inputs are per-customer arrays, the outputs arrays or parameters.
+Notation as in the papers: ``x`` repeat purchases (purchase days after the first), ``t_x`` time of
+the last purchase and ``T`` the age of the customer, both measured from the first purchase, in any
+time unit (the platform uses weeks); ``m`` the mean value of the repeat purchases.
+Fits maximise the log-likelihood over log-parameters (all parameters are positive), optionally
+weighted (identical customers collapsed, or a sample scaled up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import gammaln, hyp2f1
+
+
+@dataclass(frozen=True)
+class BgNbd:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+    n_customers: int
+
+
+@dataclass(frozen=True)
+class GammaGamma:
+    p: float
+    q: float
+    gamma: float
+    log_likelihood: float
+    n_customers: int
+
+
+def bgnbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """Total BG/NBD log-likelihood (equation 6 of FHL 2005, in logs)."""
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    a4 = np.full_like(a3, -np.inf)
+    a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
+    ll = a1 + a2 + np.logaddexp(a3, a4)
+    return float(np.sum(ll if weights is None else ll * weights))
+
+
+def _fit(neg_ll, start: np.ndarray) -> tuple[np.ndarray, float]:
+    result = minimize(neg_ll, np.log(start), method="L-BFGS-B", options={"maxiter": 2000})
+    # Nelder-Mead from the gradient solution polishes flat likelihood ridges (a, b often are).
+    result = minimize(neg_ll, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7})
+    if not np.isfinite(result.fun):
+        raise ValueError("the likelihood is not finite at the optimum: check the inputs (x, t_x, T)")
+    return np.exp(result.x), -float(result.fun)
+
+
+def _validate(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
+    if len(x) == 0:
+        raise ValueError("no customers to fit")
+    if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T + 1e-9) or np.any(T <= 0):
+        raise ValueError("invalid BG/NBD inputs: need x >= 0, 0 <= t_x <= T and T > 0")
+    if np.any((x == 0) & (t_x > 0)):
+        raise ValueError("invalid BG/NBD inputs: t_x must be 0 when x = 0")
+
+
+def fit_bgnbd(x, t_x, T, weights=None) -> BgNbd:
+    """Maximum-likelihood BG/NBD parameters."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    _validate(x, t_x, T)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    scale = float(np.mean(T)) or 1.0
+
+    def neg_ll(log_params: np.ndarray) -> float:
+        value = bgnbd_log_likelihood(np.exp(log_params), x, t_x, T, w)
+        return -value if np.isfinite(value) else 1e300
+
+    params, ll = _fit(neg_ll, np.array([0.5, scale, 1.0, 2.0]))
+    return BgNbd(*map(float, params), log_likelihood=ll, n_customers=int(len(x) if w is None else w.sum()))
+
+
+def p_alive(model: BgNbd, x, t_x, T) -> np.ndarray:
+    """P(customer still active at T | x, t_x, T)  (FHL 2005, equation 11 of the technical note)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    log_ratio = (
+        np.log(a)
+        - np.log(np.maximum(b + x - 1, 1e-300))
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
+    return np.where(x > 0, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700))), 1.0)
+
+
+def expected_purchases(model: BgNbd, t: float, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units (FHL 2005, equation 10)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    z = t / (alpha + T + t)
+    hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
+    first = (a + b + x - 1) / (a - 1) * (1 - np.exp((r + x) * np.log((alpha + T) / (alpha + T + t))) * hyp)
+    log_ratio = (
+        np.log(a)
+        - np.log(np.maximum(b + x - 1, 1e-300))
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
+    denominator = 1.0 + np.where(x > 0, np.exp(np.minimum(log_ratio, 700)), 0.0)
+    return first / denominator
+
+
+def expected_purchases_new(model: BgNbd, t: float) -> float:
+    """E[X(t)] for a customer just acquired (FHL 2005, equation 7)."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    z = t / (alpha + t)
+    return float((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z)))
+
+
+def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray, weights=None) -> float:
+    """Gamma-Gamma log-likelihood of mean repeat spend ``m`` over ``x`` > 0 purchases (constants kept)."""
+    p, q, gamma = params
+    ll = (
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(gamma + m * x)
+    )
+    return float(np.sum(ll if weights is None else ll * weights))
+
+
+def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
+    """Maximum-likelihood Gamma-Gamma parameters on repeat customers (x > 0, m > 0)."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    if len(x) == 0:
+        raise ValueError("no repeat customers to fit the Gamma-Gamma spend model")
+    if np.any(x <= 0) or np.any(m <= 0):
+        raise ValueError("invalid Gamma-Gamma inputs: need x > 0 repeat purchases and mean spend m > 0")
+    w = None if weights is None else np.asarray(weights, dtype=float)
+
+    def neg_ll(log_params: np.ndarray) -> float:
+        value = gamma_gamma_log_likelihood(np.exp(log_params), x, m, w)
+        return -value if np.isfinite(value) else 1e300
+
+    params, ll = _fit(neg_ll, np.array([1.0, 1.0, float(np.mean(m))]))
+    return GammaGamma(
+        *map(float, params), log_likelihood=ll, n_customers=int(len(x) if w is None else w.sum())
+    )
+
+
+def expected_spend(model: GammaGamma, x, m, population_mean_for_new: bool = True) -> np.ndarray:
+    """E[M | x, m]: expected value of a future purchase. With no repeat purchase (x = 0) it is the
+    population mean p * gamma / (q - 1) (defined for q > 1)."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    p, q, gamma = model.p, model.q, model.gamma
+    population = p * gamma / (q - 1) if q > 1 else np.nan
+    safe_m = np.where(x > 0, m, 0.0)
+    conditional = (gamma + safe_m * x) * p / (p * x + q - 1)
+    return np.where(x > 0, conditional, population if population_mean_for_new else np.nan)
