@@ -152,7 +152,7 @@ def test_stability_counts_changes_and_the_rand_index_ignores_renaming():
     same = assignment.stability(before, before.with_columns((3 - pl.col("segment_id")).alias("segment_id")))
     assert same["changed_share"] == 1.0 and same["adjusted_rand"] == pytest.approx(1.0)
     one_moved = before.with_columns(
-        pl.when(pl.col("customer_id") == "a").then(2).otherwise(pl.col("segment_id"))
+        pl.when(pl.col("customer_id") == "a").then(2).otherwise(pl.col("segment_id")).alias("segment_id")
     )
     moved = assignment.stability(before, one_moved.filter(pl.col("customer_id") != "j"))
     assert moved["customers_compared"] == 9 and moved["changed_share"] == pytest.approx(1 / 9)
