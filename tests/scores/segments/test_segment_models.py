@@ -238,3 +238,19 @@ def test_the_segment_profile_keeps_currencies_apart():
     group = table.filter(pl.col("business_unit") == "ALL")
     assert group["customers"].to_list() == [3, 1] and group["value_12m"].null_count() == 2
     assert group["customer_share"].sum() == pytest.approx(1.0)
+
+
+def test_an_indicator_missing_for_a_whole_segment_is_left_out_of_its_description():
+    frame = describe.comparable(prepare.readable(profile(per_group=10)))
+    frame = frame.with_columns(
+        pl.Series("segment_id", [1] * 20 + [2] * 20),
+        pl.when(pl.int_range(pl.len()) < 20)
+        .then(None)
+        .otherwise(pl.col("email_open_rate_12m"))
+        .alias("email_open_rate_12m"),
+    )
+    rows = describe.distinctions(frame)
+    first = rows.filter(pl.col("segment_id") == 1)
+    assert "email_open_rate_12m" not in first["indicator"].to_list()
+    assert first["distance"].null_count() == 0
+    assert describe.summary(first.to_dicts()).count(" sd)") == 5
