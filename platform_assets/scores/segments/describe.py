@@ -84,8 +84,8 @@ def distinctions(frame: pl.DataFrame, segment_column: str = "segment_id") -> pl.
     )
     return (
         # an indicator nobody in the segment has (e.g. no e-mail received: no open rate) tells nothing
-        long.filter(pl.col("segment_mean").is_not_null() & pl.col("base_mean").is_not_null())
-        .join(stats, on="indicator")
+        long.join(stats, on="indicator")
+        .filter(pl.col("segment_mean").is_not_null() & pl.col("base_mean").is_not_null())
         .with_columns(
             pl.when(pl.col("base_mean") != 0)
             .then(pl.col("segment_mean") / pl.col("base_mean"))
