@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from platform_assets.scores.registry import (
@@ -53,7 +54,8 @@ class FreezeReport:
 def version_of(found: discovery.Discovery, ref: date) -> str:
     digest = hashlib.sha256()
     digest.update("\n".join(found.customer_ids).encode())
-    digest.update(found.inputs.tobytes())
+    # rounded: DuckDB's parallel sums differ in the last bits from one recomputation to the next
+    digest.update((np.round(found.inputs, 6) + 0.0).tobytes())  # + 0.0: no negative zero
     digest.update(json.dumps(found.params, sort_keys=True).encode())
     return f"seg-{ref:%Y%m%d}-{digest.hexdigest()[:8]}"
 

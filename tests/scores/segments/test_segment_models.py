@@ -254,3 +254,20 @@ def test_an_indicator_missing_for_a_whole_segment_is_left_out_of_its_description
     assert "email_open_rate_12m" not in first["indicator"].to_list()
     assert first["distance"].null_count() == 0
     assert describe.summary(first.to_dicts()).count(" sd)") == 5
+
+
+def test_the_version_ignores_rounding_noise_but_not_a_change_of_data(planted):
+    from dataclasses import replace
+    from datetime import date
+
+    from platform_assets.scores.segments.freeze import version_of
+
+    _, _, found = planted
+    ref = date(2026, 11, 1)
+    version = version_of(found, ref)
+    assert version.startswith("seg-20261101-")
+    assert version_of(replace(found, inputs=found.inputs * (1 + 1e-13)), ref) == version
+    changed = found.inputs.copy()
+    changed[0, 0] += 0.5
+    assert version_of(replace(found, inputs=changed), ref) != version
+    assert version_of(found, date(2026, 11, 2)) != version
