@@ -10,8 +10,9 @@ from platform_assets import features, landing, publish, quality, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
+from platform_assets.scores import segments
 
-DOMAINS = (landing, referential, features)
+DOMAINS = (landing, referential, features, segments)
 
 
 def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:
