@@ -30,7 +30,7 @@ qualify gap is not null
 
 def inter_purchase_gaps(conn: duckdb.DuckDBPyConnection, reference_date: date) -> pl.DataFrame:
     """business_unit, gap (days) of every repeat purchase in the two years before the reference date."""
-    return conn.execute(GAPS_SQL, [reference_date, reference_date - timedelta(days=730)]).pl()
+    return conn.sql(GAPS_SQL, params=[reference_date, reference_date - timedelta(days=730)]).pl()
 
 
 def profile_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
@@ -40,8 +40,8 @@ def profile_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame
 
 def buyers_between(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.DataFrame:
     """customer_id of everyone with a purchase on a local date in [start, end)."""
-    return conn.execute(
+    return conn.sql(
         "select distinct customer_id from sales.fct_sales_lines where customer_id is not null "
         "and not is_cancelled and not is_return and sold_date >= ? and sold_date < ?",
-        [start, end],
+        params=[start, end],
     ).pl()

@@ -21,9 +21,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 # Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
-# four repeat purchases in five come back within it, so silence beyond it is meaningful.
-HORIZON_QUANTILE = 0.8
+# 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
+HORIZON_QUANTILE = 0.95
 HORIZON_BOUNDS = (60, 365)
+# Churn needs a habit to break: customers with at least this many purchase days, the latest within
+# the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
+# RFM "Lost", "Hibernating") are left to the RFM playbook.
+MIN_PURCHASE_DAYS = 3
 
 # (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
 BANDS = (
@@ -86,6 +90,13 @@ def horizon_days(gaps: pl.Series) -> int:
         return HORIZON_BOUNDS[1]
     q = float(gaps.quantile(HORIZON_QUANTILE, "higher"))
     return int(min(max(math.ceil(q / 30) * 30, HORIZON_BOUNDS[0]), HORIZON_BOUNDS[1]))
+
+
+def eligible(profile: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """The customers the churn score is for: an established habit, still active within the horizon."""
+    return profile.filter(
+        (pl.col("purchase_days_lifetime") >= MIN_PURCHASE_DAYS) & (pl.col("recency_days") <= horizon)
+    )
 
 
 def design(profile: pl.DataFrame) -> pl.DataFrame:

@@ -54,7 +54,8 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     def design_at(cutoff: date, bu: str) -> pl.DataFrame:
         if cutoff not in profiles:
             profiles[cutoff] = data.profile_as_of(conn, cutoff)
-        return model.design(profiles[cutoff].filter(pl.col("business_unit") == bu))
+        unit = profiles[cutoff].filter(pl.col("business_unit") == bu)
+        return model.design(model.eligible(unit, horizons[bu]))
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))

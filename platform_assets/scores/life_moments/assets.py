@@ -33,11 +33,12 @@ def _md(frame: pl.DataFrame) -> str:
 
 
 def survival_chart(result: scoring.MomentsRun) -> str:
-    """Each moment's Kaplan-Meier baseline (group) next to the Cox model's mean predicted curve."""
+    """Each moment's Cox baseline survival curve (days after the training cutoff)."""
     fig, axes = plt.subplots(1, len(result.models), figsize=(4 * len(result.models), 3.2), squeeze=False)
     for ax, (name, fitted) in zip(axes[0], result.models.items(), strict=True):
-        fitted.cox.baseline_survival_.plot(ax=ax, legend=False, color="#1565c0")
-        ax.set_title(f"{name}: Cox baseline survival")
+        if fitted.cox is not None:
+            fitted.cox.baseline_survival_.plot(ax=ax, legend=False, color="#1565c0")
+        ax.set_title(f"{name}: Cox baseline survival" if fitted.cox is not None else f"{name}: no Cox fit")
         ax.set_xlabel("days after the cutoff")
         ax.set_ylabel("P(not yet entered)")
     return figure_markdown(fig, "life-moment survival")
@@ -112,6 +113,7 @@ def customer_life_moments(context: dg.AssetExecutionContext, warehouse: Warehous
             "backtest": dg.MetadataValue.md(_md(backtest)),
             "baseline_survival": dg.MetadataValue.md(survival_chart(result)),
             "entries_detected": result.entries.height,
+            "notes": dg.MetadataValue.json(result.notes),
             "run_seconds": round(time.perf_counter() - started, 1),
         }
     )

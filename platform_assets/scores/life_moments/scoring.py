@@ -44,6 +44,7 @@ class MomentsRun:
     metrics: list[dict]  # model, business_unit, metric, value
     entries: pl.DataFrame
     cutoffs: dict[str, date]
+    notes: list[str]  # models that fell back to their baselines, and why
 
 
 def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) -> MomentsRun:
@@ -52,7 +53,7 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
     entries = signals.entries(conn, reference_date)
     covariates = {c: signals.covariates(conn, c) for c in (c2, c1, reference_date)}
     true_dates = truth.moment_dates(conn, truth_dir)
-    models, metrics, parts = {}, [], []
+    models, metrics, parts, notes = {}, [], [], []
     for m in signals.MOMENTS:
         name = f"life_moment_{m.name}"
 
@@ -89,7 +90,7 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     for row in metrics:
         row.setdefault("business_unit", "ALL")
-    return MomentsRun(scores, models, metrics, entries, {"backtest_training": c2, "training": c1})
+    return MomentsRun(scores, models, metrics, entries, {"backtest_training": c2, "training": c1}, notes)
 
 
 def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:

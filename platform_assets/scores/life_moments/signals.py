@@ -42,6 +42,8 @@ MOMENTS = (
 BURST_DAYS = 30
 BURST_MIN_DAYS = 3
 BURST_RATIO = 3.0
+# The customer's pace is known after this much history (earlier, any purchase looks like a burst).
+MIN_HISTORY_DAYS = 90
 # A new entry needs this many quiet days since the previous burst day (one episode, one entry).
 EPISODE_GAP_DAYS = 180
 
@@ -91,11 +93,15 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     from behaviour as b
     join referential.dim_customer as c using (customer_id)
     """
-    return conn.execute(sql.replace("$c", f"date '{cutoff.isoformat()}'")).pl()
+    return conn.sql(sql.replace("$c", f"date '{cutoff.isoformat()}'")).pl()
 
 
 def entries(conn: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:
-    """customer_id, moment, entry_date of every burst episode seen in sales before ``until``."""
+    """customer_id, moment, entry_date of every burst episode seen in sales before ``until``.
+
+    The pace to beat is the customer's own over the year before (or since their first purchase, when
+    shorter; at least MIN_HISTORY_DAYS of history are needed to know it). Signal purchases are the
+    lead-in, not the burst: they do not count in it."""
     parts = []
     for m in MOMENTS:
         parts.append(
@@ -103,26 +109,36 @@ def entries(conn: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:
             select customer_id, '{m.name}' as moment, d
             from (
                 select
-                    customer_id,
-                    d,
-                    count(*) over (partition by customer_id order by d
+                    o.customer_id,
+                    o.d,
+                    least(o.d - f.first_day, 365) as known_days,
+                    count(*) over (partition by o.customer_id order by o.d
                         range between current row and interval {BURST_DAYS - 1} days following) as n_ahead,
-                    count(*) over (partition by customer_id order by d
-                        range between interval 365 days preceding and interval 1 days preceding) as n_year
+                    count(*) over (partition by o.customer_id order by o.d
+                        range between interval 365 days preceding and interval 1 days preceding) as n_before
                 from (
                     select l.customer_id, l.sold_date as d
                     from sales.fct_sales_lines as l
                     join referential.dim_product as p using (product_id)
                     where l.customer_id is not null and not l.is_cancelled and not l.is_return
                         and l.sold_date < $until and p.department_name in {_in(m.departments)}
+                        and p.category_name not in {_in(m.signal_categories)}
                     group by all
-                )
+                ) as o
+                join first_days as f using (customer_id)
             )
-            where n_ahead >= {BURST_MIN_DAYS} and n_ahead >= {BURST_RATIO} * n_year * {BURST_DAYS} / 365.0
+            where known_days >= {MIN_HISTORY_DAYS} and n_ahead >= {BURST_MIN_DAYS}
+                and n_ahead >= {BURST_RATIO} * n_before * {BURST_DAYS} / known_days
             """
         )
     sql = f"""
-    with bursts as ({" union all ".join(parts)}),
+    with first_days as (
+        select customer_id, min(sold_date) as first_day
+        from sales.fct_sales_lines
+        where customer_id is not null and not is_cancelled and not is_return and sold_date < $until
+        group by customer_id
+    ),
+    bursts as ({" union all ".join(parts)}),
     ordered as (
         select *, d - lag(d) over (partition by customer_id, moment order by d) as since_previous
         from bursts
@@ -132,4 +148,4 @@ def entries(conn: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:
     where since_previous is null or since_previous > {EPISODE_GAP_DAYS}
     order by customer_id, moment, entry_date
     """
-    return conn.execute(sql.replace("$until", f"date '{until.isoformat()}'")).pl()
+    return conn.sql(sql.replace("$until", f"date '{until.isoformat()}'")).pl()

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.utils import concordance_index
@@ -94,28 +93,35 @@ def outcomes(
     )
 
 
+MIN_ENTRIES = 5  # below, a Cox fit is noise: the model falls back to the Kaplan-Meier baselines
+
+
 @dataclass
 class MomentModel:
     moment: str
     version: str
-    cox: CoxPHFitter
+    cox: CoxPHFitter | None  # None: too few entries, the baselines are the prediction
     covariates: list[str]
     baseline_90d: dict[str, float]  # Kaplan-Meier P(entry within 90 days) per business unit
+    note: str = ""
 
 
 def fit(train: pl.DataFrame, moment: str, cutoff: date) -> MomentModel:
-    """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier."""
+    """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier; with fewer
+    than MIN_ENTRIES entries, the Kaplan-Meier baselines alone (and a note saying so)."""
     names = covariate_names(moment)
     events = int(train["event"].sum())
-    if events < 5:
-        raise ValueError(
-            f"life moment {moment}: only {events} observed entries after {cutoff} among "
-            f"{train.height} customers; at least 5 are needed to fit a Cox model"
-        )
     frame = train.select([*names, "duration", "event"]).to_pandas()
     # A covariate constant in the sample (e.g. one business unit only) carries no information.
     names = [n for n in names if frame[n].std() > 0]
-    cox = CoxPHFitter(penalizer=0.05).fit(frame[[*names, "duration", "event"]], "duration", "event")
+    cox, note = None, ""
+    if events >= MIN_ENTRIES:
+        cox = CoxPHFitter(penalizer=0.05).fit(frame[[*names, "duration", "event"]], "duration", "event")
+    else:
+        note = (
+            f"life moment {moment}: only {events} observed entries after {cutoff} among {train.height} "
+            f"customers (a Cox model needs {MIN_ENTRIES}): Kaplan-Meier baselines only"
+        )
     baseline = {}
     for bu in sorted(train["business_unit"].drop_nulls().unique().to_list()):
         part = train.filter(pl.col("business_unit") == bu)
@@ -123,11 +129,14 @@ def fit(train: pl.DataFrame, moment: str, cutoff: date) -> MomentModel:
         baseline[bu] = float(1 - km.survival_function_at_times(WINDOW_DAYS).iloc[0])
     digest = hashlib.sha1(f"{moment}|{cutoff}|{names}".encode())
     digest.update(frame.to_numpy().tobytes())
-    return MomentModel(moment, digest.hexdigest()[:12], cox, names, baseline)
+    return MomentModel(moment, digest.hexdigest()[:12], cox, names, baseline, note)
 
 
 def probability(model: MomentModel, frame: pl.DataFrame) -> np.ndarray:
     """P(entering the moment within WINDOW_DAYS) for each row of a design frame."""
+    if model.cox is None:
+        units = frame["business_unit"].to_list()
+        return np.array([model.baseline_90d.get(bu, np.nan) for bu in units], dtype=float)
     x = frame.select(model.covariates).to_pandas()
     survival = model.cox.predict_survival_function(x, times=[WINDOW_DAYS])
     return np.clip(1.0 - survival.to_numpy()[0], 0.0, 1.0)
@@ -146,10 +155,6 @@ def validate(prob: np.ndarray, duration: np.ndarray, event: np.ndarray, top_shar
     out["top5_precision"] = float(event[top].mean())
     out["top5_precision_ratio"] = out["top5_precision"] / rate if rate else float("nan")
     return out
-
-
-def coefficients(model: MomentModel) -> pd.Series:
-    return model.cox.params_
 
 
 __all__ = ["MOMENTS", "MomentModel", "at_risk", "design", "fit", "outcomes", "probability", "validate"]

@@ -73,10 +73,19 @@ def test_cox_learns_the_signal_and_its_probabilities_rank_true_entries():
     assert figures["top5_precision_ratio"] > 2
 
 
-def test_a_moment_with_too_few_entries_is_refused_naming_it():
-    train = _cohort(300, seed=3).with_columns(event=pl.lit(0, dtype=pl.Int8))
-    with pytest.raises(ValueError, match="life moment moving: only 0 observed entries after 2026-01-01"):
-        survival.fit(train, "moving", CUTOFF)
+def test_a_moment_with_too_few_entries_falls_back_to_its_baselines_and_says_so():
+    train = _cohort(300, seed=3)
+    first_two = pl.int_range(pl.len()) < 2
+    train = train.with_columns(
+        event=first_two.cast(pl.Int8), duration=pl.when(first_two).then(30.0).otherwise(180.0)
+    )
+    fitted = survival.fit(train, "moving", CUTOFF)
+    assert fitted.cox is None
+    assert fitted.note.startswith("life moment moving: only 2 observed entries after 2026-01-01 among 300")
+    p = survival.probability(fitted, train)
+    expected = [fitted.baseline_90d[bu] for bu in train["business_unit"]]
+    np.testing.assert_allclose(p, expected)
+    assert 0 < max(expected) < 0.1
 
 
 def test_validation_figures_follow_their_definitions():
