@@ -16,7 +16,13 @@ from platform_assets.scores.registry import ModelVersion, register, save_artifac
 
 TABLE = "scores.customer_churn"
 MODEL = "churn"
-HEADLINE = ("auc", "top_decile_lift", "max_band_calibration_gap_pct", "churn_rate")
+HEADLINE = (
+    "auc",
+    "top_decile_lift",
+    "max_band_calibration_gap_pct",
+    "mean_band_calibration_gap_pct",
+    "churn_rate",
+)
 
 
 def _md(frame: pl.DataFrame) -> str:
@@ -91,7 +97,7 @@ def customer_churn(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
                 result.cutoffs[bu]["training"],
                 context.run_id,
                 fitted.features,
-                {f"backtest_{k}": v for k, v in result.backtest[bu].items() if k in HEADLINE},
+                {f"backtest_{k}": v for k, v in result.backtest[bu].items() if k in HEADLINE and v == v},
             )
             register(conn, entry, path)
     bands = (

@@ -28,6 +28,7 @@ HORIZON_BOUNDS = (60, 365)
 # the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
 # RFM "Lost", "Hibernating") are left to the RFM playbook.
 MIN_PURCHASE_DAYS = 3
+MIN_BAND_CUSTOMERS = 30  # a band's observed churn rate is measured from this many customers
 
 # (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
 BANDS = (
@@ -70,6 +71,10 @@ WORDING = {
 FEATURES = list(WORDING)
 
 
+class TooFewOutcomes(ValueError):
+    """Not enough churners or returners to train."""
+
+
 @dataclass
 class ChurnModel:
     business_unit: str
@@ -77,6 +82,7 @@ class ChurnModel:
     version: str
     calibrated: CalibratedClassifierCV
     features: list[str]
+    pooled: bool = False  # trained on every business unit's customers (the unit alone had too few)
 
     @property
     def explainer(self) -> Pipeline:
@@ -156,7 +162,7 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     """Calibrated logistic regression; isotonic calibration from 1,000 rows, sigmoid below."""
     positives = int(y.sum())
     if min(positives, y.size - positives) < 10:
-        raise ValueError(
+        raise TooFewOutcomes(
             f"churn model {business_unit}: {positives} churners and {y.size - positives} returners as of "
             f"{cutoff} (horizon {horizon} d); at least 10 of each are needed to train"
         )
@@ -211,7 +217,7 @@ def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
     out["top_decile_precision"] = float(y[top].mean())
     out["top_decile_lift"] = out["top_decile_precision"] / out["churn_rate"] if y.mean() else float("nan")
     bands = band_of(score(probability))
-    gaps = []
+    gaps, weighted = [], 0.0
     for i, (name, _, _) in enumerate(BANDS):
         key = name.replace(" ", "_")
         members = bands == i
@@ -220,6 +226,10 @@ def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
             predicted, observed = 100 * probability[members].mean(), 100 * y[members].mean()
             out[f"band_{key}_predicted_pct"] = float(predicted)
             out[f"band_{key}_observed_pct"] = float(observed)
-            gaps.append(abs(predicted - observed))
-    out["max_band_calibration_gap_pct"] = float(max(gaps))
+            weighted += abs(predicted - observed) * members.sum() / y.size
+            if members.sum() >= MIN_BAND_CUSTOMERS:
+                gaps.append(abs(predicted - observed))
+    # A band of a handful of customers has no measurable rate: the max is over the others.
+    out["max_band_calibration_gap_pct"] = float(max(gaps)) if gaps else float("nan")
+    out["mean_band_calibration_gap_pct"] = float(weighted)
     return out

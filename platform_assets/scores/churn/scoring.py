@@ -51,29 +51,43 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
     profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
 
-    def design_at(cutoff: date, bu: str) -> pl.DataFrame:
+    def design_at(cutoff: date, bu: str | None, horizon: int) -> pl.DataFrame:
+        """Eligible customers of ``bu`` (None: every unit) as of ``cutoff``."""
         if cutoff not in profiles:
             profiles[cutoff] = data.profile_as_of(conn, cutoff)
-        unit = profiles[cutoff].filter(pl.col("business_unit") == bu)
-        return model.design(model.eligible(unit, horizons[bu]))
+        rows = profiles[cutoff]
+        rows = rows if bu is None else rows.filter(pl.col("business_unit") == bu)
+        return model.design(model.eligible(rows, horizon))
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
+
+    def train(cutoff: date, bu: str, h: int) -> model.ChurnModel:
+        """The unit's own model; when it has too few churners or returners, one trained on every
+        unit's customers with the unit's horizon (flagged ``pooled``)."""
+        rows = design_at(cutoff, bu, h)
+        try:
+            return model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
+        except model.TooFewOutcomes:
+            rows = design_at(cutoff, None, h)
+            fitted = model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
+            fitted.pooled = True
+            return fitted
 
     models, backtest, parts, checks, cutoffs = {}, {}, [], [], {}
     for bu in units:
         h = horizons[bu]
         old, recent = reference_date - timedelta(days=2 * h), reference_date - timedelta(days=h)
         cutoffs[bu] = {"backtest_training": old, "training": recent}
-        x_old, x_recent = design_at(old, bu), design_at(recent, bu)
-        y_old, y_recent = labels(x_old, old, h), labels(x_recent, recent, h)
-        probe = model.fit(x_old, y_old, bu, h, old)
+        x_recent = design_at(recent, bu, h)
+        y_recent = labels(x_recent, recent, h)
+        probe = train(old, bu, h)
         p_recent = model.predict(probe, x_recent)
-        backtest[bu] = model.evaluate(p_recent, y_recent)
+        backtest[bu] = {**model.evaluate(p_recent, y_recent), "pooled_training": float(probe.pooled)}
         checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
-        fitted = model.fit(x_recent, y_recent, bu, h, recent)
+        fitted = train(recent, bu, h)
         models[bu] = fitted
-        parts.append(_scores(fitted, design_at(reference_date, bu), reference_date))
+        parts.append(_scores(fitted, design_at(reference_date, bu, h), reference_date))
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     return ChurnRun(scores, models, horizons, backtest, pl.concat(checks) if checks else None, cutoffs)
 

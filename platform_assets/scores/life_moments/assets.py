@@ -78,7 +78,10 @@ def customer_life_moments(context: dg.AssetExecutionContext, warehouse: Warehous
             measured = {
                 r["metric"]: r["value"]
                 for r in result.metrics
-                if r["model"] == model and r["metric"] in HEADLINE and r["business_unit"] == "ALL"
+                if r["model"] == model
+                and r["metric"] in HEADLINE
+                and r["business_unit"] == "ALL"
+                and r["value"] == r["value"]
             }
             entry = ModelVersion(
                 model,
