@@ -9,9 +9,9 @@ import pytest
 from platform_assets.scores.churn import model
 
 
-def test_the_horizon_is_the_80th_percentile_gap_rounded_up_to_a_month_and_bounded():
-    gaps = pl.Series(list(range(1, 101)))  # 80th percentile = 80 days -> 90
-    assert model.horizon_days(gaps) == 90
+def test_the_horizon_is_the_95th_percentile_gap_rounded_up_to_a_month_and_bounded():
+    gaps = pl.Series(list(range(1, 101)))  # 95th percentile = 95 days -> 120
+    assert model.horizon_days(gaps) == 120
     assert model.horizon_days(pl.Series([5, 6, 7])) == 60  # floor
     assert model.horizon_days(pl.Series([900, 1000])) == 365  # ceiling
     assert model.horizon_days(pl.Series([], dtype=pl.Int64)) == 365
