@@ -7,10 +7,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from platform_assets import features, landing, referential
-from platform_assets.scores import churn, life_moments
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
+from platform_assets.scores import churn, life_moments
 
 DOMAINS = (landing, referential, features, churn, life_moments)
 
