@@ -10,9 +10,9 @@ from platform_assets import features, landing, publish, quality, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
-from platform_assets.scores import segments
+from platform_assets.scores import churn, life_moments, segments
 
-DOMAINS = (landing, referential, features, segments)
+DOMAINS = (landing, referential, features, segments, churn, life_moments)
 
 
 def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:

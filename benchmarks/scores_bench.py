@@ -1,0 +1,75 @@
+"""Benchmark of the churn and life-moment scores on a built warehouse (e.g. 1M customers).
+
+    flock /tmp/cdp-1m.lock uv run python -m benchmarks.scores_bench --db /tmp/<you>/cdp.duckdb \
+        --data-dir /tmp/<you> --ground-truth /tmp/gen1m/ground_truth
+
+The warehouse must hold the referential and features.customer_profile as of the reference date (the
+daily_refresh job up to features). Materialises scores.customer_churn and scores.customer_life_moments
+with their blocking checks, as the assets run in production (training, backtest and scoring
+included; it writes the scores tables, ops rows and model artifacts into the given places), and
+prints one JSON line: wall seconds per asset, peak memory of the process, rows, backtest figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from datetime import date
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--data-dir", required=True, help="where model artifacts go (CDP_DATA_DIR)")
+    parser.add_argument("--ground-truth", default=None, help="the generator's ground_truth folder")
+    parser.add_argument("--reference-date", default="2026-11-01")
+    parser.add_argument("--out", default=None, help="append the JSON line to this file")
+    args = parser.parse_args()
+    os.environ["CDP_DUCKDB_PATH"] = args.db
+    os.environ["CDP_DATA_DIR"] = args.data_dir
+    if args.ground_truth:
+        os.environ["CDP_GROUND_TRUTH_DIR"] = args.ground_truth
+
+    import dagster as dg
+
+    from platform_assets.config import REFERENCE_DATE_TAG
+    from platform_assets.resources import Warehouse
+    from platform_assets.scores import churn, life_moments
+
+    ref = date.fromisoformat(args.reference_date)
+    report: dict = {"db": args.db, "reference_date": str(ref), "cpus": os.cpu_count()}
+    for name, domain in (("churn", churn), ("life_moments", life_moments)):
+        started = time.perf_counter()
+        result = dg.materialize(
+            [*domain.defs.assets, *domain.defs.asset_checks],
+            resources={"warehouse": Warehouse()},
+            tags={REFERENCE_DATE_TAG: str(ref)},
+        )
+        seconds = time.perf_counter() - started
+        [event] = result.get_asset_materialization_events()
+        metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+        report[name] = {
+            "seconds": round(seconds, 1),
+            "asset_run_seconds": metadata.get("run_seconds"),
+            "rows": metadata.get("dagster/row_count"),
+            "checks_passed": all(e.passed for e in result.get_asset_check_evaluations()),
+            "figures": {
+                k: v
+                for k, v in metadata.items()
+                if isinstance(v, float | int) and k.startswith(("backtest", "new", "mov", "ren"))
+            },
+        }
+    report["total_seconds"] = round(report["churn"]["seconds"] + report["life_moments"]["seconds"], 1)
+    report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
+    line = json.dumps(report)
+    print(line)
+    if args.out:
+        with open(args.out, "a") as handle:
+            handle.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()

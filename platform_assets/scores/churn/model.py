@@ -1,0 +1,235 @@
+"""Churn model, pure: horizon, design matrix, calibrated logistic regression, bands, drivers, backtest.
+
+A customer has churned over a horizon when they make no purchase in the ``horizon`` days after a
+cutoff. The model is a logistic regression on standardised profile indicators (so each customer's
+contribution of a feature is coefficient x standardised value: the drivers), calibrated with
+isotonic regression (sigmoid on small sets) by scikit-learn's CalibratedClassifierCV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+# Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
+# 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
+HORIZON_QUANTILE = 0.95
+HORIZON_BOUNDS = (60, 365)
+# Churn needs a habit to break: customers with at least this many purchase days, the latest within
+# the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
+# RFM "Lost", "Hibernating") are left to the RFM playbook.
+MIN_PURCHASE_DAYS = 3
+MIN_BAND_CUSTOMERS = 30  # a band's observed churn rate is measured from this many customers
+
+# (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
+BANDS = (
+    ("healthy", 0, "prevention: loyalty, personalised content, early access"),
+    ("attention", 26, "closer monitoring: satisfaction survey, complementary offer, community"),
+    (
+        "moderate risk",
+        51,
+        "re-engagement campaign: personal e-mail, discount on the favourite product, service call",
+    ),
+    ("high risk", 76, "urgent personal contact: human call, strong win-back offer, ask why"),
+)
+
+# feature -> (wording when the customer is above the average, wording when below)
+WORDING = {
+    "log_recency": ("no purchase for a long time", "bought recently"),
+    "log_frequency": ("many purchases over the years", "few purchases in total"),
+    "log_frequency_12m": ("buys often this year", "few purchases this year"),
+    "log_orders_last_90d": ("several visits in the last 3 months", "few visits in the last 3 months"),
+    "visit_trend": ("visits rising versus the 3 months before", "visits falling versus the 3 months before"),
+    "spend_trend": ("spend rising versus the 3 months before", "spend falling versus the 3 months before"),
+    "log_gap_ratio": ("late on their usual purchase rhythm", "on their usual purchase rhythm"),
+    "log_mean_gap": ("long gaps between purchases", "short gaps between purchases"),
+    "gap_trend": ("gaps between purchases getting longer", "gaps between purchases getting shorter"),
+    "single_purchase_day": ("bought on one day only", "came back after the first purchase"),
+    "email_open_rate": ("opens our e-mails", "rarely opens our e-mails"),
+    "no_email_received": ("not reached by e-mail", "reached by e-mail"),
+    "log_days_since_open": ("has not opened an e-mail for long", "opened an e-mail recently"),
+    "has_unsubscribed": ("unsubscribed from e-mails", "subscribed to e-mails"),
+    "return_rate": ("returns many items", "rarely returns items"),
+    "discount_rate": ("buys mostly on discount", "buys at full price"),
+    "entry_spend_share": ("trades down to entry-level products", "few entry-level products"),
+    "premium_spend_share": ("buys premium products", "few premium products"),
+    "web_spend_share": ("buys mostly online", "buys mostly in store"),
+    "distinct_departments": ("buys across many departments", "buys from few departments"),
+    "log_tenure": ("long-standing customer", "recent customer"),
+    "has_loyalty_card": ("holds a loyalty card", "no loyalty card"),
+    "basket_trend": ("bigger baskets this year", "smaller baskets this year"),
+}
+FEATURES = list(WORDING)
+
+
+class TooFewOutcomes(ValueError):
+    """Not enough churners or returners to train."""
+
+
+@dataclass
+class ChurnModel:
+    business_unit: str
+    horizon_days: int
+    version: str
+    calibrated: CalibratedClassifierCV
+    features: list[str]
+    pooled: bool = False  # trained on every business unit's customers (the unit alone had too few)
+
+    @property
+    def explainer(self) -> Pipeline:
+        """The logistic regression fitted on all training rows (ensemble=False), scaler first."""
+        return self.calibrated.calibrated_classifiers_[0].estimator
+
+
+def horizon_days(gaps: pl.Series) -> int:
+    """The churn horizon of one business unit from its inter-purchase gaps (days)."""
+    if gaps.len() == 0:
+        return HORIZON_BOUNDS[1]
+    q = float(gaps.quantile(HORIZON_QUANTILE, "higher"))
+    return int(min(max(math.ceil(q / 30) * 30, HORIZON_BOUNDS[0]), HORIZON_BOUNDS[1]))
+
+
+def eligible(profile: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """The customers the churn score is for: an established habit, still active within the horizon."""
+    return profile.filter(
+        (pl.col("purchase_days_lifetime") >= MIN_PURCHASE_DAYS) & (pl.col("recency_days") <= horizon)
+    )
+
+
+def design(profile: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, business_unit and the model's features (no nulls) from profile indicators."""
+
+    def log1p(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.Float64).clip(0).log1p()
+
+    gap_ratio = pl.col("expected_gap_ratio").cast(pl.Float64)
+    return profile.select(
+        "customer_id",
+        "business_unit",
+        log1p("recency_days").alias("log_recency"),
+        log1p("frequency_lifetime").alias("log_frequency"),
+        log1p("frequency_12m").alias("log_frequency_12m"),
+        log1p("orders_last_90d").alias("log_orders_last_90d"),
+        (log1p("orders_last_90d") - log1p("orders_prior_90d")).alias("visit_trend"),
+        (log1p("spend_last_90d") - log1p("spend_prior_90d")).alias("spend_trend"),
+        # One purchase day: no rhythm yet; recency over a year stands in for the ratio.
+        gap_ratio.fill_null(pl.col("recency_days") / 365).clip(0).log1p().alias("log_gap_ratio"),
+        log1p("mean_days_between_purchases").fill_null(math.log1p(365)).alias("log_mean_gap"),
+        pl.col("trend_days_between_purchases").cast(pl.Float64).fill_null(0).clip(-60, 60).alias("gap_trend"),
+        pl.col("mean_days_between_purchases").is_null().cast(pl.Float64).alias("single_purchase_day"),
+        pl.col("email_open_rate_12m").cast(pl.Float64).fill_null(0).alias("email_open_rate"),
+        pl.col("email_open_rate_12m").is_null().cast(pl.Float64).alias("no_email_received"),
+        log1p("days_since_last_email_open").fill_null(math.log1p(730)).alias("log_days_since_open"),
+        pl.col("has_unsubscribed").fill_null(False).cast(pl.Float64),
+        pl.col("return_rate").cast(pl.Float64).fill_null(0).clip(0, 1),
+        pl.col("discount_rate").cast(pl.Float64).fill_null(0),
+        pl.col("entry_spend_share").cast(pl.Float64).fill_null(0),
+        pl.col("premium_spend_share").cast(pl.Float64).fill_null(0),
+        pl.col("web_spend_share").cast(pl.Float64).fill_null(0),
+        pl.col("distinct_departments").cast(pl.Float64).fill_null(0),
+        log1p("tenure_days").fill_null(0).alias("log_tenure"),
+        pl.col("has_loyalty_card").fill_null(False).cast(pl.Float64),
+        (log1p("avg_basket_value_12m").fill_null(0) - log1p("avg_basket_value").fill_null(0)).alias(
+            "basket_trend"
+        ),
+    ).fill_nan(0)
+
+
+def label(design_frame: pl.DataFrame, buyers_after: pl.DataFrame) -> np.ndarray:
+    """1 when the customer made no purchase in the horizon after the cutoff, else 0."""
+    came_back = design_frame["customer_id"].is_in(buyers_after["customer_id"].implode())
+    return (~came_back).cast(pl.Int8).to_numpy()
+
+
+def model_version(business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np.ndarray) -> str:
+    """Content-derived: the same training data and settings give the same version."""
+    digest = hashlib.sha1(f"{business_unit}|{cutoff}|{horizon}|{FEATURES}".encode())
+    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()[:12]
+
+
+def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: int, cutoff) -> ChurnModel:
+    """Calibrated logistic regression; isotonic calibration from 1,000 rows, sigmoid below."""
+    positives = int(y.sum())
+    if min(positives, y.size - positives) < 10:
+        raise TooFewOutcomes(
+            f"churn model {business_unit}: {positives} churners and {y.size - positives} returners as of "
+            f"{cutoff} (horizon {horizon} d); at least 10 of each are needed to train"
+        )
+    x = design_frame.select(FEATURES).to_numpy()
+    base = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
+    method = "isotonic" if y.size >= 1000 else "sigmoid"
+    calibrated = CalibratedClassifierCV(base, method=method, cv=5, ensemble=False).fit(x, y)
+    return ChurnModel(
+        business_unit, horizon, model_version(business_unit, cutoff, horizon, x, y), calibrated, FEATURES
+    )
+
+
+def predict(model: ChurnModel, design_frame: pl.DataFrame) -> np.ndarray:
+    return model.calibrated.predict_proba(design_frame.select(model.features).to_numpy())[:, 1]
+
+
+def score(probability: np.ndarray) -> np.ndarray:
+    """The 0-100 score: the calibrated probability in percent, rounded."""
+    return np.clip(np.rint(probability * 100), 0, 100).astype(np.int64)
+
+
+def band_of(scores: np.ndarray) -> np.ndarray:
+    """Index into BANDS of each 0-100 score."""
+    lows = np.array([low for _, low, _ in BANDS])
+    return np.searchsorted(lows, scores, side="right") - 1
+
+
+def top_drivers(model: ChurnModel, design_frame: pl.DataFrame, k: int = 3) -> list[list[str]]:
+    """The k features that move each customer's risk most, in a marketer's words: what the customer
+    does (above or below the average customer) and whether it raises or lowers the risk."""
+    scaler, logistic = model.explainer[0], model.explainer[-1]
+    z = scaler.transform(design_frame.select(model.features).to_numpy())
+    contrib = z * logistic.coef_[0]
+    order = np.argsort(-np.abs(contrib), axis=1)[:, :k]
+    words = []
+    for zs, cs, idx in zip(z, contrib, order, strict=True):
+        words.append(
+            [
+                f"{WORDING[model.features[j]][0 if zs[j] > 0 else 1]} "
+                f"({'raises' if cs[j] > 0 else 'lowers'} risk)"
+                for j in idx
+            ]
+        )
+    return words
+
+
+def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """AUC, precision and lift in the top decile, and per band: predicted vs observed churn (%)."""
+    out = {"customers": float(y.size), "churn_rate": float(y.mean())}
+    out["auc"] = float(roc_auc_score(y, probability)) if 0 < y.sum() < y.size else float("nan")
+    top = np.argsort(-probability, kind="stable")[: max(1, math.ceil(y.size / 10))]
+    out["top_decile_precision"] = float(y[top].mean())
+    out["top_decile_lift"] = out["top_decile_precision"] / out["churn_rate"] if y.mean() else float("nan")
+    bands = band_of(score(probability))
+    gaps, weighted = [], 0.0
+    for i, (name, _, _) in enumerate(BANDS):
+        key = name.replace(" ", "_")
+        members = bands == i
+        out[f"band_{key}_customers"] = float(members.sum())
+        if members.any():
+            predicted, observed = 100 * probability[members].mean(), 100 * y[members].mean()
+            out[f"band_{key}_predicted_pct"] = float(predicted)
+            out[f"band_{key}_observed_pct"] = float(observed)
+            weighted += abs(predicted - observed) * members.sum() / y.size
+            if members.sum() >= MIN_BAND_CUSTOMERS:
+                gaps.append(abs(predicted - observed))
+    # A band of a handful of customers has no measurable rate: the max is over the others.
+    out["max_band_calibration_gap_pct"] = float(max(gaps)) if gaps else float("nan")
+    out["mean_band_calibration_gap_pct"] = float(weighted)
+    return out

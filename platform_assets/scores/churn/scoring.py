@@ -1,0 +1,116 @@
+"""One churn run as of a reference date, per business unit: horizon, backtest, training, scores.
+
+Cutoffs, for a business unit with horizon H and reference date R:
+- backtest: train on the profile at R - 2H labelled by purchases in [R - 2H, R - H), then predict the
+  profile at R - H and compare with purchases in [R - H, R) (fully observed before R);
+- production: train on the profile at R - H labelled by [R - H, R), score the profile at R.
+The profile at R - H is therefore computed once and used twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from platform_assets.scores.churn import data, model
+
+SCORE_COLUMNS = {
+    "customer_id": pl.String,
+    "reference_date": pl.Date,
+    "business_unit": pl.String,
+    "churn_probability": pl.Float64,
+    "churn_score": pl.Int64,
+    "churn_band": pl.String,
+    "churn_action": pl.String,
+    "driver_1": pl.String,
+    "driver_2": pl.String,
+    "driver_3": pl.String,
+    "horizon_days": pl.Int64,
+    "model_version": pl.String,
+}
+
+
+@dataclass
+class ChurnRun:
+    scores: pl.DataFrame
+    models: dict[str, model.ChurnModel]
+    horizons: dict[str, int]
+    backtest: dict[str, dict[str, float]]  # business unit -> metric -> value
+    backtest_predictions: pl.DataFrame  # business_unit, probability, churned: for the calibration chart
+    cutoffs: dict[str, dict[str, date]] = field(default_factory=dict)
+
+
+def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataFrame) -> ChurnRun:
+    """``current`` is the profile as of the reference date (features.customer_profile)."""
+    gaps = data.inter_purchase_gaps(conn, reference_date)
+    units = sorted(current["business_unit"].drop_nulls().unique().to_list())
+    horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
+    profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
+
+    def design_at(cutoff: date, bu: str | None, horizon: int) -> pl.DataFrame:
+        """Eligible customers of ``bu`` (None: every unit) as of ``cutoff``."""
+        if cutoff not in profiles:
+            profiles[cutoff] = data.profile_as_of(conn, cutoff)
+        rows = profiles[cutoff]
+        rows = rows if bu is None else rows.filter(pl.col("business_unit") == bu)
+        return model.design(model.eligible(rows, horizon))
+
+    def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
+        return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
+
+    def train(cutoff: date, bu: str, h: int) -> model.ChurnModel:
+        """The unit's own model; when it has too few churners or returners, one trained on every
+        unit's customers with the unit's horizon (flagged ``pooled``)."""
+        rows = design_at(cutoff, bu, h)
+        try:
+            return model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
+        except model.TooFewOutcomes:
+            rows = design_at(cutoff, None, h)
+            fitted = model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
+            fitted.pooled = True
+            return fitted
+
+    models, backtest, parts, checks, cutoffs = {}, {}, [], [], {}
+    for bu in units:
+        h = horizons[bu]
+        old, recent = reference_date - timedelta(days=2 * h), reference_date - timedelta(days=h)
+        cutoffs[bu] = {"backtest_training": old, "training": recent}
+        x_recent = design_at(recent, bu, h)
+        y_recent = labels(x_recent, recent, h)
+        probe = train(old, bu, h)
+        p_recent = model.predict(probe, x_recent)
+        backtest[bu] = {**model.evaluate(p_recent, y_recent), "pooled_training": float(probe.pooled)}
+        checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
+        fitted = train(recent, bu, h)
+        models[bu] = fitted
+        parts.append(_scores(fitted, design_at(reference_date, bu, h), reference_date))
+    scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
+    return ChurnRun(scores, models, horizons, backtest, pl.concat(checks) if checks else None, cutoffs)
+
+
+def _scores(fitted: model.ChurnModel, frame: pl.DataFrame, reference_date: date) -> pl.DataFrame:
+    probability = model.predict(fitted, frame)
+    scores = model.score(probability)
+    bands = model.band_of(scores)
+    drivers = model.top_drivers(fitted, frame)
+    return pl.DataFrame(
+        {
+            "customer_id": frame["customer_id"],
+            "reference_date": [reference_date] * frame.height,
+            "business_unit": frame["business_unit"],
+            "churn_probability": probability.round(4),
+            "churn_score": scores,
+            "churn_band": [model.BANDS[b][0] for b in bands],
+            "churn_action": [model.BANDS[b][2] for b in bands],
+            "driver_1": [d[0] for d in drivers],
+            "driver_2": [d[1] for d in drivers],
+            "driver_3": [d[2] for d in drivers],
+            "horizon_days": [fitted.horizon_days] * frame.height,
+            "model_version": [fitted.version] * frame.height,
+        },
+        schema=SCORE_COLUMNS,
+    )

@@ -1,0 +1,116 @@
+"""The churn model's pure parts on generated data: horizon, bands, fit, drivers, backtest figures."""
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from platform_assets.scores.churn import model
+
+
+def test_the_horizon_is_the_95th_percentile_gap_rounded_up_to_a_month_and_bounded():
+    gaps = pl.Series(list(range(1, 101)))  # 95th percentile = 95 days -> 120
+    assert model.horizon_days(gaps) == 120
+    assert model.horizon_days(pl.Series([5, 6, 7])) == 60  # floor
+    assert model.horizon_days(pl.Series([900, 1000])) == 365  # ceiling
+    assert model.horizon_days(pl.Series([], dtype=pl.Int64)) == 365
+
+
+def test_scores_fall_in_the_playbook_bands_at_their_bounds():
+    scores = np.array([0, 25, 26, 50, 51, 75, 76, 100])
+    names = [model.BANDS[b][0] for b in model.band_of(scores)]
+    assert names == [
+        "healthy",
+        "healthy",
+        "attention",
+        "attention",
+        "moderate risk",
+        "moderate risk",
+        "high risk",
+        "high risk",
+    ]
+    assert model.score(np.array([0.0, 0.254, 0.255, 1.0])).tolist() == [0, 25, 26, 100]
+
+
+def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Profile-like rows where churn follows recency and e-mail opens (the generator's signals)."""
+    rng = np.random.default_rng(seed)
+    recency = rng.gamma(2.0, 60.0, n)
+    opens = rng.uniform(0, 1, n)
+    logit = 0.025 * (recency - 120) - 3.0 * (opens - 0.5)
+    churned = (rng.uniform(0, 1, n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    frame = pl.DataFrame(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(n)],
+            "business_unit": "FR",
+            "recency_days": recency.astype(int) + 1,
+            "frequency_lifetime": rng.integers(1, 20, n),
+            "frequency_12m": rng.integers(0, 8, n),
+            "orders_last_90d": rng.integers(0, 3, n),
+            "orders_prior_90d": rng.integers(0, 3, n),
+            "spend_last_90d": rng.uniform(0, 300, n),
+            "spend_prior_90d": rng.uniform(0, 300, n),
+            "expected_gap_ratio": pl.Series(rng.uniform(0, 3, n)).scatter(
+                np.flatnonzero(rng.uniform(0, 1, n) < 0.2), None
+            ),
+            "mean_days_between_purchases": rng.uniform(10, 200, n),
+            "trend_days_between_purchases": rng.normal(0, 5, n),
+            "email_open_rate_12m": opens,
+            "days_since_last_email_open": rng.integers(1, 400, n),
+            "has_unsubscribed": rng.uniform(0, 1, n) < 0.05,
+            "return_rate": rng.uniform(0, 0.2, n),
+            "discount_rate": rng.uniform(0, 0.3, n),
+            "entry_spend_share": rng.uniform(0, 1, n),
+            "premium_spend_share": rng.uniform(0, 1, n),
+            "web_spend_share": rng.uniform(0, 1, n),
+            "distinct_departments": rng.integers(1, 10, n),
+            "tenure_days": rng.integers(30, 1000, n),
+            "has_loyalty_card": rng.uniform(0, 1, n) < 0.5,
+            "avg_basket_value_12m": rng.uniform(10, 200, n),
+            "avg_basket_value": rng.uniform(10, 200, n),
+        }
+    )
+    return model.design(frame), churned
+
+
+def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_drivers():
+    train, y_train = _profiles(4000, seed=1)
+    test, y_test = _profiles(4000, seed=2)
+    assert train.null_count().sum_horizontal().item() == 0
+    fitted = model.fit(train, y_train, "FR", 90, date(2026, 8, 3))
+    p = model.predict(fitted, test)
+    figures = model.evaluate(p, y_test)
+    assert figures["auc"] > 0.8
+    assert figures["top_decile_lift"] > 1.5
+    assert figures["max_band_calibration_gap_pct"] < 6
+    drivers = model.top_drivers(fitted, test)
+    assert len(drivers) == test.height and all(len(d) == 3 for d in drivers)
+    # The riskiest customer's first driver is their long silence; the wording is a marketer's.
+    riskiest = int(np.argmax(test["log_recency"].to_numpy()))
+    assert drivers[riskiest][0] == "no purchase for a long time (raises risk)"
+    # Same data, same version; other data, another version.
+    assert model.fit(train, y_train, "FR", 90, date(2026, 8, 3)).version == fitted.version
+    assert model.fit(test, y_test, "FR", 90, date(2026, 8, 3)).version != fitted.version
+
+
+def test_training_without_enough_churners_is_refused_with_the_counts():
+    train, _ = _profiles(200, seed=3)
+    y = np.zeros(train.height, dtype=np.int8)
+    y[:3] = 1
+    with pytest.raises(ValueError, match="churn model PL: 3 churners and 197 returners"):
+        model.fit(train, y, "PL", 120, date(2026, 7, 1))
+
+
+def test_backtest_figures_are_computed_from_the_outcomes():
+    p = np.array([0.9, 0.8, 0.6, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05, 0.05])
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0])
+    figures = model.evaluate(p, y)
+    assert figures["churn_rate"] == pytest.approx(0.3)
+    assert figures["auc"] == pytest.approx(20 / 21)
+    assert figures["top_decile_precision"] == 1.0  # the top decile is the first customer
+    assert figures["top_decile_lift"] == pytest.approx(1 / 0.3)
+    assert figures["band_high_risk_customers"] == 2 and figures["band_high_risk_observed_pct"] == 100
+    assert figures["band_healthy_predicted_pct"] == pytest.approx(
+        100 * np.mean([0.2, 0.1, 0.1, 0.05, 0.05, 0.05])
+    )

@@ -1,0 +1,59 @@
+"""scores.customer_life_moments on the session's end-to-end warehouse: gated, one row per customer
+and moment, validated against the demo's ground truth, reproducible from the registered models."""
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from platform_assets.scores.life_moments import signals, survival
+from platform_assets.scores.life_moments.checks import CHECKS
+from platform_assets.scores.registry import active_version, load_artifact
+from tests.scores.churn.test_churn_end_to_end import REF, read
+
+MOMENTS = {m.name for m in signals.MOMENTS}
+
+
+def test_the_life_moments_table_is_gated_with_one_row_per_customer_and_moment(refreshed):
+    result, db = refreshed
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for check in CHECKS:
+        [key] = check.check_keys
+        assert evaluations[key.name].passed, evaluations[key.name].metadata
+    scores = read(db, "select * from scores.customer_life_moments")
+    assert set(scores["moment"]) == MOMENTS
+    assert scores.select("customer_id", "moment").is_unique().all()
+    assert scores["probability_90d"].is_between(0, 1).all() and (scores["reference_date"] == REF).all()
+    # Each moment scores the same customers: those who bought in the last two years.
+    per_moment = scores.group_by("moment").agg(pl.col("customer_id").n_unique())
+    assert per_moment["customer_id"].n_unique() <= 2  # only customers already in a moment differ
+
+
+def test_each_moment_is_validated_against_the_ground_truth_and_recorded(refreshed):
+    result, db = refreshed
+    metrics = read(db, f"select * from ops.model_metrics where run_id = '{result.run_id}'")
+    for moment in MOMENTS:
+        mine = metrics.filter(pl.col("model") == f"life_moment_{moment}")
+        values = dict(zip(mine["metric"], mine["value"], strict=False))
+        assert 0 <= values["backtest_truth_concordance"] <= 1
+        assert values["backtest_truth_customers"] > 0
+        assert 0 <= values["detection_precision"] <= 1
+        assert mine.filter(pl.col("metric") == "km_baseline_90d").height >= 1
+
+
+def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed, demo_dir, monkeypatch):
+    _, db = refreshed
+    monkeypatch.setenv("CDP_DATA_DIR", str(demo_dir))
+    scores = read(db, "select * from scores.customer_life_moments")
+    with duckdb.connect(str(db), read_only=True) as conn:
+        covariates = signals.covariates(conn, REF)
+        for moment in MOMENTS:
+            entry = active_version(conn, f"life_moment_{moment}")
+            fitted = load_artifact(entry["artifact_path"])
+            stored = scores.filter(pl.col("moment") == moment).sort("customer_id")
+            assert entry["version"] == stored["model_version"][0]
+            rows = survival.design(covariates, moment).join(stored.select("customer_id"), on="customer_id")
+            rows = rows.sort("customer_id")
+            assert rows.height == stored.height
+            np.testing.assert_allclose(
+                survival.probability(fitted, rows), stored["probability_90d"], atol=1e-4
+            )
