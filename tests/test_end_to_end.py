@@ -13,6 +13,7 @@ from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.definitions import defs
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
+from platform_assets.referential.identity_assets import identity_resolution
 from tests.conftest import E2E_CUSTOMERS
 
 CUSTOMERS = E2E_CUSTOMERS
@@ -123,16 +124,7 @@ def test_trained_match_weights_are_kept_and_charted(refreshed):
     assert chart.startswith("![match weights](data:image/png;base64,")
 
 
-IDENTITY_KEYS = [
-    dg.AssetKey(k)
-    for k in (
-        ["referential", "customer_xref"],
-        ["referential", "customer_ids"],
-        ["referential", "customer_id_history"],
-        ["ops", "identity_match_quality"],
-        ["ops", "identity_match_weights"],
-    )
-]
+IDENTITY_KEYS = list(identity_resolution.keys)  # a multi-asset: all its tables together
 
 
 def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, demo_dir, tmp_path):
