@@ -22,6 +22,8 @@ import polars as pl
 from platform_assets.scores.life_moments import signals, survival, truth
 
 FOLLOW_DAYS = 180
+# Cox is fitted on a fixed-seed random sample above this many customers (1M: the fit would dominate).
+MAX_TRAINING_ROWS = 200_000
 LAG_DAYS = FOLLOW_DAYS + signals.BURST_DAYS
 DETECTION_TOLERANCE_DAYS = 120  # a detected entry matches a true moment starting this close to it
 
@@ -61,7 +63,9 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             rows = survival.design(covariates[cutoff], moment)
             return survival.at_risk(rows, entries, moment, cutoff)
 
-        probe = survival.fit(survival.outcomes(frame(c2), entries, m.name, c2, FOLLOW_DAYS), m.name, c2)
+        probe = survival.fit(
+            _sample(survival.outcomes(frame(c2), entries, m.name, c2, FOLLOW_DAYS)), m.name, c2
+        )
         check = frame(c1)
         p_check = survival.probability(probe, check)
         seen = survival.outcomes(check, entries, m.name, c1, survival.WINDOW_DAYS)
@@ -77,7 +81,9 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             ]
             metrics += _detection_quality(name, entries, true_dates, m.name, reference_date)
 
-        fitted = survival.fit(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS), m.name, c1)
+        fitted = survival.fit(
+            _sample(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS)), m.name, c1
+        )
         models[m.name] = fitted
         for bu, p in fitted.baseline_90d.items():
             metrics.append({"model": name, "business_unit": bu, "metric": "km_baseline_90d", "value": p})
@@ -91,6 +97,10 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
     for row in metrics:
         row.setdefault("business_unit", "ALL")
     return MomentsRun(scores, models, metrics, entries, {"backtest_training": c2, "training": c1}, notes)
+
+
+def _sample(train: pl.DataFrame) -> pl.DataFrame:
+    return train if train.height <= MAX_TRAINING_ROWS else train.sample(MAX_TRAINING_ROWS, seed=0)
 
 
 def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
