@@ -7,12 +7,13 @@ Every asset gets, when it applies:
   expectations_critical  the suite's critical expectations: blocking
   expectations_warning   the suite's warning expectations: failing counts and examples, not blocking
 Raw tables add ``reconciliation`` (``platform_assets/quality/reconciliation.py``); the landing step
-runs their checks itself. Every other asset gets its checks from ``suite_checks`` below: drop a
+runs their checks itself. Every other asset gets its checks from ``suite_checks`` below (one step
+per table: a multi-check shared by several tables was split by Dagster into steps that could run
+before their tables were built, seen on a multiprocess run at 100k customers): drop a
 suite file in ``expectations/`` and its asset has checks, no code.
 """
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -195,25 +196,25 @@ def _targets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetKey]:
 def suite_checks(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
     """Profile and suite checks for every asset of ``assets`` in a profiled schema or with a suite.
 
-    One subsettable multi-check: Dagster splits it into one step per stage of the graph, so a
-    blocking check holds back the assets downstream of its table without a step per table."""
+    One check step per table, so that it runs right after the step that builds the table (a dbt
+    build is split around Python assets) and a blocking failure holds back only what is downstream."""
     suites = discover_suites()
-    specs: list[dg.AssetCheckSpec] = []
+    checks = []
     for key in _targets(assets):
         profiled = key.path[0] in PROFILED_SCHEMAS
         if profiled or key in suites:
-            specs += check_specs(key, suites.get(key), profiled)
-    if not specs:
-        return []
+            checks.append(_table_checks(key, suites.get(key), check_specs(key, suites.get(key), profiled)))
+    return checks
 
-    @dg.multi_asset_check(specs=specs, can_subset=True, name="quality_checks", pool="duckdb_writer")
-    def quality_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        """Profiles and expectation suites of the selected assets."""
-        selected: dict[dg.AssetKey, set[str]] = defaultdict(set)
-        for check_key in context.selected_asset_check_keys:
-            selected[check_key.asset_key].add(check_key.name)
+
+def _table_checks(key: dg.AssetKey, suite: Suite | None, specs: list[dg.AssetCheckSpec]):
+    @dg.multi_asset_check(
+        specs=specs, can_subset=True, name=f"{'__'.join(key.path)}_quality", pool="duckdb_writer"
+    )
+    def table_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        """Profile and expectation suite of one table."""
+        names = {check_key.name for check_key in context.selected_asset_check_keys}
         with warehouse.connect() as conn:
-            for key in sorted(selected, key=lambda k: k.to_user_string()):
-                yield from evaluate_table(conn, key, suites.get(key), selected[key], context.run.run_id)
+            yield from evaluate_table(conn, key, suite, names, context.run.run_id)
 
-    return [quality_checks]
+    return table_checks
