@@ -166,6 +166,10 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
             f"churn model {business_unit}: {positives} churners and {y.size - positives} returners as of "
             f"{cutoff} (horizon {horizon} d); at least 10 of each are needed to train"
         )
+    # rows in customer order: the calibration folds (and so the model) must not depend on the
+    # order a query happened to return them in
+    order = design_frame["customer_id"].arg_sort().to_numpy()
+    design_frame, y = design_frame[order], y[order]
     x = design_frame.select(FEATURES).to_numpy()
     base = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
     method = "isotonic" if y.size >= 1000 else "sigmoid"

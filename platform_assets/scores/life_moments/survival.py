@@ -110,6 +110,7 @@ def fit(train: pl.DataFrame, moment: str, cutoff: date) -> MomentModel:
     """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier; with fewer
     than MIN_ENTRIES entries, the Kaplan-Meier baselines alone (and a note saying so)."""
     names = covariate_names(moment)
+    train = train.sort("customer_id")  # the version hashes the rows: not the order a query returned
     events = int(train["event"].sum())
     frame = train.select([*names, "duration", "event"]).to_pandas()
     # A covariate constant in the sample (e.g. one business unit only) carries no information.
