@@ -60,8 +60,10 @@ def test_a_request_erases_the_whole_cluster_and_remembers_every_identifier():
     remembered = set(erasure.new_suppression.select("key_type", "key_hash").iter_rows())
     assert ("record", sha("loyalty:L1")) in remembered
     assert ("record", sha("crm:C3")) in remembered
-    assert ("phone", sha("+33611111111")) in remembered
+    assert ("email", sha("anna@example.com")) in remembered  # the request's own
     assert ("customer_id", sha("CUS-anna")) in remembered
+    # her records' other identifiers may be shared with other people: not remembered
+    assert ("phone", sha("+33611111111")) not in remembered
     assert ("name_birth_date", sha("anna|martin|1980-02-03")) in remembered
     # bob shares the surname and postcode, not the first name: untouched
     assert ("record", sha("crm:C2")) not in remembered
@@ -85,10 +87,10 @@ def test_the_next_run_on_the_same_input_finds_nothing_new():
 def test_an_older_record_never_brings_an_erased_person_back_once_the_request_is_gone():
     conn = records_db()
     first = find_erasures(ASSIGNMENTS, record_keys(conn, ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW)
-    # later: the request file is gone; an old guest order of Anna's (her phone only) comes in
+    # later: the request file is gone; an old guest order of Anna's (her e-mail only) comes in
     conn.execute(
         "insert into intermediate.int_customer_records_standardised values "
-        "('ecommerce_guest:G9', null, '+33611111111', null, null, null, null)"
+        "('ecommerce_guest:G9', 'anna@example.com', null, null, null, null, null)"
     )
     later = pl.concat(
         [ASSIGNMENTS, pl.DataFrame({"record_id": ["ecommerce_guest:G9"], "customer_id": ["CUS-g9"]})]
