@@ -5,7 +5,7 @@
 Needs a working file whose crosswalk still holds the requesters (built before erasure existed, or a copy
 with the erasure tables dropped). 1M demo, Nov 2026: direct clusters only 2,857 customers, precision
 0.975, recall 0.948; + name and birth date 0.908 / 0.949; + the records' e-mails and phones 0.929 / 0.948
-(and 36,738 customers when every key was followed to a fixed point)."""
+(all of these: 3,292 customers, precision 0.858; with names + postcode as well, 36,738 customers)."""
 
 import sys
 import time
