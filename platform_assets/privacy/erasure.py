@@ -45,22 +45,21 @@ LOG_SCHEMA = {
     "applied_at": pl.Datetime("us"),
 }
 
-# Identifiers of a standardised record, each hashed into the suppression list. Name keys need both
-# names, so a shared surname at an address never erases a relative.
+# Identifiers of a standardised record that a request or the suppression list is matched on.
 RECORD_KEYS_SQL = f"""
     select record_id, 'email' as key_type, sha256(email_std) as key_hash
     from {RECORDS_MODEL} where email_std is not null
     union all
     select record_id, 'phone', sha256(phone_e164) from {RECORDS_MODEL} where phone_e164 is not null
-    union all
-    select record_id, 'name_birth_date', sha256(first_name_std || '|' || last_name_std || '|' || birth_date)
-    from {RECORDS_MODEL}
-    where first_name_std is not null and last_name_std is not null and birth_date is not null
-    union all
-    select record_id, 'name_postcode', sha256(first_name_std || '|' || last_name_std || '|' || postcode_std)
-    from {RECORDS_MODEL}
-    where first_name_std is not null and last_name_std is not null and postcode_std is not null
 """
+# Keys of an erased customer's records that are remembered: their record ids only. Measured against
+# the 1M demo's ground truth (3,004 requests): the clusters the requests hit are 97.5 % the requesters'
+# records and hold 94.8 % of them; also following first name + last name + birth date drops precision
+# to 90.8 % for +0.1 point of recall, following the records' other e-mails and phones (shared,
+# mistyped) to 92.9 %, and following every key (names with postcode too) snowballed to 36,738
+# customers. The identity clusters are the person; the request's own e-mail and phone are remembered
+# too, since the person gave them.
+FOLLOWED_KEYS = ("record",)
 
 
 def sha256(value: str) -> str:
@@ -143,8 +142,9 @@ def find_erasures(
     record_keys: record_id, key_type, key_hash of every record (``record_keys``).
     requests: erasure_request_id, email_std, phone_e164, country_code, requested_at.
     suppression: the persistent list (SUPPRESSION_SCHEMA).
-    A customer is erased when any of its records matches a request or the suppression list:
-    all its records go, and every identifier they carry joins the suppression list.
+    A customer is erased when any of its records matches a request or the suppression list: all
+    its records go; their record ids join the list, with the request's e-mail and phone and the
+    customer id hash.
     """
     keys = record_keys.select("record_id", "key_type", "key_hash").join(
         assignments.select("record_id", "customer_id"), on="record_id"
@@ -155,19 +155,26 @@ def find_erasures(
             suppression.select("key_type", "key_hash", "erasure_request_id"),
         ]
     ).unique(["key_type", "key_hash", "erasure_request_id"])
-    # to a fixed point: a person split over two clusters shares keys (name and birth date, a phone)
-    # with the erased one, and goes in the same run (so the next run on the same input erases nothing)
+    # to a fixed point over FOLLOWED_KEYS, so the next run on the same input erases nothing more
     while True:
         hits = keys.join(wanted, on=["key_type", "key_hash"])
         # the request (earliest id) behind each erased customer, for the audit trail
         cause = hits.group_by("customer_id").agg(pl.col("erasure_request_id").min())
-        reached = keys.join(cause, on="customer_id").select("key_type", "key_hash", "erasure_request_id")
+        reached = (
+            keys.filter(pl.col("key_type").is_in(FOLLOWED_KEYS))
+            .join(cause, on="customer_id")
+            .select("key_type", "key_hash", "erasure_request_id")
+        )
         more = reached.join(wanted, on=["key_type", "key_hash"], how="anti").unique(["key_type", "key_hash"])
         if more.is_empty():
             break
         wanted = pl.concat([wanted, more])
     erased = cause.select("customer_id")
-    erased_keys = keys.join(erased, on="customer_id").join(cause, on="customer_id")
+    erased_keys = (
+        keys.filter(pl.col("key_type").is_in(FOLLOWED_KEYS))
+        .join(erased, on="customer_id")
+        .join(cause, on="customer_id")
+    )
     customer_keys = cause.select(
         pl.lit("customer_id").alias("key_type"),
         pl.col("customer_id").map_elements(sha256, return_dtype=pl.String).alias("key_hash"),

@@ -170,7 +170,7 @@ SPECS = [
         "is gone. Kept across runs (and in the restricted published file).",
         "one row per hashed identifier",
         {
-            "key_type": "record (source record id), email, phone, name_birth_date, name_postcode or customer_id.",
+            "key_type": "record (source record id), email or phone (as the request gave them) or customer_id.",
             "key_hash": "Hex sha256 of the standardised identifier.",
             "erasure_request_id": "The request that put the identifier on the list.",
             "added_run_id": "Dagster run that added it.",

@@ -53,22 +53,23 @@ EMPTY = pl.DataFrame(schema=SUPPRESSION_SCHEMA)
 def test_a_request_erases_the_whole_cluster_and_remembers_every_identifier():
     keys = record_keys(records_db(), ASSIGNMENTS)
     erasure = find_erasures(ASSIGNMENTS, keys, REQUEST, EMPTY, set(), "run-1", NOW)
-    # the loyalty card and the account carry no e-mail: they go with the cluster; crm:C3 is Anna
-    # split into a customer of her own (same names and birth date): she goes in the same run
-    assert erasure.erased_customer_ids == {"CUS-anna", "CUS-old"}
-    assert erasure.erased_records == 4
+    # the loyalty card and the account carry no e-mail: they go with the cluster. crm:C3 (same
+    # names and birth date, a customer of its own) is not followed: namesakes share such keys
+    assert erasure.erased_customer_ids == {"CUS-anna"}
+    assert erasure.erased_records == 3
     remembered = set(erasure.new_suppression.select("key_type", "key_hash").iter_rows())
     assert ("record", sha("loyalty:L1")) in remembered
-    assert ("record", sha("crm:C3")) in remembered
-    assert ("phone", sha("+33611111111")) in remembered
+    assert ("record", sha("crm:C3")) not in remembered
+    assert ("email", sha("anna@example.com")) in remembered  # the request's own
     assert ("customer_id", sha("CUS-anna")) in remembered
-    assert ("name_birth_date", sha("anna|martin|1980-02-03")) in remembered
+    # her records' other identifiers may be shared with other people: not remembered
+    assert ("phone", sha("+33611111111")) not in remembered
     # bob shares the surname and postcode, not the first name: untouched
     assert ("record", sha("crm:C2")) not in remembered
     [log] = erasure.new_log.to_dicts()
     assert log["email_sha256"] == sha("anna@example.com") and log["phone_sha256"] is None
-    assert log["customer_id_sha256"] == sorted([sha("CUS-anna"), sha("CUS-old")])
-    assert (log["customers_erased"], log["records_erased"], log["applied_run_id"]) == (2, 4, "run-1")
+    assert log["customer_id_sha256"] == [sha("CUS-anna")]
+    assert (log["customers_erased"], log["records_erased"], log["applied_run_id"]) == (1, 3, "run-1")
     assert "anna" not in str(erasure.new_log.to_dicts()) + str(erasure.new_suppression.to_dicts())
 
 
@@ -85,10 +86,10 @@ def test_the_next_run_on_the_same_input_finds_nothing_new():
 def test_an_older_record_never_brings_an_erased_person_back_once_the_request_is_gone():
     conn = records_db()
     first = find_erasures(ASSIGNMENTS, record_keys(conn, ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW)
-    # later: the request file is gone; an old guest order of Anna's (her phone only) comes in
+    # later: the request file is gone; an old guest order of Anna's (her e-mail only) comes in
     conn.execute(
         "insert into intermediate.int_customer_records_standardised values "
-        "('ecommerce_guest:G9', null, '+33611111111', null, null, null, null)"
+        "('ecommerce_guest:G9', 'anna@example.com', null, null, null, null, null)"
     )
     later = pl.concat(
         [ASSIGNMENTS, pl.DataFrame({"record_id": ["ecommerce_guest:G9"], "customer_id": ["CUS-g9"]})]
@@ -96,7 +97,7 @@ def test_an_older_record_never_brings_an_erased_person_back_once_the_request_is_
     erasure = find_erasures(
         later, record_keys(conn, later), NO_REQUEST, first.new_suppression, {"ER-1"}, "run-2", NOW
     )
-    assert erasure.erased_customer_ids == {"CUS-anna", "CUS-old", "CUS-g9"}
+    assert erasure.erased_customer_ids == {"CUS-anna", "CUS-g9"}
     assert erasure.new_log.height == 0  # the request is logged once
     remembered = set(erasure.new_suppression.select("key_type", "key_hash").iter_rows())
     assert ("record", sha("ecommerce_guest:G9")) in remembered
