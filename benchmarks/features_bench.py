@@ -123,6 +123,7 @@ def part_summary(db: str, ref: date) -> dict:
     return {
         "part": "summary",
         "seconds": round(elapsed, 2),
+        "cpu_s": round(cpu, 2),
         "customers": summary.height,
         "peak_rss_gb": round(_peak_gb(), 2),
     }
@@ -159,6 +160,7 @@ def part_pandas(db: str, ref: date) -> dict:
         "load_s": round(loaded, 2),
         "compute_s": round(elapsed, 2),
         "seconds": round(loaded + elapsed, 2),
+        "cpu_s": round(cpu, 2),
         "customers": len(out),
         "peak_rss_gb": round(_peak_gb(), 2),
     }
