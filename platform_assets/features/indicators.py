@@ -69,10 +69,18 @@ INDICATORS = (
         "Net spend ever: sold amounts minus returns booked before the reference date (M of RFM).",
         "currency",
     ),
-    Indicator("monetary_12m", "Net spend on the purchases of the last 12 months.", "currency"),
+    Indicator(
+        "monetary_12m",
+        "Net spend of the last 12 months: sold amounts of its purchases minus the returns (booked before the reference date) on orders of those 12 months, till return receipts included.",
+        "currency",
+    ),
     Indicator("gross_spend_lifetime", "Sold amounts ever, before returns (discounts deducted).", "currency"),
-    Indicator("spend_last_90d", "Net spend on the purchases of the last 90 days.", "currency"),
-    Indicator("spend_prior_90d", "Net spend on the purchases of the 90 days before those.", "currency"),
+    Indicator("spend_last_90d", "Net spend of the last 90 days, as monetary_12m.", "currency"),
+    Indicator(
+        "spend_prior_90d",
+        "Net spend of the 90 days before those (days 91 to 180 back); null when nothing was bought or returned then.",
+        "currency",
+    ),
     Indicator(
         "spend_90d_change",
         "(spend_last_90d - spend_prior_90d) / spend_prior_90d; null when nothing was spent in the prior 90 days.",

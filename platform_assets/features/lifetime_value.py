@@ -27,21 +27,19 @@ TIERS = ((0.01, "top 1%"), (0.05, "top 5%"), (0.10, "top 10%"), (0.25, "top 25%"
 # of the backtest cutoff a year earlier, with what each customer then did until the reference date.
 SUMMARY_SQL = """
 with
--- grouped by the customer's row number in dim_customer: integer keys hash faster than the ids
 days as (
     select
-        d.rowid as customer_key,
+        l.customer_id,
         l.sold_date as purchase_date,
         sum(l.net_amount) as value  -- decimal: exact, whatever the order of addition
     from sales.fct_sales_lines as l
-    inner join referential.dim_customer as d on l.customer_id = d.customer_id
-    where not l.is_return and not l.is_cancelled and l.sold_date < $ref and d.country_code is not null
-    group by d.rowid, l.sold_date
+    where not l.is_return and not l.is_cancelled and l.sold_date < $ref and l.customer_id is not null
+    group by l.customer_id, l.sold_date
 ),
 
 summary as (
     select
-        customer_key,
+        customer_id,
         count(*) as n_ref,
         min(purchase_date) as first_ref,
         max(purchase_date) as last_ref,
@@ -51,11 +49,11 @@ summary as (
         max(purchase_date) filter (where purchase_date < $cutoff) as last_cut,
         sum(value) filter (where purchase_date < $cutoff) as value_cut
     from days
-    group by customer_key
+    group by customer_id
 )
 
 select
-    d.customer_id,
+    summary.customer_id,
     d.country_code as business_unit,
     n_ref - 1 as x,
     (last_ref - first_ref) / 7 as t_x,
@@ -68,7 +66,8 @@ select
     n_ref - n_cut as actual_purchases,
     (value_ref - coalesce(value_cut, 0))::double as actual_value
 from summary
-inner join referential.dim_customer as d on summary.customer_key = d.rowid
+inner join referential.dim_customer as d on summary.customer_id = d.customer_id
+where d.country_code is not null
 """
 
 SUMMARY_COLUMNS = ["customer_id", "business_unit", "x", "t_x", "T", "m"]

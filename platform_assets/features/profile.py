@@ -15,30 +15,60 @@ import duckdb
 from platform_assets.features.indicators import INDICATORS, KEYS, department_column
 
 # Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
-# cents whatever order the threads add them in (18 digits per order: 64-bit sums, not 128).
-# Customer x order, cut at the reference date: the unit of frequency, baskets and returns.
+# cents whatever order the threads add them in (18 digits: 64-bit sums, not 128).
+#
+# Purchases come from sales.fct_orders (one row per order, already summed by dbt): a sold line is
+# booked on its order's date, so an order dated before the reference date is a purchase known then.
+# Returns are not: a web return is booked later on its order, so they come from the return lines
+# booked before the reference date, dated by their order (a till return receipt is its own order).
 ORDERS_SQL = """
 create or replace temp table feat_orders as
 select
-    l.customer_id,
-    l.order_id,
-    any_value(l.channel) as channel,
-    any_value(l.store_id) as store_id,
-    min(l.ordered_date) as order_date,
-    count(*) filter (where not l.is_return) as sold_lines,
-    count(*) filter (where not l.is_return and l.discount_amount > 0) as discounted_lines,
-    coalesce(sum(l.net_amount) filter (where not l.is_return), 0)::decimal(18, 2) as sold_amount,
-    coalesce(-sum(l.net_amount) filter (where l.is_return), 0)::decimal(18, 2) as returned_amount,
-    coalesce(sum(l.quantity) filter (where not l.is_return), 0) as items,
-    coalesce(sum(l.discount_amount) filter (where not l.is_return), 0)::decimal(18, 2) as discount_amount,
-    (sum(l.margin_amount) filter (where not l.is_return))::decimal(18, 2) as margin_amount,
-    (sum(l.net_amount) filter (where not l.is_return and l.cost_amount is not null))::decimal(18, 2) as costed_amount,
-    count(*) filter (where l.is_return) > 0 as has_return
-from sales.fct_sales_lines as l
-where l.customer_id is not null
-    and not l.is_cancelled
-    and l.sold_date < $ref
-group by l.customer_id, l.order_id
+    customer_id,
+    order_id,
+    channel,
+    store_id,
+    ordered_date as order_date,
+    gross_amount::decimal(18, 2) as sold_amount,
+    items
+from sales.fct_orders
+where customer_id is not null
+    and not is_cancelled
+    and not is_return_only
+    and ordered_date < $ref
+"""
+
+RETURNS_SQL = """
+create or replace temp table feat_returns as
+select
+    customer_id,
+    order_id,
+    min(ordered_date) as order_date,
+    (-sum(net_amount))::decimal(18, 2) as returned_amount
+from sales.fct_sales_lines
+where customer_id is not null
+    and is_return
+    and not is_cancelled
+    and sold_date < $ref
+group by customer_id, order_id
+"""
+
+# Line-level totals per customer (discounts, margin): one key, so one cheap pass over the lines.
+LINE_TOTALS_SQL = """
+create or replace temp table feat_line_totals as
+select
+    customer_id,
+    count(*) as sold_lines,
+    count(*) filter (where discount_amount > 0) as discounted_lines,
+    sum(discount_amount)::decimal(18, 2) as discount_amount,
+    sum(margin_amount)::decimal(18, 2) as margin_amount,
+    (sum(net_amount) filter (where cost_amount is not null))::decimal(18, 2) as costed_amount
+from sales.fct_sales_lines
+where customer_id is not null
+    and not is_return
+    and not is_cancelled
+    and sold_date < $ref
+group by customer_id
 """
 
 # Spend per customer and department / price tier: the shares. Customer x product first, so the
@@ -71,7 +101,7 @@ group by all
 PROFILE_SQL = """
 with
 purchases as (
-    select * from feat_orders where sold_lines > 0
+    select * from feat_orders
 ),
 
 purchase_days as (
@@ -113,21 +143,14 @@ buying as (
         count(*) filter (where order_date >= $ref - 180 and order_date < $ref - 90) as orders_prior_90d,
         sum(sold_amount) as gross_spend_lifetime,
         sum(sold_amount) filter (where order_date >= $ref - 365) as gross_spend_12m,
-        sum(sold_amount - returned_amount) filter (where order_date >= $ref - 365) as monetary_12m,
-        sum(sold_amount - returned_amount) filter (where order_date >= $ref - 90) as spend_last_90d,
-        sum(sold_amount - returned_amount) filter (where order_date >= $ref - 180 and order_date < $ref - 90)
-            as spend_prior_90d,
+        sum(sold_amount) filter (where order_date >= $ref - 90) as sold_last_90d,
+        sum(sold_amount) filter (where order_date >= $ref - 180 and order_date < $ref - 90) as sold_prior_90d,
         max(sold_amount) as max_basket_value,
         sum(items) as items_lifetime,
         sum(items) filter (where order_date >= $ref - 365) as items_12m,
         sum(sold_amount) filter (where channel = 'store') as store_amount,
         sum(sold_amount) filter (where channel = 'web') as web_amount,
-        count(*) filter (where dayofweek(order_date) in (0, 6)) as weekend_purchases,
-        sum(discount_amount) as discount_amount,
-        sum(sold_lines) as sold_lines,
-        sum(discounted_lines) as discounted_lines,
-        sum(margin_amount) as margin_amount,
-        sum(costed_amount) as costed_amount
+        count(*) filter (where dayofweek(order_date) in (0, 6)) as weekend_purchases
     from purchases
     group by customer_id
 ),
@@ -135,11 +158,28 @@ buying as (
 returns as (
     select
         customer_id,
-        sum(sold_amount) - sum(returned_amount) as monetary_lifetime,
         sum(returned_amount) as returned_amount,
-        count(*) filter (where has_return) as returned_orders
-    from feat_orders
+        sum(returned_amount) filter (where order_date >= $ref - 365) as returned_12m,
+        sum(returned_amount) filter (where order_date >= $ref - 90) as returned_last_90d,
+        sum(returned_amount) filter (where order_date >= $ref - 180 and order_date < $ref - 90)
+            as returned_prior_90d,
+        count(*) as returned_orders
+    from feat_returns
     group by customer_id
+),
+
+spend as (
+    select
+        coalesce(b.customer_id, rt.customer_id) as customer_id,
+        coalesce(b.gross_spend_lifetime, 0) - coalesce(rt.returned_amount, 0) as monetary_lifetime,
+        coalesce(b.gross_spend_12m, 0) - coalesce(rt.returned_12m, 0) as monetary_12m,
+        coalesce(b.sold_last_90d, 0) - coalesce(rt.returned_last_90d, 0) as spend_last_90d,
+        case when b.sold_prior_90d is not null or rt.returned_prior_90d is not null
+            then coalesce(b.sold_prior_90d, 0) - coalesce(rt.returned_prior_90d, 0) end as spend_prior_90d,
+        rt.returned_amount,
+        rt.returned_orders
+    from buying as b
+    full outer join returns as rt on b.customer_id = rt.customer_id
 ),
 
 store_visits as (
@@ -262,13 +302,13 @@ profile as (
         coalesce(b.orders_last_90d, 0) as orders_last_90d,
         coalesce(b.orders_prior_90d, 0) as orders_prior_90d,
 
-        round(coalesce(rt.monetary_lifetime, 0), 2)::double as monetary_lifetime,
-        round(coalesce(b.monetary_12m, 0), 2)::double as monetary_12m,
+        round(coalesce(sp.monetary_lifetime, 0), 2)::double as monetary_lifetime,
+        round(coalesce(sp.monetary_12m, 0), 2)::double as monetary_12m,
         round(coalesce(b.gross_spend_lifetime, 0), 2)::double as gross_spend_lifetime,
-        round(coalesce(b.spend_last_90d, 0), 2)::double as spend_last_90d,
-        round(coalesce(b.spend_prior_90d, 0), 2)::double as spend_prior_90d,
-        (coalesce(b.spend_last_90d, 0) - b.spend_prior_90d) / nullif(b.spend_prior_90d, 0) as spend_90d_change,
-        b.margin_amount / nullif(b.costed_amount, 0) as margin_rate,
+        round(coalesce(sp.spend_last_90d, 0), 2)::double as spend_last_90d,
+        round(coalesce(sp.spend_prior_90d, 0), 2)::double as spend_prior_90d,
+        (coalesce(sp.spend_last_90d, 0) - sp.spend_prior_90d) / nullif(sp.spend_prior_90d, 0) as spend_90d_change,
+        lt.margin_amount / nullif(lt.costed_amount, 0) as margin_rate,
 
         round(b.gross_spend_lifetime / b.frequency_lifetime, 2)::double as avg_basket_value,
         round(b.gross_spend_12m / nullif(b.frequency_12m, 0), 2)::double as avg_basket_value_12m,
@@ -288,10 +328,10 @@ profile as (
         ps.preferred_store_share,
         b.weekend_purchases / b.frequency_lifetime as weekend_purchase_share,
 
-        b.discount_amount / nullif(b.gross_spend_lifetime + b.discount_amount, 0) as discount_rate,
-        b.discounted_lines / nullif(b.sold_lines, 0) as discounted_line_share,
-        rt.returned_amount / nullif(b.gross_spend_lifetime, 0) as return_rate,
-        coalesce(rt.returned_orders, 0) as returned_orders,
+        lt.discount_amount / nullif(b.gross_spend_lifetime + lt.discount_amount, 0) as discount_rate,
+        lt.discounted_lines / nullif(lt.sold_lines, 0) as discounted_line_share,
+        coalesce(sp.returned_amount, 0) / nullif(b.gross_spend_lifetime, 0) as return_rate,
+        coalesce(sp.returned_orders, 0) as returned_orders,
 
         r.mean_days_between_purchases,
         r.trend_days_between_purchases,
@@ -315,7 +355,8 @@ profile as (
     from customers as c
     left join referential.business_units as bu on c.country_code = bu.country_code
     left join buying as b on c.customer_id = b.customer_id
-    left join returns as rt on c.customer_id = rt.customer_id
+    left join spend as sp on c.customer_id = sp.customer_id
+    left join feat_line_totals as lt on c.customer_id = lt.customer_id
     left join rhythm as r on c.customer_id = r.customer_id
     left join preferred_store as ps on c.customer_id = ps.customer_id
     left join assortment as s on c.customer_id = s.customer_id
@@ -324,7 +365,7 @@ profile as (
     left join cards as k on c.customer_id = k.customer_id
     left join acquisitions as a on c.customer_id = a.customer_id
     -- known before the reference date: a source record, or a purchase
-    where c.created_at < $ref_ts or b.customer_id is not null
+    where c.created_at < $ref_ts or b.customer_id is not null or sp.customer_id is not null
 )
 
 select * from profile
@@ -343,8 +384,8 @@ def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> d
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
     with the indicators of ``indicators.py``; builds two temp tables on ``conn``."""
     params = {"ref": reference_date}
-    conn.execute(ORDERS_SQL, params)
-    conn.execute(DEPARTMENTS_SQL, params)
+    for sql in (ORDERS_SQL, RETURNS_SQL, LINE_TOTALS_SQL, DEPARTMENTS_SQL):
+        conn.execute(sql, params)
     shares = ",\n".join(
         f"coalesce(sum(sold_amount) filter (where department_name = '{name.replace(chr(39), chr(39) * 2)}'), 0) "
         f"/ nullif(sum(sold_amount), 0) as {column}"
