@@ -43,8 +43,8 @@ create table if not exists ops.model_metrics (
     value double,
     reference_date date,
     computed_at timestamp
-)
-"""
+);
+""" + column_docs.comment_sql("ops.model_metrics", column_docs.MODEL_METRICS)
 
 
 def _reference_date(context: dg.AssetExecutionContext) -> date:

@@ -185,6 +185,34 @@ CHANNEL_LTV_CAC = (
 )
 
 
+# ops.model_metrics is shared (churn, life moments and segments add their rows) and no asset of its
+# own: its documentation is DuckDB comments, written with the table, that the publication keeps.
+MODEL_METRICS = (
+    "Model parameters, backtests and run measures: one row per run, model, business unit and metric.",
+    {
+        "run_id": "Dagster run that computed the metric.",
+        "model": "Model: bgnbd, gamma_gamma, clv_12m, churn, life_moment_<moment>, segmentation, ...",
+        "business_unit": "Business unit (country, ISO 3166 code) the metric is for; ALL for a group-wide model.",
+        "metric": "Metric name, e.g. a fitted parameter, backtest_<measure> or horizon_days.",
+        "value": "Value of the metric (unit as the metric's name says).",
+        "reference_date": "The run's reference date (as of which the model was fitted or applied).",
+        "computed_at": "When the metric was written (UTC).",
+    },
+)
+
+
+def comment_sql(table: str, doc: tuple[str, dict[str, str]]) -> str:
+    """``comment on`` statements for a table and its columns, separated by semicolons."""
+    description, columns = doc
+
+    def quoted(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    statements = [f"comment on table {table} is {quoted(description)}"]
+    statements += [f"comment on column {table}.{name} is {quoted(text)}" for name, text in columns.items()]
+    return ";\n".join(statements)
+
+
 def table_schema(columns: tuple[tuple[str, str, str], ...]) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[dg.TableColumn(name, type, description=description) for name, type, description in columns]
