@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from platform_assets.config import resolve_reference_date, settings
+from platform_assets.features import columns as column_docs
 from platform_assets.features import lifetime_value, ltv_cac, profile, rfm
 from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.resources import Warehouse
@@ -42,8 +43,8 @@ create table if not exists ops.model_metrics (
     value double,
     reference_date date,
     computed_at timestamp
-)
-"""
+);
+""" + column_docs.comment_sql("ops.model_metrics", column_docs.MODEL_METRICS)
 
 
 def _reference_date(context: dg.AssetExecutionContext) -> date:
@@ -79,8 +80,11 @@ def _md(frame: pl.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
-def _spec_metadata(owner, table: str, grain: str) -> dict:
-    return {**owner.metadata, "grain": grain, "dagster/table_name": table}
+def _spec_metadata(owner, table: str, grain: str, schema: tuple | None = None) -> dict:
+    metadata = {**owner.metadata, "grain": grain, "dagster/table_name": table}
+    if schema is not None:
+        metadata[column_docs.COLUMN_SCHEMA] = column_docs.table_schema(schema)
+    return metadata
 
 
 @dg.asset(
@@ -131,7 +135,9 @@ def customer_profile(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     group_name=FEATURES.domain,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
-    metadata=_spec_metadata(FEATURES, "features.customer_rfm", "one row per customer with a purchase"),
+    metadata=_spec_metadata(
+        FEATURES, "features.customer_rfm", "one row per customer with a purchase", column_docs.CUSTOMER_RFM
+    ),
     pool="duckdb_writer",
 )
 def customer_rfm(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -168,7 +174,9 @@ def customer_rfm(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     group_name=FEATURES.domain,
     owners=FEATURES.owners,
     kinds={"duckdb", "scipy"},
-    metadata=_spec_metadata(FEATURES, "features.customer_clv", "one row per customer with a purchase"),
+    metadata=_spec_metadata(
+        FEATURES, "features.customer_clv", "one row per customer with a purchase", column_docs.CUSTOMER_CLV
+    ),
     pool="duckdb_writer",
 )
 def customer_clv(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -277,7 +285,10 @@ def customer_clv(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     owners=MARKETING.owners,
     kinds={"duckdb", "sql"},
     metadata=_spec_metadata(
-        MARKETING, "marketing.channel_ltv_cac", "one row per business unit and acquisition channel"
+        MARKETING,
+        "marketing.channel_ltv_cac",
+        "one row per business unit and acquisition channel",
+        column_docs.CHANNEL_LTV_CAC,
     ),
     pool="duckdb_writer",
 )

@@ -17,6 +17,17 @@ PROFILES_DDL = (
     "create table if not exists ops.table_profiles (run_id varchar, profiled_at timestamp, "
     "table_name varchar, column_name varchar, row_count bigint, null_count bigint, distinct_count bigint)"
 )
+# Written once (profiles run as concurrent checks: no catalog write when the comments are there).
+PROFILES_COMMENTS = (
+    "comment on table ops.table_profiles is 'Column profiles per run: one row per run, table and column.';"
+    "comment on column ops.table_profiles.run_id is 'Dagster run that profiled the table.';"
+    "comment on column ops.table_profiles.profiled_at is 'When the table was profiled (UTC).';"
+    "comment on column ops.table_profiles.table_name is 'Profiled table, schema.table.';"
+    "comment on column ops.table_profiles.column_name is 'Profiled column of the table.';"
+    "comment on column ops.table_profiles.row_count is 'Rows of the table at profiling time.';"
+    "comment on column ops.table_profiles.null_count is 'Rows where the column is null.';"
+    "comment on column ops.table_profiles.distinct_count is 'Distinct non-null values of the column.'"
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +66,20 @@ def profile_table(conn: duckdb.DuckDBPyConnection, table: str, where: str = "tru
     return [ColumnProfile(c, rows, row[1 + 2 * i], row[2 + 2 * i]) for i, c in enumerate(columns)]
 
 
+def _ensure_profiles_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(PROFILES_DDL)
+    [(comment,)] = conn.execute(
+        "select comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'ops' and table_name = 'table_profiles'"
+    ).fetchall()
+    if comment is None:
+        conn.execute(PROFILES_COMMENTS)
+
+
 def previous_profile(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> dict[str, ColumnProfile]:
     """The table's profile from the last other run that profiled it (empty when none did)."""
     conn.execute("create schema if not exists ops")
-    conn.execute(PROFILES_DDL)
+    _ensure_profiles_table(conn)
     rows = conn.execute(
         "select column_name, row_count, null_count, distinct_count from ops.table_profiles "
         "where table_name = ? and run_id = (select run_id from ops.table_profiles where table_name = ? "
@@ -69,7 +90,7 @@ def previous_profile(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -
 
 
 def recent_row_counts(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> list[int]:
-    conn.execute(PROFILES_DDL)
+    _ensure_profiles_table(conn)
     rows = conn.execute(
         "select any_value(row_count) from ops.table_profiles where table_name = ? and run_id <> ? "
         "group by run_id order by max(profiled_at) desc limit ?",
@@ -82,7 +103,7 @@ def record_profile(
     conn: duckdb.DuckDBPyConnection, table: str, run_id: str, at: datetime, profile: list[ColumnProfile]
 ) -> None:
     conn.execute("create schema if not exists ops")
-    conn.execute(PROFILES_DDL)
+    _ensure_profiles_table(conn)
     conn.execute("delete from ops.table_profiles where table_name = ? and run_id = ?", [table, run_id])
     conn.executemany(
         "insert into ops.table_profiles values (?, ?, ?, ?, ?, ?, ?)",

@@ -31,7 +31,21 @@ create table if not exists ops.model_registry (
     artifact_path varchar,
     status varchar not null,               -- 'active' (used for scoring) or 'superseded'
     primary key (model, version, business_unit)
-)
+);
+comment on table ops.model_registry is 'Fitted models: one row per model, version and business unit.';
+comment on column ops.model_registry.model is 'Model name, e.g. churn, life_moment_<moment>, segmentation.';
+comment on column ops.model_registry.version is 'Version of the fitted model.';
+comment on column ops.model_registry.business_unit is
+    'Business unit (country, ISO 3166 code) the model is fitted for; ALL for a group-wide model.';
+comment on column ops.model_registry.trained_at is 'When the model was registered (UTC).';
+comment on column ops.model_registry.training_reference_date is 'The as-of date of the training data.';
+comment on column ops.model_registry.run_id is 'Dagster run that fitted the model.';
+comment on column ops.model_registry.features is 'Input features of the model, in order.';
+comment on column ops.model_registry.metrics is
+    'Metrics measured on held-out data or the backtest, as JSON {"metric": value}.';
+comment on column ops.model_registry.artifact_path is 'Path of the joblib artifact under the data directory.';
+comment on column ops.model_registry.status is
+    'active (used for scoring) or superseded (replaced by a newer version).';
 """
 
 

@@ -11,7 +11,7 @@ from platform_assets.charts import figure_markdown
 from platform_assets.config import resolve_reference_date, settings
 from platform_assets.governance.ownership import SCORES
 from platform_assets.resources import Warehouse
-from platform_assets.scores.churn import model, model_metrics, scoring
+from platform_assets.scores.churn import columns, model, model_metrics, scoring
 from platform_assets.scores.registry import ModelVersion, register, save_artifact
 
 TABLE = "scores.customer_churn"
@@ -60,6 +60,7 @@ def calibration_chart(predictions: pl.DataFrame) -> str:
         **SCORES.metadata,
         "grain": "one row per customer with a purchase",
         "dagster/table_name": TABLE,
+        "dagster/column_schema": columns.column_schema(scoring.SCORE_COLUMNS),
     },
     pool="duckdb_writer",
 )

@@ -11,7 +11,7 @@ from platform_assets.config import resolve_reference_date, settings
 from platform_assets.governance.ownership import SCORES
 from platform_assets.resources import Warehouse
 from platform_assets.scores.churn import model_metrics
-from platform_assets.scores.life_moments import scoring, signals
+from platform_assets.scores.life_moments import columns, scoring, signals
 from platform_assets.scores.registry import ModelVersion, register, save_artifact
 
 TABLE = "scores.customer_life_moments"
@@ -59,6 +59,7 @@ def survival_chart(result: scoring.MomentsRun) -> str:
         **SCORES.metadata,
         "grain": "one row per customer with a purchase in the last two years and moment",
         "dagster/table_name": TABLE,
+        "dagster/column_schema": columns.column_schema(scoring.SCORE_COLUMNS),
     },
     pool="duckdb_writer",
 )

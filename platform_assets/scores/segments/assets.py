@@ -18,7 +18,7 @@ from platform_assets.config import resolve_reference_date, settings
 from platform_assets.features.assets import MODEL_METRICS_DDL
 from platform_assets.governance.ownership import SCORES
 from platform_assets.resources import Warehouse
-from platform_assets.scores.segments import describe, names, prepare, tables
+from platform_assets.scores.segments import columns, describe, names, prepare, tables
 from platform_assets.scores.segments.assignment import NO_PURCHASE, stability
 from platform_assets.scores.segments.freeze import FrozenSegmentation, freeze, load_frozen
 
@@ -31,8 +31,13 @@ class SegmentationConfig(dg.Config):
     rediscover: bool = False  # True: discover and freeze a new segmentation version first
 
 
-def _metadata(table: str, grain: str) -> dict:
-    return {**SCORES.metadata, "grain": grain, "dagster/table_name": table}
+def _metadata(table: str, grain: str, schema: tuple) -> dict:
+    return {
+        **SCORES.metadata,
+        "grain": grain,
+        "dagster/table_name": table,
+        "dagster/column_schema": columns.table_schema(schema),
+    }
 
 
 def _md(frame: pl.DataFrame) -> str:
@@ -160,7 +165,7 @@ def _sizes_chart(table: pl.DataFrame) -> str:
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"scikit-learn", "duckdb"},
-    metadata=_metadata("scores.customer_segment", "one row per profiled customer"),
+    metadata=_metadata("scores.customer_segment", "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
 def customer_segment(
@@ -243,7 +248,11 @@ def customer_segment(
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
-    metadata=_metadata("scores.segment_profile", "one row per business unit (and ALL) and segment"),
+    metadata=_metadata(
+        "scores.segment_profile",
+        "one row per business unit (and ALL) and segment",
+        columns.SEGMENT_PROFILE,
+    ),
     pool="duckdb_writer",
 )
 def segment_profile(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -294,7 +303,9 @@ def _same_day(frame: pl.DataFrame, ref: date, table: str) -> None:
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
     metadata=_metadata(
-        "scores.segment_rfm_crosstab", "one row per business unit (and ALL), behavioural and RFM segment"
+        "scores.segment_rfm_crosstab",
+        "one row per business unit (and ALL), behavioural and RFM segment",
+        columns.SEGMENT_RFM_CROSSTAB,
     ),
     pool="duckdb_writer",
 )

@@ -1,0 +1,43 @@
+"""Column documentation of ``scores.customer_churn``: the ``dagster/column_schema`` of its asset
+spec, published as DuckDB column comments (types: ``scoring.SCORE_COLUMNS``)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+DESCRIPTIONS = {
+    "customer_id": "Stable customer id (referential.dim_customer).",
+    "reference_date": "The date the score is computed as of (nothing on or after it is used).",
+    "business_unit": "Business unit (country, ISO 3166 code) whose model scored the customer.",
+    "churn_probability": (
+        "Calibrated probability (0-1) of no purchase within horizon_days after the reference date."
+    ),
+    "churn_score": "Churn risk 0-100: churn_probability in percent.",
+    "churn_band": (
+        "Playbook band of the score: healthy (0-25), attention (26-50), moderate risk (51-75), "
+        "high risk (76-100)."
+    ),
+    "churn_action": "Action the playbook recommends for the band.",
+    "driver_1": "Largest contribution to the risk (|coefficient x standardised value|), in words.",
+    "driver_2": "Second largest contribution to the risk, in words.",
+    "driver_3": "Third largest contribution to the risk, in words.",
+    "horizon_days": (
+        "Churn horizon of the business unit: 95th percentile of the gaps between purchase days, "
+        "rounded up to 30 days, within 60-365 (days)."
+    ),
+    "model_version": "Version of the fitted model in ops.model_registry (model churn).",
+}
+
+
+_DUCKDB_TYPES = {pl.String: "varchar", pl.Date: "date", pl.Float64: "double", pl.Int64: "bigint"}
+
+
+def column_schema(types: dict) -> dg.TableSchema:
+    """The table's schema from the polars types of its frame, every column described."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, _DUCKDB_TYPES.get(dtype, str(dtype)), description=DESCRIPTIONS[name])
+            for name, dtype in types.items()
+        ]
+    )

@@ -1,0 +1,42 @@
+"""Column documentation of ``scores.customer_life_moments``: the ``dagster/column_schema`` of its
+asset spec, published as DuckDB column comments (types: ``scoring.SCORE_COLUMNS``)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from platform_assets.scores.life_moments.signals import MOMENTS
+
+DESCRIPTIONS = {
+    "customer_id": "Stable customer id (referential.dim_customer).",
+    "reference_date": "The date the probability is computed as of (nothing on or after it is used).",
+    "business_unit": "Business unit (country, ISO 3166 code) of the customer.",
+    "moment": "Life moment scored: " + ", ".join(m.name for m in MOMENTS) + ".",
+    "probability_90d": (
+        "Cox proportional-hazards probability (0-1) of entering the moment within 90 days of the "
+        "reference date."
+    ),
+    "baseline_probability_90d": (
+        "Kaplan-Meier probability (0-1) of entering the moment within 90 days in the customer's "
+        "business unit (the baseline)."
+    ),
+    "propensity_rank_share": (
+        "Rank of probability_90d among the business unit's customers for the moment / their number "
+        "(near 0 = most likely)."
+    ),
+    "model_version": "Version of the fitted model in ops.model_registry (model life_moment_<moment>).",
+}
+
+
+_DUCKDB_TYPES = {pl.String: "varchar", pl.Date: "date", pl.Float64: "double", pl.Int64: "bigint"}
+
+
+def column_schema(types: dict) -> dg.TableSchema:
+    """The table's schema from the polars types of its frame, every column described."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, _DUCKDB_TYPES.get(dtype, str(dtype)), description=DESCRIPTIONS[name])
+            for name, dtype in types.items()
+        ]
+    )
