@@ -268,9 +268,9 @@ def segment_profile(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         values = profile.select("customer_id", "monetary_12m", "currency_code")
         table = tables.segment_profile(segments, comparable, values).with_columns(
             pl.lit(ref).alias("reference_date"),
-            # shares and lifts to 6 decimals: parallel float sums differ in the last bits from run
+            # shares to 9 decimals: parallel float sums differ in the last bits from run
             # to run, and the same input must publish the same table
-            pl.selectors.float().round(6),
+            pl.selectors.float().round(9),
         )
         rows = _write(conn, "scores.segment_profile", table)
     group = table.filter(pl.col("business_unit") == tables.GROUP).select(
