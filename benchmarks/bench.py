@@ -253,7 +253,7 @@ def side_by_side(db: Path, steps: list[dict], rows: dict[str, int]) -> dict:
     records = rows.get("referential.customer_xref", 0)
     floor = floor_scan_seconds(db)
     features = [s for s in steps if any(a.startswith("features/") for a in s["assets"])]
-    feature_seconds = sum(s["seconds"] for s in features)
+    feature_seconds = round(sum(s["seconds"] for s in features), 1)
     return {
         "identity_records_per_second": round(records / identity["seconds"]) if identity else None,
         "identity_records": records,
