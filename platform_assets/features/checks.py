@@ -65,19 +65,21 @@ LTV_CAC_RULES = {
 }
 
 
-def _gate(warehouse: Warehouse, table: str, rules: dict[str, str]) -> dg.AssetCheckResult:
+def gate(
+    warehouse: Warehouse, table: str, rules: dict[str, str], extra_sql: dict[str, str] | None = None
+) -> dg.AssetCheckResult:
+    """The blocking gate every Python table uses: row rules (``violations``) plus table-level counts
+    that must be zero (``extra_sql``); an empty table fails too."""
     with warehouse.connect() as conn:
         counts = violations(conn, table, rules)
+        for name, sql in (extra_sql or {}).items():
+            [(counts[name],)] = conn.execute(sql).fetchall()
         [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
-    failed = {name: n for name, n in counts.items() if n}
+    failed = {name: int(n) for name, n in counts.items() if n}
     return dg.AssetCheckResult(
         passed=rows > 0 and not failed,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "rows": int(rows),
-            "rules": len(rules),
-            "failed_rules": dg.MetadataValue.json(failed or {}),
-        },
+        metadata={"rows": int(rows), "rules": len(counts), "failed_rules": dg.MetadataValue.json(failed)},
         description=None if rows else f"{table} is empty",
     )
 
@@ -89,7 +91,7 @@ def _gate(warehouse: Warehouse, table: str, rules: dict[str, str]) -> dg.AssetCh
     description="customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent.",
 )
 def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
-    return _gate(warehouse, "features.customer_profile", PROFILE_RULES)
+    return gate(warehouse, "features.customer_profile", PROFILE_RULES)
 
 
 @dg.asset_check(
@@ -99,7 +101,7 @@ def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     description="customer_id unique and not null; R, F, M scores in 1-5; every customer has a segment.",
 )
 def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
-    return _gate(warehouse, "features.customer_rfm", RFM_RULES)
+    return gate(warehouse, "features.customer_rfm", RFM_RULES)
 
 
 @dg.asset_check(
@@ -109,7 +111,7 @@ def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     description="customer_id unique and not null; P(alive) in [0, 1]; expectations finite and non-negative.",
 )
 def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
-    return _gate(warehouse, "features.customer_clv", CLV_RULES)
+    return gate(warehouse, "features.customer_clv", CLV_RULES)
 
 
 @dg.asset_check(
@@ -119,7 +121,7 @@ def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     description="(business_unit, acquisition_channel) unique and not null; counts, spend, CAC, LTV non-negative.",
 )
 def channel_ltv_cac_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
-    return _gate(warehouse, "marketing.channel_ltv_cac", LTV_CAC_RULES)
+    return gate(warehouse, "marketing.channel_ltv_cac", LTV_CAC_RULES)
 
 
 CHECKS = [

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from platform_assets.features.checks_sql import between, key_rules, violations
+from platform_assets.features.checks import gate
+from platform_assets.features.checks_sql import between, key_rules
 from platform_assets.resources import Warehouse
 from platform_assets.scores.churn.assets import TABLE, customer_churn
 from platform_assets.scores.churn.model import BANDS
@@ -28,19 +29,6 @@ RULES = {
     "missing_driver": "driver_1 is null or driver_2 is null or driver_3 is null",
     "no_model_version": "model_version is null",
 }
-
-
-def gate(warehouse: Warehouse, table: str, rules: dict[str, str]) -> dg.AssetCheckResult:
-    with warehouse.connect() as conn:
-        counts = violations(conn, table, rules)
-        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
-    failed = {name: n for name, n in counts.items() if n}
-    return dg.AssetCheckResult(
-        passed=rows > 0 and not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows": int(rows), "rules": len(rules), "failed_rules": dg.MetadataValue.json(failed)},
-        description=None if rows else f"{table} is empty",
-    )
 
 
 @dg.asset_check(

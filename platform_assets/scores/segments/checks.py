@@ -3,7 +3,8 @@ every profiled customer in exactly one segment of the active version (SQL)."""
 
 import dagster as dg
 
-from platform_assets.features.checks_sql import between, key_rules, violations
+from platform_assets.features.checks import gate
+from platform_assets.features.checks_sql import between, key_rules
 from platform_assets.resources import Warehouse
 from platform_assets.scores.segments.assets import customer_segment, segment_profile, segment_rfm_crosstab
 
@@ -40,22 +41,6 @@ CROSSTAB_RULES = {
 }
 
 
-def _gate(warehouse: Warehouse, table: str, rules: dict[str, str], extra_sql: dict[str, str] | None = None):
-    """Row rules (``violations``) plus table-level counts that must be zero (``extra_sql``)."""
-    with warehouse.connect() as conn:
-        counts = violations(conn, table, rules)
-        for name, sql in (extra_sql or {}).items():
-            [(counts[name],)] = conn.execute(sql).fetchall()
-        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
-    failed = {name: int(n) for name, n in counts.items() if n}
-    return dg.AssetCheckResult(
-        passed=rows > 0 and not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows": int(rows), "rules": len(counts), "failed_rules": dg.MetadataValue.json(failed)},
-        description=None if rows else f"{table} is empty",
-    )
-
-
 @dg.asset_check(
     asset=customer_segment,
     blocking=True,
@@ -68,7 +53,7 @@ def customer_segment_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
         "select count(*) from features.customer_profile p "
         "anti join scores.customer_segment s on p.customer_id = s.customer_id"
     )
-    return _gate(warehouse, "scores.customer_segment", SEGMENT_RULES, {"profiled_but_unassigned": unassigned})
+    return gate(warehouse, "scores.customer_segment", SEGMENT_RULES, {"profiled_but_unassigned": unassigned})
 
 
 @dg.asset_check(
@@ -85,7 +70,7 @@ def segment_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult
         "on p.segment_key = s.segment_key and p.business_unit = 'ALL' "
         "where (p.business_unit = 'ALL' or p.business_unit is null) and p.customers is distinct from s.n"
     )
-    return _gate(
+    return gate(
         warehouse, "scores.segment_profile", PROFILE_RULES, {"sizes_differ_from_assignment": size_mismatch}
     )
 
@@ -102,7 +87,7 @@ def segment_rfm_crosstab_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckR
         "select abs((select coalesce(sum(customers), 0) from scores.segment_rfm_crosstab "
         "where business_unit = 'ALL') - (select count(*) from scores.customer_segment))"
     )
-    return _gate(
+    return gate(
         warehouse, "scores.segment_rfm_crosstab", CROSSTAB_RULES, {"group_total_differs": total_mismatch}
     )
 
