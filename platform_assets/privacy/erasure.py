@@ -74,6 +74,7 @@ class Erasure:
     new_log: pl.DataFrame  # LOG_SCHEMA rows to append (requests applied for the first time)
     suppression_size: int  # entries before this run
     restored_from: str | None  # the published file the list was restored from, if any
+    restored_suppression: pl.DataFrame | None = None  # that list, written back to the working file
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str, catalog: str | None = None) -> bool:

@@ -221,7 +221,9 @@ def _erasure(conn: duckdb.DuckDBPyConnection, ids: IdAssignment, run_id: str, no
     found = find_erasures(
         ids.assignments, record_keys(conn, ids.assignments), requests, suppression, logged, run_id, now
     )
-    return replace(found, restored_from=restored)
+    # A restored list goes back into the working file with this run's additions (else the dbt
+    # models, which read the working file's list, would forget every earlier erasure).
+    return replace(found, restored_from=restored, restored_suppression=suppression if restored else None)
 
 
 def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -494,7 +496,10 @@ def _write(conn, xref, issued, history, retired, weights, quality, run_id, now, 
 def _write_erasure(conn: duckdb.DuckDBPyConnection, erasure: Erasure) -> None:
     """Appends the new suppression entries and log rows, then removes every erased id (this run's
     and earlier ones, known by their hash) from the id registry and its history."""
-    conn.register("suppression_frame", erasure.new_suppression)
+    rows = erasure.new_suppression
+    if erasure.restored_suppression is not None:
+        rows = pl.concat([erasure.restored_suppression.select(rows.columns), rows])
+    conn.register("suppression_frame", rows)
     conn.execute(f"create table if not exists {SUPPRESSION_TABLE} as select * from suppression_frame limit 0")
     conn.execute(f"insert into {SUPPRESSION_TABLE} select * from suppression_frame")
     conn.register("erasure_log_frame", erasure.new_log)

@@ -150,3 +150,42 @@ def test_a_lost_working_file_gets_its_suppression_list_back_from_the_restricted_
     suppression, restored = load_suppression(fresh, restricted)
     assert (suppression.height, restored) == (1, str(restricted))
     assert load_suppression(fresh, tmp_path / "absent.duckdb")[0].height == 0
+
+
+def test_a_restored_list_is_written_back_to_the_working_file_with_this_runs_additions(tmp_path):
+    from dataclasses import replace
+
+    from platform_assets.referential.identity_assets import _write_erasure
+
+    earlier = find_erasures(
+        ASSIGNMENTS, record_keys(records_db(), ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW
+    )
+    working = duckdb.connect()
+    for ddl in (
+        "create schema referential",
+        "create schema ops",
+        "create table referential.customer_ids as select 'CUS-bob' as customer_id",
+        "create table referential.customer_id_history (old_customer_id varchar, new_customer_id varchar)",
+    ):
+        working.execute(ddl)
+    bob = pl.DataFrame(
+        {
+            "key_type": ["customer_id"],
+            "key_hash": [sha("CUS-bob")],
+            "erasure_request_id": ["ER-2"],
+            "added_run_id": ["run-2"],
+            "added_at": [NOW],
+        },
+        schema=SUPPRESSION_SCHEMA,
+    )
+    restored = replace(
+        earlier,
+        new_suppression=bob,
+        new_log=earlier.new_log.clear(),
+        restored_from=str(tmp_path / "restricted.duckdb"),
+        restored_suppression=earlier.new_suppression,
+    )
+    _write_erasure(working, restored)
+    [(rows,)] = working.execute("select count(*) from ops.erasure_suppression").fetchall()
+    assert rows == earlier.new_suppression.height + 1
+    assert working.execute("select count(*) from referential.customer_ids").fetchall() == [(0,)]
