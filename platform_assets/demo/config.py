@@ -149,6 +149,7 @@ PAST_CAMPAIGNS = (
     ("HIST-SUMMER-SMS-PL", "Summer DIY SMS", 1, "sms", "free delivery", 120, 21, 0.10, 0.08),
     ("HIST-AUTUMN-POST-FR", "Autumn catalogue letter", 0, "post", "15 EUR voucher", 75, 30, 0.18, 0.90),
     ("HIST-AUTUMN-POST-GB", "Autumn catalogue letter", 2, "post", "15 GBP voucher", 60, 30, 0.18, 0.90),
+    ("HIST-TOOLS-EMAIL-PL", "Power tools week e-mail", 1, "email", "10% on power tools", 25, 14, 0.10, 0.03),
 )
 CAMPAIGN_CONTROL_SHARE = 0.20
 CAMPAIGN_MIN_HISTORY_DAYS = 90  # a campaign sent earlier than this into the history is not simulated
