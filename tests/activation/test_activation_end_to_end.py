@@ -24,7 +24,7 @@ def run(refreshed, demo_dir):
 
 def query(db: Path, sql: str, params=None) -> pl.DataFrame:
     with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql, params or []).pl()
+        return conn.sql(sql, params=params).pl()
 
 
 def export_files(demo_dir: Path) -> list[Path]:
@@ -167,7 +167,7 @@ def test_the_measured_uplift_interval_of_each_past_campaign_holds_the_simulated_
 
 
 def test_a_rerun_of_the_day_gives_the_same_groups_and_replaces_its_history(run, demo_dir, monkeypatch):
-    result, db, _ = run
+    _, db, _ = run
     from platform_assets.activation import audiences
     from platform_assets.config import REFERENCE_DATE_TAG
     from platform_assets.resources import Warehouse
