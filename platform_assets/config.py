@@ -20,6 +20,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 REFERENCE_DATE_TAG = "cdp/reference_date"
+DEFAULT_HOLDOUT_SALT = "cdp-holdout-v1"
+DEFAULT_HOLDOUT_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Settings:
     exports_dir: Path  # every export file lives under it (erasure sweeps it)
     volume_tolerance: float = 0.5  # a table's row count may move this share from its recent average
     gx_max_rows: int = 200_000  # above this, Great Expectations reads a repeatable sample of the table
+    holdout_salt: str = DEFAULT_HOLDOUT_SALT  # salts the hash that puts a customer in a campaign's holdout
+    holdout_share: float = DEFAULT_HOLDOUT_SHARE  # share of each audience held out (not contacted)
 
     @property
     def analyst_path(self) -> Path:
@@ -61,6 +65,10 @@ class Settings:
         if kept < 1:
             raise ValueError(f"CDP_PUBLISHED_SNAPSHOTS must be at least 1 (the published one), got {kept}")
         exports = Path(os.environ.get("CDP_EXPORTS_DIR", data_dir / "exports")).resolve()
+        salt = os.environ.get("CDP_HOLDOUT_SALT") or DEFAULT_HOLDOUT_SALT
+        share = float(os.environ.get("CDP_HOLDOUT_SHARE") or DEFAULT_HOLDOUT_SHARE)
+        if not 0 < share < 1:
+            raise ValueError(f"CDP_HOLDOUT_SHARE must be between 0 and 1 (exclusive), got {share}")
         return cls(
             data_dir,
             landing,
@@ -73,6 +81,8 @@ class Settings:
             exports,
             float(tolerance) if tolerance else 0.5,
             int(gx_max_rows) if gx_max_rows else 200_000,
+            salt,
+            share,
         )
 
 

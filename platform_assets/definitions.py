@@ -6,13 +6,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from platform_assets import features, landing, publish, quality, referential
+from platform_assets import activation, features, landing, publish, quality, referential
 from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.resources import Warehouse
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 from platform_assets.scores import churn, life_moments, segments
 
-DOMAINS = (landing, referential, features, segments, churn, life_moments)
+DOMAINS = (landing, referential, features, segments, churn, life_moments, activation)
 
 
 def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:

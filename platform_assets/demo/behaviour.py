@@ -208,12 +208,14 @@ def simulate_visits(
     ).sort("who", "day", "sod", maintain_order=True)
 
 
-def _card_or_account(rng, c: Chunk, who, day, web) -> tuple[np.ndarray, np.ndarray]:
+def _card_or_account(
+    rng, c: Chunk, who, day, web, scan_p: float = cfg.CARD_SCAN_P
+) -> tuple[np.ndarray, np.ndarray]:
     """Card scanned at the till (valid card, 80 %); account used for a web order (else guest)."""
     has2 = (c.card_from[who, 1] >= 0) & (day >= c.card_from[who, 1])
     has1 = (c.card_from[who, 0] >= 0) & (day >= c.card_from[who, 0])
     card = np.where(has2, c.card[who, 1], np.where(has1, c.card[who, 0], -1))
-    card = np.where(~web & (rng.random(who.size) < cfg.CARD_SCAN_P), card, -1)
+    card = np.where(~web & (rng.random(who.size) < scan_p), card, -1)
     a1 = (c.account_from[who, 0] >= 0) & (day >= c.account_from[who, 0])
     a2 = (c.account_from[who, 1] >= 0) & (day >= c.account_from[who, 1])
     use2 = a2 & (~a1 | (rng.random(who.size) < 0.7))
@@ -266,12 +268,28 @@ def simulate_chunk(
     """Visits (receipts and orders) and their lines for one chunk of persons."""
     rng = stream(seed, 10, chunk_no)
     v = simulate_visits(rng, c, t, cal, stores)
+    return baskets(rng, c, t, cal, catalog, stores, v, np.int64(chunk_no) << 32)
+
+
+def baskets(
+    rng: np.random.Generator,
+    c: Chunk,
+    t: Tables,
+    cal: Calendar,
+    catalog: Catalog,
+    stores: Stores,
+    v: pl.DataFrame,
+    base: np.int64,
+    scan_p: float = cfg.CARD_SCAN_P,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Baskets, payment identifiers and returns of the visits ``v`` (who, day, sod, web, store);
+    visit keys from ``base``. ``scan_p``: probability a valid loyalty card is scanned at the till."""
     who = v["who"].to_numpy()
     day = v["day"].to_numpy().astype(np.int64)
     web = v["web"].to_numpy()
     nv = who.size
     lead, after, drift = _windows(c, who, day)
-    card, account = _card_or_account(rng, c, who, day, web)
+    card, account = _card_or_account(rng, c, who, day, web, scan_p)
 
     # Basket size: bigger after a moment, small during a move's lead-in, smaller while drifting.
     lam = np.where(web, cfg.LINES_LAMBDA_WEB, cfg.LINES_LAMBDA_STORE) + after @ cfg.AFTER_EXTRA_LINES
@@ -309,7 +327,6 @@ def simulate_chunk(
     returned = (rng.random(vis.size) < ret_p) & ret_ok[vis]
     n_ret = np.bincount(vis, weights=returned, minlength=nv).astype(np.int64)
 
-    base = np.int64(chunk_no) << 32
     vkey = base + np.arange(nv)
     status = np.where(cancelled, 1, np.where(web & (n_ret == n_lines), 2, 0))
     visits = v.select("day", "sod", "web", "store").with_columns(

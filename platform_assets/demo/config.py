@@ -135,3 +135,21 @@ BOUNCE_P = 0.01
 BOUNCE_P_BAD_DOMAIN = 0.85
 OPEN_MULT_DRIFT = 0.3
 OPEN_MULT_CHURNED = 0.15
+
+# --- Past campaigns (measured by the platform against their control group) -------------------
+# Campaigns the retailer's CRM team ran before the platform, each in one business unit: every
+# person with a CRM contact, a loyalty card and the channel's consent was targeted; a random
+# CONTROL_SHARE was held out. A treated person comes back once within the measurement window with
+# probability `response` (an extra visit, card scanned or account used: the offer is redeemed with
+# it): the real effect, recorded in ground_truth/campaigns.csv.
+# code, name, country index, channel, offer, sent days before the end of the history,
+# measurement days, response probability, cost per contact in EUR (converted by FX)
+PAST_CAMPAIGNS = (
+    ("HIST-SPRING-GARDEN-FR", "Spring garden e-mail", 0, "email", "10% off garden", 200, 28, 0.12, 0.03),
+    ("HIST-SUMMER-SMS-PL", "Summer DIY SMS", 1, "sms", "free delivery", 120, 21, 0.10, 0.08),
+    ("HIST-AUTUMN-POST-FR", "Autumn catalogue letter", 0, "post", "15 EUR voucher", 75, 30, 0.18, 0.90),
+    ("HIST-AUTUMN-POST-GB", "Autumn catalogue letter", 2, "post", "15 GBP voucher", 60, 30, 0.18, 0.90),
+    ("HIST-TOOLS-EMAIL-PL", "Power tools week e-mail", 1, "email", "10% on power tools", 25, 14, 0.10, 0.03),
+)
+CAMPAIGN_CONTROL_SHARE = 0.20
+CAMPAIGN_MIN_HISTORY_DAYS = 90  # a campaign sent earlier than this into the history is not simulated

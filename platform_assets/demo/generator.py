@@ -25,6 +25,13 @@ import polars as pl
 from platform_assets.demo import catalog as cat
 from platform_assets.demo import stats
 from platform_assets.demo.behaviour import build_tables, chunk_inputs, simulate_chunk
+from platform_assets.demo.campaigns import (
+    build_campaigns,
+    campaigns_frame,
+    contact_log_frame,
+    simulate_responses,
+    truth_frame,
+)
 from platform_assets.demo.consent import build_consents, erased_mask
 from platform_assets.demo.emailing import build_events, format_events
 from platform_assets.demo.ground_truth import README, persons_frame, source_records
@@ -119,7 +126,11 @@ def generate(
     log("persons", persons.height)
     ids = build_identities(seed, persons, cal)
     consents = build_consents(seed, persons, ids, cal)
+    erased = erased_mask(persons.height, consents)
+    campaigns = build_campaigns(seed, persons, ids, consents.preferences, cal)
     _write_records(put, ids, consents, stores)
+    put(campaigns_frame(campaigns, cal), "campaigns", "campaigns", "campaigns.csv")
+    put(contact_log_frame(campaigns, cal), "campaigns", "contact_log", "contact_log.csv")
     consents.preferences = consents.preferences.clear()  # written; free the memory
     log("crm, loyalty, accounts, consents", ids.contacts.height + ids.cards.height + ids.accounts.height)
 
@@ -128,9 +139,13 @@ def generate(
     parts, tally = MonthlyParts(), stats.BehaviourTally(persons)
     for k, lo in enumerate(range(0, customers, chunk_persons)):
         hi = min(customers, lo + chunk_persons)
-        v, ln = simulate_chunk(
-            seed, k, chunk_inputs(persons, pref, ids, cal, lo, hi), tables, cal, catalog, stores
+        inputs = chunk_inputs(persons, pref, ids, cal, lo, hi)
+        v, ln = simulate_chunk(seed, k, inputs, tables, cal, catalog, stores)
+        responses = simulate_responses(
+            seed, k, campaigns, inputs, lo, hi, tables, cal, catalog, stores, erased
         )
+        if responses is not None:  # the campaigns' real effect: extra visits of treated persons
+            v, ln = pl.concat([v, responses[0]]), pl.concat([ln, responses[1]])
         tally.add(v, ln)
         parts.add(v, ln)
         log(f"behaviour persons {lo:,}-{hi:,}", ln.height)
@@ -150,7 +165,9 @@ def generate(
     log("marketing", acquisitions.height)
 
     sources = source_records(ids, consents, guests)
-    erased = erased_mask(persons.height, consents)
+    rows["ground_truth/campaigns.csv"] = write_csv(
+        truth_frame(campaigns, erased, cal), truth / "campaigns.csv"
+    )
     rows["ground_truth/persons.csv"] = write_csv(
         persons_frame(persons, ids, erased, stores, cal), truth / "persons.csv"
     )

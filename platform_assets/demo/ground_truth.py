@@ -109,4 +109,17 @@ answer key for identity resolution, churn, life-moment and value models.
 Receipts without a loyalty card are anonymous by design: about 3 % of persons only ever appear
 there and cannot be identified. Account orders belong to the account's person; card receipts to
 the card's person.
+
+## campaigns.csv — the true effect of each past campaign (campaigns/*.csv)
+| column | meaning |
+|---|---|
+| campaign_code, country_code, channel, sent_on, measurement_days, currency | as in campaigns/campaigns.csv |
+| treated_persons, control_persons | persons of the contact log in each group (persons who asked for erasure left out) |
+| responders | treated persons who made the extra, campaign-driven visit |
+| response_probability | the simulated probability that a treated (still active) person responds |
+| incremental_revenue | net revenue of the campaign-driven visits booked inside the window (returns in the window deducted, cancelled orders excluded), local currency |
+| true_incremental_revenue_per_treated | incremental_revenue / treated_persons: what the platform's treatment-minus-control revenue per customer estimates |
+
+Everything else about treated and control persons is the same simulation, so the difference in
+revenue per customer between the groups is the campaign's effect plus sampling noise.
 """

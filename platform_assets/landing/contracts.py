@@ -369,6 +369,44 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("requested_at", "timestamp", "When the request was received, ISO 8601 UTC.", required=True),
         ),
     ),
+    SourceContract(
+        system="campaigns",
+        entity="campaigns",
+        description="Campaigns the CRM team ran from its campaign tool, each with a control group.",
+        file_pattern="campaigns.csv",
+        may_be_empty=True,  # a retailer that never ran a measured campaign
+        grain="one row per campaign",
+        primary_key=("campaign_code",),
+        columns=(
+            col("campaign_code", "string", "Campaign code.", required=True),
+            col("campaign_name", "string", "Campaign name."),
+            col("country_code", "string", "Business unit the campaign ran in.", required=True),
+            col("channel", "string", "email, sms, phone or post.", required=True),
+            col("offer", "string", "Offer made to the treated contacts."),
+            col("sent_on", "date", "Day the campaign was sent (ISO).", required=True),
+            col(
+                "measurement_days", "integer", "Days after sent_on over which it is measured.", required=True
+            ),
+            col("cost_per_contact", "decimal", "Cost of one contact in the currency below.", required=True),
+            col("currency", "string", "ISO 4217 currency code.", required=True),
+        ),
+    ),
+    SourceContract(
+        system="campaigns",
+        entity="contact_log",
+        description="Contact log of the campaign tool: every targeted CRM contact, treated or held out as control.",
+        file_pattern="contact_log.csv",
+        may_be_empty=True,
+        grain="one row per campaign and CRM contact",
+        primary_key=("campaign_code", "contact_id"),
+        columns=(
+            col("campaign_code", "string", "Campaign (campaigns.csv).", required=True),
+            col("contact_id", "string", "CRM contact targeted.", required=True),
+            col("contact_group", "string", "treatment (contacted) or control (held out).", required=True),
+            col("contacted_at", "timestamp", "When the contact was sent, ISO 8601 UTC; empty for control."),
+        ),
+    ),
 )
+
 
 CONTRACTS_BY_TABLE = {c.table: c for c in CONTRACTS}

@@ -24,6 +24,7 @@ SYSTEM_DESCRIPTIONS = {
     "catalog": "Product information management (catalogue and prices).",
     "erp": "Enterprise resource planning (store master).",
     "consent": "Consent management platform (opt-ins and erasure requests).",
+    "campaigns": "Campaign tool of the CRM team (campaigns and their contact log with control groups).",
 }
 
 

@@ -1,0 +1,8 @@
+"""Activation: consent-aware audiences with deterministic holdouts, exports, and measured uplift."""
+
+import dagster as dg
+
+from platform_assets.activation.assets import audience_exports, audiences, campaign_results
+from platform_assets.activation.checks import CHECKS
+
+defs = dg.Definitions(assets=[audiences, audience_exports, campaign_results], asset_checks=CHECKS)

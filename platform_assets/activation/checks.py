@@ -1,0 +1,271 @@
+"""Blocking checks of the activation tables: keys, value ranges, and the promises made to customers
+(no export to anyone unconsented, erased or held out; the contact-pressure limit holds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from platform_assets.activation.assets import (
+    AUDIENCE_HISTORY,
+    AUDIENCES,
+    CONTACT_HISTORY,
+    EXCLUSIONS,
+    EXPORTS,
+    RESULTS,
+    audience_exports,
+    campaign_results,
+)
+from platform_assets.activation.exports import FIELDS, sha256_of
+from platform_assets.activation.holdout import sql_literal
+from platform_assets.activation.selection import CHANNELS, GROUPS, REASONS
+from platform_assets.config import settings
+from platform_assets.features.checks import gate
+from platform_assets.features.checks_sql import between, key_rules
+from platform_assets.resources import Warehouse
+
+
+def _in(column: str, values) -> str:
+    return f"{column} not in ({', '.join(sql_literal(v) for v in values)})"
+
+
+_CONSENT = "case a.channel " + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS) + " end"
+_ERASED = "sha256({c}) in (select key_hash from ops.erasure_suppression where key_type = 'customer_id')"
+
+
+def _suppression_exists(warehouse: Warehouse) -> bool:
+    with warehouse.connect() as conn:
+        return bool(
+            conn.execute(
+                "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'erasure_suppression'"
+            ).fetchall()
+        )
+
+
+def audience_rules(share: float) -> dict[str, str]:
+    return {
+        **key_rules(["reference_date", "campaign_code", "customer_id"]),
+        "null_business_unit": "business_unit is null",
+        "channel_unknown": f"channel is null or {_in('channel', CHANNELS)}",
+        "group_unknown": f"audience_group is null or {_in('audience_group', GROUPS)}",
+        "draw_outside_0_1": "holdout_draw is null or holdout_draw < 0 or holdout_draw >= 1",
+        "group_does_not_match_draw": f"(audience_group = 'holdout') <> (holdout_draw < {share!r})",
+        "priority_below_1": "priority is null or priority < 1",
+        "no_rule": "rule_id is null or offer is null",
+        "measurement_days_not_positive": "measurement_days is null or measurement_days < 1",
+        "no_score_band": "score_band is null",
+    }
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(AUDIENCES.split(".")),
+    blocking=True,
+    pool="duckdb_writer",
+    description="(reference_date, campaign_code, customer_id) unique; group matches the hashed draw and the "
+    "holdout share; every member consented to the channel, is not erased, and no customer has more campaigns "
+    "than the business unit's contact limit allows.",
+)
+def audiences_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    extra = {
+        "member_without_channel_consent": f"select count(*) from {AUDIENCES} a "
+        f"left join referential.dim_customer d using (customer_id) where not coalesce({_CONSENT}, false)",
+        "member_not_in_referential": f"select count(*) from {AUDIENCES} a anti join referential.dim_customer d "
+        "using (customer_id)",
+        "customer_over_pressure_limit": f"select count(*) from (select a.customer_id, a.business_unit, "
+        f"any_value(a.contacts_in_period) + count(*) as contacts from {AUDIENCES} a group by all) a "
+        "join activation.contact_pressure p using (business_unit) where a.contacts > p.max_contacts",
+    }
+    if _suppression_exists(warehouse):
+        extra["erased_member"] = f"select count(*) from {AUDIENCES} where {_ERASED.format(c='customer_id')}"
+    return gate(warehouse, AUDIENCES, audience_rules(settings().holdout_share), extra)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(EXCLUSIONS.split(".")),
+    blocking=True,
+    pool="duckdb_writer",
+    description="(reference_date, campaign_code, customer_id) unique; a known reason; nobody both excluded "
+    "from and selected for the same campaign.",
+)
+def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["reference_date", "campaign_code", "customer_id"]),
+        "reason_unknown": f"reason is null or {_in('reason', REASONS)}",
+        "null_business_unit": "business_unit is null",
+        "pressure_without_count": "reason = 'pressure_limit' and contacts_in_period is null",
+    }
+    extra = {
+        "excluded_and_selected": f"select count(*) from {EXCLUSIONS} e join {AUDIENCES} a "
+        "using (reference_date, campaign_code, customer_id)"
+    }
+    return _gate_allowing_empty(warehouse, EXCLUSIONS, rules, extra)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(AUDIENCE_HISTORY.split(".")),
+    blocking=True,
+    pool="duckdb_writer",
+    description="(reference_date, campaign_code, customer_id) unique; group and draw valid; a run id.",
+)
+def audience_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["reference_date", "campaign_code", "customer_id"]),
+        "group_unknown": f"audience_group is null or {_in('audience_group', GROUPS)}",
+        "draw_outside_0_1": "holdout_draw is null or holdout_draw < 0 or holdout_draw >= 1",
+        "no_run_id": "run_id is null",
+    }
+    return gate(warehouse, AUDIENCE_HISTORY, rules)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(CONTACT_HISTORY.split(".")),
+    blocking=True,
+    pool="duckdb_writer",
+    description="(customer_id, campaign_code, contact_date) unique; known source and channel; no holdout "
+    "member recorded as contacted.",
+)
+def contact_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["customer_id", "campaign_code", "contact_date"]),
+        "source_unknown": f"source is null or {_in('source', ('campaign_tool', 'platform'))}",
+        "channel_unknown": f"channel is null or {_in('channel', CHANNELS)}",
+        "platform_contact_without_run": "source = 'platform' and run_id is null",
+    }
+    extra = {
+        "holdout_recorded_as_contact": f"select count(*) from {CONTACT_HISTORY} c join {AUDIENCE_HISTORY} h "
+        "on h.customer_id = c.customer_id and h.campaign_code = c.campaign_code "
+        "and h.reference_date = c.contact_date where c.source = 'platform' and h.audience_group = 'holdout'"
+    }
+    return _gate_allowing_empty(warehouse, CONTACT_HISTORY, rules, extra)
+
+
+def export_file_problems(warehouse: Warehouse, exports_dir: Path) -> dict[str, int]:
+    """The files of the latest export day, read back: present, unchanged, the right rows and columns,
+    and nobody in them held out, unconsented or erased."""
+    problems = {"file_missing": 0, "checksum_differs": 0, "rows_differ": 0, "columns_differ": 0}
+    with warehouse.connect() as conn:
+        entries = conn.execute(
+            f"select file_path, sha256, rows, columns, channel, campaign_code, business_unit, reference_date "
+            f"from {EXPORTS} where reference_date = (select max(reference_date) from {EXPORTS})"
+        ).fetchall()
+        has_suppression = bool(
+            conn.execute(
+                "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'erasure_suppression'"
+            ).fetchall()
+        )
+        for path, digest, rows, cols, channel, campaign, bu, ref in entries:
+            file = exports_dir / path
+            if not file.exists():
+                problems["file_missing"] += 1
+                continue
+            if sha256_of(file) != digest:
+                problems["checksum_differs"] += 1
+            reader = f"read_csv({sql_literal(str(file))}, all_varchar = true, header = true)"
+            header = conn.sql(f"select * from {reader} limit 0").columns
+            if tuple(header) != FIELDS[channel] or cols != ",".join(FIELDS[channel]):
+                problems["columns_differ"] += 1
+            [(treated,)] = conn.execute(
+                f"select count(*) from {AUDIENCES} where audience_group = 'treatment' and reference_date = ? "
+                "and campaign_code = ? and channel = ? and business_unit = ?",
+                [ref, campaign, channel, bu],
+            ).fetchall()
+            [(in_file,)] = conn.execute(f"select count(*) from {reader}").fetchall()
+            if not (in_file == rows == treated):
+                problems["rows_differ"] += 1
+            consent = f"has_{channel}_consent"
+            counts = conn.execute(
+                f"select count(*) filter (where a.audience_group is distinct from 'treatment'), "
+                f"count(*) filter (where not coalesce(d.{consent}, false)), "
+                + (f"count(*) filter (where {_ERASED.format(c='f.customer_id')})" if has_suppression else "0")
+                + f" from {reader} f "
+                f"left join {AUDIENCES} a on a.customer_id = f.customer_id and a.campaign_code = ? "
+                "and a.channel = ? and a.business_unit = ? and a.reference_date = ? "
+                "left join referential.dim_customer d on d.customer_id = f.customer_id",
+                [campaign, channel, bu, ref],
+            ).fetchall()[0]
+            for name, n in zip(
+                ("holdout_or_unselected_exported", "unconsented_exported", "erased_exported"),
+                counts,
+                strict=True,
+            ):
+                problems[name] = problems.get(name, 0) + int(n)
+    return problems
+
+
+@dg.asset_check(
+    asset=audience_exports,
+    blocking=True,
+    pool="duckdb_writer",
+    description="One row per file (reference_date, campaign_code, channel, business_unit); each file of the day "
+    "exists with its checksum, row count and the channel's columns; nobody in a file is held out, "
+    "unconsented to the channel or erased.",
+)
+def audience_exports_files(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["reference_date", "campaign_code", "channel", "business_unit"]),
+        "negative_rows": "rows is null or rows < 0",
+        "no_checksum": "sha256 is null or length(sha256) <> 64",
+        "channel_unknown": f"{_in('channel', CHANNELS)}",
+    }
+    problems = export_file_problems(warehouse, settings().exports_dir)
+    extra = {name: f"select {n}" for name, n in problems.items()}
+    return _gate_allowing_empty(warehouse, EXPORTS, rules, extra)
+
+
+@dg.asset_check(
+    asset=campaign_results,
+    blocking=True,
+    pool="duckdb_writer",
+    description="(source, campaign_code, business_unit, channel, sent_on) unique; groups non-negative; "
+    "rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the reference date.",
+)
+def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["source", "campaign_code", "business_unit", "channel", "sent_on"]),
+        "negative_groups": "treated is null or control is null or treated < 0 or control < 0",
+        "empty_campaign": "treated + control = 0",
+        "conversion_outside_0_1": " or ".join(
+            f"({between(c, 0, 1)})" for c in ("conversion_rate_treatment", "conversion_rate_control")
+        ),
+        "estimate_outside_interval": "incremental_revenue_per_customer < incremental_revenue_per_customer_ci_low "
+        "- 1e-9 or incremental_revenue_per_customer > incremental_revenue_per_customer_ci_high + 1e-9",
+        "relative_outside_interval": "relative_uplift < relative_uplift_ci_low - 1e-9 "
+        "or relative_uplift > relative_uplift_ci_high + 1e-9",
+        "relative_uplift_below_minus_1": "relative_uplift < -1",
+        "negative_revenue_per_customer_control_with_relative": "relative_uplift is not null "
+        "and revenue_per_customer_control <= 0",
+        "negative_cost": "cost < 0 or cost_per_contact < 0",
+        "window_not_ended": "window_end > reference_date",
+        "window_inconsistent": "window_end <> sent_on + measurement_days",
+        "no_currency": "currency_code is null",
+        "p_value_outside_0_1": between("p_value", 0, 1),
+    }
+    return _gate_allowing_empty(warehouse, RESULTS, rules)
+
+
+def _gate_allowing_empty(
+    warehouse: Warehouse, table: str, rules: dict[str, str], extra: dict[str, str] | None = None
+) -> dg.AssetCheckResult:
+    """``gate``, except that an empty table passes: a day can exclude nobody, export nothing or
+    measure no campaign yet (an empty audiences table still fails)."""
+    result = gate(warehouse, table, rules, extra)
+    failed = result.metadata["failed_rules"].value
+    if result.passed or failed:
+        return result
+    return dg.AssetCheckResult(
+        passed=True,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=result.metadata,
+        description=f"{table} is empty",
+    )
+
+
+CHECKS = [
+    audiences_keys_and_ranges,
+    audience_exclusions_keys_and_ranges,
+    audience_history_keys_and_ranges,
+    contact_history_keys_and_ranges,
+    audience_exports_files,
+    campaign_results_keys_and_ranges,
+]

@@ -1,0 +1,159 @@
+"""Column documentation of the activation tables: the ``dagster/column_schema`` of their asset specs,
+published as DuckDB column comments (the restricted file only: activation is not an analyst schema)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+_REF = ("reference_date", "date", "The run's reference date: the day the audience was selected as of.")
+_CAMPAIGN = (
+    "campaign_code",
+    "varchar",
+    "Campaign (activation.decision_matrix, or the campaign tool's code).",
+)
+_BU = ("business_unit", "varchar", "Business unit (country, ISO 3166 code) of the audience.")
+_CUSTOMER = ("customer_id", "varchar", "Stable customer id (referential.dim_customer).")
+_CHANNEL = ("channel", "varchar", "Contact channel: email, sms, phone or post.")
+_RUN = ("run_id", "varchar", "Dagster run that wrote the row.")
+
+AUDIENCE_COLUMNS = (
+    _REF,
+    _CAMPAIGN,
+    _BU,
+    ("campaign_name", "varchar", "Campaign name shown to the CRM team."),
+    ("channel", "varchar", "Channel of the winning rule: the best-priority consented, reachable one."),
+    ("offer", "varchar", "Offer of the winning rule."),
+    ("rule_id", "varchar", "Decision-matrix rule that put the customer in the campaign."),
+    ("priority", "integer", "Priority of that rule (1 first)."),
+    _CUSTOMER,
+    (
+        "score_band",
+        "varchar",
+        "Churn band of the customer ('not scored' without a score): the holdout's stratum.",
+    ),
+    (
+        "holdout_draw",
+        "double",
+        "Uniform draw in [0, 1) from sha256(salt|customer_id|campaign_code): below the holdout share = holdout.",
+    ),
+    ("audience_group", "varchar", "treatment (exported, contacted) or holdout (recorded, never contacted)."),
+    ("measurement_days", "integer", "Days from reference_date over which the campaign is measured."),
+    ("contacts_in_period", "bigint", "Contacts the customer had already received in the pressure period."),
+    (
+        "holdout_salt_sha256",
+        "varchar",
+        "sha256 of the salt that drew the groups (the salt itself is not stored).",
+    ),
+)
+AUDIENCES = AUDIENCE_COLUMNS
+AUDIENCE_HISTORY = (*AUDIENCE_COLUMNS, _RUN)
+
+AUDIENCE_EXCLUSIONS = (
+    _REF,
+    _CAMPAIGN,
+    _BU,
+    _CUSTOMER,
+    (
+        "reason",
+        "varchar",
+        "Why a customer a rule matched is not in the audience: erased (suppression list), no_consent "
+        "(no matching channel consented), no_contact_data (consented, address or number missing), "
+        "pressure_limit (the business unit's contact limit was reached by better-priority campaigns).",
+    ),
+    ("channels_matched", "varchar", "Channels of the rules that matched the customer for the campaign."),
+    (
+        "contacts_in_period",
+        "integer",
+        "For pressure_limit: contacts already received in the period; null for the other reasons.",
+    ),
+)
+
+CONTACT_HISTORY = (
+    _CUSTOMER,
+    ("contact_date", "date", "Day the contact was sent (UTC date for the campaign tool's log)."),
+    _CAMPAIGN,
+    _BU,
+    _CHANNEL,
+    (
+        "source",
+        "varchar",
+        "campaign_tool (the CRM team's contact log) or platform (a treatment member of activation.audiences).",
+    ),
+    _RUN,
+)
+
+AUDIENCE_EXPORTS = (
+    _REF,
+    _CAMPAIGN,
+    _CHANNEL,
+    _BU,
+    ("offer", "varchar", "Offer of the campaign's contacts."),
+    ("file_path", "varchar", "CSV file, relative to the exports directory (CDP_EXPORTS_DIR)."),
+    ("rows", "bigint", "Customers in the file (treatment members only)."),
+    ("columns", "varchar", "Columns of the file, comma-separated: only the fields the channel needs."),
+    ("sha256", "varchar", "sha256 of the file as written (the erasure sweep may rewrite it later)."),
+    ("generated_at", "timestamp", "When the file was written (UTC)."),
+    _RUN,
+)
+
+_MONEY = "in currency_code"
+CAMPAIGN_RESULTS = (
+    (
+        "source",
+        "varchar",
+        "campaign_tool (a campaign of the CRM team's tool) or platform (an audience of this platform).",
+    ),
+    _CAMPAIGN,
+    _BU,
+    _CHANNEL,
+    ("sent_on", "date", "Day the campaign was sent: the first day of the measurement window."),
+    ("measurement_days", "integer", "Length of the window in days."),
+    ("window_end", "date", "First day after the window (sent_on + measurement_days)."),
+    ("currency_code", "varchar", "ISO 4217 currency of every amount of the row."),
+    ("treated", "bigint", "Customers contacted (treatment group)."),
+    ("control", "bigint", "Customers held out (control group)."),
+    (
+        "revenue_per_customer_treatment",
+        "double",
+        f"Mean net revenue per treated customer in the window (sales lines not cancelled, returns deducted), {_MONEY}.",
+    ),
+    (
+        "revenue_per_customer_control",
+        "double",
+        f"Mean net revenue per control customer in the window, {_MONEY}.",
+    ),
+    (
+        "incremental_revenue_per_customer",
+        "double",
+        f"revenue_per_customer_treatment - revenue_per_customer_control, {_MONEY}.",
+    ),
+    ("incremental_revenue_per_customer_ci_low", "double", "Lower bound of its 95 % Welch interval."),
+    ("incremental_revenue_per_customer_ci_high", "double", "Upper bound of its 95 % Welch interval."),
+    ("incremental_revenue", "double", f"incremental_revenue_per_customer x treated, {_MONEY}."),
+    ("incremental_revenue_ci_low", "double", "Lower bound of its 95 % interval."),
+    ("incremental_revenue_ci_high", "double", "Upper bound of its 95 % interval."),
+    (
+        "relative_uplift",
+        "double",
+        "incremental_revenue_per_customer / revenue_per_customer_control (0.12 = +12 %).",
+    ),
+    ("relative_uplift_ci_low", "double", "Lower bound of its 95 % interval (delta method on the log ratio)."),
+    ("relative_uplift_ci_high", "double", "Upper bound of its 95 % interval."),
+    ("p_value", "double", "Two-sided Welch test p-value of no difference in revenue per customer."),
+    (
+        "conversion_rate_treatment",
+        "double",
+        "Share (0-1) of treated customers with a purchase in the window.",
+    ),
+    ("conversion_rate_control", "double", "Share (0-1) of control customers with a purchase in the window."),
+    ("cost_per_contact", "double", f"Cost of one contact, {_MONEY}."),
+    ("cost", "double", f"treated x cost_per_contact, {_MONEY} (holdouts cost nothing)."),
+    ("roi", "double", "(incremental_revenue - cost) / cost; null without a cost."),
+    ("reference_date", "date", "The run's reference date (windows ending after it are not measured yet)."),
+)
+
+
+def table_schema(columns: tuple[tuple[str, str, str], ...]) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type_, description=description) for name, type_, description in columns]
+    )

@@ -1,0 +1,141 @@
+"""Audience files for the contact tools: one CSV per campaign x channel x business unit, and a manifest.
+
+Each file carries only the contact fields its channel needs (``FIELDS``), under the column names the
+erasure sweep (platform_assets/privacy/exports.py) matches on: customer_id, email, phone_e164. Only
+the treatment group is exported; holdouts never leave the warehouse. Files are written to a
+temporary name and moved into place with ``os.replace`` (a reader never sees half a file); the
+manifest next to each (``<file>.manifest.json``) gives rows, columns, sha256, generation time and
+reference date, and ``manifest.json`` of the day lists them all. Files of the same day that this run
+did not write (a campaign that no longer has members) are removed.
+
+Layout: ``<exports dir>/activation/<reference date>/<campaign>__<channel>__<business unit>.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from platform_assets.activation.holdout import sql_literal
+
+FIELDS = {
+    "email": ("customer_id", "email", "first_name"),
+    "sms": ("customer_id", "phone_e164"),
+    "phone": ("customer_id", "phone_e164", "first_name", "last_name"),
+    "post": ("customer_id", "first_name", "last_name", "street", "postcode", "city", "country_code"),
+}
+SUBDIR = "activation"
+DAY_MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    reference_date: date
+    campaign_code: str
+    channel: str
+    business_unit: str
+    offer: str
+    file_path: str  # relative to the exports directory
+    rows: int
+    columns: str  # comma-separated
+    sha256: str
+    generated_at: datetime
+    run_id: str
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", text)
+
+
+def file_name(campaign_code: str, channel: str, business_unit: str) -> str:
+    return f"{_safe(campaign_code)}__{channel}__{_safe(business_unit)}.csv"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(data: dict, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_exports(
+    conn: duckdb.DuckDBPyConnection,
+    audiences: str,
+    contacts: str,
+    exports_dir: Path,
+    reference_date: date,
+    run_id: str,
+    generated_at: datetime,
+) -> list[ExportFile]:
+    """Writes the treatment members of ``audiences`` (reference_date, campaign_code, channel,
+    business_unit, offer, customer_id, audience_group) with their fields from ``contacts`` (one row
+    per customer_id, e.g. referential.dim_customer); returns one entry per file written."""
+    day_dir = exports_dir / SUBDIR / reference_date.isoformat()
+    day_dir.mkdir(parents=True, exist_ok=True)
+    groups = conn.execute(
+        f"select campaign_code, channel, business_unit, any_value(offer) from {audiences} "
+        "where audience_group = 'treatment' and reference_date = ? group by all order by all",
+        [reference_date],
+    ).fetchall()
+    written: list[ExportFile] = []
+    for campaign_code, channel, business_unit, offer in groups:
+        fields = FIELDS[channel]
+        name = file_name(campaign_code, channel, business_unit)
+        path = day_dir / name
+        temporary = day_dir / f".{name}.tmp"
+        select = ", ".join(f"c.{f}" for f in fields)
+        conn.execute(
+            f"copy (select {select} from {audiences} a join {contacts} c using (customer_id) "
+            f"where a.audience_group = 'treatment' and a.reference_date = {sql_literal(reference_date.isoformat())} "
+            f"and a.campaign_code = {sql_literal(campaign_code)} and a.channel = {sql_literal(channel)} "
+            f"and a.business_unit = {sql_literal(business_unit)} order by c.customer_id) "
+            f"to {sql_literal(str(temporary))} (format csv, header true)"
+        )
+        [(rows,)] = conn.execute(
+            f"select count(*) from read_csv({sql_literal(str(temporary))}, all_varchar = true, header = true)"
+        ).fetchall()
+        os.replace(temporary, path)
+        entry = ExportFile(
+            reference_date,
+            campaign_code,
+            channel,
+            business_unit,
+            offer,
+            str(path.relative_to(exports_dir)),
+            int(rows),
+            ",".join(fields),
+            sha256_of(path),
+            generated_at,
+            run_id,
+        )
+        _write_json(asdict(entry), path.with_name(f"{name}.manifest.json"))
+        written.append(entry)
+    keep = {Path(e.file_path).name for e in written}
+    for old in day_dir.glob("*.csv"):
+        if old.name not in keep:
+            old.unlink()
+            old.with_name(f"{old.name}.manifest.json").unlink(missing_ok=True)
+    _write_json(
+        {
+            "reference_date": reference_date.isoformat(),
+            "run_id": run_id,
+            "generated_at": generated_at.isoformat(),
+            "files": [asdict(e) for e in written],
+        },
+        day_dir / DAY_MANIFEST,
+    )
+    return written

@@ -1,0 +1,209 @@
+"""Audience selection: decision matrix x consent x erasure x contact pressure, then the holdout.
+
+Pure SQL on one DuckDB connection, no Dagster: ``select_audiences`` reads four relations by name
+and leaves two temporary tables, ``audience_selected`` and ``audience_excluded``.
+
+Inputs
+  customers   one row per customer: customer_id, business_unit, rfm_segment, behavioural_segment,
+              churn_band, life_moment, consent_<channel> and reachable_<channel> for email, sms,
+              phone and post, is_erased (``CUSTOMERS_SQL`` builds it from the warehouse)
+  rules       the decision matrix (dbt seed activation.decision_matrix)
+  pressure    business_unit, max_contacts, period_days (dbt seed activation.contact_pressure)
+  contacts    customer_id, contact_date: every contact already sent (activation.contact_history)
+
+Rules, in order
+  1. a customer matches a rule when its business unit, RFM segment, behavioural segment, churn band
+     and life moment all match ('*' or a glob pattern, case-insensitive);
+  2. per customer and campaign, the matching rule of best priority (lowest number) whose channel the
+     customer consented to and can be reached on (e-mail address, phone, full postal address) wins;
+     a campaign without one is excluded: ``erased`` (on the suppression list - defence in depth,
+     erasure already removed them from the referential), else ``no_consent`` (no matching channel
+     consented), else ``no_contact_data`` (consented, but the address or number is missing);
+  3. a customer's campaigns are kept in priority order while they fit under the business unit's
+     limit: max_contacts minus the contacts sent in the period_days before the reference date;
+     the others are excluded with ``pressure_limit``;
+  4. every kept member gets the holdout draw (holdout.py): ``holdout`` when below the share, else
+     ``treatment``. Holdouts are recorded and never exported nor counted as contacts. The band the
+     holdout is stratified on is the churn band (``score_band``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from platform_assets.activation.holdout import draw_sql, sql_literal
+
+CHANNELS = ("email", "sms", "phone", "post")
+REASONS = ("erased", "no_consent", "no_contact_data", "pressure_limit")
+GROUPS = ("treatment", "holdout")
+MATCHED_ON = ("business_unit", "rfm_segment", "behavioural_segment", "churn_band", "life_moment")
+LIFE_MOMENT_TOP_SHARE = 0.10  # a customer "is in" a life moment when in the business unit's top decile
+NOT_SCORED = "not scored"
+NO_RFM = "No purchase"
+NO_SEGMENT = "No purchase yet"
+NO_MOMENT = "none"
+
+# Every customer of the referential with a business unit, with what the matrix matches on.
+CUSTOMERS_SQL = f"""
+with moments as (
+    select customer_id, arg_min(moment, propensity_rank_share) as life_moment
+    from scores.customer_life_moments
+    where propensity_rank_share <= {LIFE_MOMENT_TOP_SHARE}
+    group by customer_id
+)
+select
+    d.customer_id,
+    d.country_code as business_unit,
+    coalesce(r.segment, '{NO_RFM}') as rfm_segment,
+    coalesce(s.segment_name, '{NO_SEGMENT}') as behavioural_segment,
+    coalesce(c.churn_band, '{NOT_SCORED}') as churn_band,
+    coalesce(m.life_moment, '{NO_MOMENT}') as life_moment,
+    d.has_email_consent as consent_email,
+    d.has_sms_consent as consent_sms,
+    d.has_phone_consent as consent_phone,
+    d.has_post_consent as consent_post,
+    d.email is not null as reachable_email,
+    d.phone_e164 is not null as reachable_sms,
+    d.phone_e164 is not null as reachable_phone,
+    (d.street is not null and d.postcode is not null and d.city is not null) as reachable_post,
+    {{erased}} as is_erased
+from referential.dim_customer d
+left join features.customer_rfm r using (customer_id)
+left join scores.customer_segment s using (customer_id)
+left join scores.customer_churn c using (customer_id)
+left join moments m using (customer_id)
+where d.country_code is not null
+"""
+ERASED_SQL = (
+    "sha256(d.customer_id) in (select key_hash from ops.erasure_suppression where key_type = 'customer_id')"
+)
+
+
+def customers_sql(has_suppression: bool) -> str:
+    return CUSTOMERS_SQL.format(erased=ERASED_SQL if has_suppression else "false")
+
+
+@dataclass(frozen=True)
+class Selection:
+    reference_date: date
+    salt: str
+    holdout_share: float
+
+
+def _matches(column: str) -> str:
+    return f"(r.{column} = '*' or lower(c.{column}) glob lower(r.{column}))"
+
+
+def _channel_case(prefix: str) -> str:
+    return "case r.channel " + " ".join(f"when '{ch}' then c.{prefix}_{ch}" for ch in CHANNELS) + " end"
+
+
+def select_audiences(
+    conn: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    customers: str = "customers",
+    rules: str = "rules",
+    pressure: str = "pressure",
+    contacts: str = "contacts",
+) -> None:
+    """Creates temp tables ``audience_selected`` and ``audience_excluded`` (see the module doc)."""
+    ref = f"date '{selection.reference_date.isoformat()}'"
+    conn.execute(f"""
+        create or replace temp table audience_matched as
+        select
+            c.customer_id, c.business_unit, c.churn_band as score_band, c.is_erased,
+            r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
+            r.measurement_days,
+            coalesce({_channel_case("consent")}, false) as consented,
+            coalesce({_channel_case("reachable")}, false) as reachable
+        from {customers} c
+        join {rules} r on {" and ".join(_matches(col) for col in MATCHED_ON)}
+    """)
+    conn.execute("""
+        create or replace temp table audience_candidates as
+        with per_campaign as (
+            select
+                customer_id, business_unit, campaign_code,
+                bool_or(is_erased) as erased,
+                bool_or(consented) as any_consent,
+                arg_min(
+                    struct_pack(rule_id, priority, campaign_name, channel, offer, measurement_days, score_band),
+                    priority
+                ) filter (where consented and reachable and not is_erased) as best,
+                string_agg(distinct channel, ',' order by channel) as channels_matched
+            from audience_matched
+            group by all
+        )
+        select
+            customer_id, business_unit, campaign_code, channels_matched, best,
+            case
+                when erased then 'erased'
+                when best is null and not any_consent then 'no_consent'
+                when best is null then 'no_contact_data'
+            end as reason
+        from per_campaign
+    """)
+    conn.execute(f"""
+        create or replace temp table audience_ranked as
+        with history as (
+            select k.customer_id, count(*) as contacts_in_period
+            from {contacts} k
+            join (
+                select distinct customer_id, business_unit from audience_candidates where reason is null
+            ) a on a.customer_id = k.customer_id
+            join {pressure} p on p.business_unit = a.business_unit
+            where k.contact_date >= {ref} - p.period_days::integer and k.contact_date < {ref}
+            group by k.customer_id
+        )
+        select
+            a.*,
+            coalesce(h.contacts_in_period, 0) as contacts_in_period,
+            greatest(coalesce(p.max_contacts, 0) - coalesce(h.contacts_in_period, 0), 0) as capacity,
+            row_number() over (
+                partition by a.customer_id order by a.best.priority, a.campaign_code
+            ) as campaign_rank
+        from audience_candidates a
+        left join {pressure} p on p.business_unit = a.business_unit
+        left join history h on h.customer_id = a.customer_id
+        where a.reason is null
+    """)
+    draw = draw_sql(selection.salt)
+    # The salt stays out of the table: only its hash, to tell which salt drew the groups.
+    salt_hash = hashlib.sha256(selection.salt.encode()).hexdigest()
+    conn.execute(f"""
+        create or replace temp table audience_selected as
+        select
+            {ref} as reference_date,
+            campaign_code,
+            business_unit,
+            best.campaign_name as campaign_name,
+            best.channel as channel,
+            best.offer as offer,
+            best.rule_id as rule_id,
+            best.priority as priority,
+            customer_id,
+            best.score_band as score_band,
+            {draw} as holdout_draw,
+            case when {draw} < {selection.holdout_share!r} then 'holdout' else 'treatment' end as audience_group,
+            best.measurement_days as measurement_days,
+            contacts_in_period,
+            {sql_literal(salt_hash)} as holdout_salt_sha256
+        from audience_ranked
+        where campaign_rank <= capacity
+    """)
+    conn.execute(f"""
+        create or replace temp table audience_excluded as
+        select
+            {ref} as reference_date, campaign_code, business_unit, customer_id, reason, channels_matched,
+            null::integer as contacts_in_period
+        from audience_candidates where reason is not null
+        union all
+        select
+            {ref}, campaign_code, business_unit, customer_id, 'pressure_limit', channels_matched,
+            contacts_in_period::integer
+        from audience_ranked where campaign_rank > capacity
+    """)
