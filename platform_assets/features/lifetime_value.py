@@ -82,7 +82,9 @@ def customer_summaries(
     sql = SUMMARY_SQL.replace("$cutoff", f"date '{cutoff.isoformat()}'").replace(
         "$ref", f"date '{reference_date.isoformat()}'"
     )
-    both = conn.sql(sql).pl()
+    # in customer order: DuckDB returns groups in any order, and a sum of floats over them (the
+    # Gamma-Gamma likelihood) then differs in the last bits from run to run
+    both = conn.sql(sql).pl().sort("customer_id")
     now = both.select(SUMMARY_COLUMNS)
     then = both.filter(pl.col("x_cut") >= 0).select(
         "customer_id",
