@@ -1,9 +1,10 @@
-"""Churn model, pure: horizon, design matrix, calibrated logistic regression, bands, drivers, backtest.
+"""Churn model, pure: horizon, population, design matrix, calibrated logistic regression, bands,
+drivers, backtest.
 
 A customer has churned over a horizon when they make no purchase in the ``horizon`` days after a
-cutoff. The model is a logistic regression on standardised profile indicators (so each customer's
-contribution of a feature is coefficient x standardised value: the drivers), calibrated with
-isotonic regression (sigmoid on small sets) by scikit-learn's CalibratedClassifierCV.
+cutoff. The model is one logistic regression for the group on standardised indicators (so each
+customer's contribution of a feature is coefficient x standardised value: the drivers), calibrated
+per business unit by a Platt sigmoid on the unit's out-of-fold scores.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ MIN_PURCHASE_DAYS = 3
 # share of the horizon (they would normally buy three times or more in it). For slower buyers a
 # silence over the horizon is mostly their normal pace, not a broken habit (measured: README).
 MAX_GAP_SHARE_OF_HORIZON = 1 / 3
-MIN_BAND_CUSTOMERS = 30
-MIN_OUTCOMES = 10  # churners and returners a model (or a unit's calibration) needs  # a band's observed churn rate is measured from this many customers
+MIN_BAND_CUSTOMERS = 30  # a band's observed churn rate is measured from this many customers
+MIN_OUTCOMES = 10  # churners and returners a model (or a unit's calibration) needs
 
 # (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
 BANDS = (

@@ -4,7 +4,8 @@ Cutoffs, for a business unit with horizon H and reference date R:
 - backtest: train on the profile at R - 2H labelled by purchases in [R - 2H, R - H), then predict the
   profile at R - H and compare with purchases in [R - H, R) (fully observed before R);
 - production: train on the profile at R - H labelled by [R - H, R), score the profile at R.
-The profile at R - H is therefore computed once and used twice.
+The profile at R - H is therefore computed once and used twice. Both models are the group's: every
+unit's customers as of the unit's own cutoff, labelled over the unit's own horizon, calibrated per unit.
 """
 
 from __future__ import annotations
