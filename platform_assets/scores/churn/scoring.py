@@ -1,6 +1,7 @@
 """One churn run as of a reference date, per business unit: horizon, backtest, training, scores.
 
-Cutoffs, for a business unit with horizon H and reference date R:
+Cutoffs, for the longest horizon H of the business units and reference date R (each unit keeps its
+own horizon h for its labels and scores: its windows are [cutoff, cutoff + h)):
 - backtest: train on the profile at R - 2H labelled by purchases in [R - 2H, R - H), then predict the
   profile at R - H and compare with purchases in [R - H, R) (fully observed before R);
 - production: train on the profile at R - H labelled by [R - H, R), score the profile at R.
@@ -65,10 +66,13 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
 
+    # The group's cutoffs are the longest horizon's: every unit's label window then ends by R, and
+    # the profile is recomputed at two dates only (the costly part at 1M customers).
+    longest = max(horizons.values(), default=0)
     cutoffs = {
         bu: {
-            "backtest_training": reference_date - timedelta(days=2 * horizons[bu]),
-            "training": reference_date - timedelta(days=horizons[bu]),
+            "backtest_training": reference_date - timedelta(days=2 * longest),
+            "training": reference_date - timedelta(days=longest),
         }
         for bu in units
     }
