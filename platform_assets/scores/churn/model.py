@@ -36,7 +36,9 @@ MIN_PURCHASE_DAYS = 3
 # silence over the horizon is mostly their normal pace, not a broken habit (measured: README).
 MAX_GAP_SHARE_OF_HORIZON = 1 / 3
 MIN_BAND_CUSTOMERS = 30  # a band's observed churn rate is measured from this many customers
-MIN_OUTCOMES = 10  # churners and returners a model (or a unit's calibration) needs
+# churners and returners a model needs (five folds), and a unit's own calibration
+MIN_OUTCOMES = 5
+MIN_CALIBRATION_OUTCOMES = 10
 
 # (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
 BANDS = (
@@ -108,6 +110,8 @@ class ChurnModel:
     calibration: dict[str, tuple[float, float]]
     features: list[str]
     pooled: bool = True  # trained on every business unit's customers
+    training_size: int = 0
+    training_churn_rate: float = float("nan")
 
     @property
     def explainer(self) -> Pipeline:
@@ -252,7 +256,7 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     calibration = {"ALL": _platt(out_of_fold, y)}
     for unit in np.unique(units):
         mine = units == unit
-        if min(int(y[mine].sum()), int((1 - y[mine]).sum())) >= MIN_OUTCOMES:
+        if min(int(y[mine].sum()), int((1 - y[mine]).sum())) >= MIN_CALIBRATION_OUTCOMES:
             calibration[str(unit)] = _platt(out_of_fold[mine], y[mine])
     return ChurnModel(
         business_unit,
@@ -261,6 +265,8 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
         base.fit(x, y),
         calibration,
         FEATURES,
+        training_size=int(y.size),
+        training_churn_rate=float(y.mean()),
     )
 
 

@@ -98,7 +98,13 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         x_recent = design_at(recent, bu, h)
         y_recent = labels(x_recent, recent, h)
         p_recent = model.predict(probe, x_recent)
-        backtest[bu] = {**model.evaluate(p_recent, y_recent), "pooled_training": 1.0}
+        backtest[bu] = {
+            **model.evaluate(p_recent, y_recent),
+            "pooled_training": 1.0,
+            "own_calibration": float(bu in probe.calibration),
+            "training_customers": float(probe.training_size),
+            "training_churn_rate": probe.training_churn_rate,
+        }
         checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
         models[bu] = replace(fitted, business_unit=bu, horizon_days=h, pooled=True)
         parts.append(_scores(models[bu], design_at(reference_date, bu, h), reference_date))
