@@ -300,16 +300,19 @@ def top_drivers(model: ChurnModel, design_frame: pl.DataFrame, k: int = 3) -> li
     z = scaler.transform(design_frame.select(model.features).to_numpy())
     contrib = z * logistic.coef_[0]
     order = np.argsort(-np.abs(contrib), axis=1)[:, :k]
-    words = []
-    for zs, cs, idx in zip(z, contrib, order, strict=True):
-        words.append(
-            [
-                f"{WORDING[model.features[j]][0 if zs[j] > 0 else 1]} "
-                f"({'raises' if cs[j] > 0 else 'lowers'} risk)"
-                for j in idx
-            ]
-        )
-    return words
+    # every phrase, indexed feature * 4 + (below the average) * 2 + (lowers risk)
+    phrases = np.array(
+        [
+            f"{WORDING[feature][side]} ({effect} risk)"
+            for feature in model.features
+            for side in (0, 1)
+            for effect in ("raises", "lowers")
+        ],
+        dtype=object,
+    )
+    rows = np.arange(z.shape[0])[:, None]
+    code = order * 4 + np.where(z[rows, order] > 0, 0, 2) + np.where(contrib[rows, order] > 0, 0, 1)
+    return phrases[code].tolist()
 
 
 def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
