@@ -45,3 +45,102 @@ def buyers_between(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> p
         "and not is_cancelled and not is_return and sold_date >= ? and sold_date < ?",
         params=[start, end],
     ).pl()
+
+
+# The customer's latest purchase days against their earlier ones (two years back), and e-mail opens
+# in the last RECENT_DAYS against the year before: the pre-churn drift of DOMAIN.md (promotions,
+# trading down, smaller baskets, returns, longer gaps, fewer opens) shows in a churner's last visits
+# even when those visits are months old. Returns count against the purchase day of their order.
+LAST_PURCHASE_DAYS = 3
+RECENT_DAYS = 120
+BEHAVIOUR_SQL = """
+with lines as (
+    select l.customer_id, l.sold_date as d,
+        (l.discount_amount > 0)::int as discounted,
+        (p.price_tier = 'entry')::int as entry,
+        (p.price_tier = 'premium')::int as premium
+    from sales.fct_sales_lines as l
+    left join referential.dim_product as p using (product_id)
+    where l.customer_id is not null and not l.is_cancelled and not l.is_return
+        and l.sold_date < $c and l.sold_date >= $c - 730
+),
+days as (
+    select customer_id, d, count(*) as lines, sum(discounted) as discounted, sum(entry) as entry,
+        sum(premium) as premium,
+        row_number() over (partition by customer_id order by d desc) as k,
+        d - lag(d) over (partition by customer_id order by d) as gap
+    from lines
+    group by customer_id, d
+),
+returned as (
+    select o.customer_id, o.ordered_date as d, count(*) as returned_lines
+    from sales.fct_sales_lines as l
+    join sales.fct_orders as o on o.order_id = l.order_id
+    where l.customer_id is not null and l.is_return and not l.is_cancelled and l.sold_date < $c
+        and o.ordered_date >= $c - 730
+    group by all
+),
+per_customer as (
+    select customer_id,
+        min(d) as first_day,
+        min(d) filter (where k <= $k) as first_last_day,
+        count(*) filter (where k <= $k) as days_last,
+        count(*) filter (where k > $k) as days_early,
+        sum(lines) filter (where k <= $k) as lines_last,
+        sum(lines) filter (where k > $k) as lines_early,
+        sum(discounted) filter (where k <= $k) as discounted_last,
+        sum(discounted) filter (where k > $k) as discounted_early,
+        sum(entry) filter (where k <= $k) as entry_last,
+        sum(entry) filter (where k > $k) as entry_early,
+        sum(premium) filter (where k <= $k) as premium_last,
+        sum(premium) filter (where k > $k) as premium_early,
+        avg(gap) filter (where k < $k) as gap_last,
+        avg(gap) filter (where k >= $k) as gap_early,
+        count(*) filter (where d >= $c - $r) as days_recent,
+        count(*) filter (where d < $c - $r) as days_before_recent
+    from days
+    group by customer_id
+),
+returns as (
+    select r.customer_id,
+        sum(r.returned_lines) filter (where r.d >= p.first_last_day) as returned_last,
+        sum(r.returned_lines) filter (where r.d < p.first_last_day) as returned_early
+    from returned as r
+    join per_customer as p using (customer_id)
+    group by r.customer_id
+),
+mail as (
+    select customer_id,
+        count(*) filter (where event_type = 'sent' and event_at >= $ts - interval $r day) as sent_recent,
+        count(*) filter (where event_type = 'open' and event_at >= $ts - interval $r day) as opened_recent,
+        count(*) filter (where event_type = 'sent' and event_at < $ts - interval $r day) as sent_before,
+        count(*) filter (where event_type = 'open' and event_at < $ts - interval $r day) as opened_before
+    from marketing.fct_email_events
+    where customer_id is not null and event_at < $ts and event_at >= $ts - interval 365 day
+    group by customer_id
+)
+select p.* exclude (first_last_day),
+    $c as reference_date,
+    coalesce(r.returned_last, 0) as returned_last,
+    coalesce(r.returned_early, 0) as returned_early,
+    coalesce(m.sent_recent, 0) as sent_recent,
+    coalesce(m.opened_recent, 0) as opened_recent,
+    coalesce(m.sent_before, 0) as sent_before,
+    coalesce(m.opened_before, 0) as opened_before
+from per_customer as p
+left join returns as r using (customer_id)
+left join mail as m using (customer_id)
+"""
+
+
+def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+    """Per customer with a purchase in the two years before ``cutoff``: their last LAST_PURCHASE_DAYS
+    purchase days vs the earlier ones (lines, discounted/entry/premium/returned lines, gaps), purchase
+    days in the last RECENT_DAYS vs before, e-mails sent and opened in the last RECENT_DAYS vs before."""
+    sql = (
+        BEHAVIOUR_SQL.replace("$ts", f"timestamp '{cutoff.isoformat()}'")
+        .replace("$c", f"date '{cutoff.isoformat()}'")
+        .replace("$k", str(LAST_PURCHASE_DAYS))
+        .replace("$r", str(RECENT_DAYS))
+    )
+    return conn.sql(sql).pl()

@@ -1,9 +1,10 @@
-"""Churn model, pure: horizon, design matrix, calibrated logistic regression, bands, drivers, backtest.
+"""Churn model, pure: horizon, population, design matrix, calibrated logistic regression, bands,
+drivers, backtest.
 
 A customer has churned over a horizon when they make no purchase in the ``horizon`` days after a
-cutoff. The model is a logistic regression on standardised profile indicators (so each customer's
-contribution of a feature is coefficient x standardised value: the drivers), calibrated with
-isotonic regression (sigmoid on small sets) by scikit-learn's CalibratedClassifierCV.
+cutoff. The model is one logistic regression for the group on standardised indicators (so each
+customer's contribution of a feature is coefficient x standardised value: the drivers), calibrated
+per business unit by a Platt sigmoid on the unit's out-of-fold scores.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from platform_assets.scores.churn.data import RECENT_DAYS
 
 # Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
 # 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
@@ -28,7 +31,14 @@ HORIZON_BOUNDS = (60, 365)
 # the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
 # RFM "Lost", "Hibernating") are left to the RFM playbook.
 MIN_PURCHASE_DAYS = 3
+# ... and a pace the horizon can judge: their own mean gap between purchase days is at most this
+# share of the horizon (they would normally buy three times or more in it). For slower buyers a
+# silence over the horizon is mostly their normal pace, not a broken habit (measured: README).
+MAX_GAP_SHARE_OF_HORIZON = 1 / 3
 MIN_BAND_CUSTOMERS = 30  # a band's observed churn rate is measured from this many customers
+# churners and returners a model needs (five folds), and a unit's own calibration
+MIN_OUTCOMES = 5
+MIN_CALIBRATION_OUTCOMES = 10
 
 # (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
 BANDS = (
@@ -52,6 +62,10 @@ WORDING = {
     "spend_trend": ("spend rising versus the 3 months before", "spend falling versus the 3 months before"),
     "log_gap_ratio": ("late on their usual purchase rhythm", "on their usual purchase rhythm"),
     "log_mean_gap": ("long gaps between purchases", "short gaps between purchases"),
+    "log_expected_purchases": (
+        "usually buys many times within the horizon",
+        "usually buys few times within the horizon",
+    ),
     "gap_trend": ("gaps between purchases getting longer", "gaps between purchases getting shorter"),
     "single_purchase_day": ("bought on one day only", "came back after the first purchase"),
     "email_open_rate": ("opens our e-mails", "rarely opens our e-mails"),
@@ -67,6 +81,16 @@ WORDING = {
     "log_tenure": ("long-standing customer", "recent customer"),
     "has_loyalty_card": ("holds a loyalty card", "no loyalty card"),
     "basket_trend": ("bigger baskets this year", "smaller baskets this year"),
+    # the last three purchase days against the earlier ones (data.behaviour_as_of)
+    "promo_shift": ("uses more promotions lately", "uses fewer promotions lately"),
+    "entry_shift": ("trades down to entry-level lately", "buys fewer entry-level products lately"),
+    "premium_shift": ("buys more premium lately", "buys less premium lately"),
+    "basket_shift": ("bigger baskets lately", "smaller baskets lately"),
+    "return_shift": ("returns more lately", "returns less lately"),
+    "gap_shift": ("latest gaps longer than usual", "latest gaps shorter than usual"),
+    "pace_vs_usual": ("buys more often than usual lately", "buys less often than usual lately"),
+    "recent_open_rate": ("opens our recent e-mails", "stopped opening our e-mails"),
+    "open_shift": ("opens more e-mails than before", "opens fewer e-mails than before"),
 }
 FEATURES = list(WORDING)
 
@@ -80,14 +104,19 @@ class ChurnModel:
     business_unit: str
     horizon_days: int
     version: str
-    calibrated: CalibratedClassifierCV
+    pipeline: Pipeline  # standard scaler + logistic regression, fitted on every training row
+    # business unit -> (slope, intercept) of the Platt sigmoid on the unit's out-of-fold scores;
+    # "ALL": on every row (a unit with too few outcomes of its own uses it)
+    calibration: dict[str, tuple[float, float]]
     features: list[str]
-    pooled: bool = False  # trained on every business unit's customers (the unit alone had too few)
+    pooled: bool = True  # trained on every business unit's customers
+    training_size: int = 0
+    training_churn_rate: float = float("nan")
 
     @property
     def explainer(self) -> Pipeline:
-        """The logistic regression fitted on all training rows (ensemble=False), scaler first."""
-        return self.calibrated.calibrated_classifiers_[0].estimator
+        """The logistic regression whose contributions are the drivers, scaler first."""
+        return self.pipeline
 
 
 def horizon_days(gaps: pl.Series) -> int:
@@ -101,18 +130,21 @@ def horizon_days(gaps: pl.Series) -> int:
 def eligible(profile: pl.DataFrame, horizon: int) -> pl.DataFrame:
     """The customers the churn score is for: an established habit, still active within the horizon."""
     return profile.filter(
-        (pl.col("purchase_days_lifetime") >= MIN_PURCHASE_DAYS) & (pl.col("recency_days") <= horizon)
+        (pl.col("purchase_days_lifetime") >= MIN_PURCHASE_DAYS)
+        & (pl.col("recency_days") <= horizon)
+        & (pl.col("mean_days_between_purchases") <= horizon * MAX_GAP_SHARE_OF_HORIZON)
     )
 
 
-def design(profile: pl.DataFrame) -> pl.DataFrame:
-    """customer_id, business_unit and the model's features (no nulls) from profile indicators."""
+def design(profile: pl.DataFrame, behaviour: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """customer_id, business_unit and the model's features (no nulls) from profile indicators and
+    the latest purchases vs the earlier ones (``data.behaviour_as_of``, same date)."""
 
     def log1p(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.Float64).clip(0).log1p()
 
     gap_ratio = pl.col("expected_gap_ratio").cast(pl.Float64)
-    return profile.select(
+    indicators = profile.select(
         "customer_id",
         "business_unit",
         log1p("recency_days").alias("log_recency"),
@@ -124,6 +156,11 @@ def design(profile: pl.DataFrame) -> pl.DataFrame:
         # One purchase day: no rhythm yet; recency over a year stands in for the ratio.
         gap_ratio.fill_null(pl.col("recency_days") / 365).clip(0).log1p().alias("log_gap_ratio"),
         log1p("mean_days_between_purchases").fill_null(math.log1p(365)).alias("log_mean_gap"),
+        # purchases the customer's own pace would bring within the unit's horizon
+        (horizon / pl.col("mean_days_between_purchases").cast(pl.Float64).clip(1))
+        .fill_null(1)
+        .log()
+        .alias("log_expected_purchases"),
         pl.col("trend_days_between_purchases").cast(pl.Float64).fill_null(0).clip(-60, 60).alias("gap_trend"),
         pl.col("mean_days_between_purchases").is_null().cast(pl.Float64).alias("single_purchase_day"),
         pl.col("email_open_rate_12m").cast(pl.Float64).fill_null(0).alias("email_open_rate"),
@@ -141,7 +178,46 @@ def design(profile: pl.DataFrame) -> pl.DataFrame:
         (log1p("avg_basket_value_12m").fill_null(0) - log1p("avg_basket_value").fill_null(0)).alias(
             "basket_trend"
         ),
-    ).fill_nan(0)
+    )
+    return (
+        indicators.join(_shifts(behaviour), on="customer_id", how="left")
+        .select("customer_id", "business_unit", *[pl.col(f).cast(pl.Float64).fill_null(0) for f in FEATURES])
+        .fill_nan(0)
+    )
+
+
+def _shifts(behaviour: pl.DataFrame) -> pl.DataFrame:
+    """Latest purchase days vs the earlier ones, as differences of smoothed shares (a customer with
+    few lines on either side stays near 0), and the recent pace and e-mail opens vs before."""
+
+    def share(part: str, side: str, prior: float) -> pl.Expr:
+        return (pl.col(f"{part}_{side}").fill_null(0) + prior) / (pl.col(f"lines_{side}").fill_null(0) + 2)
+
+    def shift(part: str, prior: float) -> pl.Expr:
+        return share(part, "last", prior) - share(part, "early", prior)
+
+    def per_day(side: str) -> pl.Expr:
+        return ((pl.col(f"lines_{side}").fill_null(0) + 2) / (pl.col(f"days_{side}").fill_null(0) + 1)).log()
+
+    def open_rate(side: str) -> pl.Expr:
+        return (pl.col(f"opened_{side}") + 0.3) / (pl.col(f"sent_{side}") + 1)
+
+    known = (pl.col("reference_date") - pl.col("first_day")).dt.total_days().cast(pl.Float64)
+    usual = (pl.col("days_before_recent") + 0.5) / (known - RECENT_DAYS).clip(60, 610)
+    recent = (pl.col("days_recent") + 0.5) / RECENT_DAYS
+    gap_last, gap_early = pl.col("gap_last").cast(pl.Float64), pl.col("gap_early").cast(pl.Float64)
+    return behaviour.select(
+        "customer_id",
+        shift("discounted", 0.3).alias("promo_shift"),
+        shift("entry", 0.8).alias("entry_shift"),
+        shift("premium", 0.4).alias("premium_shift"),
+        (per_day("last") - per_day("early")).alias("basket_shift"),
+        shift("returned", 0.1).alias("return_shift"),
+        (gap_last.fill_null(gap_early).log1p() - gap_early.fill_null(gap_last).log1p()).alias("gap_shift"),
+        (recent / usual).log().alias("pace_vs_usual"),
+        open_rate("recent").alias("recent_open_rate"),
+        (open_rate("recent") - open_rate("before")).alias("open_shift"),
+    )
 
 
 def label(design_frame: pl.DataFrame, buyers_after: pl.DataFrame) -> np.ndarray:
@@ -159,28 +235,51 @@ def model_version(business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np
 
 
 def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: int, cutoff) -> ChurnModel:
-    """Calibrated logistic regression; isotonic calibration from 1,000 rows, sigmoid below."""
+    """Logistic regression on every row, calibrated per business unit: a Platt sigmoid fitted on the
+    unit's out-of-fold scores (5 folds), so one regression explains every unit's scores and each
+    unit's probabilities match its own churn level."""
     positives = int(y.sum())
-    if min(positives, y.size - positives) < 10:
+    if min(positives, y.size - positives) < MIN_OUTCOMES:
         raise TooFewOutcomes(
             f"churn model {business_unit}: {positives} churners and {y.size - positives} returners as of "
-            f"{cutoff} (horizon {horizon} d); at least 10 of each are needed to train"
+            f"{cutoff} (horizon {horizon} d); at least {MIN_OUTCOMES} of each are needed to train"
         )
-    # rows in customer order: the calibration folds (and so the model) must not depend on the
-    # order a query happened to return them in
-    order = design_frame["customer_id"].arg_sort().to_numpy()
+    # rows in customer order: the folds (and so the model) must not depend on the order a query
+    # happened to return them in
+    order = np.lexsort((y, design_frame["customer_id"].to_numpy()))
     design_frame, y = design_frame[order], y[order]
     x = design_frame.select(FEATURES).to_numpy()
     base = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
-    method = "isotonic" if y.size >= 1000 else "sigmoid"
-    calibrated = CalibratedClassifierCV(base, method=method, cv=5, ensemble=False).fit(x, y)
+    folds = StratifiedKFold(n_splits=5)
+    out_of_fold = cross_val_predict(base, x, y, cv=folds, method="decision_function")
+    units = design_frame["business_unit"].to_numpy()
+    calibration = {"ALL": _platt(out_of_fold, y)}
+    for unit in np.unique(units):
+        mine = units == unit
+        if min(int(y[mine].sum()), int((1 - y[mine]).sum())) >= MIN_CALIBRATION_OUTCOMES:
+            calibration[str(unit)] = _platt(out_of_fold[mine], y[mine])
     return ChurnModel(
-        business_unit, horizon, model_version(business_unit, cutoff, horizon, x, y), calibrated, FEATURES
+        business_unit,
+        horizon,
+        model_version(business_unit, cutoff, horizon, x, y),
+        base.fit(x, y),
+        calibration,
+        FEATURES,
+        training_size=int(y.size),
+        training_churn_rate=float(y.mean()),
     )
 
 
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    sigmoid = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
+    return float(sigmoid.coef_[0, 0]), float(sigmoid.intercept_[0])
+
+
 def predict(model: ChurnModel, design_frame: pl.DataFrame) -> np.ndarray:
-    return model.calibrated.predict_proba(design_frame.select(model.features).to_numpy())[:, 1]
+    """Calibrated probability of churn with the calibration of the model's business unit."""
+    scores = model.pipeline.decision_function(design_frame.select(model.features).to_numpy())
+    slope, intercept = model.calibration.get(model.business_unit, model.calibration["ALL"])
+    return 1.0 / (1.0 + np.exp(-(slope * scores + intercept)))
 
 
 def score(probability: np.ndarray) -> np.ndarray:
@@ -201,16 +300,19 @@ def top_drivers(model: ChurnModel, design_frame: pl.DataFrame, k: int = 3) -> li
     z = scaler.transform(design_frame.select(model.features).to_numpy())
     contrib = z * logistic.coef_[0]
     order = np.argsort(-np.abs(contrib), axis=1)[:, :k]
-    words = []
-    for zs, cs, idx in zip(z, contrib, order, strict=True):
-        words.append(
-            [
-                f"{WORDING[model.features[j]][0 if zs[j] > 0 else 1]} "
-                f"({'raises' if cs[j] > 0 else 'lowers'} risk)"
-                for j in idx
-            ]
-        )
-    return words
+    # every phrase, indexed feature * 4 + (below the average) * 2 + (lowers risk)
+    phrases = np.array(
+        [
+            f"{WORDING[feature][side]} ({effect} risk)"
+            for feature in model.features
+            for side in (0, 1)
+            for effect in ("raises", "lowers")
+        ],
+        dtype=object,
+    )
+    rows = np.arange(z.shape[0])[:, None]
+    code = order * 4 + np.where(z[rows, order] > 0, 0, 2) + np.where(contrib[rows, order] > 0, 0, 1)
+    return phrases[code].tolist()
 
 
 def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -1,15 +1,17 @@
 """One churn run as of a reference date, per business unit: horizon, backtest, training, scores.
 
-Cutoffs, for a business unit with horizon H and reference date R:
+Cutoffs, for the longest horizon H of the business units and reference date R (each unit keeps its
+own horizon h for its labels and scores: its windows are [cutoff, cutoff + h)):
 - backtest: train on the profile at R - 2H labelled by purchases in [R - 2H, R - H), then predict the
   profile at R - H and compare with purchases in [R - H, R) (fully observed before R);
 - production: train on the profile at R - H labelled by [R - H, R), score the profile at R.
-The profile at R - H is therefore computed once and used twice.
+The profile at R - H is therefore computed once and used twice. Both models are the group's: every
+unit's customers as of the unit's own cutoff, labelled over the unit's own horizon, calibrated per unit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import duckdb
@@ -50,44 +52,62 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     units = sorted(current["business_unit"].drop_nulls().unique().to_list())
     horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
     profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
+    behaviours: dict[date, pl.DataFrame] = {}
 
-    def design_at(cutoff: date, bu: str | None, horizon: int) -> pl.DataFrame:
-        """Eligible customers of ``bu`` (None: every unit) as of ``cutoff``."""
+    def design_at(cutoff: date, bu: str, horizon: int) -> pl.DataFrame:
+        """Eligible customers of ``bu`` as of ``cutoff``."""
         if cutoff not in profiles:
             profiles[cutoff] = data.profile_as_of(conn, cutoff)
-        rows = profiles[cutoff]
-        rows = rows if bu is None else rows.filter(pl.col("business_unit") == bu)
-        return model.design(model.eligible(rows, horizon))
+        if cutoff not in behaviours:
+            behaviours[cutoff] = data.behaviour_as_of(conn, cutoff)
+        rows = profiles[cutoff].filter(pl.col("business_unit") == bu)
+        return model.design(model.eligible(rows, horizon), behaviours[cutoff], horizon)
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
 
-    def train(cutoff: date, bu: str, h: int) -> model.ChurnModel:
-        """The unit's own model; when it has too few churners or returners, one trained on every
-        unit's customers with the unit's horizon (flagged ``pooled``)."""
-        rows = design_at(cutoff, bu, h)
-        try:
-            return model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
-        except model.TooFewOutcomes:
-            rows = design_at(cutoff, None, h)
-            fitted = model.fit(rows, labels(rows, cutoff, h), bu, h, cutoff)
-            fitted.pooled = True
-            return fitted
+    # The group's cutoffs are the longest horizon's: every unit's label window then ends by R, and
+    # the profile is recomputed at two dates only (the costly part at 1M customers).
+    longest = max(horizons.values(), default=0)
+    cutoffs = {
+        bu: {
+            "backtest_training": reference_date - timedelta(days=2 * longest),
+            "training": reference_date - timedelta(days=longest),
+        }
+        for bu in units
+    }
 
-    models, backtest, parts, checks, cutoffs = {}, {}, [], [], {}
+    def train(which: str) -> model.ChurnModel:
+        """One model for the group: every unit's eligible customers as of the unit's own cutoff,
+        labelled over the unit's own horizon (the units share the generator's and the business's
+        habits; a unit alone has a few hundred customers to learn from)."""
+        frames, outcomes = [], []
+        for bu in units:
+            rows = design_at(cutoffs[bu][which], bu, horizons[bu])
+            frames.append(rows)
+            outcomes.append(labels(rows, cutoffs[bu][which], horizons[bu]))
+        when = ", ".join(f"{bu} {cutoffs[bu][which]}" for bu in units)
+        return model.fit(pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when)
+
+    probe = train("backtest_training") if units else None
+    fitted = train("training") if units else None
+    models, backtest, parts, checks = {}, {}, [], []
     for bu in units:
         h = horizons[bu]
-        old, recent = reference_date - timedelta(days=2 * h), reference_date - timedelta(days=h)
-        cutoffs[bu] = {"backtest_training": old, "training": recent}
+        recent = cutoffs[bu]["training"]
         x_recent = design_at(recent, bu, h)
         y_recent = labels(x_recent, recent, h)
-        probe = train(old, bu, h)
         p_recent = model.predict(probe, x_recent)
-        backtest[bu] = {**model.evaluate(p_recent, y_recent), "pooled_training": float(probe.pooled)}
+        backtest[bu] = {
+            **model.evaluate(p_recent, y_recent),
+            "pooled_training": 1.0,
+            "own_calibration": float(bu in probe.calibration),
+            "training_customers": float(probe.training_size),
+            "training_churn_rate": probe.training_churn_rate,
+        }
         checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
-        fitted = train(recent, bu, h)
-        models[bu] = fitted
-        parts.append(_scores(fitted, design_at(reference_date, bu, h), reference_date))
+        models[bu] = replace(fitted, business_unit=bu, horizon_days=h, pooled=True)
+        parts.append(_scores(models[bu], design_at(reference_date, bu, h), reference_date))
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     return ChurnRun(scores, models, horizons, backtest, pl.concat(checks) if checks else None, cutoffs)
 

@@ -75,9 +75,20 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             metrics.append({"model": name, "metric": f"backtest_observed_{key}", "value": value})
         if true_dates is not None:
             real = _true_outcomes(check, true_dates, m.name, c1)
-            measured = survival.validate(p_check, real["duration"].to_numpy(), real["event"].to_numpy())
+            # The risk set, as survival analysis defines it: a customer whose true moment began in
+            # the EPISODE_GAP_DAYS before c1 is in it, not at risk of entering it (the rule the model
+            # applies to the entries it sees). Every scored customer is measured too (``_all_``).
+            at_risk = ~real["in_moment"].to_numpy()
+            duration, event = real["duration"].to_numpy(), real["event"].to_numpy()
+            measured = survival.validate(p_check[at_risk], duration[at_risk], event[at_risk])
             metrics += [
                 {"model": name, "metric": f"backtest_truth_{k}", "value": v} for k, v in measured.items()
+            ]
+            measured = survival.validate(p_check, duration, event)
+            metrics += [
+                {"model": name, "metric": f"backtest_truth_all_{k}", "value": v}
+                for k, v in measured.items()
+                if k in ("customers", "concordance", "top5_precision_ratio")
             ]
             metrics += _detection_quality(name, entries, true_dates, m.name, reference_date)
 
@@ -126,7 +137,8 @@ def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: da
 
 
 def _true_outcomes(rows: pl.DataFrame, true_dates: pl.DataFrame, moment: str, cutoff: date) -> pl.DataFrame:
-    """duration/event of the true moment within the window after ``cutoff``."""
+    """duration/event of the true moment within the window after ``cutoff``; in_moment: the true
+    moment began in the EPISODE_GAP_DAYS before it."""
     days = (pl.col("true_date") - pl.lit(cutoff)).dt.total_days()
     window = survival.WINDOW_DAYS
     inside = (days >= 0) & (days < window)
@@ -135,6 +147,7 @@ def _true_outcomes(rows: pl.DataFrame, true_dates: pl.DataFrame, moment: str, cu
     ).with_columns(
         event=inside.fill_null(False).cast(pl.Int8),
         duration=pl.when(inside).then(days.clip(1)).otherwise(window).cast(pl.Float64),
+        in_moment=((days < 0) & (days >= -signals.EPISODE_GAP_DAYS)).fill_null(False),
     )
 
 

@@ -41,7 +41,7 @@ MOMENTS = (
 # at least BURST_RATIO times the customer's own pace in them over the year before.
 BURST_DAYS = 30
 BURST_MIN_DAYS = 3
-BURST_RATIO = 3.0
+BURST_RATIO = 5.0
 # The customer's pace is known after this much history (earlier, any purchase looks like a burst).
 MIN_HISTORY_DAYS = 90
 # A new entry needs this many quiet days since the previous burst day (one episode, one entry).

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from platform_assets.scores.churn import model
+from platform_assets.scores.churn import data, model
 from platform_assets.scores.churn.checks import CHECKS
 from platform_assets.scores.registry import active_version, load_artifact
 from tests.conftest import E2E_REFERENCE_DATE
@@ -92,7 +92,9 @@ def test_the_registered_model_reproduces_the_stored_scores(refreshed, demo_dir, 
             assert entry["version"] == stored["model_version"][0]
             fitted = load_artifact(entry["artifact_path"])
             rows = model.design(
-                model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days)
+                model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days),
+                data.behaviour_as_of(conn, REF),
+                fitted.horizon_days,
             )
             rows = rows.sort("customer_id")
             assert rows["customer_id"].to_list() == stored["customer_id"].to_list()

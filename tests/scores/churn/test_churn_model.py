@@ -34,11 +34,13 @@ def test_scores_fall_in_the_playbook_bands_at_their_bounds():
 
 
 def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
-    """Profile-like rows where churn follows recency and e-mail opens (the generator's signals)."""
+    """Profile-like rows where churn follows recency, e-mail opens and promotions in the last visits
+    (the generator's signals)."""
     rng = np.random.default_rng(seed)
     recency = rng.gamma(2.0, 60.0, n)
     opens = rng.uniform(0, 1, n)
-    logit = 0.025 * (recency - 120) - 3.0 * (opens - 0.5)
+    promo_last = rng.integers(0, 6, n)
+    logit = 0.025 * (recency - 120) - 3.0 * (opens - 0.5) + 0.4 * (promo_last - 2.5)
     churned = (rng.uniform(0, 1, n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
     frame = pl.DataFrame(
         {
@@ -71,7 +73,35 @@ def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
             "avg_basket_value": rng.uniform(10, 200, n),
         }
     )
-    return model.design(frame), churned
+    ids = frame["customer_id"]
+    behaviour = pl.DataFrame(
+        {
+            "customer_id": ids,
+            "reference_date": date(2026, 8, 3),
+            "first_day": date(2025, 1, 1),
+            "days_last": 3,
+            "days_early": rng.integers(0, 12, n),
+            "lines_last": 6,
+            "lines_early": rng.integers(0, 30, n),
+            "discounted_last": promo_last,
+            "discounted_early": rng.integers(0, 5, n),
+            "entry_last": rng.integers(0, 4, n),
+            "entry_early": rng.integers(0, 8, n),
+            "premium_last": rng.integers(0, 3, n),
+            "premium_early": rng.integers(0, 6, n),
+            "returned_last": rng.integers(0, 2, n),
+            "returned_early": rng.integers(0, 2, n),
+            "gap_last": rng.uniform(10, 90, n),
+            "gap_early": pl.Series(rng.uniform(10, 90, n)).scatter([0, 1], None),
+            "days_recent": rng.integers(0, 4, n),
+            "days_before_recent": rng.integers(0, 10, n),
+            "sent_recent": rng.integers(0, 5, n),
+            "opened_recent": rng.integers(0, 2, n),
+            "sent_before": rng.integers(0, 8, n),
+            "opened_before": rng.integers(0, 3, n),
+        }
+    ).slice(0, n - 5)  # a few customers without purchases in the two years: zeros, no nulls
+    return model.design(frame, behaviour, 210), churned
 
 
 def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_drivers():
@@ -79,6 +109,7 @@ def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_d
     test, y_test = _profiles(4000, seed=2)
     assert train.null_count().sum_horizontal().item() == 0
     fitted = model.fit(train, y_train, "FR", 90, date(2026, 8, 3))
+    assert set(fitted.calibration) == {"ALL", "FR"}
     p = model.predict(fitted, test)
     figures = model.evaluate(p, y_test)
     assert figures["auc"] > 0.8
