@@ -106,9 +106,29 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+# Candidate pairs Splink scores: records equal on one of these (and not joined by the rules yet).
+# Measured at 1M customers (3.2M records): last name + postcode alone made 77M pairs and first + last
+# name + city 36M (Smiths of London); with the first initial and the postcode they make 12M and 8M,
+# and scoring fell from 199 s to 25 s with the same recall (0.9818) and a higher precision
+# (0.9824 -> 0.9834); on the 20k demo the clusters are the same.
+PREDICTION_BLOCKS = (
+    ("email_std",),
+    ("phone_e164",),
+    ("last_name_std", "postcode_std", "substr(first_name_std, 1, 1)"),
+    ("birth_date", "substr(first_name_std, 1, 3)"),
+    ("first_name_std", "last_name_std", "postcode_std"),
+)
+
+
 def _splink_settings():
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
+    from splink.blocking_rule_library import And, Not
+
+    def unsettled(*columns: str):
+        """Pairs of the blocking rule that the deterministic rules have not already joined: scoring
+        them could add no link (their records are connected anyway), and they were most of the work."""
+        return And(block_on(*columns), Not(block_on("rule_cluster_id")))
 
     return SettingsCreator(
         link_type="dedupe_only",
@@ -128,13 +148,7 @@ def _splink_settings():
             ),
             cl.ExactMatch("city_std").configure(term_frequency_adjustments=True),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("email_std"),
-            block_on("phone_e164"),
-            block_on("last_name_std", "postcode_std"),
-            block_on("birth_date", "substr(first_name_std, 1, 3)"),
-            block_on("first_name_std", "last_name_std", "city_std"),
-        ],
+        blocking_rules_to_generate_predictions=[unsettled(*columns) for columns in PREDICTION_BLOCKS],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
@@ -154,22 +168,29 @@ class _Stopwatch(dict):
 
 
 def probabilistic_edges(
-    conn: duckdb.DuckDBPyConnection, config: MatchingConfig, watch: _Stopwatch | None = None
+    conn: duckdb.DuckDBPyConnection,
+    config: MatchingConfig,
+    rule_clusters: pl.DataFrame,
+    watch: _Stopwatch | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Train Splink (prior from rules, u by sampling, m by EM) and score candidate pairs."""
+    """Train Splink (prior from rules, u by sampling, m by EM) and score the candidate pairs that
+    the deterministic rules left in different clusters (``rule_clusters``: record_id, cluster_id)."""
     from splink import DuckDBAPI, Linker, block_on
 
     watch = watch if watch is not None else _Stopwatch()
 
+    conn.register("splink_rule_clusters", rule_clusters)
     conn.execute(
         f"""
         create or replace temp table splink_records as
-        select record_id, first_name_std, last_name_std, email_std, phone_e164, postcode_std,
-               birth_date, city_std
-        from {RECORDS}
-        where not has_too_little_identity and last_name_std is not null
+        select r.record_id, r.first_name_std, r.last_name_std, r.email_std, r.phone_e164, r.postcode_std,
+               r.birth_date, r.city_std, c.cluster_id as rule_cluster_id
+        from {RECORDS} as r
+        inner join splink_rule_clusters as c using (record_id)
+        where not r.has_too_little_identity and r.last_name_std is not null
         """
     )
+    conn.unregister("splink_rule_clusters")
     api = DuckDBAPI(connection=conn)
     records = api.register("splink_records", dataset_display_name="records")
     linker = Linker(records, _splink_settings(), log_level=logging.WARNING)
@@ -248,11 +269,12 @@ def connected_clusters(record_ids: pl.Series, edges: pl.DataFrame) -> pl.DataFra
 def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchResult:
     watch = _Stopwatch()
     deterministic = deterministic_edges(conn)
+    record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
+    rule_clusters = connected_clusters(record_ids, deterministic)
     watch.lap("deterministic_rules")
-    scored, weights, n_scored = probabilistic_edges(conn, config, watch)
+    scored, weights, n_scored = probabilistic_edges(conn, config, rule_clusters, watch)
     linked = scored.filter(pl.col("match_probability") >= config.link_threshold)
     edges = pl.concat([deterministic, linked])
-    record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
     clusters = connected_clusters(record_ids, edges)
     watch.lap("connected_components")
     return MatchResult(edges, clusters, weights, n_scored, dict(watch))
