@@ -226,6 +226,13 @@ def as_of_past(refreshed, tmp_path_factory):
     shutil.copy(db, cut)
     with duckdb.connect(str(cut)) as conn:
         for table, column in DATED_INPUTS.items():
+            schema, name = table.split(".")
+            if conn.execute(
+                "select 1 from duckdb_views() where schema_name = ? and view_name = ?", [schema, name]
+            ).fetchall():  # staging models are views over raw text: cut a typed copy instead
+                conn.execute(f"create table {schema}.{name}__cut as select * from {table}")
+                conn.execute(f"drop view {table}")
+                conn.execute(f"alter table {schema}.{name}__cut rename to {name}")
             conn.execute(f"delete from {table} where {column} >= ?", [PAST])
     with pytest.MonkeyPatch.context() as mp:
         return _features_as_of(full, PAST, mp), _features_as_of(cut, PAST, mp)
