@@ -15,6 +15,7 @@ import polars as pl
 from platform_assets.activation import columns, exports, measurement
 from platform_assets.activation.selection import GROUPS, REASONS, Selection, customers_sql, select_audiences
 from platform_assets.config import resolve_reference_date, settings
+from platform_assets.features.columns import table_schema
 from platform_assets.governance.ownership import ACTIVATION
 from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
 from platform_assets.resources import Warehouse
@@ -68,7 +69,7 @@ def _spec(table: str, description: str, schema: tuple, grain: str, deps: list) -
             **ACTIVATION.metadata,
             "grain": grain,
             "dagster/table_name": table,
-            "dagster/column_schema": columns.table_schema(schema),
+            "dagster/column_schema": table_schema(schema),
         },
     )
 
@@ -315,7 +316,7 @@ def columns_of(schema: tuple) -> str:
         **ACTIVATION.metadata,
         "grain": "one row per reference date, campaign, channel and business unit (one file)",
         "dagster/table_name": EXPORTS,
-        "dagster/column_schema": columns.table_schema(columns.AUDIENCE_EXPORTS),
+        "dagster/column_schema": table_schema(columns.AUDIENCE_EXPORTS),
     },
     pool="duckdb_writer",
 )
@@ -485,7 +486,7 @@ def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
         **ACTIVATION.metadata,
         "grain": "one row per source, campaign, business unit, channel and send day",
         "dagster/table_name": RESULTS,
-        "dagster/column_schema": columns.table_schema(columns.CAMPAIGN_RESULTS),
+        "dagster/column_schema": table_schema(columns.CAMPAIGN_RESULTS),
     },
     pool="duckdb_writer",
 )

@@ -3,8 +3,6 @@ published as DuckDB column comments (the restricted file only: activation is not
 
 from __future__ import annotations
 
-import dagster as dg
-
 _REF = ("reference_date", "date", "The run's reference date: the day the audience was selected as of.")
 _CAMPAIGN = (
     "campaign_code",
@@ -151,9 +149,3 @@ CAMPAIGN_RESULTS = (
     ("roi", "double", "(incremental_revenue - cost) / cost; null without a cost."),
     ("reference_date", "date", "The run's reference date (windows ending after it are not measured yet)."),
 )
-
-
-def table_schema(columns: tuple[tuple[str, str, str], ...]) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, type_, description=description) for name, type_, description in columns]
-    )

@@ -16,6 +16,7 @@ import polars as pl
 from platform_assets.charts import figure_markdown, horizontal_bars
 from platform_assets.config import resolve_reference_date, settings
 from platform_assets.features.assets import MODEL_METRICS_DDL
+from platform_assets.features.columns import table_schema
 from platform_assets.governance.ownership import SCORES
 from platform_assets.resources import Warehouse
 from platform_assets.scores.segments import columns, describe, names, prepare, tables
@@ -36,7 +37,7 @@ def _metadata(table: str, grain: str, schema: tuple) -> dict:
         **SCORES.metadata,
         "grain": grain,
         "dagster/table_name": table,
-        "dagster/column_schema": columns.table_schema(schema),
+        "dagster/column_schema": table_schema(schema),
     }
 
 

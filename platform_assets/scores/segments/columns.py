@@ -3,8 +3,6 @@ published as DuckDB column comments."""
 
 from __future__ import annotations
 
-import dagster as dg
-
 from platform_assets.scores.segments.tables import GROUP
 
 _BUSINESS_UNIT_OR_GROUP = f"Business unit (country, ISO 3166 code), or {GROUP} for the whole group."
@@ -80,9 +78,3 @@ SEGMENT_RFM_CROSSTAB = (
     ),
     ("reference_date", "date", "The date the cross-tab is computed as of (the assignment's reference date)."),
 )
-
-
-def table_schema(columns: tuple[tuple[str, str, str], ...]) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, type, description=description) for name, type, description in columns]
-    )
