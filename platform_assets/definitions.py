@@ -39,16 +39,8 @@ defs = dg.Definitions.merge(
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule],
         resources=RESOURCES,
-        # DuckDB has one writer per file: warehouse steps never overlap. Each step keeps its own
-        # process (memory goes back to the system after it), forked from a server that has already
-        # imported this code location: a fresh interpreter per step spent ~10 s importing it.
-        executor=dg.multiprocess_executor.configured(
-            {
-                "max_concurrent": 1,
-                "start_method": {
-                    "forkserver": {"preload_modules": ["platform_assets.definitions", "great_expectations"]}
-                },
-            }
-        ),
+        # DuckDB has one writer per file, so steps run one at a time: in one process, with no
+        # per-step start-up (a forked step cost ~2.6 s, 160 s of a 1M refresh's 62 steps).
+        executor=dg.in_process_executor,
     ),
 )

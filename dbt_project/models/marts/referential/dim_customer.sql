@@ -22,8 +22,9 @@ consent_preferences as (
     select * from {{ ref('stg_consent__preferences') }}
 ),
 
+-- the costed fact, not the union view it is built from: the view would be computed a second time
 sales_lines as (
-    select * from {{ ref('int_sales_lines_unioned') }}
+    select * from {{ ref('fct_sales_lines') }}
 ),
 
 stores as (
