@@ -199,10 +199,17 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
                 "export_rows_removed": dg.MetadataValue.json(swept),
                 "snapshots_pruned": dg.MetadataValue.json(removed),
                 "reference_date": str(reference_date),
+                "slowest_analyst": dg.MetadataValue.json(_slowest(analyst.seconds)),
+                "slowest_restricted": dg.MetadataValue.json(_slowest(restricted.seconds)),
             }
         )
 
     return publications
+
+
+def _slowest(seconds: dict[str, float], n: int = 6) -> dict[str, float]:
+    """Where a publication's time went: its slowest tables (and scans), in seconds."""
+    return {k: round(v, 1) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])[:n]}
 
 
 def _erasure_counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -9,6 +9,7 @@ directory's current files.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class PersonalDataFoundError(ValueError):
 class BuiltFile:
     rows: dict[str, int]  # schema.table -> rows, publication tables included
     entries: list[ColumnEntry]
+    seconds: dict[str, float]  # what took the time: each table's copy, then the personal-data scan
     docs: dict[str, TableDoc]  # as published: asset docs completed by the working file's comments
 
 
@@ -110,7 +112,9 @@ def build(
         rows: dict[str, int] = {}
         entries: list[ColumnEntry] = []
         effective: dict[str, TableDoc] = {}
+        seconds: dict[str, float] = {}
         for table, columns in tables.items():
+            started = time.perf_counter()
             schema_name, table_name = table.split(".")
             published = analyst_columns(table, columns) if analyst else [_as_is(c) for c in columns]
             if not published:  # nothing but personal data: the table stays in the restricted file
@@ -149,13 +153,18 @@ def build(
             entries += table_entries
             for statement in comment_statements(catalog, table, doc, table_entries):
                 conn.execute(statement)
+            seconds[table] = time.perf_counter() - started
         if analyst:
+            started = time.perf_counter()
             scan_for_personal_data(conn, catalog, entries)
+            seconds["personal data scan"] = time.perf_counter() - started
         rows.update(_publication_tables(conn, catalog, rows, effective, entries, publication))
+        started = time.perf_counter()
         conn.execute(f"checkpoint {catalog}")
+        seconds["checkpoint"] = time.perf_counter() - started
     finally:
         conn.execute(f"detach {catalog}")
-    return BuiltFile(rows, entries, {**effective, **PUBLICATION_DOCS})
+    return BuiltFile(rows, entries, seconds, {**effective, **PUBLICATION_DOCS})
 
 
 def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: TableDoc | None) -> TableDoc:
@@ -204,17 +213,25 @@ def _as_is(column: str) -> PublishedColumn:
     return PublishedColumn(column, f'"{column}"', column, Treatment.KEEP, None)
 
 
+def _may_be_personal(column: str) -> str:
+    """Cheap prefilter: a value with an '@' or a leading '+' (DuckDB evaluates a regex on every row
+    of a FILTER, even where an AND's first term is false: 9 s vs 1 s on 23M sales lines)."""
+    quoted = f'"{column}"'
+    return f"count(*) filter (where contains({quoted}, '@') or starts_with({quoted}, '+'))"
+
+
 def _looks_personal(column: str) -> str:
     quoted = f'"{column}"'
     return (
-        f"count(*) filter (where (contains({quoted}, '@') and regexp_full_match({quoted}, '{EMAIL_VALUE}')) "
-        f"or (starts_with({quoted}, '+') and regexp_full_match({quoted}, '{PHONE_VALUE}')))"
+        f"count(*) filter (where regexp_full_match({quoted}, '{EMAIL_VALUE}') "
+        f"or regexp_full_match({quoted}, '{PHONE_VALUE}'))"
     )
 
 
 def scan_for_personal_data(conn: duckdb.DuckDBPyConnection, catalog: str, entries: list[ColumnEntry]) -> None:
     """Last line of defence: no text value of the analyst file may look like an e-mail or a phone
-    number, whatever its column is called (one scan per table, cheap prefilters first)."""
+    number, whatever its column is called. One prefilter scan per table; the exact patterns run only
+    on the columns where the prefilter found candidates."""
     text_columns: dict[str, list[str]] = {}
     for e in entries:
         if e.data_type == "VARCHAR":
@@ -222,11 +239,17 @@ def scan_for_personal_data(conn: duckdb.DuckDBPyConnection, catalog: str, entrie
     found = []
     for table, columns in text_columns.items():
         schema_name, table_name = table.split(".")
-        counts = conn.execute(
-            f"select {', '.join(_looks_personal(c) for c in columns)} "
-            f'from {catalog}."{schema_name}"."{table_name}"'
+        source = f'{catalog}."{schema_name}"."{table_name}"'
+        candidates = conn.execute(
+            f"select {', '.join(_may_be_personal(c) for c in columns)} from {source}"
         ).fetchall()[0]
-        found += [f"{table}.{c} ({n} values)" for c, n in zip(columns, counts, strict=True) if n]
+        suspects = [c for c, n in zip(columns, candidates, strict=True) if n]
+        if not suspects:
+            continue
+        counts = conn.execute(
+            f"select {', '.join(_looks_personal(c) for c in suspects)} from {source}"
+        ).fetchall()[0]
+        found += [f"{table}.{c} ({n} values)" for c, n in zip(suspects, counts, strict=True) if n]
     if found:
         raise PersonalDataFoundError(
             "values shaped like e-mails or phone numbers in the analyst file: "
