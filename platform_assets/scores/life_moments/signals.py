@@ -55,15 +55,20 @@ def _in(values: tuple[str, ...]) -> str:
 def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     """One row per customer with a purchase in the two years before ``cutoff``: visit pace and
     trend, each moment's signal lines (30 and 90 days) and department share, age, tenure."""
-    per_moment = []
+    # Two plain aggregations, orders then customers, instead of count(distinct order_id) per window
+    # (same counts: an order counts in a window when one of its lines falls in it; 2x faster at 1M).
+    per_order, per_customer = [], []
     for m in MOMENTS:
-        per_moment += [
-            f"count(*) filter (where category_name in {_in(m.signal_categories)} and d >= $c - 30) "
-            f"as {m.name}_signal_lines_30d",
-            f"count(*) filter (where category_name in {_in(m.signal_categories)} and d >= $c - 90) "
-            f"as {m.name}_signal_lines_90d",
-            f"coalesce(sum(amount) filter (where department_name in {_in(m.departments)} and d >= $c - 365)"
-            f" / nullif(sum(amount) filter (where d >= $c - 365), 0), 0) as {m.name}_department_share_12m",
+        signal, department = _in(m.signal_categories), _in(m.departments)
+        per_order += [
+            f"count(*) filter (where category_name in {signal} and d >= $c - 30) as {m.name}_signal_30d",
+            f"count(*) filter (where category_name in {signal} and d >= $c - 90) as {m.name}_signal_90d",
+            f"sum(amount) filter (where department_name in {department} and d >= $c - 365) as {m.name}_spend_12m",
+        ]
+        per_customer += [
+            f"sum({m.name}_signal_30d) as {m.name}_signal_lines_30d",
+            f"sum({m.name}_signal_90d) as {m.name}_signal_lines_90d",
+            f"coalesce(sum({m.name}_spend_12m) / nullif(sum(spend_12m), 0), 0) as {m.name}_department_share_12m",
         ]
     sql = f"""
     with lines as (
@@ -74,15 +79,27 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
         where l.customer_id is not null and not l.is_cancelled and not l.is_return
             and l.sold_date < $c and l.sold_date >= $c - 730
     ),
+    orders as (
+        select
+            customer_id,
+            bool_or(d >= $c - 90) as in_90d,
+            bool_or(d >= $c - 180 and d < $c - 90) as in_prior_90d,
+            bool_or(d >= $c - 365) as in_12m,
+            max(d) as last_day,
+            sum(amount) filter (where d >= $c - 365) as spend_12m,
+            {", ".join(per_order)}
+        from lines
+        group by customer_id, order_id
+    ),
     behaviour as (
         select
             customer_id,
-            count(distinct order_id) filter (where d >= $c - 90) as visits_90d,
-            count(distinct order_id) filter (where d >= $c - 180 and d < $c - 90) as visits_prior_90d,
-            count(distinct order_id) filter (where d >= $c - 365) as visits_12m,
-            $c - max(d) as recency_days,
-            {", ".join(per_moment)}
-        from lines
+            count(*) filter (where in_90d) as visits_90d,
+            count(*) filter (where in_prior_90d) as visits_prior_90d,
+            count(*) filter (where in_12m) as visits_12m,
+            $c - max(last_day) as recency_days,
+            {", ".join(per_customer)}
+        from orders
         group by customer_id
     )
     select

@@ -15,8 +15,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 from lifelines import CoxPHFitter, KaplanMeierFitter
-from lifelines.utils import concordance_index
 
+from platform_assets.scores.life_moments.concordance import concordance_index
 from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MOMENTS
 
 WINDOW_DAYS = 90  # the propensity: entering the moment within the next 90 days
