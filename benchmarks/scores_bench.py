@@ -7,7 +7,8 @@ The warehouse must hold the referential and features.customer_profile as of the 
 daily_refresh job up to features). Materialises scores.customer_churn and scores.customer_life_moments
 with their blocking checks, as the assets run in production (training, backtest and scoring
 included; it writes the scores tables, ops rows and model artifacts into the given places), and
-prints one JSON line: wall seconds per asset, peak memory of the process, rows, backtest figures.
+prints one JSON line: wall seconds per asset, peak memory of the process, rows, backtest figures (the
+churn backtest per band too).
 """
 
 from __future__ import annotations
@@ -18,6 +19,28 @@ import os
 import resource
 import time
 from datetime import date
+
+
+def churn_bands(db: str) -> dict:
+    """The latest churn backtest per business unit and band: customers, predicted and observed churn
+    (%), the observed rate's 95 % interval and the customers that measure a 5-point gap."""
+    import duckdb
+
+    with duckdb.connect(db, read_only=True) as conn:
+        rows = conn.execute(
+            "select business_unit, metric, value from ops.model_metrics where model = 'churn' "
+            "and metric like 'backtest_band_%' and run_id = (select run_id from ops.model_metrics "
+            "where model = 'churn' order by computed_at desc limit 1)"
+        ).fetchall()
+    from platform_assets.scores.churn.model import BANDS
+
+    bands: dict = {}
+    for unit, metric, value in rows:
+        for name in (band.replace(" ", "_") for band, _, _ in BANDS):
+            if metric.startswith(f"backtest_band_{name}_"):
+                what = metric.removeprefix(f"backtest_band_{name}_")
+                bands.setdefault(unit, {}).setdefault(name, {})[what] = round(value, 1)
+    return bands
 
 
 def main() -> None:
@@ -62,6 +85,7 @@ def main() -> None:
                 if isinstance(v, float | int) and k.startswith(("backtest", "new", "mov", "ren"))
             },
         }
+    report["churn"]["bands"] = churn_bands(args.db)
     report["total_seconds"] = round(report["churn"]["seconds"] + report["life_moments"]["seconds"], 1)
     report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
     line = json.dumps(report)

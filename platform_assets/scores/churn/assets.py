@@ -20,6 +20,8 @@ HEADLINE = (
     "auc",
     "top_decile_lift",
     "max_band_calibration_gap_pct",
+    "max_band_calibration_gap_all_bands_pct",
+    "bands_outside_ci",
     "mean_band_calibration_gap_pct",
     "churn_rate",
 )
@@ -33,18 +35,24 @@ def _md(frame: pl.DataFrame) -> str:
 
 
 def calibration_chart(predictions: pl.DataFrame) -> str:
-    """Predicted vs observed churn per band and business unit on the backtest (the diagonal = perfect)."""
+    """Predicted vs observed churn per band and business unit on the backtest, with the observed
+    rate's 95 % interval (the diagonal = perfect)."""
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     for bu in sorted(predictions["business_unit"].unique().to_list()):
         part = predictions.filter(pl.col("business_unit") == bu)
         p, y = part["probability"].to_numpy(), part["churned"].to_numpy()
         bands = model.band_of(model.score(p))
-        xs = [100 * p[bands == b].mean() for b in range(len(model.BANDS)) if (bands == b).any()]
-        ys = [100 * y[bands == b].mean() for b in range(len(model.BANDS)) if (bands == b).any()]
-        ax.plot(xs, ys, marker="o", label=bu)
+        present = [b for b in range(len(model.BANDS)) if (bands == b).any()]
+        xs = np.array([100 * p[bands == b].mean() for b in present])
+        ys = np.array([100 * y[bands == b].mean() for b in present])
+        ci = np.array(
+            [model.wilson_interval(int(y[bands == b].sum()), int((bands == b).sum())) for b in present]
+        )
+        err = np.vstack([ys - 100 * ci[:, 0], 100 * ci[:, 1] - ys]).clip(0) if present else None
+        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=bu)
     ax.plot([0, 100], [0, 100], color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlabel("predicted churn (%), mean per band")
-    ax.set_ylabel("observed churn (%)")
+    ax.set_ylabel("observed churn (%), 95 % interval")
     ax.set_title("Churn backtest calibration per band")
     ax.legend()
     return figure_markdown(fig, "churn calibration")

@@ -6,7 +6,8 @@ own horizon h for its labels and scores: its windows are [cutoff, cutoff + h)):
   profile at R - H and compare with purchases in [R - H, R) (fully observed before R);
 - production: train on the profile at R - H labelled by [R - H, R), score the profile at R.
 The profile at R - H is therefore computed once and used twice. Both models are the group's: every
-unit's customers as of the unit's own cutoff, labelled over the unit's own horizon, calibrated per unit.
+unit's customers as of the unit's own cutoff, labelled over the unit's own horizon, calibrated for the
+group (the backtest applies exactly the calibration production applies).
 """
 
 from __future__ import annotations
@@ -101,7 +102,6 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         backtest[bu] = {
             **model.evaluate(p_recent, y_recent),
             "pooled_training": 1.0,
-            "own_calibration": float(bu in probe.calibration),
             "training_customers": float(probe.training_size),
             "training_churn_rate": probe.training_churn_rate,
         }

@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
+from scipy.stats import binomtest
 
 from platform_assets.scores.churn import model
 
@@ -109,7 +110,7 @@ def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_d
     test, y_test = _profiles(4000, seed=2)
     assert train.null_count().sum_horizontal().item() == 0
     fitted = model.fit(train, y_train, "FR", 90, date(2026, 8, 3))
-    assert set(fitted.calibration) == {"ALL", "FR"}
+    assert set(fitted.calibration) == {"ALL"}  # one calibration for the group, backtest and production
     p = model.predict(fitted, test)
     figures = model.evaluate(p, y_test)
     assert figures["auc"] > 0.8
@@ -145,3 +146,50 @@ def test_backtest_figures_are_computed_from_the_outcomes():
     assert figures["band_healthy_predicted_pct"] == pytest.approx(
         100 * np.mean([0.2, 0.1, 0.1, 0.05, 0.05, 0.05])
     )
+
+
+def test_the_observed_rate_interval_is_wilsons_and_the_measurable_size_the_survey_formula():
+    for churned, customers in ((35, 38), (5, 10), (0, 10), (120, 1300)):
+        reference = binomtest(churned, customers).proportion_ci(method="wilson")
+        assert model.wilson_interval(churned, customers) == pytest.approx(
+            (reference.low, reference.high), abs=1e-7
+        )
+    # z^2 p (1 - p) / 0.05^2: 385 customers at p = 0.5, 139 at 0.1, 246 at 0.8; never below 30
+    assert [model.measurable_band_size(p) for p in (0.5, 0.1, 0.8, 0.01)] == [385, 139, 246, 30]
+
+
+def _calibration_sample(n: int, shift: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted probabilities over every band, outcomes drawn at the predicted rate + ``shift``."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.8, 3.0, n)
+    return p, (rng.uniform(0, 1, n) < np.clip(p + shift, 0, 1)).astype(np.int8)
+
+
+def test_the_band_gap_is_judged_on_measurable_bands_and_still_catches_a_miscalibrated_model():
+    # Calibrated: every band's interval holds its prediction, the judged gap is within 5 points.
+    p, y = _calibration_sample(20_000, 0.0, seed=5)
+    figures = model.evaluate(p, y)
+    assert figures["bands_measured"] >= 3 and figures["max_band_calibration_gap_pct"] < 5
+    assert figures["bands_outside_ci"] == 0
+    # Churn 8 points above every prediction: the judged gap and the interval test both see it.
+    p, y = _calibration_sample(20_000, 0.08, seed=5)
+    figures = model.evaluate(p, y)
+    assert figures["max_band_calibration_gap_pct"] > 5
+    assert figures["bands_outside_ci"] >= 3
+
+
+def test_a_small_band_is_reported_with_its_interval_not_judged_but_flagged_when_it_is_off():
+    # 400 healthy customers predicted and observed at 10 %; 40 moderate-risk customers predicted at
+    # 60 % of whom 8 (20 %) churned: too few to judge a 5-point gap (needs 369), far outside its interval.
+    p = np.r_[np.full(400, 0.10), np.full(40, 0.60)]
+    y = np.r_[np.repeat([1, 0], [40, 360]), np.repeat([1, 0], [8, 32])].astype(np.int8)
+    figures = model.evaluate(p, y)
+    assert figures["band_moderate_risk_customers"] == 40
+    assert figures["band_moderate_risk_measurable_customers"] == 369
+    low, high = model.wilson_interval(8, 40)
+    assert figures["band_moderate_risk_observed_ci_low_pct"] == pytest.approx(100 * low)
+    assert figures["band_moderate_risk_observed_ci_high_pct"] == pytest.approx(100 * high)
+    assert figures["max_band_calibration_gap_pct"] == pytest.approx(0.0)  # healthy only
+    assert figures["bands_measured"] == 1
+    assert figures["max_band_calibration_gap_all_bands_pct"] == pytest.approx(40.0)
+    assert figures["bands_outside_ci"] == 1
