@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,31 +125,85 @@ def _utf8_copy(scan: FileScan, workdir: Path) -> Path:
     return copy
 
 
-def load_file(
+@contextmanager
+def _insertion_order_not_preserved(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Lets DuckDB write a load's rows in any physical order. Row numbers still come from WITH
+    ORDINALITY, in file order (tested); the one-statement load then takes half the time at 1M."""
+    [(before,)] = conn.execute("select current_setting('preserve_insertion_order')").fetchall()
+    conn.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        conn.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+
+
+def _file_select(scan: FileScan, readable: Path, contract: SourceContract) -> str:
+    columns = [
+        "null::varchar" if c.name in scan.missing_optional else f'cast("{c.name}" as varchar)'
+        for c in contract.columns
+    ]
+    # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
+    return (
+        f"select {', '.join(columns)}, ?, ordinality, ?, ? "
+        f"from {_reader_sql(readable, contract, scan.header)} with ordinality"
+    )
+
+
+def load_files(
     conn: duckdb.DuckDBPyConnection,
-    scan: FileScan,
+    scans: list[FileScan],
     landing_dir: Path,
     contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
-) -> FileLoad:
-    select = [
-        "null::varchar" if c.name in scan.missing_optional else f'cast("{c.name}" as varchar)'
-        for c in contract.columns
-    ]
-    relative = str(scan.path.relative_to(landing_dir))
+) -> list[FileLoad]:
+    """Every file of ``scans`` into ``raw.<table>`` in one statement (DuckDB reads them side by side);
+    a file DuckDB cannot read is named with its line by ``_unreadable``."""
+    if not scans:
+        return []
+    relative = [str(scan.path.relative_to(landing_dir)) for scan in scans]
     with tempfile.TemporaryDirectory(prefix="cdp-landing-") as workdir:
-        readable = scan.path if scan.encoding == "utf-8" else _utf8_copy(scan, Path(workdir))
+        readable = [s.path if s.encoding == "utf-8" else _utf8_copy(s, Path(workdir)) for s in scans]
+        selects = [_file_select(s, r, contract) for s, r in zip(scans, readable, strict=True)]
+        params = [p for name in relative for p in (name, load_id, loaded_at)]
         try:
-            # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
-            rows = conn.execute(
-                f"insert into raw.{contract.table} select {', '.join(select)}, ?, ordinality, ?, ? "
-                f"from {_reader_sql(readable, contract, scan.header)} with ordinality",
-                [relative, load_id, loaded_at],
-            ).fetchall()[0][0]
+            with _insertion_order_not_preserved(conn):
+                conn.execute(f"insert into raw.{contract.table} {' union all '.join(selects)}", params)
         except duckdb.Error as exc:
-            raise _read_error(scan.path, exc) from None
-    return FileLoad(relative, rows, scan.bytes, scan.sha256, scan.encoding)
+            raise _unreadable(conn, scans, readable, contract, exc) from None
+    rows = dict(
+        conn.execute(f"select _source_file, count(*) from raw.{contract.table} group by all").fetchall()
+    )
+    return [
+        FileLoad(name, rows.get(name, 0), s.bytes, s.sha256, s.encoding)
+        for name, s in zip(relative, scans, strict=True)
+    ]
+
+
+def _unreadable(
+    conn: duckdb.DuckDBPyConnection,
+    scans: list[FileScan],
+    readable: list[Path],
+    contract: SourceContract,
+    exc: duckdb.Error,
+) -> LandingFileError:
+    """The first file that fails on its own, with DuckDB's line and problem (the load's transaction
+    is aborted: each file is read again on a cursor of its own, into nothing)."""
+    probe = conn.cursor()
+    try:
+        for scan, path in zip(scans, readable, strict=True):
+            every_column = ", ".join(f'"{c}"' for c in scan.header)
+            try:
+                probe.execute(
+                    f"select count(*), max(length(concat_ws('', {every_column}))) "
+                    f"from {_reader_sql(path, contract, scan.header)}"
+                ).fetchall()
+            except duckdb.Error as file_exc:
+                return _read_error(scan.path, file_exc)
+    finally:
+        probe.close()
+    folder = scans[0].path.parent
+    return LandingFileError(f"{folder}: cannot be read for raw.{contract.table}: {str(exc).splitlines()[0]}")
 
 
 def scan_source(landing_dir: Path, contract: SourceContract) -> list[FileScan]:
@@ -212,17 +268,21 @@ def load_source(
     conn.execute("begin transaction")
     try:
         conn.execute(create_raw_table_sql(contract))
-        loads: list[FileLoad] = []
         first_with: dict[str, str] = {}
+        duplicates: dict[str, FileLoad] = {}
+        to_read: list[FileScan] = []
         for scan in scans:
             relative = str(scan.path.relative_to(landing_dir))
             if scan.sha256 in first_with:  # delivered twice (a copy, a re-send): read once
-                loads.append(
-                    FileLoad(relative, 0, scan.bytes, scan.sha256, scan.encoding, first_with[scan.sha256])
+                duplicates[relative] = FileLoad(
+                    relative, 0, scan.bytes, scan.sha256, scan.encoding, first_with[scan.sha256]
                 )
                 continue
             first_with[scan.sha256] = relative
-            loads.append(load_file(conn, scan, landing_dir, contract, load_id, loaded_at))
+            to_read.append(scan)
+        by_name = {f.file: f for f in load_files(conn, to_read, landing_dir, contract, load_id, loaded_at)}
+        by_name.update(duplicates)
+        loads = [by_name[str(s.path.relative_to(landing_dir))] for s in scans]  # in file order
         started = time.perf_counter()
         by_file, by_rule = quarantine_rows(conn, contract, loaded_at)
         result = SourceLoad(contract.table, loads, by_file, by_rule, time.perf_counter() - started)

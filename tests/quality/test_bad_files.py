@@ -73,6 +73,18 @@ def test_a_malformed_json_line_names_its_line(tmp_path, conn):
         load(tmp_path, conn, EVENTS)
 
 
+def test_the_bad_file_among_good_ones_is_named(tmp_path, conn):
+    """A source's files are read in one statement; the error still names the file that broke it."""
+    good = '{"event_id":"E1","subscriber_id":"S1","email":"a@b.fr","campaign_id":"K1","event_type":"open","event_at":"2026-10-03T08:15:00Z"}'
+    write(tmp_path / "emailing" / "events_202609.ndjson", f"{good}\n{good.replace('E1', 'E2')}\n")
+    write(tmp_path / "emailing" / "events_202610.ndjson", f"{good.replace('E1', 'E3')}\n{good[:40]}\n")
+    write(tmp_path / "emailing" / "events_202611.ndjson", f"{good.replace('E1', 'E4')}\n")
+    with pytest.raises(
+        LandingFileError, match=r"events_202610\.ndjson, line 2: cannot be read: Malformed JSON"
+    ):
+        load(tmp_path, conn, EVENTS)
+
+
 def test_the_wrong_delimiter_is_named(tmp_path, conn):
     write(tmp_path / "erp" / "stores.csv", f"{HEADER.replace(',', ';')}\n{LYON.replace(',', ';')}\n")
     with pytest.raises(
