@@ -2,11 +2,11 @@
 
     uv run python benchmarks/quality_overhead.py --landing data/demo/landing --work /tmp/bench
 
-Runs ``daily_refresh`` (every asset and check, as production runs it: one process per step) and the
+Runs ``daily_refresh`` (every asset and check, as production runs it: in one process) and the
 same assets without any asset check (no GX suite, profile, reconciliation or dbt test), each into
 its own fresh DuckDB file, then prints wall times, per-step times and the overhead. Quarantine
 rules run inside the load in both runs: their time (``rules_seconds`` on each raw asset) is moved
-from the baseline to the quality side. At 1M customers wrap it in ``flock /tmp/cdp-1m.lock``.
+from the baseline to the quality side. At 1M customers wrap it in ``flock -x /tmp/cdp-quiet.lock``.
 """
 
 from __future__ import annotations
