@@ -121,7 +121,11 @@ def suite_frame(
     limit = settings().gx_max_rows
     # GX on pandas costs microseconds per row and expectation: a big table is validated on a
     # repeatable sample; its row-exact rules run in SQL (quarantine rules on raw, dbt tests on models).
-    sample = f" using sample reservoir({limit} rows) repeatable (42)" if rows > limit else ""
+    # The sample is the rows whose hashed position falls under the share: repeatable for a given
+    # table, and cheap (a reservoir over every row took 4.4 s on the 1M-row profile, this 0.8 s;
+    # DuckDB's system sampling is faster still but differs between runs when it reads in parallel).
+    per_million = round(1_000_000 * limit / rows) if rows else 0
+    sample = f" where hash(rowid + 42) % 1000000 < {per_million}" if rows > limit else ""
     frame = conn.sql(f"select {select} from {table}{sample}").df()
     return SuiteFrame(frame, rows, time.perf_counter() - started)
 
