@@ -1,4 +1,8 @@
-"""The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL.
+"""The customer profile as computed before the one-pass rewrite (commit d2d0ec3), kept verbatim as
+the reference `test_optimised_equals_previous.py` compares the platform's profile with. Not used by
+the platform.
+
+The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL.
 
 Scan-and-aggregate work stays in DuckDB (20M sales lines in seconds, out of core if needed); the
 functions take a connection and a date and return relations, the asset writes them. Every input
