@@ -25,7 +25,6 @@ ORDERS_SQL = """
 create or replace temp table feat_orders as
 select
     customer_id,
-    order_id,
     channel,
     store_id,
     ordered_date as order_date,
