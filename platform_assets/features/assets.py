@@ -16,10 +16,12 @@ from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.resources import Warehouse
 
 SALES_LINES = dg.AssetKey(["sales", "fct_sales_lines"])
+SALES_ORDERS = dg.AssetKey(["sales", "fct_orders"])
 DIM_CUSTOMER = dg.AssetKey(["referential", "dim_customer"])
 BUSINESS_UNITS = dg.AssetKey(["referential", "business_units"])
 PROFILE_INPUTS = [
     SALES_LINES,
+    SALES_ORDERS,
     DIM_CUSTOMER,
     BUSINESS_UNITS,
     dg.AssetKey(["referential", "dim_product"]),
@@ -170,7 +172,7 @@ def customer_rfm(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
 
 @dg.asset(
     key=["features", "customer_clv"],
-    deps=[SALES_LINES, DIM_CUSTOMER, BUSINESS_UNITS],
+    deps=[SALES_ORDERS, DIM_CUSTOMER, BUSINESS_UNITS],
     group_name=FEATURES.domain,
     owners=FEATURES.owners,
     kinds={"duckdb", "scipy"},

@@ -51,6 +51,28 @@ def bgnbd_log_likelihood(
     return float(np.sum(ll if weights is None else ll * weights))
 
 
+def _bgnbd_prepared(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None):
+    """``bgnbd_log_likelihood`` with its data fixed, for the optimiser's hundreds of calls: the same
+    operations element by element (so the same value, to the bit), but the terms that depend on the
+    data only through ``x`` (few distinct counts) are computed once per distinct count."""
+    ux, inverse = np.unique(x, return_inverse=True)
+    repeat = x > 0
+    x_rep, t_x_rep = x[repeat], t_x[repeat]
+    ux_rep, inverse_rep = np.unique(x_rep, return_inverse=True)
+
+    def log_likelihood(params: np.ndarray) -> float:
+        r, alpha, a, b = params
+        a1 = gammaln(r + ux)[inverse] - gammaln(r) + r * np.log(alpha)
+        a2 = gammaln(a + b) + gammaln(b + ux)[inverse] - gammaln(b) - gammaln(a + b + ux)[inverse]
+        a3 = -(r + x) * np.log(alpha + T)
+        a4 = np.full_like(a3, -np.inf)
+        a4[repeat] = np.log(a) - np.log(b + ux_rep - 1)[inverse_rep] - (r + x_rep) * np.log(alpha + t_x_rep)
+        ll = a1 + a2 + np.logaddexp(a3, a4)
+        return float(np.sum(ll if weights is None else ll * weights))
+
+    return log_likelihood
+
+
 def _fit(neg_ll, start: np.ndarray) -> tuple[np.ndarray, float]:
     # Log-parameters, bounded to e^-12..e^12: a likelihood that runs off to infinity (e.g. no
     # dropout at all: a, b -> inf) stops at the bound instead of iterating for minutes.
@@ -83,8 +105,10 @@ def fit_bgnbd(x, t_x, T, weights=None) -> BgNbd:
     w = None if weights is None else np.asarray(weights, dtype=float)
     scale = float(np.mean(T)) or 1.0
 
+    log_likelihood = _bgnbd_prepared(x, t_x, T, w)
+
     def neg_ll(log_params: np.ndarray) -> float:
-        value = bgnbd_log_likelihood(np.exp(log_params), x, t_x, T, w)
+        value = log_likelihood(np.exp(log_params))
         return -value if np.isfinite(value) else 1e300
 
     params, ll = _fit(neg_ll, np.array([0.5, scale, 1.0, 2.0]))
@@ -141,6 +165,30 @@ def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray,
     return float(np.sum(ll if weights is None else ll * weights))
 
 
+def _gamma_gamma_prepared(x: np.ndarray, m: np.ndarray, weights: np.ndarray | None):
+    """``gamma_gamma_log_likelihood`` with its data fixed: the same operations element by element,
+    the terms in ``x`` alone computed once per distinct count and log(m) once."""
+    ux, inverse = np.unique(x, return_inverse=True)
+    log_m, log_ux = np.log(m), np.log(ux)
+
+    def log_likelihood(params: np.ndarray) -> float:
+        p, q, gamma = params
+        px = p * x
+        pux = p * ux
+        ll = (
+            gammaln(pux + q)[inverse]
+            - gammaln(pux)[inverse]
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (px - 1) * log_m
+            + (pux * log_ux)[inverse]
+            - (px + q) * np.log(gamma + m * x)
+        )
+        return float(np.sum(ll if weights is None else ll * weights))
+
+    return log_likelihood
+
+
 def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
     """Maximum-likelihood Gamma-Gamma parameters on repeat customers (x > 0, m > 0)."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
@@ -150,8 +198,10 @@ def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
         raise ValueError("invalid Gamma-Gamma inputs: need x > 0 repeat purchases and mean spend m > 0")
     w = None if weights is None else np.asarray(weights, dtype=float)
 
+    log_likelihood = _gamma_gamma_prepared(x, m, w)
+
     def neg_ll(log_params: np.ndarray) -> float:
-        value = gamma_gamma_log_likelihood(np.exp(log_params), x, m, w)
+        value = log_likelihood(np.exp(log_params))
         return -value if np.isfinite(value) else 1e300
 
     params, ll = _fit(neg_ll, np.array([1.0, 1.0, float(np.mean(m))]))

@@ -8,7 +8,7 @@ later is not yet known), events, consents, cards and acquisitions by their own t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -25,7 +25,6 @@ ORDERS_SQL = """
 create or replace temp table feat_orders as
 select
     customer_id,
-    order_id,
     channel,
     store_id,
     ordered_date as order_date,
@@ -53,106 +52,123 @@ where customer_id is not null
 group by customer_id, order_id
 """
 
-# Line-level totals per customer (discounts, margin): one key, so one cheap pass over the lines.
-LINE_TOTALS_SQL = """
-create or replace temp table feat_line_totals as
-select
-    customer_id,
-    count(*) as sold_lines,
-    count(*) filter (where discount_amount > 0) as discounted_lines,
-    sum(discount_amount)::decimal(18, 2) as discount_amount,
-    sum(margin_amount)::decimal(18, 2) as margin_amount,
-    (sum(net_amount) filter (where cost_amount is not null))::decimal(18, 2) as costed_amount
-from sales.fct_sales_lines
-where customer_id is not null
-    and not is_return
-    and not is_cancelled
-    and sold_date < $ref
-group by customer_id
-"""
-
-# Spend per customer and department / price tier: the shares. Customer x product first, so the
-# distinct products are a plain count (a distinct aggregate costs twice as much).
-DEPARTMENTS_SQL = """
-create or replace temp table feat_departments as
+# Everything the profile needs from the sold lines, in one pass grouped by customer: line totals
+# (discounts, margin), spend per price tier and per department (one filtered sum per department of
+# the catalogue), the departments bought from (a bit per department) and the distinct products (a
+# bit per catalogue product; products missing from the catalogue counted apart). One key and no
+# customer x product grouping: this used to be three scans, one of them 12M groups at 1M customers.
+LINES_SQL = """
+create or replace temp table feat_lines as
 with
-customer_products as (
-    select l.customer_id, l.product_id, sum(l.net_amount)::decimal(18, 2) as sold_amount
-    from sales.fct_sales_lines as l
-    where l.customer_id is not null
-        and not l.is_cancelled
-        and not l.is_return
-        and l.sold_date < $ref
-    group by l.customer_id, l.product_id
+products as (
+    select
+        product_id,
+        (row_number() over (order by product_id) - 1)::integer as product_bit,
+        department_name,
+        case when department_name is not null
+            then 1::bigint << (dense_rank() over (order by department_name) - 1) end as department_bit,
+        price_tier
+    from referential.dim_product
 )
 
 select
-    cp.customer_id,
-    coalesce(p.department_name, 'unknown') as department_name,
-    sum(cp.sold_amount) as sold_amount,
-    sum(cp.sold_amount) filter (where p.price_tier = 'premium') as premium_amount,
-    sum(cp.sold_amount) filter (where p.price_tier = 'entry') as entry_amount,
-    count(*) as products
-from customer_products as cp
-left join referential.dim_product as p on cp.product_id = p.product_id
-group by all
+    l.customer_id,
+    count(*) as sold_lines,
+    count(*) filter (where l.discount_amount > 0) as discounted_lines,
+    sum(l.discount_amount)::decimal(18, 2) as discount_amount,
+    sum(l.margin_amount)::decimal(18, 2) as margin_amount,
+    (sum(l.net_amount) filter (where l.cost_amount is not null))::decimal(18, 2) as costed_amount,
+    sum(l.net_amount) as sold_amount,
+    sum(l.net_amount) filter (where p.price_tier = 'premium') as premium_amount,
+    sum(l.net_amount) filter (where p.price_tier = 'entry') as entry_amount,
+    $department_columns
+    $product_count as distinct_products
+from sales.fct_sales_lines as l
+left join products as p on l.product_id = p.product_id
+where l.customer_id is not null
+    and not l.is_cancelled
+    and not l.is_return
+    and l.sold_date < $ref
+group by l.customer_id
 """
 
+# The per-customer indicators. Purchases are first summed per customer and day (the rhythm counts
+# distinct purchase days; everything else adds up), then per customer: no window function. The gap
+# statistics follow from the purchase days' count, first, last, second-to-last and sum: the gaps add
+# up to last - first (their mean), and their least-squares slope against their rank is an exact
+# integer ratio (the formula below), computed in integers and divided once.
 PROFILE_SQL = """
 with
-purchases as (
-    select * from feat_orders
-),
-
-purchase_days as (
-    select customer_id, order_date as purchase_date
-    from purchases
-    group by all
-),
-
-gaps as (
+days as (
     select
         customer_id,
-        purchase_date,
-        purchase_date - lag(purchase_date) over (partition by customer_id order by purchase_date) as gap,
-        row_number() over (partition by customer_id order by purchase_date) as gap_rank
-    from purchase_days
-),
-
-rhythm as (
-    select
-        customer_id,
-        count(*) as purchase_days_lifetime,
-        avg(gap) as mean_days_between_purchases,
-        case when count(gap) >= 2 then regr_slope(gap, gap_rank) end as trend_days_between_purchases,
-        arg_max(gap, purchase_date) as last_gap_days,
-        count(distinct date_trunc('month', purchase_date)) filter (where purchase_date >= $ref - 365)
-            as active_months_12m
-    from gaps
-    group by customer_id
+        order_date as purchase_date,
+        count(*) as orders,
+        sum(sold_amount) as sold_amount,
+        max(sold_amount) as max_basket_value,
+        sum(items) as items,
+        sum(sold_amount) filter (where channel = 'store') as store_amount,
+        sum(sold_amount) filter (where channel = 'web') as web_amount
+    from feat_orders
+    group by customer_id, order_date
 ),
 
 buying as (
     select
         customer_id,
-        min(order_date) as first_purchase_date,
-        max(order_date) as last_purchase_date,
-        count(*) as frequency_lifetime,
-        count(*) filter (where order_date >= $ref - 365) as frequency_12m,
-        count(*) filter (where order_date >= $ref - 90) as orders_last_90d,
-        count(*) filter (where order_date >= $ref - 180 and order_date < $ref - 90) as orders_prior_90d,
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date,
+        sum(orders)::bigint as frequency_lifetime,
+        coalesce(sum(orders) filter (where purchase_date >= $ref - 365), 0)::bigint as frequency_12m,
+        coalesce(sum(orders) filter (where purchase_date >= $ref - 90), 0)::bigint as orders_last_90d,
+        coalesce(sum(orders) filter (where purchase_date >= $ref - 180 and purchase_date < $ref - 90), 0)::bigint
+            as orders_prior_90d,
         sum(sold_amount) as gross_spend_lifetime,
-        sum(sold_amount) filter (where order_date >= $ref - 365) as gross_spend_12m,
-        sum(sold_amount) filter (where order_date >= $ref - 90) as sold_last_90d,
-        sum(sold_amount) filter (where order_date >= $ref - 180 and order_date < $ref - 90) as sold_prior_90d,
-        max(sold_amount) as max_basket_value,
+        sum(sold_amount) filter (where purchase_date >= $ref - 365) as gross_spend_12m,
+        sum(sold_amount) filter (where purchase_date >= $ref - 90) as sold_last_90d,
+        sum(sold_amount) filter (where purchase_date >= $ref - 180 and purchase_date < $ref - 90) as sold_prior_90d,
+        max(max_basket_value) as max_basket_value,
         sum(items) as items_lifetime,
-        sum(items) filter (where order_date >= $ref - 365) as items_12m,
-        sum(sold_amount) filter (where channel = 'store') as store_amount,
-        sum(sold_amount) filter (where channel = 'web') as web_amount,
-        count(*) filter (where dayofweek(order_date) in (0, 6)) as weekend_purchases
-    from purchases
+        sum(items) filter (where purchase_date >= $ref - 365) as items_12m,
+        sum(store_amount) as store_amount,
+        sum(web_amount) as web_amount,
+        coalesce(sum(orders) filter (where dayofweek(purchase_date) in (0, 6)), 0)::bigint as weekend_purchases,
+        -- rhythm, over distinct purchase days
+        count(*) as purchase_days_lifetime,
+        bit_count(
+            bit_or(
+                case when purchase_date >= $ref - 365
+                    then 1::bigint << (year(purchase_date) * 12 + month(purchase_date) - $first_month_12m) end
+            )
+        )::bigint as active_months_12m,
+        max(purchase_date, 2) as last_two_days,
+        sum(purchase_date - $ref) as day_sum
+    from days
     group by customer_id
+),
+
+rhythm as (
+    select
+        *,
+        case when purchase_days_lifetime >= 2
+            then (last_purchase_date - first_purchase_date) / (purchase_days_lifetime - 1) end
+            as mean_days_between_purchases,
+        -- gaps g_i = d_i - d_(i-1) at ranks i = 2..n: k = n - 1 points, sum(i) = n(n+1)/2 - 1,
+        -- sum(i^2) = n(n+1)(2n+1)/6 - 1, sum(g) = d_n - d_1, sum(i g_i) = (n+1) d_n - sum(d) - d_1
+        case when purchase_days_lifetime >= 3 then (
+            (n - 1) * ((n + 1) * d_last - day_sum - d_first) - (n * (n + 1) // 2 - 1) * (d_last - d_first)
+        )::double / (
+            (n - 1) * (n * (n + 1) * (2 * n + 1) // 6 - 1) - (n * (n + 1) // 2 - 1) * (n * (n + 1) // 2 - 1)
+        )::double end as trend_days_between_purchases,
+        last_two_days[1] - last_two_days[2] as last_gap_days
+    from (
+        select
+            *,
+            purchase_days_lifetime::hugeint as n,
+            (last_purchase_date - $ref)::hugeint as d_last,
+            (first_purchase_date - $ref)::hugeint as d_first
+        from buying
+    )
 ),
 
 returns as (
@@ -184,7 +200,7 @@ spend as (
 
 store_visits as (
     select customer_id, store_id, count(*) as purchases, sum(sold_amount) as amount
-    from purchases
+    from feat_orders
     where channel = 'store'
     group by all
 ),
@@ -199,64 +215,83 @@ preferred_store as (
     group by customer_id
 ),
 
-assortment as (
-    select
-        customer_id,
-        coalesce(sum(premium_amount), 0) / nullif(sum(sold_amount), 0) as premium_spend_share,
-        coalesce(sum(entry_amount), 0) / nullif(sum(sold_amount), 0) as entry_spend_share,
-        count(*) filter (where department_name <> 'unknown') as distinct_departments,
-        -- a product belongs to one department: the per-department counts add up
-        sum(products) as distinct_products
-    from feat_departments
-    group by customer_id
-),
-
--- per customer and campaign first (three flags), so the rates need no distinct counts
+-- campaigns with a send, an open or a click in the last 12 months, per customer and campaign (one
+-- bit each), so the rates need no distinct counts; the rest straight per customer
 email_campaigns as (
     select
         customer_id,
         email_campaign_id,
-        bool_or(event_type = 'sent' and event_at >= $ref_ts - interval 365 day) as received_12m,
-        bool_or(event_type = 'open' and event_at >= $ref_ts - interval 365 day) as opened_12m,
-        bool_or(event_type = 'click' and event_at >= $ref_ts - interval 365 day) as clicked_12m,
-        max(event_at) filter (where event_type = 'open') as last_open_at,
-        max(event_at) filter (where event_type = 'click') as last_click_at,
-        bool_or(event_type = 'unsubscribe') as unsubscribed,
-        count(*) filter (where event_type = 'bounce' and event_at >= $ref_ts - interval 365 day) as bounces_12m
+        bit_or(case event_type when 'sent' then 1 when 'open' then 2 when 'click' then 4 end) as seen_12m
     from marketing.fct_email_events
-    where customer_id is not null and event_at < $ref_ts
+    where customer_id is not null
+        and event_at < $ref_ts
+        and event_at >= $ref_ts - interval 365 day
+        and event_type in ('sent', 'open', 'click')
     group by customer_id, email_campaign_id
+),
+
+email_rates as (
+    select
+        customer_id,
+        count(*) filter (where seen_12m & 1 > 0) as emails_received_12m,
+        count(*) filter (where seen_12m & 2 > 0) as campaigns_opened_12m,
+        count(*) filter (where seen_12m & 4 > 0) as campaigns_clicked_12m
+    from email_campaigns
+    group by customer_id
 ),
 
 emails as (
     select
         customer_id,
-        count(*) filter (where received_12m) as emails_received_12m,
-        count(*) filter (where opened_12m) as campaigns_opened_12m,
-        count(*) filter (where clicked_12m) as campaigns_clicked_12m,
-        max(last_open_at) as last_open_at,
-        max(last_click_at) as last_click_at,
-        bool_or(unsubscribed) as has_unsubscribed,
-        sum(bounces_12m) as email_bounces_12m
-    from email_campaigns
+        max(event_at) filter (where event_type = 'open') as last_open_at,
+        max(event_at) filter (where event_type = 'click') as last_click_at,
+        bool_or(event_type = 'unsubscribe') as has_unsubscribed,
+        (count(*) filter (where event_type = 'bounce' and event_at >= $ref_ts - interval 365 day))::hugeint
+            as email_bounces_12m
+    from marketing.fct_email_events
+    where customer_id is not null and event_at < $ref_ts
     group by customer_id
+),
+
+-- the latest choice per source record and channel first (ties: opt-out wins), then per customer
+-- over their source records: the same latest choice, with 4x fewer rows to join
+consent_choices as (
+    select
+        source_system,
+        source_id,
+        consent_channel,
+        consent_status,
+        epoch_us(collected_at) * 2 + (consent_status = 'opt_out')::bigint as choice_order
+    from staging.stg_consent__preferences
+    where collected_at < $ref_ts
+),
+
+consent_records as (
+    select
+        source_system,
+        source_id,
+        arg_max(consent_status, choice_order) filter (where consent_channel = 'email') as email_status,
+        max(choice_order) filter (where consent_channel = 'email') as email_order,
+        arg_max(consent_status, choice_order) filter (where consent_channel = 'sms') as sms_status,
+        max(choice_order) filter (where consent_channel = 'sms') as sms_order,
+        arg_max(consent_status, choice_order) filter (where consent_channel = 'phone') as phone_status,
+        max(choice_order) filter (where consent_channel = 'phone') as phone_order,
+        arg_max(consent_status, choice_order) filter (where consent_channel = 'post') as post_status,
+        max(choice_order) filter (where consent_channel = 'post') as post_order
+    from consent_choices
+    group by source_system, source_id
 ),
 
 consents as (
     select
         x.customer_id,
-        arg_max(c.consent_status, (c.collected_at, c.consent_status = 'opt_out'))
-            filter (where c.consent_channel = 'email') = 'opt_in' as has_email_consent,
-        arg_max(c.consent_status, (c.collected_at, c.consent_status = 'opt_out'))
-            filter (where c.consent_channel = 'sms') = 'opt_in' as has_sms_consent,
-        arg_max(c.consent_status, (c.collected_at, c.consent_status = 'opt_out'))
-            filter (where c.consent_channel = 'phone') = 'opt_in' as has_phone_consent,
-        arg_max(c.consent_status, (c.collected_at, c.consent_status = 'opt_out'))
-            filter (where c.consent_channel = 'post') = 'opt_in' as has_post_consent
-    from staging.stg_consent__preferences as c
+        arg_max(c.email_status, c.email_order) = 'opt_in' as has_email_consent,
+        arg_max(c.sms_status, c.sms_order) = 'opt_in' as has_sms_consent,
+        arg_max(c.phone_status, c.phone_order) = 'opt_in' as has_phone_consent,
+        arg_max(c.post_status, c.post_order) = 'opt_in' as has_post_consent
+    from consent_records as c
     inner join referential.customer_xref as x
         on c.source_system = x.source_system and c.source_id = x.source_id
-    where c.collected_at < $ref_ts
     group by x.customer_id
 ),
 
@@ -297,8 +332,8 @@ profile as (
 
         coalesce(b.frequency_lifetime, 0) as frequency_lifetime,
         coalesce(b.frequency_12m, 0) as frequency_12m,
-        coalesce(r.purchase_days_lifetime, 0) as purchase_days_lifetime,
-        coalesce(r.active_months_12m, 0) as active_months_12m,
+        coalesce(b.purchase_days_lifetime, 0) as purchase_days_lifetime,
+        coalesce(b.active_months_12m, 0) as active_months_12m,
         coalesce(b.orders_last_90d, 0) as orders_last_90d,
         coalesce(b.orders_prior_90d, 0) as orders_prior_90d,
 
@@ -316,10 +351,10 @@ profile as (
         b.items_lifetime / b.frequency_lifetime as avg_basket_size,
         b.items_12m / nullif(b.frequency_12m, 0) as avg_basket_size_12m,
         round(b.gross_spend_lifetime / nullif(b.items_lifetime, 0), 2)::double as avg_unit_price,
-        coalesce(s.distinct_products, 0) as distinct_products,
-        coalesce(s.distinct_departments, 0) as distinct_departments,
-        s.premium_spend_share,
-        s.entry_spend_share,
+        coalesce(lt.distinct_products, 0) as distinct_products,
+        coalesce(lt.distinct_departments, 0) as distinct_departments,
+        coalesce(lt.premium_amount, 0) / nullif(lt.sold_amount, 0) as premium_spend_share,
+        coalesce(lt.entry_amount, 0) / nullif(lt.sold_amount, 0) as entry_spend_share,
 
         coalesce(b.store_amount, 0) / nullif(b.gross_spend_lifetime, 0) as store_spend_share,
         coalesce(b.web_amount, 0) / nullif(b.gross_spend_lifetime, 0) as web_spend_share,
@@ -333,15 +368,15 @@ profile as (
         coalesce(sp.returned_amount, 0) / nullif(b.gross_spend_lifetime, 0) as return_rate,
         coalesce(sp.returned_orders, 0) as returned_orders,
 
-        r.mean_days_between_purchases,
-        r.trend_days_between_purchases,
-        r.last_gap_days,
-        ($ref - b.last_purchase_date) / nullif(r.mean_days_between_purchases, 0) as expected_gap_ratio,
+        b.mean_days_between_purchases,
+        b.trend_days_between_purchases,
+        b.last_gap_days,
+        ($ref - b.last_purchase_date) / nullif(b.mean_days_between_purchases, 0) as expected_gap_ratio,
 
-        coalesce(e.emails_received_12m, 0) as emails_received_12m,
-        case when e.emails_received_12m > 0 then least(e.campaigns_opened_12m / e.emails_received_12m, 1) end
+        coalesce(er.emails_received_12m, 0) as emails_received_12m,
+        case when er.emails_received_12m > 0 then least(er.campaigns_opened_12m / er.emails_received_12m, 1) end
             as email_open_rate_12m,
-        case when e.emails_received_12m > 0 then least(e.campaigns_clicked_12m / e.emails_received_12m, 1) end
+        case when er.emails_received_12m > 0 then least(er.campaigns_clicked_12m / er.emails_received_12m, 1) end
             as email_click_rate_12m,
         $ref - e.last_open_at::date as days_since_last_email_open,
         $ref - e.last_click_at::date as days_since_last_email_click,
@@ -351,16 +386,15 @@ profile as (
         coalesce(cs.has_email_consent, false) as has_email_consent,
         coalesce(cs.has_sms_consent, false) as has_sms_consent,
         coalesce(cs.has_phone_consent, false) as has_phone_consent,
-        coalesce(cs.has_post_consent, false) as has_post_consent
+        coalesce(cs.has_post_consent, false) as has_post_consent$department_shares
     from customers as c
     left join referential.business_units as bu on c.country_code = bu.country_code
-    left join buying as b on c.customer_id = b.customer_id
+    left join rhythm as b on c.customer_id = b.customer_id
     left join spend as sp on c.customer_id = sp.customer_id
-    left join feat_line_totals as lt on c.customer_id = lt.customer_id
-    left join rhythm as r on c.customer_id = r.customer_id
+    left join feat_lines as lt on c.customer_id = lt.customer_id
     left join preferred_store as ps on c.customer_id = ps.customer_id
-    left join assortment as s on c.customer_id = s.customer_id
     left join emails as e on c.customer_id = e.customer_id
+    left join email_rates as er on c.customer_id = er.customer_id
     left join consents as cs on c.customer_id = cs.customer_id
     left join cards as k on c.customer_id = k.customer_id
     left join acquisitions as a on c.customer_id = a.customer_id
@@ -380,31 +414,54 @@ def departments(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(name, department_column(name)) for (name,) in rows]
 
 
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> duckdb.DuckDBPyRelation:
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
-    with the indicators of ``indicators.py``; builds two temp tables on ``conn``."""
+    with the indicators of ``indicators.py``; builds three temp tables on ``conn`` and returns the
+    final query (not run: the asset writes it straight into its table)."""
     params = {"ref": reference_date}
-    for sql in (ORDERS_SQL, RETURNS_SQL, LINE_TOTALS_SQL, DEPARTMENTS_SQL):
-        conn.execute(sql, params)
-    shares = ",\n".join(
-        f"coalesce(sum(sold_amount) filter (where department_name = '{name.replace(chr(39), chr(39) * 2)}'), 0) "
-        f"/ nullif(sum(sold_amount), 0) as {column}"
-        for name, column in departments(conn)
+    names = departments(conn)
+    [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
+    # one bit per catalogue product; a product missing from the catalogue (or a null id, a group of
+    # its own in a grouping) counts apart
+    catalogue_products = f"bit_count(bitstring_agg(p.product_bit, 0, {products - 1}))" if products else "0"
+    product_count = (
+        f"(coalesce({catalogue_products}, 0)"
+        " + coalesce(len(list_distinct(list(l.product_id) filter (where p.product_bit is null))), 0)"
+        " + (bool_or(l.product_id is null))::integer)::hugeint"
     )
-    ref_ts = f"timestamp '{reference_date.isoformat()}'"
-    base = PROFILE_SQL.replace("$ref_ts", ref_ts).replace("$ref", f"date '{reference_date.isoformat()}'")
-    conn.execute(f"create or replace temp table feat_profile as {base}")
-    if shares:
-        conn.execute(
-            f"create or replace temp table feat_shares as select customer_id, {shares} "
-            "from feat_departments group by customer_id"
+    department_columns = "".join(
+        f"sum(l.net_amount) filter (where p.department_name = {_quoted(name)}) as {column},\n    "
+        for name, column in names
+    )
+    # one bit per department of the catalogue (a bigint holds 62 of them), else one flag each
+    department_count = (
+        "coalesce(bit_count(bit_or(p.department_bit)), 0)"
+        if len(names) <= 62
+        else " + ".join(
+            f"(bool_or(p.department_name = {_quoted(name)}) is true)::bigint" for name, _ in names
         )
-        return conn.sql(
-            "select p.*, "
-            + ", ".join(f"s.{c}" for _, c in departments(conn))
-            + " from feat_profile as p left join feat_shares as s using (customer_id)"
-        )
-    return conn.sql("select * from feat_profile")
+    )
+    department_columns += f"({department_count})::bigint as distinct_departments,\n    "
+    lines_sql = LINES_SQL.replace("$department_columns", department_columns).replace(
+        "$product_count", product_count
+    )
+    for sql in (ORDERS_SQL, RETURNS_SQL, lines_sql):
+        conn.execute(sql, params)
+    first_month_12m = reference_date - timedelta(days=365)
+    shares = "".join(
+        f",\n        coalesce(lt.{column}, 0) / nullif(lt.sold_amount, 0) as {column}" for _, column in names
+    )
+    sql = (
+        PROFILE_SQL.replace("$department_shares", shares)
+        .replace("$first_month_12m", str(first_month_12m.year * 12 + first_month_12m.month))
+        .replace("$ref_ts", f"timestamp '{reference_date.isoformat()}'")
+        .replace("$ref", f"date '{reference_date.isoformat()}'")
+    )
+    return conn.sql(sql)
 
 
 def column_comments(department_names: list[tuple[str, str]]) -> dict[str, str]:

@@ -33,6 +33,12 @@ def conn(tmp_path):
         "is_return boolean, is_cancelled boolean)"
     )
     conn.executemany("insert into sales.fct_sales_lines values (?, ?, ?, ?, ?)", LINES)
+    # the order grain the summaries read, as dbt's fct_orders sums it (here one order per line)
+    conn.execute(
+        "create table sales.fct_orders as select row_number() over () as order_id, customer_id, "
+        "sold_date as ordered_date, (case when is_return then 0 else net_amount end)::decimal(38, 2) "
+        "as gross_amount, is_return as is_return_only, is_cancelled from sales.fct_sales_lines"
+    )
     conn.execute("create table referential.dim_customer (customer_id varchar, country_code varchar)")
     conn.executemany(
         "insert into referential.dim_customer values (?, ?)", [("A", "FR"), ("B", "FR"), ("C", None)]
@@ -73,6 +79,7 @@ def test_value_tiers_split_each_business_unit_by_rank():
 
 def test_clv_refuses_a_warehouse_without_buyers(conn):
     conn.execute("delete from sales.fct_sales_lines")
+    conn.execute("delete from sales.fct_orders")
     now, _ = lifetime_value.customer_summaries(conn, REF)
     with pytest.raises(ValueError, match="no customer bought before 2026-11-01"):
         lifetime_value.customer_clv(now, REF)
