@@ -57,6 +57,8 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     trend, each moment's signal lines (30 and 90 days) and department share, age, tenure."""
     # Two plain aggregations, orders then customers, instead of count(distinct order_id) per window
     # (same counts: an order counts in a window when one of its lines falls in it; 2x faster at 1M).
+    # Amounts stay decimal until the share: exact sums, so a rerun gives the same bits whatever
+    # order DuckDB's threads add them in (double sums differed in the last digit between runs).
     per_order, per_customer = [], []
     for m in MOMENTS:
         signal, department = _in(m.signal_categories), _in(m.departments)
@@ -68,11 +70,12 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
         per_customer += [
             f"sum({m.name}_signal_30d) as {m.name}_signal_lines_30d",
             f"sum({m.name}_signal_90d) as {m.name}_signal_lines_90d",
-            f"coalesce(sum({m.name}_spend_12m) / nullif(sum(spend_12m), 0), 0) as {m.name}_department_share_12m",
+            f"coalesce(sum({m.name}_spend_12m)::double / nullif(sum(spend_12m), 0)::double, 0) "
+            f"as {m.name}_department_share_12m",
         ]
     sql = f"""
     with lines as (
-        select l.customer_id, l.order_id, l.sold_date as d, l.net_amount::double as amount,
+        select l.customer_id, l.order_id, l.sold_date as d, l.net_amount as amount,
             p.category_name, p.department_name
         from sales.fct_sales_lines as l
         left join referential.dim_product as p using (product_id)
