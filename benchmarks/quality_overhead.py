@@ -1,6 +1,8 @@
 """What the quality gates cost: the daily refresh with and without its checks, same data, fresh warehouses.
 
     uv run python benchmarks/quality_overhead.py --landing data/demo/landing --work /tmp/bench
+    uv run python benchmarks/quality_overhead.py --landing data/bench/1000000/demo/landing \
+        --work data/bench/quality-1m --with-checks-from benchmarks/results/<date>-1000k.json
 
 Runs ``daily_refresh`` (every asset and check, as production runs it: in one process) and the
 same assets without any asset check (no GX suite, profile, reconciliation or dbt test), each into
@@ -98,6 +100,20 @@ def run(job: str, landing: Path, work: Path, reference_date: str) -> dict:
     }
 
 
+def from_bench_report(path: Path) -> dict:
+    """The with-checks figures of a benchmark report: the same job, data and process model."""
+    graph = json.loads(path.read_text())["graph"]
+    return {
+        "job": JOBS["with_checks"],
+        "status": "SUCCESS" if graph["succeeded"] else "FAILURE",
+        "wall_seconds": graph["seconds"],
+        "rules_seconds": None,  # only the baseline's rules are moved to the quality side
+        "check_seconds_measured": None,
+        "source": f"make bench ({path.name}), run {graph['run_id']}",
+        "steps": {step["step"]: step["seconds"] for step in graph["steps"]},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--landing", type=Path, required=True)
@@ -105,13 +121,23 @@ def main() -> int:
     parser.add_argument("--reference-date", default="2026-11-01")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument(
+        "--with-checks-from",
+        type=Path,
+        help="a `make bench` report (results/<date>-<scale>.json) of the same data and code: its whole-graph "
+        "run is the with-checks run, so only the run without checks is made",
+    )
+    parser.add_argument(
         "--only",
         choices=sorted(JOBS),
         help="run one of the two jobs; the other's last result in --work is reused",
     )
     args = parser.parse_args()
     results = {}
+    if args.with_checks_from:
+        results["with_checks"] = from_bench_report(args.with_checks_from)
     for name, job in JOBS.items():
+        if name in results:
+            continue
         saved = args.work / job / "result.json"
         if args.only and args.only != name and saved.exists():
             results[name] = json.loads(saved.read_text())
