@@ -96,13 +96,16 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             _sample(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS)), m.name, c1
         )
         models[m.name] = fitted
+        notes += [f"backtest: {probe.note}"] if probe.note else []
+        notes += [fitted.note] if fitted.note else []
         for bu, p in fitted.baseline_90d.items():
             metrics.append({"model": name, "business_unit": bu, "metric": "km_baseline_90d", "value": p})
-        for covariate, coef in fitted.cox.params_.items():
-            metrics.append({"model": name, "metric": f"coef_{covariate}", "value": float(coef)})
-        metrics.append(
-            {"model": name, "metric": "concordance_train", "value": float(fitted.cox.concordance_index_)}
-        )
+        if fitted.cox is not None:
+            for covariate, coef in fitted.cox.params_.items():
+                metrics.append({"model": name, "metric": f"coef_{covariate}", "value": float(coef)})
+            metrics.append(
+                {"model": name, "metric": "concordance_train", "value": float(fitted.cox.concordance_index_)}
+            )
         parts.append(_scores(fitted, frame(reference_date), reference_date))
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     for row in metrics:

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import duckdb
+import polars as pl
 import pytest
 
 from platform_assets.scores.life_moments import signals
@@ -34,13 +35,21 @@ def conn():
     rows += [("B", START + timedelta(days=8 * i), "P3") for i in range(80)]
     conn.execute(
         "create table sales.fct_sales_lines (customer_id varchar, order_id varchar, sold_date date, "
-        "product_id varchar, net_amount decimal(18, 2), is_cancelled boolean, is_return boolean)"
+        "product_id varchar, net_amount decimal(18, 2), is_cancelled boolean, is_return boolean, "
+        "channel varchar, store_id varchar)"
     )
     conn.executemany(
-        "insert into sales.fct_sales_lines values (?, ?, ?, ?, 50, false, false)",
+        "insert into sales.fct_sales_lines values (?, ?, ?, ?, 50, false, false, 'store', 'S1')",
         [(c, f"{c}-{i}", d, p) for i, (c, d, p) in enumerate(rows)],
     )
     return conn
+
+
+def _store_visits(conn, customer: str, visits: list[tuple[date, str]], channel: str = "store") -> None:
+    conn.executemany(
+        "insert into sales.fct_sales_lines values (?, ?, ?, 'P3', 50, false, false, ?, ?)",
+        [(customer, f"{customer}-{d}-{s}", d, channel, s) for d, s in visits],
+    )
 
 
 def test_a_burst_in_the_moment_departments_is_one_entry_and_a_steady_habit_none(conn):
@@ -55,3 +64,18 @@ def test_covariates_count_signals_before_the_cutoff_only(conn):
     assert a["visits_90d"] == 1  # the signal purchase; the burst starts on the cutoff, not before
     assert a["business_unit"] == "FR" and a["age_years"] == 46
     assert cov.row(1, named=True)["age_years"] is None
+
+
+def test_a_change_of_home_store_is_a_move_entered_on_the_first_visit_at_the_new_store(conn):
+    # C: S1 four times, then S2 from 2026-03-10 on (a one-off S3 before, and never back to S1).
+    _store_visits(conn, "C", [(date(2025, m, 5), "S1") for m in (2, 4, 6, 8)] + [(date(2025, 9, 1), "S3")])
+    _store_visits(conn, "C", [(date(2026, 3, 10), "S2"), (date(2026, 5, 2), "S2"), (date(2026, 7, 9), "S2")])
+    # D: two stores used side by side all along: no move.
+    _store_visits(conn, "D", [(date(2025, m, 1), "S1" if m % 2 else "S2") for m in range(1, 13)])
+    # E: the new store's visits are web orders (web store ids are not home stores): no move.
+    _store_visits(conn, "E", [(date(2025, m, 5), "S1") for m in (2, 4, 6)])
+    _store_visits(conn, "E", [(date(2026, m, 5), "W1") for m in (2, 4, 6)], channel="web")
+    moves = signals.entries(conn, date(2026, 11, 1)).filter(pl.col("moment") == "moving")
+    assert moves.rows() == [("C", "moving", date(2026, 3, 10))]
+    # Seen only up to the cutoff: with one visit at S2 before it, not yet a move.
+    assert signals.entries(conn, date(2026, 4, 1)).filter(pl.col("moment") == "moving").is_empty()
