@@ -113,6 +113,10 @@ def customer_life_moments(context: dg.AssetExecutionContext, warehouse: Warehous
             "reference_date": str(ref),
             "cutoffs": dg.MetadataValue.json({k: str(v) for k, v in result.cutoffs.items()}),
             "model_versions": dg.MetadataValue.json({k: m.version for k, m in result.models.items()}),
+            # Relative entry rate per calendar month: scores move from the training window's season.
+            "season_profiles": dg.MetadataValue.json(
+                {k: [round(f, 2) for f in m.season] for k, m in result.models.items()}
+            ),
             **headline,
             "backtest": dg.MetadataValue.md(_md(backtest)),
             "baseline_survival": dg.MetadataValue.md(survival_chart(result)),

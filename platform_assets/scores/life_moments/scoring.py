@@ -16,10 +16,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import polars as pl
 
-from platform_assets.scores.life_moments import signals, survival, truth
+from platform_assets.scores.life_moments import season, signals, survival, truth
 
 FOLLOW_DAYS = 180
 # Cox is fitted on a fixed-seed random sample above this many customers (1M: the fit would dominate).
@@ -53,6 +52,9 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
     c1 = reference_date - timedelta(days=LAG_DAYS)
     c2 = c1 - timedelta(days=LAG_DAYS)
     entries = signals.entries(conn, reference_date)
+    # Entries can be seen from this day on: the pace to beat needs MIN_HISTORY_DAYS of history.
+    [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
+    start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
     covariates = {c: signals.covariates(conn, c) for c in (c2, c1, reference_date)}
     true_dates = truth.moment_dates(conn, truth_dir)
     models, metrics, parts, notes = {}, [], [], []
@@ -64,10 +66,14 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             return survival.at_risk(rows, entries, moment, cutoff)
 
         probe = survival.fit(
-            _sample(survival.outcomes(frame(c2), entries, m.name, c2, FOLLOW_DAYS)), m.name, c2
+            _sample(survival.outcomes(frame(c2), entries, m.name, c2, FOLLOW_DAYS)),
+            m.name,
+            c2,
+            FOLLOW_DAYS,
+            season.profile(entries, m.name, start, c1 - timedelta(days=signals.BURST_DAYS)),
         )
         check = frame(c1)
-        p_check = survival.probability(probe, check)
+        p_check = survival.probability(probe, check, c1)
         seen = survival.outcomes(check, entries, m.name, c1, survival.WINDOW_DAYS)
         for key, value in survival.validate(
             p_check, seen["duration"].to_numpy(), seen["event"].to_numpy()
@@ -93,13 +99,20 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
             metrics += _detection_quality(name, entries, true_dates, m.name, reference_date)
 
         fitted = survival.fit(
-            _sample(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS)), m.name, c1
+            _sample(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS)),
+            m.name,
+            c1,
+            FOLLOW_DAYS,
+            season.profile(entries, m.name, start, reference_date - timedelta(days=signals.BURST_DAYS)),
         )
         models[m.name] = fitted
         notes += [f"backtest: {probe.note}"] if probe.note else []
         notes += [fitted.note] if fitted.note else []
-        for bu, p in fitted.baseline_90d.items():
+        for bu in fitted.baseline_follow:
+            p = survival.baseline(fitted, bu, reference_date)
             metrics.append({"model": name, "business_unit": bu, "metric": "km_baseline_90d", "value": p})
+        for month, factor in enumerate(fitted.season, start=1):
+            metrics.append({"model": name, "metric": f"season_month_{month:02d}", "value": factor})
         if fitted.cox is not None:
             for covariate, coef in fitted.cox.params_.items():
                 metrics.append({"model": name, "metric": f"coef_{covariate}", "value": float(coef)})
@@ -121,7 +134,7 @@ def _sample(train: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
-    p = survival.probability(fitted, rows)
+    p = survival.probability(fitted, rows, reference_date)
     out = pl.DataFrame(
         {
             "customer_id": rows["customer_id"],
@@ -130,7 +143,7 @@ def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: da
             "moment": [fitted.moment] * rows.height,
             "probability_90d": p.round(4),
             "baseline_probability_90d": [
-                round(fitted.baseline_90d.get(bu, np.nan), 4) for bu in rows["business_unit"]
+                round(survival.baseline(fitted, bu, reference_date), 4) for bu in rows["business_unit"]
             ],
             "model_version": [fitted.version] * rows.height,
         }

@@ -2,7 +2,8 @@
 
 Training as of a cutoff: every customer not already in the moment, followed for ``follow_days``;
 the duration is the days to their observed entry (event) or the follow-up (censored). The score is
-P(entry within 90 days) = 1 - S(90 | covariates).
+P(entry within 90 days after a date) = 1 - S(follow | covariates) ** r, where r moves the fitted
+cumulative hazard from the follow-up's season to the 90 days after the date (``season.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import polars as pl
 from lifelines import CoxPHFitter, KaplanMeierFitter
 
+from platform_assets.scores.life_moments import season as seasons
 from platform_assets.scores.life_moments.concordance import concordance_index
 from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MOMENTS
 
@@ -102,13 +104,19 @@ class MomentModel:
     version: str
     cox: CoxPHFitter | None  # None: too few entries, the baselines are the prediction
     covariates: list[str]
-    baseline_90d: dict[str, float]  # Kaplan-Meier P(entry within 90 days) per business unit
+    baseline_follow: dict[str, float]  # Kaplan-Meier P(entry within follow_days) per business unit
+    cutoff: date  # the training window [cutoff, cutoff + follow_days): its season is the fitted one
+    follow_days: int
+    season: tuple[float, ...] = (1.0,) * 12  # relative entry rate per calendar month
     note: str = ""
 
 
-def fit(train: pl.DataFrame, moment: str, cutoff: date) -> MomentModel:
-    """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier; with fewer
-    than MIN_ENTRIES entries, the Kaplan-Meier baselines alone (and a note saying so)."""
+def fit(
+    train: pl.DataFrame, moment: str, cutoff: date, follow_days: int, season: tuple[float, ...] = (1.0,) * 12
+) -> MomentModel:
+    """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier on
+    ``follow_days`` of follow-up; with fewer than MIN_ENTRIES entries, the Kaplan-Meier baselines alone
+    (and a note saying so). ``season``: the moment's month profile, to apply the model at any date."""
     names = covariate_names(moment)
     train = train.sort("customer_id")  # the version hashes the rows: not the order a query returned
     events = int(train["event"].sum())
@@ -127,20 +135,39 @@ def fit(train: pl.DataFrame, moment: str, cutoff: date) -> MomentModel:
     for bu in sorted(train["business_unit"].drop_nulls().unique().to_list()):
         part = train.filter(pl.col("business_unit") == bu)
         km = KaplanMeierFitter().fit(part["duration"].to_numpy(), part["event"].to_numpy())
-        baseline[bu] = float(1 - km.survival_function_at_times(WINDOW_DAYS).iloc[0])
-    digest = hashlib.sha1(f"{moment}|{cutoff}|{names}".encode())
+        baseline[bu] = float(1 - km.survival_function_at_times(follow_days).iloc[0])
+    digest = hashlib.sha1(f"{moment}|{cutoff}|{follow_days}|{names}|{season}".encode())
     digest.update(frame.to_numpy().tobytes())
-    return MomentModel(moment, digest.hexdigest()[:12], cox, names, baseline, note)
+    return MomentModel(
+        moment, digest.hexdigest()[:12], cox, names, baseline, cutoff, follow_days, season, note
+    )
 
 
-def probability(model: MomentModel, frame: pl.DataFrame) -> np.ndarray:
-    """P(entering the moment within WINDOW_DAYS) for each row of a design frame."""
+def _in_season(entered: np.ndarray, model: MomentModel, at: date) -> np.ndarray:
+    """P(entry within WINDOW_DAYS after ``at``) from P(entry within the follow-up after the cutoff).
+
+    The whole follow-up estimates the baseline (twice the entries of its first 90 days); the time since
+    the cutoff has no hazard of its own, the season has: the cumulative hazard scales by the profile's
+    mass over [at, at + WINDOW_DAYS) over its mass over [cutoff, cutoff + follow_days)."""
+    mass_at = WINDOW_DAYS * seasons.window_weight(model.season, at, WINDOW_DAYS)
+    mass_fit = model.follow_days * seasons.window_weight(model.season, model.cutoff, model.follow_days)
+    return np.clip(1.0 - (1.0 - entered) ** (mass_at / mass_fit), 0.0, 1.0)
+
+
+def baseline(model: MomentModel, business_unit: str, at: date) -> float:
+    """The unit's Kaplan-Meier P(entry within WINDOW_DAYS after ``at``)."""
+    return float(_in_season(np.array([model.baseline_follow.get(business_unit, np.nan)]), model, at)[0])
+
+
+def probability(model: MomentModel, frame: pl.DataFrame, at: date) -> np.ndarray:
+    """P(entering the moment within WINDOW_DAYS after ``at``) for each row of a design frame."""
     if model.cox is None:
         units = frame["business_unit"].to_list()
-        return np.array([model.baseline_90d.get(bu, np.nan) for bu in units], dtype=float)
-    x = frame.select(model.covariates).to_pandas()
-    survival = model.cox.predict_survival_function(x, times=[WINDOW_DAYS])
-    return np.clip(1.0 - survival.to_numpy()[0], 0.0, 1.0)
+        entered = np.array([model.baseline_follow.get(bu, np.nan) for bu in units], dtype=float)
+    else:
+        x = frame.select(model.covariates).to_pandas()
+        entered = 1.0 - model.cox.predict_survival_function(x, times=[model.follow_days]).to_numpy()[0]
+    return _in_season(entered, model, at)
 
 
 def validate(prob: np.ndarray, duration: np.ndarray, event: np.ndarray, top_share: float = 0.05) -> dict:
@@ -149,6 +176,7 @@ def validate(prob: np.ndarray, duration: np.ndarray, event: np.ndarray, top_shar
     out = {"customers": float(prob.size), "entries": float(event.sum())}
     rate = float(event.mean()) if event.size else float("nan")
     out["base_rate"] = rate
+    out["mean_probability"] = float(prob.mean()) if prob.size else float("nan")  # calibration in the large
     out["concordance"] = (
         float(concordance_index(duration, -prob, event)) if 0 < event.sum() < event.size else float("nan")
     )
@@ -158,4 +186,14 @@ def validate(prob: np.ndarray, duration: np.ndarray, event: np.ndarray, top_shar
     return out
 
 
-__all__ = ["MOMENTS", "MomentModel", "at_risk", "design", "fit", "outcomes", "probability", "validate"]
+__all__ = [
+    "MOMENTS",
+    "MomentModel",
+    "at_risk",
+    "baseline",
+    "design",
+    "fit",
+    "outcomes",
+    "probability",
+    "validate",
+]

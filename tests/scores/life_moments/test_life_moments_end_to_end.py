@@ -63,5 +63,5 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
             rows = rows.sort("customer_id")
             assert rows.height == stored.height
             np.testing.assert_allclose(
-                survival.probability(fitted, rows), stored["probability_90d"], atol=1e-4
+                survival.probability(fitted, rows, REF), stored["probability_90d"], atol=1e-4
             )

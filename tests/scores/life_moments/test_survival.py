@@ -62,10 +62,10 @@ def _cohort(n: int, seed: int) -> pl.DataFrame:
 
 def test_cox_learns_the_signal_and_its_probabilities_rank_true_entries():
     train, test = _cohort(4000, seed=1), _cohort(4000, seed=2)
-    fitted = survival.fit(train, "moving", CUTOFF)
+    fitted = survival.fit(train, "moving", CUTOFF, 180)
     assert fitted.cox.params_["log_moving_signals_30d"] > 0.5
-    assert set(fitted.baseline_90d) == {"FR", "GB", "PL"}
-    p = survival.probability(fitted, test)
+    assert set(fitted.baseline_follow) == {"FR", "GB", "PL"}
+    p = survival.probability(fitted, test, CUTOFF)
     assert ((p >= 0) & (p <= 1)).all()
     within = test["event"].to_numpy() * (test["duration"].to_numpy() < 90)
     figures = survival.validate(p, np.minimum(test["duration"].to_numpy(), 90), within)
@@ -79,13 +79,27 @@ def test_a_moment_with_too_few_entries_falls_back_to_its_baselines_and_says_so()
     train = train.with_columns(
         event=first_two.cast(pl.Int8), duration=pl.when(first_two).then(30.0).otherwise(180.0)
     )
-    fitted = survival.fit(train, "moving", CUTOFF)
+    fitted = survival.fit(train, "moving", CUTOFF, 180)
     assert fitted.cox is None
     assert fitted.note.startswith("life moment moving: only 2 observed entries after 2026-01-01 among 300")
-    p = survival.probability(fitted, train)
-    expected = [fitted.baseline_90d[bu] for bu in train["business_unit"]]
+    p = survival.probability(fitted, train, CUTOFF)
+    expected = [survival.baseline(fitted, bu, CUTOFF) for bu in train["business_unit"]]
     np.testing.assert_allclose(p, expected)
     assert 0 < max(expected) < 0.1
+    # No season: 90 of the 180 days' hazard, 1 - (1 - P(within 180 days)) ** (1 / 2).
+    fr = fitted.baseline_follow["FR"]
+    assert survival.baseline(fitted, "FR", CUTOFF) == pytest.approx(1 - (1 - fr) ** 0.5)
+
+
+def test_a_seasonal_moment_is_likelier_in_its_season_and_ranks_customers_the_same():
+    spring = tuple(3.0 if month in (3, 4, 5) else 0.4 for month in range(1, 13))
+    fitted = survival.fit(_cohort(4000, seed=1), "moving", date(2026, 1, 1), 180, spring)
+    test = _cohort(2000, seed=2)
+    april, november = (survival.probability(fitted, test, date(2026, m, 1)) for m in (4, 11))
+    assert (april > november).all() and (november > 0).all()
+    np.testing.assert_array_equal(np.argsort(april, kind="stable"), np.argsort(november, kind="stable"))
+    # The fitted follow-up (January to June) holds the spring: November's window has far less of it.
+    assert november.mean() < 0.5 * april.mean()
 
 
 def test_validation_figures_follow_their_definitions():
