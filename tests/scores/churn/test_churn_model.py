@@ -35,6 +35,11 @@ def test_scores_fall_in_the_playbook_bands_at_their_bounds():
 
 
 def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    frame, behaviour, churned = _raw(n, seed)
+    return model.design(frame, behaviour, 210), churned
+
+
+def _raw(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
     """Profile-like rows where churn follows recency, e-mail opens and promotions in the last visits
     (the generator's signals)."""
     rng = np.random.default_rng(seed)
@@ -49,6 +54,8 @@ def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
             "business_unit": "FR",
             "recency_days": recency.astype(int) + 1,
             "frequency_lifetime": rng.integers(1, 20, n),
+            "purchase_days_lifetime": rng.integers(3, 20, n),
+            "days_since_first_purchase": recency.astype(int) + 1 + rng.integers(60, 700, n),
             "frequency_12m": rng.integers(0, 8, n),
             "orders_last_90d": rng.integers(0, 3, n),
             "orders_prior_90d": rng.integers(0, 3, n),
@@ -102,7 +109,33 @@ def _profiles(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
             "opened_before": rng.integers(0, 3, n),
         }
     ).slice(0, n - 5)  # a few customers without purchases in the two years: zeros, no nulls
-    return model.design(frame, behaviour, 210), churned
+    return frame, behaviour, churned
+
+
+def test_silence_surprise_grows_with_the_silence_and_with_the_pace_it_breaks():
+    frame, behaviour, _ = _raw(4, seed=4)
+    # same 90-day silence: 12 purchase days in 200 days (a 2.5-week pace) vs 3 (a 14-week pace);
+    # then the frequent buyer 10 days after their latest purchase, and after 200 days
+    frame = frame.with_columns(
+        recency_days=pl.Series([90, 90, 10, 200]),
+        purchase_days_lifetime=pl.Series([12, 3, 12, 12]),
+        days_since_first_purchase=pl.Series([290, 290, 210, 400]),
+    )
+    s = model.design(frame, behaviour, 210).sort("customer_id")["silence_surprise"].to_list()
+    # (x + r) log(1 + recency / (t_x + alpha)), x = purchase days - 1, t_x = days first to latest
+    assert s[0] == pytest.approx((11 + model.SURPRISE_R) * np.log1p(90 / (200 + model.SURPRISE_ALPHA_DAYS)))
+    assert s[0] > s[1] and s[3] > s[0] > s[2] > 0
+
+
+def test_the_latest_visits_enter_as_counts():
+    frame, behaviour, _ = _raw(50, seed=5)
+    x = model.design(frame, behaviour, 210).sort("customer_id")
+    known = behaviour["customer_id"]
+    for part in model.LAST_VISIT_COUNTS:
+        column = x.filter(pl.col("customer_id").is_in(known.implode()))[f"{part}_last"]
+        assert column.to_list() == behaviour.sort("customer_id")[f"{part}_last"].cast(pl.Float64).to_list()
+    # customers without purchases in the two years count zero, not null
+    assert x.filter(~pl.col("customer_id").is_in(known.implode()))["discounted_last"].to_list() == [0.0] * 5
 
 
 def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_drivers():
