@@ -15,11 +15,11 @@ DESCRIPTIONS = {
     "moment": "Life moment scored: " + ", ".join(m.name for m in MOMENTS) + ".",
     "probability_90d": (
         "Cox proportional-hazards probability (0-1) of entering the moment within 90 days of the "
-        "reference date."
+        "reference date, in that season (the moment's month profile: no new gardens in winter)."
     ),
     "baseline_probability_90d": (
-        "Kaplan-Meier probability (0-1) of entering the moment within 90 days in the customer's "
-        "business unit (the baseline)."
+        "Kaplan-Meier probability (0-1) of entering the moment within 90 days of the reference date "
+        "in the customer's business unit, in that season (the baseline)."
     ),
     "propensity_rank_share": (
         "Rank of probability_90d among the business unit's customers for the moment / their number "
