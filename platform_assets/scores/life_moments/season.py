@@ -20,7 +20,8 @@ SMOOTHING = 1.0  # entries added to every month: a month with none is rare, not 
 
 def profile(entries: pl.DataFrame, moment: str, start: date, cutoff: date) -> tuple[float, ...]:
     """Relative entry rate per calendar month (mean 1) from the moment's entries in
-    [max(start, cutoff - PROFILE_DAYS), cutoff), each month's count divided by its days in that span."""
+    [max(start, cutoff - PROFILE_DAYS), cutoff), each month's count divided by its days in that span;
+    flat without any history."""
     first = max(start, cutoff - timedelta(days=PROFILE_DAYS))
     days = pl.date_range(first, cutoff - timedelta(days=1), eager=True)
     exposure = np.bincount(days.dt.month().to_numpy() - 1, minlength=12).astype(float)
@@ -29,6 +30,8 @@ def profile(entries: pl.DataFrame, moment: str, start: date, cutoff: date) -> tu
     )
     counts = np.bincount(seen["entry_date"].dt.month().to_numpy() - 1, minlength=12).astype(float)
     covered = exposure > 0
+    if not covered.any():  # no history before the cutoff: no season known
+        return (1.0,) * 12
     rate = np.where(covered, (counts + SMOOTHING) / np.maximum(exposure, 1), np.nan)
     rate = np.where(covered, rate, np.nanmean(rate))  # a month not in the span: the average
     return tuple(float(r) for r in rate / rate.mean())

@@ -38,6 +38,7 @@ def test_months_outside_the_history_take_the_average_and_a_flat_profile_weighs_o
     profile = season.profile(_entries(days), "new_garden", start, cutoff)
     assert profile[0] == pytest.approx(profile[5]) == pytest.approx(sum(profile[9:]) / 3)
     flat = (1.0,) * 12
+    assert season.profile(_entries(days), "new_garden", cutoff, cutoff) == flat  # no history yet
     assert season.window_weight(flat, date(2026, 2, 1), 90) == pytest.approx(1.0)
     spring = tuple(3.0 if m in (3, 4, 5) else 0.0 for m in range(1, 13))
     assert season.window_weight(spring, date(2026, 3, 1), 92) == pytest.approx(3.0)
