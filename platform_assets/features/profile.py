@@ -21,8 +21,8 @@ from platform_assets.features.indicators import INDICATORS, KEYS, department_col
 # booked on its order's date, so an order dated before the reference date is a purchase known then.
 # Returns are not: a web return is booked later on its order, so they come from the return lines
 # booked before the reference date, dated by their order (a till return receipt is its own order).
+# Both are CTEs of the profile query, not temp tables: writing them cost more than scanning twice.
 ORDERS_SQL = """
-create or replace temp table feat_orders as
 select
     customer_id,
     channel,
@@ -45,7 +45,6 @@ from (select distinct email_campaign_id from marketing.fct_email_events where em
 """
 
 RETURNS_SQL = """
-create or replace temp table feat_returns as
 select
     customer_id,
     order_id,
@@ -106,6 +105,10 @@ group by l.customer_id
 # integer ratio (the formula below), computed in integers and divided once.
 PROFILE_SQL = """
 with
+feat_orders as ($orders_sql),
+
+feat_returns as ($returns_sql),
+
 days as (
     -- a day's sums cast back to 64 bits (exact: one customer's day), so that the sums over days
     -- below add 64-bit values
@@ -244,31 +247,29 @@ emails as (
     group by e.customer_id
 ),
 
--- the latest choice per source record and channel first (ties: opt-out wins), then per customer
--- over their source records: the same latest choice, with 4x fewer rows to join
+-- the latest choice per source record and channel first, then per customer over their source
+-- records: the same latest choice, with 4x fewer rows to join. A choice is one integer, its time
+-- then its status (at the same time opt-out 3 wins, then any other status 2, then opt-in 1), so the
+-- latest choice is a max() of integers and an opt-in is a latest choice that ends in 1 (base 4)
 consent_choices as (
     select
         source_system,
         source_id,
         consent_channel,
-        consent_status,
-        epoch_us(collected_at) * 2 + (consent_status = 'opt_out')::bigint as choice_order
+        epoch_us(collected_at) * 4
+        + case consent_status when 'opt_out' then 3 when 'opt_in' then 1 else 2 end as choice
     from staging.stg_consent__preferences
-    where collected_at < $ref_ts
+    where collected_at < $ref_ts and consent_status is not null
 ),
 
 consent_records as (
     select
         source_system,
         source_id,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'email') as email_status,
-        max(choice_order) filter (where consent_channel = 'email') as email_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'sms') as sms_status,
-        max(choice_order) filter (where consent_channel = 'sms') as sms_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'phone') as phone_status,
-        max(choice_order) filter (where consent_channel = 'phone') as phone_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'post') as post_status,
-        max(choice_order) filter (where consent_channel = 'post') as post_order
+        max(choice) filter (where consent_channel = 'email') as email_choice,
+        max(choice) filter (where consent_channel = 'sms') as sms_choice,
+        max(choice) filter (where consent_channel = 'phone') as phone_choice,
+        max(choice) filter (where consent_channel = 'post') as post_choice
     from consent_choices
     group by source_system, source_id
 ),
@@ -276,10 +277,10 @@ consent_records as (
 consents as (
     select
         x.customer_id,
-        arg_max(c.email_status, c.email_order) = 'opt_in' as has_email_consent,
-        arg_max(c.sms_status, c.sms_order) = 'opt_in' as has_sms_consent,
-        arg_max(c.phone_status, c.phone_order) = 'opt_in' as has_phone_consent,
-        arg_max(c.post_status, c.post_order) = 'opt_in' as has_post_consent
+        max(c.email_choice) % 4 = 1 as has_email_consent,
+        max(c.sms_choice) % 4 = 1 as has_sms_consent,
+        max(c.phone_choice) % 4 = 1 as has_phone_consent,
+        max(c.post_choice) % 4 = 1 as has_post_consent
     from consent_records as c
     inner join referential.customer_xref as x
         on c.source_system = x.source_system and c.source_id = x.source_id
@@ -422,8 +423,8 @@ def _campaign_count(event_type: str, campaigns: int) -> str:
 
 def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> duckdb.DuckDBPyRelation:
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
-    with the indicators of ``indicators.py``; builds three temp tables on ``conn`` and returns the
-    final query (not run: the asset writes it straight into its table)."""
+    with the indicators of ``indicators.py``; builds two temp tables on ``conn`` (the lines pass, the
+    numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table)."""
     params = {"ref": reference_date}
     names = departments(conn)
     [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
@@ -451,8 +452,7 @@ def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> d
     lines_sql = LINES_SQL.replace("$department_columns", department_columns).replace(
         "$product_count", product_count
     )
-    for sql in (ORDERS_SQL, RETURNS_SQL, lines_sql):
-        conn.execute(sql, params)
+    conn.execute(lines_sql, params)
     conn.execute(EMAIL_CAMPAIGNS_SQL)
     [(campaigns,)] = conn.execute("select count(*) from feat_email_campaigns").fetchall()
     first_month_12m = reference_date - timedelta(days=365)
@@ -460,7 +460,9 @@ def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> d
         f",\n        coalesce(lt.{column}, 0) / nullif(lt.sold_amount, 0) as {column}" for _, column in names
     )
     sql = (
-        PROFILE_SQL.replace("$department_shares", shares)
+        PROFILE_SQL.replace("$orders_sql", ORDERS_SQL)
+        .replace("$returns_sql", RETURNS_SQL)
+        .replace("$department_shares", shares)
         .replace("$campaigns_sent", _campaign_count("sent", campaigns))
         .replace("$campaigns_open", _campaign_count("open", campaigns))
         .replace("$campaigns_click", _campaign_count("click", campaigns))
