@@ -21,15 +21,15 @@ from platform_assets.features.indicators import INDICATORS, KEYS, department_col
 # booked on its order's date, so an order dated before the reference date is a purchase known then.
 # Returns are not: a web return is booked later on its order, so they come from the return lines
 # booked before the reference date, dated by their order (a till return receipt is its own order).
+# Both are CTEs of the profile query, not temp tables: writing them cost more than scanning twice.
 ORDERS_SQL = """
-create or replace temp table feat_orders as
 select
     customer_id,
     channel,
     store_id,
     ordered_date as order_date,
     gross_amount::decimal(18, 2) as sold_amount,
-    items
+    items::bigint as items
 from sales.fct_orders
 where customer_id is not null
     and not is_cancelled
@@ -37,8 +37,14 @@ where customer_id is not null
     and ordered_date < $ref
 """
 
+# The e-mail campaigns, numbered from 0 (a bit each in the profile's e-mail aggregates).
+EMAIL_CAMPAIGNS_SQL = """
+create or replace temp table feat_email_campaigns as
+select email_campaign_id, (row_number() over (order by email_campaign_id) - 1)::integer as campaign_bit
+from (select distinct email_campaign_id from marketing.fct_email_events where email_campaign_id is not null)
+"""
+
 RETURNS_SQL = """
-create or replace temp table feat_returns as
 select
     customer_id,
     order_id,
@@ -99,16 +105,22 @@ group by l.customer_id
 # integer ratio (the formula below), computed in integers and divided once.
 PROFILE_SQL = """
 with
+feat_orders as ($orders_sql),
+
+feat_returns as ($returns_sql),
+
 days as (
+    -- a day's sums cast back to 64 bits (exact: one customer's day), so that the sums over days
+    -- below add 64-bit values
     select
         customer_id,
         order_date as purchase_date,
         count(*) as orders,
-        sum(sold_amount) as sold_amount,
+        sum(sold_amount)::decimal(18, 2) as sold_amount,
         max(sold_amount) as max_basket_value,
-        sum(items) as items,
-        sum(sold_amount) filter (where channel = 'store') as store_amount,
-        sum(sold_amount) filter (where channel = 'web') as web_amount
+        sum(items)::bigint as items,
+        (sum(sold_amount) filter (where channel = 'store'))::decimal(18, 2) as store_amount,
+        (sum(sold_amount) filter (where channel = 'web'))::decimal(18, 2) as web_amount
     from feat_orders
     group by customer_id, order_date
 ),
@@ -215,69 +227,49 @@ preferred_store as (
     group by customer_id
 ),
 
--- campaigns with a send, an open or a click in the last 12 months, per customer and campaign (one
--- bit each), so the rates need no distinct counts; the rest straight per customer
-email_campaigns as (
-    select
-        customer_id,
-        email_campaign_id,
-        bit_or(case event_type when 'sent' then 1 when 'open' then 2 when 'click' then 4 end) as seen_12m
-    from marketing.fct_email_events
-    where customer_id is not null
-        and event_at < $ref_ts
-        and event_at >= $ref_ts - interval 365 day
-        and event_type in ('sent', 'open', 'click')
-    group by customer_id, email_campaign_id
-),
-
-email_rates as (
-    select
-        customer_id,
-        count(*) filter (where seen_12m & 1 > 0) as emails_received_12m,
-        count(*) filter (where seen_12m & 2 > 0) as campaigns_opened_12m,
-        count(*) filter (where seen_12m & 4 > 0) as campaigns_clicked_12m
-    from email_campaigns
-    group by customer_id
-),
-
+-- per customer in one pass: the campaigns with a send, an open or a click in the last 12 months as
+-- one bit per campaign each (feat_email_campaigns numbers them), so the rates need no distinct
+-- counts and no customer x campaign grouping; an event without a campaign counts as one of its own
 emails as (
     select
-        customer_id,
-        max(event_at) filter (where event_type = 'open') as last_open_at,
-        max(event_at) filter (where event_type = 'click') as last_click_at,
-        bool_or(event_type = 'unsubscribe') as has_unsubscribed,
-        (count(*) filter (where event_type = 'bounce' and event_at >= $ref_ts - interval 365 day))::hugeint
+        e.customer_id,
+        $campaigns_sent as emails_received_12m,
+        $campaigns_open as campaigns_opened_12m,
+        $campaigns_click as campaigns_clicked_12m,
+        max(e.event_at) filter (where e.event_type = 'open') as last_open_at,
+        max(e.event_at) filter (where e.event_type = 'click') as last_click_at,
+        bool_or(e.event_type = 'unsubscribe') as has_unsubscribed,
+        (count(*) filter (where e.event_type = 'bounce' and e.event_at >= $ref_ts - interval 365 day))::hugeint
             as email_bounces_12m
-    from marketing.fct_email_events
-    where customer_id is not null and event_at < $ref_ts
-    group by customer_id
+    from marketing.fct_email_events as e
+    left join feat_email_campaigns as c on e.email_campaign_id = c.email_campaign_id
+    where e.customer_id is not null and e.event_at < $ref_ts
+    group by e.customer_id
 ),
 
--- the latest choice per source record and channel first (ties: opt-out wins), then per customer
--- over their source records: the same latest choice, with 4x fewer rows to join
+-- the latest choice per source record and channel first, then per customer over their source
+-- records: the same latest choice, with 4x fewer rows to join. A choice is one integer, its time
+-- then its status (at the same time opt-out 3 wins, then any other status 2, then opt-in 1), so the
+-- latest choice is a max() of integers and an opt-in is a latest choice that ends in 1 (base 4)
 consent_choices as (
     select
         source_system,
         source_id,
         consent_channel,
-        consent_status,
-        epoch_us(collected_at) * 2 + (consent_status = 'opt_out')::bigint as choice_order
+        epoch_us(collected_at) * 4
+        + case consent_status when 'opt_out' then 3 when 'opt_in' then 1 else 2 end as choice
     from staging.stg_consent__preferences
-    where collected_at < $ref_ts
+    where collected_at < $ref_ts and consent_status is not null
 ),
 
 consent_records as (
     select
         source_system,
         source_id,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'email') as email_status,
-        max(choice_order) filter (where consent_channel = 'email') as email_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'sms') as sms_status,
-        max(choice_order) filter (where consent_channel = 'sms') as sms_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'phone') as phone_status,
-        max(choice_order) filter (where consent_channel = 'phone') as phone_order,
-        arg_max(consent_status, choice_order) filter (where consent_channel = 'post') as post_status,
-        max(choice_order) filter (where consent_channel = 'post') as post_order
+        max(choice) filter (where consent_channel = 'email') as email_choice,
+        max(choice) filter (where consent_channel = 'sms') as sms_choice,
+        max(choice) filter (where consent_channel = 'phone') as phone_choice,
+        max(choice) filter (where consent_channel = 'post') as post_choice
     from consent_choices
     group by source_system, source_id
 ),
@@ -285,10 +277,10 @@ consent_records as (
 consents as (
     select
         x.customer_id,
-        arg_max(c.email_status, c.email_order) = 'opt_in' as has_email_consent,
-        arg_max(c.sms_status, c.sms_order) = 'opt_in' as has_sms_consent,
-        arg_max(c.phone_status, c.phone_order) = 'opt_in' as has_phone_consent,
-        arg_max(c.post_status, c.post_order) = 'opt_in' as has_post_consent
+        max(c.email_choice) % 4 = 1 as has_email_consent,
+        max(c.sms_choice) % 4 = 1 as has_sms_consent,
+        max(c.phone_choice) % 4 = 1 as has_phone_consent,
+        max(c.post_choice) % 4 = 1 as has_post_consent
     from consent_records as c
     inner join referential.customer_xref as x
         on c.source_system = x.source_system and c.source_id = x.source_id
@@ -373,10 +365,10 @@ profile as (
         b.last_gap_days,
         ($ref - b.last_purchase_date) / nullif(b.mean_days_between_purchases, 0) as expected_gap_ratio,
 
-        coalesce(er.emails_received_12m, 0) as emails_received_12m,
-        case when er.emails_received_12m > 0 then least(er.campaigns_opened_12m / er.emails_received_12m, 1) end
+        coalesce(e.emails_received_12m, 0) as emails_received_12m,
+        case when e.emails_received_12m > 0 then least(e.campaigns_opened_12m / e.emails_received_12m, 1) end
             as email_open_rate_12m,
-        case when er.emails_received_12m > 0 then least(er.campaigns_clicked_12m / er.emails_received_12m, 1) end
+        case when e.emails_received_12m > 0 then least(e.campaigns_clicked_12m / e.emails_received_12m, 1) end
             as email_click_rate_12m,
         $ref - e.last_open_at::date as days_since_last_email_open,
         $ref - e.last_click_at::date as days_since_last_email_click,
@@ -394,7 +386,6 @@ profile as (
     left join feat_lines as lt on c.customer_id = lt.customer_id
     left join preferred_store as ps on c.customer_id = ps.customer_id
     left join emails as e on c.customer_id = e.customer_id
-    left join email_rates as er on c.customer_id = er.customer_id
     left join consents as cs on c.customer_id = cs.customer_id
     left join cards as k on c.customer_id = k.customer_id
     left join acquisitions as a on c.customer_id = a.customer_id
@@ -418,10 +409,22 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _campaign_count(event_type: str, campaigns: int) -> str:
+    """Distinct campaigns with an event of ``event_type`` in the 12 months before the reference date
+    (0 when none): a bit per numbered campaign, plus one for events without a campaign."""
+    window = f"e.event_type = '{event_type}' and e.event_at >= $ref_ts - interval 365 day"
+    numbered = (
+        f"coalesce(bit_count(bitstring_agg(c.campaign_bit, 0, {campaigns - 1}) filter (where {window})), 0)"
+        if campaigns
+        else "0"
+    )
+    return f"({numbered} + (coalesce(bool_or(e.email_campaign_id is null) filter (where {window}), false))::bigint)"
+
+
 def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> duckdb.DuckDBPyRelation:
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
-    with the indicators of ``indicators.py``; builds three temp tables on ``conn`` and returns the
-    final query (not run: the asset writes it straight into its table)."""
+    with the indicators of ``indicators.py``; builds two temp tables on ``conn`` (the lines pass, the
+    numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table)."""
     params = {"ref": reference_date}
     names = departments(conn)
     [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
@@ -449,14 +452,20 @@ def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> d
     lines_sql = LINES_SQL.replace("$department_columns", department_columns).replace(
         "$product_count", product_count
     )
-    for sql in (ORDERS_SQL, RETURNS_SQL, lines_sql):
-        conn.execute(sql, params)
+    conn.execute(lines_sql, params)
+    conn.execute(EMAIL_CAMPAIGNS_SQL)
+    [(campaigns,)] = conn.execute("select count(*) from feat_email_campaigns").fetchall()
     first_month_12m = reference_date - timedelta(days=365)
     shares = "".join(
         f",\n        coalesce(lt.{column}, 0) / nullif(lt.sold_amount, 0) as {column}" for _, column in names
     )
     sql = (
-        PROFILE_SQL.replace("$department_shares", shares)
+        PROFILE_SQL.replace("$orders_sql", ORDERS_SQL)
+        .replace("$returns_sql", RETURNS_SQL)
+        .replace("$department_shares", shares)
+        .replace("$campaigns_sent", _campaign_count("sent", campaigns))
+        .replace("$campaigns_open", _campaign_count("open", campaigns))
+        .replace("$campaigns_click", _campaign_count("click", campaigns))
         .replace("$first_month_12m", str(first_month_12m.year * 12 + first_month_12m.month))
         .replace("$ref_ts", f"timestamp '{reference_date.isoformat()}'")
         .replace("$ref", f"date '{reference_date.isoformat()}'")

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pytest
+from scipy.optimize import approx_fprime
 
 from platform_assets.features import clv, lifetime_value, profile
 from tests.conftest import E2E_REFERENCE_DATE
@@ -127,6 +128,30 @@ def test_the_profile_equals_the_previous_computation_with_catalogue_gaps(refresh
         assert _profiles_differ(conn, REF) == {}
 
 
+def test_the_profile_equals_the_previous_computation_with_consent_ties_and_campaignless_events(
+    refreshed, tmp_path
+):
+    """Two opposite choices at the same instant (opt-out wins), and e-mail events without a
+    campaign (each such customer's counts as one campaign): the integer-coded consents and the
+    per-campaign bits still agree with the previous SQL."""
+    _, db = refreshed
+    copy = tmp_path / "ties.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute(
+            "insert into raw.consent_preferences select * replace ("
+            "case when lower(trim(status)) = 'opt_in' then 'opt_out' else 'opt_in' end as status) "
+            "from raw.consent_preferences order by _source_file, _row_number limit 60"
+        )
+        conn.execute(
+            "insert into marketing.fct_email_events select * replace ("
+            "email_event_id || '-nocampaign' as email_event_id, null as email_campaign_id) "
+            "from marketing.fct_email_events where event_type in ('sent', 'open', 'click') "
+            "order by email_event_id limit 60"
+        )
+        assert _profiles_differ(conn, REF) == {}
+
+
 def test_the_clv_summary_equals_the_previous_computation_from_the_lines(refreshed):
     _, db = refreshed
     with duckdb.connect(str(db), read_only=True) as conn:
@@ -160,3 +185,29 @@ def test_the_prepared_likelihoods_are_the_same_to_the_bit():
         assert clv._gamma_gamma_prepared(x[repeat], m[repeat], None)(p) == clv.gamma_gamma_log_likelihood(
             p, x[repeat], m[repeat]
         )
+
+
+def test_the_analytic_gradients_match_finite_differences():
+    rng = np.random.default_rng(11)
+    n = 3000
+    x = rng.poisson(1.5, n).astype(float)
+    T = rng.uniform(1, 150, n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    weights = rng.integers(1, 5, n).astype(float)
+    m = rng.gamma(2, 30, n)
+    repeat = x > 0
+    cases = [
+        (clv._bgnbd_prepared(x, t_x, T, w), p)
+        for w in (None, weights)
+        for p in ([0.5, 10, 1, 2], [0.243, 4.414, 0.793, 2.426])
+    ] + [
+        (clv._gamma_gamma_prepared(x[repeat], m[repeat], w), p)
+        for w in (None, weights[repeat])
+        for p in ([1, 1, 30], [6.25, 3.74, 15.44])
+    ]
+    for log_likelihood, params in cases:
+        p = np.array(params, dtype=float)
+        value, gradient = log_likelihood.value_and_gradient(p)
+        assert value == log_likelihood(p)
+        numeric = approx_fprime(p, log_likelihood, 1e-6 * p)
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-4)
