@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from platform_assets.scores.life_moments import season, signals, survival, truth
@@ -135,6 +136,7 @@ def _sample(train: pl.DataFrame) -> pl.DataFrame:
 
 def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
     p = survival.probability(fitted, rows, reference_date)
+    baselines = {bu: round(survival.baseline(fitted, bu, reference_date), 4) for bu in fitted.baseline_follow}
     out = pl.DataFrame(
         {
             "customer_id": rows["customer_id"],
@@ -142,9 +144,7 @@ def _scores(fitted: survival.MomentModel, rows: pl.DataFrame, reference_date: da
             "business_unit": rows["business_unit"],
             "moment": [fitted.moment] * rows.height,
             "probability_90d": p.round(4),
-            "baseline_probability_90d": [
-                round(survival.baseline(fitted, bu, reference_date), 4) for bu in rows["business_unit"]
-            ],
+            "baseline_probability_90d": [baselines.get(bu, np.nan) for bu in rows["business_unit"]],
             "model_version": [fitted.version] * rows.height,
         }
     )
