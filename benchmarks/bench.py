@@ -223,8 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    print(f"generating {args.customers:,} customers into {work / 'demo'} ...", flush=True)
+    print(f"the synthetic retailer, {args.customers:,} customers, in {work / 'demo'} ...", flush=True)
     report["generation"] = generate(args.customers, args.seed, work / "demo", env, logs)
+    print(
+        "reused (same generator, scale and seed)" if report["generation"]["reused"] else "generated",
+        flush=True,
+    )
 
     # As `make materialize` does: the manifest parsed with the run's own profile (warehouse path),
     # so each dbt step parses only what changed.
