@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 PROFILE_DAYS = 730  # two years: each month seen twice
+FLAT = (1.0,) * 12  # no season: every month alike
 SMOOTHING = 1.0  # entries added to every month: a month with none is rare, not impossible
 
 
@@ -31,7 +32,7 @@ def profile(entries: pl.DataFrame, moment: str, start: date, cutoff: date) -> tu
     counts = np.bincount(seen["entry_date"].dt.month().to_numpy() - 1, minlength=12).astype(float)
     covered = exposure > 0
     if not covered.any():  # no history before the cutoff: no season known
-        return (1.0,) * 12
+        return FLAT
     rate = np.where(covered, (counts + SMOOTHING) / np.maximum(exposure, 1), np.nan)
     rate = np.where(covered, rate, np.nanmean(rate))  # a month not in the span: the average
     return tuple(float(r) for r in rate / rate.mean())

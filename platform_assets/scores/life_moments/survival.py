@@ -107,12 +107,12 @@ class MomentModel:
     baseline_follow: dict[str, float]  # Kaplan-Meier P(entry within follow_days) per business unit
     cutoff: date  # the training window [cutoff, cutoff + follow_days): its season is the fitted one
     follow_days: int
-    season: tuple[float, ...] = (1.0,) * 12  # relative entry rate per calendar month
+    season: tuple[float, ...] = seasons.FLAT  # relative entry rate per calendar month
     note: str = ""
 
 
 def fit(
-    train: pl.DataFrame, moment: str, cutoff: date, follow_days: int, season: tuple[float, ...] = (1.0,) * 12
+    train: pl.DataFrame, moment: str, cutoff: date, follow_days: int, season: tuple[float, ...] = seasons.FLAT
 ) -> MomentModel:
     """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier on
     ``follow_days`` of follow-up; with fewer than MIN_ENTRIES entries, the Kaplan-Meier baselines alone
