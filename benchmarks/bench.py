@@ -8,7 +8,9 @@ whole graph with `dagster job execute` (the production path: one process per ste
 a time) while sampling the memory of the whole process tree, then reads step timings back from the
 Dagster instance, and writes `benchmarks/results/<date>-<scale>.{json,md}`. Side by side in the same
 run: identity-resolution throughput, a bare DuckDB scan-and-aggregate of the sales lines (the floor the
-feature stage is compared to), and the RFM summary the common pandas way vs ours.
+feature stage is compared to), the same scan-and-aggregate on every table the feature stage reads plus
+writing a table of the profile's size (the inputs floor: what the stage costs before it computes
+anything), and the RFM summary the common pandas way vs ours.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from the repo root
 
-from benchmarks.side_by_side import floor_scan_seconds, rfm_comparison  # noqa: E402
+from benchmarks.side_by_side import floor_scan_seconds, inputs_floor, rfm_comparison  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -152,28 +154,97 @@ def generate(customers: int, seed: int, out: Path, env: dict[str, str], logs: Pa
     }
 
 
-def step_report(home: Path, sampler: MemorySampler) -> tuple[str, list[dict]]:
+DBT_TARGET = REPO / "dbt_project" / "target"
+
+
+def dbt_spans(since: float, target: Path = DBT_TARGET) -> dict[tuple[str, str], tuple[float, float]]:
+    """(invocation id, node id) -> (start, end) of the node's execution, from the run results of the
+    dbt invocations written since ``since`` (each dbt step writes its own directory under ``target``)."""
+    spans = {}
+    for results in target.glob("*/run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        data = json.loads(results.read_text())
+        invocation = data["metadata"]["invocation_id"]
+        for node in data["results"]:
+            for timing in node.get("timing", []):
+                if timing["name"] == "execute" and timing.get("started_at") and timing.get("completed_at"):
+                    spans[(invocation, node["unique_id"])] = (
+                        datetime.fromisoformat(timing["started_at"].replace("Z", "+00:00")).timestamp(),
+                        datetime.fromisoformat(timing["completed_at"].replace("Z", "+00:00")).timestamp(),
+                    )
+    return spans
+
+
+def _value(metadata: dict, key: str):
+    entry = metadata.get(key)
+    return getattr(entry, "value", entry)
+
+
+def _asset_span(metadata: dict, reported_at: float, dbt: dict) -> tuple[float, float, str] | None:
+    """An asset's own start, end and source of the timing when its step builds several: dbt's run
+    results for a dbt model, the loader's timings for a landed table (reported as soon as it is
+    loaded); None when the step's assets are built by one computation."""
+    span = dbt.get((_value(metadata, "invocation_id"), _value(metadata, "unique_id")))
+    if span:
+        return span[0], span[1], "dbt run results"
+    if _value(metadata, "load_seconds") is not None:
+        seconds = float(_value(metadata, "load_seconds")) + float(_value(metadata, "rules_seconds") or 0)
+        return reported_at - seconds, reported_at, "loader (load + rules)"
+    return None
+
+
+def step_report(home: Path, sampler: MemorySampler) -> tuple[str, list[dict], list[dict]]:
+    """Per step and per asset: wall time, peak memory of the process tree, assets and rows. An asset
+    alone in its step has the step's time; in a shared step, its own span when dbt's run results or
+    the loader measured it (and the peak over that span), else no time and the step's peak."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(home)
     instance = dg.DagsterInstance.get()
     run = instance.get_runs(limit=1)[0]
+    events = list(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION))
     assets_by_step: dict[str, list[str]] = {}
-    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        key = entry.dagster_event.asset_key.to_user_string()
-        assets_by_step.setdefault(entry.step_key, []).append(key)
-    steps = []
+    for entry in events:
+        assets_by_step.setdefault(entry.step_key, []).append(entry.dagster_event.asset_key.to_user_string())
+    steps, spans = [], {}
     for stat in sorted(instance.get_run_step_stats(run.run_id), key=lambda s: s.start_time or 0):
+        start, end = stat.start_time or 0, stat.end_time or 0
+        spans[stat.step_key] = (start, end)
         steps.append(
             {
                 "step": stat.step_key,
                 "status": stat.status.value if stat.status else None,
-                "seconds": round((stat.end_time or 0) - (stat.start_time or 0), 1),
-                "peak_memory_gb": round(sampler.peak(stat.start_time or 0, stat.end_time or 0) / 1e9, 2),
+                "seconds": round(end - start, 1),
+                "peak_memory_gb": round(sampler.peak(start, end) / 1e9, 2),
                 "assets": sorted(assets_by_step.get(stat.step_key, [])),
             }
         )
-    return run.run_id, steps
+    dbt = dbt_spans(min((start for start, _ in spans.values()), default=0.0))
+    assets = []
+    for entry in events:
+        metadata = entry.dagster_event.event_specific_data.materialization.metadata
+        start, end = spans.get(entry.step_key, (0.0, 0.0))
+        alone = len(assets_by_step[entry.step_key]) == 1
+        own = None if alone else _asset_span(metadata, entry.timestamp, dbt)
+        if alone:
+            timed_by = "its step"
+        elif own:
+            start, end, timed_by = own
+        else:
+            timed_by = "built together with the step's other assets"
+        seconds = end - start if alone or own else None
+        assets.append(
+            {
+                "asset": entry.dagster_event.asset_key.to_user_string(),
+                "step": entry.step_key,
+                "seconds": None if seconds is None else round(seconds, 2),
+                "timed_by": timed_by,
+                "peak_memory_gb": round(sampler.peak(start, end) / 1e9, 2),
+                "rows": _value(metadata, "dagster/row_count"),
+            }
+        )
+    return run.run_id, steps, assets
 
 
 def table_rows(db: Path) -> dict[str, int]:
@@ -249,13 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         tags,
     ]
     wall, peak, code, sampler = run_measured(cmd, env, logs / "daily_refresh.log")
-    run_id, steps = step_report(home, sampler)
+    run_id, steps, assets = step_report(home, sampler)
     report["graph"] = {
         "run_id": run_id,
         "succeeded": code == 0,
         "seconds": round(wall, 1),
         "peak_memory_gb": round(peak / 1e9, 2),
         "steps": steps,
+        "assets": assets,
     }
     if code:
         # no report: a failed run's timings and rows would read like a result
@@ -274,12 +346,15 @@ def side_by_side(db: Path, steps: list[dict], rows: dict[str, int]) -> dict:
     floor = floor_scan_seconds(db)
     features = [s for s in steps if any(a.startswith("features/") for a in s["assets"])]
     feature_seconds = round(sum(s["seconds"] for s in features), 1)
+    inputs = inputs_floor(db, db.parent)
     return {
         "identity_records_per_second": round(records / identity["seconds"]) if identity else None,
         "identity_records": records,
         "floor_scan_aggregate_seconds": floor,
         "feature_stage_seconds": feature_seconds or None,
         "feature_stage_vs_floor": round(feature_seconds / floor, 2) if feature_seconds and floor else None,
+        "inputs_floor": inputs,
+        "inputs_floor_vs_floor": round(inputs["total"] / floor, 2) if inputs and floor else None,
         "rfm": rfm_comparison(db),
     }
 
@@ -291,6 +366,25 @@ def write(report: dict, customers: int) -> None:
     (RESULTS / f"{stem}.md").write_text(markdown(report))
     print(f"report: {RESULTS / stem}.md and .json")
     print(markdown(report))
+
+
+def asset_line(a: dict) -> str:
+    seconds = "" if a["seconds"] is None else a["seconds"]
+    rows = "" if a["rows"] is None else f"{a['rows']:,}"
+    return f"| {a['asset']} | {a['step']} | {seconds} | {a['timed_by']} | {a['peak_memory_gb']} | {rows} |"
+
+
+def inputs_lines(s: dict) -> list[str]:
+    """The inputs floor (beside the floor, not instead of it), when the report has one."""
+    inputs = s.get("inputs_floor")
+    if not inputs:
+        return []
+    parts = "; ".join(f"{table} {seconds} s" for table, seconds in inputs["seconds"].items())
+    return [
+        f"- Inputs floor: the same bare scan-and-aggregate on every table the feature stage reads, and "
+        f"writing a table of the profile's size: {inputs['total']} s ({s['inputs_floor_vs_floor']} times "
+        f"the floor). {parts}."
+    ]
 
 
 def markdown(r: dict) -> str:
@@ -321,6 +415,18 @@ def markdown(r: dict) -> str:
         lines.append(
             f"| {step['step']} | {step['status']} | {step['seconds']} | {step['peak_memory_gb']} | {assets} |"
         )
+    lines += [
+        "",
+        "## Per asset",
+        "",
+        "An asset alone in its step has the step's time and peak. In a shared step (dbt, landing, identity, "
+        "audiences) an asset has its own time when dbt's run results or the loader measured it, and the "
+        "peak of the process tree over that time; assets built by one computation have the step's.",
+        "",
+        "| asset | step | seconds | timed by | peak GB | rows |",
+        "|---|---|---:|---|---:|---:|",
+        *(asset_line(a) for a in g.get("assets", [])),
+    ]
     rfm = s["rfm"]
     lines += [
         "",
@@ -330,6 +436,7 @@ def markdown(r: dict) -> str:
         f"{s['identity_records_per_second']} records/s (whole identity step).",
         f"- Floor: bare DuckDB scan-and-aggregate of `sales.fct_sales_lines`: {s['floor_scan_aggregate_seconds']} s.",
         f"- Feature stage: {s['feature_stage_seconds']} s, {s['feature_stage_vs_floor']} times the floor.",
+        *inputs_lines(s),
         f"- RFM summary: {rfm}",
         "",
         "## Rows per table",
