@@ -1,5 +1,9 @@
 """Every dbt model is an asset and every dbt test an asset check, in one dbt build step."""
 
+import shutil
+import time
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -24,7 +28,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
-    events = list(dbt.cli(["build"], context=context).stream())
+    invocation = dbt.cli(["build"], context=context)
+    events = list(invocation.stream())
+    pruned = prune_dbt_targets(invocation.target_path, DBT_TARGET_RETENTION_DAYS, time.time())
+    if pruned:
+        context.log.info(
+            f"removed {len(pruned)} dbt target folders older than {DBT_TARGET_RETENTION_DAYS} days"
+        )
     with warehouse.connect() as conn:
         for event in events:
             if isinstance(event, dg.Output | dg.AssetMaterialization):
@@ -34,6 +44,24 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
                     {**event.metadata, "dagster/row_count": rows, "reference_date": str(reference_date)}
                 )
             yield event
+
+
+# dagster-dbt gives every dbt invocation its own target folder (manifest, compiled SQL, run results,
+# logs: about 7 MB); three per nightly refresh would fill the disk by some 8 GB a year. A week of them is
+# kept to debug with.
+DBT_TARGET_RETENTION_DAYS = 7
+
+
+def prune_dbt_targets(current: Path, keep_days: float, now: float) -> list[Path]:
+    """Removes the other per-invocation folders beside ``current`` (named like it: ``<op>-<run>-<id>``)
+    last written more than ``keep_days`` before ``now``; returns what it removed."""
+    op = current.name.split("-")[0]
+    removed = []
+    for folder in current.parent.glob(f"{op}-*-*"):
+        if folder != current and folder.is_dir() and now - folder.stat().st_mtime > keep_days * 86400:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _event_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey:
