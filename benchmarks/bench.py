@@ -86,6 +86,8 @@ class MemorySampler:
             self._stop.wait(self.interval)
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
+        """Peak over [start, end], widened by one interval: a span shorter than it holds no sample."""
+        start, end = start - self.interval, end + self.interval
         return max((rss for t, rss in self.samples if start <= t <= end), default=0)
 
 

@@ -4,7 +4,7 @@ results, the inputs floor, and the Markdown lines."""
 import time
 from types import SimpleNamespace
 
-from benchmarks.bench import _asset_span, asset_line, dbt_spans, inputs_lines
+from benchmarks.bench import MemorySampler, _asset_span, asset_line, dbt_spans, inputs_lines
 from benchmarks.side_by_side import INPUT_SCANS, inputs_floor
 from tests.conftest import E2E_REFERENCE_DATE
 
@@ -58,3 +58,11 @@ def test_asset_line_leaves_unknown_time_and_rows_blank():
         }
     )
     assert line == "| referential/customer_ids | identity_resolution |  | built together | 1.5 |  |"
+
+
+def test_a_span_shorter_than_the_sampling_interval_still_has_a_peak():
+    sampler = MemorySampler(pid=0, interval=0.2)
+    sampler.samples = [(10.0, 1_000), (10.2, 3_000), (10.4, 2_000), (20.0, 9_000)]
+    assert sampler.peak(10.25, 10.28) == 3_000  # the samples either side, not 0
+    assert sampler.peak(10.0, 10.4) == 3_000
+    assert sampler.peak() == 9_000
