@@ -71,17 +71,9 @@ def _best_of_two(conn: duckdb.DuckDBPyConnection, sql: str, reference_date: str)
     return best
 
 
-def floor_scan_seconds(db: Path, reference_date: str = "2026-11-01") -> float | None:
-    """Wall time of a bare scan-and-aggregate of the sales lines (best of two)."""
-    if not db.exists():
-        return None
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return round(_best_of_two(conn, FLOOR_SQL, reference_date), 2)
-
-
 def inputs_floor(db: Path, scratch: Path, reference_date: str = "2026-11-01") -> dict | None:
     """Seconds (best of two each) of the floor's scan-and-aggregate on each table the feature stage
-    reads, the sales lines included, and of writing a customers x PROFILE_WIDTH table of amounts to
+    reads, the sales lines first (that one is the floor itself), and of writing a customers x PROFILE_WIDTH table of amounts to
     a scratch DuckDB file in the directory ``scratch`` (deleted after); ``total`` is their sum."""
     if not db.exists():
         return None
