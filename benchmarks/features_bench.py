@@ -50,10 +50,10 @@ def part_ours(db: str, ref: date) -> dict:
     import dagster as dg
     import duckdb
 
-    from platform_assets.config import REFERENCE_DATE_TAG
     from platform_assets.features import checks
     from platform_assets.features.assets import customer_clv, customer_profile, customer_rfm
-    from platform_assets.resources import Warehouse
+    from platform_assets.lib.resources import resources_from_env
+    from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
     _ensure_rfm_rules(db)
     timings, metadata = {}, {}
@@ -65,7 +65,7 @@ def part_ours(db: str, ref: date) -> dict:
         result = dg.materialize(
             [customer_profile, customer_rfm, customer_clv, *checks.CHECKS],
             selection=dg.AssetSelection.assets(asset),  # the asset and its checks
-            resources={"warehouse": Warehouse()},
+            resources=resources_from_env(),
             instance=instance,
             tags={REFERENCE_DATE_TAG: ref.isoformat()},
         )
@@ -97,7 +97,7 @@ def _ensure_rfm_rules(db: str) -> None:
     """A warehouse built before the RFM seed existed gets it here, as dbt would load it (untimed)."""
     import duckdb
 
-    from platform_assets.config import DBT_PROJECT_DIR
+    from platform_assets.lib.settings import DBT_PROJECT_DIR
 
     seed = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
     with duckdb.connect(db) as conn:

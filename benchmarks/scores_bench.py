@@ -58,8 +58,8 @@ def main() -> None:
 
     import dagster as dg
 
-    from platform_assets.config import REFERENCE_DATE_TAG
-    from platform_assets.resources import Warehouse
+    from platform_assets.lib.resources import resources_from_env
+    from platform_assets.lib.settings import REFERENCE_DATE_TAG
     from platform_assets.scores import churn, life_moments
 
     ref = date.fromisoformat(args.reference_date)
@@ -68,7 +68,7 @@ def main() -> None:
         started = time.perf_counter()
         result = dg.materialize(
             [*domain.defs.assets, *domain.defs.asset_checks],
-            resources={"warehouse": Warehouse()},
+            resources=resources_from_env(),
             tags={REFERENCE_DATE_TAG: str(ref)},
         )
         seconds = time.perf_counter() - started

@@ -35,12 +35,12 @@ def _peak_gb() -> float:
 def _materialize(assets, day: date):
     import dagster as dg
 
-    from platform_assets.config import REFERENCE_DATE_TAG
-    from platform_assets.resources import Warehouse
+    from platform_assets.lib.resources import resources_from_env
+    from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
     result = dg.materialize(
         assets,
-        resources={"warehouse": Warehouse()},
+        resources=resources_from_env(),
         instance=dg.DagsterInstance.ephemeral(),
         tags={REFERENCE_DATE_TAG: day.isoformat()},
     )

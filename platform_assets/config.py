@@ -1,12 +1,5 @@
-"""Settings in one typed place, read from the environment when asked for (never at import).
+"""Being replaced by platform_assets.lib (settings resource); deleted once no domain calls settings()."""
 
-Everything lives under the data directory by default, so a clone runs with no configuration:
-  data/demo/landing       landing files (the demo generator writes there)
-  data/warehouse/         the pipeline's working DuckDB file
-  data/published/         what analysts open: analyst.duckdb, restricted.duckdb, snapshots/
-  data/exports/           files handed to other systems (campaign audiences)
-  data/dagster_home/      Dagster's run history and schedules (``make dev``)
-"""
 
 from __future__ import annotations
 
@@ -15,11 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+from platform_assets.lib.settings import REFERENCE_DATE_TAG, REPO_ROOT
 
-REFERENCE_DATE_TAG = "cdp/reference_date"
 DEFAULT_HOLDOUT_SALT = "cdp-holdout-v1"
 DEFAULT_HOLDOUT_SHARE = 0.10
 

@@ -1,46 +1,33 @@
-"""The code location: every domain's Definitions, merged once, with the shared resources."""
-
-import sys
-from pathlib import Path
+"""The code location: every domain's Definitions, merged once, with the resources built from the
+environment (``lib/resources.py``). ``build_defs`` takes other resources (tests, benchmarks)."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from platform_assets import activation, features, landing, publish, quality, referential
-from platform_assets.config import DBT_PROJECT_DIR
-from platform_assets.resources import Warehouse
+from platform_assets.lib.resources import resources_from_env
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 from platform_assets.scores import churn, life_moments, segments
 
 DOMAINS = (landing, referential, features, segments, churn, life_moments, activation)
 
 
-def with_publication(*domain_defs: dg.Definitions) -> dg.Definitions:
-    """Every domain's assets, then the publication, which depends on each of them (so it runs last)."""
-    upstream = dg.Definitions.merge(*domain_defs)
-    return dg.Definitions.merge(upstream, publish.defs_for(upstream))
+def build_defs(resources: dict) -> dg.Definitions:
+    """Every domain's assets and checks; the publication last (it depends on all of them); the quality
+    domain's profile and suite checks on every asset; the daily job and its schedule."""
+    upstream = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
+    return dg.Definitions.merge(
+        upstream,
+        publish.defs_for(upstream),
+        quality.checks_for([upstream]),
+        dg.Definitions(
+            jobs=[daily_refresh],
+            schedules=[daily_refresh_schedule],
+            resources=resources,
+            # DuckDB has one writer per file, so steps run one at a time: in one process, with no
+            # per-step start-up (a forked step cost ~2.6 s, 160 s of a 1M refresh's 62 steps).
+            executor=dg.in_process_executor,
+        ),
+    )
 
 
-RESOURCES = {
-    "warehouse": Warehouse(),
-    # The dbt of this environment, whether or not its bin/ is on PATH.
-    "dbt": DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).parent / "dbt"),
-    ),
-}
-
-defs = dg.Definitions.merge(
-    with_publication(*(domain.defs for domain in DOMAINS)),
-    # Profiles and expectation suites (expectations/*.json) as checks on every domain's assets.
-    quality.checks_for(domain.defs for domain in DOMAINS),
-    dg.Definitions(
-        jobs=[daily_refresh],
-        schedules=[daily_refresh_schedule],
-        resources=RESOURCES,
-        # DuckDB has one writer per file, so steps run one at a time: in one process, with no
-        # per-step start-up (a forked step cost ~2.6 s, 160 s of a 1M refresh's 62 steps).
-        executor=dg.in_process_executor,
-    ),
-)
+defs = build_defs(resources_from_env())

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from platform_assets.config import REFERENCE_DATE_TAG
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 daily_refresh = dg.define_asset_job(
     "daily_refresh",

@@ -40,14 +40,16 @@ def demo_dir(tmp_path_factory) -> Path:
 def refreshed(demo_dir, tmp_path_factory):
     import dagster as dg
 
-    from platform_assets.config import REFERENCE_DATE_TAG
-    from platform_assets.definitions import defs
+    from platform_assets.definitions import build_defs
+    from platform_assets.lib.resources import resources_from_env
+    from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
     db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
         mp.setenv("CDP_DUCKDB_PATH", str(db))
         mp.setenv("CDP_DATA_DIR", str(demo_dir))
+        defs = build_defs(resources_from_env())
         result = defs.resolve_job_def("daily_refresh").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), tags={REFERENCE_DATE_TAG: E2E_REFERENCE_DATE}
         )

@@ -9,10 +9,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from platform_assets.config import REFERENCE_DATE_TAG
-from platform_assets.definitions import defs
+from platform_assets.definitions import build_defs, defs
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
+from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from platform_assets.referential.identity_assets import identity_resolution
 from tests.conftest import E2E_CUSTOMERS
 
@@ -139,10 +140,14 @@ def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, dem
         mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
         mp.setenv("CDP_DUCKDB_PATH", str(db))
         mp.setenv("CDP_DATA_DIR", str(demo_dir))
-        rerun = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            asset_selection=IDENTITY_KEYS,
-            tags={REFERENCE_DATE_TAG: "2026-11-01"},
+        rerun = (
+            build_defs(resources_from_env())
+            .resolve_job_def("daily_refresh")
+            .execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(),
+                asset_selection=IDENTITY_KEYS,
+                tags={REFERENCE_DATE_TAG: "2026-11-01"},
+            )
         )
     assert rerun.success
     with duckdb.connect(str(db), read_only=True) as conn:

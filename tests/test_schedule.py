@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.definitions import defs
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 
 def test_daily_refresh_runs_at_six_paris_time_as_of_the_scheduled_day():

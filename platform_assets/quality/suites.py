@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from platform_assets.config import EXPECTATIONS_DIR
+from platform_assets.lib.settings import EXPECTATIONS_DIR
 
 SEVERITIES = ("critical", "warning")
 EXAMPLES = 5  # failing values shown per expectation

@@ -24,7 +24,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     referential holds every day received; the Python assets compute as of the date)."""
     reference_date = resolve_reference_date(context.run.tags, settings().reference_date)
     # The seed step may run before any other asset has created the warehouse's folder.
-    warehouse.database.parent.mkdir(parents=True, exist_ok=True)
+    warehouse.path.parent.mkdir(parents=True, exist_ok=True)
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).

@@ -169,8 +169,8 @@ def test_the_measured_uplift_interval_of_each_past_campaign_holds_the_simulated_
 def test_a_rerun_of_the_day_gives_the_same_groups_and_replaces_its_history(run, demo_dir, monkeypatch):
     _, db, _ = run
     from platform_assets.activation import audiences
-    from platform_assets.config import REFERENCE_DATE_TAG
-    from platform_assets.resources import Warehouse
+    from platform_assets.lib.resources import resources_from_env
+    from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
     before = query(
         db, "select campaign_code, customer_id, audience_group from activation.audiences order by all"
@@ -181,7 +181,7 @@ def test_a_rerun_of_the_day_gives_the_same_groups_and_replaces_its_history(run, 
     monkeypatch.setenv("CDP_DATA_DIR", str(demo_dir))
     again = dg.materialize(
         [audiences],
-        resources={"warehouse": Warehouse()},
+        resources=resources_from_env(),
         tags={REFERENCE_DATE_TAG: E2E_REFERENCE_DATE},
         instance=dg.DagsterInstance.ephemeral(),
     )

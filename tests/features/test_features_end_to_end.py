@@ -9,11 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.features import checks
 from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
 from platform_assets.features.indicators import INDICATORS, KEYS
-from platform_assets.resources import Warehouse
+from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from tests.conftest import E2E_REFERENCE_DATE
 
 REF = date.fromisoformat(E2E_REFERENCE_DATE)
@@ -193,7 +193,7 @@ def _features_as_of(db, day: date, monkeypatch) -> dict[str, pl.DataFrame]:
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(db))
     result = dg.materialize(
         [customer_profile, customer_rfm, customer_clv, channel_ltv_cac, *checks.CHECKS],
-        resources={"warehouse": Warehouse()},
+        resources=resources_from_env(),
         instance=dg.DagsterInstance.ephemeral(),
         tags={REFERENCE_DATE_TAG: day.isoformat()},
     )

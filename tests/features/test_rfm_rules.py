@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from platform_assets.config import DBT_PROJECT_DIR
 from platform_assets.features.rfm import SegmentRule, segment_cells, segment_of, validate_rules
+from platform_assets.lib.settings import DBT_PROJECT_DIR
 
 SEED = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
 PLAYBOOK = {  # DOMAIN.md: typical R-F-M pattern of each named segment

@@ -5,7 +5,7 @@ import json
 import great_expectations as gx
 import pytest
 
-from platform_assets.config import EXPECTATIONS_DIR
+from platform_assets.lib.settings import EXPECTATIONS_DIR
 
 SUITES = [
     "features.customer_profile",
@@ -31,8 +31,8 @@ def test_suite_loads_in_great_expectations_with_every_expectation(name):
 
 
 def test_the_readme_documents_every_profile_indicator():
-    from platform_assets.config import REPO_ROOT
     from platform_assets.features.indicators import DEPARTMENT_SHARE, INDICATORS, KEYS
+    from platform_assets.lib.settings import REPO_ROOT
 
     readme = (REPO_ROOT / "platform_assets" / "features" / "README.md").read_text()
     missing = [i.name for i in (*KEYS, *INDICATORS, DEPARTMENT_SHARE) if f"| `{i.name}` |" not in readme]

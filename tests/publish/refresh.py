@@ -6,8 +6,8 @@ import sys
 
 import dagster as dg
 
-from platform_assets.config import REFERENCE_DATE_TAG
 from platform_assets.definitions import defs
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 if __name__ == "__main__":
     only = [dg.AssetKey(["ops", "publications"])] if "--publication-only" in sys.argv else None

@@ -7,7 +7,8 @@ import pytest
 
 from platform_assets import publish
 from platform_assets.governance.ownership import SCORES
-from platform_assets.resources import Warehouse
+from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.warehouse import Warehouse
 
 
 def toy_domain(column: str, check_passes: bool) -> dg.Definitions:
@@ -48,7 +49,7 @@ def env(tmp_path, monkeypatch):
 
 def run(domain: dg.Definitions) -> dg.ExecuteInProcessResult:
     assets = [*domain.assets, *publish.defs_for(domain).assets]
-    return dg.materialize(assets, resources={"warehouse": Warehouse()}, raise_on_error=False)
+    return dg.materialize(assets, resources=resources_from_env(), raise_on_error=False)
 
 
 def test_a_new_domain_table_is_published_and_documented_without_touching_publish(env):

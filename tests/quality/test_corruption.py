@@ -13,8 +13,8 @@ import pytest
 from platform_assets.demo.generator import generate
 from platform_assets.landing.assets import raw_sources
 from platform_assets.landing.contracts import CONTRACTS
+from platform_assets.lib.resources import resources_from_env
 from platform_assets.quality.corrupt import corrupt
-from platform_assets.resources import Warehouse
 
 CUSTOMERS = 300
 
@@ -34,7 +34,7 @@ def materialize_landing(out: Path, db: Path, extra_assets=(), **kwargs):
         mp.setenv("CDP_DUCKDB_PATH", str(db))
         return dg.materialize(
             [raw_sources, *extra_assets],
-            resources={"warehouse": Warehouse()},
+            resources=resources_from_env(),
             instance=dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
             **kwargs,

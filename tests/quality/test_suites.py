@@ -6,9 +6,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from platform_assets.config import EXPECTATIONS_DIR
 from platform_assets.definitions import defs
 from platform_assets.landing.contracts import CONTRACTS
+from platform_assets.lib.settings import EXPECTATIONS_DIR
 from platform_assets.quality.checks import CRITICAL, PROFILE, WARNING, suite_checks
 from platform_assets.quality.suites import SuiteError, built_suite, load_suite, suite_paths, validate
 from tests.quality.conftest import write

@@ -282,7 +282,7 @@ def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchRes
 
 def match_weights_chart(weights: pl.DataFrame) -> str:
     """Splink's match-weights chart as markdown: one bar per comparison level (log2 Bayes factor)."""
-    from platform_assets.charts import figure_markdown, horizontal_bars
+    from platform_assets.lib.charts import figure_markdown, horizontal_bars
 
     shown = weights.filter(pl.col("comparison_vector_value") != -1)  # null levels weigh 0
     labels = [

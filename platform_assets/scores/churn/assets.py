@@ -7,9 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from platform_assets.charts import figure_markdown
 from platform_assets.config import resolve_reference_date, settings
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib.charts import figure_markdown
 from platform_assets.resources import Warehouse
 from platform_assets.scores.churn import columns, model, model_metrics, scoring
 from platform_assets.scores.registry import ModelVersion, register, save_artifact

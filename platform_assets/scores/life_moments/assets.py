@@ -6,9 +6,9 @@ import dagster as dg
 import matplotlib.pyplot as plt
 import polars as pl
 
-from platform_assets.charts import figure_markdown
 from platform_assets.config import resolve_reference_date, settings
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib.charts import figure_markdown
 from platform_assets.resources import Warehouse
 from platform_assets.scores.churn import model_metrics
 from platform_assets.scores.life_moments import columns, scoring, signals

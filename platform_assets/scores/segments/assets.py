@@ -13,11 +13,11 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from platform_assets.charts import figure_markdown, horizontal_bars
 from platform_assets.config import resolve_reference_date, settings
 from platform_assets.features.assets import MODEL_METRICS_DDL
 from platform_assets.features.columns import table_schema
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib.charts import figure_markdown, horizontal_bars
 from platform_assets.resources import Warehouse
 from platform_assets.scores.segments import columns, describe, names, prepare, tables
 from platform_assets.scores.segments.assignment import NO_PURCHASE, stability

@@ -7,7 +7,7 @@ import duckdb
 import great_expectations as gx
 import pytest
 
-from platform_assets.config import EXPECTATIONS_DIR
+from platform_assets.lib.settings import EXPECTATIONS_DIR
 
 SUITES = ["scores.customer_segment", "scores.segment_profile", "scores.segment_rfm_crosstab"]
 

@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from platform_assets.config import REFERENCE_DATE_TAG
-from platform_assets.definitions import defs
+from platform_assets.definitions import build_defs
 from platform_assets.features.assets import customer_profile, customer_rfm
 from platform_assets.features.checks import customer_profile_keys_and_ranges
-from platform_assets.resources import Warehouse
+from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from platform_assets.scores.segments import checks
 from platform_assets.scores.segments.assets import customer_segment, segment_profile, segment_rfm_crosstab
 from tests.conftest import E2E_REFERENCE_DATE
@@ -149,13 +149,15 @@ def next_days(refreshed, tmp_path_factory):
                 customer_profile_keys_and_ranges,
                 *checks.CHECKS,
             ],
-            resources={"warehouse": Warehouse()},
+            resources=resources_from_env(),
             instance=instance,
             tags={REFERENCE_DATE_TAG: NEXT_DAY.isoformat()},
         )
         after = query(copy, "select customer_id, segment_id, segment_key from scores.customer_segment")
-        rediscovered = defs.resolve_job_def("rediscover_segments").execute_in_process(
-            instance=instance, tags={REFERENCE_DATE_TAG: NEXT_DAY.isoformat()}
+        rediscovered = (
+            build_defs(resources_from_env())
+            .resolve_job_def("rediscover_segments")
+            .execute_in_process(instance=instance, tags={REFERENCE_DATE_TAG: NEXT_DAY.isoformat()})
         )
     return before, next_day, after, rediscovered, copy
 

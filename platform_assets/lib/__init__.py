@@ -1,0 +1,12 @@
+"""The platform's shared library: the one place that reads configuration and reads and writes the
+warehouse. Domains use it; they never import each other's asset modules.
+
+  settings.py    typed configuration resource (``PlatformSettings``) and the run's reference date
+  resources.py   the resources, built once from the environment (the only reader of ``os.environ``)
+  warehouse.py   the DuckDB resource (``Warehouse``): connections
+  tables.py      atomic table replacement, existence, the "as of" guard, column comments
+  model_metrics.py  ``ops.model_metrics``: its definition and its one writer
+  gates.py       blocking SQL gates: keys unique and not null, values in range
+  metadata.py    what the Dagster UI shows: markdown tables, column schemas, asset metadata
+  charts.py      matplotlib figures as markdown images (imports matplotlib only when drawing)
+"""

@@ -1,0 +1,34 @@
+"""What the Dagster UI shows of a table: markdown tables, column schemas, an asset's spec metadata."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+COLUMN_SCHEMA = "dagster/column_schema"
+
+
+def markdown_table(frame) -> str:
+    """A polars or pandas frame as a markdown table (nulls blank)."""
+    if not hasattr(frame, "iter_rows"):  # pandas
+        import polars as pl
+
+        frame = pl.from_pandas(frame)
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, rule, *body])
+
+
+def table_schema(columns) -> dg.TableSchema:
+    """(name, type, description) triples as a Dagster column schema."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type_, description=description) for name, type_, description in columns]
+    )
+
+
+def asset_metadata(owner, table: str, grain: str, columns=None, **extra) -> dict:
+    """Spec metadata of a table asset: its owners' roles, grain, table name and column schema."""
+    metadata = {**owner.metadata, "grain": grain, "dagster/table_name": table, **extra}
+    if columns is not None:
+        metadata[COLUMN_SCHEMA] = table_schema(columns)
+    return metadata

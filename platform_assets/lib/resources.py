@@ -1,0 +1,89 @@
+"""The resources, built once from the environment: the only module that reads ``os.environ``.
+
+| variable | resource field |
+|---|---|
+| CDP_DATA_DIR | platform.data_dir (default: data/ in the repository) |
+| CDP_LANDING_DIR | platform.landing_dir (default: <data>/demo/landing) |
+| CDP_DUCKDB_PATH | warehouse.database (default: <data>/warehouse/cdp.duckdb; dbt's profiles.yml reads it too) |
+| CDP_REFERENCE_DATE | platform.reference_date |
+| CDP_GROUND_TRUTH_DIR | platform.ground_truth_dir (default: <landing>/../ground_truth) |
+| CDP_MATCH_THRESHOLD | platform.match_threshold |
+| CDP_PUBLISHED_DIR | platform.published_dir (default: <data>/published) |
+| CDP_PUBLISHED_SNAPSHOTS | platform.snapshots_kept |
+| CDP_EXPORTS_DIR | platform.exports_dir (default: <data>/exports) |
+| CDP_HOLDOUT_SHARE / CDP_HOLDOUT_SALT | platform.holdout_share / holdout_salt |
+| CDP_VOLUME_TOLERANCE | platform.volume_tolerance |
+| CDP_GX_MAX_ROWS | platform.gx_max_rows |
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from platform_assets.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, PlatformSettings
+from platform_assets.lib.warehouse import Warehouse
+
+# environment variable -> settings field (values are validated by the resource's typed fields)
+TUNABLES = {
+    "CDP_REFERENCE_DATE": "reference_date",
+    "CDP_MATCH_THRESHOLD": "match_threshold",
+    "CDP_PUBLISHED_SNAPSHOTS": "snapshots_kept",
+    "CDP_VOLUME_TOLERANCE": "volume_tolerance",
+    "CDP_GX_MAX_ROWS": "gx_max_rows",
+    "CDP_HOLDOUT_SALT": "holdout_salt",
+    "CDP_HOLDOUT_SHARE": "holdout_share",
+}
+
+
+def _path(environ: Mapping[str, str], name: str, default: Path) -> str:
+    return str(Path(environ.get(name) or default).resolve())
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> PlatformSettings:
+    """The platform settings from ``CDP_*`` variables; a bad value names its variable."""
+    environ = os.environ if environ is None else environ
+    data_dir = Path(_path(environ, "CDP_DATA_DIR", REPO_ROOT / "data"))
+    landing = Path(_path(environ, "CDP_LANDING_DIR", data_dir / "demo" / "landing"))
+    values = {name: environ[var] for var, name in TUNABLES.items() if environ.get(var)}
+    try:
+        return PlatformSettings(
+            data_dir=str(data_dir),
+            landing_dir=str(landing),
+            published_dir=_path(environ, "CDP_PUBLISHED_DIR", data_dir / "published"),
+            exports_dir=_path(environ, "CDP_EXPORTS_DIR", data_dir / "exports"),
+            ground_truth_dir=_path(environ, "CDP_GROUND_TRUTH_DIR", landing.parent / "ground_truth"),
+            **values,
+        )
+    except ValidationError as error:
+        variables = {name: var for var, name in TUNABLES.items()}
+        problems = "; ".join(
+            f"{variables.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
+        )
+        raise ValueError(f"invalid platform configuration: {problems}") from None
+
+
+def warehouse_from_env(environ: Mapping[str, str] | None = None) -> Warehouse:
+    environ = os.environ if environ is None else environ
+    data_dir = Path(_path(environ, "CDP_DATA_DIR", REPO_ROOT / "data"))
+    return Warehouse(database=_path(environ, "CDP_DUCKDB_PATH", data_dir / "warehouse" / "cdp.duckdb"))
+
+
+def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
+    """Every resource of the code location: ``platform`` (settings), ``warehouse``, ``dbt``."""
+    from dagster_dbt import DbtCliResource
+
+    return {
+        "platform": settings_from_env(environ),
+        "warehouse": warehouse_from_env(environ),
+        # The dbt of this environment, whether or not its bin/ is on PATH.
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        ),
+    }

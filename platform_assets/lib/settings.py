@@ -1,0 +1,93 @@
+"""Configuration in one typed place: a Dagster resource whose fields are the retailer's settings.
+
+Built once from the environment (``resources.py``) and handed to assets as the ``platform`` resource,
+so a run's configuration shows in the UI and a test builds its own with no environment at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+REFERENCE_DATE_TAG = "cdp/reference_date"
+
+
+class PlatformSettings(dg.ConfigurableResource):
+    """Where the platform's files live and the retailer's tunable rules (see the README's table)."""
+
+    data_dir: str = Field(description="Root of everything generated (models, exports, published files).")
+    landing_dir: str = Field(description="Where the source systems drop their files.")
+    published_dir: str = Field(description="analyst.duckdb, restricted.duckdb, manifest, snapshots/.")
+    exports_dir: str = Field(description="Every file handed to other systems (erasure sweeps it).")
+    ground_truth_dir: str = Field(description="The demo generator's truth: read only to measure quality.")
+    reference_date: str | None = Field(
+        default=None, description="'As of' date when a run has no cdp/reference_date tag (ISO); else today."
+    )
+    match_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Splink match probability from which two records are one person.",
+    )
+    snapshots_kept: int = Field(default=7, ge=1, description="Publications kept under snapshots/.")
+    volume_tolerance: float = Field(
+        default=0.5, gt=0, description="Share a table's row count may move from its recent average."
+    )
+    gx_max_rows: int = Field(default=200_000, ge=1, description="Above this, GX suites read a sample.")
+    holdout_salt: str = Field(default="cdp-holdout-v1", description="Salt of the holdout draw.")
+    holdout_share: float = Field(default=0.10, gt=0, lt=1, description="Share of each audience held out.")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def published_path(self) -> Path:
+        return Path(self.published_dir)
+
+    @property
+    def exports_path(self) -> Path:
+        return Path(self.exports_dir)
+
+    @property
+    def ground_truth_path(self) -> Path:
+        return Path(self.ground_truth_dir)
+
+    @property
+    def models_path(self) -> Path:
+        """Saved model artifacts (segmentation, churn, life moments), listed in ops.model_registry."""
+        return self.data_path / "models"
+
+    @property
+    def analyst_path(self) -> Path:
+        """The published analyst file: no direct identifiers, opened read-only by analysts."""
+        return self.published_path / "analyst.duckdb"
+
+    @property
+    def restricted_path(self) -> Path:
+        """The published restricted file: personal data, for referential and activation teams."""
+        return self.published_path / "restricted.duckdb"
+
+    def reference_date_of(self, run_tags: dict[str, str]) -> date:
+        """The date every score is computed "as of": the run's tag (set by the schedule or by hand),
+        else the configured date, else today in UTC."""
+        return resolve_reference_date(run_tags, self.reference_date)
+
+
+def resolve_reference_date(run_tags: dict[str, str], configured: str | date | None) -> date:
+    if tag := run_tags.get(REFERENCE_DATE_TAG):
+        return date.fromisoformat(tag)
+    if configured:
+        return configured if isinstance(configured, date) else date.fromisoformat(configured)
+    return datetime.now(UTC).date()

@@ -1,0 +1,83 @@
+"""Writing tables: atomic replacement, existence, the "as of" guard, column comments.
+
+A table is replaced in one transaction, so a failed step leaves the previous version whole.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (single quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str, catalog: str | None = None) -> bool:
+    """Whether ``schema.table`` exists (in ``catalog`` when given: an attached database)."""
+    schema, table = qualified.split(".")
+    query = "select 1 from duckdb_tables() where schema_name = ? and table_name = ?"
+    params = [schema, table]
+    if catalog is not None:
+        query += " and database_name = ?"
+        params.append(catalog)
+    return bool(conn.execute(query, params).fetchall())
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, table: str, relation_sql: str) -> int:
+    """Create or replace ``table`` from a query in one transaction; returns its row count."""
+    conn.execute(f"create schema if not exists {table.split('.')[0]}")
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"create or replace table {table} as {relation_sql}")
+        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return int(rows)
+
+
+def replace_table_from_frame(conn: duckdb.DuckDBPyConnection, table: str, frame, select: str = "*") -> int:
+    """Create or replace ``table`` from a polars/pandas frame or arrow table in one transaction;
+    ``select`` may cast or order the frame's columns. Returns the row count."""
+    view = "_frame_" + table.replace(".", "_")
+    data = frame.to_arrow() if hasattr(frame, "to_arrow") else frame
+    conn.register(view, data)
+    try:
+        return replace_table(conn, table, f"select {select} from {view}")
+    finally:
+        conn.unregister(view)
+
+
+def require_as_of(
+    conn: duckdb.DuckDBPyConnection, table: str, reference_date: date, allow_empty: bool = False
+) -> None:
+    """Refuses to build on ``table`` unless every row is as of ``reference_date``: a table from another
+    run's date would mix two days in one score. ``allow_empty``: an empty table passes."""
+    dates = [d for (d,) in conn.execute(f"select distinct reference_date from {table} order by 1").fetchall()]
+    if dates == [reference_date] or (allow_empty and not dates):
+        return
+    seen = ", ".join(str(d) for d in dates) or "empty"
+    raise ValueError(
+        f"{table} is as of {seen}, this run is as of {reference_date}: "
+        "materialise it in the same run first (same cdp/reference_date tag)"
+    )
+
+
+def comment_statements(table: str, description: str | None, columns: dict[str, str]) -> list[str]:
+    """``comment on`` statements documenting ``table`` and its columns (DuckDB keeps them in the file)."""
+    statements = [f"comment on table {table} is {sql_literal(description)}"] if description else []
+    statements += [
+        f"comment on column {table}.{name} is {sql_literal(text)}" for name, text in columns.items()
+    ]
+    return statements
+
+
+def comment_table(
+    conn: duckdb.DuckDBPyConnection, table: str, description: str | None, columns: dict[str, str]
+) -> None:
+    for statement in comment_statements(table, description, columns):
+        conn.execute(statement)
