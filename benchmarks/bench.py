@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from the repo root
 
+from benchmarks import load_time  # noqa: E402
 from benchmarks.side_by_side import inputs_floor, rfm_comparison  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = table_rows(db)
     report["rows"] = rows
     report["side_by_side"] = side_by_side(db, steps, rows)
+    report["code_location_load"] = load_time.measure(repeat=3)
     write(report, args.customers)
     return code
 
@@ -386,6 +388,16 @@ def inputs_lines(s: dict) -> list[str]:
         f"- Inputs floor: the same bare scan-and-aggregate on every table the feature stage reads, and "
         f"writing a table of the profile's size: {inputs['total']} s ({s['inputs_floor_vs_floor']} times "
         f"the floor). {parts}."
+    ]
+
+
+def load_lines(load: dict | None) -> list[str]:
+    if not load:
+        return []
+    return [
+        f"- Code location load: `import platform_assets.definitions` {load['code_location_seconds']} s vs bare "
+        f"`import dagster, dagster_dbt` {load['bare_import_seconds']} s = {load['ratio']}x "
+        f"(target {load['target_ratio']}x: {'met' if load['met'] else 'not met'}; median of {load['repeat']})."
     ]
 
 
@@ -440,6 +452,7 @@ def markdown(r: dict) -> str:
         f"- Feature stage: {s['feature_stage_seconds']} s, {s['feature_stage_vs_floor']} times the floor.",
         *inputs_lines(s),
         f"- RFM summary: {rfm}",
+        *load_lines(r.get("code_location_load")),
         "",
         "## Rows per table",
         "",
