@@ -15,7 +15,17 @@ import sys
 
 import duckdb
 
-RUN_COLUMNS = {"run_id", "_load_id", "_loaded_at", "loaded_at", "published_at", "computed_at", "trained_at"}
+RUN_COLUMNS = {
+    "run_id",
+    "issued_run_id",
+    "issued_at",
+    "_load_id",
+    "_loaded_at",
+    "loaded_at",
+    "published_at",
+    "computed_at",
+    "trained_at",
+}
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 
 
