@@ -76,7 +76,7 @@ def publication_phase(published: Path) -> dict:
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         tags={"cdp/reference_date": "2026-11-01"},
-        asset_selection=[dg.AssetKey(["ops", "publications"])],
+        asset_selection=[dg.AssetKey(["ops", "publication_log"])],
     )
     seconds = time.perf_counter() - started
     reads = []

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 
+from platform_assets.lib.tables import sql_literal
+
 HEX_DIGITS = 15  # 60 bits: an exact integer in DuckDB's ubigint and Python; uniform to 1e-18
 SCALE = 16**HEX_DIGITS
 
@@ -34,10 +36,6 @@ def holdout_draw(salt: str, customer_id: str, campaign_code: str) -> float:
 
 def is_holdout(salt: str, customer_id: str, campaign_code: str, share: float) -> bool:
     return holdout_draw(salt, customer_id, campaign_code) < share
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def draw_sql(salt: str, customer_column: str = "customer_id", campaign_column: str = "campaign_code") -> str:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
+from platform_assets.lib.tables import sql_literal, table_exists
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
-from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements, sql_literal
+from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
 
 CUSTOMER_ID = re.compile(r"(^|_)customer_id$")
 # Values that are direct identifiers whatever their column is called.
