@@ -14,7 +14,7 @@ an independent ``share`` sample, so each band's holdout share is ``share`` up to
 (at 1,000 members per band, 95 % of bands within +/- 1.9 points). Taking exactly round(share * n)
 per band by hash rank would make every band's share exact but let one customer's group change when
 another joins or leaves the audience; stability was chosen, and the per-band shares are reported in
-the asset's metadata and checked (``holdout_share_off`` in checks.py).
+the asset's metadata (``holdout_by_score_band``) and bounded by the end-to-end test.
 
 The SQL expression and the Python function compute the same number (a test holds them together).
 """

@@ -22,7 +22,7 @@ The log scale keeps the relative interval asymmetric like the ratio itself. Pure
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,9 +45,6 @@ class Uplift:
     conversion_rate_treatment: float | None
     conversion_rate_control: float | None
     p_value: float | None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _mean(values: np.ndarray) -> float | None:
