@@ -9,7 +9,6 @@ reader querying the published file in a loop from another process during (2).
 """
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -61,8 +60,19 @@ def erasure_phase(db: Path) -> dict:
     }
 
 
-def publication_phase(published: Path) -> dict:
-    from platform_assets.definitions import defs
+def publication_phase(db: Path, published: Path) -> dict:
+    from platform_assets.definitions import build_defs
+    from platform_assets.lib.resources import resources_from_env
+
+    defs = build_defs(
+        resources_from_env(
+            {
+                "CDP_DUCKDB_PATH": str(db),
+                "CDP_PUBLISHED_DIR": str(published),
+                "CDP_EXPORTS_DIR": str(published / "x"),
+            }
+        )
+    )
 
     stop = published.parent / "stop-reader"
     stop.unlink(missing_ok=True)
@@ -76,7 +86,7 @@ def publication_phase(published: Path) -> dict:
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         tags={"cdp/reference_date": "2026-11-01"},
-        asset_selection=[dg.AssetKey(["ops", "publications"])],
+        asset_selection=[dg.AssetKey(["ops", "publication_log"])],
     )
     seconds = time.perf_counter() - started
     reads = []
@@ -100,15 +110,12 @@ def publication_phase(published: Path) -> dict:
 
 if __name__ == "__main__":
     db, published = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    os.environ.update(
-        CDP_DUCKDB_PATH=str(db), CDP_PUBLISHED_DIR=str(published), CDP_EXPORTS_DIR=str(published / "x")
-    )
     figures = {"customers_in_file": None}
     with duckdb.connect(str(db), read_only=True) as conn:
         figures["customers_in_file"] = conn.execute(
             "select count(*) from referential.dim_customer"
         ).fetchall()[0][0]
     figures["erasure"] = erasure_phase(db)
-    figures["first_publication"] = publication_phase(published)
-    figures["second_publication_with_reader"] = publication_phase(published)
+    figures["first_publication"] = publication_phase(db, published)
+    figures["second_publication_with_reader"] = publication_phase(db, published)
     print(json.dumps(figures, indent=2))

@@ -6,7 +6,7 @@ import sys
 
 import duckdb
 
-from platform_assets.config import settings
+from platform_assets.lib.resources import settings_from_env
 
 
 def warehouse_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
@@ -21,7 +21,7 @@ def warehouse_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, in
 
 
 def main() -> int:
-    cfg = settings()
+    cfg = settings_from_env()
     path = cfg.analyst_path
     if not path.exists():
         print(
@@ -45,9 +45,9 @@ def main() -> int:
         "\nQuery it read-only, even while the next refresh runs (it replaces the file atomically):\n"
         f"  uv run python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
         ".sql('select country_code, count(*) from referential.dim_customer group by all'))\"\n"
-        f"Data dictionary: {cfg.published_dir / 'data_dictionary.md'} (also table ops.data_dictionary)\n"
+        f"Data dictionary: {cfg.published_path / 'data_dictionary.md'} (also table ops.data_dictionary)\n"
         f"Personal data (referential and activation teams only): {cfg.restricted_path}\n"
-        f"Earlier publications: {cfg.published_dir / 'snapshots'}\n"
+        f"Earlier publications: {cfg.published_path / 'snapshots'}\n"
         "\nOpen the Dagster UI (graph by domain, owners, checks, run history):\n"
         "  make dev   then browse http://localhost:3000\n"
     )

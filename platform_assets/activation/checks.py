@@ -3,27 +3,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
-from platform_assets.activation.assets import (
+from platform_assets.activation.exports import erased, file_problems
+from platform_assets.activation.selection import CHANNELS, GROUPS, REASONS
+from platform_assets.activation.store import (
     AUDIENCE_HISTORY,
     AUDIENCES,
     CONTACT_HISTORY,
     EXCLUSIONS,
     EXPORTS,
     RESULTS,
-    audience_exports,
-    campaign_results,
 )
-from platform_assets.activation.exports import FIELDS, sha256_of
-from platform_assets.activation.holdout import sql_literal
-from platform_assets.activation.selection import CHANNELS, GROUPS, REASONS
-from platform_assets.config import settings
-from platform_assets.features.checks import gate
-from platform_assets.features.checks_sql import between, key_rules
-from platform_assets.resources import Warehouse
+from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.tables import sql_literal, table_exists
+from platform_assets.lib.warehouse import Warehouse
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
 
 
 def _in(column: str, values) -> str:
@@ -31,16 +27,11 @@ def _in(column: str, values) -> str:
 
 
 _CONSENT = "case a.channel " + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS) + " end"
-_ERASED = "sha256({c}) in (select key_hash from ops.erasure_suppression where key_type = 'customer_id')"
 
 
 def _suppression_exists(warehouse: Warehouse) -> bool:
     with warehouse.connect() as conn:
-        return bool(
-            conn.execute(
-                "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'erasure_suppression'"
-            ).fetchall()
-        )
+        return table_exists(conn, SUPPRESSION_TABLE)
 
 
 def audience_rules(share: float) -> dict[str, str]:
@@ -66,7 +57,7 @@ def audience_rules(share: float) -> dict[str, str]:
     "holdout share; every member consented to the channel, is not erased, and no customer has more campaigns "
     "than the business unit's contact limit allows.",
 )
-def audiences_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     extra = {
         "member_without_channel_consent": f"select count(*) from {AUDIENCES} a "
         f"left join referential.dim_customer d using (customer_id) where not coalesce({_CONSENT}, false)",
@@ -77,8 +68,8 @@ def audiences_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
         "join activation.contact_pressure p using (business_unit) where a.contacts > p.max_contacts",
     }
     if _suppression_exists(warehouse):
-        extra["erased_member"] = f"select count(*) from {AUDIENCES} where {_ERASED.format(c='customer_id')}"
-    return gate(warehouse, AUDIENCES, audience_rules(settings().holdout_share), extra)
+        extra["erased_member"] = f"select count(*) from {AUDIENCES} where {erased('customer_id')}"
+    return gate(warehouse, AUDIENCES, audience_rules(platform.holdout_share), extra)
 
 
 @dg.asset_check(
@@ -140,81 +131,29 @@ def contact_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult
     return _gate_allowing_empty(warehouse, CONTACT_HISTORY, rules, extra)
 
 
-def export_file_problems(warehouse: Warehouse, exports_dir: Path) -> dict[str, int]:
-    """The files of the latest export day, read back: present, unchanged, the right rows and columns,
-    and nobody in them held out, unconsented or erased."""
-    problems = {"file_missing": 0, "checksum_differs": 0, "rows_differ": 0, "columns_differ": 0}
-    with warehouse.connect() as conn:
-        entries = conn.execute(
-            f"select file_path, sha256, rows, columns, channel, campaign_code, business_unit, reference_date "
-            f"from {EXPORTS} where reference_date = (select max(reference_date) from {EXPORTS})"
-        ).fetchall()
-        has_suppression = bool(
-            conn.execute(
-                "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'erasure_suppression'"
-            ).fetchall()
-        )
-        for path, digest, rows, cols, channel, campaign, bu, ref in entries:
-            file = exports_dir / path
-            if not file.exists():
-                problems["file_missing"] += 1
-                continue
-            if sha256_of(file) != digest:
-                problems["checksum_differs"] += 1
-            reader = f"read_csv({sql_literal(str(file))}, all_varchar = true, header = true)"
-            header = conn.sql(f"select * from {reader} limit 0").columns
-            if tuple(header) != FIELDS[channel] or cols != ",".join(FIELDS[channel]):
-                problems["columns_differ"] += 1
-            [(treated,)] = conn.execute(
-                f"select count(*) from {AUDIENCES} where audience_group = 'treatment' and reference_date = ? "
-                "and campaign_code = ? and channel = ? and business_unit = ?",
-                [ref, campaign, channel, bu],
-            ).fetchall()
-            [(in_file,)] = conn.execute(f"select count(*) from {reader}").fetchall()
-            if not (in_file == rows == treated):
-                problems["rows_differ"] += 1
-            consent = f"has_{channel}_consent"
-            counts = conn.execute(
-                f"select count(*) filter (where a.audience_group is distinct from 'treatment'), "
-                f"count(*) filter (where not coalesce(d.{consent}, false)), "
-                + (f"count(*) filter (where {_ERASED.format(c='f.customer_id')})" if has_suppression else "0")
-                + f" from {reader} f "
-                f"left join {AUDIENCES} a on a.customer_id = f.customer_id and a.campaign_code = ? "
-                "and a.channel = ? and a.business_unit = ? and a.reference_date = ? "
-                "left join referential.dim_customer d on d.customer_id = f.customer_id",
-                [campaign, channel, bu, ref],
-            ).fetchall()[0]
-            for name, n in zip(
-                ("holdout_or_unselected_exported", "unconsented_exported", "erased_exported"),
-                counts,
-                strict=True,
-            ):
-                problems[name] = problems.get(name, 0) + int(n)
-    return problems
-
-
 @dg.asset_check(
-    asset=audience_exports,
+    asset=dg.AssetKey(EXPORTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
     description="One row per file (reference_date, campaign_code, channel, business_unit); each file of the day "
     "exists with its checksum, row count and the channel's columns; nobody in a file is held out, "
     "unconsented to the channel or erased.",
 )
-def audience_exports_files(warehouse: Warehouse) -> dg.AssetCheckResult:
+def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     rules = {
         **key_rules(["reference_date", "campaign_code", "channel", "business_unit"]),
         "negative_rows": "rows is null or rows < 0",
         "no_checksum": "sha256 is null or length(sha256) <> 64",
         "channel_unknown": f"{_in('channel', CHANNELS)}",
     }
-    problems = export_file_problems(warehouse, settings().exports_dir)
+    with warehouse.connect() as conn:
+        problems = file_problems(conn, platform.exports_path)
     extra = {name: f"select {n}" for name, n in problems.items()}
     return _gate_allowing_empty(warehouse, EXPORTS, rules, extra)
 
 
 @dg.asset_check(
-    asset=campaign_results,
+    asset=dg.AssetKey(RESULTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
     description="(source, campaign_code, business_unit, channel, sent_on) unique; groups non-negative; "

@@ -22,8 +22,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from platform_assets.activation.holdout import sql_literal
+from platform_assets.activation import columns
+from platform_assets.activation.store import AUDIENCES, EXPORTS, day_history_sql, polars_schema
+from platform_assets.lib.tables import replace_table, sql_literal, table_exists
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
 
 FIELDS = {
     "email": ("customer_id", "email", "first_name"),
@@ -139,3 +143,82 @@ def write_exports(
         day_dir / DAY_MANIFEST,
     )
     return written
+
+
+def record_exports(conn: duckdb.DuckDBPyConnection, files: list[ExportFile], reference_date: date) -> int:
+    """The day's files as rows of activation.audience_exports (other days' rows kept); returns its rows."""
+    frame = (
+        pl.DataFrame([asdict(e) for e in files])
+        if files
+        else pl.DataFrame(schema=polars_schema(columns.AUDIENCE_EXPORTS))
+    )
+    conn.register("export_files", frame)
+    try:
+        sql = day_history_sql(
+            conn, EXPORTS, columns.AUDIENCE_EXPORTS, "select * from export_files", reference_date
+        )
+        return replace_table(conn, EXPORTS, sql)
+    finally:
+        conn.unregister("export_files")
+
+
+def listing(files: list[ExportFile]) -> pl.DataFrame:
+    """The files written: path, rows, columns."""
+    return pl.DataFrame(
+        {
+            "file": [e.file_path for e in files],
+            "rows": [e.rows for e in files],
+            "columns": [e.columns for e in files],
+        }
+    )
+
+
+def erased(column: str) -> str:
+    """SQL: ``column`` (a customer id) is on the erasure suppression list."""
+    return f"sha256({column}) in (select key_hash from {SUPPRESSION_TABLE} where key_type = 'customer_id')"
+
+
+def file_problems(conn: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[str, int]:
+    """The files of the latest export day, read back: present, unchanged, the right rows and columns,
+    and nobody in them held out, unconsented or erased. Problem -> count."""
+    problems = {"file_missing": 0, "checksum_differs": 0, "rows_differ": 0, "columns_differ": 0}
+    entries = conn.execute(
+        f"select file_path, sha256, rows, columns, channel, campaign_code, business_unit, reference_date "
+        f"from {EXPORTS} where reference_date = (select max(reference_date) from {EXPORTS})"
+    ).fetchall()
+    has_suppression = table_exists(conn, SUPPRESSION_TABLE)
+    for path, digest, rows, cols, channel, campaign, bu, ref in entries:
+        file = exports_dir / path
+        if not file.exists():
+            problems["file_missing"] += 1
+            continue
+        if sha256_of(file) != digest:
+            problems["checksum_differs"] += 1
+        reader = f"read_csv({sql_literal(str(file))}, all_varchar = true, header = true)"
+        header = conn.sql(f"select * from {reader} limit 0").columns
+        if tuple(header) != FIELDS[channel] or cols != ",".join(FIELDS[channel]):
+            problems["columns_differ"] += 1
+        [(treated,)] = conn.execute(
+            f"select count(*) from {AUDIENCES} where audience_group = 'treatment' and reference_date = ? "
+            "and campaign_code = ? and channel = ? and business_unit = ?",
+            [ref, campaign, channel, bu],
+        ).fetchall()
+        [(in_file,)] = conn.execute(f"select count(*) from {reader}").fetchall()
+        if not (in_file == rows == treated):
+            problems["rows_differ"] += 1
+        consent = f"has_{channel}_consent"
+        counts = conn.execute(
+            f"select count(*) filter (where a.audience_group is distinct from 'treatment'), "
+            f"count(*) filter (where not coalesce(d.{consent}, false)), "
+            + (f"count(*) filter (where {erased('f.customer_id')})" if has_suppression else "0")
+            + f" from {reader} f "
+            f"left join {AUDIENCES} a on a.customer_id = f.customer_id and a.campaign_code = ? "
+            "and a.channel = ? and a.business_unit = ? and a.reference_date = ? "
+            "left join referential.dim_customer d on d.customer_id = f.customer_id",
+            [campaign, channel, bu, ref],
+        ).fetchall()[0]
+        for name, n in zip(
+            ("holdout_or_unselected_exported", "unconsented_exported", "erased_exported"), counts, strict=True
+        ):
+            problems[name] = problems.get(name, 0) + int(n)
+    return problems

@@ -14,7 +14,7 @@ an independent ``share`` sample, so each band's holdout share is ``share`` up to
 (at 1,000 members per band, 95 % of bands within +/- 1.9 points). Taking exactly round(share * n)
 per band by hash rank would make every band's share exact but let one customer's group change when
 another joins or leaves the audience; stability was chosen, and the per-band shares are reported in
-the asset's metadata and checked (``holdout_share_off`` in checks.py).
+the asset's metadata (``holdout_by_score_band``) and bounded by the end-to-end test.
 
 The SQL expression and the Python function compute the same number (a test holds them together).
 """
@@ -22,6 +22,8 @@ The SQL expression and the Python function compute the same number (a test holds
 from __future__ import annotations
 
 import hashlib
+
+from platform_assets.lib.tables import sql_literal
 
 HEX_DIGITS = 15  # 60 bits: an exact integer in DuckDB's ubigint and Python; uniform to 1e-18
 SCALE = 16**HEX_DIGITS
@@ -34,10 +36,6 @@ def holdout_draw(salt: str, customer_id: str, campaign_code: str) -> float:
 
 def is_holdout(salt: str, customer_id: str, campaign_code: str, share: float) -> bool:
     return holdout_draw(salt, customer_id, campaign_code) < share
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def draw_sql(salt: str, customer_column: str = "customer_id", campaign_column: str = "campaign_code") -> str:

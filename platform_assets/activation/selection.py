@@ -1,7 +1,9 @@
 """Audience selection: decision matrix x consent x erasure x contact pressure, then the holdout.
 
 Pure SQL on one DuckDB connection, no Dagster: ``select_audiences`` reads four relations by name
-and leaves two temporary tables, ``audience_selected`` and ``audience_excluded``.
+and writes its steps as tables of the working schema (``store.WORK_SCHEMA``), each step reading the
+one before: ``audience_matched``, ``audience_candidates``, ``audience_ranked``, then the results
+``audience_selected`` and ``audience_excluded`` (``SELECTED``, ``EXCLUDED``).
 
 Inputs
   customers   one row per customer: customer_id, business_unit, rfm_segment, behavioural_segment,
@@ -35,7 +37,15 @@ from datetime import date
 
 import duckdb
 
-from platform_assets.activation.holdout import draw_sql, sql_literal
+from platform_assets.activation.holdout import draw_sql
+from platform_assets.activation.store import WORK_SCHEMA
+from platform_assets.lib.tables import sql_literal
+
+MATCHED = f"{WORK_SCHEMA}.audience_matched"
+CANDIDATES = f"{WORK_SCHEMA}.audience_candidates"
+RANKED = f"{WORK_SCHEMA}.audience_ranked"
+SELECTED = f"{WORK_SCHEMA}.audience_selected"
+EXCLUDED = f"{WORK_SCHEMA}.audience_excluded"
 
 CHANNELS = ("email", "sms", "phone", "post")
 REASONS = ("erased", "no_consent", "no_contact_data", "pressure_limit")
@@ -110,10 +120,11 @@ def select_audiences(
     pressure: str = "pressure",
     contacts: str = "contacts",
 ) -> None:
-    """Creates temp tables ``audience_selected`` and ``audience_excluded`` (see the module doc)."""
+    """Writes ``SELECTED`` and ``EXCLUDED`` (and the steps before them: see the module doc)."""
+    conn.execute(f"create schema if not exists {WORK_SCHEMA}")
     ref = f"date '{selection.reference_date.isoformat()}'"
     conn.execute(f"""
-        create or replace temp table audience_matched as
+        create or replace table {MATCHED} as
         select
             c.customer_id, c.business_unit, c.churn_band as score_band, c.is_erased,
             r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
@@ -123,8 +134,8 @@ def select_audiences(
         from {customers} c
         join {rules} r on {" and ".join(_matches(col) for col in MATCHED_ON)}
     """)
-    conn.execute("""
-        create or replace temp table audience_candidates as
+    conn.execute(f"""
+        create or replace table {CANDIDATES} as
         with per_campaign as (
             select
                 customer_id, business_unit, campaign_code,
@@ -135,7 +146,7 @@ def select_audiences(
                     priority
                 ) filter (where consented and reachable and not is_erased) as best,
                 string_agg(distinct channel, ',' order by channel) as channels_matched
-            from audience_matched
+            from {MATCHED}
             group by all
         )
         select
@@ -148,12 +159,12 @@ def select_audiences(
         from per_campaign
     """)
     conn.execute(f"""
-        create or replace temp table audience_ranked as
+        create or replace table {RANKED} as
         with history as (
             select k.customer_id, count(*) as contacts_in_period
             from {contacts} k
             join (
-                select distinct customer_id, business_unit from audience_candidates where reason is null
+                select distinct customer_id, business_unit from {CANDIDATES} where reason is null
             ) a on a.customer_id = k.customer_id
             join {pressure} p on p.business_unit = a.business_unit
             where k.contact_date >= {ref} - p.period_days::integer and k.contact_date < {ref}
@@ -166,7 +177,7 @@ def select_audiences(
             row_number() over (
                 partition by a.customer_id order by a.best.priority, a.campaign_code
             ) as campaign_rank
-        from audience_candidates a
+        from {CANDIDATES} a
         left join {pressure} p on p.business_unit = a.business_unit
         left join history h on h.customer_id = a.customer_id
         where a.reason is null
@@ -175,7 +186,7 @@ def select_audiences(
     # The salt stays out of the table: only its hash, to tell which salt drew the groups.
     salt_hash = hashlib.sha256(selection.salt.encode()).hexdigest()
     conn.execute(f"""
-        create or replace temp table audience_selected as
+        create or replace table {SELECTED} as
         select
             {ref} as reference_date,
             campaign_code,
@@ -192,18 +203,18 @@ def select_audiences(
             best.measurement_days as measurement_days,
             contacts_in_period,
             {sql_literal(salt_hash)} as holdout_salt_sha256
-        from audience_ranked
+        from {RANKED}
         where campaign_rank <= capacity
     """)
     conn.execute(f"""
-        create or replace temp table audience_excluded as
+        create or replace table {EXCLUDED} as
         select
             {ref} as reference_date, campaign_code, business_unit, customer_id, reason, channels_matched,
             null::integer as contacts_in_period
-        from audience_candidates where reason is not null
+        from {CANDIDATES} where reason is not null
         union all
         select
             {ref}, campaign_code, business_unit, customer_id, 'pressure_limit', channels_matched,
             contacts_in_period::integer
-        from audience_ranked where campaign_rank > capacity
+        from {RANKED} where campaign_rank > capacity
     """)

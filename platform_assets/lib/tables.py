@@ -81,3 +81,21 @@ def comment_table(
 ) -> None:
     for statement in comment_statements(table, description, columns):
         conn.execute(statement)
+
+
+def replace_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> dict[str, int]:
+    """Create or replace several tables from queries, in order, in one transaction (all or none:
+    tables that must agree with each other); returns each one's row count."""
+    for schema in dict.fromkeys(table.split(".")[0] for table in tables):
+        conn.execute(f"create schema if not exists {schema}")
+    rows = {}
+    conn.execute("begin transaction")
+    try:
+        for table, relation_sql in tables.items():
+            conn.execute(f"create or replace table {table} as {relation_sql}")
+            [(rows[table],)] = conn.execute(f"select count(*) from {table}").fetchall()
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return {table: int(n) for table, n in rows.items()}

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from platform_assets.lib.tables import sql_literal, table_exists
+
 SUPPRESSION_TABLE = "ops.erasure_suppression"
 LOG_TABLE = "ops.erasure_log"
 REQUESTS_MODEL = "intermediate.int_erasure_requests_standardised"
@@ -77,23 +79,13 @@ class Erasure:
     restored_suppression: pl.DataFrame | None = None  # that list, written back to the working file
 
 
-def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str, catalog: str | None = None) -> bool:
-    schema, table = qualified.split(".")
-    query = "select 1 from duckdb_tables() where schema_name = ? and table_name = ?"
-    params = [schema, table]
-    if catalog:
-        query += " and database_name = ?"
-        params.append(catalog)
-    return bool(conn.execute(query, params).fetchall())
-
-
 def load_suppression(conn: duckdb.DuckDBPyConnection, restricted: Path) -> tuple[pl.DataFrame, str | None]:
     """The persistent suppression list of the working file; on a fresh working file, the copy the
     last publication kept in the restricted file (so a lost warehouse does not forget anyone)."""
     if table_exists(conn, SUPPRESSION_TABLE):
         return conn.sql(f"select * from {SUPPRESSION_TABLE}").pl(), None
     if restricted.exists():
-        conn.execute(f"attach '{restricted}' as erasure_backup (read_only)")
+        conn.execute(f"attach {sql_literal(str(restricted))} as erasure_backup (read_only)")
         try:
             if table_exists(conn, SUPPRESSION_TABLE, catalog="erasure_backup"):
                 return conn.sql(f"select * from erasure_backup.{SUPPRESSION_TABLE}").pl(), str(restricted)

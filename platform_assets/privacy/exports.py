@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
+from platform_assets.lib.tables import sql_literal, table_exists
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
 
 # column of an export -> (suppression key type, SQL that standardises it like identity does)
 MATCHERS = {
@@ -16,10 +17,6 @@ MATCHERS = {
     "email": ("email", "lower(trim({c}))"),
     "phone_e164": ("phone", "{c}"),
 }
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _reader(path: Path) -> str:

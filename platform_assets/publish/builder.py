@@ -15,9 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE, table_exists
+from platform_assets.lib.tables import sql_literal, table_exists
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
-from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements, sql_literal
+from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
 
 CUSTOMER_ID = re.compile(r"(^|_)customer_id$")
 # Values that are direct identifiers whatever their column is called.
@@ -228,15 +229,16 @@ def _looks_personal(column: str) -> str:
     )
 
 
-def scan_for_personal_data(conn: duckdb.DuckDBPyConnection, catalog: str, entries: list[ColumnEntry]) -> None:
-    """Last line of defence: no text value of the analyst file may look like an e-mail or a phone
-    number, whatever its column is called. One prefilter scan per table; the exact patterns run only
-    on the columns where the prefilter found candidates."""
+def personal_data_counts(
+    conn: duckdb.DuckDBPyConnection, catalog: str, entries: list[ColumnEntry]
+) -> dict[str, int]:
+    """``schema.table.column`` -> values shaped like an e-mail or a phone number, for the text columns
+    the prefilter flagged (one prefilter scan per table; the exact patterns run only on those)."""
     text_columns: dict[str, list[str]] = {}
     for e in entries:
         if e.data_type == "VARCHAR":
             text_columns.setdefault(f"{e.schema_name}.{e.table_name}", []).append(e.column_name)
-    found = []
+    counts: dict[str, int] = {}
     for table, columns in text_columns.items():
         schema_name, table_name = table.split(".")
         source = f'{catalog}."{schema_name}"."{table_name}"'
@@ -246,10 +248,19 @@ def scan_for_personal_data(conn: duckdb.DuckDBPyConnection, catalog: str, entrie
         suspects = [c for c, n in zip(columns, candidates, strict=True) if n]
         if not suspects:
             continue
-        counts = conn.execute(
+        found = conn.execute(
             f"select {', '.join(_looks_personal(c) for c in suspects)} from {source}"
         ).fetchall()[0]
-        found += [f"{table}.{c} ({n} values)" for c, n in zip(suspects, counts, strict=True) if n]
+        counts.update({f"{table}.{c}": int(n) for c, n in zip(suspects, found, strict=True)})
+    return counts
+
+
+def scan_for_personal_data(conn: duckdb.DuckDBPyConnection, catalog: str, entries: list[ColumnEntry]) -> None:
+    """Last line of defence: no text value of the analyst file may look like an e-mail or a phone
+    number, whatever its column is called."""
+    found = [
+        f"{column} ({n} values)" for column, n in personal_data_counts(conn, catalog, entries).items() if n
+    ]
     if found:
         raise PersonalDataFoundError(
             "values shaped like e-mails or phone numbers in the analyst file: "

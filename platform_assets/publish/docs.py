@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from platform_assets.lib.tables import comment_statements as table_comments
+
 
 @dataclass(frozen=True)
 class TableDoc:
@@ -56,24 +58,16 @@ def _clean(text: str | None) -> str | None:
     return " ".join(text.split("#### Raw SQL")[0].split()) or None
 
 
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def comment_statements(
     catalog: str, table: str, doc: TableDoc | None, columns: list[ColumnEntry]
 ) -> list[str]:
+    """``comment on`` statements of ``table`` in the attached file ``catalog`` (names quoted)."""
     schema_name, table_name = table.split(".")
-    target = f'{catalog}."{schema_name}"."{table_name}"'
-    statements = []
-    if doc and doc.description:
-        statements.append(f"comment on table {target} is {sql_literal(doc.description)}")
-    for column in columns:
-        if column.description:
-            statements.append(
-                f'comment on column {target}."{column.column_name}" is {sql_literal(column.description)}'
-            )
-    return statements
+    return table_comments(
+        f'{catalog}."{schema_name}"."{table_name}"',
+        doc.description if doc else None,
+        {f'"{c.column_name}"': c.description for c in columns if c.description},
+    )
 
 
 def dictionary_markdown(

@@ -11,8 +11,11 @@ import pytest
 
 from platform_assets.activation.exports import FIELDS, SUBDIR, sha256_of
 from platform_assets.activation.holdout import holdout_draw
-from platform_assets.config import DEFAULT_HOLDOUT_SALT, DEFAULT_HOLDOUT_SHARE
+from platform_assets.lib.settings import PlatformSettings
 from tests.conftest import E2E_REFERENCE_DATE
+
+DEFAULT_HOLDOUT_SALT = PlatformSettings.model_fields["holdout_salt"].default
+DEFAULT_HOLDOUT_SHARE = PlatformSettings.model_fields["holdout_share"].default
 
 
 @pytest.fixture(scope="module")

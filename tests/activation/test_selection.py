@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from platform_assets.activation.selection import Selection, select_audiences
+from platform_assets.activation.selection import EXCLUDED, MATCHED, SELECTED, Selection, select_audiences
 
 REF = date(2026, 11, 1)
 RULES = pl.DataFrame(
@@ -66,10 +66,10 @@ def run(customers: list[dict], contacts: list[tuple[str, date]] = (), max_contac
         else pl.DataFrame(schema={"customer_id": pl.String, "contact_date": pl.Date}),
     )
     select_audiences(conn, Selection(REF, "salt", share))
-    selected = conn.sql("select * from audience_selected order by customer_id, priority").pl()
-    excluded = conn.sql("select * from audience_excluded order by customer_id, campaign_code").pl()
+    selected = conn.sql(f"select * from {SELECTED} order by customer_id, priority").pl()
+    excluded = conn.sql(f"select * from {EXCLUDED} order by customer_id, campaign_code").pl()
     [(matched,)] = conn.execute(
-        "select count(*) from (select distinct customer_id, campaign_code from audience_matched)"
+        f"select count(*) from (select distinct customer_id, campaign_code from {MATCHED})"
     ).fetchall()
     assert matched == selected.height + excluded.height  # nothing lost
     return selected, excluded

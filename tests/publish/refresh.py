@@ -10,7 +10,7 @@ from platform_assets.definitions import defs
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 if __name__ == "__main__":
-    only = [dg.AssetKey(["ops", "publications"])] if "--publication-only" in sys.argv else None
+    only = [dg.AssetKey(["ops", "publication_log"])] if "--publication-only" in sys.argv else None
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         tags={REFERENCE_DATE_TAG: "2026-11-01"},

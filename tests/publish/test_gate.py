@@ -65,7 +65,7 @@ def test_a_new_domain_table_is_published_and_documented_without_touching_publish
 def test_a_failed_blocking_check_publishes_nothing(env):
     result = run(toy_domain("toy_band", check_passes=False))
     assert not result.success
-    assert dg.AssetKey(["ops", "publications"]) not in {
+    assert dg.AssetKey(["ops", "publication_log"]) not in {
         m.asset_key for m in result.get_asset_materialization_events()
     }
     assert not (env / "analyst.duckdb").exists()

@@ -1,0 +1,163 @@
+"""The audiences step: the selection's inputs as working tables, the selection (selection.py), then
+the four tables it owns written in one transaction. No Dagster.
+
+  activation_work.audience_customers  every customer with what the decision matrix matches on
+  activation_work.contacts_before     every contact sent before the reference day (campaign tool's
+                                      log and the platform's treatment members of other days)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from platform_assets.activation import columns
+from platform_assets.activation.selection import (
+    EXCLUDED,
+    MATCHED,
+    REASONS,
+    SELECTED,
+    Selection,
+    customers_sql,
+    select_audiences,
+)
+from platform_assets.activation.store import (
+    AUDIENCE_HISTORY,
+    AUDIENCES,
+    CONTACT_HISTORY,
+    EXCLUSIONS,
+    WORK_SCHEMA,
+    column_names,
+    day_history_sql,
+    typed_sql,
+)
+from platform_assets.lib.tables import replace_table, replace_tables, require_as_of, sql_literal, table_exists
+from platform_assets.privacy.erasure import SUPPRESSION_TABLE
+
+CUSTOMERS = f"{WORK_SCHEMA}.audience_customers"
+CONTACTS = f"{WORK_SCHEMA}.contacts_before"
+RULES = "activation.decision_matrix"
+PRESSURE = "activation.contact_pressure"
+SCORES = ("features.customer_rfm", "scores.customer_churn")  # must be as of the run's date
+
+CAMPAIGNS_MODEL = "staging.stg_campaigns__campaigns"
+CONTACT_LOG_MODEL = "staging.stg_campaigns__contact_log"
+
+# What the past campaigns of the campaign tool contacted, per customer (CRM contact -> customer).
+TOOL_CONTACTS_SQL = f"""
+select
+    x.customer_id,
+    min(l.contacted_at)::date as contact_date,
+    l.campaign_code,
+    c.country_code as business_unit,
+    c.channel,
+    'campaign_tool' as source,
+    null::varchar as run_id
+from {CONTACT_LOG_MODEL} l
+join {CAMPAIGNS_MODEL} c using (campaign_code)
+join referential.customer_xref x on x.source_system = 'crm' and x.source_id = l.crm_contact_id
+where l.contact_group = 'treatment' and l.contacted_at is not null
+group by x.customer_id, l.campaign_code, c.country_code, c.channel
+"""
+
+
+@dataclass(frozen=True)
+class AudienceCounts:
+    rows: dict[str, int]  # table -> rows written
+    matched: int  # (customer, campaign) pairs a rule matched
+    selected: int
+    excluded: int
+    tool_contacts: int  # contacts of the campaign tool's log counted by the pressure limit
+
+
+def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date) -> None:
+    """The customers and the contacts already sent, as working tables the selection reads."""
+    for table in SCORES:
+        require_as_of(conn, table, reference_date)
+    replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE)))
+    contacts = f"select {column_names(columns.CONTACT_HISTORY)} from ({TOOL_CONTACTS_SQL})"
+    if table_exists(conn, CONTACT_HISTORY):
+        contacts += (
+            f" union all select {column_names(columns.CONTACT_HISTORY)} from {CONTACT_HISTORY} "
+            f"where source = 'platform' and contact_date <> {sql_literal(reference_date.isoformat())}::date"
+        )
+    replace_table(conn, CONTACTS, contacts)
+
+
+def _accounting(conn: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """Matched pairs = selected + excluded, or the step fails: nobody silently lost."""
+    [(matched, selected, excluded)] = conn.execute(
+        f"select (select count(*) from (select distinct customer_id, campaign_code from {MATCHED})), "
+        f"(select count(*) from {SELECTED}), (select count(*) from {EXCLUDED})"
+    ).fetchall()
+    if matched != selected + excluded:
+        raise RuntimeError(
+            f"audience accounting broken: {matched} matched (customer, campaign) pairs but "
+            f"{selected} selected + {excluded} excluded"
+        )
+    return int(matched), int(selected), int(excluded)
+
+
+def write_audiences(conn: duckdb.DuckDBPyConnection, selection: Selection, run_id: str) -> AudienceCounts:
+    """Selects the day's audiences and writes audiences, exclusions, audience history and contact
+    history in one transaction."""
+    ref = selection.reference_date
+    prepare_inputs(conn, ref)
+    select_audiences(conn, selection, customers=CUSTOMERS, rules=RULES, pressure=PRESSURE, contacts=CONTACTS)
+    matched, selected, excluded = _accounting(conn)
+    run = sql_literal(run_id)
+    sent = (
+        "select customer_id, reference_date as contact_date, campaign_code, business_unit, channel, "
+        f"'platform' as source, {run} as run_id from {SELECTED} where audience_group = 'treatment'"
+    )
+    rows = replace_tables(
+        conn,
+        {
+            AUDIENCES: typed_sql(columns.AUDIENCES, f"select * from {SELECTED}"),
+            EXCLUSIONS: typed_sql(columns.AUDIENCE_EXCLUSIONS, f"select * from {EXCLUDED}"),
+            AUDIENCE_HISTORY: day_history_sql(
+                conn,
+                AUDIENCE_HISTORY,
+                columns.AUDIENCE_HISTORY,
+                f"select *, {run} as run_id from {SELECTED}",
+                ref,
+            ),
+            CONTACT_HISTORY: typed_sql(columns.CONTACT_HISTORY, f"select * from {CONTACTS} union all {sent}"),
+        },
+    )
+    [(tool_contacts,)] = conn.execute(
+        f"select count(*) from {CONTACTS} where source = 'campaign_tool'"
+    ).fetchall()
+    return AudienceCounts(rows, matched, selected, excluded, int(tool_contacts))
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    sizes: pl.DataFrame  # per campaign, channel and business unit: treatment, holdout, holdout share
+    bands: pl.DataFrame  # per score band: members, holdout, holdout share
+    reasons: pl.DataFrame  # exclusions per campaign and business unit, one column per reason
+    excluded_by_reason: dict[str, int]
+
+
+def summarise(conn: duckdb.DuckDBPyConnection) -> AudienceSummary:
+    """What the day's selection looks like, for the people who read the run."""
+    holdout = "count(*) filter (where audience_group = 'holdout')"
+    sizes = conn.sql(
+        "select campaign_code, channel, business_unit, "
+        f"count(*) filter (where audience_group = 'treatment') as treatment, {holdout} as holdout, "
+        f"round({holdout} / count(*), 4) as holdout_share from {SELECTED} group by all order by all"
+    ).pl()
+    bands = conn.sql(
+        f"select score_band, count(*) as members, {holdout} as holdout, "
+        f"round({holdout} / count(*), 4) as holdout_share from {SELECTED} group by all order by all"
+    ).pl()
+    reasons = conn.sql(
+        "select campaign_code, business_unit, "
+        + ", ".join(f"count(*) filter (where reason = '{r}') as {r}" for r in REASONS)
+        + f" from {EXCLUDED} group by all order by all"
+    ).pl()
+    totals = dict(conn.execute(f"select reason, count(*) from {EXCLUDED} group by all").fetchall())
+    return AudienceSummary(sizes, bands, reasons, {r: int(totals.get(r, 0)) for r in REASONS})

@@ -1,0 +1,153 @@
+"""The campaign results step: every measurable campaign's members with their revenue in the window,
+measured treatment against control (measurement.py), written as activation.campaign_results. No Dagster."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from platform_assets.activation import columns, measurement
+from platform_assets.activation.audience_tables import CAMPAIGNS_MODEL, CONTACT_LOG_MODEL
+from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, casts, polars_schema
+from platform_assets.lib.tables import replace_table_from_frame
+
+RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on")
+
+
+def members_sql(ref: date) -> str:
+    """Every measurable campaign member with their revenue in the window: the campaign tool's
+    campaigns and the platform's audiences whose window ended by the reference date."""
+    r = f"date '{ref.isoformat()}'"
+    return f"""
+    with tool as (
+        select
+            'campaign_tool' as source, l.campaign_code, c.country_code as business_unit, c.channel,
+            c.sent_on, c.measurement_days, c.currency_code, c.cost_per_contact::double as cost_per_contact,
+            x.customer_id, bool_or(l.contact_group = 'treatment') as treated,
+            count(distinct l.contact_group) > 1 as in_both_groups
+        from {CONTACT_LOG_MODEL} l
+        join {CAMPAIGNS_MODEL} c using (campaign_code)
+        join referential.customer_xref x on x.source_system = 'crm' and x.source_id = l.crm_contact_id
+        group by all
+    ),
+    platform as (
+        select
+            'platform' as source, h.campaign_code, h.business_unit, h.channel,
+            h.reference_date as sent_on, h.measurement_days, k.currency_code,
+            k.cost_per_contact::double as cost_per_contact, h.customer_id,
+            h.audience_group = 'treatment' as treated, false as in_both_groups
+        from {AUDIENCE_HISTORY} h
+        left join activation.channel_costs k on k.business_unit = h.business_unit and k.channel = h.channel
+    ),
+    members as (
+        select * from tool union all select * from platform
+    )
+    select
+        m.source, m.campaign_code, m.business_unit, m.channel, m.sent_on, m.measurement_days,
+        m.currency_code, m.cost_per_contact, m.customer_id, m.treated, m.in_both_groups,
+        coalesce(sum(s.net_amount), 0)::double as revenue,
+        coalesce(bool_or(not s.is_return), false) as converted
+    from members m
+    left join sales.fct_sales_lines s
+        on s.customer_id = m.customer_id
+        and not s.is_cancelled
+        and s.currency_code = m.currency_code
+        and s.sold_date >= m.sent_on
+        and s.sold_date < m.sent_on + m.measurement_days::integer
+    where m.sent_on + m.measurement_days::integer <= {r}
+    group by all
+    """
+
+
+def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
+    """One row per campaign (``RESULT_KEY``): the groups' revenue, the uplift and its intervals, cost, ROI."""
+    rows = []
+    for key, part in members.group_by(list(RESULT_KEY), maintain_order=True):
+        treated, control = part.filter(pl.col("treated")), part.filter(~pl.col("treated"))
+        u = measurement.uplift(
+            treated["revenue"].to_numpy(),
+            control["revenue"].to_numpy(),
+            treated["converted"].to_numpy(),
+            control["converted"].to_numpy(),
+        )
+        first = part.row(0, named=True)
+        cost_per_contact = first["cost_per_contact"]
+        cost = u.treated * cost_per_contact if cost_per_contact is not None else None
+        n_treated = u.treated
+
+        def scale(v: float | None, n: int = n_treated) -> float | None:
+            return None if v is None else v * n
+
+        incremental = scale(u.incremental_revenue_per_customer)
+        rows.append(
+            {
+                **dict(zip(RESULT_KEY, key, strict=True)),
+                "measurement_days": first["measurement_days"],
+                "window_end": None,  # below, from sent_on and measurement_days
+                "currency_code": first["currency_code"],
+                "treated": u.treated,
+                "control": u.control,
+                "revenue_per_customer_treatment": u.revenue_per_customer_treatment,
+                "revenue_per_customer_control": u.revenue_per_customer_control,
+                "incremental_revenue_per_customer": u.incremental_revenue_per_customer,
+                "incremental_revenue_per_customer_ci_low": u.incremental_revenue_per_customer_ci_low,
+                "incremental_revenue_per_customer_ci_high": u.incremental_revenue_per_customer_ci_high,
+                "incremental_revenue": incremental,
+                "incremental_revenue_ci_low": scale(u.incremental_revenue_per_customer_ci_low),
+                "incremental_revenue_ci_high": scale(u.incremental_revenue_per_customer_ci_high),
+                "relative_uplift": u.relative_uplift,
+                "relative_uplift_ci_low": u.relative_uplift_ci_low,
+                "relative_uplift_ci_high": u.relative_uplift_ci_high,
+                "p_value": u.p_value,
+                "conversion_rate_treatment": u.conversion_rate_treatment,
+                "conversion_rate_control": u.conversion_rate_control,
+                "cost_per_contact": cost_per_contact,
+                "cost": cost,
+                "roi": measurement.roi(incremental, cost) if cost is not None else None,
+                "reference_date": ref,
+            }
+        )
+    schema = polars_schema(columns.CAMPAIGN_RESULTS)
+    frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    return frame.with_columns(
+        window_end=pl.col("sent_on") + pl.duration(days=pl.col("measurement_days"))
+    ).sort(list(RESULT_KEY))
+
+
+def write_results(conn: duckdb.DuckDBPyConnection, ref: date) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Measures every campaign whose window ended by ``ref``; returns (members, results, rows written)."""
+    members = conn.sql(members_sql(ref)).pl()
+    results = results_frame(members, ref)
+    rows = replace_table_from_frame(conn, RESULTS, results, select=casts(columns.CAMPAIGN_RESULTS))
+    return members, results, rows
+
+
+def audiences_in_window(conn: duckdb.DuckDBPyConnection, ref: date) -> int:
+    """The platform's audiences (campaign, business unit, day) whose window has not ended yet."""
+    [(pending,)] = conn.execute(
+        f"select count(distinct (campaign_code, business_unit, reference_date)) from {AUDIENCE_HISTORY} "
+        f"where reference_date + measurement_days > date '{ref.isoformat()}'"
+    ).fetchall()
+    return int(pending)
+
+
+def results_shown(results: pl.DataFrame) -> pl.DataFrame:
+    """The results as the run's metadata shows them: rounded, the key figures only."""
+    return results.select(
+        "source",
+        "campaign_code",
+        "business_unit",
+        "channel",
+        "sent_on",
+        "treated",
+        "control",
+        pl.col("incremental_revenue_per_customer").round(2),
+        pl.col("incremental_revenue_per_customer_ci_low").round(2).alias("ci_low"),
+        pl.col("incremental_revenue_per_customer_ci_high").round(2).alias("ci_high"),
+        pl.col("relative_uplift").round(3),
+        pl.col("incremental_revenue").round(0),
+        pl.col("roi").round(2),
+        "currency_code",
+    )

@@ -1,0 +1,62 @@
+"""The activation tables: their names, and how a step writes one (columns cast to their documented
+types, a history table keeping the other days' rows). No Dagster."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from platform_assets.lib.tables import table_exists
+
+AUDIENCES = "activation.audiences"
+EXCLUSIONS = "activation.audience_exclusions"
+AUDIENCE_HISTORY = "activation.audience_history"
+CONTACT_HISTORY = "activation.contact_history"
+EXPORTS = "activation.audience_exports"
+RESULTS = "activation.campaign_results"
+
+# The selection's working tables (selection.py): rewritten by each run of ``audiences``, read by its
+# later steps, never published (the publication reads only its allow-listed schemas).
+WORK_SCHEMA = "activation_work"
+
+_POLARS = {
+    "varchar": pl.String,
+    "date": pl.Date,
+    "integer": pl.Int32,
+    "bigint": pl.Int64,
+    "double": pl.Float64,
+    "timestamp": pl.Datetime("us"),
+}
+
+
+def polars_schema(schema: tuple) -> dict:
+    """A table's (name, type, description) columns as a polars schema."""
+    return {name: _POLARS[type_] for name, type_, _ in schema}
+
+
+def column_names(schema: tuple) -> str:
+    return ", ".join(name for name, _, _ in schema)
+
+
+def casts(schema: tuple) -> str:
+    """A select list of the table's columns, in order, cast to their documented types."""
+    return ", ".join(f"{name}::{type_} as {name}" for name, type_, _ in schema)
+
+
+def typed_sql(schema: tuple, relation_sql: str) -> str:
+    """``relation_sql`` with the table's columns, in order, cast to their documented types."""
+    return f"select {casts(schema)} from ({relation_sql})"
+
+
+def day_history_sql(
+    conn: duckdb.DuckDBPyConnection, table: str, schema: tuple, new_sql: str, reference_date: date
+) -> str:
+    """``table`` rewritten as ``new_sql`` plus its rows of other days: a rerun of a day replaces that
+    day's rows, the other days stay."""
+    new = typed_sql(schema, new_sql)
+    if not table_exists(conn, table):
+        return new
+    kept = f"select * from {table} where reference_date <> date '{reference_date.isoformat()}'"
+    return f"{new} union all {typed_sql(schema, kept)}"
