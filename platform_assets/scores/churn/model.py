@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from platform_assets.scores.churn.data import RECENT_DAYS
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is fitted, not when the code location loads
+    from sklearn.pipeline import Pipeline
 
 # Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
 # 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
@@ -274,6 +273,11 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     """Logistic regression on every row, calibrated by a Platt sigmoid fitted on the group's
     out-of-fold scores (5 folds). One calibration for every unit: the units' churn levels differ
     between windows by more than between units (README), so a unit's own sigmoid learns its noise."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     positives = int(y.sum())
     if min(positives, y.size - positives) < MIN_OUTCOMES:
         raise TooFewOutcomes(
@@ -302,6 +306,8 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
     sigmoid = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
     return float(sigmoid.coef_[0, 0]), float(sigmoid.intercept_[0])
 
@@ -366,6 +372,8 @@ def measurable_band_size(predicted: float, points: float = CALIBRATION_TARGET_PO
 def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """AUC, precision and lift in the top decile, and per band: predicted vs observed churn (%), the
     observed rate's 95 % interval and whether the band is large enough to judge a 5-point gap."""
+    from sklearn.metrics import roc_auc_score
+
     out = {"customers": float(y.size), "churn_rate": float(y.mean())}
     out["auc"] = float(roc_auc_score(y, probability)) if 0 < y.sum() < y.size else float("nan")
     top = np.argsort(-probability, kind="stable")[: max(1, math.ceil(y.size / 10))]
