@@ -7,14 +7,18 @@ from scipy.optimize import approx_fprime
 from platform_assets.features import clv
 
 
-def test_the_prepared_likelihoods_are_the_same_to_the_bit():
-    rng = np.random.default_rng(7)
-    n = 5000
+def _customers(seed: int, n: int):
+    """Random (x, t_x, T, weights, m) of n customers: repeat purchases, their span and age in weeks,
+    row weights and mean repeat spend."""
+    rng = np.random.default_rng(seed)
     x = rng.poisson(1.5, n).astype(float)
     T = rng.uniform(1, 150, n)
     t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
-    weights = rng.integers(1, 5, n).astype(float)
-    m = rng.gamma(2, 30, n)
+    return x, t_x, T, rng.integers(1, 5, n).astype(float), rng.gamma(2, 30, n)
+
+
+def test_the_prepared_likelihoods_are_the_same_to_the_bit():
+    x, t_x, T, weights, m = _customers(seed=7, n=5000)
     for params in ([0.5, 10, 1, 2], [0.243, 4.414, 0.793, 2.426], [3.1, 0.2, 7.0, 0.01]):
         for w in (None, weights):
             p = np.array(params)
@@ -28,13 +32,7 @@ def test_the_prepared_likelihoods_are_the_same_to_the_bit():
 
 
 def test_the_analytic_gradients_match_finite_differences():
-    rng = np.random.default_rng(11)
-    n = 3000
-    x = rng.poisson(1.5, n).astype(float)
-    T = rng.uniform(1, 150, n)
-    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
-    weights = rng.integers(1, 5, n).astype(float)
-    m = rng.gamma(2, 30, n)
+    x, t_x, T, weights, m = _customers(seed=11, n=3000)
     repeat = x > 0
     cases = [
         (clv._bgnbd_prepared(x, t_x, T, w), p)
