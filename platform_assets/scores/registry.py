@@ -1,8 +1,9 @@
 """The model registry: every trained model saved with its version, training date, features and metrics.
 
 Artifacts are joblib files under ``<models dir>/<model>/<version>-<business unit>.joblib`` (the
-models dir is the ``platform`` resource's ``models_path``, passed in); ``ops.model_registry`` lists them (one row per model, version and business unit). A version is content-derived by the caller
-(e.g. a hash of the training inputs and parameters) or a timestamp for an explicit re-training; an
+models dir is the ``platform`` resource's ``models_path``, passed in); ``ops.model_registry`` lists
+them (one row per model, version and business unit). A version is content-derived by the caller (e.g.
+a hash of the training inputs and parameters) or a timestamp for an explicit re-training; an
 existing (model, version, business_unit) row is replaced, so re-running a day registers it once.
 """
 

@@ -5,7 +5,8 @@ A customer has churned over a horizon when they make no purchase in the ``horizo
 cutoff. The model is one logistic regression for the group on standardised indicators (so each
 customer's contribution of a feature is coefficient x standardised value: the drivers), calibrated
 for the group by a Platt sigmoid on its out-of-fold scores (the same calibration in the backtest and in
-production; per-unit sigmoids followed each unit's noise and did worse out of time: README).
+production; per-unit sigmoids followed each unit's noise and did worse out of time, as measured in
+issue 8: see the git history of churn/README.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ HORIZON_BOUNDS = (60, 365)
 MIN_PURCHASE_DAYS = 3
 # ... and a pace the horizon can judge: their own mean gap between purchase days is at most this
 # share of the horizon (they would normally buy three times or more in it). For slower buyers a
-# silence over the horizon is mostly their normal pace, not a broken habit (measured: README).
+# silence over the horizon is mostly their normal pace, not a broken habit (measured on the demo's
+# ground truth).
 MAX_GAP_SHARE_OF_HORIZON = 1 / 3
 # The calibration target: predicted and observed churn per band within this many points. A band's
 # observed rate is a binomial proportion: the gap is judged where that proportion is measured to
@@ -49,7 +51,7 @@ MIN_BAND_CUSTOMERS = 30  # the bands of the descriptive all-bands gap
 MIN_OUTCOMES = 5
 # Inverse L2 strength of the logistic regression (scikit-learn's C, on standardised features). Strong
 # for a few thousand training rows: out of time (the model is always applied a horizon later than its
-# training window) shrunken coefficients ranked better on every backtest pair measured (README); the
+# training window) shrunken coefficients ranked better on every backtest pair measured (issue 8); the
 # penalty weighs less as the training set grows (at 1M it is negligible).
 REGULARISATION_C = 0.01
 # Silence surprise, the data term of the BG/NBD odds of having stopped (Fader, Hardie & Lee 2005):
@@ -272,7 +274,8 @@ def model_version(business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np
 def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: int, cutoff) -> ChurnModel:
     """Logistic regression on every row, calibrated by a Platt sigmoid fitted on the group's
     out-of-fold scores (5 folds). One calibration for every unit: the units' churn levels differ
-    between windows by more than between units (README), so a unit's own sigmoid learns its noise."""
+    between windows by more than between units (measured in issue 8), so a unit's own sigmoid learns
+    its noise."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline

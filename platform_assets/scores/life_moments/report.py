@@ -63,7 +63,8 @@ def backtest_table(result: MomentsRun) -> pl.DataFrame:
 
 
 def season_profiles(result: MomentsRun) -> dict[str, list[float]]:
-    """Relative entry rate per calendar month of each moment: scores move from the training window's season."""
+    """Relative entry rate per calendar month of each moment (scores move from the training window's
+    season to the reference date's)."""
     return {k: [round(f, 2) for f in m.season] for k, m in result.models.items()}
 
 
