@@ -1,4 +1,5 @@
-"""Blocking asset checks of the features layer: keys unique and not null, values in range (SQL).
+"""Blocking asset checks of the features layer: keys unique and not null, values in range (SQL,
+through ``lib.gates``).
 
 The expectation suites in expectations/ are run by the quality domain's runner; these gate the
 layer on their own, so nothing downstream reads a broken table.
@@ -7,9 +8,9 @@ layer on their own, so nothing downstream reads a broken table.
 import dagster as dg
 
 from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
-from platform_assets.features.checks_sql import between, key_rules, violations
 from platform_assets.features.indicators import INDICATORS
-from platform_assets.resources import Warehouse
+from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.warehouse import Warehouse
 
 SHARES = [i.name for i in INDICATORS if i.unit == "share 0-1"]
 
@@ -63,25 +64,6 @@ LTV_CAC_RULES = {
     "negative_predicted_ltv": "predicted_ltv_12m < 0",
     "no_currency": "currency_code is null",
 }
-
-
-def gate(
-    warehouse: Warehouse, table: str, rules: dict[str, str], extra_sql: dict[str, str] | None = None
-) -> dg.AssetCheckResult:
-    """The blocking gate every Python table uses: row rules (``violations``) plus table-level counts
-    that must be zero (``extra_sql``); an empty table fails too."""
-    with warehouse.connect() as conn:
-        counts = violations(conn, table, rules)
-        for name, sql in (extra_sql or {}).items():
-            [(counts[name],)] = conn.execute(sql).fetchall()
-        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
-    failed = {name: int(n) for name, n in counts.items() if n}
-    return dg.AssetCheckResult(
-        passed=rows > 0 and not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows": int(rows), "rules": len(counts), "failed_rules": dg.MetadataValue.json(failed)},
-        description=None if rows else f"{table} is empty",
-    )
 
 
 @dg.asset_check(

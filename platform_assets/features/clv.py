@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import digamma, gammaln, hyp2f1
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,8 @@ def bgnbd_log_likelihood(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
 ) -> float:
     """Total BG/NBD log-likelihood (equation 6 of FHL 2005, in logs)."""
+    from scipy.special import gammaln
+
     r, alpha, a, b = params
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
@@ -56,6 +56,8 @@ def _bgnbd_prepared(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.n
     element by element (so the same value, to the bit), but the terms that depend on the data only
     through ``x`` (few distinct counts) are computed once per distinct count. Returns the function
     and its gradient function (analytic, in r, alpha, a, b)."""
+    from scipy.special import digamma, gammaln
+
     ux, inverse = np.unique(x, return_inverse=True)
     repeat = x > 0
     x_rep, t_x_rep = x[repeat], t_x[repeat]
@@ -116,6 +118,7 @@ def _bgnbd_prepared(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.n
 
 def _fit(value_and_gradient, start: np.ndarray) -> tuple[np.ndarray, float]:
     """Maximise a log-likelihood given as ``params -> (value, gradient)`` over log-parameters."""
+    from scipy.optimize import minimize
 
     def neg_ll(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
@@ -175,6 +178,8 @@ def p_alive(model: BgNbd, x, t_x, T) -> np.ndarray:
 
 def expected_purchases(model: BgNbd, t: float, x, t_x, T) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units (FHL 2005, equation 10)."""
+    from scipy.special import hyp2f1
+
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     z = t / (alpha + T + t)
@@ -189,15 +194,10 @@ def expected_purchases(model: BgNbd, t: float, x, t_x, T) -> np.ndarray:
     return first / denominator
 
 
-def expected_purchases_new(model: BgNbd, t: float) -> float:
-    """E[X(t)] for a customer just acquired (FHL 2005, equation 7)."""
-    r, alpha, a, b = model.r, model.alpha, model.a, model.b
-    z = t / (alpha + t)
-    return float((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z)))
-
-
 def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray, weights=None) -> float:
     """Gamma-Gamma log-likelihood of mean repeat spend ``m`` over ``x`` > 0 purchases (constants kept)."""
+    from scipy.special import gammaln
+
     p, q, gamma = params
     ll = (
         gammaln(p * x + q)
@@ -215,6 +215,8 @@ def _gamma_gamma_prepared(x: np.ndarray, m: np.ndarray, weights: np.ndarray | No
     """``gamma_gamma_log_likelihood`` with its data fixed: the same operations element by element,
     the terms in ``x`` alone computed once per distinct count and log(m) once. Carries its
     gradient function (analytic, in p, q, gamma)."""
+    from scipy.special import digamma, gammaln
+
     ux, inverse = np.unique(x, return_inverse=True)
     log_m, log_ux = np.log(m), np.log(ux)
     w = np.ones_like(x) if weights is None else weights

@@ -1,12 +1,10 @@
 """Column documentation of the features tables written from Python (``customer_rfm``,
 ``customer_clv``, ``marketing.channel_ltv_cac``): the ``dagster/column_schema`` of their asset
-specs, published as DuckDB column comments. ``customer_profile`` documents itself (indicators.py)."""
+specs, published as DuckDB column comments. ``customer_profile`` documents itself (indicators.py).
+
+Each table is a tuple of (name, type, description), for ``lib.metadata.asset_metadata``."""
 
 from __future__ import annotations
-
-import dagster as dg
-
-COLUMN_SCHEMA = "dagster/column_schema"
 
 _CUSTOMER_ID = ("customer_id", "varchar", "Stable customer id (referential.dim_customer).")
 _REFERENCE_DATE = (
@@ -183,37 +181,3 @@ CHANNEL_LTV_CAC = (
         "Realised value of the prior cohort / its marketing spend (ratio; null without spend).",
     ),
 )
-
-
-# ops.model_metrics is shared (churn, life moments and segments add their rows) and no asset of its
-# own: its documentation is DuckDB comments, written with the table, that the publication keeps.
-MODEL_METRICS = (
-    "Model parameters, backtests and run measures: one row per run, model, business unit and metric.",
-    {
-        "run_id": "Dagster run that computed the metric.",
-        "model": "Model: bgnbd, gamma_gamma, clv_12m, churn, life_moment_<moment>, segmentation, ...",
-        "business_unit": "Business unit (country, ISO 3166 code) the metric is for; ALL for a group-wide model.",
-        "metric": "Metric name, e.g. a fitted parameter, backtest_<measure> or horizon_days.",
-        "value": "Value of the metric (unit as the metric's name says).",
-        "reference_date": "The run's reference date (as of which the model was fitted or applied).",
-        "computed_at": "When the metric was written (UTC).",
-    },
-)
-
-
-def comment_sql(table: str, doc: tuple[str, dict[str, str]]) -> str:
-    """``comment on`` statements for a table and its columns, separated by semicolons."""
-    description, columns = doc
-
-    def quoted(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    statements = [f"comment on table {table} is {quoted(description)}"]
-    statements += [f"comment on column {table}.{name} is {quoted(text)}" for name, text in columns.items()]
-    return ";\n".join(statements)
-
-
-def table_schema(columns: tuple[tuple[str, str, str], ...]) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, type, description=description) for name, type, description in columns]
-    )

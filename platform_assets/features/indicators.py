@@ -1,7 +1,7 @@
 """The customer profile's indicator catalogue: name, definition and unit of every column.
 
-One place, read by the profile SQL (column comments in DuckDB), the README table and a test that
-fails when a profile column is undocumented. "Before the reference date" means a local sale date
+One place, read by the profile SQL (column comments in DuckDB, kept in the published file) and a
+test that fails when a profile column is undocumented. "Before the reference date" means a local sale date
 (``sold_date``) or event time strictly before it; 12 months = the 365 days before it.
 """
 
@@ -196,8 +196,3 @@ def department_column(department_name: str) -> str:
     """``Garden & outdoor`` -> ``spend_share_garden_outdoor``."""
     slug = "".join(c if c.isalnum() else " " for c in department_name.lower()).split()
     return "spend_share_" + "_".join(slug)
-
-
-def markdown_table() -> str:
-    rows = [f"| `{i.name}` | {i.definition} | {i.unit} |" for i in (*KEYS, *INDICATORS, DEPARTMENT_SHARE)]
-    return "\n".join(["| column | definition | unit |", "|---|---|---|", *rows])

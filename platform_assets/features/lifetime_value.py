@@ -14,10 +14,10 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.stats import spearmanr
 
 from platform_assets.features import clv
 
+TABLE = "features.customer_clv"
 HORIZON_DAYS = 365
 FIT_SAMPLE = 50_000
 SEED = 20261101
@@ -72,6 +72,11 @@ from summary
 inner join referential.dim_customer as d on summary.customer_id = d.customer_id
 where d.country_code is not null
 """
+
+# The run's models in ops.model_metrics (their rows are replaced together).
+MODELS = ["bgnbd", "gamma_gamma", "clv_12m"]
+# Backtest measures shown on the asset's page, per model and business unit.
+HEADLINE = ("backtest_aggregate_error", "backtest_spearman")
 
 SUMMARY_COLUMNS = ["customer_id", "business_unit", "x", "t_x", "T", "m"]
 
@@ -183,6 +188,8 @@ def customer_clv(summary: pl.DataFrame, reference_date: date) -> tuple[pl.DataFr
 
 
 def _metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    from scipy.stats import spearmanr
+
     total = float(actual.sum())
     rho = spearmanr(predicted, actual).statistic if len(actual) > 2 and np.ptp(actual) > 0 else float("nan")
     return {
@@ -251,3 +258,57 @@ def parameter_rows(models: list[UnitModels]) -> list[dict]:
                 for k, v in values.items()
             ]
     return rows
+
+
+def currencies(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """business_unit, currency_code of every business unit."""
+    return conn.sql(
+        "select country_code as business_unit, currency_code from referential.business_units"
+    ).pl()
+
+
+def clv_table(predictions: pl.DataFrame, currencies: pl.DataFrame) -> pl.DataFrame:
+    """The published ``features.customer_clv``: ``predictions`` (``customer_clv``'s frame) in the
+    table's columns, amounts rounded to the cent, with the business unit's currency
+    (``currencies``: business_unit, currency_code)."""
+    return predictions.select(
+        "customer_id",
+        "reference_date",
+        "business_unit",
+        pl.col("x").cast(pl.Int64).alias("repeat_purchases"),
+        pl.col("t_x").alias("weeks_first_to_last_purchase"),
+        pl.col("T").alias("weeks_since_first_purchase"),
+        pl.col("m").round(2).alias("mean_repeat_purchase_value"),
+        "p_alive",
+        "expected_purchases_12m",
+        pl.col("expected_spend_per_purchase").round(2),
+        pl.col("expected_value_12m").round(2),
+        "value_rank_share",
+        "value_tier",
+    ).join(currencies, on="business_unit", how="left")
+
+
+def metrics_table(rows: list[dict], backtest: bool) -> pl.DataFrame | None:
+    """Metric rows as analysts read them: a row per model and metric, a column per business unit
+    (values to 4 decimals); the fitted parameters, or (``backtest``) the backtest's measures (None
+    without any: history shorter than a year)."""
+    frame = pl.DataFrame(
+        rows,
+        schema={"model": pl.String, "business_unit": pl.String, "metric": pl.String, "value": pl.Float64},
+    ).filter(pl.col("metric").str.starts_with("backtest_") == backtest)
+    if frame.is_empty() and backtest:
+        return None
+    return frame.with_columns(pl.col("value").round(4)).pivot(
+        on="business_unit", index=["model", "metric"], values="value"
+    )
+
+
+def headline(backtest_rows: list[dict]) -> dict[str, float]:
+    """The backtest's HEADLINE measures as flat numbers: backtest_<model>_<measure>_<business unit>."""
+    return {
+        f"backtest_{r['model']}_{r['metric'].removeprefix('backtest_')}_{r['business_unit']}": round(
+            r["value"], 4
+        )
+        for r in backtest_rows
+        if r["metric"] in HEADLINE
+    }

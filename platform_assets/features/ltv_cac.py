@@ -15,6 +15,8 @@ from datetime import date
 
 import duckdb
 
+TABLE = "marketing.channel_ltv_cac"
+
 LTV_CAC_SQL = """
 with
 acquired as (
@@ -110,3 +112,12 @@ def channel_ltv_cac(conn: duckdb.DuckDBPyConnection, reference_date: date) -> du
         "$ref", f"date '{reference_date.isoformat()}'"
     )
     return conn.sql(sql)
+
+
+def paid_channels(conn: duckdb.DuckDBPyConnection):
+    """The written table's paid channels (polars), the best predicted LTV/CAC first per business unit."""
+    return conn.sql(
+        "select business_unit, acquisition_channel, customers_acquired_12m, cac_12m, predicted_ltv_12m, "
+        "ltv_cac_predicted, cac_prior_12m, realised_ltv_12m, ltv_cac_realised "
+        f"from {TABLE} where is_paid_channel order by business_unit, ltv_cac_predicted desc"
+    ).pl()

@@ -14,6 +14,8 @@ import duckdb
 
 from platform_assets.features.indicators import INDICATORS, KEYS, department_column
 
+TABLE = "features.customer_profile"
+
 # Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
 # cents whatever order the threads add them in (18 digits: 64-bit sums, not 128).
 #
@@ -479,3 +481,12 @@ def column_comments(department_names: list[tuple[str, str]]) -> dict[str, str]:
     for name, column in department_names:
         comments[column] = f"Share of the sold amount in the department {name!r} (share 0-1)."
     return comments
+
+
+def counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(customers with a purchase, indicators) of the written profile."""
+    [(buyers, columns)] = conn.execute(
+        f"select count(*) filter (where frequency_lifetime > 0), (select count(*) from duckdb_columns() "
+        f"where schema_name = 'features' and table_name = 'customer_profile') from {TABLE}"
+    ).fetchall()
+    return int(buyers), int(columns) - len(KEYS)

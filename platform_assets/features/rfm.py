@@ -13,6 +13,7 @@ from itertools import product
 
 import duckdb
 
+TABLE = "features.customer_rfm"
 RULES_TABLE = "marketing.rfm_segment_rules"
 
 
@@ -143,3 +144,11 @@ def customer_rfm(
     )
     conn.executemany("insert into feat_rfm_cells values (?, ?, ?, ?, ?)", segment_cells(rules))
     return conn.sql(RFM_SQL.format(profile=profile))
+
+
+def segment_summary(conn: duckdb.DuckDBPyConnection):
+    """Customers and mean monetary value per business unit and segment of the written table (polars)."""
+    return conn.sql(
+        "select business_unit, segment, count(*) as customers, round(avg(monetary), 2) as avg_monetary "
+        f"from {TABLE} group by all order by business_unit, customers desc"
+    ).pl()

@@ -1,8 +1,9 @@
 """The model registry: every trained model saved with its version, training date, features and metrics.
 
-Artifacts are joblib files under ``<data dir>/models/<model>/<version>.joblib``; ``ops.model_registry``
-lists them (one row per model, version and business unit). A version is content-derived by the caller
-(e.g. a hash of the training inputs and parameters) or a timestamp for an explicit re-training; an
+Artifacts are joblib files under ``<models dir>/<model>/<version>-<business unit>.joblib`` (the
+models dir is the ``platform`` resource's ``models_path``, passed in); ``ops.model_registry`` lists
+them (one row per model, version and business unit). A version is content-derived by the caller (e.g.
+a hash of the training inputs and parameters) or a timestamp for an explicit re-training; an
 existing (model, version, business_unit) row is replaced, so re-running a day registers it once.
 """
 
@@ -14,9 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import joblib
 
-from platform_assets.config import settings
+from platform_assets.lib.tables import table_exists
 
 REGISTRY_DDL = """
 create table if not exists ops.model_registry (
@@ -61,18 +61,18 @@ class ModelVersion:
     trained_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
 
 
-def models_dir() -> Path:
-    return settings().data_dir / "models"
+def save_artifact(obj, models_dir: Path, model: str, version: str, business_unit: str = "ALL") -> Path:
+    import joblib
 
-
-def save_artifact(obj, model: str, version: str, business_unit: str = "ALL") -> Path:
-    path = models_dir() / model / f"{version}-{business_unit}.joblib"
+    path = models_dir / model / f"{version}-{business_unit}.joblib"
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(obj, path)
     return path
 
 
 def load_artifact(path: str | Path):
+    import joblib
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model artifact {path} is listed in ops.model_registry but missing on disk")
@@ -104,12 +104,16 @@ def register(conn: duckdb.DuckDBPyConnection, entry: ModelVersion, artifact: Pat
     )
 
 
+def save_and_register(conn: duckdb.DuckDBPyConnection, models_dir: Path, fitted, entry: ModelVersion) -> Path:
+    """Saves ``fitted`` as the artifact of ``entry`` and registers it as the active version."""
+    path = save_artifact(fitted, models_dir, entry.model, entry.version, entry.business_unit)
+    register(conn, entry, path)
+    return path
+
+
 def active_version(conn: duckdb.DuckDBPyConnection, model: str, business_unit: str = "ALL") -> dict | None:
     """The active registry row of a model, or None when it was never trained."""
-    exists = conn.execute(
-        "select 1 from duckdb_tables() where schema_name = 'ops' and table_name = 'model_registry'"
-    ).fetchall()
-    if not exists:
+    if not table_exists(conn, "ops.model_registry"):
         return None
     rows = conn.execute(
         "select * from ops.model_registry where model = ? and business_unit = ? and status = 'active' "

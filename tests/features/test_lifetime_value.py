@@ -83,3 +83,24 @@ def test_clv_refuses_a_warehouse_without_buyers(conn):
     now, _ = lifetime_value.customer_summaries(conn, REF)
     with pytest.raises(ValueError, match="no customer bought before 2026-11-01"):
         lifetime_value.customer_clv(now, REF)
+
+
+def test_purchase_days_read_from_the_orders_equal_those_summed_from_the_lines(refreshed):
+    """The summaries read sales.fct_orders: each purchase day's value must be what the sold lines add
+    up to (an order's lines are booked on its date)."""
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        from_lines = conn.execute(
+            "select customer_id, sold_date, sum(net_amount) from sales.fct_sales_lines "
+            "where not is_return and not is_cancelled and customer_id is not null and sold_date < ? "
+            "group by all order by all",
+            [REF],
+        ).fetchall()
+        from_orders = conn.execute(
+            "select customer_id, ordered_date, sum(gross_amount) from sales.fct_orders "
+            "where not is_return_only and not is_cancelled and customer_id is not null and ordered_date < ? "
+            "group by all order by all",
+            [REF],
+        ).fetchall()
+    assert len(from_lines) > 100
+    assert from_orders == from_lines

@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from platform_assets.features.checks import gate
-from platform_assets.features.checks_sql import between, key_rules
-from platform_assets.resources import Warehouse
+from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn.assets import TABLE, customer_churn
 from platform_assets.scores.churn.model import BANDS
 

@@ -1,10 +1,7 @@
 """Column documentation of ``scores.customer_churn``: the ``dagster/column_schema`` of its asset
-spec, published as DuckDB column comments (types: ``scoring.SCORE_COLUMNS``)."""
+spec (with the types of ``scoring.SCORE_COLUMNS``), published as DuckDB column comments."""
 
 from __future__ import annotations
-
-import dagster as dg
-import polars as pl
 
 DESCRIPTIONS = {
     "customer_id": "Stable customer id (referential.dim_customer).",
@@ -28,16 +25,3 @@ DESCRIPTIONS = {
     ),
     "model_version": "Version of the fitted model in ops.model_registry (model churn).",
 }
-
-
-_DUCKDB_TYPES = {pl.String: "varchar", pl.Date: "date", pl.Float64: "double", pl.Int64: "bigint"}
-
-
-def column_schema(types: dict) -> dg.TableSchema:
-    """The table's schema from the polars types of its frame, every column described."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, _DUCKDB_TYPES.get(dtype, str(dtype)), description=DESCRIPTIONS[name])
-            for name, dtype in types.items()
-        ]
-    )

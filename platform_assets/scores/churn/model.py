@@ -5,7 +5,8 @@ A customer has churned over a horizon when they make no purchase in the ``horizo
 cutoff. The model is one logistic regression for the group on standardised indicators (so each
 customer's contribution of a feature is coefficient x standardised value: the drivers), calibrated
 for the group by a Platt sigmoid on its out-of-fold scores (the same calibration in the backtest and in
-production; per-unit sigmoids followed each unit's noise and did worse out of time: README).
+production; per-unit sigmoids followed each unit's noise and did worse out of time, as measured in
+issue 8: see the git history of churn/README.md).
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from platform_assets.scores.churn.data import RECENT_DAYS
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is fitted, not when the code location loads
+    from sklearn.pipeline import Pipeline
 
 # Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
 # 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
@@ -34,7 +34,8 @@ HORIZON_BOUNDS = (60, 365)
 MIN_PURCHASE_DAYS = 3
 # ... and a pace the horizon can judge: their own mean gap between purchase days is at most this
 # share of the horizon (they would normally buy three times or more in it). For slower buyers a
-# silence over the horizon is mostly their normal pace, not a broken habit (measured: README).
+# silence over the horizon is mostly their normal pace, not a broken habit (measured on the demo's
+# ground truth).
 MAX_GAP_SHARE_OF_HORIZON = 1 / 3
 # The calibration target: predicted and observed churn per band within this many points. A band's
 # observed rate is a binomial proportion: the gap is judged where that proportion is measured to
@@ -50,7 +51,7 @@ MIN_BAND_CUSTOMERS = 30  # the bands of the descriptive all-bands gap
 MIN_OUTCOMES = 5
 # Inverse L2 strength of the logistic regression (scikit-learn's C, on standardised features). Strong
 # for a few thousand training rows: out of time (the model is always applied a horizon later than its
-# training window) shrunken coefficients ranked better on every backtest pair measured (README); the
+# training window) shrunken coefficients ranked better on every backtest pair measured (issue 8); the
 # penalty weighs less as the training set grows (at 1M it is negligible).
 REGULARISATION_C = 0.01
 # Silence surprise, the data term of the BG/NBD odds of having stopped (Fader, Hardie & Lee 2005):
@@ -273,7 +274,13 @@ def model_version(business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np
 def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: int, cutoff) -> ChurnModel:
     """Logistic regression on every row, calibrated by a Platt sigmoid fitted on the group's
     out-of-fold scores (5 folds). One calibration for every unit: the units' churn levels differ
-    between windows by more than between units (README), so a unit's own sigmoid learns its noise."""
+    between windows by more than between units (measured in issue 8), so a unit's own sigmoid learns
+    its noise."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     positives = int(y.sum())
     if min(positives, y.size - positives) < MIN_OUTCOMES:
         raise TooFewOutcomes(
@@ -302,6 +309,8 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
     sigmoid = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
     return float(sigmoid.coef_[0, 0]), float(sigmoid.intercept_[0])
 
@@ -366,6 +375,8 @@ def measurable_band_size(predicted: float, points: float = CALIBRATION_TARGET_PO
 def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """AUC, precision and lift in the top decile, and per band: predicted vs observed churn (%), the
     observed rate's 95 % interval and whether the band is large enough to judge a 5-point gap."""
+    from sklearn.metrics import roc_auc_score
+
     out = {"customers": float(y.size), "churn_rate": float(y.mean())}
     out["auc"] = float(roc_auc_score(y, probability)) if 0 < y.sum() < y.size else float("nan")
     top = np.argsort(-probability, kind="stable")[: max(1, math.ceil(y.size / 10))]

@@ -3,9 +3,6 @@ asset spec, published as DuckDB column comments (types: ``scoring.SCORE_COLUMNS`
 
 from __future__ import annotations
 
-import dagster as dg
-import polars as pl
-
 from platform_assets.scores.life_moments.signals import MOMENTS
 
 DESCRIPTIONS = {
@@ -27,16 +24,3 @@ DESCRIPTIONS = {
     ),
     "model_version": "Version of the fitted model in ops.model_registry (model life_moment_<moment>).",
 }
-
-
-_DUCKDB_TYPES = {pl.String: "varchar", pl.Date: "date", pl.Float64: "double", pl.Int64: "bigint"}
-
-
-def column_schema(types: dict) -> dg.TableSchema:
-    """The table's schema from the polars types of its frame, every column described."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, _DUCKDB_TYPES.get(dtype, str(dtype)), description=DESCRIPTIONS[name])
-            for name, dtype in types.items()
-        ]
-    )

@@ -11,7 +11,6 @@ correct when the later case has the higher score, half when the scores tie.
 from __future__ import annotations
 
 import numpy as np
-from lifelines.utils import concordance_index as lifelines_concordance_index
 
 # Above this many distinct times the histogram pass costs more than lifelines' tree.
 MAX_DISTINCT_TIMES = 2_000
@@ -22,6 +21,8 @@ def concordance_index(times: np.ndarray, scores: np.ndarray, events: np.ndarray)
     times, scores, events = np.asarray(times), np.asarray(scores, dtype=float), np.asarray(events, dtype=bool)
     unique_times, time_group = np.unique(times, return_inverse=True)
     if unique_times.size > MAX_DISTINCT_TIMES:
+        from lifelines.utils import concordance_index as lifelines_concordance_index
+
         return float(lifelines_concordance_index(times, scores, events))
     unique_scores, rank = np.unique(scores, return_inverse=True)
     pool = np.zeros(unique_scores.size, dtype=np.int64)  # died earlier, by score rank

@@ -12,14 +12,17 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from lifelines import CoxPHFitter, KaplanMeierFitter
 
 from platform_assets.scores.life_moments import season as seasons
 from platform_assets.scores.life_moments.concordance import concordance_index
 from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MOMENTS
+
+if TYPE_CHECKING:  # lifelines is imported when a model is fitted, not when the code location loads
+    from lifelines import CoxPHFitter
 
 WINDOW_DAYS = 90  # the propensity: entering the moment within the next 90 days
 BUSINESS_UNITS = ("FR", "GB", "PL")  # dummies against the first; an unknown unit gets the baseline
@@ -117,6 +120,8 @@ def fit(
     """Cox PH (ridge-penalised: rare events, correlated signals) and per-unit Kaplan-Meier on
     ``follow_days`` of follow-up; with fewer than MIN_ENTRIES entries, the Kaplan-Meier baselines alone
     (and a note saying so). ``season``: the moment's month profile, to apply the model at any date."""
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+
     names = covariate_names(moment)
     train = train.sort("customer_id")  # the version hashes the rows: not the order a query returned
     events = int(train["event"].sum())

@@ -7,157 +7,42 @@ classifier of ``ops.model_registry``. It discovers (and freezes a new version) o
 """
 
 import time
-from datetime import UTC, date, datetime
 
 import dagster as dg
-import duckdb
 import polars as pl
 
-from platform_assets.config import resolve_reference_date, settings
-from platform_assets.features.assets import MODEL_METRICS_DDL
-from platform_assets.features.columns import table_schema
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.charts import figure_markdown, horizontal_bars
-from platform_assets.resources import Warehouse
-from platform_assets.scores.segments import columns, describe, names, prepare, tables
-from platform_assets.scores.segments.assignment import NO_PURCHASE, stability
-from platform_assets.scores.segments.freeze import FrozenSegmentation, freeze, load_frozen
+from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.tables import replace_table_from_frame, require_as_of
+from platform_assets.lib.warehouse import Warehouse
+from platform_assets.scores.segments import columns, daily, prepare, tables
+from platform_assets.scores.segments.freeze import FreezeReport, freeze, load_frozen
 
 PROFILE = dg.AssetKey(["features", "customer_profile"])
 RFM = dg.AssetKey(["features", "customer_rfm"])
 CUSTOMER_SEGMENT = dg.AssetKey(["scores", "customer_segment"])
+PROFILE_TABLE = "features.customer_profile"
+SEGMENT_PROFILE = "scores.segment_profile"
+CROSSTAB = "scores.segment_rfm_crosstab"
 
 
 class SegmentationConfig(dg.Config):
     rediscover: bool = False  # True: discover and freeze a new segmentation version first
 
 
-def _metadata(table: str, grain: str, schema: tuple) -> dict:
+def _discovery_metadata(report: FreezeReport | None, trigger: str) -> dict:
+    if report is None:
+        return {}
     return {
-        **SCORES.metadata,
-        "grain": grain,
-        "dagster/table_name": table,
-        "dagster/column_schema": table_schema(schema),
+        "discovery_trigger": trigger,
+        "discovery_comparison": dg.MetadataValue.md(markdown_table(report.comparison)),
+        "discovery_choice": report.reason,
+        "classifier_choice": report.classifier_reason,
+        "holdout_accuracy": round(report.holdout_accuracy, 4),
+        "discovery_seconds": round(report.seconds, 1),
     }
-
-
-def _md(frame: pl.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([header, rule, *body])
-
-
-def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        conn.execute(
-            "select 1 from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-        ).fetchall()
-    )
-
-
-def _write(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Replaces ``table`` with ``frame`` in one transaction; returns its row count."""
-    view = f"frame_{table.replace('.', '_')}"
-    conn.execute(f"create schema if not exists {table.split('.')[0]}")
-    conn.register(view, frame.to_arrow())
-    conn.execute("begin transaction")
-    try:
-        conn.execute(f"create or replace table {table} as select * from {view}")
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
-    finally:
-        conn.unregister(view)
-    return frame.height
-
-
-def _record_metrics(
-    conn: duckdb.DuckDBPyConnection, run_id: str, ref: date, rows: list[tuple[str, str, float]]
-) -> None:
-    """(model, metric, value) rows into the shared ops.model_metrics (group-wide: business unit ALL)."""
-    if not rows:
-        return
-    now = datetime.now(UTC).replace(tzinfo=None)
-    conn.execute("create schema if not exists ops")
-    conn.execute(MODEL_METRICS_DDL)
-    models = sorted({m for m, _, _ in rows})
-    conn.execute(
-        f"delete from ops.model_metrics where run_id = ? and model in ({', '.join('?' * len(models))})",
-        [run_id, *models],
-    )
-    conn.executemany(
-        "insert into ops.model_metrics values (?, ?, 'ALL', ?, ?, ?, ?)",
-        [[run_id, model, metric, float(value), ref, now] for model, metric, value in rows],
-    )
-
-
-def _read_profile(conn: duckdb.DuckDBPyConnection, ref: date) -> pl.DataFrame:
-    profile = conn.sql("select * from features.customer_profile").pl()
-    dates = profile["reference_date"].unique().to_list()
-    if dates != [ref]:
-        raise ValueError(
-            f"features.customer_profile is as of {dates}, this run is as of {ref}: "
-            "materialise customer_profile in the same run first"
-        )
-    return profile
-
-
-def assign_all(frozen: FrozenSegmentation, profile: pl.DataFrame, ref: date) -> pl.DataFrame:
-    """Every profiled customer's segment: buyers by the classifier, the others "no purchase yet"."""
-    readable = prepare.readable(prepare.buyers(profile))
-    segment_ids, probability = frozen.classifier.assign(readable)
-    assigned = readable.select("customer_id").with_columns(
-        pl.Series("segment_id", segment_ids, dtype=pl.Int64), pl.Series("segment_probability", probability)
-    )
-    overrides = names.read_overrides()
-    labels = names.final_names(frozen.version, frozen.proposed_names, overrides)
-    key = {s: names.segment_key(frozen.version, s) for s in labels}
-    return (
-        profile.select("customer_id", "business_unit")
-        .join(assigned, on="customer_id", how="left")
-        .with_columns(pl.col("segment_id").fill_null(NO_PURCHASE))
-        .with_columns(
-            pl.lit(ref).alias("reference_date"),
-            pl.col("segment_id").replace_strict(key, return_dtype=pl.String).alias("segment_key"),
-            pl.col("segment_id").replace_strict({s: n for s, (n, _) in labels.items()}).alias("segment_name"),
-            pl.col("segment_id")
-            .replace_strict({s: src for s, (_, src) in labels.items()})
-            .alias("name_source"),
-            pl.lit(frozen.version).alias("segmentation_version"),
-        )
-        .select(
-            "customer_id",
-            "reference_date",
-            "business_unit",
-            "segment_id",
-            "segment_key",
-            "segment_name",
-            "name_source",
-            "segment_probability",
-            "segmentation_version",
-        )
-        .sort("customer_id")
-    )
-
-
-def _previous(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    if not _table_exists(conn, "scores", "customer_segment"):
-        return None
-    return conn.sql(
-        "select customer_id, segment_id, segmentation_version, reference_date from scores.customer_segment"
-    ).pl()
-
-
-def _sizes_chart(table: pl.DataFrame) -> str:
-    sizes = table.group_by("segment_id", "segment_name").len().sort("segment_id")
-    share = (sizes["len"] / sizes["len"].sum()).round(3).to_list()
-    labels = [f"{s}. {n}"[:60] for s, n in sizes.select("segment_id", "segment_name").iter_rows()]
-    return figure_markdown(
-        horizontal_bars(labels, share, "Customers per behavioural segment", "share of customers"),
-        "segment sizes",
-    )
 
 
 @dg.asset(
@@ -166,77 +51,51 @@ def _sizes_chart(table: pl.DataFrame) -> str:
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"scikit-learn", "duckdb"},
-    metadata=_metadata("scores.customer_segment", "one row per profiled customer", columns.CUSTOMER_SEGMENT),
+    metadata=asset_metadata(SCORES, daily.TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
 def customer_segment(
-    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse
+    context: dg.AssetExecutionContext,
+    config: SegmentationConfig,
+    platform: PlatformSettings,
+    warehouse: Warehouse,
 ) -> dg.MaterializeResult:
     """Each customer's behavioural segment as of the reference date, assigned by the frozen
     segmentation's classifier (ops.model_registry: segmentation + segment_classifier), so segments
     don't reshuffle overnight. Discovers a new version only when asked (rediscover_segments) or on
     the very first run."""
-    ref = resolve_reference_date(context.run.tags, settings().reference_date)
+    ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        profile = _read_profile(conn, ref)
-        frozen = None if config.rediscover else load_frozen(conn)
+        require_as_of(conn, PROFILE_TABLE, ref)
+        profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
+        frozen, report = (None if config.rediscover else load_frozen(conn)), None
         trigger = "rediscover requested" if config.rediscover else "no frozen segmentation (first run)"
-        discovery_meta: dict = {}
         if frozen is None:
             context.log.info(f"discovering a new behavioural segmentation: {trigger}")
             readable = prepare.readable(prepare.buyers(profile))
-            frozen, report = freeze(conn, readable, ref, context.run_id)
-            _record_metrics(conn, context.run_id, ref, report.metric_rows)
-            discovery_meta = {
-                "discovery_trigger": trigger,
-                "discovery_comparison": dg.MetadataValue.md(_md(report.comparison)),
-                "discovery_choice": report.reason,
-                "classifier_choice": report.classifier_reason,
-                "holdout_accuracy": round(report.holdout_accuracy, 4),
-                "discovery_seconds": round(report.seconds, 1),
-            }
-        assign_started = time.perf_counter()
-        table = assign_all(frozen, profile, ref)
-        assign_seconds = time.perf_counter() - assign_started
-        previous = _previous(conn)
-        day_to_day = {}
-        if previous is not None and previous.height:
-            same = previous.filter(
-                (pl.col("segmentation_version") == frozen.version) & (pl.col("reference_date") != ref)
+            frozen, report = freeze(conn, readable, ref, context.run_id, platform.models_path)
+            write_model_metrics(
+                conn, context.run_id, ref, daily.DISCOVERY_MODELS, daily.discovery_metric_rows(report)
             )
-            if same.height:
-                day_to_day = stability(same, table)
-                day_to_day["previous_reference_date"] = str(same["reference_date"].max())
-        rows = _write(conn, "scores.customer_segment", table)
-        _record_metrics(
-            conn,
-            context.run_id,
-            ref,
-            [("segment_assignment", "customers", float(rows))]
-            + [
-                ("segment_assignment", k, v)
-                for k, v in day_to_day.items()
-                if k in ("changed_share", "adjusted_rand", "customers_compared")
-            ],
-        )
-    summary = (
-        table.group_by("segment_id", "segment_name", "name_source")
-        .agg(pl.len().alias("customers"))
-        .with_columns((pl.col("customers") / rows).round(4).alias("share"))
-        .sort("segment_id")
-    )
+        assign_started = time.perf_counter()
+        table = daily.assign_all(frozen, profile, ref)
+        assign_seconds = time.perf_counter() - assign_started
+        stable = daily.day_to_day(conn, frozen.version, table, ref)
+        rows = replace_table_from_frame(conn, daily.TABLE, table)
+        metrics = daily.assignment_metric_rows(rows, stable)
+        write_model_metrics(conn, context.run_id, ref, [daily.ASSIGNMENT], metrics)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "segmentation_version": frozen.version,
-            "discovered_in_this_run": bool(discovery_meta),
-            **discovery_meta,
+            "discovered_in_this_run": report is not None,
+            **_discovery_metadata(report, trigger),
             "classifier": frozen.classifier.method,
-            "segments": dg.MetadataValue.md(_md(summary)),
-            "segment_sizes": dg.MetadataValue.md(_sizes_chart(table)),
-            "stability_vs_previous_run": dg.MetadataValue.json(day_to_day or {"compared": "no earlier day"}),
+            "segments": dg.MetadataValue.md(markdown_table(daily.summary(table))),
+            "segment_sizes": dg.MetadataValue.md(daily.sizes_chart(table)),
+            "stability_vs_previous_run": dg.MetadataValue.json(stable or {"compared": "no earlier day"}),
             "assign_seconds": round(assign_seconds, 2),
             "run_seconds": round(time.perf_counter() - started, 1),
         }
@@ -249,55 +108,34 @@ def customer_segment(
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
-    metadata=_metadata(
-        "scores.segment_profile",
-        "one row per business unit (and ALL) and segment",
-        columns.SEGMENT_PROFILE,
+    metadata=asset_metadata(
+        SCORES, SEGMENT_PROFILE, "one row per business unit (and ALL) and segment", columns.SEGMENT_PROFILE
     ),
     pool="duckdb_writer",
 )
-def segment_profile(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def segment_profile(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Per behavioural segment and business unit: size, share of the last 12 months' value, the
     indicators that set it apart (lift and distance against the whole base) and its name (proposed
     from them at discovery, or marketing's, segment_names.csv)."""
-    ref = resolve_reference_date(context.run.tags, settings().reference_date)
+    ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
-        segments = conn.sql("select * from scores.customer_segment").pl()
-        _same_day(segments, ref, "scores.customer_segment")
-        profile = _read_profile(conn, ref)
-        comparable = describe.comparable(prepare.readable(prepare.buyers(profile)))
-        values = profile.select("customer_id", "monetary_12m", "currency_code")
-        table = tables.segment_profile(segments, comparable, values).with_columns(
-            pl.lit(ref).alias("reference_date"),
-            # shares to 9 decimals: parallel float sums differ in the last bits from run
-            # to run, and the same input must publish the same table
-            pl.selectors.float().round(9),
-        )
-        rows = _write(conn, "scores.segment_profile", table)
-    group = table.filter(pl.col("business_unit") == tables.GROUP).select(
-        "segment_id",
-        "segment_name",
-        "name_source",
-        "customers",
-        pl.col("customer_share").round(3),
-        "distinctive_indicators",
-    )
+        require_as_of(conn, daily.TABLE, ref)
+        require_as_of(conn, PROFILE_TABLE, ref)
+        segments = conn.sql(f"select * from {daily.TABLE}").pl()
+        profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
+        table = tables.profile_table(segments, profile, ref)
+        rows = replace_table_from_frame(conn, SEGMENT_PROFILE, table)
+    group = tables.group_summary(table)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
-            "segments": dg.MetadataValue.md(_md(group)),
+            "segments": dg.MetadataValue.md(markdown_table(group)),
             "names_from_marketing": int((group["name_source"] == "marketing").sum()),
         }
     )
-
-
-def _same_day(frame: pl.DataFrame, ref: date, table: str) -> None:
-    dates = frame["reference_date"].unique().to_list()
-    if dates != [ref]:
-        raise ValueError(
-            f"{table} is as of {dates}, this run is as of {ref}: materialise it in the same run first"
-        )
 
 
 @dg.asset(
@@ -306,28 +144,31 @@ def _same_day(frame: pl.DataFrame, ref: date, table: str) -> None:
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
-    metadata=_metadata(
-        "scores.segment_rfm_crosstab",
+    metadata=asset_metadata(
+        SCORES,
+        CROSSTAB,
         "one row per business unit (and ALL), behavioural and RFM segment",
         columns.SEGMENT_RFM_CROSSTAB,
     ),
     pool="duckdb_writer",
 )
-def segment_rfm_crosstab(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def segment_rfm_crosstab(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Behavioural segments crossed with RFM segments (customers, share of each, lift): which
     behaviours the Champions, the At risk or the Lost show, to pick an offer per cell."""
-    ref = resolve_reference_date(context.run.tags, settings().reference_date)
+    ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
-        segments = conn.sql("select * from scores.customer_segment").pl()
-        _same_day(segments, ref, "scores.customer_segment")
+        require_as_of(conn, daily.TABLE, ref)
+        segments = conn.sql(f"select * from {daily.TABLE}").pl()
         rfm = conn.sql("select customer_id, segment from features.customer_rfm").pl()
         table = tables.rfm_crosstab(segments, rfm).with_columns(pl.lit(ref).alias("reference_date"))
-        rows = _write(conn, "scores.segment_rfm_crosstab", table)
+        rows = replace_table_from_frame(conn, CROSSTAB, table)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
-            "crosstab_customers": dg.MetadataValue.md(_md(tables.crosstab_wide(table))),
+            "crosstab_customers": dg.MetadataValue.md(markdown_table(tables.crosstab_wide(table))),
         }
     )
 

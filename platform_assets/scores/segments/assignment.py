@@ -10,17 +10,15 @@ customers in seconds).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, adjusted_rand_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from platform_assets.scores.segments.prepare import Preparer
+
+if TYPE_CHECKING:  # scikit-learn is imported when a classifier is trained, not when the code location loads
+    from sklearn.pipeline import Pipeline
 
 HOLDOUT_SHARE = 0.2
 TIE_MARGIN = 0.005
@@ -48,6 +46,11 @@ class SegmentClassifier:
 
 
 def candidates(seed: int) -> dict[str, Pipeline]:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return {
         "logistic_regression": make_pipeline(StandardScaler(), LogisticRegression(C=10.0, max_iter=3000)),
         "random_forest": make_pipeline(
@@ -62,6 +65,9 @@ def train(
     """Trains the candidates on 80% of the frozen labels, measures them on the held-out 20%, refits
     the kept one on all of them. Noise (label 0, HDBSCAN) is not a segment: left out of training.
     Returns the classifier, the held-out metrics and the reason for the choice."""
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import train_test_split
+
     kept = labels > 0
     x, y = inputs[kept], labels[kept]
     counts = np.bincount(y)
@@ -91,6 +97,8 @@ def train(
 def stability(previous: pl.DataFrame, current: pl.DataFrame) -> dict[str, float]:
     """Day-to-day stability on the customers in both assignments (customer_id, segment_id):
     the share that changed segment and the adjusted Rand index of the two partitions."""
+    from sklearn.metrics import adjusted_rand_score
+
     both = previous.select("customer_id", pl.col("segment_id").alias("before")).join(
         current.select("customer_id", pl.col("segment_id").alias("after")), on="customer_id"
     )

@@ -3,9 +3,8 @@ every profiled customer in exactly one segment of the active version (SQL)."""
 
 import dagster as dg
 
-from platform_assets.features.checks import gate
-from platform_assets.features.checks_sql import between, key_rules
-from platform_assets.resources import Warehouse
+from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.segments.assets import customer_segment, segment_profile, segment_rfm_crosstab
 
 SEGMENT_RULES = {

@@ -9,16 +9,16 @@ segmentation found on 20,000 customers describes a million as well (the classifi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import HDBSCAN, KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import davies_bouldin_score, silhouette_score
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from platform_assets.scores.segments.prepare import Preparer
+
+if TYPE_CHECKING:  # scikit-learn is imported when segments are discovered, not when the code location loads
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
 
 # A marketer acts on 4 to 10 segments: fewer says nothing new next to RFM, more nobody remembers.
 K_RANGE = range(4, 11)
@@ -63,6 +63,8 @@ def sample(frame: pl.DataFrame, size: int, seed: int) -> pl.DataFrame:
 
 
 def _scores(points: np.ndarray, labels: np.ndarray, seed: int) -> tuple[float | None, float | None]:
+    from sklearn.metrics import davies_bouldin_score, silhouette_score
+
     kept = labels >= 0
     if len(np.unique(labels[kept])) < 2:
         return None, None
@@ -116,6 +118,11 @@ def discover(
     frame: pl.DataFrame, k_range: range = K_RANGE, sample_size: int = SAMPLE_SIZE, seed: int = 0
 ) -> Discovery:
     """Scales and reduces the sample's behaviour, fits k-means for every k and HDBSCAN, chooses."""
+    from sklearn.cluster import HDBSCAN, KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
     if frame.height < 10 * k_range.start:
         raise ValueError(
             f"segment discovery needs at least {10 * k_range.start} customers with a purchase, got {frame.height}"

@@ -13,18 +13,13 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
 
-from platform_assets.scores.registry import (
-    ModelVersion,
-    active_version,
-    load_artifact,
-    register,
-    save_artifact,
-)
+from platform_assets.scores.registry import ModelVersion, active_version, load_artifact, save_and_register
 from platform_assets.scores.segments import describe, discovery
 from platform_assets.scores.segments.assignment import NO_PURCHASE, SegmentClassifier, train
 
@@ -76,10 +71,10 @@ def _metric_rows(found: discovery.Discovery, accuracy: dict[str, float]) -> list
 
 
 def freeze(
-    conn: duckdb.DuckDBPyConnection, readable: pl.DataFrame, ref: date, run_id: str
+    conn: duckdb.DuckDBPyConnection, readable: pl.DataFrame, ref: date, run_id: str, models_dir: Path
 ) -> tuple[FrozenSegmentation, FreezeReport]:
     """Discovers segments on ``readable`` (buyers' indicators), names them, trains the classifier,
-    saves both artifacts and registers them as the active version."""
+    saves both artifacts under ``models_dir`` and registers them as the active version."""
     started = time.perf_counter()
     found = discovery.discover(readable)
     version = version_of(found, ref)
@@ -101,16 +96,18 @@ def freeze(
         "noise_share": chosen.noise_share,
         "sample_customers": float(len(found.customer_ids)),
     }
-    path = save_artifact(
-        {"discovery": found, "proposed_names": proposed, "reason": found.reason}, SEGMENTATION, version
-    )
-    register(
+    save_and_register(
         conn,
+        models_dir,
+        {"discovery": found, "proposed_names": proposed, "reason": found.reason},
         ModelVersion(SEGMENTATION, version, "ALL", ref, run_id, found.preparer.columns, seg_metrics),
-        path,
     )
-    path = save_artifact(frozen, CLASSIFIER, version)
-    register(conn, ModelVersion(CLASSIFIER, version, "ALL", ref, run_id, classifier.features, accuracy), path)
+    save_and_register(
+        conn,
+        models_dir,
+        frozen,
+        ModelVersion(CLASSIFIER, version, "ALL", ref, run_id, classifier.features, accuracy),
+    )
     report = FreezeReport(
         discovery.comparison(found),
         found.reason,

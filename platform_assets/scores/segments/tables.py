@@ -7,9 +7,11 @@ block carries sizes but no value (null), rather than a sum of euros, zlotys and 
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
-from platform_assets.scores.segments import describe
+from platform_assets.scores.segments import describe, prepare
 
 GROUP = "ALL"
 
@@ -86,6 +88,30 @@ def segment_profile(segments: pl.DataFrame, comparable: pl.DataFrame, values: pl
             "distinctive_indicators",
         )
         .sort("business_unit", "segment_id")
+    )
+
+
+def profile_table(segments: pl.DataFrame, profile: pl.DataFrame, ref: date) -> pl.DataFrame:
+    """The published ``scores.segment_profile`` from the day's assignment and customer profile."""
+    comparable = describe.comparable(prepare.readable(prepare.buyers(profile)))
+    values = profile.select("customer_id", "monetary_12m", "currency_code")
+    return segment_profile(segments, comparable, values).with_columns(
+        pl.lit(ref).alias("reference_date"),
+        # shares to 9 decimals: parallel float sums differ in the last bits from run to run, and the
+        # same input must publish the same table
+        pl.selectors.float().round(9),
+    )
+
+
+def group_summary(profile_table: pl.DataFrame) -> pl.DataFrame:
+    """The group block of the segment profile as the asset shows it."""
+    return profile_table.filter(pl.col("business_unit") == GROUP).select(
+        "segment_id",
+        "segment_name",
+        "name_source",
+        "customers",
+        pl.col("customer_share").round(3),
+        "distinctive_indicators",
     )
 
 

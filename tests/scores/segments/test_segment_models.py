@@ -1,5 +1,7 @@
 """Discovery, naming, classifier and stability on synthetic customers with planted behaviours."""
 
+import re
+
 import numpy as np
 import polars as pl
 import pytest
@@ -203,7 +205,12 @@ def test_marketing_overrides_replace_proposed_names_of_their_version_only(tmp_pa
 
 
 def test_the_package_reference_file_is_valid():
-    names.read_overrides()
+    header = names.NAMES_FILE.read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",") == names.COLUMNS
+    overrides = names.read_overrides()
+    # every name is given to a versioned segment key: seg-<yyyymmdd>-<hash>-sNN
+    assert all(re.fullmatch(r"seg-\d{8}-[0-9a-f]{8}-s\d{2}", key) for key in overrides), overrides
+    assert all(name.strip() for name in overrides.values())
 
 
 def test_the_segment_profile_keeps_currencies_apart():

@@ -1,0 +1,15 @@
+"""Loading the code location stays fast: the features domain imports its heavy libraries only when it runs."""
+
+import subprocess
+import sys
+
+HEAVY = ("sklearn", "scipy", "lifelines", "matplotlib", "joblib", "pandas", "threadpoolctl")
+
+
+def test_importing_the_domain_imports_no_heavy_library():
+    code = (
+        "import sys; import platform_assets.features; "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
