@@ -68,9 +68,6 @@ LINEAGE_COLUMNS = (
     col("_loaded_at", "timestamp", "UTC time the row was loaded."),
 )
 
-COUNTRY_CODES = ("FR", "PL", "GB")
-CONSENT_CHANNELS = ("email", "sms", "phone", "post")
-
 CONTRACTS: tuple[SourceContract, ...] = (
     SourceContract(
         system="pos",

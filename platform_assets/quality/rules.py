@@ -130,6 +130,17 @@ def parsed(column: Column) -> str:
     return value
 
 
+def typed_columns(contract: SourceContract):
+    """Column name -> SQL reading it in its contract type (lineage and unknown columns as they are):
+    how the raw table's checks read its text after quarantine (every value then parses)."""
+    columns = {c.name: c for c in contract.columns}
+
+    def column_sql(name: str) -> str:
+        return parsed(columns[name]) if name in columns else _q(name)
+
+    return column_sql
+
+
 def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, str]]:
     """(rule, condition true when the row breaks it), for the rules that look at one row."""
     required = [c for c in contract.columns if c.required or c.name in contract.primary_key]
