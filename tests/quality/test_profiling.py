@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from platform_assets.quality.table_checks import profile_check
 from platform_assets.quality.profiling import profile_table, volume_verdict
+from platform_assets.quality.table_checks import profile_check
 
 
 def test_volume_within_tolerance_passes():
