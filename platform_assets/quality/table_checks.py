@@ -15,7 +15,7 @@ GX validates the others on a frame of the columns they read, a repeatable sample
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from platform_assets.quality.profiling import (
     volume_verdict,
 )
 from platform_assets.quality.suites import Suite, failures_markdown, validate
+from platform_assets.quality.whole_table import ColumnSql
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,9 +43,7 @@ PROFILE = "profile"
 CRITICAL = "expectations_critical"
 WARNING = "expectations_warning"
 
-# Column expression for the frame GX reads, per column name (raw tables: parsed from text).
-ColumnSql = Callable[[str], str]
-plain_column = whole_table.quoted
+plain_column = whole_table.quoted  # a column as it is (raw tables: ``rules.typed_columns``)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import duckdb
 from platform_assets.lib.gates import violations
 from platform_assets.quality.suites import EXAMPLES, Failure
 
+# Column expression, per column name (raw tables: typed from text, ``rules.typed_columns``).
 ColumnSql = Callable[[str], str]
 
 
