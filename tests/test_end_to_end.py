@@ -159,7 +159,8 @@ def test_rerunning_identity_on_the_same_input_issues_the_same_ids(refreshed, dem
 
 
 def test_quality_gates_ran_on_every_layer(refreshed):
-    """Reconciliation on every source, profiles on raw and marts, suites as blocking checks."""
+    """One blocking mechanism per layer: the landing contract (reconciliation, key) and its suite on
+    every source; dbt tests on the marts; suites on Python-built tables; profiles everywhere."""
     result, db = refreshed
     evaluations = {
         (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
@@ -167,16 +168,21 @@ def test_quality_gates_ran_on_every_layer(refreshed):
     for contract in CONTRACTS:
         reconciliation = evaluations[(f"raw/{contract.table}", "reconciliation")]
         assert reconciliation.passed and reconciliation.metadata["rows_quarantined"].value == 0
+        assert evaluations[(f"raw/{contract.table}", "primary_key")].passed
         assert (f"raw/{contract.table}", "expectations_critical") in evaluations
         assert (f"raw/{contract.table}", "profile") in evaluations
-    for mart in (
-        "referential/dim_customer",
-        "sales/fct_sales_lines",
-        "sales/fct_orders",
-        "marketing/fct_email_events",
+    for mart, dbt_test in (
+        ("referential/dim_customer", "unique_dim_customer_customer_id"),
+        ("sales/fct_sales_lines", "unique_fct_sales_lines_sales_line_id"),
+        ("sales/fct_orders", "accepted_range_fct_orders_n_lines__1000__1"),
+        (
+            "marketing/fct_email_events",
+            "accepted_values_fct_email_events_event_type__sent__open__click__unsubscribe__bounce",
+        ),
     ):
-        assert evaluations[(mart, "expectations_critical")].passed, mart
+        assert evaluations[(mart, dbt_test)].passed, mart
         assert evaluations[(mart, "profile")].metadata["row_count"].value > 0, mart
+    assert evaluations[("features/customer_clv", "expectations_critical")].passed
     with duckdb.connect(str(db), read_only=True) as conn:
         [(profiled,)] = conn.execute("select count(distinct table_name) from ops.table_profiles").fetchall()
     assert profiled >= len(CONTRACTS) + 6

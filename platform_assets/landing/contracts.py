@@ -2,7 +2,9 @@
 
 Each source system exports its own folder under the landing directory (``<landing>/<system>/``),
 with its own ids, column names and formats, the way real exports look. The raw tables keep
-every value as text (nothing is lost at load); staging models type and normalise them.
+every value as text (nothing is lost at load). ``typed_sql`` is the one definition of how a raw
+column is typed: the quarantine rules move a row whose value does not parse, and the dbt staging
+models read the same expressions (macro ``typed``, rendered by ``render_sources``) and normalise.
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 LogicalType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
+
+# Warehouse type of a logical type, unless the column says otherwise ('timestamptz': an ISO 8601
+# instant with its offset, kept in UTC without a zone).
+WAREHOUSE_TYPES = {
+    "integer": "integer",
+    "decimal": "decimal(12, 2)",
+    "date": "date",
+    "timestamp": "timestamptz",
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,25 @@ class Column:
     required: bool = False
     # strptime pattern for dates and timestamps, when the export does not use ISO 8601
     format: str | None = None
+    # warehouse type when not WAREHOUSE_TYPES' (a decimal's precision; 'timestamp': local, no zone)
+    sql_type: str | None = None
+
+    @property
+    def warehouse_type(self) -> str | None:
+        return self.sql_type or WAREHOUSE_TYPES.get(self.type)
+
+
+def typed_sql(column: Column) -> str:
+    """SQL typing the raw text of ``column`` (blank is null; null when it does not parse)."""
+    value = "nullif(trim(" + '"' + column.name.replace('"', '""') + '"' + "), '')"
+    sql_type = column.warehouse_type
+    if column.type in ("date", "timestamp") and column.format:
+        pattern = column.format.replace("'", "''")
+        parsed = f"try_strptime({value}, '{pattern}')"
+        return f"cast({parsed} as date)" if column.type == "date" else parsed
+    if sql_type == "timestamptz":
+        return f"try_cast({value} as timestamptz) at time zone 'UTC'"
+    return f"try_cast({value} as {sql_type})" if sql_type else value
 
 
 @dataclass(frozen=True)
@@ -52,8 +82,16 @@ class SourceContract:
         return [c.name for c in self.columns if c.required]
 
 
-def col(name: str, type_: LogicalType, description: str, *, required: bool = False, fmt: str | None = None):
-    return Column(name, type_, description, required, fmt)
+def col(
+    name: str,
+    type_: LogicalType,
+    description: str,
+    *,
+    required: bool = False,
+    fmt: str | None = None,
+    sql_type: str | None = None,
+):
+    return Column(name, type_, description, required, fmt, sql_type)
 
 
 # Lineage columns the loader adds to every raw table.
@@ -68,9 +106,6 @@ LINEAGE_COLUMNS = (
     col("_loaded_at", "timestamp", "UTC time the row was loaded."),
 )
 
-COUNTRY_CODES = ("FR", "PL", "GB")
-CONSENT_CHANNELS = ("email", "sms", "phone", "post")
-
 CONTRACTS: tuple[SourceContract, ...] = (
     SourceContract(
         system="pos",
@@ -84,7 +119,13 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("ticket_id", "string", "Receipt id: store code, business date and sequence.", required=True),
             col("store_code", "string", "Store where the receipt was rung up.", required=True),
             col("register_no", "integer", "Till number in the store."),
-            col("ticket_ts", "timestamp", "Local store time of the receipt (no zone).", required=True),
+            col(
+                "ticket_ts",
+                "timestamp",
+                "Local store time of the receipt (no zone).",
+                required=True,
+                sql_type="timestamp",
+            ),
             col("loyalty_card_no", "string", "Loyalty card scanned at the till, empty when none was."),
             col("total_amount", "decimal", "Receipt total in the store's currency, returns negative."),
             col("currency", "string", "ISO 4217 currency code."),
@@ -201,8 +242,16 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("city", "string", "City."),
             col("country_code", "string", "Business unit country (ISO 3166 alpha-2).", required=True),
             col("birth_date", "date", "Birth date, day/month/year.", fmt="%d/%m/%Y"),
-            col("created_at", "timestamp", "Contact creation, 'YYYY-MM-DD HH:MM:SS' UTC.", required=True),
-            col("updated_at", "timestamp", "Last update, 'YYYY-MM-DD HH:MM:SS' UTC."),
+            col(
+                "created_at",
+                "timestamp",
+                "Contact creation, 'YYYY-MM-DD HH:MM:SS' UTC.",
+                required=True,
+                fmt="%Y-%m-%d %H:%M:%S",
+            ),
+            col(
+                "updated_at", "timestamp", "Last update, 'YYYY-MM-DD HH:MM:SS' UTC.", fmt="%Y-%m-%d %H:%M:%S"
+            ),
             col("origin", "string", "Where the contact was captured: store, web, call_centre, event."),
         ),
     ),
@@ -249,7 +298,13 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("spend_date", "date", "Day of the spend (ISO).", required=True),
             col("country_code", "string", "Business unit country.", required=True),
             col("channel", "string", "Acquisition channel.", required=True),
-            col("spend", "decimal", "Amount spent in the currency below.", required=True),
+            col(
+                "spend",
+                "decimal",
+                "Amount spent in the currency below.",
+                required=True,
+                sql_type="decimal(14, 2)",
+            ),
             col("currency", "string", "ISO 4217 currency code.", required=True),
         ),
     ),
@@ -387,7 +442,13 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col(
                 "measurement_days", "integer", "Days after sent_on over which it is measured.", required=True
             ),
-            col("cost_per_contact", "decimal", "Cost of one contact in the currency below.", required=True),
+            col(
+                "cost_per_contact",
+                "decimal",
+                "Cost of one contact in the currency below.",
+                required=True,
+                sql_type="decimal(12, 4)",
+            ),
             col("currency", "string", "ISO 4217 currency code.", required=True),
         ),
     ),

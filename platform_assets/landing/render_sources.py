@@ -1,18 +1,22 @@
-"""Render dbt's sources file from the landing contracts, so the contract lives in one place.
+"""Render dbt's sources file and its typing macro from the landing contracts, so the contract lives
+in one place.
 
 ``python -m platform_assets.landing.render_sources`` rewrites
-``dbt_project/models/staging/__sources.yml``; a test fails when the committed file is stale.
+``dbt_project/models/staging/__sources.yml`` and ``dbt_project/macros/typed.sql`` (staging reads
+``{{ typed('pos', 'receipt_lines', 'qty') }}``: the expression the quarantine rules parse with);
+a test fails when a committed file is stale.
 """
 
 from __future__ import annotations
 
 import sys
 from itertools import groupby
-from pathlib import Path
 
-from platform_assets.landing.contracts import CONTRACTS, LINEAGE_COLUMNS, SourceContract
+from platform_assets.landing.contracts import CONTRACTS, LINEAGE_COLUMNS, SourceContract, typed_sql
+from platform_assets.lib.settings import DBT_PROJECT_DIR
 
-SOURCES_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging" / "__sources.yml"
+SOURCES_FILE = DBT_PROJECT_DIR / "models" / "staging" / "__sources.yml"
+MACRO_FILE = DBT_PROJECT_DIR / "macros" / "typed.sql"
 
 SYSTEM_DESCRIPTIONS = {
     "pos": "Point-of-sale system of the stores (tills).",
@@ -73,9 +77,40 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_macro() -> str:
+    """The ``typed(source, table, column)`` macro: every typed raw column's expression."""
+    entries = [
+        f"    {_quote(f'{c.system}.{c.entity}.{column.name}')}: {_quote(typed_sql(column))},"
+        for c in CONTRACTS
+        for column in c.columns
+        if column.type != "string"
+    ]
+    return (
+        "\n".join(
+            [
+                "{#- Generated from platform_assets/landing/contracts.py (typed_sql) by",
+                "    `python -m platform_assets.landing.render_sources`: edit the contracts, not this file.",
+                "    A raw column in its contract type, parsed as the quarantine rules parse it. -#}",
+                "{% macro typed(source_name, table_name, column_name) -%}",
+                "{%- set expressions = {",
+                *entries,
+                "} -%}",
+                "{%- set key = source_name ~ '.' ~ table_name ~ '.' ~ column_name -%}",
+                "{%- if key not in expressions -%}",
+                "{{ exceptions.raise_compiler_error('typed: no typed raw column ' ~ key) }}",
+                "{%- endif -%}",
+                "{{ expressions[key] }}",
+                "{%- endmacro %}",
+            ]
+        )
+        + "\n"
+    )
+
+
 def main() -> int:
-    SOURCES_FILE.write_text(render(), encoding="utf-8")
-    print(f"wrote {SOURCES_FILE}")
+    for path, text in ((SOURCES_FILE, render()), (MACRO_FILE, render_macro())):
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

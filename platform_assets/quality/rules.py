@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from platform_assets.landing.contracts import Column, SourceContract
+from platform_assets.landing.contracts import SourceContract, typed_sql
 
 RULES = (
     "missing_required",
@@ -113,21 +113,15 @@ def _value(column: str) -> str:
     return f"nullif(trim({_q(column)}), '')"
 
 
-def parsed(column: Column) -> str:
-    """SQL parsing the raw text of ``column`` into its contract type (null when it does not parse)."""
-    value = _value(column.name)
-    if column.type == "integer":
-        return f"try_cast({value} as bigint)"
-    if column.type == "decimal":
-        return f"try_cast({value} as decimal(18, 4))"
-    if column.type in ("date", "timestamp"):
-        if column.format:
-            text = column.format.replace("'", "''")
-            parsed_ts = f"try_strptime({value}, '{text}')"
-        else:
-            parsed_ts = f"try_cast({value} as timestamp)"
-        return f"cast({parsed_ts} as date)" if column.type == "date" else parsed_ts
-    return value
+def typed_columns(contract: SourceContract):
+    """Column name -> SQL reading it in its contract type (lineage and unknown columns as they are):
+    how the raw table's checks read its text after quarantine (every value then parses)."""
+    columns = {c.name: c for c in contract.columns}
+
+    def column_sql(name: str) -> str:
+        return typed_sql(columns[name]) if name in columns else _q(name)
+
+    return column_sql
 
 
 def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, str]]:
@@ -142,30 +136,32 @@ def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, s
         conditions.append(
             (
                 "unparseable_number",
-                " or ".join(f"({_value(c.name)} is not null and {parsed(c)} is null)" for c in numbers),
+                " or ".join(f"({_value(c.name)} is not null and {typed_sql(c)} is null)" for c in numbers),
             )
         )
     if dates:
         conditions.append(
             (
                 "unparseable_date",
-                " or ".join(f"({_value(c.name)} is not null and {parsed(c)} is null)" for c in dates),
+                " or ".join(f"({_value(c.name)} is not null and {typed_sql(c)} is null)" for c in dates),
             )
         )
         conditions.append(
             (
                 "future_date",
-                " or ".join(f"coalesce({parsed(c)} > {cutoff} + {FUTURE_TOLERANCE}, false)" for c in dates),
+                " or ".join(
+                    f"coalesce({typed_sql(c)} > {cutoff} + {FUTURE_TOLERANCE}, false)" for c in dates
+                ),
             )
         )
     if sign := SIGN_RULES.get(contract.table):
         by_name = {c.name: c for c in contract.columns}
         is_return = f"lower({_value(sign.flag_column)}) = '{sign.return_value.lower()}'"
         wrong = [
-            f"(case when {is_return} then {parsed(by_name[c])} >= 0 else {parsed(by_name[c])} <= 0 end)"
+            f"(case when {is_return} then {typed_sql(by_name[c])} >= 0 else {typed_sql(by_name[c])} <= 0 end)"
             for c in sign.strict_columns
         ] + [
-            f"(case when {is_return} then {parsed(by_name[c])} > 0 else {parsed(by_name[c])} < 0 end)"
+            f"(case when {is_return} then {typed_sql(by_name[c])} > 0 else {typed_sql(by_name[c])} < 0 end)"
             for c in sign.amount_columns
         ]
         conditions.append(("sign_inconsistent", "coalesce(" + " or ".join(wrong) + ", false)"))

@@ -1,27 +1,41 @@
-"""Great Expectations 1.x suites from ``expectations/<schema>.<table>.json``, run on pandas frames.
+"""Expectation suites from ``expectations/<schema>.<table>.json``: GX 1.x on pandas frames, except the
+expectations that need every row (not-null, unique, row count: ``WHOLE_TABLE``), counted in SQL on
+the whole table by ``whole_table.py`` (GX may read a sample).
 
 A suite's expectations carry ``meta.severity``: ``critical`` (a blocking check: nothing downstream
 runs on data that failed it) or ``warning`` (non-blocking, visible in the UI). GX drops an invalid
-expectation with a log line only, so ``built_suite`` refuses a suite that lost any (GX is imported
-only where suites run: it is slow to import).
+expectation with a log line only, so ``built_suite`` refuses a suite that lost any. GX (slow to
+import) and pandas are imported only where suites run; suite files are parsed once per process.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from platform_assets.lib.settings import EXPECTATIONS_DIR
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SEVERITIES = ("critical", "warning")
 EXAMPLES = 5  # failing values shown per expectation
+# Expectations counted in SQL on every row of the table, never by GX on a sample.
+WHOLE_TABLE = (
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_table_row_count_to_be_between",
+)
 
 
 class SuiteError(ValueError):
@@ -41,14 +55,27 @@ class Suite:
     def of_severity(self, severity: str) -> list[dict]:
         return [e for e in self.expectations if e.get("meta", {}).get("severity", "critical") == severity]
 
+    def whole_table(self, severity: str) -> list[dict]:
+        """The severity's expectations counted in SQL on every row (``WHOLE_TABLE``)."""
+        return [e for e in self.of_severity(severity) if e.get("type") in WHOLE_TABLE]
+
+    def gx(self, severity: str) -> list[dict]:
+        """The severity's expectations GX validates (on a sample of a big table)."""
+        return [e for e in self.of_severity(severity) if e.get("type") not in WHOLE_TABLE]
+
+    @property
+    def validated_by_gx(self) -> bool:
+        return any(e.get("type") not in WHOLE_TABLE for e in self.expectations)
+
     @property
     def columns(self) -> list[str] | None:
-        """Columns the expectations read: only these are loaded into the frame. None: every column,
-        when an expectation is about the table's shape (column count or column set)."""
-        if any(e.get("type", "").startswith(TABLE_SHAPE) for e in self.expectations):
+        """Columns GX reads: only these are loaded into the frame. None: every column, when an
+        expectation is about the table's shape (column count or column set)."""
+        gx_expectations = [e for e in self.expectations if e.get("type") not in WHOLE_TABLE]
+        if any(e.get("type", "").startswith(TABLE_SHAPE) for e in gx_expectations):
             return None
         names: list[str] = []
-        for expectation in self.expectations:
+        for expectation in gx_expectations:
             kwargs = expectation.get("kwargs", {})
             for key in ("column", "column_A", "column_B"):
                 if key in kwargs:
@@ -87,6 +114,8 @@ def load_suite(path: Path) -> Suite:
 def _with_dates(expectations: list[dict], frame: pd.DataFrame) -> tuple[list[dict], pd.DataFrame, set[str]]:
     """Date columns as epoch seconds, ISO bounds likewise: GX checks a datetime column row by row in
     Python (seconds per 100k rows) but numbers in one vectorised pass. Returns the converted columns."""
+    import pandas as pd
+
     dated = {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])}
     if not dated:
         return expectations, frame, set()
@@ -124,7 +153,9 @@ def built_suite(suite: Suite, severity: str | None = None, expectations: list[di
     return built
 
 
+@cache
 def discover_suites(directory: Path = EXPECTATIONS_DIR) -> dict[dg.AssetKey, Suite]:
+    """Every suite of ``directory`` by asset key, parsed once per process (JSON only, no GX)."""
     return {suite.asset_key: suite for suite in map(load_suite, suite_paths(directory))}
 
 
@@ -132,16 +163,28 @@ def discover_suites(directory: Path = EXPECTATIONS_DIR) -> dict[dg.AssetKey, Sui
 def _context():
     import great_expectations as gx  # slow import: only where suites run
     from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.execution_engine import pandas_execution_engine
 
-    # GX fingerprints every pandas batch (a hash of the whole frame, as long as the validation
-    # itself) for a batch marker nothing here reads: skip it.
-    pandas_execution_engine.HASH_THRESHOLD = 0
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
+
+
+@contextmanager
+def _gx_settings() -> Iterator[None]:
+    """GX's module-level knobs, set for one validation and put back after it: no batch fingerprint
+    (a hash of the whole frame, as long as the validation itself, for a marker nothing reads) and
+    only GX's errors in the log."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    logger = logging.getLogger("great_expectations")
+    threshold, level = pandas_execution_engine.HASH_THRESHOLD, logger.level
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = threshold
+        logger.setLevel(level)
 
 
 def gx_suite(name: str, expectations: list[dict]):
@@ -162,23 +205,25 @@ class Failure:
 
 
 def validate(suite: Suite, severity: str, frame: pd.DataFrame) -> tuple[int, list[Failure]]:
-    """Runs the suite's expectations of one severity on ``frame``: (expectations run, failures)."""
-    expectations = suite.of_severity(severity)
+    """Runs the suite's GX expectations of one severity on ``frame``: (expectations run, failures).
+    The ``WHOLE_TABLE`` ones are not GX's: ``whole_table.failures`` counts them on every row."""
+    expectations = suite.gx(severity)
     if not expectations:
         return 0, []
-    context = _context()
-    expectations, frame, dated = _with_dates(expectations, frame)
-    name = f"{suite.name}.{severity}"
-    source = context.data_sources.add_or_update_pandas(name)
-    batch = (
-        source.add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    result = batch.validate(
-        built_suite(suite, severity, expectations),
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
-    )
+    with _gx_settings():
+        context = _context()
+        expectations, frame, dated = _with_dates(expectations, frame)
+        name = f"{suite.name}.{severity}"
+        source = context.data_sources.add_or_update_pandas(name)
+        batch = (
+            source.add_dataframe_asset(name)
+            .add_batch_definition_whole_dataframe("whole")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+        result = batch.validate(
+            built_suite(suite, severity, expectations),
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+        )
     failures = []
     for r in result.results:
         if r.success:

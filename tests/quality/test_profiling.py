@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from platform_assets.quality.checks import profile_check
 from platform_assets.quality.profiling import profile_table, volume_verdict
+from platform_assets.quality.table_checks import profile_check
 
 
 def test_volume_within_tolerance_passes():
@@ -43,12 +43,11 @@ def test_profile_counts_nulls_and_distincts(conn):
     assert profile["v"].nulls == 25 and profile["v"].null_rate == 0.25 and profile["v"].distinct == 3
 
 
-def test_profile_check_compares_with_the_previous_run(conn, monkeypatch):
-    monkeypatch.setenv("CDP_VOLUME_TOLERANCE", "0.3")
-    first = profile_check(conn, ["raw", "t"], "raw.t", "run-1")
+def test_profile_check_compares_with_the_previous_run(conn):
+    first = profile_check(conn, ["raw", "t"], "raw.t", "run-1", volume_tolerance=0.3)
     assert first.passed and first.metadata["row_count_change"].value == "first profile"
     conn.execute("delete from raw.t where id >= 50")
-    second = profile_check(conn, ["raw", "t"], "raw.t", "run-2")
+    second = profile_check(conn, ["raw", "t"], "raw.t", "run-2", volume_tolerance=0.3)
     assert not second.passed  # half the rows gone: beyond 30%
     assert second.metadata["row_count_change"].value == -50
     assert "| v | 26.00% | +1.0% |" in second.metadata["profile"].value

@@ -6,14 +6,7 @@ from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import load_source
 from platform_assets.quality.reconciliation import quarantine_check, reconciliation_check
 from platform_assets.quality.rules import RULES, load_order
-from tests.quality.conftest import LOADED_AT, write
-
-STORES = (
-    "store_code,store_name,store_type,country_code,city,postcode,timezone,currency,opened_on,surface_m2\n"
-)
-PRODUCTS = "sku,product_name,category_id,brand,price_tier,launched_on\n"
-RECEIPTS = "ticket_id;store_code;register_no;ticket_ts;loyalty_card_no;total_amount;currency\n"
-LINES = "ticket_id;line_no;sku;qty;unit_price;discount_amount;line_amount;is_return\n"
+from tests.quality.conftest import LINES, LOADED_AT, PRODUCTS, RECEIPTS, STORES, write
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ renamed as (
         upper(trim(currency)) as currency_code,
 
         -- dates
-        try_cast(sent_on as date) as sent_on,
+        {{ typed('campaigns', 'campaigns', 'sent_on') }} as sent_on,
 
         -- numbers
-        try_cast(measurement_days as integer) as measurement_days,
-        try_cast(cost_per_contact as decimal(12, 4)) as cost_per_contact,
+        {{ typed('campaigns', 'campaigns', 'measurement_days') }} as measurement_days,
+        {{ typed('campaigns', 'campaigns', 'cost_per_contact') }} as cost_per_contact,
 
         -- lineage
         _source_file as source_file,

@@ -14,7 +14,7 @@ renamed as (
         lower(trim(contact_group)) as contact_group,
 
         -- timestamps
-        try_cast(contacted_at as timestamptz) at time zone 'UTC' as contacted_at,
+        {{ typed('campaigns', 'contact_log', 'contacted_at') }} as contacted_at,
 
         -- lineage
         _source_file as source_file,

@@ -14,7 +14,7 @@ renamed as (
         trim(category_name) as category_name,
 
         -- numbers
-        try_cast(level as integer) as category_level,
+        {{ typed('catalog', 'categories', 'level') }} as category_level,
 
         -- lineage
         _source_file as source_file,

@@ -14,8 +14,8 @@ renamed as (
         upper(trim(currency)) as currency_code,
 
         -- numbers
-        try_cast(list_price as decimal(12, 2)) as list_price,
-        try_cast(cost_price as decimal(12, 2)) as cost_price,
+        {{ typed('catalog', 'prices', 'list_price') }} as list_price,
+        {{ typed('catalog', 'prices', 'cost_price') }} as cost_price,
 
         -- lineage
         _source_file as source_file,

@@ -16,7 +16,7 @@ renamed as (
         nullif(lower(trim(price_tier)), '') as price_tier,
 
         -- dates
-        try_cast(launched_on as date) as launched_on,
+        {{ typed('catalog', 'products', 'launched_on') }} as launched_on,
 
         -- lineage
         _source_file as source_file,

@@ -17,7 +17,7 @@ renamed as (
         upper(trim(country_code)) as country_code,
 
         -- timestamps
-        try_cast(requested_at as timestamptz) at time zone 'UTC' as requested_at,
+        {{ typed('consent', 'erasure_requests', 'requested_at') }} as requested_at,
 
         -- lineage
         _source_file as source_file,

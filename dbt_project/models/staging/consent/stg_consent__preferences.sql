@@ -15,7 +15,7 @@ renamed as (
         lower(trim(status)) as consent_status,
 
         -- timestamps
-        try_cast(collected_at as timestamptz) at time zone 'UTC' as collected_at,
+        {{ typed('consent', 'preferences', 'collected_at') }} as collected_at,
 
         -- lineage
         _source_file as source_file,

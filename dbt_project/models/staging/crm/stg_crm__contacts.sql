@@ -24,11 +24,11 @@ renamed as (
         nullif(lower(trim(origin)), '') as origin,
 
         -- dates
-        try_strptime(trim(birth_date), '%d/%m/%Y')::date as birth_date,
+        {{ typed('crm', 'contacts', 'birth_date') }} as birth_date,
 
         -- timestamps
-        try_strptime(trim(created_at), '%Y-%m-%d %H:%M:%S') as created_at,
-        try_strptime(trim(updated_at), '%Y-%m-%d %H:%M:%S') as updated_at,
+        {{ typed('crm', 'contacts', 'created_at') }} as created_at,
+        {{ typed('crm', 'contacts', 'updated_at') }} as updated_at,
 
         -- lineage
         _source_file as source_file,

@@ -19,10 +19,10 @@ renamed as (
         upper(trim(country_code)) as country_code,
 
         -- dates
-        try_cast(birth_date as date) as birth_date,
+        {{ typed('ecommerce', 'accounts', 'birth_date') }} as birth_date,
 
         -- timestamps
-        try_cast(created_at as timestamptz) at time zone 'UTC' as created_at,
+        {{ typed('ecommerce', 'accounts', 'created_at') }} as created_at,
 
         -- lineage
         _source_file as source_file,

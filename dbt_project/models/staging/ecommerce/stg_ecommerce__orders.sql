@@ -25,11 +25,11 @@ renamed as (
         nullif(upper(trim(currency)), '') as currency_code,
 
         -- numbers
-        try_cast(order_total as decimal(12, 2)) as total_amount,
-        try_cast(shipping_fee as decimal(12, 2)) as shipping_fee,
+        {{ typed('ecommerce', 'orders', 'order_total') }} as total_amount,
+        {{ typed('ecommerce', 'orders', 'shipping_fee') }} as shipping_fee,
 
         -- timestamps
-        try_cast(ordered_at as timestamptz) at time zone 'UTC' as ordered_at,
+        {{ typed('ecommerce', 'orders', 'ordered_at') }} as ordered_at,
 
         -- lineage
         _source_file as source_file,

@@ -18,7 +18,7 @@ renamed as (
         lower(trim(event_type)) as event_type,
 
         -- timestamps
-        try_cast(event_at as timestamptz) at time zone 'UTC' as event_at,
+        {{ typed('emailing', 'events', 'event_at') }} as event_at,
 
         -- lineage
         _source_file as source_file,

@@ -19,10 +19,10 @@ renamed as (
         upper(trim(currency)) as currency_code,
 
         -- numbers
-        try_cast(surface_m2 as integer) as surface_m2,
+        {{ typed('erp', 'stores', 'surface_m2') }} as surface_m2,
 
         -- dates
-        try_cast(opened_on as date) as opened_on,
+        {{ typed('erp', 'stores', 'opened_on') }} as opened_on,
 
         -- lineage
         _source_file as source_file,

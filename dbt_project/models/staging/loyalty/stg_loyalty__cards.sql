@@ -15,7 +15,7 @@ renamed as (
         nullif(lower(trim(card_status)), '') as card_status,
 
         -- dates
-        try_cast(issued_at as date) as issued_on,
+        {{ typed('loyalty', 'cards', 'issued_at') }} as issued_on,
 
         -- lineage
         _source_file as source_file,

@@ -15,7 +15,7 @@ renamed as (
         lower(trim(acquisition_channel)) as acquisition_channel,
 
         -- timestamps
-        try_cast(acquired_at as timestamptz) at time zone 'UTC' as acquired_at,
+        {{ typed('marketing', 'acquisitions', 'acquired_at') }} as acquired_at,
 
         -- lineage
         _source_file as source_file,

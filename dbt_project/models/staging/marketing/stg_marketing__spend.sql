@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- dates
-        try_cast(spend_date as date) as spend_date,
+        {{ typed('marketing', 'spend', 'spend_date') }} as spend_date,
 
         -- strings
         upper(trim(country_code)) as country_code,
@@ -15,7 +15,7 @@ renamed as (
         upper(trim(currency)) as currency_code,
 
         -- numbers
-        try_cast(spend as decimal(14, 2)) as spend_amount,
+        {{ typed('marketing', 'spend', 'spend') }} as spend_amount,
 
         -- lineage
         _source_file as source_file,

@@ -8,14 +8,14 @@ renamed as (
     select
         -- ids
         trim(ticket_id) as receipt_id,
-        try_cast(line_no as integer) as line_number,
+        {{ typed('pos', 'receipt_lines', 'line_no') }} as line_number,
         trim(sku) as product_id,
 
         -- numbers
-        try_cast(qty as integer) as quantity,
-        try_cast(unit_price as decimal(12, 2)) as unit_price,
-        coalesce(try_cast(nullif(trim(discount_amount), '') as decimal(12, 2)), 0) as discount_amount,
-        try_cast(line_amount as decimal(12, 2)) as line_amount,
+        {{ typed('pos', 'receipt_lines', 'qty') }} as quantity,
+        {{ typed('pos', 'receipt_lines', 'unit_price') }} as unit_price,
+        coalesce({{ typed('pos', 'receipt_lines', 'discount_amount') }}, 0) as discount_amount,
+        {{ typed('pos', 'receipt_lines', 'line_amount') }} as line_amount,
 
         -- flags
         upper(trim(is_return)) = 'Y' as is_return,

@@ -9,18 +9,18 @@ renamed as (
         -- ids
         trim(ticket_id) as receipt_id,
         trim(store_code) as store_id,
-        try_cast(register_no as integer) as register_number,
+        {{ typed('pos', 'receipts', 'register_no') }} as register_number,
         nullif(trim(loyalty_card_no), '') as loyalty_card_id,
 
         -- numbers
-        try_cast(total_amount as decimal(12, 2)) as total_amount,
+        {{ typed('pos', 'receipts', 'total_amount') }} as total_amount,
 
         -- strings
         nullif(upper(trim(currency)), '') as currency_code,
 
         -- timestamps
         -- local store time, no zone: converted to UTC in intermediate models with the store's time zone
-        try_cast(ticket_ts as timestamp) as receipt_local_at,
+        {{ typed('pos', 'receipts', 'ticket_ts') }} as receipt_local_at,
 
         -- lineage
         _source_file as source_file,

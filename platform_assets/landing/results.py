@@ -1,0 +1,92 @@
+"""What the landing step reports per source table: the load's metadata and the table's checks
+(reconciliation, quarantine, primary key, profile, suite) as Dagster results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from platform_assets.landing.contracts import SourceContract
+from platform_assets.landing.keys import PRIMARY_KEY, primary_key_check
+from platform_assets.landing.loader import SourceLoad
+from platform_assets.quality.reconciliation import (
+    QUARANTINE,
+    RECONCILIATION,
+    quarantine_check,
+    reconciliation_check,
+)
+from platform_assets.quality.rules import typed_columns
+from platform_assets.quality.suites import Suite
+from platform_assets.quality.table_checks import Limits, check_specs, evaluate_table
+
+
+def raw_check_specs(contract: SourceContract, suite: Suite | None) -> list[dg.AssetCheckSpec]:
+    key = dg.AssetKey(["raw", contract.table])
+    return [
+        dg.AssetCheckSpec(
+            RECONCILIATION,
+            asset=key,
+            blocking=True,
+            description="Rows read = rows accepted + rows quarantined, for every file of the load.",
+        ),
+        dg.AssetCheckSpec(
+            QUARANTINE,
+            asset=key,
+            description=f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples.",
+        ),
+        dg.AssetCheckSpec(
+            PRIMARY_KEY,
+            asset=key,
+            blocking=True,
+            description=f"The contract's key ({', '.join(contract.primary_key)}) is unique and complete "
+            "on every row.",
+        ),
+        *check_specs(key, suite),
+    ]
+
+
+def raw_table_checks(
+    conn: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    suite: Suite | None,
+    names: set[str],
+    load_id: str,
+    limits: Limits,
+) -> Iterator[dg.AssetCheckResult]:
+    """The selected checks of ``raw.<table>`` after its load; the suite reads values in their contract type."""
+    if RECONCILIATION in names:
+        yield reconciliation_check(conn, contract.table, load_id)
+    if QUARANTINE in names:
+        yield quarantine_check(conn, contract.table, load_id)
+    if PRIMARY_KEY in names:
+        yield primary_key_check(conn, contract)
+    key = dg.AssetKey(["raw", contract.table])
+    yield from evaluate_table(conn, key, suite, names, load_id, limits, typed_columns(contract))
+
+
+def load_metadata(load: SourceLoad, landing_dir: Path, seconds: float) -> dict:
+    read = [f for f in load.files if f.duplicate_of is None]
+    return {
+        "dagster/row_count": load.rows_accepted,
+        "rows_read": load.rows_read,
+        "rows_quarantined": load.rows_quarantined,
+        "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
+        "files": len(read),
+        "files_delivered_twice": len(load.files) - len(read),
+        "bytes": sum(f.bytes for f in read),
+        "encodings": ", ".join(sorted({f.encoding for f in read})),
+        "landing_dir": str(landing_dir),
+        "rows_per_file": dg.MetadataValue.md(
+            "| file | rows | quarantined | note |\n|---|---|---|---|\n"
+            + "\n".join(
+                f"| {f.file} | {f.rows:,} | {load.quarantined_by_file.get(f.file, 0):,} "
+                f"| {'same content as ' + f.duplicate_of + ', skipped' if f.duplicate_of else f.encoding} |"
+                for f in load.files
+            )
+        ),
+        "load_seconds": round(seconds, 2),
+        "rules_seconds": round(load.rules_seconds, 2),
+    }
