@@ -7,10 +7,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from platform_assets.config import resolve_reference_date, settings
+from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.warehouse import Warehouse
 from platform_assets.referential.project import dbt_project
 from platform_assets.referential.translator import CdpDbtTranslator
-from platform_assets.resources import Warehouse
 
 
 @dbt_assets(
@@ -19,10 +19,12 @@ from platform_assets.resources import Warehouse
     dagster_dbt_translator=CdpDbtTranslator(),
     pool="duckdb_writer",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformSettings, warehouse: Warehouse
+):
     """Builds the selected dbt models and runs their tests (no model reads the reference date: the
     referential holds every day received; the Python assets compute as of the date)."""
-    reference_date = resolve_reference_date(context.run.tags, settings().reference_date)
+    reference_date = platform.reference_date_of(context.run.tags)
     # The seed step may run before any other asset has created the warehouse's folder.
     warehouse.path.parent.mkdir(parents=True, exist_ok=True)
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
