@@ -251,15 +251,7 @@ def test_the_trained_weights_hold_every_comparison_level_and_reward_agreement(re
     result, conn = resolved
     weights = result.match_weights
     comparisons = set(weights["comparison"]) - {None, ""}
-    assert {
-        "first_name_std",
-        "last_name_std",
-        "email_std",
-        "phone_e164",
-        "postcode_std",
-        "birth_date",
-        "city_std",
-    } <= {c.split(" ")[0] for c in comparisons}
+    assert set(COLUMNS) <= {c.split(" ")[0] for c in comparisons}
     exact = weights.filter(
         pl.col("comparison").str.starts_with("postcode_std") & (pl.col("comparison_vector_value") == 1)
     )

@@ -9,8 +9,7 @@ HISTORY = "referential.customer_id_history"
 QUALITY = "ops.identity_match_quality"
 WEIGHTS = "ops.identity_match_weights"
 
-# the identity tables (referential domain) and the erasure bookkeeping (publish domain) written with them
-IDENTITY_TABLES = (XREF, IDS, HISTORY, QUALITY, WEIGHTS)
+# the erasure bookkeeping, written with the identity tables but owned by the publish domain
 ERASURE_TABLES = (SUPPRESSION_TABLE, LOG_TABLE)
 
 IDS_DDL = f"""
