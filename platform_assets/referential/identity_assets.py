@@ -12,23 +12,23 @@ from platform_assets.referential.identity.metadata import run_metadata
 from platform_assets.referential.identity.resolution import resolve_identities
 from platform_assets.referential.identity.schema import ERASURE_TABLES, TABLES, XREF
 
+# what each table is built from: the crosswalk from the records, cards and erasure requests; the
+# erasure bookkeeping from the requests; the other identity tables with the crosswalk
+DEPS = {XREF: (RECORDS, CARDS, REQUESTS_MODEL)} | dict.fromkeys(ERASURE_TABLES, (REQUESTS_MODEL,))
+
 
 def _spec(table: str) -> dg.AssetSpec:
     """The erasure bookkeeping is written with the crosswalk (one transaction) but owned by the publish
     domain, which answers for privacy."""
     description, grain, columns = TABLES[table]
     owner = PUBLISH if table in ERASURE_TABLES else REFERENTIAL
-    if table in ERASURE_TABLES:
-        deps = [REQUESTS_MODEL]
-    else:
-        deps = [RECORDS, CARDS, REQUESTS_MODEL] if table == XREF else [XREF]
     return dg.AssetSpec(
         key=table.split("."),
         description=description,
         group_name=owner.domain,
         owners=owner.owners,
         kinds={"duckdb", "python"} if table in ERASURE_TABLES else {"duckdb", "splink", "python"},
-        deps=[dep.split(".") for dep in deps],
+        deps=[dep.split(".") for dep in DEPS.get(table, (XREF,))],
         metadata=asset_metadata(owner, table, grain, [(c, "string", text) for c, text in columns.items()]),
     )
 
