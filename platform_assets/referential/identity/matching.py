@@ -25,7 +25,7 @@ ALL_RECORD_IDS = f"""
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    """Thresholds are configuration (``CDP_MATCH_THRESHOLD`` overrides the link threshold)."""
+    """Thresholds of the matching; the platform's ``match_threshold`` (CDP_MATCH_THRESHOLD) sets the link one."""
 
     # Splink match probability from which two records are linked. On the demo data 0.99 gave
     # pairwise precision 0.973, 0.9999 gives 0.9975 (recall 0.987): a false merge costs more.
