@@ -1,6 +1,5 @@
 """Being replaced by platform_assets.lib (settings resource); deleted once no domain calls settings()."""
 
-
 from __future__ import annotations
 
 import os

@@ -15,7 +15,6 @@ CURRENCIES = ("EUR", "PLN", "GBP")
 FX_PER_EUR = np.array([1.0, 4.3, 0.86])
 TIMEZONES = ("Europe/Paris", "Europe/Warsaw", "Europe/London")
 WINTER_UTC_OFFSET_H = np.array([1, 1, 0])  # +1 h in summer (EU rule, the UK included)
-PHONE_PREFIX = ("+33", "+48", "+44")
 STORE_CAP = np.array([40, 20, 15])
 CUSTOMERS_PER_STORE = 1500
 MIN_STORES = 4
@@ -126,7 +125,6 @@ DRIFT_PREMIUM_MULT = 0.3
 
 # --- E-mailing ------------------------------------------------------------------------------
 CAMPAIGN_MONTHS = 12
-CAMPAIGNS_PER_MONTH = 2
 CAMPAIGN_REACH = 0.40
 OPEN_P = 0.25
 CLICK_P = 0.20  # of opens

@@ -14,10 +14,6 @@ from platform_assets.demo.reference import ACCENT_MAP
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _pick(rng: np.random.Generator, n: int, p: float) -> pl.Series:
-    return pl.Series(rng.random(n) < p)
-
-
 def blank(values, mask: np.ndarray) -> pl.Series:
     """Values with nulls (empty in the file) where mask is true."""
     s = values if isinstance(values, pl.Series) else pl.Series(values)

@@ -7,10 +7,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from platform_assets.config import resolve_reference_date, settings
+from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.warehouse import Warehouse
 from platform_assets.referential.project import dbt_project
 from platform_assets.referential.translator import CdpDbtTranslator
-from platform_assets.resources import Warehouse
 
 
 @dbt_assets(
@@ -19,16 +19,19 @@ from platform_assets.resources import Warehouse
     dagster_dbt_translator=CdpDbtTranslator(),
     pool="duckdb_writer",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformSettings, warehouse: Warehouse
+):
     """Builds the selected dbt models and runs their tests (no model reads the reference date: the
     referential holds every day received; the Python assets compute as of the date)."""
-    reference_date = resolve_reference_date(context.run.tags, settings().reference_date)
+    reference_date = platform.reference_date_of(context.run.tags)
     # The seed step may run before any other asset has created the warehouse's folder.
     warehouse.path.parent.mkdir(parents=True, exist_ok=True)
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
-    invocation = dbt.cli(["build"], context=context)
+    # dbt unit tests (fixed inputs) run in CI, not in every refresh (dbt's advice): about 2 s each.
+    invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
     events = list(invocation.stream())
     pruned = prune_dbt_targets(invocation.target_path, DBT_TARGET_RETENTION_DAYS, time.time())
     if pruned:
@@ -45,6 +48,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
                 )
             yield event
 
+
+DBT_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 
 # dagster-dbt gives every dbt invocation its own target folder (manifest, compiled SQL, run results,
 # logs: about 7 MB); three per nightly refresh would fill the disk by some 8 GB a year. A week of them is

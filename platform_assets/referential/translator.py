@@ -14,6 +14,8 @@ _BUILT_NODES = ("model", "seed", "snapshot")
 class CdpDbtTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
+        # dagster-dbt asks for a node's spec again for each child and each test (~15 times a node)
+        self._owned_specs: dict[tuple[int, str, int], dg.AssetSpec] = {}
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] in _BUILT_NODES:
@@ -23,6 +25,13 @@ class CdpDbtTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)  # sources: meta.dagster.asset_key = raw table
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        memo = (id(manifest), unique_id, id(project))  # as dagster-dbt memoises its own specs
+        if memo not in self._owned_specs:
+            self._owned_specs[memo] = self._owned_spec(manifest, unique_id, project)
+        return self._owned_specs[memo]
+
+    def _owned_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        """The default spec with the owners, group and roles of the node's ``meta: domain``."""
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] not in _BUILT_NODES:

@@ -27,3 +27,17 @@ def test_a_missed_link_costs_recall_only():
     assert q.precision == 1.0
     assert q.recall == pytest.approx(1 / 3)
     assert q.false_merges == 0
+
+
+def test_the_crosswalk_is_measured_on_its_records_in_the_ground_truth_only(tmp_path):
+    from platform_assets.referential.identity.quality import measure, read_ground_truth
+
+    assert read_ground_truth(tmp_path) is None and measure(pl.DataFrame(), None) is None
+    (tmp_path / "source_records.csv").write_text(
+        "source_system,source_id,person_id\ncrm,1,p\necommerce,1,p\ncrm,2,q\n"
+    )
+    xref = pl.DataFrame(
+        {"record_id": ["crm:1", "ecommerce:1", "crm:2", "loyalty:9"], "customer_id": ["A", "B", "B", "B"]}
+    )
+    q = measure(xref, read_ground_truth(tmp_path))
+    assert (q.records, q.true_pairs, q.predicted_pairs, q.actual_pairs) == (3, 0, 1, 1)

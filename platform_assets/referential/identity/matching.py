@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 RECORDS = "intermediate.int_customer_records_standardised"
 CARDS = "staging.stg_loyalty__cards"
@@ -27,7 +25,7 @@ ALL_RECORD_IDS = f"""
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    """Thresholds are configuration (``CDP_MATCH_THRESHOLD`` overrides the link threshold)."""
+    """Thresholds of the matching; the platform's ``match_threshold`` (CDP_MATCH_THRESHOLD) sets the link one."""
 
     # Splink match probability from which two records are linked. On the demo data 0.99 gave
     # pairwise precision 0.973, 0.9999 gives 0.9975 (recall 0.987): a false merge costs more.
@@ -36,6 +34,11 @@ class MatchingConfig:
     # below ~1e7 sampled pairs, rare levels (phone exact) are never seen among non-matches at 2M records
     u_max_pairs: float = 1e7
     seed: int = 42
+
+    @classmethod
+    def with_threshold(cls, link_threshold: float | None) -> "MatchingConfig":
+        """The defaults, with the configured link threshold when there is one."""
+        return cls() if link_threshold is None else cls(link_threshold=link_threshold)
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,9 @@ def match_weights_table(linker) -> pl.DataFrame:
 
 def connected_clusters(record_ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
     """Connected components of the record graph: one cluster per group of linked records."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     ids = record_ids.sort()
     index = pl.DataFrame({"record_id": ids, "node": np.arange(len(ids))})
     linked = (

@@ -1,6 +1,7 @@
 """Match quality against a ground truth: pairwise precision / recall / F1, false merges, purity."""
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -52,4 +53,26 @@ def match_quality(labels: pl.DataFrame) -> MatchQuality:
         f1=f1,
         false_merges=int((entities_per_cluster["len"] > 1).sum()),
         cluster_purity=majority / labels.height if labels.height else 1.0,
+    )
+
+
+def read_ground_truth(ground_truth_dir: Path) -> pl.DataFrame | None:
+    """record_id, entity_id (the true person) from the demo generator's ``source_records.csv``; None
+    when the directory holds none (real data has no ground truth)."""
+    path = ground_truth_dir / "source_records.csv"
+    if not path.exists():
+        return None
+    truth = pl.read_csv(path, infer_schema=False)
+    return truth.select(
+        (pl.col("source_system") + ":" + pl.col("source_id")).alias("record_id"),
+        pl.col("person_id").alias("entity_id"),
+    )
+
+
+def measure(xref: pl.DataFrame, truth: pl.DataFrame | None) -> MatchQuality | None:
+    """The crosswalk's quality on its records present in the ground truth (None without one)."""
+    if truth is None:
+        return None
+    return match_quality(
+        xref.select("record_id", pl.col("customer_id").alias("cluster_id")).join(truth, on="record_id")
     )
