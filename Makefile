@@ -25,9 +25,12 @@ export GX_ANALYTICS_ENABLED := false
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install:  ## install uv if missing, then the locked environment (.venv)
+install:  ## install uv if missing, then the locked environment (.venv), compiled to bytecode
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
+	@# Every process (UI reload, CLI call, dbt step, test subprocess) then reads bytecode instead of
+	@# compiling thousands of modules again where PYTHONDONTWRITEBYTECODE is set.
+	$(RUN) python -m compileall -q platform_assets
 
 data: install  ## generate the demo retailer (CUSTOMERS=20000 SEED=42) into data/demo
 	$(RUN) python -m platform_assets.demo --customers $(CUSTOMERS) --seed $(SEED) --out $(DATA_DIR)/demo

@@ -155,7 +155,7 @@ def test_a_lost_working_file_gets_its_suppression_list_back_from_the_restricted_
 def test_a_restored_list_is_written_back_to_the_working_file_with_this_runs_additions(tmp_path):
     from dataclasses import replace
 
-    from platform_assets.referential.identity_assets import _write_erasure
+    from platform_assets.referential.identity.store import write_erasure as _write_erasure
 
     earlier = find_erasures(
         ASSIGNMENTS, record_keys(records_db(), ASSIGNMENTS), REQUEST, EMPTY, set(), "run-1", NOW
