@@ -26,44 +26,38 @@ def test_suite_loads_in_great_expectations_with_every_expectation_as_a_warning(n
     assert suite.of_severity("critical") == []  # blocking rules are the gate's
 
 
-RFM = "customer_id, r_score, f_score, m_score, rfm_cell, segment, frequency, recency_days, business_unit"
-
-
-def test_the_rfm_gate_counts_a_malformed_cell_a_zero_recency_and_a_missing_business_unit():
+def _broken_rules(columns: str, rows: str, rules: dict[str, str]) -> set[str]:
+    """The gate's rules that some of ``rows`` (SQL values) break."""
     with duckdb.connect() as conn:
-        conn.execute(
-            f"create table rfm as select * from (values "
-            "('C1', 5, 4, 3, '5-4-3', 'Loyal', 3, 10, 'FR'), "
-            "('C2', 5, 4, 3, '5-4', 'Loyal', 3, 0, null)) "
-            f"as t({RFM})"
-        )
-        counts = violations(conn, "rfm", checks.RFM_RULES)
-    assert {rule for rule, n in counts.items() if n} == {
-        "rfm_cell_malformed",
-        "recency_not_positive",
-        "null_business_unit",
-    }
+        conn.execute(f"create table t as select * from (values {rows}) as t({columns})")
+        return {rule for rule, n in violations(conn, "t", rules).items() if n}
 
 
-def test_the_clv_gate_counts_an_unknown_tier_a_rank_share_above_1_and_a_missing_currency():
-    columns = (
+GATE_CASES = {
+    "rfm: a malformed cell, a zero recency, no business unit": (
+        checks.RFM_RULES,
+        "customer_id, r_score, f_score, m_score, rfm_cell, segment, frequency, recency_days, business_unit",
+        "('C1', 5, 4, 3, '5-4-3', 'Loyal', 3, 10, 'FR')",
+        "('C2', 5, 4, 3, '5-4', 'Loyal', 3, 0, null)",
+        {"rfm_cell_malformed", "recency_not_positive", "null_business_unit"},
+    ),
+    "clv: a rank share above 1, an unknown tier, no currency": (
+        checks.CLV_RULES,
         "customer_id, p_alive, expected_purchases_12m, expected_value_12m, expected_spend_per_purchase, "
         "value_rank_share, value_tier, currency_code, repeat_purchases, weeks_first_to_last_purchase, "
-        "weeks_since_first_purchase"
-    )
-    with duckdb.connect() as conn:
-        conn.execute(
-            "create table clv as select * from (values "
-            "('C1', 0.5, 1.0, 10.0, 10.0, 0.01, 'top 1%', 'EUR', 1, 2, 3), "
-            "('C2', 0.5, 1.0, 10.0, 10.0, 1.5, 'top 3%', null, 1, 2, 3)) "
-            f"as t({columns})"
-        )
-        counts = violations(conn, "clv", checks.CLV_RULES)
-    assert {rule for rule, n in counts.items() if n} == {
-        "value_rank_share_outside_0_1",
-        "value_tier_unknown",
-        "no_currency",
-    }
+        "weeks_since_first_purchase",
+        "('C1', 0.5, 1.0, 10.0, 10.0, 0.01, 'top 1%', 'EUR', 1, 2, 3)",
+        "('C2', 0.5, 1.0, 10.0, 10.0, 1.5, 'top 3%', null, 1, 2, 3)",
+        {"value_rank_share_outside_0_1", "value_tier_unknown", "no_currency"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", GATE_CASES)
+def test_the_gate_counts_the_row_rules_it_took_from_the_suite(case):
+    rules, columns, good, bad, broken = GATE_CASES[case]
+    assert _broken_rules(columns, good, rules) == set()
+    assert _broken_rules(columns, f"{good}, {bad}", rules) == broken
 
 
 def test_every_profile_indicator_has_one_definition_and_a_unit():
