@@ -26,6 +26,7 @@ def _in(column: str, values) -> str:
     return f"{column} not in ({', '.join(sql_literal(v) for v in values)})"
 
 
+SOURCES = ("campaign_tool", "platform")
 _CONSENT = "case a.channel " + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS) + " end"
 
 
@@ -38,6 +39,7 @@ def audience_rules(share: float) -> dict[str, str]:
     return {
         **key_rules(["reference_date", "campaign_code", "customer_id"]),
         "null_business_unit": "business_unit is null",
+        "business_unit_unknown": "business_unit not in (select country_code from referential.business_units)",
         "channel_unknown": f"channel is null or {_in('channel', CHANNELS)}",
         "group_unknown": f"audience_group is null or {_in('audience_group', GROUPS)}",
         "draw_outside_0_1": "holdout_draw is null or holdout_draw < 0 or holdout_draw >= 1",
@@ -46,6 +48,7 @@ def audience_rules(share: float) -> dict[str, str]:
         "no_rule": "rule_id is null or offer is null",
         "measurement_days_not_positive": "measurement_days is null or measurement_days < 1",
         "no_score_band": "score_band is null",
+        "negative_contacts": "contacts_in_period < 0",
     }
 
 
@@ -53,9 +56,9 @@ def audience_rules(share: float) -> dict[str, str]:
     asset=dg.AssetKey(AUDIENCES.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(reference_date, campaign_code, customer_id) unique; group matches the hashed draw and the "
-    "holdout share; every member consented to the channel, is not erased, and no customer has more campaigns "
-    "than the business unit's contact limit allows.",
+    description="(reference_date, campaign_code, customer_id) unique; a known business unit and channel; "
+    "group matches the hashed draw and the holdout share; every member consented to the channel, is not "
+    "erased, and no customer has more campaigns than the business unit's contact limit allows.",
 )
 def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     extra = {
@@ -76,8 +79,8 @@ def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) 
     asset=dg.AssetKey(EXCLUSIONS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(reference_date, campaign_code, customer_id) unique; a known reason; nobody both excluded "
-    "from and selected for the same campaign.",
+    description="(reference_date, campaign_code, customer_id) unique; a known reason; contact counts "
+    "non-negative; nobody both excluded from and selected for the same campaign.",
 )
 def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
@@ -85,6 +88,7 @@ def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckRe
         "reason_unknown": f"reason is null or {_in('reason', REASONS)}",
         "null_business_unit": "business_unit is null",
         "pressure_without_count": "reason = 'pressure_limit' and contacts_in_period is null",
+        "negative_contacts": "contacts_in_period < 0",
     }
     extra = {
         "excluded_and_selected": f"select count(*) from {EXCLUSIONS} e join {AUDIENCES} a "
@@ -113,15 +117,16 @@ def audience_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     asset=dg.AssetKey(CONTACT_HISTORY.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(customer_id, campaign_code, contact_date) unique; known source and channel; no holdout "
-    "member recorded as contacted.",
+    description="(customer_id, campaign_code, contact_date) unique; known source and channel; a plausible "
+    "date; no holdout member recorded as contacted.",
 )
 def contact_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
         **key_rules(["customer_id", "campaign_code", "contact_date"]),
-        "source_unknown": f"source is null or {_in('source', ('campaign_tool', 'platform'))}",
+        "source_unknown": f"source is null or {_in('source', SOURCES)}",
         "channel_unknown": f"channel is null or {_in('channel', CHANNELS)}",
         "platform_contact_without_run": "source = 'platform' and run_id is null",
+        "contact_date_outside_2000_2030": "contact_date < date '2000-01-01' or contact_date > date '2030-12-31'",
     }
     extra = {
         "holdout_recorded_as_contact": f"select count(*) from {CONTACT_HISTORY} c join {AUDIENCE_HISTORY} h "
@@ -135,9 +140,9 @@ def contact_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult
     asset=dg.AssetKey(EXPORTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="One row per file (reference_date, campaign_code, channel, business_unit); each file of the day "
-    "exists with its checksum, row count and the channel's columns; nobody in a file is held out, "
-    "unconsented to the channel or erased.",
+    description="One row per file (reference_date, campaign_code, channel, business_unit), one row per path; "
+    "each file of the day exists with its checksum, row count and the channel's columns; nobody in a file is "
+    "held out, unconsented to the channel or erased.",
 )
 def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     rules = {
@@ -145,6 +150,9 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
         "negative_rows": "rows is null or rows < 0",
         "no_checksum": "sha256 is null or length(sha256) <> 64",
         "channel_unknown": f"{_in('channel', CHANNELS)}",
+        "no_file_path": "file_path is null",
+        "duplicate_file_path": "count(*) over (partition by file_path) > 1",
+        "no_generation_time": "generated_at is null",
     }
     with warehouse.connect() as conn:
         problems = file_problems(conn, platform.exports_path)
@@ -156,12 +164,14 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
     asset=dg.AssetKey(RESULTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(source, campaign_code, business_unit, channel, sent_on) unique; groups non-negative; "
-    "rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the reference date.",
+    description="(source, campaign_code, business_unit, channel, sent_on) unique; a known source; groups "
+    "non-negative; rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the "
+    "reference date.",
 )
 def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
         **key_rules(["source", "campaign_code", "business_unit", "channel", "sent_on"]),
+        "source_unknown": _in("source", SOURCES),
         "negative_groups": "treated is null or control is null or treated < 0 or control < 0",
         "empty_campaign": "treated + control = 0",
         "conversion_outside_0_1": " or ".join(

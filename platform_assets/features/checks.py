@@ -1,18 +1,19 @@
-"""Blocking asset checks of the features layer: keys unique and not null, values in range (SQL,
-through ``lib.gates``).
-
-The expectation suites in expectations/ are run by the quality domain's runner; these gate the
-layer on their own, so nothing downstream reads a broken table.
+"""Blocking asset checks of the features layer: every row rule (keys unique and not null, values in
+range, accepted values, coherence between columns), counted in SQL on the whole table through
+``lib.gates``. The suites in expectations/ hold only what these do not say (distributions, shares of
+rows, warnings), run by the quality domain's runner.
 """
 
 import dagster as dg
 
 from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
 from platform_assets.features.indicators import INDICATORS
+from platform_assets.features.lifetime_value import BOTTOM_TIER, TIERS
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.warehouse import Warehouse
 
 SHARES = [i.name for i in INDICATORS if i.unit == "share 0-1"]
+MIN_PROFILE_COLUMNS = 44  # the keys and at least 40 indicators
 
 PROFILE_RULES = {
     **key_rules(["customer_id"]),
@@ -27,6 +28,8 @@ PROFILE_RULES = {
             "purchase_days_lifetime",
             "tenure_days",
             "distinct_products",
+            "emails_received_12m",
+            "returned_orders",
         )
     ),
     "frequency_12m_above_lifetime": "frequency_12m > frequency_lifetime",
@@ -41,9 +44,14 @@ PROFILE_RULES = {
 RFM_RULES = {
     **key_rules(["customer_id"]),
     **{f"{s}_score_outside_1_5": f"{s}_score is null or {between(f'{s}_score', 1, 5)}" for s in "rfm"},
+    "rfm_cell_malformed": "not regexp_full_match(rfm_cell, '[1-5]-[1-5]-[1-5]')",
     "no_segment": "segment is null",
     "no_purchase": "frequency < 1",
+    "recency_not_positive": "recency_days < 1",
+    "null_business_unit": "business_unit is null",
 }
+
+VALUE_TIERS = (*(label for _, label in TIERS), BOTTOM_TIER)
 
 CLV_RULES = {
     **key_rules(["customer_id"]),
@@ -51,7 +59,11 @@ CLV_RULES = {
     "expected_purchases_negative": "expected_purchases_12m is null or expected_purchases_12m < 0 or isnan(expected_purchases_12m)",
     "expected_value_negative": "expected_value_12m is null or expected_value_12m < 0 or isnan(expected_value_12m)",
     "expected_spend_not_positive": "expected_spend_per_purchase is null or expected_spend_per_purchase <= 0",
-    "no_value_tier": "value_tier is null",
+    "value_rank_share_outside_0_1": between("value_rank_share", 0, 1),
+    "value_tier_unknown": "value_tier is null or value_tier not in ("
+    + ", ".join(f"'{t}'" for t in VALUE_TIERS)
+    + ")",
+    "no_currency": "currency_code is null",
     "negative_repeat_purchases": "repeat_purchases < 0",
     "last_purchase_after_age": "weeks_first_to_last_purchase > weeks_since_first_purchase",
 }
@@ -70,17 +82,24 @@ LTV_CAC_RULES = {
     asset=customer_profile,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent.",
+    description="customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent; "
+    f"at least {MIN_PROFILE_COLUMNS} columns.",
 )
 def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
-    return gate(warehouse, "features.customer_profile", PROFILE_RULES)
+    too_few_columns = (
+        f"select greatest(0, {MIN_PROFILE_COLUMNS} - count(*)) from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'features' "
+        "and table_name = 'customer_profile'"
+    )
+    return gate(warehouse, "features.customer_profile", PROFILE_RULES, {"too_few_columns": too_few_columns})
 
 
 @dg.asset_check(
     asset=customer_rfm,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; R, F, M scores in 1-5; every customer has a segment.",
+    description="customer_id unique and not null; R, F, M scores in 1-5 and their cell; a segment, a purchase, "
+    "a positive recency and a business unit for every customer.",
 )
 def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, "features.customer_rfm", RFM_RULES)
@@ -90,7 +109,8 @@ def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     asset=customer_clv,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; P(alive) in [0, 1]; expectations finite and non-negative.",
+    description="customer_id unique and not null; P(alive) and rank share in [0, 1]; expectations finite and "
+    "non-negative; a known value tier and a currency.",
 )
 def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, "features.customer_clv", CLV_RULES)

@@ -22,6 +22,7 @@ HORIZON_DAYS = 365
 FIT_SAMPLE = 50_000
 SEED = 20261101
 TIERS = ((0.01, "top 1%"), (0.05, "top 5%"), (0.10, "top 10%"), (0.25, "top 25%"), (0.50, "top 50%"))
+BOTTOM_TIER = "bottom 50%"
 
 # Read at the order grain (sales.fct_orders, summed from the lines by dbt: 8M rows, not 23M): an
 # order's sold lines are all booked on its order date, and its gross amount is the sum of their net
@@ -170,7 +171,7 @@ def value_tiers(predictions: pl.DataFrame) -> pl.DataFrame:
     for cut, label in TIERS[1:]:
         tier = tier.when(share <= cut).then(pl.lit(label))
     return predictions.with_columns(
-        share.alias("value_rank_share"), tier.otherwise(pl.lit("bottom 50%")).alias("value_tier")
+        share.alias("value_rank_share"), tier.otherwise(pl.lit(BOTTOM_TIER)).alias("value_tier")
     )
 
 

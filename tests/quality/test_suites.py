@@ -1,5 +1,5 @@
-"""Expectation suites: every file loads whole into GX, targets an asset, says only what dbt cannot,
-and fails on bad data."""
+"""Expectation suites: every file loads whole into GX, targets an asset, says only what dbt tests and
+the Python tables' SQL gates cannot, and fails on bad data."""
 
 import json
 
@@ -14,10 +14,28 @@ from platform_assets.lib.settings import EXPECTATIONS_DIR
 from platform_assets.quality import whole_table
 from platform_assets.quality.checks import suite_checks
 from platform_assets.quality.suites import Suite, SuiteError, built_suite, load_suite, suite_paths, validate
-from platform_assets.quality.table_checks import CRITICAL, PROFILE, WARNING
+from platform_assets.quality.table_checks import CRITICAL, PROFILE, WARNING, check_specs
 from tests.quality.conftest import write
 
 PATHS = suite_paths()
+
+# Suites of tables built in Python: (critical, warning) expectations. Their row rules live in the
+# domain's SQL gate (lib/gates.py, blocking); the suite keeps distributions and shares of rows.
+PYTHON_TABLE_SUITES = {
+    "features.customer_profile": (0, 4),
+    "features.customer_rfm": (0, 1),
+    "features.customer_clv": (0, 1),
+    "marketing.channel_ltv_cac": (0, 1),
+    "scores.customer_churn": (0, 2),
+    "scores.customer_life_moments": (0, 2),
+    "scores.customer_segment": (0, 2),
+    "scores.segment_profile": (0, 1),
+    "scores.segment_rfm_crosstab": (0, 1),
+    "activation.audiences": (0, 2),
+    "activation.campaign_results": (0, 1),
+}
+# identity resolution's tables: their suites are not (yet) split between a gate and GX
+NOT_GATED = {dg.AssetKey(["referential", "customer_xref"]), dg.AssetKey(["referential", "dim_customer"])}
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
@@ -75,10 +93,42 @@ def test_every_suite_targets_an_asset_with_its_checks():
 
 
 def test_critical_checks_block_and_warnings_do_not():
-    graph = defs.resolve_asset_graph()
-    clv = dg.AssetKey(["features", "customer_clv"])
-    specs = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys if k.asset_key == clv}
+    specs = {spec.name: spec for spec in check_specs(ORDERS.asset_key, ORDERS)}
     assert specs[CRITICAL].blocking and not specs[WARNING].blocking and not specs[PROFILE].blocking
+    warnings_only = Suite("sales.t", ORDERS.path, ORDERS.of_severity("warning"))
+    assert [s.name for s in check_specs(warnings_only.asset_key, warnings_only)] == [PROFILE, WARNING]
+    assert [s.name for s in check_specs(warnings_only.asset_key, None)] == [PROFILE]  # no suite: profile only
+
+
+def _gated_tables(graph) -> set[dg.AssetKey]:
+    """Tables built in Python that carry their domain's blocking SQL gate (``lib.gates``)."""
+    quality = {CRITICAL, WARNING, PROFILE}
+    return {
+        key.asset_key
+        for key in graph.asset_check_keys
+        if key.name not in quality
+        and graph.get_check_spec(key).blocking
+        and key.asset_key.path[0] != "raw"  # the landing step's own checks
+        and "dbt" not in graph.get(key.asset_key).kinds
+    } - NOT_GATED
+
+
+def test_python_tables_keep_their_blocking_rules_in_their_gate_only():
+    """One blocking mechanism per layer: a gated table's suite holds warnings only (distributions,
+    shares of rows), and exactly the expected expectations, every one of them loaded by GX."""
+    graph = defs.resolve_asset_graph()
+    gated = _gated_tables(graph)
+    assert dg.AssetKey(["features", "customer_rfm"]) in gated
+    assert dg.AssetKey(["activation", "audience_exports"]) in gated
+    suites = {load_suite(p).asset_key: load_suite(p) for p in PATHS}
+    counted = {}
+    for key in sorted(gated & suites.keys(), key=lambda k: k.path):
+        suite = suites[key]
+        counted[suite.name] = (len(suite.of_severity("critical")), len(suite.of_severity("warning")))
+        assert len(built_suite(suite).expectations) == len(suite.expectations), suite.name
+    assert counted == PYTHON_TABLE_SUITES
+    checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
+    assert not {(key, CRITICAL) for key in gated} & checks
 
 
 def test_a_suite_for_a_new_asset_needs_no_code(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ import dagster as dg
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn.assets import TABLE, customer_churn
-from platform_assets.scores.churn.model import BANDS
+from platform_assets.scores.churn.model import BANDS, HORIZON_BOUNDS
 
 # The band each score must fall in, as SQL (the playbook's bounds, from model.BANDS).
 _BAND_CASE = (
@@ -27,6 +27,7 @@ RULES = {
     "no_action": "churn_action is null",
     "missing_driver": "driver_1 is null or driver_2 is null or driver_3 is null",
     "no_model_version": "model_version is null",
+    "horizon_outside_bounds": between("horizon_days", *HORIZON_BOUNDS),
 }
 
 
@@ -35,7 +36,7 @@ RULES = {
     blocking=True,
     pool="duckdb_writer",
     description="customer_id unique and not null; probability in [0, 1], score 0-100 = probability in %; "
-    "band matches the score; action, three drivers and model version present.",
+    "band matches the score; action, three drivers and model version present; horizon within its bounds.",
 )
 def customer_churn_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, TABLE, RULES)

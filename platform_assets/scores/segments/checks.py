@@ -9,11 +9,13 @@ from platform_assets.scores.segments.assets import customer_segment, segment_pro
 
 SEGMENT_RULES = {
     **key_rules(["customer_id"]),
+    "null_reference_date": "reference_date is null",
     "no_segment": "segment_id is null or segment_key is null or segment_name is null",
     "segment_id_negative": "segment_id < 0",
     "probability_outside_0_1": between("segment_probability", 0, 1),
     "buyer_without_probability": "segment_id > 0 and segment_probability is null",
-    "several_versions": "count(distinct segmentation_version) over () > 1",
+    "not_one_version": "count(distinct segmentation_version) over () <> 1",
+    "key_malformed": r"not regexp_full_match(segment_key, 'seg-\d{8}-[0-9a-f]{8}-s\d{2}')",
     "key_not_of_version": "not starts_with(segment_key, segmentation_version || '-s')",
     "name_source_unknown": "name_source not in ('proposed', 'marketing')",
     "several_names_per_key": "count(distinct segment_name) over (partition by segment_key) > 1",
@@ -29,6 +31,8 @@ PROFILE_RULES = {
     "shares_do_not_add_up": "abs(sum(customer_share) over (partition by business_unit) - 1) > 1e-6",
     "group_value_summed_across_currencies": "business_unit = 'ALL' and value_12m is not null",
     "no_name": "segment_name is null or segment_name = ''",
+    "name_source_unknown": "name_source not in ('proposed', 'marketing')",
+    "no_distinctive_indicators": "distinctive_indicators is null",
 }
 
 CROSSTAB_RULES = {
@@ -44,8 +48,8 @@ CROSSTAB_RULES = {
     asset=customer_segment,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; one segment, name and version per customer; probability "
-    "in [0, 1]; every profiled customer assigned.",
+    description="customer_id unique and not null; one segment, name and version per customer, segment keys "
+    "in their format; probability in [0, 1]; a reference date; every profiled customer assigned.",
 )
 def customer_segment_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     unassigned = (
@@ -60,7 +64,7 @@ def customer_segment_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     blocking=True,
     pool="duckdb_writer",
     description="(business_unit, segment_key) unique and not null; shares in [0, 1] adding up to 1; sizes "
-    "match scores.customer_segment.",
+    "match scores.customer_segment; a name, its source and the distinctive indicators.",
 )
 def segment_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     size_mismatch = (

@@ -1,48 +1,55 @@
-"""The segment tables' expectation suites: valid GX 1.x suites in the agreed format, and every
-critical expectation holds on the session's end-to-end warehouse."""
-
-import json
+"""The segment tables' rules: row rules in the blocking SQL gates (checks.py), the suites keep only
+warnings (distributions), valid GX 1.x suites in the agreed format."""
 
 import duckdb
-import great_expectations as gx
 import pytest
 
+from platform_assets.lib.gates import violations
 from platform_assets.lib.settings import EXPECTATIONS_DIR
+from platform_assets.quality.suites import built_suite, load_suite
+from platform_assets.scores.segments import checks
 
-SUITES = ["scores.customer_segment", "scores.segment_profile", "scores.segment_rfm_crosstab"]
-
-
-def _suite(name: str) -> dict:
-    return json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+# suite -> expectations it holds, all warnings
+SUITES = {"scores.customer_segment": 2, "scores.segment_profile": 1, "scores.segment_rfm_crosstab": 1}
 
 
 @pytest.mark.parametrize("name", SUITES)
-def test_suite_loads_in_great_expectations_with_every_expectation(name):
-    data = _suite(name)
-    assert data["name"] == name
-    # GX drops an invalid expectation with a log line: the loaded count must match the file's.
-    assert len(gx.ExpectationSuite(**data).expectations) == len(data["expectations"]) >= 10
-    assert {e["meta"]["severity"] for e in data["expectations"]} <= {"critical", "warning"}
-    critical = {e["type"] for e in data["expectations"] if e["meta"]["severity"] == "critical"}
-    assert critical & {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+def test_suite_loads_in_great_expectations_with_every_expectation_as_a_warning(name):
+    suite = load_suite(EXPECTATIONS_DIR / f"{name}.json")
+    # GX drops an invalid expectation with a log line: the built count must match the file's.
+    assert len(built_suite(suite).expectations) == len(suite.expectations) == SUITES[name]
+    assert suite.of_severity("critical") == []  # blocking rules are the gate's
 
 
-def test_the_critical_expectations_hold_on_the_end_to_end_tables(refreshed):
-    _, db = refreshed
-    context = gx.get_context(mode="ephemeral")
-    source = context.data_sources.add_pandas("segments")
-    failed = {}
-    for name in SUITES:
-        with duckdb.connect(str(db), read_only=True) as conn:
-            frame = conn.sql(f"select * from {name}").df()
-        batch = (
-            source.add_dataframe_asset(name)
-            .add_batch_definition_whole_dataframe("whole")
-            .get_batch(batch_parameters={"dataframe": frame})
+SEGMENT = (
+    "customer_id, reference_date, segment_id, segment_key, segment_name, segment_probability, "
+    "segmentation_version, name_source"
+)
+
+
+def _segment_violations(rows: str) -> set[str]:
+    with duckdb.connect() as conn:
+        conn.execute("create schema features")
+        conn.execute(
+            "create table features.customer_profile as select 'C1' as customer_id union all select 'C2'"
         )
-        data = _suite(name)
-        data["expectations"] = [e for e in data["expectations"] if e["meta"]["severity"] == "critical"]
-        result = batch.validate(gx.ExpectationSuite(**data))
-        assert len(result.results) == len(data["expectations"])
-        failed[name] = [r.expectation_config.type for r in result.results if not r.success]
-    assert failed == {name: [] for name in SUITES}
+        conn.execute(f"create table segment as select * from (values {rows}) as t({SEGMENT})")
+        return {rule for rule, n in violations(conn, "segment", checks.SEGMENT_RULES).items() if n}
+
+
+GOOD = "('C1', date '2026-11-01', 1, 'seg-20261101-0a1b2c3d-s01', 'Gardeners', 0.9, 'seg-20261101-0a1b2c3d', 'proposed')"
+
+
+def test_the_segment_gate_passes_a_good_row_and_counts_a_malformed_key_or_a_missing_date():
+    assert _segment_violations(GOOD) == set()
+    bad = "('C2', null, 1, 'seg-20261101-0a1b2c3d-s1', 'Gardeners', 0.9, 'seg-20261101-0a1b2c3d', 'proposed')"
+    assert _segment_violations(f"{GOOD}, {bad}") == {"null_reference_date", "key_malformed"}
+
+
+def test_the_segment_gate_wants_exactly_one_version():
+    unversioned = (
+        "('C1', date '2026-11-01', 1, 'seg-20261101-0a1b2c3d-s01', 'Gardeners', 0.9, null, 'proposed')"
+    )
+    assert "not_one_version" in _segment_violations(unversioned)
+    other = "('C2', date '2026-11-01', 1, 'seg-20261102-0a1b2c3d-s01', 'Gardeners', 0.9, 'seg-20261102-0a1b2c3d', 'proposed')"
+    assert "not_one_version" in _segment_violations(f"{GOOD}, {other}")
