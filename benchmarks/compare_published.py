@@ -25,6 +25,13 @@ RUN_COLUMNS = {
     "published_at",
     "computed_at",
     "trained_at",
+    "added_run_id",
+    "added_at",
+    "measured_at",
+    "generated_at",
+    "erased_run_id",
+    "erased_at",
+    "logged_at",
 }
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 
