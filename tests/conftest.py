@@ -1,12 +1,14 @@
 """Session setup: quiet tools, and the dbt manifest built before anything imports the code location."""
 
 import os
-import subprocess
-import sys
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+from tests.dbt_parse import parse_dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt_project"
@@ -16,9 +18,16 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "yes")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+# The session's warehouse path is chosen before the manifest is parsed with it (tests/dbt_parse.py).
+SESSION_WAREHOUSE = Path(tempfile.mkdtemp(prefix="cdp-e2e-warehouse-")) / "cdp.duckdb"
+
+
 def pytest_sessionstart(session):
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet"], cwd=DBT_DIR, check=True)
+    parse_dbt(SESSION_WAREHOUSE)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_WAREHOUSE.parent, ignore_errors=True)
 
 
 # The whole graph, materialised once per session on a small generated retailer, shared by
@@ -44,7 +53,7 @@ def refreshed(demo_dir, tmp_path_factory):
     from platform_assets.lib.resources import resources_from_env
     from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
-    db = tmp_path_factory.mktemp("warehouse") / "cdp.duckdb"
+    db = SESSION_WAREHOUSE
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_LANDING_DIR", str(demo_dir / "landing"))
         mp.setenv("CDP_DUCKDB_PATH", str(db))
