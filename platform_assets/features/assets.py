@@ -16,6 +16,7 @@ SALES_LINES = dg.AssetKey(["sales", "fct_sales_lines"])
 SALES_ORDERS = dg.AssetKey(["sales", "fct_orders"])
 DIM_CUSTOMER = dg.AssetKey(["referential", "dim_customer"])
 BUSINESS_UNITS = dg.AssetKey(["referential", "business_units"])
+RFM_CELLS = dg.AssetKey(["intermediate", "int_rfm_segment_cells"])  # marketing's playbook, per score cell
 PROFILE_INPUTS = [
     SALES_LINES,
     SALES_ORDERS,
@@ -71,7 +72,7 @@ def customer_profile(
 
 @dg.asset(
     key=["features", "customer_rfm"],
-    deps=[dg.AssetKey(["features", "customer_profile"]), dg.AssetKey(["marketing", "rfm_segment_rules"])],
+    deps=[dg.AssetKey(["features", "customer_profile"]), RFM_CELLS],
     group_name=FEATURES.domain,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
@@ -83,13 +84,12 @@ def customer_profile(
 def customer_rfm(
     context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
 ) -> dg.MaterializeResult:
-    """R, F and M scored 1-5 within each business unit and the playbook's named segment (rules:
-    marketing.rfm_segment_rules, owned by marketing)."""
+    """R, F and M scored 1-5 within each business unit and the playbook's named segment of the cell
+    (marketing.rfm_segment_rules, owned by marketing, resolved per cell by intermediate.int_rfm_segment_cells)."""
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        rules = rfm.read_rules(conn)
         require_as_of(conn, profile.TABLE, ref)
-        rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn, rules).sql_query())
+        rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn).sql_query())
         segments = rfm.segment_summary(conn)
     return dg.MaterializeResult(
         metadata={
