@@ -55,7 +55,7 @@ def part_ours(db: str, ref: date) -> dict:
     from platform_assets.lib.resources import resources_from_env
     from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
-    _ensure_rfm_rules(db)
+    _ensure_rfm_cells(db)
     timings, metadata = {}, {}
     instance = dg.DagsterInstance.ephemeral()
     started, cpu_started = time.perf_counter(), _cpu_s()
@@ -93,21 +93,26 @@ def part_ours(db: str, ref: date) -> dict:
     }
 
 
-def _ensure_rfm_rules(db: str) -> None:
-    """A warehouse built before the RFM seed existed gets it here, as dbt would load it (untimed)."""
+def _ensure_rfm_cells(db: str) -> None:
+    """A warehouse built before the RFM playbook's dbt model existed gets it (and the seed) here, as the
+    refresh's dbt step would build them (untimed)."""
     import duckdb
 
     from platform_assets.lib.settings import DBT_PROJECT_DIR
 
-    seed = DBT_PROJECT_DIR / "seeds" / "rfm_segment_rules.csv"
     with duckdb.connect(db) as conn:
-        conn.execute("create schema if not exists marketing")
-        if not conn.execute(
-            "select 1 from duckdb_tables() where schema_name = 'marketing' and table_name = 'rfm_segment_rules'"
-        ).fetchall():
-            conn.execute(
-                f"create table marketing.rfm_segment_rules as select * from read_csv('{seed}', header = true, types = {{'typical_pattern': 'varchar'}})"
-            )
+        built = conn.execute(
+            "select 1 from duckdb_tables() "
+            "where schema_name = 'intermediate' and table_name = 'int_rfm_segment_cells'"
+        ).fetchall()
+    if not built:
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run(
+            [str(dbt), "build", "--quiet", "--select", "rfm_segment_rules", "int_rfm_segment_cells"],
+            cwd=DBT_PROJECT_DIR,
+            env={**os.environ, "CDP_DUCKDB_PATH": db},
+            check=True,
+        )
 
 
 def part_summary(db: str, ref: date) -> dict:
