@@ -99,6 +99,7 @@ def _ensure_rfm_cells(db: str) -> None:
     import duckdb
 
     from platform_assets.lib.settings import DBT_PROJECT_DIR
+    from platform_assets.referential.assets import DBT_BUILD_ARGS
 
     with duckdb.connect(db) as conn:
         built = conn.execute(
@@ -108,7 +109,15 @@ def _ensure_rfm_cells(db: str) -> None:
     if not built:
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
-            [str(dbt), "build", "--quiet", "--select", "rfm_segment_rules", "int_rfm_segment_cells"],
+            [
+                str(dbt),
+                "build",
+                "--quiet",
+                "--select",
+                "rfm_segment_rules",
+                "int_rfm_segment_cells",
+                *DBT_BUILD_ARGS,
+            ],
             cwd=DBT_PROJECT_DIR,
             env={**os.environ, "CDP_DUCKDB_PATH": db},
             check=True,

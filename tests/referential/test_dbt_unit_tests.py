@@ -1,4 +1,4 @@
-"""dbt ``unit_tests:`` (dim_customer survivorship) run on the warehouse the session built: dbt reads the
+"""dbt ``unit_tests:`` (dim_customer survivorship, the RFM playbook's rules) run on the warehouse the session built: dbt reads the
 input tables' column types from it. The refresh's ``dbt build`` leaves them out (fixed inputs: CI's job)."""
 
 import json
@@ -26,6 +26,8 @@ def test_every_dbt_unit_test_passes(refreshed, tmp_path):
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert len(results) >= 5 and {r["status"] for r in results} == {"pass"}
     assert all(r["unique_id"].startswith("unit_test.") for r in results)
+    models = {r["unique_id"].split(".")[2] for r in results}
+    assert {"dim_customer", "int_rfm_segment_cells"} <= models
 
 
 def test_the_refresh_builds_models_and_tests_but_leaves_unit_tests_to_ci(refreshed):
