@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from platform_assets.features import columns, lifetime_value, ltv_cac, profile, rfm
+from platform_assets.features import columns, ltv_cac, profile, rfm
 from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
@@ -107,7 +107,7 @@ def customer_rfm(
     owners=FEATURES.owners,
     kinds={"duckdb", "scipy"},
     metadata=asset_metadata(
-        FEATURES, lifetime_value.TABLE, "one row per customer with a purchase", columns.CUSTOMER_CLV
+        FEATURES, columns.CLV_TABLE, "one row per customer with a purchase", columns.CUSTOMER_CLV
     ),
     pool="duckdb_writer",
 )
@@ -117,6 +117,9 @@ def customer_clv(
     """BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend) fitted per business unit by maximum
     likelihood: expected purchases and value over the next 12 months and a value tier. Each run
     backtests itself (fit a year earlier, predict the year since) into ops.model_metrics."""
+    # numpy, polars and scipy load when the models run, not with the code location
+    from platform_assets.features import lifetime_value
+
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
@@ -175,7 +178,7 @@ def channel_ltv_cac(
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        require_as_of(conn, lifetime_value.TABLE, ref, allow_empty=True)
+        require_as_of(conn, columns.CLV_TABLE, ref, allow_empty=True)
         rows = replace_table(conn, ltv_cac.TABLE, ltv_cac.channel_ltv_cac(conn, ref).sql_query())
         summary = ltv_cac.paid_channels(conn)
     return dg.MaterializeResult(

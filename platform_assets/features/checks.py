@@ -7,8 +7,8 @@ rows, warnings), run by the quality domain's runner.
 import dagster as dg
 
 from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
+from platform_assets.features.columns import BOTTOM_TIER, TIERS
 from platform_assets.features.indicators import INDICATORS
-from platform_assets.features.lifetime_value import BOTTOM_TIER, TIERS
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.warehouse import Warehouse
 

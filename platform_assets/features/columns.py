@@ -181,3 +181,8 @@ CHANNEL_LTV_CAC = (
         "Realised value of the prior cohort / its marketing spend (ratio; null without spend).",
     ),
 )
+
+CLV_TABLE = "features.customer_clv"
+# value_tier: the share of the business unit's customers ranked by expected value, top first
+TIERS = ((0.01, "top 1%"), (0.05, "top 5%"), (0.10, "top 10%"), (0.25, "top 25%"), (0.50, "top 50%"))
+BOTTOM_TIER = "bottom 50%"

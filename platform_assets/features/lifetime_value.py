@@ -16,13 +16,12 @@ import numpy as np
 import polars as pl
 
 from platform_assets.features import clv
+from platform_assets.features.columns import BOTTOM_TIER, CLV_TABLE, TIERS
 
-TABLE = "features.customer_clv"
+TABLE = CLV_TABLE
 HORIZON_DAYS = 365
 FIT_SAMPLE = 50_000
 SEED = 20261101
-TIERS = ((0.01, "top 1%"), (0.05, "top 5%"), (0.10, "top 10%"), (0.25, "top 25%"), (0.50, "top 50%"))
-BOTTOM_TIER = "bottom 50%"
 
 # Read at the order grain (sales.fct_orders, summed from the lines by dbt: 8M rows, not 23M): an
 # order's sold lines are all booked on its order date, and its gross amount is the sum of their net
