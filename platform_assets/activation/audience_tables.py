@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from platform_assets.activation import columns
 from platform_assets.activation.selection import (
@@ -35,7 +35,10 @@ from platform_assets.activation.store import (
     typed_sql,
 )
 from platform_assets.lib.tables import replace_table, replace_tables, require_as_of, sql_literal, table_exists
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE
+from platform_assets.privacy.tables import SUPPRESSION_TABLE
+
+if TYPE_CHECKING:
+    import polars as pl
 
 CUSTOMERS = f"{WORK_SCHEMA}.audience_customers"
 CONTACTS = f"{WORK_SCHEMA}.contacts_before"

@@ -19,7 +19,7 @@ from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import sql_literal, table_exists
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE
+from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 
 def _in(column: str, values) -> str:

@@ -20,14 +20,17 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from platform_assets.activation import columns
 from platform_assets.activation.store import AUDIENCES, EXPORTS, day_history_sql, polars_schema
 from platform_assets.lib.tables import replace_table, sql_literal, table_exists
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE
+from platform_assets.privacy.tables import SUPPRESSION_TABLE
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FIELDS = {
     "email": ("customer_id", "email", "first_name"),
@@ -147,6 +150,8 @@ def write_exports(
 
 def record_exports(conn: duckdb.DuckDBPyConnection, files: list[ExportFile], reference_date: date) -> int:
     """The day's files as rows of activation.audience_exports (other days' rows kept); returns its rows."""
+    import polars as pl  # imported when used: keeps the code location fast
+
     frame = (
         pl.DataFrame([asdict(e) for e in files])
         if files
@@ -164,6 +169,8 @@ def record_exports(conn: duckdb.DuckDBPyConnection, files: list[ExportFile], ref
 
 def listing(files: list[ExportFile]) -> pl.DataFrame:
     """The files written: path, rows, columns."""
+    import polars as pl
+
     return pl.DataFrame(
         {
             "file": [e.file_path for e in files],

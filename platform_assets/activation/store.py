@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-import polars as pl
 
 from platform_assets.lib.tables import table_exists
 
@@ -21,19 +20,20 @@ RESULTS = "activation.campaign_results"
 # later steps, never published (the publication reads only its allow-listed schemas).
 WORK_SCHEMA = "activation_work"
 
-_POLARS = {
-    "varchar": pl.String,
-    "date": pl.Date,
-    "integer": pl.Int32,
-    "bigint": pl.Int64,
-    "double": pl.Float64,
-    "timestamp": pl.Datetime("us"),
-}
-
 
 def polars_schema(schema: tuple) -> dict:
     """A table's (name, type, description) columns as a polars schema."""
-    return {name: _POLARS[type_] for name, type_, _ in schema}
+    import polars as pl  # imported when used: keeps the code location fast
+
+    types = {
+        "varchar": pl.String,
+        "date": pl.Date,
+        "integer": pl.Int32,
+        "bigint": pl.Int64,
+        "double": pl.Float64,
+        "timestamp": pl.Datetime("us"),
+    }
+    return {name: types[type_] for name, type_, _ in schema}
 
 
 def column_names(schema: tuple) -> str:

@@ -21,11 +21,7 @@ import duckdb
 import polars as pl
 
 from platform_assets.lib.tables import sql_literal, table_exists
-
-SUPPRESSION_TABLE = "ops.erasure_suppression"
-LOG_TABLE = "ops.erasure_log"
-REQUESTS_MODEL = "intermediate.int_erasure_requests_standardised"
-RECORDS_MODEL = "intermediate.int_customer_records_standardised"
+from platform_assets.privacy.tables import RECORDS_MODEL, SUPPRESSION_TABLE
 
 SUPPRESSION_SCHEMA = {
     "key_type": pl.String,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import sql_literal, table_exists
-from platform_assets.privacy.erasure import SUPPRESSION_TABLE
+from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 # column of an export -> (suppression key type, SQL that standardises it like identity does)
 MATCHERS = {

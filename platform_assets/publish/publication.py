@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import table_exists
-from platform_assets.privacy.erasure import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.privacy.exports import sweep_exports
+from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish import builder, snapshots
 from platform_assets.publish.classification import ANALYST_SCHEMAS, RESTRICTED_SCHEMAS, check_all
 from platform_assets.publish.docs import TableDoc, dictionary_markdown

@@ -6,11 +6,8 @@ from platform_assets.governance.ownership import PUBLISH, REFERENTIAL
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy.erasure import REQUESTS_MODEL
-from platform_assets.referential.identity.matching import CARDS, RECORDS, MatchingConfig
-from platform_assets.referential.identity.metadata import run_metadata
-from platform_assets.referential.identity.resolution import resolve_identities
-from platform_assets.referential.identity.schema import ERASURE_TABLES, TABLES, XREF
+from platform_assets.privacy.tables import REQUESTS_MODEL
+from platform_assets.referential.identity.schema import CARDS, ERASURE_TABLES, RECORDS, TABLES, XREF
 
 # what each table is built from: the crosswalk from the records, cards and erasure requests; the
 # erasure bookkeeping from the requests; the other identity tables with the crosswalk
@@ -37,6 +34,11 @@ def _spec(table: str) -> dg.AssetSpec:
 def identity_resolution(context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse):
     """Deterministic rules (loyalty card, e-mail, phone), then Splink for the rest; connected
     components; stable ids against the previous crosswalk; merges and splits recorded."""
+    # imported when the asset runs: keeps the code location fast (no polars/numpy at load)
+    from platform_assets.referential.identity.matching import MatchingConfig
+    from platform_assets.referential.identity.metadata import run_metadata
+    from platform_assets.referential.identity.resolution import resolve_identities
+
     config = MatchingConfig.with_threshold(platform.match_threshold)
     with warehouse.connect() as conn:
         run = resolve_identities(

@@ -1,15 +1,17 @@
-"""Column documentation of score tables built from polars frames: (name, type, description) triples
-for ``lib.metadata.asset_metadata``, the types read from the frame's polars schema."""
+"""Column documentation of score tables: (name, type, description) triples for
+``lib.metadata.asset_metadata``, and the same columns as the polars schema of the scoring frames."""
 
 from __future__ import annotations
 
-import polars as pl
 
-DUCKDB_TYPES = {pl.String: "varchar", pl.Date: "date", pl.Float64: "double", pl.Int64: "bigint"}
+def described(types: dict[str, str], descriptions: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """Every column of ``types`` (name -> DuckDB type) with its type and its description."""
+    return tuple((name, type_, descriptions[name]) for name, type_ in types.items())
 
 
-def described(types: dict, descriptions: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
-    """Every column of ``types`` (name -> polars type) with its DuckDB type and its description."""
-    return tuple(
-        (name, DUCKDB_TYPES.get(dtype, str(dtype)), descriptions[name]) for name, dtype in types.items()
-    )
+def polars_schema(types: dict[str, str]) -> dict:
+    """``types`` (name -> DuckDB type) as a polars schema."""
+    import polars as pl  # imported when used: keeps the code location fast
+
+    dtypes = {"varchar": pl.String, "date": pl.Date, "double": pl.Float64, "bigint": pl.Int64}
+    return {name: dtypes[type_] for name, type_ in types.items()}

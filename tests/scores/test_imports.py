@@ -3,7 +3,17 @@
 import subprocess
 import sys
 
-HEAVY = ("sklearn", "scipy", "lifelines", "matplotlib", "joblib", "pandas", "threadpoolctl")
+HEAVY = (
+    "sklearn",
+    "scipy",
+    "lifelines",
+    "matplotlib",
+    "joblib",
+    "pandas",
+    "threadpoolctl",
+    "polars",
+    "numpy",
+)
 
 
 def test_importing_the_domain_imports_no_heavy_library():

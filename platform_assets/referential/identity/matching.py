@@ -12,8 +12,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-RECORDS = "intermediate.int_customer_records_standardised"
-CARDS = "staging.stg_loyalty__cards"
+from platform_assets.referential.identity.schema import CARDS, RECORDS
 
 # Every record that gets a customer id: person records, plus loyalty cards (their holder's id).
 ALL_RECORD_IDS = f"""

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from platform_assets.lib.metadata import markdown_table
-from platform_assets.privacy.erasure import LOG_TABLE, SUPPRESSION_TABLE
+from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.referential.identity.matching import match_weights_chart
 from platform_assets.referential.identity.resolution import IdentityRun
 from platform_assets.referential.identity.schema import HISTORY, IDS, QUALITY, WEIGHTS, XREF

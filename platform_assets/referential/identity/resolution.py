@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from platform_assets.privacy.erasure import LOG_TABLE, SUPPRESSION_TABLE, Erasure
+from platform_assets.privacy.erasure import Erasure
+from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.referential.identity.crosswalk import crosswalk, id_changes, issued_ids, without_erased
 from platform_assets.referential.identity.matching import MatchingConfig, MatchResult, resolve
 from platform_assets.referential.identity.quality import MatchQuality, measure, read_ground_truth

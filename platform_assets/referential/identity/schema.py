@@ -1,7 +1,11 @@
 """The tables identity resolution writes: what each holds (description, grain, columns) and the DDL of
 those it appends to. Plain data: the asset module turns it into Dagster specs."""
 
-from platform_assets.privacy.erasure import LOG_TABLE, SUPPRESSION_TABLE
+from platform_assets.privacy.tables import LOG_TABLE, RECORDS_MODEL, SUPPRESSION_TABLE
+
+# what identity resolution reads: the standardised person records and the loyalty cards
+RECORDS = RECORDS_MODEL
+CARDS = "staging.stg_loyalty__cards"
 
 XREF = "referential.customer_xref"
 IDS = "referential.customer_ids"

@@ -9,22 +9,15 @@ import duckdb
 import polars as pl
 
 from platform_assets.lib.tables import table_exists
-from platform_assets.privacy.erasure import (
-    LOG_TABLE,
-    REQUESTS_MODEL,
-    SUPPRESSION_TABLE,
-    Erasure,
-    find_erasures,
-    load_suppression,
-    record_keys,
-)
-from platform_assets.referential.identity.matching import RECORDS
+from platform_assets.privacy.erasure import Erasure, find_erasures, load_suppression, record_keys
+from platform_assets.privacy.tables import LOG_TABLE, REQUESTS_MODEL, SUPPRESSION_TABLE
 from platform_assets.referential.identity.schema import (
     HISTORY,
     HISTORY_DDL,
     IDS,
     IDS_DDL,
     QUALITY,
+    RECORDS,
     WEIGHTS,
     XREF,
 )

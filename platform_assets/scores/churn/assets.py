@@ -10,7 +10,7 @@ from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame, require_as_of
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.scores.churn import columns, report, scoring
+from platform_assets.scores.churn import columns
 from platform_assets.scores.columns import described
 from platform_assets.scores.registry import save_and_register
 
@@ -28,7 +28,7 @@ PROFILE = "features.customer_profile"
         SCORES,
         TABLE,
         "one row per customer with a purchase",
-        described(scoring.SCORE_COLUMNS, columns.DESCRIPTIONS),
+        described(columns.TYPES, columns.DESCRIPTIONS),
     ),
     pool="duckdb_writer",
 )
@@ -38,6 +38,9 @@ def customer_churn(
     """Churn risk 0-100 per customer (calibrated probability of no purchase within the business unit's
     horizon), the playbook's band and action, and the top three drivers in words. Trained per business
     unit on a time split and backtested every run on an earlier cutoff (ops.model_metrics)."""
+    # imported when the asset runs: keeps the code location fast
+    from platform_assets.scores.churn import report, scoring
+
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:

@@ -5,9 +5,9 @@ import dagster as dg
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn.assets import TABLE, customer_churn
-from platform_assets.scores.churn.model import BANDS, HORIZON_BOUNDS
+from platform_assets.scores.churn.playbook import BANDS, HORIZON_BOUNDS
 
-# The band each score must fall in, as SQL (the playbook's bounds, from model.BANDS).
+# The band each score must fall in, as SQL (the playbook's bounds, from playbook.BANDS).
 _BAND_CASE = (
     "case "
     + " ".join(

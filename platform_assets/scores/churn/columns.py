@@ -1,7 +1,22 @@
 """Column documentation of ``scores.customer_churn``: the ``dagster/column_schema`` of its asset
-spec (with the types of ``scoring.SCORE_COLUMNS``), published as DuckDB column comments."""
+spec, published as DuckDB column comments."""
 
 from __future__ import annotations
+
+TYPES = {
+    "customer_id": "varchar",
+    "reference_date": "date",
+    "business_unit": "varchar",
+    "churn_probability": "double",
+    "churn_score": "bigint",
+    "churn_band": "varchar",
+    "churn_action": "varchar",
+    "driver_1": "varchar",
+    "driver_2": "varchar",
+    "driver_3": "varchar",
+    "horizon_days": "bigint",
+    "model_version": "varchar",
+}
 
 DESCRIPTIONS = {
     "customer_id": "Stable customer id (referential.dim_customer).",

@@ -20,14 +20,11 @@ import numpy as np
 import polars as pl
 
 from platform_assets.scores.churn.data import RECENT_DAYS
+from platform_assets.scores.churn.playbook import BANDS, HORIZON_BOUNDS, HORIZON_QUANTILE
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is fitted, not when the code location loads
     from sklearn.pipeline import Pipeline
 
-# Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
-# 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
-HORIZON_QUANTILE = 0.95
-HORIZON_BOUNDS = (60, 365)
 # Churn needs a habit to break: customers with at least this many purchase days, the latest within
 # the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
 # RFM "Lost", "Hibernating") are left to the RFM playbook.
@@ -61,18 +58,6 @@ REGULARISATION_C = 0.01
 # (one purchase per month), not fitted: the logistic regression weighs the term.
 SURPRISE_R = 1.0
 SURPRISE_ALPHA_DAYS = 30.0
-
-# (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
-BANDS = (
-    ("healthy", 0, "prevention: loyalty, personalised content, early access"),
-    ("attention", 26, "closer monitoring: satisfaction survey, complementary offer, community"),
-    (
-        "moderate risk",
-        51,
-        "re-engagement campaign: personal e-mail, discount on the favourite product, service call",
-    ),
-    ("high risk", 76, "urgent personal contact: human call, strong win-back offer, ask why"),
-)
 
 # feature -> (wording when the customer is above the average, wording when below)
 WORDING = {

@@ -19,22 +19,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from platform_assets.scores.churn import data, model
+from platform_assets.scores.churn import columns, data, model
+from platform_assets.scores.columns import polars_schema
 
-SCORE_COLUMNS = {
-    "customer_id": pl.String,
-    "reference_date": pl.Date,
-    "business_unit": pl.String,
-    "churn_probability": pl.Float64,
-    "churn_score": pl.Int64,
-    "churn_band": pl.String,
-    "churn_action": pl.String,
-    "driver_1": pl.String,
-    "driver_2": pl.String,
-    "driver_3": pl.String,
-    "horizon_days": pl.Int64,
-    "model_version": pl.String,
-}
+SCORE_COLUMNS = polars_schema(columns.TYPES)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.columns import described
-from platform_assets.scores.life_moments import columns, report, scoring
+from platform_assets.scores.life_moments import columns
 from platform_assets.scores.registry import save_and_register
 
 TABLE = "scores.customer_life_moments"
@@ -32,7 +32,7 @@ TABLE = "scores.customer_life_moments"
         SCORES,
         TABLE,
         "one row per customer with a purchase in the last two years and moment",
-        described(scoring.SCORE_COLUMNS, columns.DESCRIPTIONS),
+        described(columns.TYPES, columns.DESCRIPTIONS),
     ),
     pool="duckdb_writer",
 )
@@ -42,6 +42,9 @@ def customer_life_moments(
     """Probability of entering each life moment (moving home, renovation project, new garden) within
     the next 90 days: Cox proportional hazards on behavioural signals with Kaplan-Meier baselines,
     backtested every run on an earlier cutoff, against the demo's ground truth when it is there."""
+    # imported when the asset runs: keeps the code location fast
+    from platform_assets.scores.life_moments import report, scoring
+
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:

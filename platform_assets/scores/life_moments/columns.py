@@ -1,9 +1,20 @@
 """Column documentation of ``scores.customer_life_moments``: the ``dagster/column_schema`` of its
-asset spec, published as DuckDB column comments (types: ``scoring.SCORE_COLUMNS``)."""
+asset spec, published as DuckDB column comments."""
 
 from __future__ import annotations
 
 from platform_assets.scores.life_moments.signals import MOMENTS
+
+TYPES = {
+    "customer_id": "varchar",
+    "reference_date": "date",
+    "business_unit": "varchar",
+    "moment": "varchar",
+    "probability_90d": "double",
+    "baseline_probability_90d": "double",
+    "propensity_rank_share": "double",
+    "model_version": "varchar",
+}
 
 DESCRIPTIONS = {
     "customer_id": "Stable customer id (referential.dim_customer).",

@@ -19,7 +19,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from platform_assets.scores.life_moments import season, signals, survival, truth
+from platform_assets.scores.columns import polars_schema
+from platform_assets.scores.life_moments import columns, season, signals, survival, truth
 
 FOLLOW_DAYS = 180
 # Cox is fitted on a fixed-seed random sample above this many customers (1M: the fit would dominate).
@@ -27,16 +28,7 @@ MAX_TRAINING_ROWS = 200_000
 LAG_DAYS = FOLLOW_DAYS + signals.BURST_DAYS
 DETECTION_TOLERANCE_DAYS = 120  # a detected entry matches a true moment starting this close to it
 
-SCORE_COLUMNS = {
-    "customer_id": pl.String,
-    "reference_date": pl.Date,
-    "business_unit": pl.String,
-    "moment": pl.String,
-    "probability_90d": pl.Float64,
-    "baseline_probability_90d": pl.Float64,
-    "propensity_rank_share": pl.Float64,
-    "model_version": pl.String,
-}
+SCORE_COLUMNS = polars_schema(columns.TYPES)
 
 
 @dataclass

@@ -7,9 +7,9 @@ classifier of ``ops.model_registry``. It discovers (and freezes a new version) o
 """
 
 import time
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
 from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table
@@ -17,8 +17,11 @@ from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame, require_as_of
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.scores.segments import columns, daily, prepare, tables
-from platform_assets.scores.segments.freeze import FreezeReport, freeze, load_frozen
+from platform_assets.scores.segments import columns
+from platform_assets.scores.segments.columns import SEGMENT_TABLE
+
+if TYPE_CHECKING:
+    from platform_assets.scores.segments.freeze import FreezeReport
 
 PROFILE = dg.AssetKey(["features", "customer_profile"])
 RFM = dg.AssetKey(["features", "customer_rfm"])
@@ -32,7 +35,7 @@ class SegmentationConfig(dg.Config):
     rediscover: bool = False  # True: discover and freeze a new segmentation version first
 
 
-def _discovery_metadata(report: FreezeReport | None, trigger: str) -> dict:
+def _discovery_metadata(report: "FreezeReport | None", trigger: str) -> dict:
     if report is None:
         return {}
     return {
@@ -51,7 +54,7 @@ def _discovery_metadata(report: FreezeReport | None, trigger: str) -> dict:
     group_name=SCORES.domain,
     owners=SCORES.owners,
     kinds={"scikit-learn", "duckdb"},
-    metadata=asset_metadata(SCORES, daily.TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
+    metadata=asset_metadata(SCORES, SEGMENT_TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
 def customer_segment(
@@ -64,6 +67,10 @@ def customer_segment(
     segmentation's classifier (ops.model_registry: segmentation + segment_classifier), so segments
     don't reshuffle overnight. Discovers a new version only when asked (rediscover_segments) or on
     the very first run."""
+    # imported when the asset runs: keeps the code location fast
+    from platform_assets.scores.segments import daily, prepare
+    from platform_assets.scores.segments.freeze import freeze, load_frozen
+
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:
@@ -82,7 +89,7 @@ def customer_segment(
         table = daily.assign_all(frozen, profile, ref)
         assign_seconds = time.perf_counter() - assign_started
         stable = daily.day_to_day(conn, frozen.version, table, ref)
-        rows = replace_table_from_frame(conn, daily.TABLE, table)
+        rows = replace_table_from_frame(conn, SEGMENT_TABLE, table)
         metrics = daily.assignment_metric_rows(rows, stable)
         write_model_metrics(conn, context.run_id, ref, [daily.ASSIGNMENT], metrics)
     return dg.MaterializeResult(
@@ -119,11 +126,13 @@ def segment_profile(
     """Per behavioural segment and business unit: size, share of the last 12 months' value, the
     indicators that set it apart (lift and distance against the whole base) and its name (proposed
     from them at discovery, or marketing's, segment_names.csv)."""
+    from platform_assets.scores.segments import tables
+
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
-        require_as_of(conn, daily.TABLE, ref)
+        require_as_of(conn, SEGMENT_TABLE, ref)
         require_as_of(conn, PROFILE_TABLE, ref)
-        segments = conn.sql(f"select * from {daily.TABLE}").pl()
+        segments = conn.sql(f"select * from {SEGMENT_TABLE}").pl()
         profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
         table = tables.profile_table(segments, profile, ref)
         rows = replace_table_from_frame(conn, SEGMENT_PROFILE, table)
@@ -157,10 +166,14 @@ def segment_rfm_crosstab(
 ) -> dg.MaterializeResult:
     """Behavioural segments crossed with RFM segments (customers, share of each, lift): which
     behaviours the Champions, the At risk or the Lost show, to pick an offer per cell."""
+    import polars as pl
+
+    from platform_assets.scores.segments import tables
+
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
-        require_as_of(conn, daily.TABLE, ref)
-        segments = conn.sql(f"select * from {daily.TABLE}").pl()
+        require_as_of(conn, SEGMENT_TABLE, ref)
+        segments = conn.sql(f"select * from {SEGMENT_TABLE}").pl()
         rfm = conn.sql("select customer_id, segment from features.customer_rfm").pl()
         table = tables.rfm_crosstab(segments, rfm).with_columns(pl.lit(ref).alias("reference_date"))
         rows = replace_table_from_frame(conn, CROSSTAB, table)

@@ -3,7 +3,8 @@ published as DuckDB column comments."""
 
 from __future__ import annotations
 
-from platform_assets.scores.segments.tables import GROUP
+SEGMENT_TABLE = "scores.customer_segment"  # the daily assignment (daily.py)
+GROUP = "ALL"  # business_unit of the whole group's block of a table (tables.py)
 
 _BUSINESS_UNIT_OR_GROUP = f"Business unit (country, ISO 3166 code), or {GROUP} for the whole group."
 _SEGMENT_KEY = "Segment key '<segmentation_version>-sNN': a name never lands on another group."

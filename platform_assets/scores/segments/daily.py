@@ -15,9 +15,9 @@ from platform_assets.lib.charts import figure_markdown, horizontal_bars
 from platform_assets.lib.tables import table_exists
 from platform_assets.scores.segments import names, prepare
 from platform_assets.scores.segments.assignment import NO_PURCHASE, stability
+from platform_assets.scores.segments.columns import SEGMENT_TABLE
 from platform_assets.scores.segments.freeze import CLASSIFIER, SEGMENTATION, FreezeReport, FrozenSegmentation
 
-TABLE = "scores.customer_segment"
 ASSIGNMENT = "segment_assignment"
 DISCOVERY_MODELS = [SEGMENTATION, CLASSIFIER]
 
@@ -63,10 +63,10 @@ def assign_all(frozen: FrozenSegmentation, profile: pl.DataFrame, ref: date) -> 
 def day_to_day(conn: duckdb.DuckDBPyConnection, version: str, table: pl.DataFrame, ref: date) -> dict:
     """Stability of ``table`` against the assignment still in the warehouse when it is of the same
     segmentation version and an earlier day (``assignment.stability``); empty otherwise."""
-    if not table_exists(conn, TABLE):
+    if not table_exists(conn, SEGMENT_TABLE):
         return {}
     previous = conn.sql(
-        f"select customer_id, segment_id, segmentation_version, reference_date from {TABLE}"
+        f"select customer_id, segment_id, segmentation_version, reference_date from {SEGMENT_TABLE}"
     ).pl()
     same = previous.filter((pl.col("segmentation_version") == version) & (pl.col("reference_date") != ref))
     if not same.height:

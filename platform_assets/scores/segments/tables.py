@@ -12,8 +12,7 @@ from datetime import date
 import polars as pl
 
 from platform_assets.scores.segments import describe, prepare
-
-GROUP = "ALL"
+from platform_assets.scores.segments.columns import GROUP
 
 
 def _per_unit_and_group(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:

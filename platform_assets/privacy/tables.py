@@ -1,0 +1,6 @@
+"""The erasure tables and the models they are read from: plain names, importable without polars."""
+
+SUPPRESSION_TABLE = "ops.erasure_suppression"
+LOG_TABLE = "ops.erasure_log"
+REQUESTS_MODEL = "intermediate.int_erasure_requests_standardised"
+RECORDS_MODEL = "intermediate.int_customer_records_standardised"
