@@ -7,7 +7,18 @@ import sys
 
 from platform_assets.lib.settings import REPO_ROOT
 
-HEAVY = ("sklearn", "scipy", "lifelines", "matplotlib", "splink", "great_expectations", "joblib")
+HEAVY = (
+    "sklearn",
+    "scipy",
+    "lifelines",
+    "matplotlib",
+    "splink",
+    "great_expectations",
+    "joblib",
+    "pandas",
+    "polars",
+    "numpy",
+)
 
 
 def test_loading_the_definitions_imports_no_heavy_library():

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from platform_assets.activation import columns
-from platform_assets.activation.store import AUDIENCES, EXPORTS, day_history_sql, polars_schema
+from platform_assets.activation.store import AUDIENCES, EXPORTS, day_history_sql
+from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.tables import replace_table, sql_literal, table_exists
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 

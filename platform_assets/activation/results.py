@@ -10,7 +10,8 @@ import polars as pl
 
 from platform_assets.activation import columns, measurement
 from platform_assets.activation.audience_tables import CAMPAIGNS_MODEL, CONTACT_LOG_MODEL
-from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, casts, polars_schema
+from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, casts
+from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.tables import replace_table_from_frame
 
 RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on")

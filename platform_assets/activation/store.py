@@ -21,21 +21,6 @@ RESULTS = "activation.campaign_results"
 WORK_SCHEMA = "activation_work"
 
 
-def polars_schema(schema: tuple) -> dict:
-    """A table's (name, type, description) columns as a polars schema."""
-    import polars as pl  # imported when used: keeps the code location fast
-
-    types = {
-        "varchar": pl.String,
-        "date": pl.Date,
-        "integer": pl.Int32,
-        "bigint": pl.Int64,
-        "double": pl.Float64,
-        "timestamp": pl.Datetime("us"),
-    }
-    return {name: types[type_] for name, type_, _ in schema}
-
-
 def column_names(schema: tuple) -> str:
     return ", ".join(name for name, _, _ in schema)
 

@@ -32,3 +32,20 @@ def asset_metadata(owner, table: str, grain: str, columns=None, **extra) -> dict
     if columns is not None:
         metadata[COLUMN_SCHEMA] = table_schema(columns)
     return metadata
+
+
+def polars_schema(types) -> dict:
+    """Column types (name -> DuckDB type name, or (name, type, description) triples) as a polars
+    schema, for empty frames and casts. polars is imported here, when used, not with the code location."""
+    import polars as pl
+
+    dtypes = {
+        "varchar": pl.String,
+        "date": pl.Date,
+        "integer": pl.Int32,
+        "bigint": pl.Int64,
+        "double": pl.Float64,
+        "timestamp": pl.Datetime("us"),
+    }
+    pairs = types.items() if isinstance(types, dict) else ((name, type_) for name, type_, _ in types)
+    return {name: dtypes[type_] for name, type_ in pairs}

@@ -19,8 +19,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.churn import columns, data, model
-from platform_assets.scores.columns import polars_schema
 
 SCORE_COLUMNS = polars_schema(columns.TYPES)
 

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from platform_assets.scores.columns import polars_schema
+from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.life_moments import columns, season, signals, survival, truth
 
 FOLLOW_DAYS = 180
