@@ -1,19 +1,7 @@
 """The resources, built once from the environment: the only module that reads ``os.environ``.
 
-| variable | resource field |
-|---|---|
-| CDP_DATA_DIR | platform.data_dir (default: data/ in the repository) |
-| CDP_LANDING_DIR | platform.landing_dir (default: <data>/demo/landing) |
-| CDP_DUCKDB_PATH | warehouse.database (default: <data>/warehouse/cdp.duckdb; dbt's profiles.yml reads it too) |
-| CDP_REFERENCE_DATE | platform.reference_date |
-| CDP_GROUND_TRUTH_DIR | platform.ground_truth_dir (default: <landing>/../ground_truth) |
-| CDP_MATCH_THRESHOLD | platform.match_threshold |
-| CDP_PUBLISHED_DIR | platform.published_dir (default: <data>/published) |
-| CDP_PUBLISHED_SNAPSHOTS | platform.snapshots_kept |
-| CDP_EXPORTS_DIR | platform.exports_dir (default: <data>/exports) |
-| CDP_HOLDOUT_SHARE / CDP_HOLDOUT_SALT | platform.holdout_share / holdout_salt |
-| CDP_VOLUME_TOLERANCE | platform.volume_tolerance |
-| CDP_GX_MAX_ROWS | platform.gx_max_rows |
+The ``CDP_*`` variables, their defaults and meaning are the README's Configuration table; paths are
+resolved here, tunables are validated by ``PlatformSettings``' typed fields (``TUNABLES`` below).
 """
 
 from __future__ import annotations
