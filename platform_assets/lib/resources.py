@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from platform_assets.lib.retailer import DEMO_RETAILER
 from platform_assets.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 
@@ -45,6 +46,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> PlatformSetti
             published_dir=_path(environ, "CDP_PUBLISHED_DIR", data_dir / "published"),
             exports_dir=_path(environ, "CDP_EXPORTS_DIR", data_dir / "exports"),
             ground_truth_dir=_path(environ, "CDP_GROUND_TRUTH_DIR", landing.parent / "ground_truth"),
+            retailer_config=_path(environ, "CDP_RETAILER_CONFIG", DEMO_RETAILER),
             **values,
         )
     except ValidationError as error:

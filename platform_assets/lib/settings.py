@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from platform_assets.lib.retailer import RetailerConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -27,6 +31,10 @@ class PlatformSettings(dg.ConfigurableResource):
     published_dir: str = Field(description="analyst.duckdb, restricted.duckdb, manifest, snapshots/.")
     exports_dir: str = Field(description="Every file handed to other systems (erasure sweeps it).")
     ground_truth_dir: str = Field(description="The demo generator's truth: read only to measure quality.")
+    retailer_config: str = Field(
+        description="The retailer's YAML configuration: business units, dates, sources, CLV "
+        "(platform_assets/lib/retailer.py)."
+    )
     reference_date: str | None = Field(
         default=None, description="'As of' date when a run has no cdp/reference_date tag (ISO); else today."
     )
@@ -78,6 +86,13 @@ class PlatformSettings(dg.ConfigurableResource):
     def restricted_path(self) -> Path:
         """The published restricted file: personal data, for referential and activation teams."""
         return self.published_path / "restricted.duckdb"
+
+    @property
+    def retailer(self) -> RetailerConfig:
+        """The retailer configuration (validated; read once per process)."""
+        from platform_assets.lib.retailer import load_retailer
+
+        return load_retailer(self.retailer_config)
 
     def reference_date_of(self, run_tags: dict[str, str]) -> date:
         """The date every score is computed "as of": the run's tag (set by the schedule or by hand),

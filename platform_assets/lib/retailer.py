@@ -1,0 +1,284 @@
+"""The retailer, in configuration: business units, dates, sources delivered and their file layout, CLV.
+
+Everything the retailer decides lives in one YAML file (``CDP_RETAILER_CONFIG``; the demo's is
+``platform_assets/retailers/demo.yml``), validated here with a schema. A bad file stops the code
+location's first use of it with the file, the line and the key at fault (``RetailerConfigError``).
+Nothing about countries, currencies, id formats or the sources a retailer delivers is written
+anywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from platform_assets.lib.settings import REPO_ROOT
+
+RETAILERS_DIR = REPO_ROOT / "platform_assets" / "retailers"
+DEMO_RETAILER = RETAILERS_DIR / "demo.yml"
+
+# Sources the graph cannot run without: someone to score and what they bought (at least one of each).
+CUSTOMER_SOURCES = ("crm_contacts", "ecommerce_accounts")
+SALES_SOURCES = (("pos_receipts", "pos_receipt_lines"), ("ecommerce_orders", "ecommerce_order_lines"))
+
+
+class RetailerConfigError(ValueError):
+    """The retailer configuration is wrong: the message names the file, the line and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessUnit(_Strict):
+    """One business unit: the code its rows carry in the data's ``country_code`` columns."""
+
+    code: str = Field(pattern=r"^[A-Z]{2,3}$", description="Code of the unit in the data (e.g. FR).")
+    name: str = Field(min_length=1, description="Name shown to people.")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country of the unit.")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency of its amounts.")
+    time_zone: str = Field(description="IANA time zone of its stores (local dates).")
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="Language of its customers.")
+    phone_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Region a phone written without its country code belongs to (default: country).",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @property
+    def default_phone_region(self) -> str:
+        return self.phone_region or self.country
+
+
+class DateWindow(_Strict):
+    """Plausible dates: a business date outside the window is a data error (quarantined or tested)."""
+
+    earliest: date
+    latest: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateWindow:
+        if self.latest <= self.earliest:
+            raise ValueError("latest must come after earliest")
+        return self
+
+
+class ColumnMapping(_Strict):
+    """How one contract column is read from the retailer's file: exactly one of ``column`` (a
+    rename), ``expression`` (DuckDB SQL over the file's columns, all text) or ``value`` (a constant);
+    ``format`` is the strptime pattern of a date or timestamp in the file (converted to the contract's)."""
+
+    column: str | None = None
+    expression: str | None = None
+    value: str | None = None
+    format: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnMapping:
+        given = [k for k in ("column", "expression", "value") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of column, expression or value (got {given or 'none'})")
+        return self
+
+
+class SourceDelivery(_Strict):
+    """One source the retailer delivers: where its files are and how they map to the contract."""
+
+    files: str = Field(description="Glob of its files, relative to the landing directory.")
+    format: Literal["csv", "ndjson"] = "csv"
+    delimiter: str = Field(default=",", description="Field separator; 'whitespace' for runs of blanks.")
+    header: bool = Field(default=True, description="The first line names the columns.")
+    file_columns: tuple[str, ...] | None = Field(
+        default=None, description="Names of the file's columns in order, for a file without a header."
+    )
+    encoding: str = "utf-8"
+    decimal_separator: Literal[".", ","] = "."
+    columns: dict[str, str | ColumnMapping] = Field(
+        default_factory=dict,
+        description="Contract column -> file column (a rename) or a mapping; unmapped columns are "
+        "read from the file column of the same name, and left empty when the file has none.",
+    )
+    distinct_on: tuple[str, ...] | None = Field(
+        default=None, description="Contract columns: keep the first row of each (one file, many entities)."
+    )
+
+    @model_validator(mode="after")
+    def _header_or_names(self) -> SourceDelivery:
+        if not self.header and not self.file_columns:
+            raise ValueError("a file without a header needs file_columns")
+        if self.format == "ndjson" and not self.header:
+            raise ValueError("ndjson files name their fields: header must stay true")
+        return self
+
+    def mapping(self, contract_column: str) -> ColumnMapping:
+        """How ``contract_column`` is read (a rename or the same name when not mapped)."""
+        given = self.columns.get(contract_column, contract_column)
+        return ColumnMapping(column=given) if isinstance(given, str) else given
+
+
+TimeUnit = Literal["day", "week", "month"]
+DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+class ClvSettings(_Strict):
+    """BG/NBD + Gamma-Gamma: the period they are fitted on and what they predict."""
+
+    time_unit: TimeUnit = Field(default="week", description="Unit of t_x, T and the horizon.")
+    horizon: Annotated[float, Field(gt=0)] = Field(default=52, description="Prediction horizon in units.")
+    calibration_end: date | None = Field(
+        default=None,
+        description="Last day of the fitting period (T counts to it); default: the day before the "
+        "reference date.",
+    )
+
+
+class RetailerConfig(_Strict):
+    """The whole retailer: see ``platform_assets/retailers/demo.yml`` for a commented example."""
+
+    name: str
+    business_units: tuple[BusinessUnit, ...] = Field(min_length=1)
+    dates: DateWindow
+    sources: dict[str, SourceDelivery]
+    clv: ClvSettings = ClvSettings()
+
+    @field_validator("business_units")
+    @classmethod
+    def _unique_codes(cls, units: tuple[BusinessUnit, ...]) -> tuple[BusinessUnit, ...]:
+        codes = [u.code for u in units]
+        if repeated := sorted({c for c in codes if codes.count(c) > 1}):
+            raise ValueError(f"business unit code(s) {repeated} appear more than once")
+        return units
+
+    @property
+    def units_by_code(self) -> dict[str, BusinessUnit]:
+        return {u.code: u for u in self.business_units}
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        return tuple(sorted({u.currency for u in self.business_units}))
+
+    def delivers(self, table: str) -> bool:
+        return table in self.sources
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Line (1-based) of every key and list item of a YAML document, by its path."""
+    import yaml
+
+    lines: dict[tuple, int] = {}
+
+    def walk(node, path: tuple) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+                lines[(*path, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _document_path(loc: tuple) -> tuple:
+    """A pydantic error location without the union branch names it adds ('str', 'ColumnMapping')."""
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and (re.match(r"^(str|[A-Z]\w*)$", p) or "[" in p))
+    )
+
+
+def source_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
+    """(path in the document, problem) for sources the contracts do not know or cannot run with."""
+    from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+
+    problems: list[tuple[tuple, str]] = []
+    for table, delivery in config.sources.items():
+        contract = CONTRACTS_BY_TABLE.get(table)
+        if contract is None:
+            known = ", ".join(sorted(CONTRACTS_BY_TABLE))
+            problems.append((("sources", table), f"unknown source {table!r} (known sources: {known})"))
+            continue
+        for column in delivery.columns:
+            if column not in contract.column_names:
+                problems.append(
+                    (("sources", table, "columns", column), f"{column!r} is not a column of {table}")
+                )
+        for column in delivery.distinct_on or ():
+            if column not in contract.column_names:
+                problems.append((("sources", table, "distinct_on"), f"{column!r} is not a column of {table}"))
+    if not any(s in config.sources for s in CUSTOMER_SOURCES):
+        problems.append(
+            (("sources",), f"no customer source: deliver at least one of {', '.join(CUSTOMER_SOURCES)}")
+        )
+    if not any(all(s in config.sources for s in pair) for pair in SALES_SOURCES):
+        pairs = " or ".join(" + ".join(pair) for pair in SALES_SOURCES)
+        problems.append((("sources",), f"no sales source: deliver {pairs}"))
+    return problems
+
+
+def _error_line(lines: dict[tuple, int], path: tuple) -> int | None:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def parse_retailer(text: str, source: str) -> RetailerConfig:
+    """The configuration in ``text`` (``source`` names it in errors)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RetailerConfigError(f"{source}: not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise RetailerConfigError(f"{source}: expected a mapping of settings at the top level")
+    try:
+        config = RetailerConfig.model_validate(document)
+        problems = source_problems(config)
+    except ValidationError as error:
+        errors = [(_document_path(e["loc"]), e["msg"]) for e in error.errors()]
+        # a mapping that is neither a string nor a valid mapping: report the mapping's own problem
+        specific = {path for path, msg in errors if not msg.startswith("Input should be a valid string")}
+        problems = [
+            (path, msg)
+            for path, msg in errors
+            if not (path in specific and msg.startswith("Input should be a valid string"))
+        ]
+    if not problems:
+        return config
+    lines = _yaml_lines(text)
+    described = []
+    for path, message in problems:
+        line = _error_line(lines, path)
+        where = f"line {line}, " if line else ""
+        key = ".".join(str(p) for p in path) or "(top level)"
+        described.append(f"{source}: {where}{key}: {message.removeprefix('Value error, ')}")
+    raise RetailerConfigError("invalid retailer configuration:\n  " + "\n  ".join(described))
+
+
+@cache
+def load_retailer(path: str | Path) -> RetailerConfig:
+    """The retailer configuration in the YAML file at ``path`` (read once per process)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RetailerConfigError(f"{path}: retailer configuration file not found (CDP_RETAILER_CONFIG)")
+    return parse_retailer(path.read_text(encoding="utf-8"), str(path))
