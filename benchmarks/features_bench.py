@@ -22,7 +22,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 LINES_SQL = """
@@ -128,10 +128,12 @@ def part_summary(db: str, ref: date) -> dict:
     import duckdb
 
     from platform_assets.features import lifetime_value
+    from platform_assets.lib.retailer import ClvSettings
 
     conn = duckdb.connect(db, read_only=True)
     t, cpu = time.perf_counter(), _cpu_s()
-    summary, _ = lifetime_value.customer_summaries(conn, ref)
+    periods = lifetime_value.clv_periods(ClvSettings(horizon=365 / 7), ref)  # the demo's
+    summary = lifetime_value.customer_summaries(conn, periods).now
     elapsed, cpu = time.perf_counter() - t, _cpu_s() - cpu
     summary.select("customer_id", "x", "t_x", "T", "m").write_parquet(_summary_path(db, "ours"))
     return {
@@ -153,14 +155,14 @@ def part_pandas(db: str, ref: date) -> dict:
     loaded = time.perf_counter() - t
     t = time.perf_counter()
     # lifetimes.utils.summary_data_from_transaction_data(transactions, "customer_id", "sold_date",
-    # monetary_value_col="value", observation_period_end=ref, freq="D"), written out (the package
+    # monetary_value_col="value", observation_period_end=ref - 1 day, freq="D"), written out (the package
     # itself is unmaintained and does not install on pandas 2 / numpy 2).
     transactions["sold_date"] = pd.to_datetime(transactions["sold_date"]).dt.to_period("D")
     period = transactions.groupby(["customer_id", "sold_date"], sort=False)["value"].sum().reset_index()
     period = period.sort_values(["customer_id", "sold_date"])
     period["first"] = ~period["customer_id"].duplicated()
     customers = period.groupby("customer_id")["sold_date"].agg(["min", "max", "count"])
-    end = pd.Period(ref, "D")
+    end = pd.Period(ref - timedelta(days=1), "D")  # lifetimes' observation_period_end: the last day
     customers["frequency"] = customers["count"] - 1
     customers["T"] = (end - customers["min"]).apply(lambda d: d.n) / 7
     customers["recency"] = (customers["max"] - customers["min"]).apply(lambda d: d.n) / 7

@@ -115,18 +115,21 @@ def customer_clv(
     context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend) fitted per business unit by maximum
-    likelihood: expected purchases and value over the next 12 months and a value tier. Each run
-    backtests itself (fit a year earlier, predict the year since) into ops.model_metrics."""
+    likelihood on the calibration period (the retailer's clv settings: time unit, horizon,
+    calibration end, by default the day before the reference date): expected purchases and value
+    over the horizon and a value tier. Each run backtests itself (fit on a period that ends before
+    the last day known, predict what followed) into ops.model_metrics."""
     # numpy, polars and scipy load when the models run, not with the code location
     from platform_assets.features import lifetime_value
 
     ref = platform.reference_date_of(context.run.tags)
+    periods = lifetime_value.clv_periods(platform.retailer.clv, ref)
     started = time.perf_counter()
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        summary, history = lifetime_value.customer_summaries(conn, ref)
-        predictions, models = lifetime_value.customer_clv(summary, ref)
+        summaries = lifetime_value.customer_summaries(conn, periods)
+        predictions, models = lifetime_value.customer_clv(summaries, periods)
         fitted_s = time.perf_counter() - started
-        backtest = lifetime_value.backtest(history)
+        backtest = lifetime_value.backtest(summaries.history, periods.holdout_units)
         table = lifetime_value.clv_table(predictions, lifetime_value.currencies(conn))
         rows = replace_table_from_frame(conn, lifetime_value.TABLE, table)
         metrics = lifetime_value.parameter_rows(models) + backtest
@@ -136,13 +139,14 @@ def customer_clv(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
+            **lifetime_value.period_metadata(periods),
             "parameters": dg.MetadataValue.md(
                 markdown_table(lifetime_value.metrics_table(metrics, backtest=False))
             ),
             "backtest": dg.MetadataValue.md(
                 markdown_table(backtest_table)
                 if backtest_table is not None
-                else "history shorter than a year: no backtest"
+                else "history too short before the backtest's end: no backtest"
             ),
             **lifetime_value.headline(backtest),
             "fit_seconds": round(fitted_s, 1),

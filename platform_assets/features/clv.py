@@ -146,8 +146,9 @@ def _fit(value_and_gradient, start: np.ndarray) -> tuple[np.ndarray, float]:
 def _validate(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
     if len(x) == 0:
         raise ValueError("no customers to fit")
-    if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T + 1e-9) or np.any(T <= 0):
-        raise ValueError("invalid BG/NBD inputs: need x >= 0, 0 <= t_x <= T and T > 0")
+    # T = 0 (first purchase on the period's last day) is valid: such a customer adds 0 to the likelihood
+    if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T + 1e-9) or np.any(T < 0):
+        raise ValueError("invalid BG/NBD inputs: need x >= 0 and 0 <= t_x <= T")
     if np.any((x == 0) & (t_x > 0)):
         raise ValueError("invalid BG/NBD inputs: t_x must be 0 when x = 0")
 

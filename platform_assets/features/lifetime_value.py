@@ -2,8 +2,14 @@
 
 A transaction is a purchase day (the BG/NBD convention: several receipts on one day count once),
 valued at the day's sold amount (returns left out: the Gamma-Gamma model needs positive values).
-Time is measured in weeks. Models are fitted per business unit (amounts are in its currency) on
-up to ``FIT_SAMPLE`` customers chosen by a seeded hash of their id, and predict for all.
+The retailer's ``clv`` settings give the time unit of t_x and T (weeks in the demo and CDNOW), the
+prediction horizon in that unit and the calibration end: the last day of the period the models are
+fitted on, whose T counts to it (by default the day before the reference date, the last day known).
+Models are fitted per business unit (amounts are in its currency) on up to ``FIT_SAMPLE`` customers
+chosen by a seeded hash of their id, and predict for all, from everything known before the reference
+date. The backtest fits on a period that ends before the last day known and compares its predictions
+with what happened after: the configured calibration end when it is earlier than the last day known
+(CDNOW: calibration to 1997-09-30, holdout to 1998-06-30), else one horizon earlier.
 """
 
 from __future__ import annotations
@@ -17,17 +23,65 @@ import polars as pl
 
 from platform_assets.features import clv
 from platform_assets.features.columns import BOTTOM_TIER, CLV_TABLE, TIERS
+from platform_assets.lib.retailer import DAYS_PER_UNIT, ClvSettings
 
 TABLE = CLV_TABLE
-HORIZON_DAYS = 365
 FIT_SAMPLE = 50_000
 SEED = 20261101
+
+
+@dataclass(frozen=True)
+class ClvPeriods:
+    """The dates and the time unit of one run. Every period ends on a day included in it: T of a
+    customer is the time from the first purchase to the period's last day (so a customer who first
+    bought on that day has T = 0), as in Fader, Hardie & Lee (2005)."""
+
+    reference_date: date
+    last_day: date  # the last day known (the day before the reference date): predictions start after it
+    calibration_end: date  # the models' fitting period ends on this day
+    backtest_end: date  # the backtest's fitting period ends on this day; its holdout runs to last_day
+    time_unit: str
+    unit_days: float
+    horizon: float  # prediction horizon, in units
+
+    @property
+    def holdout_units(self) -> float:
+        """Length of the backtest's holdout (backtest_end, last_day], in units."""
+        return (self.last_day - self.backtest_end).days / self.unit_days
+
+
+def clv_periods(settings: ClvSettings, reference_date: date) -> ClvPeriods:
+    """The run's periods from the retailer's ``clv`` settings: the calibration end defaults to the
+    day before the reference date; a calibration end on or after the reference date is refused (it
+    would fit on days not yet known)."""
+    last_day = reference_date - timedelta(days=1)
+    calibration_end = settings.calibration_end or last_day
+    if calibration_end > last_day:
+        raise ValueError(
+            f"clv.calibration_end {calibration_end} is not before the reference date {reference_date}: "
+            "the models cannot be fitted on days not yet known"
+        )
+    unit_days = DAYS_PER_UNIT[settings.time_unit]
+    if calibration_end < last_day:
+        backtest_end = calibration_end  # the configured calibration, judged on what followed it
+    else:
+        backtest_end = last_day - timedelta(days=round(settings.horizon * unit_days))
+    return ClvPeriods(
+        reference_date=reference_date,
+        last_day=last_day,
+        calibration_end=calibration_end,
+        backtest_end=backtest_end,
+        time_unit=settings.time_unit,
+        unit_days=unit_days,
+        horizon=float(settings.horizon),
+    )
+
 
 # Read at the order grain (sales.fct_orders, summed from the lines by dbt: 8M rows, not 23M): an
 # order's sold lines are all booked on its order date, and its gross amount is the sum of their net
 # amounts, so a purchase day's value is the same as summed from the lines (checked by a test).
-# One scan gives both summaries: as of the reference date (to predict) and as
-# of the backtest cutoff a year earlier, with what each customer then did until the reference date.
+# One scan gives the three summaries: as of the last day known (to predict), as of the calibration
+# end (to fit) and as of the backtest's end, with what each customer then did until the last day.
 SUMMARY_SQL = """
 with
 days as (
@@ -36,21 +90,24 @@ days as (
         o.ordered_date as purchase_date,
         sum(o.gross_amount::decimal(18, 2)) as value  -- decimal: exact, whatever the order of addition
     from sales.fct_orders as o
-    where not o.is_return_only and not o.is_cancelled and o.ordered_date < $ref and o.customer_id is not null
+    where not o.is_return_only and not o.is_cancelled and o.ordered_date <= $last and o.customer_id is not null
     group by o.customer_id, o.ordered_date
 ),
 
 summary as (
     select
         customer_id,
-        count(*) as n_ref,
-        min(purchase_date) as first_ref,
-        max(purchase_date) as last_ref,
-        sum(value) as value_ref,
+        min(purchase_date) as first_day,
         arg_min(value, purchase_date) as first_value,
-        count(*) filter (where purchase_date < $cutoff) as n_cut,
-        max(purchase_date) filter (where purchase_date < $cutoff) as last_cut,
-        sum(value) filter (where purchase_date < $cutoff) as value_cut
+        count(*) as n_last,
+        max(purchase_date) as last_last,
+        sum(value) as value_last,
+        count(*) filter (where purchase_date <= $fit) as n_fit,
+        max(purchase_date) filter (where purchase_date <= $fit) as last_fit,
+        sum(value) filter (where purchase_date <= $fit) as value_fit,
+        count(*) filter (where purchase_date <= $test) as n_test,
+        max(purchase_date) filter (where purchase_date <= $test) as last_test,
+        sum(value) filter (where purchase_date <= $test) as value_test
     from days
     group by customer_id
 )
@@ -58,16 +115,20 @@ summary as (
 select
     summary.customer_id,
     d.country_code as business_unit,
-    n_ref - 1 as x,
-    (last_ref - first_ref) / 7 as t_x,
-    ($ref - first_ref) / 7 as "T",
-    coalesce((value_ref - first_value)::double / nullif(n_ref - 1, 0), 0) as m,
-    n_cut - 1 as x_cut,
-    (last_cut - first_ref) / 7 as t_x_cut,
-    ($cutoff - first_ref) / 7 as "T_cut",
-    coalesce((value_cut - first_value)::double / nullif(n_cut - 1, 0), 0) as m_cut,
-    n_ref - n_cut as actual_purchases,
-    (value_ref - coalesce(value_cut, 0))::double as actual_value
+    n_last - 1 as x,
+    (last_last - first_day) / $unit as t_x,
+    ($last - first_day) / $unit as "T",
+    coalesce((value_last - first_value)::double / nullif(n_last - 1, 0), 0) as m,
+    n_fit - 1 as x_fit,
+    (last_fit - first_day) / $unit as t_x_fit,
+    ($fit - first_day) / $unit as "T_fit",
+    coalesce((value_fit - first_value)::double / nullif(n_fit - 1, 0), 0) as m_fit,
+    n_test - 1 as x_test,
+    (last_test - first_day) / $unit as t_x_test,
+    ($test - first_day) / $unit as "T_test",
+    coalesce((value_test - first_value)::double / nullif(n_test - 1, 0), 0) as m_test,
+    n_last - n_test as actual_purchases,
+    (value_last - coalesce(value_test, 0))::double as actual_value
 from summary
 inner join referential.dim_customer as d on summary.customer_id = d.customer_id
 where d.country_code is not null
@@ -81,31 +142,41 @@ HEADLINE = ("backtest_aggregate_error", "backtest_spearman")
 SUMMARY_COLUMNS = ["customer_id", "business_unit", "x", "t_x", "T", "m"]
 
 
-def customer_summaries(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, horizon_days: int = HORIZON_DAYS
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(x, t_x, T in weeks, mean repeat value m) per buyer as of the reference date, and the same
-    as of ``horizon_days`` earlier for the buyers of then, with their purchases and value since."""
-    cutoff = reference_date - timedelta(days=horizon_days)
-    sql = SUMMARY_SQL.replace("$cutoff", f"date '{cutoff.isoformat()}'").replace(
-        "$ref", f"date '{reference_date.isoformat()}'"
+@dataclass(frozen=True)
+class Summaries:
+    """(x, t_x, T in the time unit, mean repeat value m) per buyer, as of three days."""
+
+    now: pl.DataFrame  # as of the last day known: what the predictions condition on
+    fit: pl.DataFrame  # the buyers of the calibration end, as of it: what the models are fitted on
+    history: pl.DataFrame  # the buyers of the backtest end, as of it, with their purchases and value since
+
+
+def _as_of(both: pl.DataFrame, suffix: str, *extra: str) -> pl.DataFrame:
+    return both.filter(pl.col(f"x_{suffix}") >= 0).select(
+        "customer_id",
+        "business_unit",
+        *(pl.col(f"{c}_{suffix}").alias(c) for c in ("x", "t_x", "T", "m")),
+        *extra,
+    )
+
+
+def customer_summaries(conn: duckdb.DuckDBPyConnection, periods: ClvPeriods) -> Summaries:
+    """The buyers' summaries of the run's periods (one scan of sales.fct_orders)."""
+    sql = (
+        SUMMARY_SQL.replace("$last", f"date '{periods.last_day.isoformat()}'")
+        .replace("$fit", f"date '{periods.calibration_end.isoformat()}'")
+        .replace("$test", f"date '{periods.backtest_end.isoformat()}'")
+        .replace("$unit", f"{periods.unit_days!r}::double")
     )
     # in customer order: DuckDB returns groups in any order, and a sum of floats over them (the
     # Gamma-Gamma likelihood) then differs in the last bits from run to run (sorted by DuckDB, on
     # both threads: the same bytewise order as polars' sort, in half the time)
     both = conn.sql(sql + "order by summary.customer_id").pl()
-    now = both.select(SUMMARY_COLUMNS)
-    then = both.filter(pl.col("x_cut") >= 0).select(
-        "customer_id",
-        "business_unit",
-        pl.col("x_cut").alias("x"),
-        pl.col("t_x_cut").alias("t_x"),
-        pl.col("T_cut").alias("T"),
-        pl.col("m_cut").alias("m"),
-        "actual_purchases",
-        "actual_value",
+    return Summaries(
+        now=both.select(SUMMARY_COLUMNS),
+        fit=_as_of(both, "fit"),
+        history=_as_of(both, "test", "actual_purchases", "actual_value"),
     )
-    return now, then
 
 
 @dataclass(frozen=True)
@@ -147,11 +218,12 @@ def fit_unit(business_unit: str, summary: pl.DataFrame) -> UnitModels:
     return UnitModels(business_unit, bgnbd, gamma_gamma)
 
 
-def predict(models: UnitModels, summary: pl.DataFrame, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
-    """Expected purchases, P(alive), expected spend per purchase and value over the horizon."""
+def predict(models: UnitModels, summary: pl.DataFrame, horizon: float) -> pl.DataFrame:
+    """Expected purchases, P(alive), expected spend per purchase and value over the next
+    ``horizon`` time units (the summaries' unit)."""
     rows = summary.filter(pl.col("business_unit") == models.business_unit)
     x, t_x, T, m = (rows[c].to_numpy() for c in ("x", "t_x", "T", "m"))
-    purchases = clv.expected_purchases(models.bgnbd, horizon_days / 7, x, t_x, T)
+    purchases = clv.expected_purchases(models.bgnbd, horizon, x, t_x, T)
     spend = clv.expected_spend(models.gamma_gamma, x, np.where(m > 0, m, 0.0))
     return rows.with_columns(
         pl.Series("p_alive", clv.p_alive(models.bgnbd, x, t_x, T)),
@@ -174,16 +246,23 @@ def value_tiers(predictions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def customer_clv(summary: pl.DataFrame, reference_date: date) -> tuple[pl.DataFrame, list[UnitModels]]:
-    """Fit per business unit as of the reference date and predict the next 12 months for every buyer
-    (``summary``: the first frame of ``customer_summaries``)."""
-    if summary.is_empty():
+def customer_clv(summaries: Summaries, periods: ClvPeriods) -> tuple[pl.DataFrame, list[UnitModels]]:
+    """Fit per business unit on the calibration period and predict the horizon for every buyer known
+    before the reference date."""
+    now, fit = summaries.now, summaries.fit
+    if now.is_empty():
         raise ValueError(
-            f"no customer bought before {reference_date}: sales.fct_sales_lines has nothing to model"
+            f"no customer bought before {periods.reference_date}: sales.fct_sales_lines has nothing to model"
         )
-    models = [fit_unit(bu, summary) for bu in sorted(summary["business_unit"].unique().to_list())]
-    predicted = pl.concat([predict(m, summary) for m in models])
-    out = value_tiers(predicted).with_columns(pl.lit(reference_date).alias("reference_date"))
+    units = sorted(now["business_unit"].unique().to_list())
+    if missing := sorted(set(units) - set(fit["business_unit"].unique().to_list())):
+        raise ValueError(
+            f"business unit(s) {missing}: no customer bought by the calibration end "
+            f"{periods.calibration_end} (clv.calibration_end), nothing to fit on"
+        )
+    models = [fit_unit(bu, fit) for bu in units]
+    predicted = pl.concat([predict(m, now, periods.horizon) for m in models])
+    out = value_tiers(predicted).with_columns(pl.lit(periods.reference_date).alias("reference_date"))
     return out, models
 
 
@@ -202,18 +281,19 @@ def _metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     }
 
 
-def backtest(history: pl.DataFrame, horizon_days: int = HORIZON_DAYS) -> list[dict]:
-    """Fit on the history before the cutoff, predict the horizon, compare with what happened: per
-    business unit, for purchases (BG/NBD) and value (BG/NBD x Gamma-Gamma). ``history``: the second
-    frame of ``customer_summaries``. Returns metric rows (model, business_unit, metric, value); none
-    for a unit whose history is too short to fit."""
+def backtest(history: pl.DataFrame, holdout: float) -> list[dict]:
+    """Fit on the history to the backtest's end, predict the ``holdout`` units that followed it,
+    compare with what happened: per business unit, for purchases (BG/NBD) and value (BG/NBD x
+    Gamma-Gamma). ``history``: ``Summaries.history``; ``holdout``: ``ClvPeriods.holdout_units``.
+    Returns metric rows (model, business_unit, metric, value); none for a unit whose history is
+    too short to fit."""
     rows: list[dict] = []
     for bu in sorted(history["business_unit"].unique().to_list()):
         try:
             models = fit_unit(bu, history)
         except ValueError:
             continue  # too little history in this unit to backtest
-        scored = predict(models, history, horizon_days)
+        scored = predict(models, history, holdout)
         for model, actual_col, predicted_col in (
             ("bgnbd", "actual_purchases", "expected_purchases_12m"),
             ("clv_12m", "actual_value", "expected_value_12m"),
@@ -224,6 +304,17 @@ def backtest(history: pl.DataFrame, horizon_days: int = HORIZON_DAYS) -> list[di
                 for k, v in values.items()
             ]
     return rows
+
+
+def period_metadata(periods: ClvPeriods) -> dict[str, str | float]:
+    """The run's periods as the asset's page shows them."""
+    return {
+        "time_unit": periods.time_unit,
+        "horizon": periods.horizon,
+        "calibration_period_end": str(periods.calibration_end),
+        "backtest_period": f"fit to {periods.backtest_end}, holdout to {periods.last_day} "
+        f"({round(periods.holdout_units, 2)} {periods.time_unit}s)",
+    }
 
 
 def parameter_rows(models: list[UnitModels]) -> list[dict]:

@@ -1,15 +1,18 @@
 """The CLV inputs on a tiny real DuckDB warehouse: purchase days, weeks, repeat value, backtest split."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
 
-from platform_assets.features import lifetime_value
+from platform_assets.features import clv, lifetime_value
+from platform_assets.lib.retailer import ClvSettings
 
 REF = date(2026, 11, 1)
+# the demo's settings: weeks, a 365-day horizon, the calibration end left to its default
+DEMO_PERIODS = lifetime_value.clv_periods(ClvSettings(time_unit="week", horizon=365 / 7), REF)
 
 LINES = [  # customer, sold_date, net_amount, is_return, is_cancelled
     ("A", "2025-01-01", 10.00, False, False),
@@ -48,20 +51,81 @@ def conn(tmp_path):
 
 
 def test_summaries_count_purchase_days_in_weeks_with_the_mean_repeat_value(conn):
-    now, then = lifetime_value.customer_summaries(conn, REF)
+    summaries = lifetime_value.customer_summaries(conn, DEMO_PERIODS)
+    now, then = summaries.now, summaries.history
     rows = {r["customer_id"]: r for r in now.iter_rows(named=True)}
     assert set(rows) == {"A", "B"}
     a = rows["A"]
     assert a["x"] == 2  # three purchase days: 2025-01-01, 2025-06-04, 2026-03-05
     assert a["t_x"] == pytest.approx((date(2026, 3, 5) - date(2025, 1, 1)).days / 7)
-    assert a["T"] == pytest.approx((REF - date(2025, 1, 1)).days / 7)
+    # T counts to the last day known (the calibration end), not to the reference date
+    assert a["T"] == pytest.approx((date(2026, 10, 31) - date(2025, 1, 1)).days / 7)
     assert a["m"] == pytest.approx((30 + 50) / 2)
     assert (rows["B"]["x"], rows["B"]["t_x"], rows["B"]["m"]) == (0, 0, 0)
+    # by default the models are fitted on everything known: the fit frame is the prediction frame
+    assert summaries.fit.equals(now)
     # a year earlier only A had bought; what A did since is the backtest's truth
     assert then["customer_id"].to_list() == ["A"]
     [b] = then.iter_rows(named=True)
     assert (b["x"], b["m"], b["actual_purchases"], b["actual_value"]) == (1, 30.0, 1, 50.0)
-    assert b["T"] == pytest.approx((date(2025, 11, 1) - date(2025, 1, 1)).days / 7)
+    assert b["T"] == pytest.approx((date(2025, 10, 31) - date(2025, 1, 1)).days / 7)
+
+
+def test_the_calibration_end_defaults_to_the_day_before_the_reference_date():
+    periods = DEMO_PERIODS
+    assert (periods.last_day, periods.calibration_end) == (date(2026, 10, 31), date(2026, 10, 31))
+    # the backtest fits one horizon (365 days) earlier and predicts the 365 days that followed
+    assert periods.backtest_end == date(2025, 10, 31)
+    assert periods.holdout_units == pytest.approx(365 / 7)
+
+
+def test_a_configured_calibration_end_is_the_backtest_of_the_period_after_it():
+    settings = ClvSettings(time_unit="week", horizon=52, calibration_end=date(1997, 9, 30))
+    periods = lifetime_value.clv_periods(settings, date(1998, 7, 1))
+    assert (periods.calibration_end, periods.backtest_end) == (date(1997, 9, 30), date(1997, 9, 30))
+    assert periods.last_day == date(1998, 6, 30)
+    assert periods.holdout_units == 39  # CDNOW's holdout: weeks 40-78
+    assert periods.horizon == 52
+
+
+def test_a_calibration_end_on_or_after_the_reference_date_is_refused():
+    settings = ClvSettings(calibration_end=date(2026, 11, 1))
+    with pytest.raises(ValueError, match="not before the reference date 2026-11-01"):
+        lifetime_value.clv_periods(settings, REF)
+
+
+def test_t_counts_to_the_calibration_end_and_later_buyers_are_predicted_not_fitted(conn):
+    conn.execute("insert into sales.fct_orders values (90, 'B', '2025-06-04', 12.00, false, false)")
+    settings = ClvSettings(time_unit="day", horizon=30, calibration_end=date(2025, 6, 4))
+    periods = lifetime_value.clv_periods(settings, REF)
+    summaries = lifetime_value.customer_summaries(conn, periods)
+    fit = {r["customer_id"]: r for r in summaries.fit.iter_rows(named=True)}
+    # A: purchases of 2025-01-01 and 2025-06-04 (the calibration end, included), T in days to it
+    assert (fit["A"]["x"], fit["A"]["t_x"], fit["A"]["T"]) == (1, 154, 154)
+    # B first bought on the calibration end: T = 0, a valid customer who adds nothing to the fit
+    assert (fit["B"]["x"], fit["B"]["t_x"], fit["B"]["T"]) == (0, 0, 0)
+    # the configured calibration end is also the backtest's: the same buyers, and what A did since
+    assert summaries.history["customer_id"].to_list() == summaries.fit["customer_id"].to_list()
+    [a_then] = summaries.history.filter(pl.col("customer_id") == "A").iter_rows(named=True)
+    assert (a_then["actual_purchases"], a_then["actual_value"]) == (1, 50.0)
+    now = {r["customer_id"]: r for r in summaries.now.iter_rows(named=True)}
+    assert now["A"]["T"] == (date(2026, 10, 31) - date(2025, 1, 1)).days
+    assert clv.bgnbd_log_likelihood(np.array([0.5, 3.0, 1.0, 2.0]), *(np.zeros(1),) * 3) == 0
+
+
+def test_months_are_a_twelfth_of_a_julian_year(conn):
+    periods = lifetime_value.clv_periods(ClvSettings(time_unit="month", horizon=12), REF)
+    now = lifetime_value.customer_summaries(conn, periods).now
+    [a] = now.filter(pl.col("customer_id") == "A").iter_rows(named=True)
+    assert a["T"] == pytest.approx((date(2026, 10, 31) - date(2025, 1, 1)).days / (365.25 / 12))
+    assert periods.backtest_end == date(2026, 10, 31) - timedelta(days=365)
+
+
+def test_a_business_unit_without_buyers_in_the_calibration_period_is_refused(conn):
+    settings = ClvSettings(calibration_end=date(2024, 12, 31))
+    periods = lifetime_value.clv_periods(settings, REF)
+    with pytest.raises(ValueError, match="no customer bought by the calibration end 2024-12-31"):
+        lifetime_value.customer_clv(lifetime_value.customer_summaries(conn, periods), periods)
 
 
 def test_value_tiers_split_each_business_unit_by_rank():
@@ -80,9 +144,9 @@ def test_value_tiers_split_each_business_unit_by_rank():
 def test_clv_refuses_a_warehouse_without_buyers(conn):
     conn.execute("delete from sales.fct_sales_lines")
     conn.execute("delete from sales.fct_orders")
-    now, _ = lifetime_value.customer_summaries(conn, REF)
+    summaries = lifetime_value.customer_summaries(conn, DEMO_PERIODS)
     with pytest.raises(ValueError, match="no customer bought before 2026-11-01"):
-        lifetime_value.customer_clv(now, REF)
+        lifetime_value.customer_clv(summaries, DEMO_PERIODS)
 
 
 def test_purchase_days_read_from_the_orders_equal_those_summed_from_the_lines(refreshed):
