@@ -127,6 +127,12 @@ CONTRACTS: tuple[SourceContract, ...] = (
                 sql_type="timestamp",
             ),
             col("loyalty_card_no", "string", "Loyalty card scanned at the till, empty when none was."),
+            col(
+                "customer_number",
+                "string",
+                "The customer's number as the till knows it when no loyalty card is scanned (the "
+                "CRM contact with that customer_number); empty when unknown.",
+            ),
             col("total_amount", "decimal", "Receipt total in the store's currency, returns negative."),
             col("currency", "string", "ISO 4217 currency code."),
         ),
@@ -164,6 +170,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         primary_key=("account_id",),
         columns=(
             col("account_id", "string", "Web-shop account id (hexadecimal).", required=True),
+            col("customer_number", "string", "The retailer's own customer number, when the account has one."),
             col("login_email", "string", "E-mail used to log in.", required=True),
             col("first_name", "string", "First name as typed by the customer."),
             col("last_name", "string", "Last name as typed by the customer."),
@@ -231,13 +238,15 @@ CONTRACTS: tuple[SourceContract, ...] = (
         grain="one row per CRM contact",
         primary_key=("contact_id",),
         columns=(
-            col("contact_id", "string", "CRM contact id ('C' + 8 digits).", required=True),
+            col("contact_id", "string", "CRM contact id.", required=True),
+            col("customer_number", "string", "The retailer's own customer number (an identifier)."),
             col("salutation", "string", "Mr, Mrs, Ms, M., Mme, Pan, Pani… as keyed."),
             col("first_name", "string", "First name, any case, accents sometimes lost."),
             col("last_name", "string", "Last name, any case, accents sometimes lost."),
             col("email", "string", "E-mail, may carry typos or spaces."),
             col("phone", "string", "Phone in national or international format, spaces and dots."),
             col("street", "string", "Street address."),
+            col("address_line_2", "string", "Second address line (building, flat, c/o)."),
             col("postcode", "string", "Postcode in the country's format (or not)."),
             col("city", "string", "City."),
             col("country_code", "string", "Business unit country (ISO 3166 alpha-2).", required=True),

@@ -17,6 +17,8 @@ from platform_assets.landing.contracts import CONTRACTS, SourceContract
 
 START, END = date(2023, 11, 1), date(2026, 10, 31)
 N = 1500
+# optional contract columns the demo does not generate (read as empty at load)
+NOT_GENERATED = {"customer_number", "address_line_2"}
 MONTHS = [
     f"{y}{m:02d}"
     for y in (2023, 2024, 2025, 2026)
@@ -90,13 +92,15 @@ def test_files_match_contract(dataset: GenerationSummary, contract: SourceContra
     assert files, f"no file for {contract.table}"
     if "*" in contract.file_pattern and contract.system in ("pos", "ecommerce"):
         assert [f.stem.rsplit("_", 1)[1] for f in files] == MONTHS
+    # every contract column in order, but the optional ones the demo does not generate
+    written = [c for c in contract.column_names if c not in NOT_GENERATED]
     for f in files:
         first = f.read_bytes().split(b"\n", 1)[0].decode("utf-8")
         if contract.file_format == "ndjson":
             for line in f.read_text(encoding="utf-8").splitlines():
-                assert list(json.loads(line)) == contract.column_names
+                assert list(json.loads(line)) == written
         else:
-            assert first.split(contract.delimiter) == contract.column_names, f.name
+            assert first.split(contract.delimiter) == written, f.name
     df = read(dataset.out_dir, contract)
     for name in contract.required_columns:
         assert df[name].null_count() == 0, f"{contract.table}.{name} has empty values"
