@@ -9,12 +9,27 @@ RUN := $(UV) run --locked
 DATA_DIR ?= $(CURDIR)/data
 CUSTOMERS ?= 20000
 SEED ?= 42
+# DATASET=demo (default): the generated retailer. DATASET=cdnow: the public CDNOW purchase log
+# (shared datasets), landed through platform_assets/retailers/cdnow.yml into data/cdnow/.
+DATASET ?= demo
+CDNOW_SAMPLE ?= $(CURDIR)/../shared/datasets/cdnow/CDNOW_sample.txt
+
+ifeq ($(DATASET),demo)
 # The demo history ends on 2026-10-31: score it as of the day after.
 REFERENCE_DATE ?= 2026-11-01
-
 export CDP_DATA_DIR := $(DATA_DIR)
 export CDP_LANDING_DIR ?= $(DATA_DIR)/demo/landing
 export CDP_DUCKDB_PATH ?= $(DATA_DIR)/warehouse/cdp.duckdb
+else ifeq ($(DATASET),cdnow)
+# CDNOW's log ends on 1998-06-30; its CLV calibration end (1997-09-30) is in cdnow.yml.
+REFERENCE_DATE ?= 1998-07-01
+export CDP_DATA_DIR := $(DATA_DIR)/cdnow
+export CDP_LANDING_DIR ?= $(DATA_DIR)/cdnow/landing
+export CDP_DUCKDB_PATH ?= $(DATA_DIR)/cdnow/warehouse/cdp.duckdb
+export CDP_RETAILER_CONFIG ?= $(CURDIR)/platform_assets/retailers/cdnow.yml
+else
+$(error DATASET=$(DATASET): use demo (the default) or cdnow)
+endif
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := yes
@@ -32,8 +47,13 @@ install:  ## install uv if missing, then the locked environment (.venv), compile
 	@# compiling thousands of modules again where PYTHONDONTWRITEBYTECODE is set.
 	$(RUN) python -m compileall -q platform_assets
 
-data: install  ## generate the demo retailer (CUSTOMERS=20000 SEED=42) into data/demo
+data: install  ## generate the demo retailer (CUSTOMERS=20000 SEED=42) into data/demo; DATASET=cdnow: land CDNOW's file
+ifeq ($(DATASET),cdnow)
+	@test -f $(CDNOW_SAMPLE) || { echo "CDNOW sample not found at $(CDNOW_SAMPLE) (set CDNOW_SAMPLE=...)" >&2; exit 1; }
+	mkdir -p $(CDP_LANDING_DIR)/cdnow && cp $(CDNOW_SAMPLE) $(CDP_LANDING_DIR)/cdnow/CDNOW_sample.txt
+else
 	$(RUN) python -m platform_assets.demo --customers $(CUSTOMERS) --seed $(SEED) --out $(DATA_DIR)/demo
+endif
 
 manifest: install  ## parse the dbt project (target/manifest.json, read by the code location)
 	cd dbt_project && $(RUN) dbt parse --quiet
@@ -46,7 +66,7 @@ materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## run the daily_refresh job
 		--tags '{"cdp/reference_date": "$(REFERENCE_DATE)"}'
 	$(RUN) python -m platform_assets.report
 
-demo: data materialize  ## install, generate the demo data and materialise the whole graph
+demo: data materialize  ## install, generate the demo data and materialise the whole graph (DATASET=cdnow: CDNOW)
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://localhost:3000 (history kept in data/dagster_home)
 	$(RUN) dagster dev -w workspace.yaml
