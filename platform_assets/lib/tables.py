@@ -99,3 +99,19 @@ def replace_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> d
         conn.execute("rollback")
         raise
     return {table: int(n) for table, n in rows.items()}
+
+
+def replace_with_empty(conn: duckdb.DuckDBPyConnection, table: str, columns) -> int:
+    """Replace ``table`` by an empty table of ``columns`` ((name, DuckDB type, description) triples
+    or name -> type): what an asset writes when the data it needs is not delivered. Returns 0."""
+    pairs = columns.items() if isinstance(columns, dict) else ((name, type_) for name, type_, _ in columns)
+    nulls = ", ".join(f'null::{type_} as "{name}"' for name, type_ in pairs)
+    return replace_table(conn, table, f"select {nulls} where false")
+
+
+def not_delivered(missing: tuple[str, ...], config_path: str, needs: str) -> str:
+    """Why an asset is empty: the sources it needs that the retailer does not deliver."""
+    return (
+        f"skipped, empty table: needs {needs}, from {', '.join(missing)}, not delivered "
+        f"(absent from the retailer configuration {config_path})"
+    )

@@ -8,13 +8,16 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import replace_table_from_frame
+from platform_assets.lib.tables import not_delivered, replace_table_from_frame, replace_with_empty
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.columns import described
 from platform_assets.scores.life_moments import columns
 from platform_assets.scores.registry import save_and_register
 
 TABLE = "scores.customer_life_moments"
+# The moments are read from what customers buy, by product department: without the catalogue
+# there is nothing to detect them from.
+NEEDS = ("catalog_products", "catalog_categories")
 
 
 @dg.asset(
@@ -46,6 +49,14 @@ def customer_life_moments(
     from platform_assets.scores.life_moments import report, scoring
 
     ref = platform.reference_date_of(context.run.tags)
+    if missing := tuple(t for t in NEEDS if not platform.retailer.delivers(t)):
+        with warehouse.connect() as conn:
+            rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS))
+        reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
+        context.log.info(f"{TABLE}: {reason}")
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
+        )
     started = time.perf_counter()
     with warehouse.connect() as conn:
         result = scoring.run(conn, ref, platform.ground_truth_path)
