@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.landing.contracts import CONTRACTS, SourceContract
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 
 CONTRACT = {(c.system, c.entity): c for c in CONTRACTS}
 
@@ -71,10 +72,11 @@ def write_source(
     folder.mkdir(parents=True, exist_ok=True)
     out = _as_text(df, contract)
     path = folder / file_name
-    if contract.file_format == "ndjson":
+    layout = load_retailer(DEMO_RETAILER).sources[contract.table]  # the demo's file layout
+    if layout.format == "ndjson":
         out.write_ndjson(path)
     else:
-        out.write_csv(path, separator=contract.delimiter, null_value="", line_terminator="\n")
+        out.write_csv(path, separator=layout.delimiter, null_value="", line_terminator="\n")
     return f"landing/{system}/{file_name}", out.height
 
 

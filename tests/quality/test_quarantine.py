@@ -119,7 +119,7 @@ def test_a_row_breaking_several_rules_is_filed_under_the_first(conn, tmp_path):
         "select quarantine_rule, quarantine_rules from quarantine.pos_receipts"
     ).fetchall()
     assert rule == "unparseable_number"
-    assert rules == ["unparseable_number", "future_date", "unknown_store"]
+    assert rules == ["unparseable_number", "future_date", "implausible_date", "unknown_store"]
     assert rules == sorted(rules, key=RULES.index)
 
 
@@ -128,7 +128,7 @@ def test_dates_with_a_contract_format_are_parsed_with_it(conn, tmp_path):
     write(
         tmp_path / "crm" / "contacts.csv",
         header + "C00000001,,Ann,Lee,,,,,,FR,17/09/1972,2023-11-01 07:27:44,,store\n"
-        "C00000002,,Bob,Lee,,,,,,FR,1972-09-17,2023-11-01 07:27:44,,store\n"  # ISO where the contract says d/m/Y
+        "C00000002,,Bob,Lee,,,,,,FR,17/09/1972,2023-11-01T07:27:44Z,,store\n"  # ISO where the contract says Y-m-d H:M:S
         ",,Cid,Lee,,,,,,FR,,2023-11-01 07:27:44,,store\n",  # no contact id
     )
     load_all(conn, tmp_path, ("crm_contacts",))
