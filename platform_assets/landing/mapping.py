@@ -2,7 +2,8 @@
 
 The retailer configuration (``sources.<table>`` in ``platform_assets/lib/retailer.py``) maps a
 contract column to a file column (a rename), to a DuckDB expression over the file's columns (all
-text) or to a constant; a column it does not map is read from the file column of the same name,
+text; ``ordinality`` is the row's 1-based number in its file, an id for rows that have none) or to
+a constant; a column it does not map is read from the file column of the same name,
 and is empty when the file has none (refused when the contract requires it). A date or timestamp
 read with a ``format`` is rewritten in the contract's format at load; a value that does not parse
 with it is kept as written, so the quarantine rules still see it and nothing is lost. Decimal
@@ -115,7 +116,10 @@ def check_binding(
     config_path: str,
 ) -> None:
     """Every expression binds on the file's columns (checked on no rows: nothing is read)."""
-    empty_file = ", ".join(f"null::varchar as {quote(name)}" for name in header) or "null as _"
+    # ``ordinality``: the row's 1-based number in its file (the loader reads WITH ORDINALITY)
+    empty_file = ", ".join(
+        [*(f"null::varchar as {quote(name)}" for name in header), "null::bigint as ordinality"]
+    )
     for name, mapping in delivery.columns.items():
         if isinstance(mapping, str) or mapping.expression is None:
             continue

@@ -80,7 +80,8 @@ class DateWindow(_Strict):
 
 class ColumnMapping(_Strict):
     """How one contract column is read from the retailer's file: exactly one of ``column`` (a
-    rename), ``expression`` (DuckDB SQL over the file's columns, all text) or ``value`` (a constant);
+    rename), ``expression`` (DuckDB SQL over the file's columns, all text, and ``ordinality``, the
+    row's 1-based number in its file) or ``value`` (a constant);
     ``format`` is the strptime pattern of a date or timestamp in the file (converted to the contract's)."""
 
     column: str | None = None
