@@ -9,7 +9,15 @@ from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import comment_table, replace_table, replace_table_from_frame, require_as_of
+from platform_assets.lib.tables import (
+    comment_table,
+    not_delivered,
+    replace_table,
+    replace_table_from_frame,
+    replace_with_empty,
+    require_as_of,
+    undelivered,
+)
 from platform_assets.lib.warehouse import Warehouse
 
 SALES_LINES = dg.AssetKey(["sales", "fct_sales_lines"])
@@ -181,6 +189,14 @@ def channel_ltv_cac(
     """Per acquisition channel and business unit: customers acquired, CAC from marketing spend,
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
     ref = platform.reference_date_of(context.run.tags)
+    if missing := undelivered(platform.retailer, ltv_cac.NEEDS):
+        reason = not_delivered(missing, platform.retailer_config, "each customer's acquisition channel")
+        with warehouse.connect() as conn:
+            rows = replace_with_empty(conn, ltv_cac.TABLE, columns.CHANNEL_LTV_CAC, reason)
+        context.log.info(f"{ltv_cac.TABLE} skipped: {reason}")
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
+        )
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
         require_as_of(conn, columns.CLV_TABLE, ref, allow_empty=True)
         rows = replace_table(conn, ltv_cac.TABLE, ltv_cac.channel_ltv_cac(conn, ref).sql_query())

@@ -16,6 +16,8 @@ from datetime import date
 import duckdb
 
 TABLE = "marketing.channel_ltv_cac"
+# Sources without which there is no channel to report on (the attribution export).
+NEEDS = ("marketing_acquisitions",)
 
 LTV_CAC_SQL = """
 with

@@ -56,9 +56,10 @@ def require_as_of(
     conn: duckdb.DuckDBPyConnection, table: str, reference_date: date, allow_empty: bool = False
 ) -> None:
     """Refuses to build on ``table`` unless every row is as of ``reference_date``: a table from another
-    run's date would mix two days in one score. ``allow_empty``: an empty table passes."""
+    run's date would mix two days in one score. ``allow_empty``: an empty table passes (a table
+    empty by design always does)."""
     dates = [d for (d,) in conn.execute(f"select distinct reference_date from {table} order by 1").fetchall()]
-    if dates == [reference_date] or (allow_empty and not dates):
+    if dates == [reference_date] or (not dates and (allow_empty or empty_by_design(conn, table))):
         return
     seen = ", ".join(str(d) for d in dates) or "empty"
     raise ValueError(
@@ -101,17 +102,42 @@ def replace_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> d
     return {table: int(n) for table, n in rows.items()}
 
 
-def replace_with_empty(conn: duckdb.DuckDBPyConnection, table: str, columns) -> int:
+# The comment of a table an asset left empty on purpose starts with this (then the reason): checks
+# and downstream readers accept it empty, and analysts read why.
+EMPTY_BY_DESIGN = "Empty by design: "
+
+
+def replace_with_empty(conn: duckdb.DuckDBPyConnection, table: str, columns, reason: str) -> int:
     """Replace ``table`` by an empty table of ``columns`` ((name, DuckDB type, description) triples
-    or name -> type): what an asset writes when the data it needs is not delivered. Returns 0."""
+    or name -> type), commented with ``reason``: what an asset writes when the data it needs is not
+    there (``empty_by_design`` reads the reason back). Returns 0."""
     pairs = columns.items() if isinstance(columns, dict) else ((name, type_) for name, type_, _ in columns)
     nulls = ", ".join(f'null::{type_} as "{name}"' for name, type_ in pairs)
-    return replace_table(conn, table, f"select {nulls} where false")
+    rows = replace_table(conn, table, f"select {nulls} where false")
+    comment_table(conn, table, EMPTY_BY_DESIGN + reason, {})
+    return rows
+
+
+def empty_by_design(conn: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The reason ``table`` was left empty on purpose (its comment), or None."""
+    schema, name = table.split(".")
+    found = conn.execute(
+        "select comment from duckdb_tables() where schema_name = ? and table_name = ? "
+        "and database_name = current_database()",
+        [schema, name],
+    ).fetchall()
+    comment = found[0][0] if found else None
+    return comment if comment and comment.startswith(EMPTY_BY_DESIGN) else None
 
 
 def not_delivered(missing: tuple[str, ...], config_path: str, needs: str) -> str:
     """Why an asset is empty: the sources it needs that the retailer does not deliver."""
     return (
-        f"skipped, empty table: needs {needs}, from {', '.join(missing)}, not delivered "
-        f"(absent from the retailer configuration {config_path})"
+        f"needs {needs}, from {', '.join(missing)}: not delivered (absent from the retailer "
+        f"configuration {config_path})"
     )
+
+
+def undelivered(retailer, tables: tuple[str, ...]) -> tuple[str, ...]:
+    """The sources of ``tables`` that ``retailer`` (a RetailerConfig) does not deliver."""
+    return tuple(t for t in tables if not retailer.delivers(t))

@@ -8,7 +8,7 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import replace_table_from_frame, require_as_of
+from platform_assets.lib.tables import replace_table_from_frame, replace_with_empty, require_as_of
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn import columns
 from platform_assets.scores.columns import described
@@ -40,12 +40,21 @@ def customer_churn(
     unit on a time split and backtested every run on an earlier cutoff (ops.model_metrics)."""
     # imported when the asset runs: keeps the code location fast
     from platform_assets.scores.churn import report, scoring
+    from platform_assets.scores.churn.model import TooFewOutcomes
 
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:
         require_as_of(conn, PROFILE, ref)
-        result = scoring.run(conn, ref, conn.sql(f"select * from {PROFILE}").pl())
+        try:
+            result = scoring.run(conn, ref, conn.sql(f"select * from {PROFILE}").pl())
+        except TooFewOutcomes as untrainable:  # e.g. a history shorter than the horizon and its backtest
+            reason = f"the churn model cannot be trained on this history: {untrainable}"
+            rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
+            context.log.info(f"{TABLE} skipped: {reason}")
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
+            )
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, [report.MODEL], report.metric_rows(result))
         for fitted, entry in report.model_versions(result, context.run_id):

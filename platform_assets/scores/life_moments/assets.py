@@ -8,7 +8,12 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import not_delivered, replace_table_from_frame, replace_with_empty
+from platform_assets.lib.tables import (
+    not_delivered,
+    replace_table_from_frame,
+    replace_with_empty,
+    undelivered,
+)
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.columns import described
 from platform_assets.scores.life_moments import columns
@@ -49,11 +54,11 @@ def customer_life_moments(
     from platform_assets.scores.life_moments import report, scoring
 
     ref = platform.reference_date_of(context.run.tags)
-    if missing := tuple(t for t in NEEDS if not platform.retailer.delivers(t)):
-        with warehouse.connect() as conn:
-            rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS))
+    if missing := undelivered(platform.retailer, NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
-        context.log.info(f"{TABLE}: {reason}")
+        with warehouse.connect() as conn:
+            rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
+        context.log.info(f"{TABLE} skipped: {reason}")
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
         )

@@ -15,7 +15,15 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import replace_table_from_frame, require_as_of
+from platform_assets.lib.tables import (
+    EMPTY_BY_DESIGN,
+    empty_by_design,
+    not_delivered,
+    replace_table_from_frame,
+    replace_with_empty,
+    require_as_of,
+    undelivered,
+)
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.segments import columns
 from platform_assets.scores.segments.columns import SEGMENT_TABLE
@@ -29,6 +37,17 @@ CUSTOMER_SEGMENT = dg.AssetKey(["scores", "customer_segment"])
 PROFILE_TABLE = "features.customer_profile"
 SEGMENT_PROFILE = "scores.segment_profile"
 CROSSTAB = "scores.segment_rfm_crosstab"
+# Segments are discovered on what customers buy, by product department: no catalogue, no segments.
+NEEDS = ("catalog_products", "catalog_categories")
+
+
+def _skipped(context, conn, table: str, columns_, reason: str, ref) -> dg.MaterializeResult:
+    """An empty ``table`` that says why (the data the segments need is not there)."""
+    rows = replace_with_empty(conn, table, columns_, reason)
+    context.log.info(f"{table} skipped: {reason}")
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
+    )
 
 
 class SegmentationConfig(dg.Config):
@@ -72,6 +91,10 @@ def customer_segment(
     from platform_assets.scores.segments.freeze import freeze, load_frozen
 
     ref = platform.reference_date_of(context.run.tags)
+    if missing := undelivered(platform.retailer, NEEDS):
+        reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
+        with warehouse.connect() as conn:
+            return _skipped(context, conn, SEGMENT_TABLE, columns.CUSTOMER_SEGMENT, reason, ref)
     started = time.perf_counter()
     with warehouse.connect() as conn:
         require_as_of(conn, PROFILE_TABLE, ref)
@@ -130,6 +153,15 @@ def segment_profile(
 
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
+        if reason := empty_by_design(conn, SEGMENT_TABLE):
+            return _skipped(
+                context,
+                conn,
+                SEGMENT_PROFILE,
+                columns.SEGMENT_PROFILE,
+                reason.removeprefix(EMPTY_BY_DESIGN),
+                ref,
+            )
         require_as_of(conn, SEGMENT_TABLE, ref)
         require_as_of(conn, PROFILE_TABLE, ref)
         segments = conn.sql(f"select * from {SEGMENT_TABLE}").pl()
@@ -172,6 +204,15 @@ def segment_rfm_crosstab(
 
     ref = platform.reference_date_of(context.run.tags)
     with warehouse.connect() as conn:
+        if reason := empty_by_design(conn, SEGMENT_TABLE):
+            return _skipped(
+                context,
+                conn,
+                CROSSTAB,
+                columns.SEGMENT_RFM_CROSSTAB,
+                reason.removeprefix(EMPTY_BY_DESIGN),
+                ref,
+            )
         require_as_of(conn, SEGMENT_TABLE, ref)
         segments = conn.sql(f"select * from {SEGMENT_TABLE}").pl()
         rfm = conn.sql("select customer_id, segment from features.customer_rfm").pl()
