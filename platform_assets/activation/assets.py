@@ -22,6 +22,7 @@ from platform_assets.activation.store import (
 from platform_assets.governance.ownership import ACTIVATION
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.tables import not_delivered, undelivered
 from platform_assets.lib.warehouse import Warehouse
 
 
@@ -101,6 +102,11 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     with warehouse.connect() as conn:
         counts = audience_tables.write_audiences(conn, selection, context.run_id)
+        if missing := undelivered(platform.retailer, audience_tables.CONSENT_SOURCES):
+            reason = not_delivered(
+                missing, platform.retailer_config, "each customer's consent to the channel"
+            )
+            counts = audience_tables.without_consent(conn, counts, reason)
         summary = audience_tables.summarise(conn)
     common = {"reference_date": str(ref), "run_seconds": round(time.perf_counter() - started, 1)}
     yield from _audience_results(counts, summary, common, platform.holdout_share)
@@ -128,6 +134,7 @@ def _audience_results(
             "audiences": _md(sizes),
             "holdout_by_score_band": _md(summary.bands),
             "excluded_by_reason": dg.MetadataValue.json(excluded),
+            **({"skipped": counts.skipped} if counts.skipped else {}),
         },
     )
     yield dg.MaterializeResult(

@@ -8,7 +8,7 @@ the four tables it owns written in one transaction. No Dagster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,15 @@ from platform_assets.activation.store import (
     day_history_sql,
     typed_sql,
 )
-from platform_assets.lib.tables import replace_table, replace_tables, require_as_of, sql_literal, table_exists
+from platform_assets.lib.tables import (
+    EMPTY_BY_DESIGN,
+    comment_table,
+    replace_table,
+    replace_tables,
+    require_as_of,
+    sql_literal,
+    table_exists,
+)
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 if TYPE_CHECKING:
@@ -74,6 +82,19 @@ class AudienceCounts:
     selected: int
     excluded: int
     tool_contacts: int  # contacts of the campaign tool's log counted by the pressure limit
+    skipped: str | None = None  # why no one can be contacted (no consent delivered)
+
+
+# Nobody may be contacted without their consent to the channel: without this source, no audience.
+CONSENT_SOURCES = ("consent_preferences",)
+
+
+def without_consent(conn: duckdb.DuckDBPyConnection, counts: AudienceCounts, reason: str) -> AudienceCounts:
+    """No consent delivered: the day's tables left empty say why (their comment), and so does the run."""
+    for table in (AUDIENCES, EXCLUSIONS, AUDIENCE_HISTORY, CONTACT_HISTORY):
+        if counts.rows[table] == 0:
+            comment_table(conn, table, EMPTY_BY_DESIGN + reason, {})
+    return replace(counts, skipped=reason)
 
 
 def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date) -> None:
