@@ -48,6 +48,7 @@ __all__ = [
     "SourcePlan",
     "load_source",
     "plan_source",
+    "plan_sources",
     "source_files",
 ]
 
@@ -189,10 +190,9 @@ def _readable_copy(scan: FileScan, delivery: SourceDelivery, workdir: Path, n: i
     """The file as DuckDB reads it: re-encoded as UTF-8 (a latin-1 or Windows-1252 export) and, for
     a whitespace-separated file, with its runs of blanks as tabs."""
     copy = workdir / f"{n:05d}-{scan.path.name}"
-    encoding = "cp1252" if scan.encoding == "cp1252" else scan.encoding
     try:
         with (
-            scan.path.open("r", encoding=encoding, newline="") as src,
+            scan.path.open("r", encoding=scan.encoding, newline="") as src,
             copy.open("w", encoding="utf-8", newline="") as dst,
         ):
             if delivery.delimiter == "whitespace":
@@ -267,16 +267,35 @@ def plan_source(
         plan.columns.append(selected)
     if any(_needs_copy(s, delivery) for s in plan.scans):
         plan.workdir = tempfile.TemporaryDirectory(prefix="cdp-landing-")
-    plan.readable = [
-        _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
-        for n, s in enumerate(plan.scans)
-    ]
     try:
+        plan.readable = [
+            _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
+            for n, s in enumerate(plan.scans)
+        ]
         _check_units(conn, plan, retailer)
     except BaseException:
         plan.cleanup()
         raise
     return plan
+
+
+def plan_sources(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contracts: list[SourceContract],
+    retailer: RetailerConfig,
+    config_path: str | Path,
+) -> list[SourcePlan]:
+    """Every source planned (``plan_source``) before any is loaded: the first problem stops them all."""
+    plans: list[SourcePlan] = []
+    try:
+        for contract in contracts:
+            plans.append(plan_source(conn, landing_dir, contract, retailer, config_path))
+    except BaseException:
+        for plan in plans:
+            plan.cleanup()
+        raise
+    return plans
 
 
 def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: RetailerConfig) -> None:
