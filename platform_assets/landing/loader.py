@@ -131,7 +131,7 @@ def source_files(landing_dir: Path, delivery: SourceDelivery) -> list[Path]:
 
 
 def reader_sql(path: Path, delivery: SourceDelivery, header: tuple[str, ...]) -> str:
-    """DuckDB reading one (UTF-8, comma-or-configured-delimiter) file, every column as text."""
+    """DuckDB reading one UTF-8 file (a readable copy when it was not) as configured, every column as text."""
     quoted = str(path).replace("'", "''")
     # Every column as text, named from the file's own header (no sniffing: its errors name no line).
     columns = ", ".join(literal(k) + ": 'varchar'" for k in header)
@@ -308,17 +308,16 @@ def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: Re
         checks.append((BUSINESS_UNIT_COLUMN, codes, "business unit"))
     if CURRENCY_COLUMN in names:
         checks.append((CURRENCY_COLUMN, list(retailer.currencies), "currency"))
+    if not checks:
+        return
+    wrong = " or ".join(
+        f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
+        for i, (_, allowed, _) in enumerate(checks)
+    )
     for n, scan in enumerate(plan.scans):
-        header_lines = _header_lines(plan.delivery)
         reader = reader_sql(plan.readable[n], plan.delivery, scan.header)
         values = ", ".join(f"upper(trim({plan.columns[n][c]})) as v{i}" for i, (c, _, _) in enumerate(checks))
-        if not checks:
-            return
         try:
-            wrong = " or ".join(
-                f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
-                for i, (_, allowed, _) in enumerate(checks)
-            )
             found = conn.execute(
                 f"select ordinality, {', '.join(f'v{i}' for i in range(len(checks)))} "
                 f"from (select {values}, ordinality from {reader} with ordinality) "
@@ -329,7 +328,7 @@ def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: Re
         if not found:
             continue
         row, *got = found[0]
-        line = row + header_lines
+        line = row + _header_lines(plan.delivery)
         for (column, allowed, what), value in zip(checks, got, strict=True):
             if value and value not in allowed:
                 configured = (
