@@ -7,7 +7,7 @@ import dagster as dg
 
 from platform_assets.governance.ownership import LANDING
 from platform_assets.landing.contracts import CONTRACTS, CONTRACTS_BY_TABLE, LINEAGE_COLUMNS, SourceContract
-from platform_assets.landing.loader import load_source, plan_source
+from platform_assets.landing.loader import load_source, plan_sources
 from platform_assets.landing.results import load_metadata, raw_check_specs, raw_table_checks
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
@@ -82,9 +82,9 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
     with warehouse.connect() as conn:
         ordered = load_order([key.path[-1] for key in context.selected_asset_keys])  # referenced first
         started = time.perf_counter()
-        plans = [
-            plan_source(conn, landing_dir, CONTRACTS_BY_TABLE[t], retailer, config_path) for t in ordered
-        ]
+        plans = plan_sources(
+            conn, landing_dir, [CONTRACTS_BY_TABLE[t] for t in ordered], retailer, config_path
+        )
         context.log.info(
             f"{len(plans)} source(s) checked against {config_path} in {time.perf_counter() - started:.1f}s"
         )

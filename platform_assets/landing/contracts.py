@@ -249,17 +249,9 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("postcode", "string", "Postcode in the country's format (or not)."),
             col("city", "string", "City."),
             col("country_code", "string", "Business unit country (ISO 3166 alpha-2).", required=True),
-            col("birth_date", "date", "Birth date, day/month/year.", fmt="%d/%m/%Y", in_date_window=False),
-            col(
-                "created_at",
-                "timestamp",
-                "Contact creation, 'YYYY-MM-DD HH:MM:SS' UTC.",
-                required=True,
-                fmt="%Y-%m-%d %H:%M:%S",
-            ),
-            col(
-                "updated_at", "timestamp", "Last update, 'YYYY-MM-DD HH:MM:SS' UTC.", fmt="%Y-%m-%d %H:%M:%S"
-            ),
+            col("birth_date", "date", "Birth date (ISO).", in_date_window=False),
+            col("created_at", "timestamp", "Contact creation, ISO 8601 UTC.", required=True),
+            col("updated_at", "timestamp", "Last update, ISO 8601 UTC."),
             col("origin", "string", "Where the contact was captured: store, web, call_centre, event."),
         ),
     ),

@@ -3,8 +3,8 @@
 One pass over each file's bytes gives its checksum (a file delivered twice is loaded once), its
 encoding (the configured one; with the default UTF-8, Windows-1252/latin-1 is recognised too, the
 usual French retail export; anything else is refused) and its line count. The file's layout
-(format, delimiter, header or ``file_columns``) is the retailer configuration's ``SourceDelivery``. Every problem is a ``LandingFileError`` naming the file, the line where there is one,
-and the problem.
+(format, delimiter, header or ``file_columns``) is the retailer configuration's ``SourceDelivery``.
+Every problem is a ``LandingFileError`` naming the file, the line where there is one, and the problem.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ __all__ = [
     "SourcePlan",
     "load_source",
     "plan_source",
+    "plan_sources",
     "source_files",
 ]
 
@@ -130,7 +131,7 @@ def source_files(landing_dir: Path, delivery: SourceDelivery) -> list[Path]:
 
 
 def reader_sql(path: Path, delivery: SourceDelivery, header: tuple[str, ...]) -> str:
-    """DuckDB reading one (UTF-8, comma-or-configured-delimiter) file, every column as text."""
+    """DuckDB reading one UTF-8 file (a readable copy when it was not) as configured, every column as text."""
     quoted = str(path).replace("'", "''")
     # Every column as text, named from the file's own header (no sniffing: its errors name no line).
     columns = ", ".join(literal(k) + ": 'varchar'" for k in header)
@@ -189,10 +190,9 @@ def _readable_copy(scan: FileScan, delivery: SourceDelivery, workdir: Path, n: i
     """The file as DuckDB reads it: re-encoded as UTF-8 (a latin-1 or Windows-1252 export) and, for
     a whitespace-separated file, with its runs of blanks as tabs."""
     copy = workdir / f"{n:05d}-{scan.path.name}"
-    encoding = "cp1252" if scan.encoding == "cp1252" else scan.encoding
     try:
         with (
-            scan.path.open("r", encoding=encoding, newline="") as src,
+            scan.path.open("r", encoding=scan.encoding, newline="") as src,
             copy.open("w", encoding="utf-8", newline="") as dst,
         ):
             if delivery.delimiter == "whitespace":
@@ -267,16 +267,35 @@ def plan_source(
         plan.columns.append(selected)
     if any(_needs_copy(s, delivery) for s in plan.scans):
         plan.workdir = tempfile.TemporaryDirectory(prefix="cdp-landing-")
-    plan.readable = [
-        _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
-        for n, s in enumerate(plan.scans)
-    ]
     try:
+        plan.readable = [
+            _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
+            for n, s in enumerate(plan.scans)
+        ]
         _check_units(conn, plan, retailer)
     except BaseException:
         plan.cleanup()
         raise
     return plan
+
+
+def plan_sources(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contracts: list[SourceContract],
+    retailer: RetailerConfig,
+    config_path: str | Path,
+) -> list[SourcePlan]:
+    """Every source planned (``plan_source``) before any is loaded: the first problem stops them all."""
+    plans: list[SourcePlan] = []
+    try:
+        for contract in contracts:
+            plans.append(plan_source(conn, landing_dir, contract, retailer, config_path))
+    except BaseException:
+        for plan in plans:
+            plan.cleanup()
+        raise
+    return plans
 
 
 def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: RetailerConfig) -> None:
@@ -289,17 +308,16 @@ def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: Re
         checks.append((BUSINESS_UNIT_COLUMN, codes, "business unit"))
     if CURRENCY_COLUMN in names:
         checks.append((CURRENCY_COLUMN, list(retailer.currencies), "currency"))
+    if not checks:
+        return
+    wrong = " or ".join(
+        f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
+        for i, (_, allowed, _) in enumerate(checks)
+    )
     for n, scan in enumerate(plan.scans):
-        header_lines = _header_lines(plan.delivery)
         reader = reader_sql(plan.readable[n], plan.delivery, scan.header)
         values = ", ".join(f"upper(trim({plan.columns[n][c]})) as v{i}" for i, (c, _, _) in enumerate(checks))
-        if not checks:
-            return
         try:
-            wrong = " or ".join(
-                f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
-                for i, (_, allowed, _) in enumerate(checks)
-            )
             found = conn.execute(
                 f"select ordinality, {', '.join(f'v{i}' for i in range(len(checks)))} "
                 f"from (select {values}, ordinality from {reader} with ordinality) "
@@ -310,7 +328,7 @@ def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: Re
         if not found:
             continue
         row, *got = found[0]
-        line = row + header_lines
+        line = row + _header_lines(plan.delivery)
         for (column, allowed, what), value in zip(checks, got, strict=True):
             if value and value not in allowed:
                 configured = (

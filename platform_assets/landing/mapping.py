@@ -50,7 +50,7 @@ def _target_format(column: Column, source_format: str) -> str:
 
 def _reformatted(sql: str, column: Column, source_format: str) -> str:
     """``sql`` (text in ``source_format``) rewritten in the contract's format; kept when it does not parse."""
-    parsed = f"try_strptime({sql}, {literal(source_format)})"
+    parsed = f"try_strptime(trim({sql}), {literal(source_format)})"
     if "%z" in source_format or "%Z" in source_format:  # an instant with its offset: in UTC
         parsed = f"({parsed} at time zone 'UTC')"
     target = _target_format(column, source_format)

@@ -132,8 +132,8 @@ def test_distinct_on_folds_one_file_into_one_row_per_key_and_reconciles(tmp_path
         "select contact_id, customer_number, created_at, _row_number from raw.crm_contacts order by 1"
     ).fetchall()
     assert rows == [
-        ("00004", "00004", "1997-01-01 00:00:00", 1),
-        ("00021", "00021", "1997-01-01 00:00:00", 5),
+        ("00004", "00004", "1997-01-01T00:00:00Z", 1),
+        ("00021", "00021", "1997-01-01T00:00:00Z", 5),
     ]
     assert (result.rows_read, result.rows_accepted, result.rows_folded) == (5, 2, 3)
     check = reconciliation_check(conn, "crm_contacts", "run-1")
@@ -147,7 +147,7 @@ CRM_HEADER = "id;civ;prenom;nom;email;pays;naissance;cree_le"
 def test_a_latin1_file_with_renamed_columns_and_its_own_date_format(tmp_path, conn):
     write(
         tmp_path / "crm" / "export.txt",
-        f"{CRM_HEADER}\nC1;Mme;Hélène;Lefèvre;h@x.fr;FR;1972-09-17;01.11.2023 07:27\n",
+        f"{CRM_HEADER}\nC1;Mme;Hélène;Lefèvre;h@x.fr;FR;17.09.1972;01.11.2023 07:27\n",
         encoding="latin-1",
     )
     retailer = config(
@@ -162,7 +162,7 @@ def test_a_latin1_file_with_renamed_columns_and_its_own_date_format(tmp_path, co
       first_name: prenom
       last_name: nom
       country_code: pays
-      birth_date: {column: naissance, format: "%Y-%m-%d"}
+      birth_date: {column: naissance, format: "%d.%m.%Y"}
       created_at: {column: cree_le, format: "%d.%m.%Y %H:%M"}
 """
     )
@@ -170,8 +170,8 @@ def test_a_latin1_file_with_renamed_columns_and_its_own_date_format(tmp_path, co
     row = conn.execute(
         "select first_name, last_name, birth_date, created_at, street, address_line_2 from raw.crm_contacts"
     ).fetchone()
-    # dates rewritten in the contract's formats (birth d/m/Y, creation Y-m-d H:M:S); unmapped, absent: empty
-    assert row == ("Hélène", "Lefèvre", "17/09/1972", "2023-11-01 07:27:00", None, None)
+    # dates rewritten in the contract's format (ISO 8601, instants in UTC); unmapped and absent: empty
+    assert row == ("Hélène", "Lefèvre", "1972-09-17", "2023-11-01T07:27:00Z", None, None)
     encoding = conn.execute("select encoding from ops.landing_files").fetchone()
     assert encoding == ("latin-1",)
 

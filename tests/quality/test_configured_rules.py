@@ -16,7 +16,12 @@ business_units:
   - {{code: FR, name: France, country: FR, currency: EUR, time_zone: Europe/Paris, language: fr}}
 dates: {{earliest: {earliest}, latest: {latest}}}
 sources:
-  crm_contacts: {{files: crm/contacts.csv}}
+  crm_contacts:
+    files: crm/contacts.csv
+    columns:
+      birth_date: {{column: birth_date, format: "%d/%m/%Y"}}
+      created_at: {{column: created_at, format: "%Y-%m-%d %H:%M:%S"}}
+      updated_at: {{column: updated_at, format: "%Y-%m-%d %H:%M:%S"}}
   ecommerce_accounts: {{files: ecommerce/accounts.csv}}
   pos_receipts: {{files: pos/receipts_*.csv, delimiter: ";"}}
   pos_receipt_lines: {{files: pos/receipt_lines_*.csv, delimiter: ";"}}
