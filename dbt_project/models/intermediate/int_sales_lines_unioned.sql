@@ -21,50 +21,32 @@ stores as (
     select * from {{ ref('stg_erp__stores') }}
 ),
 
-crm_contacts as (
-    select * from {{ ref('stg_crm__contacts') }}
-),
-
-web_accounts as (
-    select * from {{ ref('stg_ecommerce__accounts') }}
-),
-
 customer_xref as (
     select * from {{ source('identity', 'customer_xref') }}
 ),
 
--- the record carrying each customer number (a CRM contact first, else a web account; the lowest id
--- when several do: identity resolution puts records sharing a number in one customer)
-customer_numbers as (
+-- the CRM contact a customer number written at the till stands for (the first, should two share it)
+crm_numbers as (
     select
         customer_number,
-        coalesce(
-            min('crm:' || source_id) filter (where source = 'crm'),
-            min('ecommerce:' || source_id)
-        ) as customer_record_id
-    from (
-        select customer_number, crm_contact_id as source_id, 'crm' as source
-        from crm_contacts
-        union all
-        select customer_number, ecommerce_account_id, 'ecommerce' as source
-        from web_accounts
-    )
+        min(crm_contact_id) as crm_contact_id
+    from {{ ref('stg_crm__contacts') }}
     where customer_number is not null
     group by customer_number
 ),
 
--- a receipt belongs to the customer of the loyalty card scanned at the till, else to the customer
--- whose number the till recorded (neither: anonymous)
+-- a receipt belongs to the customer of the loyalty card scanned at the till, else of the CRM contact
+-- whose customer number the till recorded (a retailer without loyalty cards); neither: anonymous
 receipt_orders as (
     select
         'store' as channel,
         receipts.receipt_id as order_id,
         receipts.store_id,
-        coalesce(
-            'loyalty:' || receipts.loyalty_card_id, customer_numbers.customer_record_id
-        ) as customer_record_id,
-        receipts.loyalty_card_id is null
-        and customer_numbers.customer_record_id is null as is_anonymous,
+        case
+            when receipts.loyalty_card_id is not null then 'loyalty:' || receipts.loyalty_card_id
+            when crm_numbers.crm_contact_id is not null then 'crm:' || crm_numbers.crm_contact_id
+        end as customer_record_id,
+        receipts.loyalty_card_id is null and crm_numbers.crm_contact_id is null as is_anonymous,
         false as is_cancelled,
         stores.country_code,
         coalesce(receipts.currency_code, stores.currency_code) as currency_code,
@@ -74,7 +56,7 @@ receipt_orders as (
         receipts.receipt_local_at as ordered_local_at
     from receipts
     left join stores using (store_id)
-    left join customer_numbers using (customer_number)
+    left join crm_numbers on receipts.customer_number = crm_numbers.customer_number
 ),
 
 -- a web order belongs to the customer of its account, or of the guest order itself
