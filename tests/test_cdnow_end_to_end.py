@@ -95,6 +95,13 @@ def test_scores_that_need_data_cdnow_lacks_say_why_and_stay_empty(cdnow_run):
                 key.split("/"),
             ).fetchall()
             assert rows == 0 and why in comment, key
+    # analysts read why in the published file too (the table's comment and the data dictionary)
+    analyst = db.parent.parent / "published" / "analyst.duckdb"
+    with duckdb.connect(str(analyst), read_only=True) as conn:
+        [(comment,)] = conn.execute(
+            "select comment from duckdb_tables() where schema_name = 'scores' and table_name = 'customer_churn'"
+        ).fetchall()
+    assert comment.startswith("Empty by design: the churn model cannot be trained")
     # what CDNOW has is scored: lifetime value and RFM for every customer
     assert "skipped" not in metadata["features/customer_clv"]
     assert metadata["features/customer_clv"]["dagster/row_count"].value == 2357

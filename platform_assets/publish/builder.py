@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.lib.tables import sql_literal, table_exists
+from platform_assets.lib.tables import EMPTY_BY_DESIGN, sql_literal, table_exists
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
 from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
@@ -170,7 +170,8 @@ def build(
 
 def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: TableDoc | None) -> TableDoc:
     """The asset's documentation, completed by DuckDB comments a domain left in the working file
-    (for tables that are not assets of their own, such as ops.landing_files)."""
+    (for tables that are not assets of their own, such as ops.landing_files); a table left empty by
+    design says why before what it holds."""
     schema_name, table_name = table.split(".")
     [(comment,)] = conn.execute(
         "select comment from duckdb_tables() where database_name = current_database() "
@@ -185,7 +186,10 @@ def _with_working_comments(conn: duckdb.DuckDBPyConnection, table: str, doc: Tab
         ).fetchall()
     )
     doc = doc or TableDoc(None)
-    return TableDoc(doc.description or comment, {**columns, **doc.columns}, doc.owners)
+    description = doc.description or comment
+    if comment and comment.startswith(EMPTY_BY_DESIGN) and doc.description:  # why it is empty, first
+        description = f"{comment}. {doc.description}"
+    return TableDoc(description, {**columns, **doc.columns}, doc.owners)
 
 
 def _privacy_note(doc: TableDoc, columns: list[str], published: list[PublishedColumn]) -> TableDoc:
