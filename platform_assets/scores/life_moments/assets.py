@@ -48,7 +48,7 @@ def customer_life_moments(
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        result = scoring.run(conn, ref, platform.ground_truth_path)
+        result = scoring.run(conn, ref, platform.ground_truth_path, tuple(platform.retailer.units_by_code))
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, report.MODELS, result.metrics)
         for fitted, entry in report.model_versions(result, context.run_id):
