@@ -40,7 +40,7 @@ def retailer_referential(platform: PlatformSettings, warehouse: Warehouse):
     config = platform.retailer
     with warehouse.connect() as conn:
         counts = write_referential(conn, config)
-        units = conn.execute(f"select * from {UNITS_TABLE} order by country_code").pl()
+        units = conn.sql(f"select * from {UNITS_TABLE} order by country_code").pl()
     source = {"retailer_config": platform.retailer_config}
     yield dg.MaterializeResult(
         asset_key=UNITS_TABLE.split("."),

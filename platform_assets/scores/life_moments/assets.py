@@ -5,7 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame
@@ -58,6 +58,7 @@ def customer_life_moments(
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "cutoffs": dg.MetadataValue.json({k: str(v) for k, v in result.cutoffs.items()}),
+            **missing_inputs(platform.retailer.absent_sources),
             "model_versions": dg.MetadataValue.json({k: m.version for k, m in result.models.items()}),
             "season_profiles": dg.MetadataValue.json(report.season_profiles(result)),
             **report.headline(result),
