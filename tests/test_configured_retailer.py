@@ -1,5 +1,6 @@
 """A retailer unlike the demo, described in configuration only (no code change): a fourth business
-unit, ES (EUR, Europe/Madrid, es), and no loyalty programme, web shop or e-mail tool.
+unit, ES (EUR, Europe/Madrid, es), and no loyalty programme (no card scanned at the tills), web shop
+or e-mail tool.
 
 One graph run on the session's small generation (600 customers), its GB unit's data relabelled as
 ES (stores, receipts, contacts, prices, spend, campaigns; GB stays configured, with no data), the
@@ -65,6 +66,16 @@ def _relabel_gb_as_es(landing: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _without_cards_on_receipts(landing: Path) -> None:
+    """A retailer without a loyalty programme scans no card at its tills."""
+    for path in (landing / "pos").glob("receipts_*.csv"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = lines[0].split(";")
+        card = header.index("loyalty_card_no")
+        rows = [";".join(v if i != card else "" for i, v in enumerate(line.split(";"))) for line in lines[1:]]
+        path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+
+
 def _config(path: Path) -> Path:
     document = yaml.safe_load(DEMO_RETAILER.read_text(encoding="utf-8"))
     document["business_units"].append(SPAIN)
@@ -84,6 +95,7 @@ def variant(demo_dir, tmp_path_factory):
     landing = root / "landing"
     shutil.copytree(demo_dir / "landing", landing)
     _relabel_gb_as_es(landing)
+    _without_cards_on_receipts(landing)
     db = root / "cdp.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_LANDING_DIR", str(landing))
