@@ -117,6 +117,17 @@ class SourceDelivery(_Strict):
         default=None, description="Contract columns: keep the first row of each (one file, many entities)."
     )
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252)") from None
+        return value
+
     @model_validator(mode="after")
     def _header_or_names(self) -> SourceDelivery:
         if not self.header and not self.file_columns:
