@@ -140,6 +140,11 @@ def test_spanish_customers_get_features_and_scores(variant):
     for table in ("features.customer_profile", "features.customer_rfm", "features.customer_clv"):
         [(n,)] = _rows(db, f"select count(*) from {table} where business_unit = 'ES'")
         assert n > 0, table
+    # no card at the tills: store sales reach their customers through the CRM number the till recorded
+    [(attributed,)] = _rows(
+        db, "select count(*) from sales.fct_sales_lines where channel = 'store' and customer_id is not null"
+    )
+    assert attributed > 0
     [(stores,)] = _rows(
         db,
         "select count(*) from referential.dim_store where country_code = 'ES' and time_zone = 'Europe/Madrid'",
