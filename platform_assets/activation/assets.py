@@ -20,7 +20,7 @@ from platform_assets.activation.store import (
     RESULTS,
 )
 from platform_assets.governance.ownership import ACTIVATION
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import not_delivered, undelivered
 from platform_assets.lib.warehouse import Warehouse
@@ -108,7 +108,11 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
             )
             counts = audience_tables.without_consent(conn, counts, reason)
         summary = audience_tables.summarise(conn)
-    common = {"reference_date": str(ref), "run_seconds": round(time.perf_counter() - started, 1)}
+    common = {
+        "reference_date": str(ref),
+        "run_seconds": round(time.perf_counter() - started, 1),
+        **missing_inputs(platform.retailer.absent_sources),
+    }
     yield from _audience_results(counts, summary, common, platform.holdout_share)
 
 

@@ -12,7 +12,7 @@ from platform_assets.landing.results import load_metadata, raw_check_specs, raw_
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.quality.rules import load_order
-from platform_assets.quality.suites import discover_suites
+from platform_assets.quality.suites import discover_suites, retailer_values
 from platform_assets.quality.table_checks import Limits
 
 
@@ -74,7 +74,7 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
             "(`make data`) or set CDP_LANDING_DIR"
         )
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    limits = Limits(platform.gx_max_rows, platform.volume_tolerance)
+    limits = Limits(platform.gx_max_rows, platform.volume_tolerance, retailer_values(platform.retailer))
     checks: dict[str, set[str]] = {}
     for check_key in context.selected_asset_check_keys:
         checks.setdefault(check_key.asset_key.path[-1], set()).add(check_key.name)

@@ -187,6 +187,13 @@ class RetailerConfig(_Strict):
     def delivers(self, table: str) -> bool:
         return table in self.sources
 
+    @property
+    def absent_sources(self) -> tuple[str, ...]:
+        """Contract tables this retailer does not deliver (their raw tables are empty), in contract order."""
+        from platform_assets.landing.contracts import CONTRACTS
+
+        return tuple(c.table for c in CONTRACTS if c.table not in self.sources)
+
 
 def _yaml_lines(text: str) -> dict[tuple, int]:
     """Line (1-based) of every key and list item of a YAML document, by its path."""

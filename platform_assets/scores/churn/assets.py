@@ -5,7 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame, replace_with_empty, require_as_of
@@ -46,8 +46,9 @@ def customer_churn(
     started = time.perf_counter()
     with warehouse.connect() as conn:
         require_as_of(conn, PROFILE, ref)
+        profile = conn.sql(f"select * from {PROFILE}").pl()
         try:
-            result = scoring.run(conn, ref, conn.sql(f"select * from {PROFILE}").pl())
+            result = scoring.run(conn, ref, profile)
         except TooFewOutcomes as untrainable:  # e.g. a history shorter than the horizon and its backtest
             reason = f"the churn model cannot be trained on this history: {untrainable}"
             rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
@@ -64,6 +65,7 @@ def customer_churn(
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "horizon_days": dg.MetadataValue.json(result.horizons),
+            **missing_inputs(platform.retailer.absent_sources, profile),
             "model_versions": dg.MetadataValue.json({bu: m.version for bu, m in result.models.items()}),
             **report.headline(result),
             "backtest": dg.MetadataValue.md(markdown_table(report.backtest_table(result))),
