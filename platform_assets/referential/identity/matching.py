@@ -193,6 +193,18 @@ def probabilistic_edges(
         """
     )
     conn.unregister("splink_rule_clusters")
+    [(n_records,)] = conn.execute("select count(*) from splink_records").fetchall()
+    if n_records < 2:  # nobody with a name to compare (e.g. a purchase log: customer numbers only)
+        conn.execute("drop table if exists splink_records")
+        empty = pl.DataFrame(
+            schema={
+                "record_id_l": pl.String,
+                "record_id_r": pl.String,
+                "rule": pl.String,
+                "match_probability": pl.Float64,
+            }
+        )
+        return empty, match_weights_table(None), 0
     api = DuckDBAPI(connection=conn)
     records = api.register("splink_records", dataset_display_name="records")
     linker = Linker(records, _splink_settings(), log_level=logging.WARNING)
@@ -224,8 +236,13 @@ def probabilistic_edges(
 
 
 def match_weights_table(linker) -> pl.DataFrame:
-    """Trained m, u and match weight of every comparison level (the prior on the first row)."""
-    records = [r.as_dict() for r in linker.visualisations.match_weights_chart().raw_records]
+    """Trained m, u and match weight of every comparison level (the prior on the first row); no
+    rows without a trained ``linker`` (None)."""
+    records = (
+        []
+        if linker is None
+        else [r.as_dict() for r in linker.visualisations.match_weights_chart().raw_records]
+    )
     return pl.DataFrame(
         [
             {
