@@ -301,3 +301,31 @@ def load_retailer(path: str | Path) -> RetailerConfig:
     if not path.is_file():
         raise RetailerConfigError(f"{path}: retailer configuration file not found (CDP_RETAILER_CONFIG)")
     return parse_retailer(path.read_text(encoding="utf-8"), str(path))
+
+
+def describe(config: RetailerConfig, path: str) -> str:
+    """A few lines saying what the configuration at ``path`` delivers (for ``python -m``)."""
+    from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+
+    units = ", ".join(f"{u.code} ({u.currency}, {u.time_zone})" for u in config.business_units)
+    absent = sorted(set(CONTRACTS_BY_TABLE) - set(config.sources))
+    return "\n".join(
+        [
+            f"{path}: valid — {config.name}",
+            f"  business units: {units}",
+            f"  plausible dates: {config.dates.earliest} to {config.dates.latest}",
+            f"  sources delivered ({len(config.sources)}): {', '.join(sorted(config.sources))}",
+            f"  not delivered ({len(absent)}): {', '.join(absent) or 'none'}",
+        ]
+    )
+
+
+if __name__ == "__main__":  # python -m platform_assets.lib.retailer FILE: check a configuration
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m platform_assets.lib.retailer RETAILER.yml")
+    try:
+        print(describe(load_retailer(sys.argv[1]), sys.argv[1]))
+    except RetailerConfigError as error:
+        sys.exit(str(error))

@@ -107,3 +107,32 @@ def test_header_less_file_needs_its_column_names():
 
 def test_not_yaml_is_refused_with_the_file_name():
     assert _error("name: [unclosed").startswith("retailer.yml: not valid YAML")
+
+
+def test_the_readme_command_checks_a_configuration(tmp_path):
+    """`python -m platform_assets.lib.retailer FILE` (README, "Your own data") says what it delivers,
+    or exits non-zero with the file, line and key at fault."""
+    import subprocess
+    import sys
+
+    good = subprocess.run(
+        [sys.executable, "-m", "platform_assets.lib.retailer", str(DEMO_RETAILER)],
+        capture_output=True,
+        text=True,
+    )
+    assert good.returncode == 0, good.stderr
+    assert (
+        "business units: FR (EUR, Europe/Paris), PL (PLN, Europe/Warsaw), GB (GBP, Europe/London)"
+        in good.stdout
+    )
+    assert "not delivered (0): none" in good.stdout
+    bad_file = tmp_path / "retailer.yml"
+    bad_file.write_text(DEMO_TEXT.replace("currency: GBP", "currency: pounds"), encoding="utf-8")
+    bad = subprocess.run(
+        [sys.executable, "-m", "platform_assets.lib.retailer", str(bad_file)], capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    assert (
+        f"{bad_file}: line {_line_of(bad_file.read_text(), 'pounds')}, business_units.2.currency"
+        in bad.stderr
+    )
