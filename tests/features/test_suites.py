@@ -6,8 +6,8 @@ import pytest
 
 from platform_assets.features import checks
 from platform_assets.lib.gates import violations
-from platform_assets.lib.settings import EXPECTATIONS_DIR
 from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
+from platform_assets.lib.settings import EXPECTATIONS_DIR
 from platform_assets.quality.suites import built_suite, load_suite, retailer_values
 
 # suite -> expectations it holds, all warnings (tests/quality/test_suites.py checks the whole set)
