@@ -9,39 +9,28 @@
 {%- endmacro %}
 
 {#- Name for matching: lower case, accents folded (ł is a letter, not an accent: folded by hand),
-    anything but letters, spaces and hyphens dropped. Display keeps the original. -#}
+    hyphens become spaces ("Anne-Marie" = "anne marie"), anything but letters and spaces dropped
+    ("O'Brien" = "obrien"), runs of spaces collapsed. Display keeps the original. -#}
 {% macro fold_name(column) -%}
     nullif(
-        trim(regexp_replace(
+        trim(regexp_replace(regexp_replace(
             strip_accents(replace(replace(lower(trim({{ column }})), 'ł', 'l'), 'ß', 'ss')),
-            '[^a-z\- ]', '', 'g'
+            '-', ' ', 'g'), '[^a-z ]|(\s)\s+', '\1', 'g'
         )),
         ''
     )
 {%- endmacro %}
 
-{#- Digits and a leading + of a phone as keyed ("06.12 34", "+44 (0)7700…"). -#}
-{% macro phone_digits(column) -%}
-    nullif(regexp_replace(replace(trim({{ column }}), '(0)', ''), '[^0-9+]', '', 'g'), '')
-{%- endmacro %}
-
-{#- Phone in E.164 from its digits (see phone_digits), using the business unit's numbering plan
-    (columns calling_code, national_prefix, national_number_digits must be in scope).
-    International writings (+ or 00) are kept when their length is plausible; national ones
-    get the country's calling code; anything else is null. -#}
-{% macro phone_e164(digits) -%}
-    case
-        when starts_with({{ digits }}, '+') and length({{ digits }}) between 9 and 16
-            then {{ digits }}
-        when starts_with({{ digits }}, '00') and length({{ digits }}) between 10 and 17
-            then '+' || substr({{ digits }}, 3)
-        when national_prefix is not null
-            and starts_with({{ digits }}, national_prefix)
-            and length({{ digits }}) = length(national_prefix) + national_number_digits
-            then '+' || calling_code || substr({{ digits }}, length(national_prefix) + 1)
-        when national_prefix is null and length({{ digits }}) = national_number_digits
-            then '+' || calling_code || {{ digits }}
-    end
+{#- Address line for matching: lower case, accents folded, punctuation to spaces, runs of spaces
+    collapsed ("12, Rue de l'Église" = "12 rue de l eglise"). -#}
+{% macro fold_address(column) -%}
+    nullif(
+        trim(regexp_replace(
+            strip_accents(replace(replace(lower(trim({{ column }})), 'ł', 'l'), 'ß', 'ss')),
+            '[^a-z0-9]+', ' ', 'g'
+        )),
+        ''
+    )
 {%- endmacro %}
 
 {#- Postcode for matching: upper case, letters and digits only ("sw1a1aa" = "SW1A 1AA"). -#}

@@ -3,6 +3,6 @@
 import dagster as dg
 
 from platform_assets.referential.assets import dbt_models
-from platform_assets.referential.identity_assets import identity_resolution
+from platform_assets.referential.identity_assets import identity_resolution, record_standardisation
 
-defs = dg.Definitions(assets=[dbt_models, identity_resolution])
+defs = dg.Definitions(assets=[dbt_models, record_standardisation, identity_resolution])

@@ -7,7 +7,7 @@ customer_xref as (
 ),
 
 customer_records as (
-    select * from {{ ref('int_customer_records_standardised') }}
+    select * from {{ source('identity_records', 'int_customer_records_standardised') }}
 ),
 
 web_orders as (
