@@ -33,6 +33,31 @@
     )
 {%- endmacro %}
 
+{#- (Erasure requests only: person records' phones are read with phonenumbers in Python, see
+    platform_assets/referential/identity/standardise.py.) Digits and a leading + of a phone as keyed ("06.12 34", "+44 (0)7700…"). -#}
+{% macro phone_digits(column) -%}
+    nullif(regexp_replace(replace(trim({{ column }}), '(0)', ''), '[^0-9+]', '', 'g'), '')
+{%- endmacro %}
+
+{#- Phone in E.164 from its digits (see phone_digits), using the business unit's numbering plan
+    (columns calling_code, national_prefix, national_number_digits must be in scope).
+    International writings (+ or 00) are kept when their length is plausible; national ones
+    get the country's calling code; anything else is null. -#}
+{% macro phone_e164(digits) -%}
+    case
+        when starts_with({{ digits }}, '+') and length({{ digits }}) between 9 and 16
+            then {{ digits }}
+        when starts_with({{ digits }}, '00') and length({{ digits }}) between 10 and 17
+            then '+' || substr({{ digits }}, 3)
+        when national_prefix is not null
+            and starts_with({{ digits }}, national_prefix)
+            and length({{ digits }}) = length(national_prefix) + national_number_digits
+            then '+' || calling_code || substr({{ digits }}, length(national_prefix) + 1)
+        when national_prefix is null and length({{ digits }}) = national_number_digits
+            then '+' || calling_code || {{ digits }}
+    end
+{%- endmacro %}
+
 {#- Postcode for matching: upper case, letters and digits only ("sw1a1aa" = "SW1A 1AA"). -#}
 {% macro standardise_postcode(column) -%}
     nullif(upper(regexp_replace(trim({{ column }}), '[^A-Za-z0-9]', '', 'g')), '')

@@ -4,6 +4,7 @@ Works on a DuckDB connection holding ``intermediate.int_customer_records_standar
 plain frames (edges, clusters, trained weights) for the asset to store.
 """
 
+import copy
 import logging
 import time
 from dataclasses import dataclass, field
@@ -85,11 +86,13 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     and a nameless record (an e-mail subscriber) joins one named record only: it never bridges two.
     """
     named = f"select * from {RECORDS} where email_std is not null and last_name_std is not null"
+    # first and last name in either order: a name keyed in each other's field is still the same name
+    keyed = f"select *, list_sort([first_name_std, last_name_std]) as name_key from ({named})"
     # namesakes sharing an address (a work address first.last@company) but with different phones or
     # birth dates are two people until Splink says otherwise
     unambiguous = f"""
-        select * from ({named})
-        window w as (partition by email_std, last_name_std, first_name_std)
+        select * from ({keyed})
+        window w as (partition by email_std, name_key)
         qualify count(distinct phone_e164) over w <= 1 and count(distinct birth_date) over w <= 1
     """
     nameless = f"select * from {RECORDS} where email_std is not null and last_name_std is null"
@@ -120,7 +123,7 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         _chain(
             conn, "name_birth_date", same_birth, "first_name_std, last_name_std, birth_date, country_code"
         ),
-        _chain(conn, "email", unambiguous, "email_std, last_name_std, first_name_std"),
+        _chain(conn, "email", unambiguous, "email_std, name_key"),
         _chain(conn, "phone", f"select * from {RECORDS} where phone_e164 is not null", "phone_e164"),
         # subscribers whose address no named record carries: one customer per address
         _chain(
@@ -191,10 +194,11 @@ PRIOR_RULES: dict[str, tuple[str, ...]] = {
     "email": ("email_std",),
     "phone": ("phone_e164",),
 }
-MIN_TRAINING_PAIRS = 50  # fewer pairs in a training block: the session is skipped
+MIN_TRAINING_PAIRS = 10  # fewer pairs in a training block: the session is skipped
 SPLINK_COLUMNS = ", ".join(f"r.{c}" for c in IDENTIFIER_COLUMNS)
 # name words, split once for the comparisons (see _sim); the birth date as digits for its typos
 DERIVED_COLUMNS = """
+    first_name_std || ' ' || last_name_std as full_name,
     string_split(first_name_std, ' ') as first_name_words,
     string_split(last_name_std, ' ') as last_name_words,
     strftime(birth_date, '%Y%m%d') as birth_date_digits
@@ -231,9 +235,14 @@ def _name_comparison():
         cll.CustomLevel(
             f"({f_l} is null and {l_l} is null) or ({f_r} is null and {l_r} is null)", "a side has no name"
         ).configure(is_null_level=True),
-        cll.CustomLevel(f"{f_l} = {f_r} and {l_l} = {l_r}", "first and last name equal"),
+        # a rare name agreeing says more than a common one: term frequencies of the full name
+        cll.ExactMatchLevel("full_name").configure(
+            tf_adjustment_column="full_name", label_for_charts="first and last name equal"
+        ),
         cll.CustomLevel(f"{f_l} = {l_r} and {l_l} = {f_r}", "first and last name swapped"),
-        cll.CustomLevel(f"{_sim(f_l, f_r)} and {_sim(l_l, l_r)}", "both close (typo, compound)"),
+        cll.CustomLevel(f"{_sim(f_l, f_r)} and {_sim(l_l, l_r)}", "both close (typo, compound)").configure(
+            tf_adjustment_column="full_name"
+        ),
         cll.CustomLevel(f"{_sim(f_l, l_r)} and {_sim(l_l, f_r)}", "both close, swapped"),
         cll.CustomLevel(f"{initial} and {_sim(l_l, l_r)}", "last name close, first name an initial"),
         cll.CustomLevel(f"{one_first_missing} and {_sim(l_l, l_r)}", "last name close, a first name missing"),
@@ -307,7 +316,10 @@ def _address_comparison():
                 f"and jaro_winkler_similarity({s_l}, {s_r}) >= 0.9",
                 "street close, postcode equal or one character off",
             ),
-            cll.CustomLevel(f"{p_l} = {p_r}", "postcode equal, street differs or missing"),
+            cll.CustomLevel(
+                f"{p_l} = {p_r} and ({s_l} is null or {s_r} is null)", "postcode equal, a street missing"
+            ),
+            cll.CustomLevel(f"{p_l} = {p_r}", "postcode equal, streets differ"),
             cll.CustomLevel(f"{c_l} = {c_r}", "city equal"),
             cll.ElseLevel(),
         ],
@@ -447,9 +459,13 @@ def _train(linker, conn: duckdb.DuckDBPyConnection, config: "MatchingConfig", po
         if pairs < MIN_TRAINING_PAIRS:
             training[step] = f"skipped: {pairs} pairs share {', '.join(columns)} (< {MIN_TRAINING_PAIRS})"
             continue
+        # a session that fails (too few matches among its pairs, an m driven to 0) may leave the
+        # model half-updated: put back the parameters it started from
+        before = copy.deepcopy(linker._settings_obj.core_model_settings)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
-        except (EMTrainingException, SplinkException) as error:
+        except (EMTrainingException, SplinkException, ValueError) as error:  # ValueError: an m of 0
+            linker._settings_obj.core_model_settings = before
             training[step] = f"skipped: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
             continue
         training[step] = f"trained on {pairs} pairs"

@@ -8,10 +8,13 @@ nulled value. A bad value never sends its record to quarantine: only a record wi
 identifier at all is left out of matching (``has_too_little_identity``, listed with the reason).
 
 Phones: a business unit's ``default_phone_region`` reads the numbers written without a country code.
-Each distinct (digits, region) is parsed once. The national and own-country international writings
-of a region's numbers are read in bulk with the region's numbering plan taken from the
-``phonenumbers`` metadata (calling code, national prefix, the patterns of valid numbers of every
-type: what ``phonenumbers.is_valid_number`` checks); every other writing goes through
+A number is kept when ``phonenumbers`` parses it and finds it possible (the right length for its
+country), not only when it lies in a range allocated today: a customer's number is evidence of who
+they are even where the library's metadata lags (many demo numbers sit in ranges it does not list).
+Each distinct (digits, region) is read once. The national and own-country international writings of
+a region's numbers are read in bulk with the region's numbering plan from the ``phonenumbers``
+metadata (calling code, national prefix, the pattern and lengths of its numbers: what
+``phonenumbers.parse`` and ``is_possible_number`` check); every other writing goes through
 ``phonenumbers.parse`` one by one.
 """
 
@@ -35,20 +38,6 @@ WARNING_SCHEMA = {
     "reason": pl.String,
 }
 
-# The phone number types whose patterns make a number valid (phonenumbers' _number_type_helper).
-_TYPE_DESCS = (
-    "fixed_line",
-    "mobile",
-    "toll_free",
-    "premium_rate",
-    "shared_cost",
-    "personal_number",
-    "voip",
-    "pager",
-    "uan",
-    "voicemail",
-)
-
 
 @dataclass(frozen=True)
 class NumberingPlan:
@@ -58,7 +47,7 @@ class NumberingPlan:
     calling_code: str
     national_prefix: str | None
     general_pattern: str  # anchored regex of the region's national significant numbers
-    typed_pattern: str  # anchored regex of its valid numbers of any type (fixed line, mobile...)
+    lengths: tuple[int, ...]  # their possible lengths (without the local-only ones)
 
     @classmethod
     def of(cls, region: str) -> NumberingPlan | None:
@@ -76,18 +65,13 @@ class NumberingPlan:
         plain = parsing is None or (re.fullmatch(r"[0-9|]+", parsing) and prefix in parsing.split("|"))
         if meta.national_prefix_transform_rule or not plain:
             return None
-        types = [
-            f"(?:{desc.national_number_pattern})"
-            for desc in (getattr(meta, name, None) for name in _TYPE_DESCS)
-            if desc is not None and desc.national_number_pattern
-        ]
         general = f"^(?:{meta.general_desc.national_number_pattern})$"
-        typed = "^(?:" + "|".join(types) + ")$"
         try:  # a pattern polars' regex engine cannot read leaves the region to phonenumbers
-            pl.select(a=pl.lit("0").str.contains(general), b=pl.lit("0").str.contains(typed))
+            pl.select(a=pl.lit("0").str.contains(general))
         except pl.exceptions.ComputeError:
             return None
-        return cls(region, str(meta.country_code), prefix or None, general, typed) if types else None
+        lengths = tuple(n for n in meta.general_desc.possible_length or () if n > 0)
+        return cls(region, str(meta.country_code), prefix or None, general, lengths) if lengths else None
 
 
 def phone_digits(raw: pl.Expr) -> pl.Expr:
@@ -104,7 +88,7 @@ def _parse_one(digits: str, region: str | None) -> str | None:
         number = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -114,7 +98,7 @@ def _bulk(distinct: pl.DataFrame, plans: dict[str, NumberingPlan]) -> pl.DataFra
     region's own +calling code; null where the plan cannot tell (left to phonenumbers)."""
     parts = []
     for region, plan in plans.items():
-        general, typed = plan.general_pattern, plan.typed_pattern
+        general = plan.general_pattern
         rows = distinct.filter(pl.col("region") == region)
         if rows.is_empty():
             continue
@@ -135,7 +119,7 @@ def _bulk(distinct: pl.DataFrame, plans: dict[str, NumberingPlan]) -> pl.DataFra
         parts.append(
             rows.with_columns(nsn=nsn).with_columns(
                 phone_e164=pl.when(
-                    pl.col("nsn").str.contains(general) & pl.col("nsn").str.contains(typed)
+                    pl.col("nsn").str.contains(general) & pl.col("nsn").str.len_chars().is_in(plan.lengths)
                 ).then(own + pl.col("nsn"))
             )
         )
@@ -147,7 +131,7 @@ def _bulk(distinct: pl.DataFrame, plans: dict[str, NumberingPlan]) -> pl.DataFra
 
 def normalise_phones(phones: pl.DataFrame) -> pl.DataFrame:
     """``phones``: phone (as keyed), region (ISO 3166 alpha-2 or null) -> the same rows with
-    ``phone_e164`` (null when the number is not valid). Each distinct (digits, region) is read once."""
+    ``phone_e164`` (null when not a possible number). Each distinct (digits, region) is read once."""
     keyed = phones.with_columns(digits=phone_digits(pl.col("phone")))
     distinct = keyed.select("digits", "region").unique().filter(pl.col("digits").is_not_null())
     plans = {}
@@ -253,7 +237,7 @@ def _phone_warnings(frame: pl.DataFrame) -> pl.DataFrame:
         pl.lit("phone").alias("field"),
         pl.col("phone").alias("value"),
         pl.when(pl.col("region").is_null())
-        .then(pl.lit("not a valid international phone number (no default region for the record)"))
-        .otherwise(pl.lit("not a valid phone number for region ") + pl.col("region"))
+        .then(pl.lit("not a possible international phone number (no default region for the record)"))
+        .otherwise(pl.lit("not a possible phone number for region ") + pl.col("region"))
         .alias("reason"),
     )
