@@ -20,7 +20,7 @@ from platform_assets.activation.store import (
     RESULTS,
 )
 from platform_assets.governance.ownership import ACTIVATION
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 
@@ -102,7 +102,11 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     with warehouse.connect() as conn:
         counts = audience_tables.write_audiences(conn, selection, context.run_id)
         summary = audience_tables.summarise(conn)
-    common = {"reference_date": str(ref), "run_seconds": round(time.perf_counter() - started, 1)}
+    common = {
+        "reference_date": str(ref),
+        "run_seconds": round(time.perf_counter() - started, 1),
+        **missing_inputs(platform.retailer.absent_sources),
+    }
     yield from _audience_results(counts, summary, common, platform.holdout_share)
 
 

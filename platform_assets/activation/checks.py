@@ -117,16 +117,18 @@ def audience_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     asset=dg.AssetKey(CONTACT_HISTORY.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(customer_id, campaign_code, contact_date) unique; known source and channel; a plausible "
-    "date; no holdout member recorded as contacted.",
+    description="(customer_id, campaign_code, contact_date) unique; known source and channel; a date in "
+    "the retailer's plausible window (configuration `dates`); no holdout member recorded as contacted.",
 )
-def contact_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+def contact_history_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
+    dates = platform.retailer.dates  # the plausible window of the retailer's configuration
     rules = {
         **key_rules(["customer_id", "campaign_code", "contact_date"]),
         "source_unknown": f"source is null or {_in('source', SOURCES)}",
         "channel_unknown": f"channel is null or {_in('channel', CHANNELS)}",
         "platform_contact_without_run": "source = 'platform' and run_id is null",
-        "contact_date_outside_2000_2030": "contact_date < date '2000-01-01' or contact_date > date '2030-12-31'",
+        "contact_date_outside_plausible_dates": f"contact_date < date '{dates.earliest}' "
+        f"or contact_date > date '{dates.latest}'",
     }
     extra = {
         "holdout_recorded_as_contact": f"select count(*) from {CONTACT_HISTORY} c join {AUDIENCE_HISTORY} h "

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.landing.contracts import CONTRACTS, SourceContract
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 
 CONTRACT = {(c.system, c.entity): c for c in CONTRACTS}
 
@@ -53,11 +54,13 @@ def hex_ids(values: np.ndarray, width: int) -> np.ndarray:
     return digits[nibbles.astype(np.intp)].copy().view(f"S{width}").ravel().astype(str)
 
 
-def _as_text(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    missing = [c for c in columns if c not in df.columns]
+def _as_text(df: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
+    """The contract's columns the frame has, in contract order (an optional column the demo does
+    not generate is left out of the file, and read as empty)."""
+    missing = [c for c in contract.required_columns if c not in df.columns]
     if missing:
-        raise ValueError(f"frame lacks contract columns {missing}")
-    return df.select([pl.col(c).cast(pl.String) for c in columns])
+        raise ValueError(f"frame lacks required contract columns {missing}")
+    return df.select([pl.col(c).cast(pl.String) for c in contract.column_names if c in df.columns])
 
 
 def write_source(
@@ -67,12 +70,13 @@ def write_source(
     contract: SourceContract = CONTRACT[(system, entity)]
     folder = landing / system
     folder.mkdir(parents=True, exist_ok=True)
-    out = _as_text(df, contract.column_names)
+    out = _as_text(df, contract)
     path = folder / file_name
-    if contract.file_format == "ndjson":
+    layout = load_retailer(DEMO_RETAILER).sources[contract.table]  # the demo's file layout
+    if layout.format == "ndjson":
         out.write_ndjson(path)
     else:
-        out.write_csv(path, separator=contract.delimiter, null_value="", line_terminator="\n")
+        out.write_csv(path, separator=layout.delimiter, null_value="", line_terminator="\n")
     return f"landing/{system}/{file_name}", out.height
 
 

@@ -52,8 +52,9 @@ def customer_profile(
     returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py)."""
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
+    absent = platform.retailer.absent_sources
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        relation = profile.customer_profile(conn, ref)
+        relation = profile.customer_profile(conn, ref, absent)
         departments = profile.departments(conn)
         rows = replace_table(conn, profile.TABLE, relation.sql_query())
         comment_table(conn, profile.TABLE, None, profile.column_comments(departments))
@@ -65,6 +66,8 @@ def customer_profile(
             "buyers": buyers,
             "indicators": indicators,
             "departments": len(departments),
+            "sources_not_delivered": ", ".join(absent) or "none",
+            "indicators_null_for_missing_sources": ", ".join(profile.null_indicators(absent)) or "none",
             "run_seconds": round(time.perf_counter() - started, 1),
         }
     )

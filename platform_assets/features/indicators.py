@@ -15,6 +15,26 @@ class Indicator:
     name: str
     definition: str
     unit: str
+    # optional sources (contract tables) it is computed from: null for every customer of a retailer
+    # that does not deliver one of them (``absent_indicators``), not a misleading 0 or false
+    requires: tuple[str, ...] = ()
+
+    @property
+    def documentation(self) -> str:
+        """Definition, unit and, for an indicator of optional sources, when it is null."""
+        text = f"{self.definition} ({self.unit})"
+        if self.requires:
+            text += (
+                f" Null for every customer when the retailer does not deliver {' or '.join(self.requires)}."
+            )
+        return text
+
+
+EMAILING = ("emailing_events",)
+LOYALTY = ("loyalty_cards",)
+ECOMMERCE = ("ecommerce_orders", "ecommerce_order_lines")
+CONSENTS = ("consent_preferences",)
+ACQUISITIONS = ("marketing_acquisitions",)
 
 
 KEYS = (
@@ -41,12 +61,16 @@ INDICATORS = (
         "acquisition_channel",
         "Channel credited with the customer's acquisition, if acquired before the reference date.",
         "label",
+        requires=ACQUISITIONS,
     ),
     Indicator(
         "age_years", "Age in whole years at the reference date, from the birth date when known.", "years"
     ),
     Indicator(
-        "has_loyalty_card", "The customer holds a loyalty card issued before the reference date.", "flag"
+        "has_loyalty_card",
+        "The customer holds a loyalty card issued before the reference date.",
+        "flag",
+        requires=LOYALTY,
     ),
     # frequency
     Indicator(
@@ -100,7 +124,9 @@ INDICATORS = (
     Indicator("entry_spend_share", "Share of the sold amount on entry-tier products.", "share 0-1"),
     # channel and store
     Indicator("store_spend_share", "Share of the sold amount bought in stores (till receipts).", "share 0-1"),
-    Indicator("web_spend_share", "Share of the sold amount bought on the web shop.", "share 0-1"),
+    Indicator(
+        "web_spend_share", "Share of the sold amount bought on the web shop.", "share 0-1", requires=ECOMMERCE
+    ),
     Indicator("distinct_stores", "Distinct physical stores with a purchase.", "stores"),
     Indicator(
         "preferred_store_id",
@@ -150,37 +176,63 @@ INDICATORS = (
         "emails_received_12m",
         "Distinct e-mail campaigns sent to the customer in the last 12 months.",
         "campaigns",
+        requires=EMAILING,
     ),
     Indicator(
         "email_open_rate_12m",
         "Campaigns opened / campaigns received, last 12 months; null when none received.",
         "share 0-1",
+        requires=EMAILING,
     ),
     Indicator(
         "email_click_rate_12m",
         "Campaigns clicked / campaigns received, last 12 months; null when none received.",
         "share 0-1",
+        requires=EMAILING,
     ),
     Indicator(
-        "days_since_last_email_open", "Days since the latest e-mail open; null when never opened.", "days"
+        "days_since_last_email_open",
+        "Days since the latest e-mail open; null when never opened.",
+        "days",
+        requires=EMAILING,
     ),
     Indicator(
-        "days_since_last_email_click", "Days since the latest e-mail click; null when never clicked.", "days"
+        "days_since_last_email_click",
+        "Days since the latest e-mail click; null when never clicked.",
+        "days",
+        requires=EMAILING,
     ),
     Indicator(
-        "has_unsubscribed", "The customer unsubscribed from e-mails before the reference date.", "flag"
+        "has_unsubscribed",
+        "The customer unsubscribed from e-mails before the reference date.",
+        "flag",
+        requires=EMAILING,
     ),
-    Indicator("email_bounces_12m", "E-mail bounces in the last 12 months.", "events"),
+    Indicator("email_bounces_12m", "E-mail bounces in the last 12 months.", "events", requires=EMAILING),
     # consents (as of the reference date: the latest choice collected before it)
     Indicator(
-        "has_email_consent", "Latest e-mail choice collected before the reference date is opt-in.", "flag"
+        "has_email_consent",
+        "Latest e-mail choice collected before the reference date is opt-in.",
+        "flag",
+        requires=CONSENTS,
     ),
-    Indicator("has_sms_consent", "Latest SMS choice collected before the reference date is opt-in.", "flag"),
     Indicator(
-        "has_phone_consent", "Latest phone-call choice collected before the reference date is opt-in.", "flag"
+        "has_sms_consent",
+        "Latest SMS choice collected before the reference date is opt-in.",
+        "flag",
+        requires=CONSENTS,
     ),
     Indicator(
-        "has_post_consent", "Latest postal-mail choice collected before the reference date is opt-in.", "flag"
+        "has_phone_consent",
+        "Latest phone-call choice collected before the reference date is opt-in.",
+        "flag",
+        requires=CONSENTS,
+    ),
+    Indicator(
+        "has_post_consent",
+        "Latest postal-mail choice collected before the reference date is opt-in.",
+        "flag",
+        requires=CONSENTS,
     ),
 )
 
@@ -190,6 +242,12 @@ DEPARTMENT_SHARE = Indicator(
     "the catalogue, named after it, e.g. spend_share_garden_outdoor).",
     "share 0-1",
 )
+
+
+def absent_indicators(absent_sources) -> list[Indicator]:
+    """The indicators computed from a source the retailer does not deliver (null for everyone)."""
+    absent = set(absent_sources)
+    return [i for i in INDICATORS if absent & set(i.requires)]
 
 
 def department_column(department_name: str) -> str:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from platform_assets.features.indicators import INDICATORS, KEYS, department_column
+from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
 
 TABLE = "features.customer_profile"
 
@@ -423,10 +423,14 @@ def _campaign_count(event_type: str, campaigns: int) -> str:
     return f"({numbered} + (coalesce(bool_or(e.email_campaign_id is null) filter (where {window}), false))::bigint)"
 
 
-def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> duckdb.DuckDBPyRelation:
+def customer_profile(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, absent_sources: tuple[str, ...] = ()
+) -> duckdb.DuckDBPyRelation:
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
     with the indicators of ``indicators.py``; builds two temp tables on ``conn`` (the lines pass, the
-    numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table)."""
+    numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table).
+    ``absent_sources``: contract tables the retailer does not deliver; the indicators computed from
+    them are null (of their type) for every customer, not the 0 or false an empty table would give."""
     params = {"ref": reference_date}
     names = departments(conn)
     [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
@@ -472,12 +476,21 @@ def customer_profile(conn: duckdb.DuckDBPyConnection, reference_date: date) -> d
         .replace("$ref_ts", f"timestamp '{reference_date.isoformat()}'")
         .replace("$ref", f"date '{reference_date.isoformat()}'")
     )
+    nulled = [i.name for i in absent_indicators(absent_sources)]
+    if nulled:
+        replaced = ", ".join(f"case when false then {name} end as {name}" for name in nulled)
+        sql = f"select * replace ({replaced}) from ({sql})"
     return conn.sql(sql)
+
+
+def null_indicators(absent_sources: tuple[str, ...]) -> list[str]:
+    """Names of the indicators null for everyone because one of their sources is not delivered."""
+    return [i.name for i in absent_indicators(absent_sources)]
 
 
 def column_comments(department_names: list[tuple[str, str]]) -> dict[str, str]:
     """Column -> "definition (unit)", for COMMENT ON COLUMN."""
-    comments = {i.name: f"{i.definition} ({i.unit})" for i in (*KEYS, *INDICATORS)}
+    comments = {i.name: i.documentation for i in (*KEYS, *INDICATORS)}
     for name, column in department_names:
         comments[column] = f"Share of the sold amount in the department {name!r} (share 0-1)."
     return comments

@@ -7,12 +7,12 @@ import dagster as dg
 
 from platform_assets.governance.ownership import LANDING
 from platform_assets.landing.contracts import CONTRACTS, CONTRACTS_BY_TABLE, LINEAGE_COLUMNS, SourceContract
-from platform_assets.landing.loader import load_source
+from platform_assets.landing.loader import load_source, plan_sources
 from platform_assets.landing.results import load_metadata, raw_check_specs, raw_table_checks
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.quality.rules import load_order
-from platform_assets.quality.suites import discover_suites
+from platform_assets.quality.suites import discover_suites, retailer_values
 from platform_assets.quality.table_checks import Limits
 
 
@@ -34,16 +34,16 @@ def column_schema(contract: SourceContract) -> dg.TableSchema:
 def raw_spec(contract: SourceContract) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=["raw", contract.table],
-        description=f"{contract.description} Files: `{contract.system}/{contract.file_pattern}`.",
+        description=f"{contract.description} Files: as the retailer configuration says "
+        f"(`sources.{contract.table}`); empty when it does not deliver them.",
         group_name=LANDING.domain,
         owners=LANDING.owners,
-        kinds={"duckdb", contract.file_format},
+        kinds={"duckdb"},
         metadata={
             **LANDING.metadata,
             "grain": contract.grain,
             "primary_key": ", ".join(contract.primary_key),
             "source_system": contract.system,
-            "file_pattern": f"{contract.system}/{contract.file_pattern}",
             "dagster/column_schema": column_schema(contract),
             "dagster/table_name": f"raw.{contract.table}",
         },
@@ -63,8 +63,10 @@ def _suite(contract: SourceContract):
     pool="duckdb_writer",
 )
 def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings):
-    """Reads every file of each selected source from the landing directory into ``raw.<system>_<entity>``,
-    quarantines the rows that break a rule, then checks each table (reconciliation, key, profile, suite)."""
+    """Reads every file of each selected source from the landing directory into ``raw.<system>_<entity>``
+    as the retailer configuration says, quarantines the rows that break a rule, then checks each table
+    (reconciliation, key, profile, suite). Every source is checked before any is written; a source
+    the configuration does not deliver is an empty table."""
     landing_dir = platform.landing_path
     if not landing_dir.is_dir():
         raise FileNotFoundError(
@@ -72,26 +74,46 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
             "(`make data`) or set CDP_LANDING_DIR"
         )
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    limits = Limits(platform.gx_max_rows, platform.volume_tolerance)
+    limits = Limits(platform.gx_max_rows, platform.volume_tolerance, retailer_values(platform.retailer))
     checks: dict[str, set[str]] = {}
     for check_key in context.selected_asset_check_keys:
         checks.setdefault(check_key.asset_key.path[-1], set()).add(check_key.name)
+    retailer, config_path = platform.retailer, platform.retailer_config
     with warehouse.connect() as conn:
         ordered = load_order([key.path[-1] for key in context.selected_asset_keys])  # referenced first
-        for n, table in enumerate(ordered, start=1):
+        started = time.perf_counter()
+        plans = plan_sources(
+            conn, landing_dir, [CONTRACTS_BY_TABLE[t] for t in ordered], retailer, config_path
+        )
+        context.log.info(
+            f"{len(plans)} source(s) checked against {config_path} in {time.perf_counter() - started:.1f}s"
+        )
+        for n, (table, plan) in enumerate(zip(ordered, plans, strict=True), start=1):
             contract = CONTRACTS_BY_TABLE[table]
             started = time.perf_counter()
-            load = load_source(conn, landing_dir, contract, context.run_id, loaded_at)
-            seconds = time.perf_counter() - started
-            context.log.info(
-                f"[{n}/{len(ordered)}] raw.{table}: {load.rows_read:,} rows read from {len(load.files)} "
-                f"file(s), {load.rows_quarantined:,} quarantined, in {seconds:.1f}s"
+            load = load_source(
+                conn, landing_dir, contract, context.run_id, loaded_at, retailer, config_path, plan
             )
+            seconds = time.perf_counter() - started
+            if load.not_delivered:
+                context.log.info(f"[{n}/{len(ordered)}] raw.{table}: {load.not_delivered}: empty table")
+            else:
+                context.log.info(
+                    f"[{n}/{len(ordered)}] raw.{table}: {load.rows_read:,} rows read from {len(load.files)} "
+                    f"file(s), {load.rows_quarantined:,} quarantined, {load.rows_folded:,} folded, "
+                    f"{load.field_warnings:,} field warning(s), in {seconds:.1f}s"
+                )
             yield dg.MaterializeResult(
                 asset_key=["raw", table], metadata=load_metadata(load, landing_dir, seconds)
             )
             started = time.perf_counter()
             yield from raw_table_checks(
-                conn, contract, _suite(contract), checks.get(table, set()), context.run_id, limits
+                conn,
+                contract,
+                _suite(contract),
+                checks.get(table, set()),
+                context.run_id,
+                limits,
+                load.not_delivered,
             )
             context.log.info(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")

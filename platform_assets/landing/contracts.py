@@ -1,8 +1,10 @@
-"""File contracts of every landing source: one place, used by the loader, dbt sources and the docs.
+"""Contracts of every landing source: one place, used by the loader, dbt sources and the docs.
 
-Each source system exports its own folder under the landing directory (``<landing>/<system>/``),
-with its own ids, column names and formats, the way real exports look. The raw tables keep
-every value as text (nothing is lost at load). ``typed_sql`` is the one definition of how a raw
+A contract says what a source holds: its columns (names, types, required), key and descriptions.
+Where the retailer's files are and how they are laid out (files, format, delimiter, encoding,
+column mappings) is the retailer configuration's (``platform_assets/lib/retailer.py``; the demo's
+in ``platform_assets/retailers/demo.yml``). The raw tables keep every value as text (nothing is
+lost at load). ``typed_sql`` is the one definition of how a raw
 column is typed: the quarantine rules move a row whose value does not parse, and the dbt staging
 models read the same expressions (macro ``typed``, rendered by ``render_sources``) and normalise.
 """
@@ -34,6 +36,8 @@ class Column:
     format: str | None = None
     # warehouse type when not WAREHOUSE_TYPES' (a decimal's precision; 'timestamp': local, no zone)
     sql_type: str | None = None
+    # a business date, judged against the retailer's plausible window (not a birth or master date)
+    in_date_window: bool = True
 
     @property
     def warehouse_type(self) -> str | None:
@@ -53,16 +57,18 @@ def typed_sql(column: Column) -> str:
     return f"try_cast({value} as {sql_type})" if sql_type else value
 
 
+# Columns whose values the retailer configuration must know: a business unit code, a currency.
+BUSINESS_UNIT_COLUMN = "country_code"
+CURRENCY_COLUMN = "currency"
+
+
 @dataclass(frozen=True)
 class SourceContract:
-    system: str  # source system = landing sub-folder
+    system: str  # source system
     entity: str  # what one row is, plural
     description: str
-    file_pattern: str  # glob inside the system folder; monthly files for the big facts
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    file_format: Literal["csv", "ndjson"] = "csv"
-    delimiter: str = ","
     grain: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     # A file with a header and no rows is refused (a failed export) unless the source may be empty.
@@ -90,8 +96,9 @@ def col(
     required: bool = False,
     fmt: str | None = None,
     sql_type: str | None = None,
+    in_date_window: bool = True,
 ):
-    return Column(name, type_, description, required, fmt, sql_type)
+    return Column(name, type_, description, required, fmt, sql_type, in_date_window)
 
 
 # Lineage columns the loader adds to every raw table.
@@ -111,8 +118,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="pos",
         entity="receipts",
         description="Till receipts (tickets) from the stores' point-of-sale system, one file per month.",
-        file_pattern="receipts_*.csv",
-        delimiter=";",
         grain="one row per receipt",
         primary_key=("ticket_id",),
         columns=(
@@ -127,6 +132,12 @@ CONTRACTS: tuple[SourceContract, ...] = (
                 sql_type="timestamp",
             ),
             col("loyalty_card_no", "string", "Loyalty card scanned at the till, empty when none was."),
+            col(
+                "customer_number",
+                "string",
+                "The customer's number as the till knows it when no loyalty card is scanned (the "
+                "CRM contact with that customer_number); empty when unknown.",
+            ),
             col("total_amount", "decimal", "Receipt total in the store's currency, returns negative."),
             col("currency", "string", "ISO 4217 currency code."),
         ),
@@ -135,8 +146,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="pos",
         entity="receipt_lines",
         description="Receipt lines from the point-of-sale system; returns are negative lines.",
-        file_pattern="receipt_lines_*.csv",
-        delimiter=";",
         grain="one row per receipt line",
         primary_key=("ticket_id", "line_no"),
         columns=(
@@ -159,16 +168,16 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="ecommerce",
         entity="accounts",
         description="Web-shop customer accounts.",
-        file_pattern="accounts.csv",
         grain="one row per account",
         primary_key=("account_id",),
         columns=(
             col("account_id", "string", "Web-shop account id (hexadecimal).", required=True),
+            col("customer_number", "string", "The retailer's own customer number, when the account has one."),
             col("login_email", "string", "E-mail used to log in.", required=True),
             col("first_name", "string", "First name as typed by the customer."),
             col("last_name", "string", "Last name as typed by the customer."),
             col("phone", "string", "Phone as typed by the customer (free format)."),
-            col("birth_date", "date", "Birth date (ISO), optional."),
+            col("birth_date", "date", "Birth date (ISO), optional.", in_date_window=False),
             col(
                 "country_code", "string", "Web shop the account belongs to (ISO 3166 alpha-2).", required=True
             ),
@@ -179,7 +188,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="ecommerce",
         entity="orders",
         description="Web-shop orders with their delivery address, one file per month. Guest orders have no account.",
-        file_pattern="orders_*.csv",
         grain="one row per order",
         primary_key=("order_id",),
         columns=(
@@ -204,7 +212,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="ecommerce",
         entity="order_lines",
         description="Web-shop order lines, one file per month; a return is a 'return' line on the original order number.",
-        file_pattern="order_lines_*.csv",
         grain="one row per order line",
         primary_key=("order_id", "line_number"),
         columns=(
@@ -227,31 +234,24 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="crm",
         entity="contacts",
         description="CRM contacts keyed in by store staff and the call centre: accents, typos, format variations and gaps.",
-        file_pattern="contacts.csv",
         grain="one row per CRM contact",
         primary_key=("contact_id",),
         columns=(
-            col("contact_id", "string", "CRM contact id ('C' + 8 digits).", required=True),
+            col("contact_id", "string", "CRM contact id.", required=True),
+            col("customer_number", "string", "The retailer's own customer number (an identifier)."),
             col("salutation", "string", "Mr, Mrs, Ms, M., Mme, Pan, Pani… as keyed."),
             col("first_name", "string", "First name, any case, accents sometimes lost."),
             col("last_name", "string", "Last name, any case, accents sometimes lost."),
             col("email", "string", "E-mail, may carry typos or spaces."),
             col("phone", "string", "Phone in national or international format, spaces and dots."),
             col("street", "string", "Street address."),
+            col("address_line_2", "string", "Second address line (building, flat, c/o)."),
             col("postcode", "string", "Postcode in the country's format (or not)."),
             col("city", "string", "City."),
             col("country_code", "string", "Business unit country (ISO 3166 alpha-2).", required=True),
-            col("birth_date", "date", "Birth date, day/month/year.", fmt="%d/%m/%Y"),
-            col(
-                "created_at",
-                "timestamp",
-                "Contact creation, 'YYYY-MM-DD HH:MM:SS' UTC.",
-                required=True,
-                fmt="%Y-%m-%d %H:%M:%S",
-            ),
-            col(
-                "updated_at", "timestamp", "Last update, 'YYYY-MM-DD HH:MM:SS' UTC.", fmt="%Y-%m-%d %H:%M:%S"
-            ),
+            col("birth_date", "date", "Birth date (ISO).", in_date_window=False),
+            col("created_at", "timestamp", "Contact creation, ISO 8601 UTC.", required=True),
+            col("updated_at", "timestamp", "Last update, ISO 8601 UTC."),
             col("origin", "string", "Where the contact was captured: store, web, call_centre, event."),
         ),
     ),
@@ -259,7 +259,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="loyalty",
         entity="cards",
         description="Loyalty cards and the CRM contact they are registered to.",
-        file_pattern="cards.csv",
         grain="one row per card",
         primary_key=("card_number",),
         columns=(
@@ -274,8 +273,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="emailing",
         entity="events",
         description="E-mail service provider events (sent, open, click, unsubscribe, bounce), newline-delimited JSON per month.",
-        file_pattern="events_*.ndjson",
-        file_format="ndjson",
         grain="one row per e-mail event",
         primary_key=("event_id",),
         columns=(
@@ -291,7 +288,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="marketing",
         entity="spend",
         description="Paid marketing spend per day, country and channel.",
-        file_pattern="spend.csv",
         grain="one row per day, country and channel",
         primary_key=("spend_date", "country_code", "channel"),
         columns=(
@@ -312,7 +308,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="marketing",
         entity="acquisitions",
         description="Attribution export: the channel that acquired each customer, keyed by the record it created.",
-        file_pattern="acquisitions.csv",
         grain="one row per acquired source record",
         primary_key=("source_system", "source_id"),
         columns=(
@@ -332,7 +327,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="catalog",
         entity="categories",
         description="Product category tree (department > category).",
-        file_pattern="categories.csv",
         grain="one row per category",
         primary_key=("category_id",),
         columns=(
@@ -346,7 +340,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="catalog",
         entity="products",
         description="Group product catalogue.",
-        file_pattern="products.csv",
         grain="one row per product (SKU)",
         primary_key=("sku",),
         columns=(
@@ -355,14 +348,13 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("category_id", "string", "Level-2 category.", required=True),
             col("brand", "string", "Brand."),
             col("price_tier", "string", "entry, standard or premium."),
-            col("launched_on", "date", "Launch date (ISO)."),
+            col("launched_on", "date", "Launch date (ISO).", in_date_window=False),
         ),
     ),
     SourceContract(
         system="catalog",
         entity="prices",
         description="List and cost price of each product per country, in the country's currency.",
-        file_pattern="prices.csv",
         grain="one row per product and country",
         primary_key=("sku", "country_code"),
         columns=(
@@ -377,7 +369,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="erp",
         entity="stores",
         description="Store master from the ERP, web shops included (store_type 'web').",
-        file_pattern="stores.csv",
         grain="one row per store or web shop",
         primary_key=("store_code",),
         columns=(
@@ -389,7 +380,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("postcode", "string", "Postcode."),
             col("timezone", "string", "IANA time zone of the store.", required=True),
             col("currency", "string", "ISO 4217 currency code.", required=True),
-            col("opened_on", "date", "Opening date (ISO)."),
+            col("opened_on", "date", "Opening date (ISO).", in_date_window=False),
             col("surface_m2", "integer", "Sales surface in square metres, empty for web shops."),
         ),
     ),
@@ -397,7 +388,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="consent",
         entity="preferences",
         description="Consent management platform: latest opt-in / opt-out per record and channel.",
-        file_pattern="preferences.csv",
         grain="one row per source record and channel",
         primary_key=("source_system", "source_id", "channel"),
         columns=(
@@ -412,7 +402,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="consent",
         entity="erasure_requests",
         description="Right-to-erasure requests, identified by the e-mail and/or phone the person gave.",
-        file_pattern="erasure_requests.csv",
         may_be_empty=True,  # a day without any request is normal
         grain="one row per request",
         primary_key=("request_id",),
@@ -428,7 +417,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="campaigns",
         entity="campaigns",
         description="Campaigns the CRM team ran from its campaign tool, each with a control group.",
-        file_pattern="campaigns.csv",
         may_be_empty=True,  # a retailer that never ran a measured campaign
         grain="one row per campaign",
         primary_key=("campaign_code",),
@@ -456,7 +444,6 @@ CONTRACTS: tuple[SourceContract, ...] = (
         system="campaigns",
         entity="contact_log",
         description="Contact log of the campaign tool: every targeted CRM contact, treated or held out as control.",
-        file_pattern="contact_log.csv",
         may_be_empty=True,
         grain="one row per campaign and CRM contact",
         primary_key=("campaign_code", "contact_id"),

@@ -1,9 +1,10 @@
 """Landing-file checks before anything is loaded: empty, truncated, encoding, delimiter, header.
 
 One pass over each file's bytes gives its checksum (a file delivered twice is loaded once), its
-encoding (UTF-8, else Windows-1252/latin-1, the usual French retail export, else refused) and its
-line count. Every problem is a ``LandingFileError`` naming the file, the line where there is one,
-and the problem.
+encoding (the configured one; with the default UTF-8, Windows-1252/latin-1 is recognised too, the
+usual French retail export; anything else is refused) and its line count. The file's layout
+(format, delimiter, header or ``file_columns``) is the retailer configuration's ``SourceDelivery``.
+Every problem is a ``LandingFileError`` naming the file, the line where there is one, and the problem.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from platform_assets.landing.contracts import SourceContract
+from platform_assets.lib.retailer import SourceDelivery
 
 DELIMITERS = (",", ";", "\t", "|")
 # Bytes Windows-1252 leaves undefined: a file holding them is not cp1252 text either.
@@ -30,9 +32,8 @@ class FileScan:
     path: Path
     sha256: str
     bytes: int
-    encoding: str  # "utf-8" or "cp1252"
-    header: tuple[str, ...]
-    missing_optional: tuple[str, ...]  # optional contract columns the file lacks (loaded as null)
+    encoding: str  # "utf-8", "cp1252" (recognised) or the configured encoding
+    header: tuple[str, ...]  # the file's column names (its header, or the configured file_columns)
 
 
 def _line_at(path: Path, offset: int) -> int:
@@ -41,8 +42,10 @@ def _line_at(path: Path, offset: int) -> int:
         return handle.read(offset).count(b"\n") + 1
 
 
-def scan_bytes(path: Path) -> tuple[str, int, str, bool]:
-    """(sha256, size, encoding, ends with a line break), streaming the file once."""
+def scan_bytes(path: Path, encoding: str = "utf-8") -> tuple[str, int, str, bool]:
+    """(sha256, size, encoding, ends with a line break), streaming the file once. A configured
+    encoding other than UTF-8 is taken as given (decoding errors surface when the file is read)."""
+    detect = codecs.lookup(encoding).name == "utf-8"
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
@@ -57,12 +60,12 @@ def scan_bytes(path: Path) -> tuple[str, int, str, bool]:
                 raise LandingFileError(f"{path}, line {at}: NUL byte, this is not a text export")
             digest.update(block)
             # Most exports are plain ASCII: valid UTF-8 with no decoding (a cut character keeps state).
-            if utf8 and not (block.isascii() and not decoder.getstate()[0]):
+            if detect and utf8 and not (block.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     utf8 = False
-            if not utf8:
+            if detect and not utf8:
                 undefined = [b for b in _CP1252_UNDEFINED if bytes([b]) in block]
                 if undefined:
                     bad = min(block.index(bytes([b])) for b in undefined)
@@ -73,6 +76,8 @@ def scan_bytes(path: Path) -> tuple[str, int, str, bool]:
                     )
             size += len(block)
             last = block[-1:]
+    if not detect:
+        return digest.hexdigest(), size, encoding, last == b"\n"
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -91,22 +96,27 @@ def _count_lines(path: Path) -> int:
         return count if handle.read(1) == b"\n" else count + 1
 
 
-def _has_data_line(path: Path, encoding: str, contract: SourceContract) -> bool:
-    """A CSV needs a non-blank line after its header; NDJSON one non-blank line."""
+def _has_data_line(path: Path, encoding: str, delivery: SourceDelivery) -> bool:
+    """A CSV needs a non-blank line after its header; NDJSON or a header-less file one non-blank line."""
     with path.open("r", encoding=encoding, newline="") as handle:
         lines = (line for line in handle if line.strip())
-        needed = 1 if contract.file_format == "ndjson" else 2
+        needed = 1 if delivery.format == "ndjson" or not delivery.header else 2
         return sum(1 for _, _ in zip(range(needed), lines, strict=False)) == needed
 
 
 def _first_line(path: Path, encoding: str) -> str:
     with path.open("rb") as handle:
-        return handle.readline().decode(encoding).lstrip("\ufeff").strip()
+        return handle.readline().decode(encoding, errors="replace").lstrip("\ufeff").strip()
 
 
-def parse_header(path: Path, contract: SourceContract, first: str) -> list[str]:
+def split_fields(line: str, delimiter: str) -> list[str]:
+    """A line's fields: ``delimiter``, or runs of blanks for 'whitespace'."""
+    return line.split() if delimiter == "whitespace" else line.split(delimiter)
+
+
+def parse_header(path: Path, contract: SourceContract, first: str, delivery: SourceDelivery) -> list[str]:
     """Column names the file declares: the CSV header, or the keys of the first JSON line."""
-    if contract.file_format == "ndjson":
+    if delivery.format == "ndjson":
         try:
             record = json.loads(first)
         except json.JSONDecodeError as exc:
@@ -114,50 +124,38 @@ def parse_header(path: Path, contract: SourceContract, first: str) -> list[str]:
         if not isinstance(record, dict):
             raise LandingFileError(f"{path}, line 1: not a JSON object")
         return list(record)
-    header = [name.strip().strip('"') for name in first.split(contract.delimiter)]
+    header = [name.strip().strip('"') for name in split_fields(first, delivery.delimiter)]
     if len(header) == 1:
-        others = [d for d in DELIMITERS if d != contract.delimiter and d in first]
+        others = [d for d in DELIMITERS if d != delivery.delimiter and d in first]
         if others:
             raise LandingFileError(
                 f"{path}, line 1: wrong delimiter, the header is separated by {others[0]!r} "
-                f"but the contract of raw.{contract.table} says {contract.delimiter!r}"
+                f"but the configuration of {contract.table} says {delivery.delimiter!r}"
             )
-    return header
-
-
-def check_columns(path: Path, contract: SourceContract, header: list[str]) -> tuple[str, ...]:
-    """Required columns must all be there; returns the optional ones the file lacks."""
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise LandingFileError(f"{path}, line 1: column(s) {', '.join(duplicated)} appear twice")
-    present = set(header)
-    missing = [name for name in contract.column_names if name not in present]
-    missing_required = [name for name in missing if name in contract.required_columns]
-    if missing_required:
-        unexpected = [name for name in header if name not in contract.column_names]
-        renamed = f"; unexpected column(s) {', '.join(unexpected)}: renamed?" if unexpected else ""
-        raise LandingFileError(
-            f"{path}, line 1: required column(s) {', '.join(missing_required)} missing "
-            f"(found: {', '.join(sorted(present))}; expected delimiter {contract.delimiter!r}){renamed}"
-        )
-    return tuple(missing)
+    return header
 
 
-def scan_file(path: Path, contract: SourceContract) -> FileScan:
-    """Every check that needs no parsing of the data rows; raises ``LandingFileError``."""
-    sha, size, encoding, ends_with_newline = scan_bytes(path)
+def scan_file(path: Path, contract: SourceContract, delivery: SourceDelivery) -> FileScan:
+    """Every check that needs no parsing of the data rows; raises ``LandingFileError``. The columns
+    the contract needs are matched to the file's by ``landing.mapping``."""
+    sha, size, encoding, ends_with_newline = scan_bytes(path, delivery.encoding)
     if size == 0:
         raise LandingFileError(f"{path}: the file is empty (no header line)")
     first = _first_line(path, encoding)
     if not first:
         raise LandingFileError(f"{path}, line 1: the first line is blank (no header)")
-    header = parse_header(path, contract, first)
-    missing = check_columns(path, contract, header)
-    if not contract.may_be_empty and not _has_data_line(path, encoding, contract):
+    if delivery.header:
+        header = parse_header(path, contract, first, delivery)
+    else:
+        header = list(delivery.file_columns or ())
+    if not contract.may_be_empty and not _has_data_line(path, encoding, delivery):
         raise LandingFileError(f"{path}: the file is empty (a header but no data rows)")
     if not ends_with_newline:
         raise LandingFileError(
             f"{path}, line {_count_lines(path)}: the file does not end with a line break: it looks truncated "
             "(re-deliver the complete export)"
         )
-    return FileScan(path, sha, size, encoding, tuple(header), missing)
+    return FileScan(path, sha, size, encoding, tuple(header))

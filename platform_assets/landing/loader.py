@@ -1,11 +1,18 @@
 """Read landing files into ``raw.*`` tables: every value kept as text, plus lineage columns.
 
-A source is reloaded whole in one transaction, so a bad file leaves yesterday's raw table as it
-was and the error names the file, the line where there is one, and the problem. Every file is
-checked before anything is read (``files.scan_file``); a file whose content was already read in
-this load (same checksum) is skipped. Rows that break a row-level rule move from ``raw.<table>``
-to ``quarantine.<table>`` (``platform_assets/quality/rules.py``), and every file's rows read,
-accepted and quarantined are recorded in ``ops.landing_files`` for the reconciliation check.
+Each source is read as the retailer configuration says (``SourceDelivery`` in
+``platform_assets/lib/retailer.py``: files, format, delimiter, header, encoding, column mappings;
+``landing/mapping.py``). Every selected source is planned first (``plan_source``: every file
+scanned, every mapping bound, every business unit and currency checked against the
+configuration), and only then loaded: bad configuration writes nothing. A source is reloaded whole
+in one transaction, so a bad file leaves yesterday's raw table as it was and the error names the
+file, the line where there is one, and the problem. A file whose content was already read in this
+load (same checksum) is skipped. A source the retailer does not deliver is an empty raw table.
+Rows folded by ``distinct_on`` (one file, many entities) are counted; rows that break a row-level
+rule move from ``raw.<table>`` to ``quarantine.<table>`` and unparseable optional fields of customer
+records become ``quarantine.field_warnings`` rows (``platform_assets/quality/rules.py``); every
+file's rows read, accepted, quarantined and folded are recorded in ``ops.landing_files`` for the
+reconciliation check.
 """
 
 from __future__ import annotations
@@ -21,11 +28,29 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.landing.contracts import SourceContract
+from platform_assets.landing.contracts import BUSINESS_UNIT_COLUMN, CURRENCY_COLUMN, SourceContract
 from platform_assets.landing.files import FileScan, LandingFileError, scan_file
-from platform_assets.quality.rules import broken_rules_sql, referenced_tables
+from platform_assets.landing.mapping import check_binding, column_sql, literal, quote
+from platform_assets.lib.retailer import (
+    DEMO_RETAILER,
+    RetailerConfig,
+    RetailerConfigError,
+    SourceDelivery,
+    load_retailer,
+)
+from platform_assets.quality.rules import broken_rules_sql, record_field_warnings, referenced_tables
 
-__all__ = ["FileLoad", "LandingFileError", "SourceLoad", "load_source", "source_files"]
+__all__ = [
+    "FileLoad",
+    "LandingFileError",
+    "RetailerConfigError",
+    "SourceLoad",
+    "SourcePlan",
+    "load_source",
+    "plan_source",
+    "plan_sources",
+    "source_files",
+]
 
 
 @dataclass(frozen=True)
@@ -40,13 +65,17 @@ class FileLoad:
 
 @dataclass
 class SourceLoad:
-    """One load of one source: what was read, accepted and quarantined, file by file."""
+    """One load of one source: what was read, accepted, quarantined and folded, file by file."""
 
     table: str
     files: list[FileLoad]
     quarantined_by_file: dict[str, int] = field(default_factory=dict)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     rules_seconds: float = 0.0
+    folded_by_file: dict[str, int] = field(default_factory=dict)  # distinct_on: later rows of a key
+    field_warnings_by_rule: dict[str, int] = field(default_factory=dict)
+    not_delivered: str | None = None  # why the source is empty (absent from the configuration)
+    files_glob: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -57,25 +86,66 @@ class SourceLoad:
         return sum(self.quarantined_by_file.values())
 
     @property
+    def rows_folded(self) -> int:
+        return sum(self.folded_by_file.values())
+
+    @property
     def rows_accepted(self) -> int:
-        return self.rows_read - self.rows_quarantined
+        return self.rows_read - self.rows_quarantined - self.rows_folded
+
+    @property
+    def field_warnings(self) -> int:
+        return sum(self.field_warnings_by_rule.values())
 
 
-def source_files(landing_dir: Path, contract: SourceContract) -> list[Path]:
-    folder = landing_dir / contract.system
-    return sorted(folder.glob(contract.file_pattern)) if folder.is_dir() else []
+def not_delivered_note(config_path: str | Path) -> str:
+    return f"not delivered: absent from the retailer configuration {config_path}"
 
 
-def _reader_sql(path: Path, contract: SourceContract, header: tuple[str, ...]) -> str:
+@dataclass
+class SourcePlan:
+    """A source checked and ready to load: its files scanned and the SQL of every contract column,
+    file by file (``None`` delivery: not delivered). Holds the re-encoded copies DuckDB reads."""
+
+    contract: SourceContract
+    delivery: SourceDelivery | None
+    config_path: str
+    scans: list[FileScan] = field(default_factory=list)
+    readable: list[Path] = field(default_factory=list)
+    columns: list[dict[str, str]] = field(default_factory=list)
+    workdir: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivery is not None
+
+    def cleanup(self) -> None:
+        if self.workdir is not None:
+            self.workdir.cleanup()
+            self.workdir = None
+
+
+def source_files(landing_dir: Path, delivery: SourceDelivery) -> list[Path]:
+    """The source's files: the configured glob under the landing directory, in name order."""
+    return sorted(p for p in landing_dir.glob(delivery.files) if p.is_file())
+
+
+def reader_sql(path: Path, delivery: SourceDelivery, header: tuple[str, ...]) -> str:
+    """DuckDB reading one UTF-8 file (a readable copy when it was not) as configured, every column as text."""
     quoted = str(path).replace("'", "''")
     # Every column as text, named from the file's own header (no sniffing: its errors name no line).
-    columns = ", ".join("'" + k.replace("'", "''") + "': 'varchar'" for k in header)
-    if contract.file_format == "ndjson":
+    columns = ", ".join(literal(k) + ": 'varchar'" for k in header)
+    if delivery.format == "ndjson":
         return f"read_json('{quoted}', format='newline_delimited', columns={{{columns}}})"
-    delim = contract.delimiter.replace("'", "''")
+    if delivery.delimiter == "whitespace":  # the readable copy is tab-separated, nothing quoted
+        return (
+            f"read_csv('{quoted}', delim='\\t', header={str(delivery.header).lower()}, "
+            f"columns={{{columns}}}, auto_detect=false, quote='', escape='')"
+        )
+    delim = delivery.delimiter.replace("'", "''")
     return (
-        f"read_csv('{quoted}', delim='{delim}', header=true, columns={{{columns}}}, auto_detect=false, "
-        "quote='\"', escape='\"')"
+        f"read_csv('{quoted}', delim='{delim}', header={str(delivery.header).lower()}, "
+        f"columns={{{columns}}}, auto_detect=false, quote='\"', escape='\"')"
     )
 
 
@@ -116,13 +186,32 @@ def _read_error(path: Path, exc: duckdb.Error) -> LandingFileError:
     return LandingFileError(f"{path}{where}: cannot be read: {problem}")
 
 
-def _utf8_copy(scan: FileScan, workdir: Path) -> Path:
-    """A Windows-1252/latin-1 export, re-encoded as UTF-8 for DuckDB's readers."""
-    copy = workdir / scan.path.name
-    with scan.path.open("r", encoding="cp1252", newline="") as src, copy.open("w", encoding="utf-8") as dst:
-        for block in iter(lambda: src.read(1 << 20), ""):
-            dst.write(block)
+def _readable_copy(scan: FileScan, delivery: SourceDelivery, workdir: Path, n: int) -> Path:
+    """The file as DuckDB reads it: re-encoded as UTF-8 (a latin-1 or Windows-1252 export) and, for
+    a whitespace-separated file, with its runs of blanks as tabs."""
+    copy = workdir / f"{n:05d}-{scan.path.name}"
+    try:
+        with (
+            scan.path.open("r", encoding=scan.encoding, newline="") as src,
+            copy.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            if delivery.delimiter == "whitespace":
+                for line in src:
+                    fields = line.split()
+                    if fields:
+                        dst.write("\t".join(fields) + "\n")
+            else:
+                for block in iter(lambda: src.read(1 << 20), ""):
+                    dst.write(block)
+    except UnicodeDecodeError as exc:
+        raise LandingFileError(f"{scan.path}: not {scan.encoding} text ({exc.reason})") from None
     return copy
+
+
+def _needs_copy(scan: FileScan, delivery: SourceDelivery) -> bool:
+    return (
+        scan.encoding.replace("_", "-").lower() not in ("utf-8", "utf8") or delivery.delimiter == "whitespace"
+    )
 
 
 @contextmanager
@@ -137,87 +226,182 @@ def _insertion_order_not_preserved(conn: duckdb.DuckDBPyConnection) -> Iterator[
         conn.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
 
-def _file_select(scan: FileScan, readable: Path, contract: SourceContract) -> str:
-    columns = [
-        "null::varchar" if c.name in scan.missing_optional else f'cast("{c.name}" as varchar)'
-        for c in contract.columns
-    ]
+def _file_select(plan: SourcePlan, n: int) -> str:
+    columns = [plan.columns[n][c.name] for c in plan.contract.columns]
     # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
     return (
         f"select {', '.join(columns)}, ?, ordinality, ?, ? "
-        f"from {_reader_sql(readable, contract, scan.header)} with ordinality"
+        f"from {reader_sql(plan.readable[n], plan.delivery, plan.scans[n].header)} with ordinality"
     )
+
+
+def _header_lines(delivery: SourceDelivery) -> int:
+    return 1 if delivery.format == "csv" and delivery.header else 0
+
+
+def plan_source(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contract: SourceContract,
+    retailer: RetailerConfig,
+    config_path: str | Path,
+) -> SourcePlan:
+    """Everything that can be checked before a source is written: its files, the mapping of every
+    contract column, and the business units and currencies in its rows (against the configuration).
+    Raises ``LandingFileError`` (a bad file) or ``RetailerConfigError`` (a bad configuration)."""
+    config_path = str(config_path)
+    delivery = retailer.sources.get(contract.table)
+    if delivery is None:
+        return SourcePlan(contract, None, config_path)
+    files = source_files(landing_dir, delivery)
+    if not files:
+        raise LandingFileError(
+            f"{landing_dir}: no file matches {delivery.files!r} for raw.{contract.table} "
+            f"(sources.{contract.table}.files in {config_path})"
+        )
+    plan = SourcePlan(contract, delivery, config_path)
+    plan.scans = [scan_file(path, contract, delivery) for path in files]
+    for scan in plan.scans:
+        selected = column_sql(contract, delivery, scan.header, scan.path, config_path)
+        check_binding(conn, contract, delivery, selected, scan.header, scan.path, config_path)
+        plan.columns.append(selected)
+    if any(_needs_copy(s, delivery) for s in plan.scans):
+        plan.workdir = tempfile.TemporaryDirectory(prefix="cdp-landing-")
+    try:
+        plan.readable = [
+            _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
+            for n, s in enumerate(plan.scans)
+        ]
+        _check_units(conn, plan, retailer)
+    except BaseException:
+        plan.cleanup()
+        raise
+    return plan
+
+
+def plan_sources(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contracts: list[SourceContract],
+    retailer: RetailerConfig,
+    config_path: str | Path,
+) -> list[SourcePlan]:
+    """Every source planned (``plan_source``) before any is loaded: the first problem stops them all."""
+    plans: list[SourcePlan] = []
+    try:
+        for contract in contracts:
+            plans.append(plan_source(conn, landing_dir, contract, retailer, config_path))
+    except BaseException:
+        for plan in plans:
+            plan.cleanup()
+        raise
+    return plans
+
+
+def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: RetailerConfig) -> None:
+    """Every business unit code and currency in the source's rows is configured: the first row that
+    is not stops the load with its file, line and value (a file DuckDB cannot read, likewise)."""
+    names = plan.contract.column_names
+    codes = sorted(retailer.units_by_code)
+    checks = []
+    if BUSINESS_UNIT_COLUMN in names:
+        checks.append((BUSINESS_UNIT_COLUMN, codes, "business unit"))
+    if CURRENCY_COLUMN in names:
+        checks.append((CURRENCY_COLUMN, list(retailer.currencies), "currency"))
+    if not checks:
+        return
+    wrong = " or ".join(
+        f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
+        for i, (_, allowed, _) in enumerate(checks)
+    )
+    for n, scan in enumerate(plan.scans):
+        reader = reader_sql(plan.readable[n], plan.delivery, scan.header)
+        values = ", ".join(f"upper(trim({plan.columns[n][c]})) as v{i}" for i, (c, _, _) in enumerate(checks))
+        try:
+            found = conn.execute(
+                f"select ordinality, {', '.join(f'v{i}' for i in range(len(checks)))} "
+                f"from (select {values}, ordinality from {reader} with ordinality) "
+                f"where {wrong} order by ordinality limit 1"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise _read_error(scan.path, exc) from None
+        if not found:
+            continue
+        row, *got = found[0]
+        line = row + _header_lines(plan.delivery)
+        for (column, allowed, what), value in zip(checks, got, strict=True):
+            if value and value not in allowed:
+                configured = (
+                    f"business_units: {', '.join(codes)}"
+                    if what == "business unit"
+                    else f"currencies of its business units: {', '.join(allowed)}"
+                )
+                raise RetailerConfigError(
+                    f"{scan.path}, line {line}: {what} {value!r} in column {column} of {plan.contract.table} "
+                    f"is not configured in {plan.config_path} ({configured})"
+                )
 
 
 def load_files(
     conn: duckdb.DuckDBPyConnection,
-    scans: list[FileScan],
+    plan: SourcePlan,
+    indexes: list[int],
     landing_dir: Path,
-    contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
 ) -> list[FileLoad]:
-    """Every file of ``scans`` into ``raw.<table>`` in one statement (DuckDB reads them side by side);
-    a file DuckDB cannot read is named with its line by ``_unreadable``."""
-    if not scans:
+    """The planned files ``indexes`` into ``raw.<table>`` in one statement (DuckDB reads them side by side)."""
+    if not indexes:
         return []
-    relative = [str(scan.path.relative_to(landing_dir)) for scan in scans]
-    with tempfile.TemporaryDirectory(prefix="cdp-landing-") as workdir:
-        readable = [s.path if s.encoding == "utf-8" else _utf8_copy(s, Path(workdir)) for s in scans]
-        selects = [_file_select(s, r, contract) for s, r in zip(scans, readable, strict=True)]
-        params = [p for name in relative for p in (name, load_id, loaded_at)]
-        try:
-            with _insertion_order_not_preserved(conn):
-                conn.execute(f"insert into raw.{contract.table} {' union all '.join(selects)}", params)
-        except duckdb.Error as exc:
-            raise _unreadable(conn, scans, readable, contract, exc) from None
+    contract = plan.contract
+    relative = [str(plan.scans[n].path.relative_to(landing_dir)) for n in indexes]
+    selects = [_file_select(plan, n) for n in indexes]
+    params = [p for name in relative for p in (name, load_id, loaded_at)]
+    try:
+        with _insertion_order_not_preserved(conn):
+            conn.execute(f"insert into raw.{contract.table} {' union all '.join(selects)}", params)
+    except duckdb.Error as exc:
+        raise _unreadable(conn, plan, indexes, exc) from None
     rows = dict(
         conn.execute(f"select _source_file, count(*) from raw.{contract.table} group by all").fetchall()
     )
     return [
-        FileLoad(name, rows.get(name, 0), s.bytes, s.sha256, s.encoding)
-        for name, s in zip(relative, scans, strict=True)
+        FileLoad(name, rows.get(name, 0), plan.scans[n].bytes, plan.scans[n].sha256, plan.scans[n].encoding)
+        for name, n in zip(relative, indexes, strict=True)
     ]
 
 
 def _unreadable(
-    conn: duckdb.DuckDBPyConnection,
-    scans: list[FileScan],
-    readable: list[Path],
-    contract: SourceContract,
-    exc: duckdb.Error,
+    conn: duckdb.DuckDBPyConnection, plan: SourcePlan, indexes: list[int], exc: duckdb.Error
 ) -> LandingFileError:
     """The first file that fails on its own, with DuckDB's line and problem (the load's transaction
     is aborted: each file is read again on a cursor of its own, into nothing)."""
     probe = conn.cursor()
     try:
-        for scan, path in zip(scans, readable, strict=True):
-            every_column = ", ".join(f'"{c}"' for c in scan.header)
+        for n in indexes:
+            scan = plan.scans[n]
+            every_column = ", ".join(quote(c) for c in scan.header)
             try:
                 probe.execute(
                     f"select count(*), max(length(concat_ws('', {every_column}))) "
-                    f"from {_reader_sql(path, contract, scan.header)}"
+                    f"from {reader_sql(plan.readable[n], plan.delivery, scan.header)}"
                 ).fetchall()
             except duckdb.Error as file_exc:
                 return _read_error(scan.path, file_exc)
     finally:
         probe.close()
-    folder = scans[0].path.parent
-    return LandingFileError(f"{folder}: cannot be read for raw.{contract.table}: {str(exc).splitlines()[0]}")
+    folder = plan.scans[indexes[0]].path.parent
+    return LandingFileError(
+        f"{folder}: cannot be read for raw.{plan.contract.table}: {str(exc).splitlines()[0]}"
+    )
 
 
-def scan_source(landing_dir: Path, contract: SourceContract) -> list[FileScan]:
-    """Every file of the source checked before any is read; raises ``LandingFileError``."""
-    files = source_files(landing_dir, contract)
-    if not files:
-        raise LandingFileError(
-            f"{landing_dir / contract.system}: no file matches {contract.file_pattern!r} for raw.{contract.table}"
-        )
-    return [scan_file(path, contract) for path in files]
-
-
-def _require_references(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+def _require_references(
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, delivered: set[str]
+) -> None:
     for table in referenced_tables(contract.table):
+        if table not in delivered:
+            continue  # its rule is skipped: nothing to check against
         found = conn.execute(
             "select 1 from duckdb_tables() where schema_name = 'raw' and table_name = ?", [table]
         ).fetchall()
@@ -228,14 +412,44 @@ def _require_references(conn: duckdb.DuckDBPyConnection, contract: SourceContrac
             )
 
 
+def fold_rows(
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, key: tuple[str, ...]
+) -> dict[str, int]:
+    """``distinct_on``: keep the first row (file order) of each key, drop the others; rows by file.
+    Rows missing a key part are kept (the quarantine rules judge them)."""
+    parts = ", ".join(f"trim({quote(c)})" for c in key)
+    complete = " and ".join(f"nullif(trim({quote(c)}), '') is not null" for c in key)
+    conn.execute(
+        f"""
+        create temp table _folded as
+        select _source_file, _row_number from (
+            select _source_file, _row_number,
+                row_number() over (partition by {parts} order by _source_file, _row_number) as n
+            from raw.{contract.table} where {complete}
+        ) where n > 1
+        """
+    )
+    try:
+        conn.execute(
+            f"delete from raw.{contract.table} r using _folded f "
+            "where r._source_file = f._source_file and r._row_number = f._row_number"
+        )
+        return dict(conn.execute("select _source_file, count(*) from _folded group by 1").fetchall())
+    finally:
+        conn.execute("drop table _folded")
+
+
 def quarantine_rows(
-    conn: duckdb.DuckDBPyConnection, contract: SourceContract, loaded_at: datetime
+    conn: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    loaded_at: datetime,
+    retailer: RetailerConfig,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Move the rows that break a rule from ``raw.<table>`` to ``quarantine.<table>``.
 
     Returns the quarantined rows by file and by (first) rule."""
     conn.execute(create_raw_table_sql(contract, "quarantine"))
-    conn.execute(f"create temp table _broken as {broken_rules_sql(contract, loaded_at)}")
+    conn.execute(f"create temp table _broken as {broken_rules_sql(contract, loaded_at, retailer)}")
     try:
         conn.execute(
             f"insert into quarantine.{contract.table} "
@@ -253,25 +467,67 @@ def quarantine_rows(
     return by_file, by_rule
 
 
+def load_absent(conn: duckdb.DuckDBPyConnection, plan: SourcePlan) -> SourceLoad:
+    """A source not delivered: empty raw and quarantine tables with the contract's columns."""
+    conn.execute("begin transaction")
+    try:
+        conn.execute(create_raw_table_sql(plan.contract))
+        conn.execute(create_raw_table_sql(plan.contract, "quarantine"))
+        record_field_warnings(conn, plan.contract, None)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return SourceLoad(plan.contract.table, [], not_delivered=not_delivered_note(plan.config_path))
+
+
 def load_source(
     conn: duckdb.DuckDBPyConnection,
     landing_dir: Path,
     contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
+    retailer: RetailerConfig | None = None,
+    config_path: str | Path | None = None,
+    plan: SourcePlan | None = None,
 ) -> SourceLoad:
-    """Replace ``raw.<table>`` (and ``quarantine.<table>``) with every file of the source, atomically."""
-    scans = scan_source(landing_dir, contract)
+    """Replace ``raw.<table>`` (and ``quarantine.<table>``) with every file of the source, atomically.
+
+    ``retailer`` (read from ``config_path``) says which files and how; default: the demo's
+    configuration. ``plan``: the source already planned by ``plan_source``."""
+    if retailer is None:
+        config_path = config_path or DEMO_RETAILER
+        retailer = load_retailer(config_path)
+    config_path = str(config_path or "the retailer configuration")
     for schema in ("raw", "quarantine", "ops"):
         conn.execute(f"create schema if not exists {schema}")
-    _require_references(conn, contract)
+    if plan is None:
+        plan = plan_source(conn, landing_dir, contract, retailer, config_path)
+    try:
+        if not plan.delivered:
+            return load_absent(conn, plan)
+        return _load_planned(conn, plan, landing_dir, load_id, loaded_at, retailer)
+    finally:
+        plan.cleanup()
+
+
+def _load_planned(
+    conn: duckdb.DuckDBPyConnection,
+    plan: SourcePlan,
+    landing_dir: Path,
+    load_id: str,
+    loaded_at: datetime,
+    retailer: RetailerConfig,
+) -> SourceLoad:
+    contract = plan.contract
+    _require_references(conn, contract, set(retailer.sources))
     conn.execute("begin transaction")
     try:
         conn.execute(create_raw_table_sql(contract))
         first_with: dict[str, str] = {}
         duplicates: dict[str, FileLoad] = {}
-        to_read: list[FileScan] = []
-        for scan in scans:
+        to_read: list[int] = []
+        for n, scan in enumerate(plan.scans):
             relative = str(scan.path.relative_to(landing_dir))
             if scan.sha256 in first_with:  # delivered twice (a copy, a re-send): read once
                 duplicates[relative] = FileLoad(
@@ -279,13 +535,25 @@ def load_source(
                 )
                 continue
             first_with[scan.sha256] = relative
-            to_read.append(scan)
-        by_name = {f.file: f for f in load_files(conn, to_read, landing_dir, contract, load_id, loaded_at)}
+            to_read.append(n)
+        read = load_files(conn, plan, to_read, landing_dir, load_id, loaded_at)
+        by_name = {f.file: f for f in read}
         by_name.update(duplicates)
-        loads = [by_name[str(s.path.relative_to(landing_dir))] for s in scans]  # in file order
+        loads = [by_name[str(s.path.relative_to(landing_dir))] for s in plan.scans]  # in file order
+        folded = fold_rows(conn, contract, plan.delivery.distinct_on) if plan.delivery.distinct_on else {}
         started = time.perf_counter()
-        by_file, by_rule = quarantine_rows(conn, contract, loaded_at)
-        result = SourceLoad(contract.table, loads, by_file, by_rule, time.perf_counter() - started)
+        by_file, by_rule = quarantine_rows(conn, contract, loaded_at, retailer)
+        warnings = record_field_warnings(conn, contract, load_id)
+        result = SourceLoad(
+            contract.table,
+            loads,
+            by_file,
+            by_rule,
+            time.perf_counter() - started,
+            folded,
+            warnings,
+            files_glob=plan.delivery.files,
+        )
         record_loads(conn, result, load_id, loaded_at)
         conn.execute("commit")
     except BaseException:
@@ -306,6 +574,7 @@ LANDING_FILES_COLUMNS = {
     "encoding": ("varchar", "Encoding the file was read with."),
     "duplicate_of": ("varchar", "File with the same content already loaded (this one was skipped)."),
     "rows_quarantined": ("bigint", "Rows of the file sent to quarantine."),
+    "rows_folded": ("bigint", "Rows of the file folded into an earlier row of the same key (distinct_on)."),
 }
 
 
@@ -325,7 +594,7 @@ def record_loads(
     for name, (_, text) in LANDING_FILES_COLUMNS.items():
         conn.execute(f"comment on column ops.landing_files.{name} is '{text}'")
     conn.executemany(
-        f"insert into ops.landing_files ({', '.join(LANDING_FILES_COLUMNS)}) values ({', '.join('?' * 10)})",
+        f"insert into ops.landing_files ({', '.join(LANDING_FILES_COLUMNS)}) values ({', '.join('?' * len(LANDING_FILES_COLUMNS))})",
         [
             (
                 load_id,
@@ -338,6 +607,7 @@ def record_loads(
                 f.encoding,
                 f.duplicate_of,
                 load.quarantined_by_file.get(f.file, 0),
+                load.folded_by_file.get(f.file, 0),
             )
             for f in load.files
         ],

@@ -34,6 +34,16 @@ def asset_metadata(owner, table: str, grain: str, columns=None, **extra) -> dict
     return metadata
 
 
+def missing_inputs(absent_sources, frame=None) -> dict:
+    """What a model ran without: the sources the retailer does not deliver and, given its input
+    frame, the columns null on every row (a feature of an absent source is null, not 0)."""
+    metadata = {"sources_not_delivered": ", ".join(absent_sources) or "none"}
+    if frame is not None:
+        empty = [c for c in frame.columns if frame.height and frame[c].null_count() == frame.height]
+        metadata["input_columns_all_null"] = ", ".join(empty) or "none"
+    return metadata
+
+
 def polars_schema(types) -> dict:
     """Column types (name -> DuckDB type name, or (name, type, description) triples) as a polars
     schema, for empty frames and casts. polars is imported here, when used, not with the code location."""

@@ -117,6 +117,17 @@ class SourceDelivery(_Strict):
         default=None, description="Contract columns: keep the first row of each (one file, many entities)."
     )
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252)") from None
+        return value
+
     @model_validator(mode="after")
     def _header_or_names(self) -> SourceDelivery:
         if not self.header and not self.file_columns:
@@ -174,6 +185,13 @@ class RetailerConfig(_Strict):
 
     def delivers(self, table: str) -> bool:
         return table in self.sources
+
+    @property
+    def absent_sources(self) -> tuple[str, ...]:
+        """Contract tables this retailer does not deliver (their raw tables are empty), in contract order."""
+        from platform_assets.landing.contracts import CONTRACTS
+
+        return tuple(c.table for c in CONTRACTS if c.table not in self.sources)
 
 
 def _yaml_lines(text: str) -> dict[tuple, int]:

@@ -12,7 +12,7 @@ import dagster as dg
 
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.quality.suites import Suite, discover_suites
+from platform_assets.quality.suites import Suite, discover_suites, retailer_values
 from platform_assets.quality.table_checks import CRITICAL, PROFILE, Limits, check_specs, evaluate_table
 
 PROFILED_SCHEMAS = ("raw", "referential", "sales", "marketing", "features", "scores")
@@ -52,7 +52,7 @@ def _table_checks(key: dg.AssetKey, suite: Suite | None, specs: list[dg.AssetChe
     ):
         """Profile and expectation suite of one table."""
         names = {check_key.name for check_key in context.selected_asset_check_keys}
-        limits = Limits(platform.gx_max_rows, platform.volume_tolerance)
+        limits = Limits(platform.gx_max_rows, platform.volume_tolerance, retailer_values(platform.retailer))
         with warehouse.connect() as conn:
             yield from evaluate_table(conn, key, suite, names, context.run.run_id, limits)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE, SourceContract
 from platform_assets.landing.loader import source_files
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from platform_assets.quality.rules import REFERENCES
 
 
@@ -54,7 +55,7 @@ DAMAGE = (
     Damage("ecommerce_orders", "unparseable_date", "ordered_at", "31/02/2026 10:00"),
     Damage("ecommerce_order_lines", "sign_inconsistent", "line_type", "return"),
     Damage("ecommerce_order_lines", "unknown_product", "sku", "00000000"),
-    Damage("crm_contacts", "unparseable_date", "birth_date", "1975-13-45"),
+    Damage("crm_contacts", "unparseable_date", "created_at", "2026-02-31 10:00:00"),
     Damage("crm_contacts", "missing_required", "contact_id", ""),
     Damage("emailing_events", "future_date", "event_at", "2031-01-01T00:00:00Z"),
     Damage("emailing_events", "duplicate_row", None, None),
@@ -64,6 +65,11 @@ DAMAGE = (
 ROWS_PER_DAMAGE = 3
 RESENT_TABLE = "pos_receipts"  # its last monthly file is delivered a second time
 REENCODED_TABLE = "crm_contacts"  # re-encoded in Windows-1252
+
+
+def _layout(contract: SourceContract):
+    """The demo's file layout of the source (the injector damages demo landing data)."""
+    return load_retailer(DEMO_RETAILER).sources[contract.table]
 
 
 @dataclass
@@ -78,10 +84,10 @@ class SourceFile:
     @classmethod
     def read(cls, path: Path, contract: SourceContract) -> SourceFile:
         text = path.read_text(encoding="utf-8")
-        if contract.file_format == "ndjson":
+        if _layout(contract).format == "ndjson":
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
             return cls(path, contract, list(rows[0]) if rows else [], rows)
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=contract.delimiter))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_layout(contract).delimiter))
         return cls(path, contract, records[0], records[1:])
 
     def get(self, row: int, column: str) -> str | None:
@@ -95,11 +101,11 @@ class SourceFile:
             self.rows[row][self.header.index(column)] = value
 
     def write(self, encoding: str = "utf-8") -> None:
-        if self.contract.file_format == "ndjson":
+        if _layout(self.contract).format == "ndjson":
             text = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in self.rows)
         else:
             buffer = io.StringIO(newline="")
-            writer = csv.writer(buffer, delimiter=self.contract.delimiter, lineterminator="\n")
+            writer = csv.writer(buffer, delimiter=_layout(self.contract).delimiter, lineterminator="\n")
             writer.writerow(self.header)
             writer.writerows(self.rows)
             text = buffer.getvalue()
@@ -138,7 +144,7 @@ def corrupt(src: Path, out: Path, seed: int) -> dict:
     files: dict[str, list[SourceFile]] = {}
     for table in sorted({d.table for d in DAMAGE} | {c[0] for v in _children().values() for c in v}):
         contract = CONTRACTS_BY_TABLE[table]
-        files[table] = [SourceFile.read(p, contract) for p in source_files(landing, contract)]
+        files[table] = [SourceFile.read(p, contract) for p in source_files(landing, _layout(contract))]
 
     damaged_keys: dict[str, set[str]] = defaultdict(set)  # parent table -> keys of damaged rows
     taken: dict[str, set[tuple[int, int]]] = defaultdict(set)  # table -> (file index, row) used
@@ -202,7 +208,7 @@ def corrupt(src: Path, out: Path, seed: int) -> dict:
         for file in sources:
             file.write("cp1252" if table == REENCODED_TABLE else "utf-8")
 
-    resent = source_files(landing, CONTRACTS_BY_TABLE[RESENT_TABLE])[-1]
+    resent = source_files(landing, _layout(CONTRACTS_BY_TABLE[RESENT_TABLE]))[-1]
     copy = resent.with_name(resent.stem + "_resent" + resent.suffix)
     shutil.copyfile(resent, copy)
 

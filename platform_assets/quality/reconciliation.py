@@ -1,7 +1,8 @@
-"""Nothing lost: per source and load, rows read = rows accepted (raw) + rows quarantined, file by file.
+"""Nothing lost: per source and load, rows read = rows accepted (raw) + rows quarantined + rows folded
+(``distinct_on``: later rows of the same key), file by file.
 
-Rows read are what the loader recorded in ``ops.landing_files`` while reading each file; accepted
-and quarantined rows are counted again from ``raw.<table>`` and ``quarantine.<table>``.
+Rows read and folded are what the loader recorded in ``ops.landing_files`` while reading each file;
+accepted and quarantined rows are counted again from ``raw.<table>`` and ``quarantine.<table>``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ EXAMPLES = 5
 
 
 def reconciliation_rows(conn: duckdb.DuckDBPyConnection, table: str, load_id: str) -> list[tuple]:
-    """(file, read, accepted, quarantined) for every file the load read."""
+    """(file, read, accepted, quarantined, folded) for every file the load read."""
     return conn.execute(
         f"""
         with
         files as (
-            select source_file, rows as read from ops.landing_files
+            select source_file, rows as read, coalesce(rows_folded, 0) as folded from ops.landing_files
             where raw_table = ? and load_id = ? and duplicate_of is null
         ),
         accepted as (
@@ -35,7 +36,7 @@ def reconciliation_rows(conn: duckdb.DuckDBPyConnection, table: str, load_id: st
         )
         select
             coalesce(f.source_file, a.source_file, q.source_file),
-            coalesce(f.read, 0), coalesce(a.accepted, 0), coalesce(q.quarantined, 0)
+            coalesce(f.read, 0), coalesce(a.accepted, 0), coalesce(q.quarantined, 0), coalesce(f.folded, 0)
         from files f
         full join accepted a using (source_file)
         full join quarantined q using (source_file)
@@ -50,14 +51,15 @@ def reconciliation_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: s
     read = sum(r[1] for r in rows)
     accepted = sum(r[2] for r in rows)
     quarantined = sum(r[3] for r in rows)
-    off = [r for r in rows if r[1] != r[2] + r[3]]
+    folded = sum(r[4] for r in rows)
+    off = [r for r in rows if r[1] != r[2] + r[3] + r[4]]
     skipped = conn.execute(
         "select source_file, duplicate_of from ops.landing_files where raw_table = ? and load_id = ? "
         "and duplicate_of is not null",
         [table, load_id],
     ).fetchall()
-    table_md = "| file | read | accepted | quarantined |\n|---|---|---|---|\n" + "\n".join(
-        f"| {f} | {r:,} | {a:,} | {q:,} |" for f, r, a, q in (off or rows)[:50]
+    table_md = "| file | read | accepted | quarantined | folded |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {f} | {r:,} | {a:,} | {q:,} | {d:,} |" for f, r, a, q, d in (off or rows)[:50]
     )
     return dg.AssetCheckResult(
         asset_key=["raw", table],
@@ -66,6 +68,7 @@ def reconciliation_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: s
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
             f"{read:,} read = {accepted:,} accepted + {quarantined:,} quarantined"
+            + (f" + {folded:,} folded (distinct_on)" if folded else "")
             if not off
             else f"{len(off)} file(s) where rows read != accepted + quarantined"
         ),
@@ -73,7 +76,8 @@ def reconciliation_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: s
             "rows_read": read,
             "rows_accepted": accepted,
             "rows_quarantined": quarantined,
-            "unaccounted_rows": read - accepted - quarantined,
+            "rows_folded": folded,
+            "unaccounted_rows": read - accepted - quarantined - folded,
             "files": len(rows),
             "files_delivered_twice": dg.MetadataValue.json([{"file": f, "same_as": d} for f, d in skipped]),
             ("files_off" if off else "per_file"): dg.MetadataValue.md(table_md),

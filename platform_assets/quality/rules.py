@@ -9,11 +9,18 @@ Rules, in the order that decides a row's ``quarantine_rule``:
   unparseable_number  an integer or decimal column is not a number (e.g. '12,5', 'n/a')
   unparseable_date    a date or timestamp column does not parse (with the contract's format)
   future_date         a date or timestamp after the load time plus one day (time zones)
+  implausible_date    a business date outside the retailer's plausible window (``dates`` in its
+                      configuration; birth and master-data dates are not judged)
   sign_inconsistent   quantity or amount sign disagrees with the return flag
   unknown_product     SKU not in the (accepted) product catalogue
   unknown_store       store code not in the (accepted) ERP store master
   unknown_parent      line of a receipt or order that is not (or no longer) in its raw table
   duplicate_row       exact copy of an earlier row of the same source (first one is kept)
+
+A reference rule is skipped when the retailer does not deliver the referenced source (nothing to
+check against). In the customer sources (``FIELD_WARNING_SOURCES``) an optional value that does
+not parse does not quarantine its record: the record is accepted (staging reads the value as
+null) and a row goes to ``quarantine.field_warnings`` (table, file, row, column, value, rule).
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from platform_assets.landing.contracts import SourceContract, typed_sql
+from platform_assets.landing.contracts import Column, SourceContract, typed_sql
+from platform_assets.lib.retailer import CUSTOMER_SOURCES, RetailerConfig
 
 RULES = (
     "missing_required",
     "unparseable_number",
     "unparseable_date",
     "future_date",
+    "implausible_date",
     "sign_inconsistent",
     "unknown_product",
     "unknown_store",
@@ -37,6 +46,9 @@ RULES = (
 
 # Tolerance for "in the future": local store times carry no zone, a day covers every zone.
 FUTURE_TOLERANCE = "interval 1 day"
+
+# Sources whose optional fields warn instead of quarantining the record (a person is kept whole).
+FIELD_WARNING_SOURCES = CUSTOMER_SOURCES
 
 
 @dataclass(frozen=True)
@@ -124,28 +136,50 @@ def typed_columns(contract: SourceContract):
     return column_sql
 
 
-def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, str]]:
+def _is_required(contract: SourceContract, column: Column) -> bool:
+    return column.required or column.name in contract.primary_key
+
+
+def warned_columns(contract: SourceContract) -> list[Column]:
+    """Typed optional columns whose unparseable values warn instead of quarantining the record."""
+    if contract.table not in FIELD_WARNING_SOURCES:
+        return []
+    return [c for c in contract.columns if c.type != "string" and not _is_required(contract, c)]
+
+
+def _unparseable(column: Column) -> str:
+    return f"({_value(column.name)} is not null and {typed_sql(column)} is null)"
+
+
+def _rule_conditions(
+    contract: SourceContract, cutoff: str, retailer: RetailerConfig
+) -> list[tuple[str, str]]:
     """(rule, condition true when the row breaks it), for the rules that look at one row."""
-    required = [c for c in contract.columns if c.required or c.name in contract.primary_key]
-    numbers = [c for c in contract.columns if c.type in ("integer", "decimal")]
+    required = [c for c in contract.columns if _is_required(contract, c)]
+    warned = {c.name for c in warned_columns(contract)}
+    numbers = [c for c in contract.columns if c.type in ("integer", "decimal") and c.name not in warned]
     dates = [c for c in contract.columns if c.type in ("date", "timestamp")]
+    parsed_dates = [c for c in dates if c.name not in warned]
+    windowed = [c for c in dates if c.in_date_window]
     conditions: list[tuple[str, str]] = []
     if required:
         conditions.append(("missing_required", " or ".join(f"{_value(c.name)} is null" for c in required)))
     if numbers:
+        conditions.append(("unparseable_number", " or ".join(map(_unparseable, numbers))))
+    if parsed_dates:
+        conditions.append(("unparseable_date", " or ".join(map(_unparseable, parsed_dates))))
+    if windowed:
+        earliest, latest = retailer.dates.earliest.isoformat(), retailer.dates.latest.isoformat()
         conditions.append(
             (
-                "unparseable_number",
-                " or ".join(f"({_value(c.name)} is not null and {typed_sql(c)} is null)" for c in numbers),
+                "implausible_date",
+                " or ".join(
+                    f"coalesce(cast({typed_sql(c)} as date) not between date '{earliest}' and date '{latest}', false)"
+                    for c in windowed
+                ),
             )
         )
     if dates:
-        conditions.append(
-            (
-                "unparseable_date",
-                " or ".join(f"({_value(c.name)} is not null and {typed_sql(c)} is null)" for c in dates),
-            )
-        )
         conditions.append(
             (
                 "future_date",
@@ -166,6 +200,8 @@ def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, s
         ]
         conditions.append(("sign_inconsistent", "coalesce(" + " or ".join(wrong) + ", false)"))
     for ref in REFERENCES.get(contract.table, ()):
+        if not retailer.delivers(ref.ref_table):
+            continue  # nothing to check against: the retailer does not deliver it
         known = (
             f"(select trim({_q(ref.ref_column)}) from raw.{ref.ref_table} "
             f"where {_q(ref.ref_column)} is not null)"
@@ -176,13 +212,14 @@ def _rule_conditions(contract: SourceContract, cutoff: str) -> list[tuple[str, s
     return conditions
 
 
-def broken_rules_sql(contract: SourceContract, loaded_at: datetime) -> str:
+def broken_rules_sql(contract: SourceContract, loaded_at: datetime, retailer: RetailerConfig) -> str:
     """Rows of ``raw.<table>`` that break a rule: (_source_file, _row_number, rules[]).
 
-    ``loaded_at`` (UTC) is the reference for future dates.
+    ``loaded_at`` (UTC) is the reference for future dates; ``retailer`` gives the plausible date
+    window and the sources delivered.
     """
     cutoff = f"timestamp '{loaded_at.replace(tzinfo=None).isoformat(sep=' ')}'"
-    conditions = _rule_conditions(contract, cutoff)
+    conditions = _rule_conditions(contract, cutoff, retailer)
     # Same order as RULES, so rules[1] is the rule that decides.
     conditions.sort(key=lambda rc: RULES.index(rc[0]))
     rules_list = ", ".join(f"case when {cond} then '{rule}' end" for rule, cond in conditions)
@@ -215,3 +252,50 @@ flagged as (
 )
 select * from flagged where len(rules) > 0
 """
+
+
+# quarantine.field_warnings: name -> (type, description)
+FIELD_WARNINGS_COLUMNS = {
+    "raw_table": ("varchar", "Raw table of the record (accepted, with this field read as null)."),
+    "_source_file": ("varchar", "Landing file the record was read from."),
+    "_row_number": ("bigint", "Data row number of the record in that file."),
+    "column_name": ("varchar", "Contract column whose value does not parse."),
+    "value": ("varchar", "The value as delivered."),
+    "rule": ("varchar", "unparseable_number or unparseable_date."),
+    "_load_id": ("varchar", "Load (Dagster run) that read the record."),
+}
+
+
+def _field_warnings_select(contract: SourceContract) -> str | None:
+    """Accepted rows of ``raw.<table>`` with an optional value that does not parse, one row per field
+    (columns as ``FIELD_WARNINGS_COLUMNS``; the load id is the parameter)."""
+    selects = [
+        f"select '{contract.table}', _source_file, _row_number, '{c.name}', {_q(c.name)}, "
+        f"'{'unparseable_date' if c.type in ('date', 'timestamp') else 'unparseable_number'}', ?::varchar "
+        f"from raw.{contract.table} where {_unparseable(c)}"
+        for c in warned_columns(contract)
+    ]
+    return " union all ".join(selects) if selects else None
+
+
+def record_field_warnings(conn, contract: SourceContract, load_id: str | None) -> dict[str, int]:
+    """Replace the source's rows of ``quarantine.field_warnings`` with this load's (none when
+    ``load_id`` is None: a source not delivered). Returns the warnings by rule."""
+    columns = ", ".join(f"{name} {type_}" for name, (type_, _) in FIELD_WARNINGS_COLUMNS.items())
+    conn.execute(f"create table if not exists quarantine.field_warnings ({columns})")
+    conn.execute(
+        "comment on table quarantine.field_warnings is 'Fields read as null in accepted customer "
+        "records: one row per delivered value that does not parse.'"
+    )
+    conn.execute("delete from quarantine.field_warnings where raw_table = ?", [contract.table])
+    select = _field_warnings_select(contract)
+    if select is None or load_id is None:
+        return {}
+    selects = select.count("?::varchar")
+    conn.execute(f"insert into quarantine.field_warnings {select}", [load_id] * selects)
+    return dict(
+        conn.execute(
+            "select rule, count(*) from quarantine.field_warnings where raw_table = ? group by 1 order by 1",
+            [contract.table],
+        ).fetchall()
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +36,21 @@ WHOLE_TABLE = (
     "expect_compound_columns_to_be_unique",
     "expect_table_row_count_to_be_between",
 )
+
+
+# Values a suite takes from the retailer's configuration (``platform.retailer``) instead of writing
+# them: a kwarg whose value is one of these strings is replaced when the suite runs.
+RETAILER_PLACEHOLDERS = ("$business_units", "$currencies", "$earliest_date", "$latest_date")
+
+
+def retailer_values(config) -> dict[str, object]:
+    """The placeholders' values for a ``RetailerConfig``: unit codes, currencies, the date window."""
+    return {
+        "$business_units": [unit.code for unit in config.business_units],
+        "$currencies": list(config.currencies),
+        "$earliest_date": config.dates.earliest.isoformat(),
+        "$latest_date": config.dates.latest.isoformat(),
+    }
 
 
 class SuiteError(ValueError):
@@ -62,6 +77,25 @@ class Suite:
     def gx(self, severity: str) -> list[dict]:
         """The severity's expectations GX validates (on a sample of a big table)."""
         return [e for e in self.of_severity(severity) if e.get("type") not in WHOLE_TABLE]
+
+    @property
+    def placeholders(self) -> set[str]:
+        return {v for e in self.expectations for v in e.get("kwargs", {}).values() if _is_placeholder(v)}
+
+    def resolved(self, values: Mapping[str, object] | None) -> Suite:
+        """The suite with its retailer placeholders replaced by ``values`` (``retailer_values``)."""
+        if not self.placeholders:
+            return self
+        if values is None:
+            raise SuiteError(f"{self.path}: {sorted(self.placeholders)} need the retailer configuration")
+        expectations = tuple(
+            {
+                **e,
+                "kwargs": {k: values[v] if _is_placeholder(v) else v for k, v in e.get("kwargs", {}).items()},
+            }
+            for e in self.expectations
+        )
+        return Suite(self.name, self.path, expectations)
 
     @property
     def validated_by_gx(self) -> bool:
@@ -108,7 +142,17 @@ def load_suite(path: Path) -> Suite:
         severity = expectation.get("meta", {}).get("severity")
         if severity not in SEVERITIES:
             raise SuiteError(f"{path}: expectation {n} ({expectation.get('type')}) has severity {severity!r}")
+        for key, value in expectation.get("kwargs", {}).items():
+            if isinstance(value, str) and value.startswith("$") and value not in RETAILER_PLACEHOLDERS:
+                known = ", ".join(RETAILER_PLACEHOLDERS)
+                raise SuiteError(
+                    f"{path}: expectation {n}, {key}: unknown placeholder {value!r} (known: {known})"
+                )
     return Suite(name, path, expectations)
+
+
+def _is_placeholder(value) -> bool:
+    return isinstance(value, str) and value in RETAILER_PLACEHOLDERS
 
 
 def _with_dates(expectations: list[dict], frame: pd.DataFrame) -> tuple[list[dict], pd.DataFrame, set[str]]:

@@ -15,7 +15,7 @@ GX validates the others on a frame of the columns they read, a repeatable sample
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -52,6 +52,8 @@ class Limits:
 
     gx_max_rows: int
     volume_tolerance: float
+    # the retailer's values the suites name by placeholder (``suites.retailer_values``)
+    retailer_values: Mapping[str, object] | None = None
 
 
 def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) -> list[dg.AssetCheckSpec]:
@@ -101,6 +103,7 @@ def evaluate_table(
     severities = [s for s, n in (("critical", CRITICAL), ("warning", WARNING)) if n in check_names]
     if suite is None or not severities:
         return
+    suite = suite.resolved(limits.retailer_values)
     # read once for both severities, only when GX has something to validate
     frame = suite_frame(conn, table, suite, column_sql, limits.gx_max_rows) if suite.validated_by_gx else None
     for severity in severities:

@@ -1,6 +1,6 @@
 import re
 
-from platform_assets.landing.contracts import CONTRACTS, typed_sql
+from platform_assets.landing.contracts import CONTRACTS, col, typed_sql
 from platform_assets.landing.render_sources import MACRO_FILE, SOURCES_FILE, render, render_macro
 from platform_assets.lib.settings import DBT_PROJECT_DIR
 
@@ -33,7 +33,8 @@ def test_staging_types_raw_text_only_through_the_contracts():
 
 def test_a_typed_column_reads_its_format_and_zone():
     by_name = {(c.table, col.name): col for c in CONTRACTS for col in c.columns}
-    assert "try_strptime" in typed_sql(by_name[("crm_contacts", "birth_date")])
+    assert "try_strptime" in typed_sql(col("day", "date", "A day/month/year date.", fmt="%d/%m/%Y"))
+    assert typed_sql(by_name[("crm_contacts", "birth_date")]).endswith("as date)")
     assert typed_sql(by_name[("ecommerce_orders", "ordered_at")]).endswith("at time zone 'UTC'")
     assert typed_sql(by_name[("pos_receipts", "ticket_ts")]).endswith("as timestamp)")  # local time
     assert "decimal(14, 2)" in typed_sql(by_name[("marketing_spend", "spend")])

@@ -102,7 +102,10 @@ def test_empty_file_is_refused(tmp_path, conn):
 
 
 def test_missing_source_folder_is_a_clear_error(tmp_path, conn):
-    with pytest.raises(LandingFileError, match=r"erp: no file matches 'stores.csv' for raw.erp_stores"):
+    with pytest.raises(
+        LandingFileError,
+        match=r"no file matches 'erp/stores.csv' for raw.erp_stores \(sources.erp_stores.files in .*demo.yml\)",
+    ):
         load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
 
 

@@ -88,7 +88,8 @@ def test_the_bad_file_among_good_ones_is_named(tmp_path, conn):
 def test_the_wrong_delimiter_is_named(tmp_path, conn):
     write(tmp_path / "erp" / "stores.csv", f"{HEADER.replace(',', ';')}\n{LYON.replace(',', ';')}\n")
     with pytest.raises(
-        LandingFileError, match=r"stores\.csv, line 1: wrong delimiter, .*';' but the contract .* says ','"
+        LandingFileError,
+        match=r"stores\.csv, line 1: wrong delimiter, .*';' but the configuration of erp_stores says ','",
     ):
         load(tmp_path, conn)
 

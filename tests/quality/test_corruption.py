@@ -125,7 +125,9 @@ def test_quarantine_is_visible_as_a_warning_with_examples(loaded):
 def test_a_failed_critical_expectation_stops_what_is_downstream(corrupted, tmp_path):
     shutil.copytree(corrupted / "landing", tmp_path / "landing")
     stores = tmp_path / "landing" / "erp" / "stores.csv"
-    stores.write_text(stores.read_text().replace(",EUR,", ",USD,", 1))  # a currency no suite accepts
+    stores.write_text(
+        stores.read_text().replace(",store,", ",warehouse,", 1)
+    )  # a store type no suite accepts
 
     @dg.asset(deps=[["raw", "erp_stores"]])
     def downstream_of_stores() -> None: ...

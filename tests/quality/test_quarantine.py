@@ -119,16 +119,16 @@ def test_a_row_breaking_several_rules_is_filed_under_the_first(conn, tmp_path):
         "select quarantine_rule, quarantine_rules from quarantine.pos_receipts"
     ).fetchall()
     assert rule == "unparseable_number"
-    assert rules == ["unparseable_number", "future_date", "unknown_store"]
+    assert rules == ["unparseable_number", "future_date", "implausible_date", "unknown_store"]
     assert rules == sorted(rules, key=RULES.index)
 
 
-def test_dates_with_a_contract_format_are_parsed_with_it(conn, tmp_path):
+def test_dates_are_read_with_their_configured_format(conn, tmp_path):
     header = "contact_id,salutation,first_name,last_name,email,phone,street,postcode,city,country_code,birth_date,created_at,updated_at,origin\n"
     write(
         tmp_path / "crm" / "contacts.csv",
         header + "C00000001,,Ann,Lee,,,,,,FR,17/09/1972,2023-11-01 07:27:44,,store\n"
-        "C00000002,,Bob,Lee,,,,,,FR,1972-09-17,2023-11-01 07:27:44,,store\n"  # ISO where the contract says d/m/Y
+        "C00000002,,Bob,Lee,,,,,,FR,17/09/1972,01/11/2023 07:27,,store\n"  # neither demo.yml's format nor ISO
         ",,Cid,Lee,,,,,,FR,,2023-11-01 07:27:44,,store\n",  # no contact id
     )
     load_all(conn, tmp_path, ("crm_contacts",))

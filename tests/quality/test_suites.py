@@ -10,10 +10,19 @@ import pytest
 
 from platform_assets.definitions import defs
 from platform_assets.landing.contracts import CONTRACTS
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from platform_assets.lib.settings import EXPECTATIONS_DIR
 from platform_assets.quality import whole_table
 from platform_assets.quality.checks import suite_checks
-from platform_assets.quality.suites import Suite, SuiteError, built_suite, load_suite, suite_paths, validate
+from platform_assets.quality.suites import (
+    Suite,
+    SuiteError,
+    built_suite,
+    load_suite,
+    retailer_values,
+    suite_paths,
+    validate,
+)
 from platform_assets.quality.table_checks import CRITICAL, PROFILE, WARNING, check_specs
 from tests.quality.conftest import write
 
@@ -41,7 +50,8 @@ NOT_GATED = {dg.AssetKey(["referential", "customer_xref"]), dg.AssetKey(["refere
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_every_expectation_of_the_suite_reaches_gx(path):
     expected = len(json.loads(path.read_text())["expectations"])
-    suite = load_suite(path)
+    suite = load_suite(path).resolved(retailer_values(load_retailer(DEMO_RETAILER)))
+    assert not suite.placeholders
     assert len(built_suite(suite).expectations) == expected
     assert len(suite.of_severity("critical")) + len(suite.of_severity("warning")) == expected
 
@@ -72,9 +82,17 @@ def test_mart_rules_are_dbt_tests_on_every_row():
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     for check in (
         ("sales/fct_sales_lines", "unique_fct_sales_lines_sales_line_id"),
-        ("sales/fct_sales_lines", "accepted_values_fct_sales_lines_currency_code__EUR__PLN__GBP"),
+        # currencies and units: the configured ones (referential.business_units), not a list in the yml
+        (
+            "sales/fct_sales_lines",
+            "relationships_fct_sales_lines_currency_code__currency_code__source_retailer_business_units_",
+        ),
+        ("sales/fct_sales_lines", "in_plausible_dates_fct_sales_lines_sold_date"),
         ("sales/fct_orders", "accepted_range_fct_orders_n_lines__1000__1"),
-        ("referential/dim_store", "accepted_values_dim_store_currency_code__EUR__PLN__GBP"),
+        (
+            "referential/dim_store",
+            "relationships_dim_store_currency_code__currency_code__source_retailer_business_units_",
+        ),
     ):
         assert check in checks, check
     assert ("sales/fct_sales_lines", CRITICAL) not in checks  # no GX suite repeating them
@@ -120,7 +138,8 @@ def test_python_tables_keep_their_blocking_rules_in_their_gate_only():
     gated = _gated_tables(graph)
     assert dg.AssetKey(["features", "customer_rfm"]) in gated
     assert dg.AssetKey(["activation", "audience_exports"]) in gated
-    suites = {load_suite(p).asset_key: load_suite(p) for p in PATHS}
+    demo = retailer_values(load_retailer(DEMO_RETAILER))
+    suites = {load_suite(p).asset_key: load_suite(p).resolved(demo) for p in PATHS}
     counted = {}
     for key in sorted(gated & suites.keys(), key=lambda k: k.path):
         suite = suites[key]
@@ -206,8 +225,8 @@ ORDERS = Suite(
         _expectation(
             "expect_column_values_to_be_between",
             column="ordered_date",
-            min_value="2000-01-01",
-            max_value="2030-12-31",
+            min_value="$earliest_date",
+            max_value="$latest_date",
         ),
         _expectation("expect_column_values_to_not_be_null", "warning", column="channel", mostly=0.5),
     ),
@@ -222,7 +241,8 @@ def test_failures_carry_counts_and_examples():
             "ordered_date": pd.to_datetime(["2026-01-01", "2026-01-02", "2031-01-01", "2026-01-03"]),
         }
     )
-    count, failures = validate(ORDERS, "critical", frame)
+    window = {"$earliest_date": "2000-01-01", "$latest_date": "2030-12-31"}  # the retailer's dates
+    count, failures = validate(ORDERS.resolved(window), "critical", frame)
     assert count == 2  # GX runs the in-set and the range; not-null and unique are counted in SQL
     failed = {(f.expectation, f.column): f for f in failures}
     assert failed[("expect_column_values_to_be_in_set", "channel")].examples == ["fax"]
@@ -238,4 +258,24 @@ def test_failures_carry_counts_and_examples():
         assert counted[("expect_column_values_to_be_unique", "order_id")].examples == ["O2", "O2"]
         assert counted[("expect_column_values_to_not_be_null", "order_id")].unexpected_count == 1
         assert whole_table.failures(conn, "orders", ORDERS.whole_table("warning")) == []  # 100% filled
-    assert validate(ORDERS, "warning", frame) == (0, [])
+    assert validate(ORDERS.resolved(window), "warning", frame) == (0, [])
+    # a retailer whose window reaches 2031 accepts the same row
+    later = validate(ORDERS.resolved({**window, "$latest_date": "2031-12-31"}), "critical", frame)[1]
+    assert ("expect_column_values_to_be_between", "ordered_date") not in {
+        (f.expectation, f.column) for f in later
+    }
+    with pytest.raises(SuiteError, match="need the retailer configuration"):
+        ORDERS.resolved(None)
+
+
+def test_an_unknown_placeholder_is_refused(tmp_path):
+    bad = {
+        "name": "raw.y",
+        "expectations": [
+            _expectation("expect_column_values_to_be_in_set", column="country_code", value_set="$countries")
+        ],
+    }
+    with pytest.raises(
+        SuiteError, match=r"raw\.y\.json: expectation 1, value_set: unknown placeholder '\$countries'"
+    ):
+        load_suite(write(tmp_path / "raw.y.json", json.dumps(bad)))

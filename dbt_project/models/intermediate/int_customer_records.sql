@@ -42,11 +42,11 @@ crm_records as (
         email,
         phone,
         street,
-        null::varchar as address_line_2,
+        address_line_2,
         postcode,
         city,
         birth_date,
-        null::varchar as customer_number,
+        customer_number,
         created_at as record_created_at,
         coalesce(updated_at, created_at) as record_updated_at
     from crm_contacts
@@ -66,7 +66,7 @@ account_records as (
         addresses.postcode,
         addresses.city,
         accounts.birth_date,
-        null::varchar as customer_number,
+        accounts.customer_number,
         accounts.created_at as record_created_at,
         accounts.created_at as record_updated_at
     from ecommerce_accounts as accounts

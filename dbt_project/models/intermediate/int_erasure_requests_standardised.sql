@@ -2,7 +2,7 @@
 with
 
 business_units as (
-    select * from {{ ref('business_units') }}
+    select * from {{ source('retailer', 'business_units') }}
 ),
 
 requests as (

@@ -25,14 +25,28 @@ customer_xref as (
     select * from {{ source('identity', 'customer_xref') }}
 ),
 
--- a receipt belongs to the customer of the loyalty card scanned at the till (none: anonymous)
+-- the CRM contact a customer number written at the till stands for (the first, should two share it)
+crm_numbers as (
+    select
+        customer_number,
+        min(crm_contact_id) as crm_contact_id
+    from {{ ref('stg_crm__contacts') }}
+    where customer_number is not null
+    group by customer_number
+),
+
+-- a receipt belongs to the customer of the loyalty card scanned at the till, else of the CRM contact
+-- whose customer number the till recorded (a retailer without loyalty cards); neither: anonymous
 receipt_orders as (
     select
         'store' as channel,
         receipts.receipt_id as order_id,
         receipts.store_id,
-        'loyalty:' || receipts.loyalty_card_id as customer_record_id,
-        receipts.loyalty_card_id is null as is_anonymous,
+        case
+            when receipts.loyalty_card_id is not null then 'loyalty:' || receipts.loyalty_card_id
+            when crm_numbers.crm_contact_id is not null then 'crm:' || crm_numbers.crm_contact_id
+        end as customer_record_id,
+        receipts.loyalty_card_id is null and crm_numbers.crm_contact_id is null as is_anonymous,
         false as is_cancelled,
         stores.country_code,
         coalesce(receipts.currency_code, stores.currency_code) as currency_code,
@@ -42,6 +56,7 @@ receipt_orders as (
         receipts.receipt_local_at as ordered_local_at
     from receipts
     left join stores using (store_id)
+    left join crm_numbers on receipts.customer_number = crm_numbers.customer_number
 ),
 
 -- a web order belongs to the customer of its account, or of the guest order itself

@@ -5,7 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame, require_as_of
@@ -45,7 +45,8 @@ def customer_churn(
     started = time.perf_counter()
     with warehouse.connect() as conn:
         require_as_of(conn, PROFILE, ref)
-        result = scoring.run(conn, ref, conn.sql(f"select * from {PROFILE}").pl())
+        profile = conn.sql(f"select * from {PROFILE}").pl()
+        result = scoring.run(conn, ref, profile)
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, [report.MODEL], report.metric_rows(result))
         for fitted, entry in report.model_versions(result, context.run_id):
@@ -55,6 +56,7 @@ def customer_churn(
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "horizon_days": dg.MetadataValue.json(result.horizons),
+            **missing_inputs(platform.retailer.absent_sources, profile),
             "model_versions": dg.MetadataValue.json({bu: m.version for bu, m in result.models.items()}),
             **report.headline(result),
             "backtest": dg.MetadataValue.md(markdown_table(report.backtest_table(result))),

@@ -5,7 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame
@@ -48,7 +48,7 @@ def customer_life_moments(
     ref = platform.reference_date_of(context.run.tags)
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        result = scoring.run(conn, ref, platform.ground_truth_path)
+        result = scoring.run(conn, ref, platform.ground_truth_path, tuple(platform.retailer.units_by_code))
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, report.MODELS, result.metrics)
         for fitted, entry in report.model_versions(result, context.run_id):
@@ -58,6 +58,7 @@ def customer_life_moments(
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "cutoffs": dg.MetadataValue.json({k: str(v) for k, v in result.cutoffs.items()}),
+            **missing_inputs(platform.retailer.absent_sources),
             "model_versions": dg.MetadataValue.json({k: m.version for k, m in result.models.items()}),
             "season_profiles": dg.MetadataValue.json(report.season_profiles(result)),
             **report.headline(result),

@@ -41,7 +41,10 @@ class MomentsRun:
     notes: list[str]  # models that fell back to their baselines, and why
 
 
-def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) -> MomentsRun:
+def run(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path, units: tuple[str, ...]
+) -> MomentsRun:
+    """``units``: the configured business-unit codes (one covariate dummy each but the first)."""
     c1 = reference_date - timedelta(days=LAG_DAYS)
     c2 = c1 - timedelta(days=LAG_DAYS)
     entries = signals.entries(conn, reference_date)
@@ -55,7 +58,7 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path) 
         name = f"life_moment_{m.name}"
 
         def frame(cutoff: date, moment: str = m.name) -> pl.DataFrame:
-            rows = survival.design(covariates[cutoff], moment)
+            rows = survival.design(covariates[cutoff], moment, units)
             return survival.at_risk(rows, entries, moment, cutoff)
 
         probe = survival.fit(

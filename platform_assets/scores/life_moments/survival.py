@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # lifelines is imported when a model is fitted, not when the 
     from lifelines import CoxPHFitter
 
 WINDOW_DAYS = 90  # the propensity: entering the moment within the next 90 days
-BUSINESS_UNITS = ("FR", "GB", "PL")  # dummies against the first; an unknown unit gets the baseline
 
 
-def covariate_names(moment: str) -> list[str]:
+def covariate_names(moment: str, units: tuple[str, ...]) -> list[str]:
+    """The model's covariates; ``units``: the configured business units in code order, one dummy
+    each against the first (a unit absent from the training sample is a constant, dropped by ``fit``;
+    a unit the model never saw gets the first unit's hazard)."""
     return [
         "log_visits_90d",
         "visit_trend",
@@ -40,12 +42,13 @@ def covariate_names(moment: str) -> list[str]:
         "age_centred",
         "age_centred_sq",
         "log_tenure",
-        *[f"bu_{bu}" for bu in BUSINESS_UNITS[1:]],
+        *[f"bu_{bu}" for bu in sorted(units)[1:]],
     ]
 
 
-def design(cov: pl.DataFrame, moment: str) -> pl.DataFrame:
-    """customer_id, business_unit and the moment's covariates (no nulls)."""
+def design(cov: pl.DataFrame, moment: str, units: tuple[str, ...]) -> pl.DataFrame:
+    """customer_id, business_unit and the moment's covariates (no nulls); ``units``: the configured
+    business units (``covariate_names``)."""
 
     def log1p(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.Float64).clip(0).log1p()
@@ -64,7 +67,7 @@ def design(cov: pl.DataFrame, moment: str) -> pl.DataFrame:
         age.alias("age_centred"),
         (age * age).alias("age_centred_sq"),
         log1p("tenure_days").fill_null(0).alias("log_tenure"),
-        *[(pl.col("business_unit") == bu).cast(pl.Float64).alias(f"bu_{bu}") for bu in BUSINESS_UNITS[1:]],
+        *[(pl.col("business_unit") == bu).cast(pl.Float64).alias(f"bu_{bu}") for bu in sorted(units)[1:]],
     )
 
 
@@ -122,7 +125,8 @@ def fit(
     (and a note saying so). ``season``: the moment's month profile, to apply the model at any date."""
     from lifelines import CoxPHFitter, KaplanMeierFitter
 
-    names = covariate_names(moment)
+    # the business-unit dummies are the ones ``design`` made (from the configured units)
+    names = [*covariate_names(moment, ()), *(c for c in train.columns if c.startswith("bu_"))]
     train = train.sort("customer_id")  # the version hashes the rows: not the order a query returned
     events = int(train["event"].sum())
     frame = train.select([*names, "duration", "event"]).to_pandas()

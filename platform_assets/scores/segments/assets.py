@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
-from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import replace_table_from_frame, require_as_of
@@ -97,6 +97,7 @@ def customer_segment(
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "segmentation_version": frozen.version,
+            **missing_inputs(platform.retailer.absent_sources, profile),
             "discovered_in_this_run": report is not None,
             **_discovery_metadata(report, trigger),
             "classifier": frozen.classifier.method,

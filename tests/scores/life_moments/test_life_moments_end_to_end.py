@@ -54,12 +54,17 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
     scores = read(db, "select * from scores.customer_life_moments")
     with duckdb.connect(str(db), read_only=True) as conn:
         covariates = signals.covariates(conn, REF)
+        units = tuple(
+            u for (u,) in conn.execute("select country_code from referential.business_units").fetchall()
+        )
         for moment in MOMENTS:
             entry = active_version(conn, f"life_moment_{moment}")
             fitted = load_artifact(entry["artifact_path"])
             stored = scores.filter(pl.col("moment") == moment).sort("customer_id")
             assert entry["version"] == stored["model_version"][0]
-            rows = survival.design(covariates, moment).join(stored.select("customer_id"), on="customer_id")
+            rows = survival.design(covariates, moment, units).join(
+                stored.select("customer_id"), on="customer_id"
+            )
             rows = rows.sort("customer_id")
             assert rows.height == stored.height
             np.testing.assert_allclose(

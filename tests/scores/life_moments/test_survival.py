@@ -55,7 +55,7 @@ def _cohort(n: int, seed: int) -> pl.DataFrame:
     hazard = 0.0008 * np.exp(1.5 * np.log1p(signals))
     time_to = rng.exponential(1 / hazard)
     days = np.minimum(time_to, 180)
-    return survival.design(cov, "moving").with_columns(
+    return survival.design(cov, "moving", ("FR", "GB", "PL")).with_columns(
         duration=pl.Series(np.maximum(np.ceil(days), 1)), event=pl.Series((time_to < 180).astype(np.int8))
     )
 

@@ -6,7 +6,7 @@ stores as (
 ),
 
 business_units as (
-    select * from {{ ref('business_units') }}
+    select * from {{ source('retailer', 'business_units') }}
 ),
 
 final as (

@@ -8,6 +8,7 @@ renamed as (
     select
         -- ids
         trim(contact_id) as crm_contact_id,
+        nullif(trim(customer_number), '') as customer_number,
 
         -- personal data, as keyed in
         nullif(trim(salutation), '') as salutation,
@@ -16,6 +17,7 @@ renamed as (
         nullif(trim(email), '') as email,
         nullif(trim(phone), '') as phone,
         nullif(trim(street), '') as street,
+        nullif(trim(address_line_2), '') as address_line_2,
         nullif(trim(postcode), '') as postcode,
         nullif(trim(city), '') as city,
 

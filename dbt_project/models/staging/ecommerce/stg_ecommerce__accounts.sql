@@ -8,6 +8,7 @@ renamed as (
     select
         -- ids
         trim(account_id) as ecommerce_account_id,
+        nullif(trim(customer_number), '') as customer_number,
 
         -- personal data, as typed by the customer
         trim(login_email) as login_email,

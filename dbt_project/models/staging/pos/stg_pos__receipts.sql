@@ -11,6 +11,7 @@ renamed as (
         trim(store_code) as store_id,
         {{ typed('pos', 'receipts', 'register_no') }} as register_number,
         nullif(trim(loyalty_card_no), '') as loyalty_card_id,
+        nullif(trim(customer_number), '') as customer_number,
 
         -- numbers
         {{ typed('pos', 'receipts', 'total_amount') }} as total_amount,

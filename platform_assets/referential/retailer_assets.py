@@ -1,0 +1,61 @@
+"""The retailer's configuration as referential tables: business units and the plausible date window."""
+
+import dagster as dg
+
+from platform_assets.governance.ownership import REFERENTIAL
+from platform_assets.lib.metadata import asset_metadata, markdown_table
+from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.warehouse import Warehouse
+from platform_assets.referential.business_units import (
+    DATE_COLUMNS,
+    DATES_TABLE,
+    DESCRIPTIONS,
+    UNIT_COLUMNS,
+    UNITS_TABLE,
+    write_referential,
+)
+
+_GRAINS = {UNITS_TABLE: "one row per business unit", DATES_TABLE: "one row"}
+_COLUMNS = {UNITS_TABLE: UNIT_COLUMNS, DATES_TABLE: DATE_COLUMNS}
+
+
+def _spec(table: str) -> dg.AssetSpec:
+    columns = [(name, type_, text) for name, (type_, text) in _COLUMNS[table].items()]
+    return dg.AssetSpec(
+        key=table.split("."),
+        description=DESCRIPTIONS[table],
+        group_name=REFERENTIAL.domain,
+        owners=REFERENTIAL.owners,
+        kinds={"duckdb", "python"},
+        metadata=asset_metadata(REFERENTIAL, table, _GRAINS[table], columns),
+    )
+
+
+@dg.multi_asset(
+    specs=[_spec(UNITS_TABLE), _spec(DATES_TABLE)], pool="duckdb_writer", name="retailer_referential"
+)
+def retailer_referential(platform: PlatformSettings, warehouse: Warehouse):
+    """Writes the configured business units and date window (``CDP_RETAILER_CONFIG``): the dbt
+    models and tests read them instead of any code or seed."""
+    config = platform.retailer
+    with warehouse.connect() as conn:
+        counts = write_referential(conn, config)
+        units = conn.sql(f"select * from {UNITS_TABLE} order by country_code").pl()
+    source = {"retailer_config": platform.retailer_config}
+    yield dg.MaterializeResult(
+        asset_key=UNITS_TABLE.split("."),
+        metadata={
+            "dagster/row_count": counts[UNITS_TABLE],
+            "units": dg.MetadataValue.md(markdown_table(units)),
+            **source,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=DATES_TABLE.split("."),
+        metadata={
+            "dagster/row_count": 1,
+            "earliest_date": str(config.dates.earliest),
+            "latest_date": str(config.dates.latest),
+            **source,
+        },
+    )

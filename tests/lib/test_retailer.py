@@ -1,0 +1,109 @@
+"""The retailer configuration: the demo's file validates, and each kind of mistake names its line and key."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from platform_assets.lib.retailer import DEMO_RETAILER, RETAILERS_DIR, RetailerConfigError, parse_retailer
+
+DEMO_TEXT = DEMO_RETAILER.read_text(encoding="utf-8")
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+@pytest.mark.parametrize("path", sorted(RETAILERS_DIR.glob("*.yml")), ids=lambda p: p.name)
+def test_shipped_configurations_validate(path: Path):
+    config = parse_retailer(path.read_text(encoding="utf-8"), str(path))
+    assert config.business_units
+    assert all(config.units_by_code[u.code] is u for u in config.business_units)
+
+
+def test_demo_configuration_describes_the_demo_retailer():
+    config = parse_retailer(DEMO_TEXT, "demo.yml")
+    assert [u.code for u in config.business_units] == ["FR", "PL", "GB"]
+    assert config.currencies == ("EUR", "GBP", "PLN")
+    assert config.units_by_code["GB"].default_phone_region == "GB"
+    assert config.delivers("loyalty_cards") and not config.delivers("web_sessions")
+
+
+def _error(text: str) -> str:
+    with pytest.raises(RetailerConfigError) as raised:
+        parse_retailer(text, "retailer.yml")
+    return str(raised.value)
+
+
+def test_bad_currency_names_line_and_key():
+    bad = DEMO_TEXT.replace("currency: PLN", "currency: zloty")
+    message = _error(bad)
+    assert f"retailer.yml: line {_line_of(bad, 'zloty')}, business_units.1.currency" in message
+
+
+def test_unknown_time_zone_is_refused():
+    message = _error(DEMO_TEXT.replace("Europe/Warsaw", "Europe/Warszawa"))
+    assert "business_units.1.time_zone: unknown IANA time zone 'Europe/Warszawa'" in message
+
+
+def test_repeated_business_unit_is_refused():
+    bad = DEMO_TEXT.replace("{code: PL,", "{code: FR,")
+    assert "business unit code(s) ['FR'] appear more than once" in _error(bad)
+
+
+def test_unknown_source_names_its_line():
+    bad = DEMO_TEXT.replace("  loyalty_cards:", "  loyalty_card:")
+    message = _error(bad)
+    assert (
+        f"line {_line_of(bad, 'loyalty_card:')}, sources.loyalty_card: unknown source 'loyalty_card'"
+        in message
+    )
+
+
+def test_mapping_to_a_column_the_contract_lacks_is_refused():
+    bad = DEMO_TEXT.replace(
+        "    files: loyalty/cards.csv", "    files: loyalty/cards.csv\n    columns: {card_no: NUMBER}"
+    )
+    message = _error(bad)
+    assert f"line {_line_of(bad, 'card_no')}, sources.loyalty_cards.columns.card_no" in message
+    assert "'card_no' is not a column of loyalty_cards" in message
+
+
+def test_a_mapping_gives_exactly_one_origin():
+    bad = DEMO_TEXT.replace(
+        "    files: loyalty/cards.csv",
+        "    files: loyalty/cards.csv\n    columns: {card_number: {column: a, value: b}}",
+    )
+    message = _error(bad)
+    assert (
+        "sources.loyalty_cards.columns.card_number: give exactly one of column, expression or value"
+        in message
+    )
+    assert "valid string" not in message  # the union's other branch is noise
+
+
+def _without(*tables: str) -> str:
+    document = yaml.safe_load(DEMO_TEXT)
+    for table in tables:
+        del document["sources"][table]
+    return yaml.safe_dump(document)
+
+
+def test_customers_and_sales_are_required():
+    assert "no customer source" in _error(_without("crm_contacts", "ecommerce_accounts"))
+    assert "no sales source" in _error(_without("pos_receipt_lines", "ecommerce_orders"))
+    assert parse_retailer(_without("pos_receipts", "pos_receipt_lines", "crm_contacts"), "web-only.yml")
+
+
+def test_date_window_must_be_ordered():
+    bad = DEMO_TEXT.replace("latest: 2030-12-31", "latest: 1999-12-31")
+    assert "dates: latest must come after earliest" in _error(bad)
+
+
+def test_header_less_file_needs_its_column_names():
+    bad = DEMO_TEXT.replace("    files: erp/stores.csv", "    files: erp/stores.csv\n    header: false")
+    assert "sources.erp_stores: a file without a header needs file_columns" in _error(bad)
+
+
+def test_not_yaml_is_refused_with_the_file_name():
+    assert _error("name: [unclosed").startswith("retailer.yml: not valid YAML")
