@@ -54,7 +54,7 @@ def run(warehouse: Path, ground_truth: Path, retailer_config: Path) -> dict:
     return {
         "records": standardised.records.height,
         "field_warnings": standardised.warnings.height,
-        "customers": result.clusters["cluster_id"].n_unique(),
+        "clusters": result.clusters["cluster_id"].n_unique(),
         "precision": round(quality.precision, 5),
         "recall": round(quality.recall, 5),
         "f1": round(quality.f1, 5),
