@@ -100,10 +100,13 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     # one person, unless their phones or birth dates say otherwise (a father and son of one name).
     # Splink sees these pairs too, but scores name and address as independent evidence, which
     # undervalues them together.
-    full_name = f"select * from {RECORDS} where first_name_std is not null and last_name_std is not null"
+    full_name = f"""
+        select *, list_sort([first_name_std, last_name_std]) as name_key
+        from {RECORDS} where first_name_std is not null and last_name_std is not null
+    """
     same_address = f"""
         select * from ({full_name}) where street_std is not null and postcode_std is not null
-        window w as (partition by first_name_std, last_name_std, street_std, postcode_std)
+        window w as (partition by name_key, street_std, postcode_std)
         qualify count(distinct phone_e164) over w <= 1 and count(distinct birth_date) over w <= 1
     """
     # a birth date many records share is a default or a clipped value (1900-01-01, the day someone
@@ -115,7 +118,7 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             select birth_date from ({dated}) group by birth_date
             having count(*) > 5 * (select count(*) / count(distinct birth_date) from ({dated}))
         )
-        window w as (partition by first_name_std, last_name_std, birth_date, country_code)
+        window w as (partition by name_key, birth_date, country_code)
         qualify count(distinct phone_e164) over w <= 1
     """
     frames = [
