@@ -452,7 +452,7 @@ def _hard_records(
     contacts = contacts.with_columns(
         first_name=first,
         last_name=last,
-        email=noise.blank(email, rng.random(m) < 0.35),
+        email=noise.blank(email, rng.random(m) < 0.2),
         phone=noise.digit_typos(contacts["phone"], rng, 0.03),
         street=noise.typos(contacts["street"], rng, 0.05)[0],
         postcode=noise.digit_typos(contacts["postcode"], rng, 0.03),
