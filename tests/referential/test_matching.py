@@ -277,3 +277,55 @@ def test_the_trained_weights_hold_every_comparison_level_and_reward_agreement(re
 def test_the_configured_threshold_replaces_only_the_link_threshold():
     assert MatchingConfig.with_threshold(None) == MatchingConfig()
     assert MatchingConfig.with_threshold(0.9) == MatchingConfig(link_threshold=0.9)
+
+
+# --- The name comparison's levels, on pairs of folded names -----------------------------------------
+
+
+def name_level(left: tuple[str | None, str | None], right: tuple[str | None, str | None]) -> str:
+    """The label of the first level of matching._name_comparison that a pair of (first, last) meets."""
+    from splink.internals.dialects import SplinkDialect
+
+    from platform_assets.referential.identity.matching import _name_comparison
+
+    dialect = SplinkDialect.from_string("duckdb")
+    levels = _name_comparison().create_comparison_levels()
+    cases = " ".join(
+        f"when {lvl.create_sql(dialect)} then '{getattr(lvl, 'label_for_charts', None) or lvl.create_label_for_charts()}'"
+        for lvl in levels[:-1]
+    )
+    row = {}
+    for side, (first, last) in (("l", left), ("r", right)):
+        row[f"first_name_std_{side}"] = first
+        row[f"last_name_std_{side}"] = last
+        row[f"full_name_{side}"] = f"{first} {last}" if first and last else None
+        row[f"first_name_words_{side}"] = first.split(" ") if first else None
+        row[f"last_name_words_{side}"] = last.split(" ") if last else None
+    columns = ", ".join(f"${k} as {k}" for k in row)
+    return duckdb.sql(f"select case {cases} else 'else' end from (select {columns})", params=row).fetchall()[
+        0
+    ][0]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        (("anne", "martin"), ("anne", "martin"), "first and last name equal"),
+        (("martin", "anne"), ("anne", "martin"), "first and last name swapped"),
+        (("anne", "martni"), ("anne", "martin"), "both close (typo, compound)"),
+        (
+            ("anne marie", "garcia lopez"),
+            ("anne", "garcia"),
+            "both close (typo, compound)",
+        ),  # compounds in part
+        (("garcia", "anne marie"), ("anne", "garcia"), "both close, swapped"),
+        (("j", "dupont"), ("jean", "dupont"), "last name close, first name an initial"),
+        ((None, "dupont"), ("jean", "dupont"), "last name close, a first name missing"),
+        (("jean", None), ("jean", "dupont"), "first name close, a last name missing"),
+        (("paul", "dupont"), ("marie", "dupont"), "last name close, first names differ"),  # a household
+        (("paul", "durand"), ("marie", "dupont"), "else"),
+        ((None, None), ("marie", "dupont"), "a side has no name"),
+    ],
+)
+def test_the_name_comparison_tells_swapped_initials_missing_parts_and_compounds_apart(left, right, level):
+    assert name_level(left, right) == level
