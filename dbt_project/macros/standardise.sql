@@ -9,18 +9,32 @@
 {%- endmacro %}
 
 {#- Name for matching: lower case, accents folded (ł is a letter, not an accent: folded by hand),
-    anything but letters, spaces and hyphens dropped. Display keeps the original. -#}
+    hyphens become spaces ("Anne-Marie" = "anne marie"), anything but letters and spaces dropped
+    ("O'Brien" = "obrien"), runs of spaces collapsed. Display keeps the original. -#}
 {% macro fold_name(column) -%}
     nullif(
-        trim(regexp_replace(
+        trim(regexp_replace(regexp_replace(
             strip_accents(replace(replace(lower(trim({{ column }})), 'ł', 'l'), 'ß', 'ss')),
-            '[^a-z\- ]', '', 'g'
+            '-', ' ', 'g'), '[^a-z ]|(\s)\s+', '\1', 'g'
         )),
         ''
     )
 {%- endmacro %}
 
-{#- Digits and a leading + of a phone as keyed ("06.12 34", "+44 (0)7700…"). -#}
+{#- Address line for matching: lower case, accents folded, punctuation to spaces, runs of spaces
+    collapsed ("12, Rue de l'Église" = "12 rue de l eglise"). -#}
+{% macro fold_address(column) -%}
+    nullif(
+        trim(regexp_replace(
+            strip_accents(replace(replace(lower(trim({{ column }})), 'ł', 'l'), 'ß', 'ss')),
+            '[^a-z0-9]+', ' ', 'g'
+        )),
+        ''
+    )
+{%- endmacro %}
+
+{#- (Erasure requests only: person records' phones are read with phonenumbers in Python, see
+    platform_assets/referential/identity/standardise.py.) Digits and a leading + of a phone as keyed ("06.12 34", "+44 (0)7700…"). -#}
 {% macro phone_digits(column) -%}
     nullif(regexp_replace(replace(trim({{ column }}), '(0)', ''), '[^0-9+]', '', 'g'), '')
 {%- endmacro %}

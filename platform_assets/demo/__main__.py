@@ -1,4 +1,5 @@
-"""python -m platform_assets.demo --customers N --seed S --out DIR [--start 2023-11-01 --end 2026-10-31]"""
+"""python -m platform_assets.demo --customers N --seed S --out DIR [--start 2023-11-01 --end 2026-10-31]
+[--identity-noise demo|hard]"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from platform_assets.demo.generator import DEFAULT_END, DEFAULT_START, generate
+from platform_assets.demo.identities import IDENTITY_NOISE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,8 +25,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--end", type=date.fromisoformat, default=DEFAULT_END, help="last day of the history")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--identity-noise",
+        choices=IDENTITY_NOISE,
+        default="demo",
+        help="hard: households, twins, swapped/partial/compound names, typos in every field, "
+        "CRM contacts often without e-mail, web accounts without phones (identity resolution's test)",
+    )
     args = parser.parse_args(argv)
-    summary = generate(args.out, args.customers, args.seed, args.start, args.end, progress=not args.quiet)
+    summary = generate(
+        args.out,
+        args.customers,
+        args.seed,
+        args.start,
+        args.end,
+        progress=not args.quiet,
+        identity_noise=args.identity_noise,
+    )
     print(summary.report(), file=sys.stderr)
     return 0
 

@@ -35,7 +35,7 @@ from platform_assets.demo.campaigns import (
 from platform_assets.demo.consent import build_consents, erased_mask
 from platform_assets.demo.emailing import build_events, format_events
 from platform_assets.demo.ground_truth import README, persons_frame, source_records
-from platform_assets.demo.identities import build_identities
+from platform_assets.demo.identities import build_identities, harden_persons
 from platform_assets.demo.marketing import build_acquisitions, build_spend
 from platform_assets.demo.people import build_persons, draw_countries
 from platform_assets.demo.timeline import Calendar
@@ -93,6 +93,7 @@ def generate(
     *,
     progress: bool = True,
     chunk_persons: int = CHUNK_PERSONS,
+    identity_noise: str = "demo",
 ) -> GenerationSummary:
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -123,8 +124,10 @@ def generate(
 
     # Persons and the records they left in each system.
     persons, pref = build_persons(seed, country, cal, stores)
+    if identity_noise == "hard":  # households, twins, compound names (identities.py)
+        persons = harden_persons(seed, persons)
     log("persons", persons.height)
-    ids = build_identities(seed, persons, cal)
+    ids = build_identities(seed, persons, cal, identity_noise)
     consents = build_consents(seed, persons, ids, cal)
     erased = erased_mask(persons.height, consents)
     campaigns = build_campaigns(seed, persons, ids, consents.preferences, cal)
@@ -181,6 +184,7 @@ def generate(
             "generator": "platform_assets.demo",
             "seed": seed,
             "customers": customers,
+            **({"identity_noise": identity_noise} if identity_noise != "demo" else {}),
             "start": start.isoformat(),
             "end": end.isoformat(),
             "rows": dict(sorted(rows.items())),

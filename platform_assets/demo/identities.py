@@ -83,7 +83,53 @@ def _footprint(rng: np.random.Generator, persons: pl.DataFrame) -> tuple[np.ndar
     return has_crm, has_acc, has_card
 
 
-def build_identities(seed: int, persons: pl.DataFrame, cal: Calendar) -> Identities:
+IDENTITY_NOISE = ("demo", "hard")
+
+
+def harden_persons(seed: int, persons: pl.DataFrame) -> pl.DataFrame:
+    """The hard profile's persons: compound first names and double surnames, households sharing an
+    address (most with one surname), twins sharing surname, birth date and address. Persons stay
+    distinct people (the ground truth): a household is never one customer."""
+    rng = stream(seed, 4, 90)
+    n = persons.height
+    country = persons["country"].to_numpy()
+    # another person of the same country, for every person: household head, twin, name donor
+    other = np.arange(n)
+    for c in range(3):
+        idx = np.flatnonzero(country == c)
+        if idx.size > 1:
+            other[idx] = idx[(np.searchsorted(idx, idx) + rng.integers(1, idx.size, idx.size)) % idx.size]
+    first, last = persons["first_name"], persons["last_name"]
+    compound_first = pl.Series(rng.random(n) < 0.06) & (first != first.gather(other))
+    double_last = pl.Series(rng.random(n) < 0.06) & (last != last.gather(other))
+    sep = pl.Series(np.where(country == 1, "-", " "))
+    persons = persons.with_columns(
+        first_name=pl.when(compound_first).then(first + "-" + first.gather(other)).otherwise(first),
+        last_name=pl.when(double_last).then(last + sep + last.gather(other)).otherwise(last),
+    )
+    u = rng.random(n)
+    member = u < 0.20  # joins the household of `other`
+    twin = (u >= 0.20) & (u < 0.21)
+    heads = other
+    shares = member | twin
+    address = ("street", "postcode", "city", "new_street", "new_postcode", "new_city")
+    same_name = twin | (member & (rng.random(n) < 0.6))
+    idx = np.flatnonzero(shares)
+    head = heads[idx]
+    updates = {name: persons[name].scatter(idx, persons[name].gather(head)) for name in address}
+    named = np.flatnonzero(same_name)
+    updates["last_name"] = persons["last_name"].scatter(named, persons["last_name"].gather(heads[named]))
+    twins = np.flatnonzero(twin)
+    updates["birth_day"] = persons["birth_day"].scatter(twins, persons["birth_day"].gather(heads[twins]))
+    return persons.with_columns(**updates)
+
+
+def build_identities(
+    seed: int, persons: pl.DataFrame, cal: Calendar, identity_noise: str = "demo"
+) -> Identities:
+    if identity_noise not in IDENTITY_NOISE:
+        raise ValueError(f"identity_noise must be one of {IDENTITY_NOISE}, not {identity_noise!r}")
+    hard = identity_noise == "hard"
     rng = stream(seed, 4)
     n = persons.height
     country = persons["country"].to_numpy()
@@ -109,6 +155,8 @@ def build_identities(seed: int, persons: pl.DataFrame, cal: Calendar) -> Identit
     )
     cards, card, card_from = _cards(rng, persons, cal, contacts, has_card, has_dup)
     accounts, account, account_from = _accounts(rng, persons, cal, has_acc, account_sec, end_sec)
+    if hard:
+        contacts, accounts = _hard_records(seed, contacts, accounts)
     return Identities(
         contacts=contacts,
         cards=cards,
@@ -389,3 +437,37 @@ def _accounts(
     # Orders before the account existed were guest checkouts.
     account_from[pid, is_second.astype(int)] = _day(cal, created)
     return frame.sort("account_id"), account, account_from
+
+
+def _hard_records(
+    seed: int, contacts: pl.DataFrame, accounts: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The hard profile's record noise, on top of the demo's (its own random stream, so the demo
+    profile's files stay byte for byte the same): names swapped, initials, missing parts and typos,
+    typos in every other field, CRM contacts often without an e-mail, web accounts without any phone."""
+    rng = stream(seed, 4, 91)
+    m = contacts.height
+    first, last = noise.hard_names(contacts["first_name"], contacts["last_name"], rng)
+    email, _ = noise.email_noise(contacts["email"], rng, 0.05, 0.0)
+    contacts = contacts.with_columns(
+        first_name=first,
+        last_name=last,
+        email=noise.blank(email, rng.random(m) < 0.2),
+        phone=noise.digit_typos(contacts["phone"], rng, 0.03),
+        street=noise.typos(contacts["street"], rng, 0.05)[0],
+        postcode=noise.digit_typos(contacts["postcode"], rng, 0.03),
+        city=noise.typos(contacts["city"], rng, 0.03)[0],
+        birth_day=noise.day_typos(contacts["birth_day"], rng, 0.03),
+    ).with_columns(birth_date=iso_date(pl.col("birth_day"), "%d/%m/%Y"))
+    a = accounts.height
+    first, last = noise.hard_names(accounts["first_name"], accounts["last_name"], rng)
+    login, _ = noise.email_noise(accounts["login_email"], rng, 0.03, 0.0)
+    accounts = accounts.with_columns(
+        first_name=first,
+        last_name=last,
+        login_email=login,
+        phone=pl.lit(None, dtype=pl.String),  # a source with no phone at all
+        birth_day=noise.day_typos(accounts["birth_day"], rng, 0.03),
+    ).with_columns(birth_date=iso_date(pl.col("birth_day")))
+    assert a == accounts.height
+    return contacts, accounts

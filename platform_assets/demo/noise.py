@@ -6,6 +6,8 @@ only a few per cent of values, so they are applied with a short Python loop over
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -168,3 +170,78 @@ def postcode_noise(pc: pl.Series, country: np.ndarray, rng: np.random.Generator,
         .when((c == 0) & (u < 1.0) & pc.str.starts_with("0")).then(pc.str.slice(1))
         .otherwise(pc)
     ).to_series()  # fmt: skip
+
+
+# --- The hard identity profile (--identity-noise hard) ------------------------------------------
+
+
+def _digit_typo(value: str, rng: np.random.Generator) -> str:
+    """One digit of a phone or postcode changed, or two neighbouring digits swapped."""
+    pos = [i for i, c in enumerate(value) if c.isdigit()]
+    if len(pos) < 2:
+        return value
+    k = int(rng.integers(0, len(pos) - 1))
+    i, j = pos[k], pos[k + 1]
+    if rng.random() < 0.5:
+        return value[:i] + value[j] + value[i + 1 : j] + value[i] + value[j + 1 :]
+    digit = str((int(value[i]) + int(rng.integers(1, 10))) % 10)
+    return value[:i] + digit + value[i + 1 :]
+
+
+def digit_typos(s: pl.Series, rng: np.random.Generator, p: float) -> pl.Series:
+    """A digit typo in a share p of the values (phones, postcodes)."""
+    hit = (rng.random(s.len()) < p) & s.is_not_null().to_numpy()
+    pos = np.flatnonzero(hit)
+    if pos.size:
+        s = s.scatter(pos, [_digit_typo(v, rng) for v in s.gather(pos).to_list()])
+    return s
+
+
+def day_typos(days: pl.Series, rng: np.random.Generator, p: float) -> pl.Series:
+    """Birth dates keyed wrong in a share p: a day off by one, by ten (the tens digit), or a year off."""
+    n = days.len()
+    hit = pl.Series(rng.random(n) < p)
+    shift = pl.Series(rng.choice(np.array([-366, -10, -1, 1, 10, 365]), size=n))
+    return pl.select(pl.when(hit & days.is_not_null()).then(days + shift).otherwise(days)).to_series()
+
+
+def initials(s: pl.Series, mask: np.ndarray) -> pl.Series:
+    """First names reduced to their initial ("J.") where mask is true."""
+    return pl.select(
+        pl.when(pl.Series(mask)).then(s.str.slice(0, 1).str.to_uppercase() + ".").otherwise(s)
+    ).to_series()
+
+
+def first_word(s: pl.Series, mask: np.ndarray) -> pl.Series:
+    """Compound names keyed in part ("Anne" for "Anne-Marie", one of two surnames) where mask is true."""
+    return pl.select(pl.when(pl.Series(mask)).then(s.str.extract(r"^([^ \-]+)", 1)).otherwise(s)).to_series()
+
+
+@dataclass(frozen=True)
+class HardNames:
+    """Shares of the hard profile's name noise on each person record."""
+
+    swapped: float = 0.05  # first and last name keyed in each other's field
+    initial: float = 0.04  # first name reduced to its initial
+    first_missing: float = 0.04
+    last_missing: float = 0.02
+    partial_compound: float = 0.4  # of compound names, keyed with their first word only
+    typo: float = 0.08  # per name part
+
+
+def hard_names(
+    first: pl.Series, last: pl.Series, rng: np.random.Generator, shares: HardNames = HardNames()
+) -> tuple[pl.Series, pl.Series]:
+    """Names as the hard profile keys them: compounds in part, typos, initials, gaps, swaps."""
+    m = first.len()
+    first = first_word(first, rng.random(m) < shares.partial_compound)
+    last = first_word(last, rng.random(m) < shares.partial_compound)
+    first, _ = typos(first, rng, shares.typo)
+    last, _ = typos(last, rng, shares.typo)
+    first = initials(first, rng.random(m) < shares.initial)
+    first = blank(first, rng.random(m) < shares.first_missing)
+    last = blank(last, rng.random(m) < shares.last_missing)
+    swap = pl.Series(rng.random(m) < shares.swapped)
+    swapped_first = pl.select(pl.when(swap).then(last).otherwise(first)).to_series()
+    swapped_last = pl.select(pl.when(swap).then(first).otherwise(last)).to_series()
+    return swapped_first, swapped_last

@@ -63,6 +63,8 @@ COLUMN_RULES: dict[str, Treatment] = {
     # run lineage that changes every run and means nothing to an analyst
     "linked_run_id": Treatment.DROP,
     "linked_at": Treatment.DROP,
+    # the value standardisation could not use: an e-mail, a phone, a name as keyed
+    "referential.identity_field_warnings.value": Treatment.DROP,
     # a store's or web shop's address is public, not a person's
     "referential.dim_store.city": Treatment.KEEP,
     "referential.dim_store.postcode": Treatment.KEEP,

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from platform_assets.referential.assets import dbt_models
-from platform_assets.referential.identity_assets import identity_resolution
+from platform_assets.referential.identity_assets import identity_resolution, record_standardisation
 from platform_assets.referential.retailer_assets import retailer_referential
 
-defs = dg.Definitions(assets=[dbt_models, identity_resolution, retailer_referential])
+defs = dg.Definitions(assets=[dbt_models, record_standardisation, identity_resolution, retailer_referential])

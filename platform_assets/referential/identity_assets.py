@@ -7,7 +7,16 @@ from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.privacy.tables import REQUESTS_MODEL
-from platform_assets.referential.identity.schema import CARDS, ERASURE_TABLES, RECORDS, TABLES, XREF
+from platform_assets.referential.identity.schema import (
+    CARDS,
+    ERASURE_TABLES,
+    FOLDED,
+    RECORDS,
+    STANDARDISATION_TABLES,
+    TABLES,
+    WARNINGS,
+    XREF,
+)
 
 # what each table is built from: the crosswalk from the records, cards and erasure requests; the
 # erasure bookkeeping from the requests; the other identity tables with the crosswalk
@@ -46,3 +55,60 @@ def identity_resolution(context: dg.AssetExecutionContext, platform: PlatformSet
         )
     for table, metadata in run_metadata(run).items():
         yield dg.MaterializeResult(asset_key=table.split("."), metadata=metadata)
+
+
+def _standardisation_spec(table: str) -> dg.AssetSpec:
+    description, grain, columns = STANDARDISATION_TABLES[table]
+    return dg.AssetSpec(
+        key=table.split("."),
+        description=description,
+        group_name=REFERENTIAL.domain,
+        owners=REFERENTIAL.owners,
+        kinds={"duckdb", "python"},
+        deps=[FOLDED.split(".")],
+        metadata=asset_metadata(
+            REFERENTIAL, table, grain, [(c, "string", text) for c, text in columns.items()]
+        ),
+    )
+
+
+@dg.multi_asset(
+    specs=[_standardisation_spec(table) for table in STANDARDISATION_TABLES],
+    pool="duckdb_writer",
+    name="record_standardisation",
+)
+def record_standardisation(platform: PlatformSettings, warehouse: Warehouse):
+    """Phones in E.164 with phonenumbers (each business unit's default region), unusable values
+    nulled with a warning row, records with no usable identifier flagged: what Splink matches."""
+    from platform_assets.lib.metadata import markdown_table
+    from platform_assets.lib.tables import replace_tables
+    from platform_assets.referential.identity.standardise import standardise_records
+
+    regions = {code: unit.default_phone_region for code, unit in platform.retailer.units_by_code.items()}
+    with warehouse.connect() as conn:
+        result = standardise_records(conn.sql(f"select * from {FOLDED}").pl(), regions)
+        conn.register("standardised_records", result.records.to_arrow())
+        conn.register("field_warnings", result.warnings.to_arrow())
+        rows = replace_tables(
+            conn,
+            {RECORDS: "select * from standardised_records", WARNINGS: "select * from field_warnings"},
+        )
+        conn.unregister("standardised_records")
+        conn.unregister("field_warnings")
+    by_reason = result.warnings.group_by("field", "reason").len().sort("len", descending=True)
+    yield dg.MaterializeResult(
+        asset_key=RECORDS.split("."),
+        metadata={
+            "dagster/row_count": rows[RECORDS],
+            "phone_regions": dg.MetadataValue.json(regions),
+            "phones_valid": int(result.records["phone_e164"].is_not_null().sum()),
+            "too_little_identity": int(result.records["has_too_little_identity"].sum()),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=WARNINGS.split("."),
+        metadata={
+            "dagster/row_count": rows[WARNINGS],
+            "warnings_by_field": dg.MetadataValue.md(markdown_table(by_reason)),
+        },
+    )

@@ -413,3 +413,50 @@ def test_cli_writes_manifest(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["customers"] == 150 and manifest["start"] == "2023-11-01"
     assert (tmp_path / "ground_truth" / "README.md").exists()
+
+
+# --- The hard identity profile (--identity-noise hard) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hard")
+    generate(out, 1000, seed=7, start=START, end=END, progress=False, identity_noise="hard")
+    return out
+
+
+def test_the_hard_profile_has_households_twins_and_sources_without_phones_with_ground_truth(hard):
+    persons = pl.read_csv(hard / "ground_truth" / "persons.csv", infer_schema=False)
+    address = persons.group_by("street", "postcode").agg(
+        pl.len().alias("people"), pl.col("last_name").n_unique().alias("names")
+    )
+    assert address.filter(pl.col("people") > 1).height > 50  # households share an address
+    assert address.filter((pl.col("people") > 1) & (pl.col("names") == 1)).height > 20  # most one surname
+    twins = persons.group_by("last_name", "birth_date", "street").agg(
+        pl.col("first_name").n_unique().alias("n")
+    )
+    assert twins.filter(pl.col("n") > 1).height >= 3  # twins: surname, birth date, address, two first names
+    assert persons["first_name"].str.contains("-").sum() > 20  # compound first names
+    accounts = pl.read_csv(hard / "landing" / "ecommerce" / "accounts.csv", infer_schema=False)
+    assert accounts["phone"].null_count() == accounts.height  # a source without any phone
+    contacts = pl.read_csv(hard / "landing" / "crm" / "contacts.csv", infer_schema=False)
+    assert contacts["email"].null_count() / contacts.height > 0.15
+    assert contacts["first_name"].str.ends_with(".").sum() > 5  # initials
+    assert contacts["first_name"].null_count() > 5 and contacts["last_name"].null_count() > 2
+    truth = pl.read_csv(hard / "ground_truth" / "source_records.csv", infer_schema=False)
+    keyed = {("crm", c) for c in contacts["contact_id"]} | {("ecommerce", a) for a in accounts["account_id"]}
+    assert keyed <= set(truth.select("source_system", "source_id").iter_rows())
+    manifest = json.loads((hard / "manifest.json").read_text())
+    assert manifest["identity_noise"] == "hard"
+
+
+def test_the_demo_profile_is_unchanged_by_the_hard_one(tmp_path):
+    """The default profile's files do not depend on the hard profile's code: the same seed gives the
+    same bytes with and without naming the profile."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(a, 300, seed=3, start=START, end=END, progress=False)
+    generate(b, 300, seed=3, start=START, end=END, progress=False, identity_noise="demo")
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files and all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    with pytest.raises(ValueError, match="identity_noise"):
+        generate(tmp_path / "c", 10, seed=3, start=START, end=END, progress=False, identity_noise="harder")

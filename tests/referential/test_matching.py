@@ -27,20 +27,27 @@ COLUMNS = (
 )
 
 
-def warehouse(records: dict[str, tuple], cards: dict[str, str | None] | None = None):
-    """``records``: record_id -> values of COLUMNS; ``cards``: loyalty_card_id -> crm_contact_id."""
+# columns the standardised records also carry, null unless a test sets them
+EXTRA = ("street_std", "customer_number_std", "country_code")
+
+
+def warehouse(records: dict[str, tuple], cards: dict[str, str | None] | None = None, extra=EXTRA):
+    """``records``: record_id -> values of COLUMNS (then of ``extra`` when given that long);
+    ``cards``: loyalty_card_id -> crm_contact_id."""
     conn = duckdb.connect()
     conn.execute("create schema intermediate")
     conn.execute("create schema staging")
     conn.execute(
         "create table intermediate.int_customer_records_standardised (record_id varchar, first_name_std "
         "varchar, last_name_std varchar, email_std varchar, phone_e164 varchar, postcode_std varchar, "
-        "birth_date date, city_std varchar, has_too_little_identity boolean)"
+        "birth_date date, city_std varchar, street_std varchar, customer_number_std varchar, "
+        "country_code varchar, has_too_little_identity boolean)"
     )
+    width = len(COLUMNS) + len(EXTRA)
     conn.executemany(
-        "insert into intermediate.int_customer_records_standardised values (?, ?, ?, ?, ?, ?, ?, ?, "
-        "coalesce(?, false))",
-        [(record_id, *values, None) for record_id, values in records.items()],
+        "insert into intermediate.int_customer_records_standardised values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, false)",
+        [(record_id, *values, *([None] * (width - len(values)))) for record_id, values in records.items()],
     )
     conn.execute("create table staging.stg_loyalty__cards (loyalty_card_id varchar, crm_contact_id varchar)")
     if cards:
@@ -238,27 +245,29 @@ def test_splink_scores_only_pairs_sharing_a_blocking_key_across_rule_clusters(re
             return (row[column] or "")[: int(length)] or None
         return row[part]
 
+    def shares(left, right, name, block):
+        if name == "names_swapped":
+            return (
+                left["first_name_std"] == right["last_name_std"]
+                and left["last_name_std"] == right["first_name_std"]
+            )
+        return all(key(left, p) is not None and key(left, p) == key(right, p) for p in block)
+
     scored = result.edges.filter(pl.col("rule") == "probabilistic")
     for left, right in scored.select("record_id_l", "record_id_r").iter_rows():
-        assert any(
-            all(key(rows[left], p) is not None and key(rows[left], p) == key(rows[right], p) for p in block)
-            for block in PREDICTION_BLOCKS
-        ), (left, right)
+        assert any(shares(rows[left], rows[right], n, b) for n, b in PREDICTION_BLOCKS.items()), (left, right)
     assert 0 < result.splink_pairs < len(rows) * (len(rows) - 1) // 2
 
 
 def test_the_trained_weights_hold_every_comparison_level_and_reward_agreement(resolved):
     result, conn = resolved
     weights = result.match_weights
-    comparisons = set(weights["comparison"]) - {None, ""}
-    assert set(COLUMNS) <= {c.split(" ")[0] for c in comparisons}
-    exact = weights.filter(
-        pl.col("comparison").str.starts_with("postcode_std") & (pl.col("comparison_vector_value") == 1)
-    )
-    other = weights.filter(
-        pl.col("comparison").str.starts_with("postcode_std") & (pl.col("comparison_vector_value") == 0)
-    )
-    assert exact["match_weight"].item() > 0 > other["match_weight"].item()
+    comparisons = set(weights["comparison"]) - {None, "", "probability_two_random_records_match"}
+    assert comparisons == {"name", "email", "phone", "birth_date", "address"}
+    address = weights.filter(pl.col("comparison") == "address")
+    same_postcode = address.filter(pl.col("comparison_level") == "postcode equal, a street missing")
+    other = address.filter(pl.col("comparison_vector_value") == 0)
+    assert same_postcode["match_weight"].item() > 0 > other["match_weight"].item()
     # Splink's working tables are gone from the warehouse
     assert conn.execute(
         "select count(*) from duckdb_tables() where table_name like '%splink%'"
@@ -268,3 +277,55 @@ def test_the_trained_weights_hold_every_comparison_level_and_reward_agreement(re
 def test_the_configured_threshold_replaces_only_the_link_threshold():
     assert MatchingConfig.with_threshold(None) == MatchingConfig()
     assert MatchingConfig.with_threshold(0.9) == MatchingConfig(link_threshold=0.9)
+
+
+# --- The name comparison's levels, on pairs of folded names -----------------------------------------
+
+
+def name_level(left: tuple[str | None, str | None], right: tuple[str | None, str | None]) -> str:
+    """The label of the first level of matching._name_comparison that a pair of (first, last) meets."""
+    from splink.internals.dialects import SplinkDialect
+
+    from platform_assets.referential.identity.matching import _name_comparison
+
+    dialect = SplinkDialect.from_string("duckdb")
+    levels = _name_comparison().create_comparison_levels()
+    cases = " ".join(
+        f"when {lvl.create_sql(dialect)} then '{getattr(lvl, 'label_for_charts', None) or lvl.create_label_for_charts()}'"
+        for lvl in levels[:-1]
+    )
+    row = {}
+    for side, (first, last) in (("l", left), ("r", right)):
+        row[f"first_name_std_{side}"] = first
+        row[f"last_name_std_{side}"] = last
+        row[f"full_name_{side}"] = f"{first} {last}" if first and last else None
+        row[f"first_name_words_{side}"] = first.split(" ") if first else None
+        row[f"last_name_words_{side}"] = last.split(" ") if last else None
+    columns = ", ".join(f"${k} as {k}" for k in row)
+    return duckdb.sql(f"select case {cases} else 'else' end from (select {columns})", params=row).fetchall()[
+        0
+    ][0]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        (("anne", "martin"), ("anne", "martin"), "first and last name equal"),
+        (("martin", "anne"), ("anne", "martin"), "first and last name swapped"),
+        (("anne", "martni"), ("anne", "martin"), "both close (typo, compound)"),
+        (
+            ("anne marie", "garcia lopez"),
+            ("anne", "garcia"),
+            "both close (typo, compound)",
+        ),  # compounds in part
+        (("garcia", "anne marie"), ("anne", "garcia"), "both close, swapped"),
+        (("j", "dupont"), ("jean", "dupont"), "last name close, first name an initial"),
+        ((None, "dupont"), ("jean", "dupont"), "last name close, a first name missing"),
+        (("jean", None), ("jean", "dupont"), "first name close, a last name missing"),
+        (("paul", "dupont"), ("marie", "dupont"), "last name close, first names differ"),  # a household
+        (("paul", "durand"), ("marie", "dupont"), "else"),
+        ((None, None), ("marie", "dupont"), "a side has no name"),
+    ],
+)
+def test_the_name_comparison_tells_swapped_initials_missing_parts_and_compounds_apart(left, right, level):
+    assert name_level(left, right) == level

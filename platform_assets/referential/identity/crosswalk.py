@@ -9,7 +9,14 @@ import polars as pl
 from platform_assets.referential.identity.schema import XREF_COLUMNS
 from platform_assets.referential.identity.stable_ids import IdAssignment
 
-RULE_PRIORITY = {"loyalty_card": 0, "email": 1, "phone": 2, "probabilistic": 3}
+RULE_PRIORITY = {
+    "loyalty_card": 0,
+    "email": 1,
+    "phone": 2,
+    "name_birth_date": 3,
+    "name_address": 4,
+    "probabilistic": 5,
+}
 
 
 def link_rules(edges: pl.DataFrame) -> pl.DataFrame:

@@ -4,9 +4,10 @@ Works on a DuckDB connection holding ``intermediate.int_customer_records_standar
 plain frames (edges, clusters, trained weights) for the asset to store.
 """
 
+import copy
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -26,18 +27,31 @@ ALL_RECORD_IDS = f"""
 class MatchingConfig:
     """Thresholds of the matching; the platform's ``match_threshold`` (CDP_MATCH_THRESHOLD) sets the link one."""
 
-    # Splink match probability from which two records are linked. On the demo data 0.99 gave
-    # pairwise precision 0.973, 0.9999 gives 0.9975 (recall 0.987): a false merge costs more.
+    # Splink match probability from which two records are linked: a false merge costs more than a
+    # missed link. At 0.9999 the 20k demo is matched with pairwise precision 0.99895, recall 0.99278.
     link_threshold: float = 0.9999
     predict_threshold: float = 0.5  # pairs kept for inspection below the link threshold
-    # below ~1e7 sampled pairs, rare levels (phone exact) are never seen among non-matches at 2M records
-    u_max_pairs: float = 1e7
+    # u is estimated on sampled pairs of profiles (one per distinct identity in a rule cluster); the
+    # combined name and address comparisons need fewer pairs than the former seven separate ones:
+    # 4e6 gave the same clusters as 1e7 on the 20k demo (P 0.99895, R 0.99278) and the hard profile
+    # (R 0.9503 vs 0.9505), in half the training time (u sampling is a fixed cost, most of it at 20k)
+    u_max_pairs: float = 4e6
     seed: int = 42
 
     @classmethod
     def with_threshold(cls, link_threshold: float | None) -> "MatchingConfig":
         """The defaults, with the configured link threshold when there is one."""
         return cls() if link_threshold is None else cls(link_threshold=link_threshold)
+
+
+WEIGHT_SCHEMA = {
+    "comparison": pl.String,
+    "comparison_level": pl.String,
+    "comparison_vector_value": pl.Int64,
+    "m_probability": pl.Float64,
+    "u_probability": pl.Float64,
+    "match_weight": pl.Float64,
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,7 @@ class MatchResult:
     match_weights: pl.DataFrame  # comparison, level, m, u, match_weight
     splink_pairs: int  # pairs scored by Splink above predict_threshold
     seconds: dict[str, float]  # wall time of each phase, for the asset's metadata and the benchmark
+    plan: dict = field(default_factory=dict)  # MatchingPlan.as_dict(): identifiers used, steps skipped
 
 
 def _chain(conn: duckdb.DuckDBPyConnection, rule: str, source_sql: str, partition: str) -> pl.DataFrame:
@@ -74,14 +89,47 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     and a nameless record (an e-mail subscriber) joins one named record only: it never bridges two.
     """
     named = f"select * from {RECORDS} where email_std is not null and last_name_std is not null"
-    # namesakes sharing an address but with different phones are two people until Splink says otherwise
+    # first and last name in either order: a name keyed in each other's field is still the same name
+    keyed = f"select *, list_sort([first_name_std, last_name_std]) as name_key from ({named})"
+    # namesakes sharing an address (a work address first.last@company) but with different phones or
+    # birth dates are two people until Splink says otherwise
     unambiguous = f"""
-        select * from ({named})
-        qualify count(distinct phone_e164) over (partition by email_std, last_name_std, first_name_std) <= 1
+        select * from ({keyed})
+        window w as (partition by email_std, name_key)
+        qualify count(distinct phone_e164) over w <= 1 and count(distinct birth_date) over w <= 1
     """
     nameless = f"select * from {RECORDS} where email_std is not null and last_name_std is null"
+    # The same full name at the same street and postcode, or born the same day in the same country:
+    # one person, unless their phones or birth dates say otherwise (a father and son of one name).
+    # Splink sees these pairs too, but scores name and address as independent evidence, which
+    # undervalues them together.
+    full_name = f"""
+        select *, list_sort([first_name_std, last_name_std]) as name_key
+        from {RECORDS} where first_name_std is not null and last_name_std is not null
+    """
+    same_address = f"""
+        select * from ({full_name}) where street_std is not null and postcode_std is not null
+        window w as (partition by name_key, street_std, postcode_std)
+        qualify count(distinct phone_e164) over w <= 1 and count(distinct birth_date) over w <= 1
+    """
+    # a birth date many records share is a default or a clipped value (1900-01-01, the day someone
+    # turned 18), not evidence: only dates at most five times as frequent as the average date
+    dated = f"select * from ({full_name}) where birth_date is not null and country_code is not null"
+    same_birth = f"""
+        select * from ({dated})
+        where birth_date not in (
+            select birth_date from ({dated}) group by birth_date
+            having count(*) > 5 * (select count(*) / count(distinct birth_date) from ({dated}))
+        )
+        window w as (partition by name_key, birth_date, country_code)
+        qualify count(distinct phone_e164) over w <= 1
+    """
     frames = [
-        _chain(conn, "email", unambiguous, "email_std, last_name_std, first_name_std"),
+        _chain(conn, "name_address", same_address, "first_name_std, last_name_std, street_std, postcode_std"),
+        _chain(
+            conn, "name_birth_date", same_birth, "first_name_std, last_name_std, birth_date, country_code"
+        ),
+        _chain(conn, "email", unambiguous, "email_std, name_key"),
         _chain(conn, "phone", f"select * from {RECORDS} where phone_e164 is not null", "phone_e164"),
         # subscribers whose address no named record carries: one customer per address
         _chain(
@@ -108,49 +156,269 @@ def deterministic_edges(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-# Candidate pairs Splink scores: records equal on one of these (and not joined by the rules yet).
-# Measured at 1M customers (3.2M records): last name + postcode alone made 77M pairs and first + last
-# name + city 36M (Smiths of London); with the first initial and the postcode they make 12M and 8M,
-# and scoring fell from 199 s to 25 s with the same recall (0.9818) and a higher precision
-# (0.9824 -> 0.9834); on the 20k demo the clusters are the same.
-PREDICTION_BLOCKS = (
-    ("email_std",),
-    ("phone_e164",),
-    ("last_name_std", "postcode_std", "substr(first_name_std, 1, 1)"),
-    ("birth_date", "substr(first_name_std, 1, 3)"),
-    ("first_name_std", "last_name_std", "postcode_std"),
+# The identifier columns Splink can use; a column with no value in the records (a retailer without
+# phones, a source set without birth dates) drops the comparisons, blocks and training sessions
+# that need it, and the asset's metadata says which.
+IDENTIFIER_COLUMNS = (
+    "email_std",
+    "phone_e164",
+    "customer_number_std",
+    "first_name_std",
+    "last_name_std",
+    "birth_date",
+    "street_std",
+    "postcode_std",
+    "city_std",
 )
 
+# Candidate pairs Splink scores: records equal on one of these (and not joined by the rules yet).
+# Measured at 1M customers (3.2M records): last name + postcode alone made 77M pairs and first + last
+# name + city 36M (Smiths of London); with the first initial and the postcode they make 12M and 8M.
+# The others catch what typos, swapped and missing names leave: a name with a typo still shares the
+# birth date and the postcode, a swapped name matches itself crossed, a household shares the street.
+PREDICTION_BLOCKS: dict[str, tuple[str, ...]] = {
+    "email": ("email_std",),
+    "phone": ("phone_e164",),
+    "customer_number": ("customer_number_std",),
+    "last_name+postcode+initial": ("last_name_std", "postcode_std", "substr(first_name_std, 1, 1)"),
+    "birth_date+first_name_prefix": ("birth_date", "substr(first_name_std, 1, 3)"),
+    "birth_date+last_name_prefix": ("birth_date", "substr(last_name_std, 1, 3)"),
+    "birth_date+postcode": ("birth_date", "postcode_std"),
+    "street+postcode": ("street_std", "postcode_std"),
+    "names_swapped": ("first_name_std", "last_name_std"),  # crossed: see _prediction_rule
+}
+# EM sessions, in order: each trains the comparisons that do not use its columns.
+TRAINING_BLOCKS: dict[str, tuple[str, ...]] = {
+    "phone": ("phone_e164",),
+    "email": ("email_std",),
+    "last_name+birth_date": ("last_name_std", "birth_date"),
+    "street+postcode": ("street_std", "postcode_std"),
+}
+# deterministic rules from which the prior (two random records match) is estimated
+PRIOR_RULES: dict[str, tuple[str, ...]] = {
+    "first_name+last_name+birth_date": ("first_name_std", "last_name_std", "birth_date"),
+    "email": ("email_std",),
+    "phone": ("phone_e164",),
+}
+MIN_TRAINING_PAIRS = 10  # fewer pairs in a training block: the session is skipped
+SPLINK_COLUMNS = ", ".join(f"r.{c}" for c in IDENTIFIER_COLUMNS)
+# name words, split once for the comparisons (see _sim); the birth date as digits for its typos
+DERIVED_COLUMNS = """
+    first_name_std || ' ' || last_name_std as full_name,
+    string_split(first_name_std, ' ') as first_name_words,
+    string_split(last_name_std, ' ') as last_name_words,
+    strftime(birth_date, '%Y%m%d') as birth_date_digits
+"""
 
-def _splink_settings():
+
+def _columns_of(block: tuple[str, ...]) -> set[str]:
+    return {c for c in IDENTIFIER_COLUMNS for part in block if c in part}
+
+
+def _sim(a: str, b: str) -> str:
+    """Two name parts agree: Jaro-Winkler >= 0.9 (a typo), or one shares a word with the other
+    (compound names: "garcia lopez" / "garcia", "anne marie" / "anne"; the words are split once,
+    in splink_records, as ``<column>_words``)."""
+    words_a, words_b = (x.replace("_std_", "_words_") for x in (a, b))
+    # cheap guards first (DuckDB stops at the first false of an and): a Jaro-Winkler of 0.9 needs the
+    # same first letter or the same ending; the words only matter when a side has two
+    jaro = f"(substr({a}, 1, 1) = substr({b}, 1, 1) or right({a}, 3) = right({b}, 3)) and jaro_winkler_similarity({a}, {b}) >= 0.9"
+    words = f"(len({words_a}) > 1 or len({words_b}) > 1) and list_has_any({words_a}, {words_b})"
+    return f"(({jaro}) or ({words}))"
+
+
+def _name_comparison():
+    """First and last name together, so that swapped names, initials and missing parts each have
+    their level (two separate comparisons would see a swapped name as two disagreements)."""
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    f_l, f_r, l_l, l_r = "first_name_std_l", "first_name_std_r", "last_name_std_l", "last_name_std_r"
+    one_first_missing = f"({f_l} is null or {f_r} is null)"
+    one_last_missing = f"({l_l} is null or {l_r} is null)"
+    initial = f"((length({f_l}) = 1 or length({f_r}) = 1) and substr({f_l}, 1, 1) = substr({f_r}, 1, 1))"
+    levels = [
+        cll.CustomLevel(
+            f"({f_l} is null and {l_l} is null) or ({f_r} is null and {l_r} is null)", "a side has no name"
+        ).configure(is_null_level=True),
+        # a rare name agreeing says more than a common one: term frequencies of the full name
+        cll.ExactMatchLevel("full_name").configure(
+            tf_adjustment_column="full_name", label_for_charts="first and last name equal"
+        ),
+        cll.CustomLevel(f"{f_l} = {l_r} and {l_l} = {f_r}", "first and last name swapped"),
+        cll.CustomLevel(f"{_sim(f_l, f_r)} and {_sim(l_l, l_r)}", "both close (typo, compound)").configure(
+            tf_adjustment_column="full_name"
+        ),
+        cll.CustomLevel(f"{_sim(f_l, l_r)} and {_sim(l_l, f_r)}", "both close, swapped"),
+        cll.CustomLevel(f"{initial} and {_sim(l_l, l_r)}", "last name close, first name an initial"),
+        cll.CustomLevel(f"{one_first_missing} and {_sim(l_l, l_r)}", "last name close, a first name missing"),
+        cll.CustomLevel(f"{one_last_missing} and {_sim(f_l, f_r)}", "first name close, a last name missing"),
+        cll.CustomLevel(_sim(l_l, l_r), "last name close, first names differ"),
+        cll.ElseLevel(),
+    ]
+    return CustomComparison(levels, output_column_name="name", comparison_description="first and last name")
+
+
+def _string_comparison(column: str, label: str, fuzzy_sql: str, fuzzy_label: str):
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    return CustomComparison(
+        [
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.CustomLevel(fuzzy_sql.format(l=f"{column}_l", r=f"{column}_r"), fuzzy_label),
+            cll.ElseLevel(),
+        ],
+        output_column_name=label,
+    )
+
+
+def _birth_date_comparison():
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    b_l, b_r = "birth_date_l", "birth_date_r"
+    return CustomComparison(
+        [
+            cll.NullLevel("birth_date"),
+            # a date many share (a default, a clipped age) is weaker evidence than a rare one
+            cll.ExactMatchLevel("birth_date").configure(tf_adjustment_column="birth_date"),
+            cll.CustomLevel(
+                "(left(birth_date_digits_l, 4) = left(birth_date_digits_r, 4) or "
+                "right(birth_date_digits_l, 4) = right(birth_date_digits_r, 4)) and "
+                "damerau_levenshtein(birth_date_digits_l, birth_date_digits_r) <= 1",
+                "one digit off or two swapped",
+            ),
+            cll.CustomLevel(
+                f"year({b_l}) = year({b_r}) and month({b_l}) = day({b_r}) and day({b_l}) = month({b_r})",
+                "day and month swapped",
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="birth_date",
+    )
+
+
+def _address_comparison():
+    """Street, postcode and city as one comparison: they agree together, so three comparisons
+    would count the same evidence three times (and a household would look like one person)."""
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    s_l, s_r, p_l, p_r, c_l, c_r = (
+        f"{c}_{side}" for c in ("street_std", "postcode_std", "city_std") for side in "lr"
+    )
+    return CustomComparison(
+        [
+            cll.CustomLevel(
+                f"({s_l} is null and {p_l} is null and {c_l} is null) or "
+                f"({s_r} is null and {p_r} is null and {c_r} is null)",
+                "a side has no address",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(f"{s_l} = {s_r} and {p_l} = {p_r}", "street and postcode equal"),
+            cll.CustomLevel(
+                f"left({p_l}, 2) = left({p_r}, 2) and damerau_levenshtein({p_l}, {p_r}) <= 1 "
+                f"and jaro_winkler_similarity({s_l}, {s_r}) >= 0.9",
+                "street close, postcode equal or one character off",
+            ),
+            cll.CustomLevel(
+                f"{p_l} = {p_r} and ({s_l} is null or {s_r} is null)", "postcode equal, a street missing"
+            ),
+            cll.CustomLevel(f"{p_l} = {p_r}", "postcode equal, streets differ"),
+            cll.CustomLevel(f"{c_l} = {c_r}", "city equal"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="address",
+    )
+
+
+def _comparisons(populated: set[str]) -> dict[str, object]:
+    """Comparison name -> Splink comparison, for the identifiers the records carry."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
-    from splink.blocking_rule_library import And, Not
 
-    def unsettled(*columns: str):
-        """Pairs of the blocking rule that the deterministic rules have not already joined: scoring
-        them could add no link (their records are connected anyway), and they were most of the work."""
-        return And(block_on(*columns), Not(block_on("rule_cluster_id")))
+    candidates = {
+        "name": ({"first_name_std", "last_name_std"}, _name_comparison),
+        "email": (
+            {"email_std"},
+            lambda: _string_comparison(
+                "email_std",
+                "email",
+                # two edits leave the first three or the last eight characters as they were
+                "(left({l}, 3) = left({r}, 3) or right({l}, 8) = right({r}, 8)) and levenshtein({l}, {r}) <= 2",
+                "one or two characters off",
+            ),
+        ),
+        "phone": (
+            {"phone_e164"},
+            lambda: _string_comparison(
+                "phone_e164",
+                "phone",
+                "(left({l}, 6) = left({r}, 6) or right({l}, 5) = right({r}, 5)) and damerau_levenshtein({l}, {r}) <= 1",
+                "one digit off or two swapped",
+            ),
+        ),
+        "customer_number": ({"customer_number_std"}, lambda: cl.ExactMatch("customer_number_std")),
+        "birth_date": ({"birth_date"}, _birth_date_comparison),
+        "address": ({"street_std", "postcode_std", "city_std"}, _address_comparison),
+    }
+    return {name: make() for name, (columns, make) in candidates.items() if columns & populated}
+
+
+def _prediction_rule(name: str, columns: tuple[str, ...]):
+    from splink import block_on
+    from splink.blocking_rule_library import And, CustomRule, Not
+
+    if name == "names_swapped":
+        rule = CustomRule("l.first_name_std = r.last_name_std and l.last_name_std = r.first_name_std")
+    else:
+        rule = block_on(*columns)
+    # pairs the deterministic rules already joined could add no link (their records are connected
+    # anyway), and they were most of the work
+    return And(rule, Not(block_on("rule_cluster_id")))
+
+
+def _block_pairs(conn: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> int:
+    """Pairs of splink_records a block on ``columns`` makes (all columns non-null)."""
+    keys = ", ".join(columns)
+    not_null = " and ".join(f"{c} is not null" for c in columns)
+    return conn.sql(
+        f"select coalesce(sum(n * (n - 1) / 2), 0)::bigint from "
+        f"(select count(*) as n from splink_records where {not_null} group by {keys})"
+    ).fetchall()[0][0]
+
+
+@dataclass
+class MatchingPlan:
+    """What Splink used on this data, and what it skipped and why (the asset's metadata)."""
+
+    populated: dict[str, int]  # identifier column -> records carrying it
+    comparisons: list[str]
+    prediction_blocks: list[str]
+    training: dict[str, str]  # step -> "trained (...)" or "skipped: why"
+
+    @property
+    def absent(self) -> list[str]:
+        return [c for c, n in self.populated.items() if n == 0]
+
+    def as_dict(self) -> dict:
+        return {
+            "populated": self.populated,
+            "absent_identifiers": self.absent,
+            "comparisons": self.comparisons,
+            "prediction_blocks": self.prediction_blocks,
+            "training": self.training,
+        }
+
+
+def _settings(comparisons: dict[str, object], blocks: dict[str, tuple[str, ...]]):
+    from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("first_name_std", [0.92, 0.80]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.JaroWinklerAtThresholds("last_name_std", [0.92, 0.80]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.LevenshteinAtThresholds("email_std", [1, 2]),
-            cl.ExactMatch("phone_e164"),
-            cl.ExactMatch("postcode_std"),
-            cl.AbsoluteDateDifferenceAtThresholds(
-                "birth_date", input_is_string=False, metrics=["day", "month", "year"], thresholds=[1, 1, 5]
-            ),
-            cl.ExactMatch("city_std").configure(term_frequency_adjustments=True),
-        ],
-        blocking_rules_to_generate_predictions=[unsettled(*columns) for columns in PREDICTION_BLOCKS],
+        comparisons=list(comparisons.values()),
+        blocking_rules_to_generate_predictions=[_prediction_rule(n, c) for n, c in blocks.items()],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
@@ -169,57 +437,106 @@ class _Stopwatch(dict):
         self._last = now
 
 
+def _train(linker, conn: duckdb.DuckDBPyConnection, config: "MatchingConfig", populated: set[str]) -> dict:
+    """Prior, u and m; every step whose identifiers are absent or too sparse is skipped, not failed."""
+    from splink import block_on
+    from splink.internals.exceptions import EMTrainingException, SplinkException
+
+    training: dict[str, str] = {}
+    rules = {n: c for n, c in PRIOR_RULES.items() if set(c) <= populated}
+    if rules:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(*c) for c in rules.values()], recall=0.7
+        )
+        training["prior"] = "estimated from " + ", ".join(rules)
+    else:
+        training["prior"] = "skipped: no deterministic rule has its identifiers; Splink's default kept"
+    started = time.perf_counter()
+    linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    logging.getLogger(__name__).info("u sampling %.1f s", time.perf_counter() - started)
+    training["u"] = f"random sampling, {config.u_max_pairs:.0e} pairs"
+    for name, columns in TRAINING_BLOCKS.items():
+        step = f"em:{name}"
+        missing = [c for c in columns if c not in populated]
+        if missing:
+            training[step] = f"skipped: no value of {', '.join(missing)}"
+            continue
+        pairs = _block_pairs(conn, columns)
+        if pairs < MIN_TRAINING_PAIRS:
+            training[step] = f"skipped: {pairs} pairs share {', '.join(columns)} (< {MIN_TRAINING_PAIRS})"
+            continue
+        # a session that fails (too few matches among its pairs, an m driven to 0) may leave the
+        # model half-updated: put back the parameters it started from
+        before = copy.deepcopy(linker._settings_obj.core_model_settings)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+        except (EMTrainingException, SplinkException, ValueError) as error:  # ValueError: an m of 0
+            linker._settings_obj.core_model_settings = before
+            training[step] = f"skipped: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            continue
+        training[step] = f"trained on {pairs} pairs"
+    return training
+
+
 def probabilistic_edges(
     conn: duckdb.DuckDBPyConnection,
-    config: MatchingConfig,
+    config: "MatchingConfig",
     rule_clusters: pl.DataFrame,
     watch: _Stopwatch | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+) -> tuple[pl.DataFrame, pl.DataFrame, int, MatchingPlan]:
     """Train Splink (prior from rules, u by sampling, m by EM) and score the candidate pairs that
-    the deterministic rules left in different clusters (``rule_clusters``: record_id, cluster_id)."""
-    from splink import DuckDBAPI, Linker, block_on
+    the deterministic rules left in different clusters (``rule_clusters``: record_id, cluster_id),
+    with the comparisons, blocks and training sessions the populated identifiers allow."""
+    from splink import DuckDBAPI, Linker
 
     watch = watch if watch is not None else _Stopwatch()
 
     conn.register("splink_rule_clusters", rule_clusters)
+    # One row per distinct identity within a rule cluster: a customer's twenty guest orders with the
+    # same name, e-mail and address are one profile to Splink. Fewer pairs to score, and the random
+    # pairs that estimate u are no longer full of the same person's copies. Records with a name
+    # only: nameless ones (e-mail subscribers) are joined by the e-mail rule alone.
     conn.execute(
         f"""
         create or replace temp table splink_records as
-        select r.record_id, r.first_name_std, r.last_name_std, r.email_std, r.phone_e164, r.postcode_std,
-               r.birth_date, r.city_std, c.cluster_id as rule_cluster_id
-        from {RECORDS} as r
-        inner join splink_rule_clusters as c using (record_id)
-        where not r.has_too_little_identity and r.last_name_std is not null
+        select *, {DERIVED_COLUMNS}
+        from (
+            select min(r.record_id) as record_id, {SPLINK_COLUMNS}, c.cluster_id as rule_cluster_id
+            from {RECORDS} as r
+            inner join splink_rule_clusters as c using (record_id)
+            where not r.has_too_little_identity
+                and (r.last_name_std is not null or r.first_name_std is not null)
+            group by all
+        )
         """
     )
     conn.unregister("splink_rule_clusters")
-    [(n_records,)] = conn.execute("select count(*) from splink_records").fetchall()
-    if n_records < 2:  # nobody with a name to compare (e.g. a purchase log: customer numbers only)
+    counts = conn.sql(
+        "select " + ", ".join(f"count({c})" for c in IDENTIFIER_COLUMNS) + " from splink_records"
+    ).fetchall()[0]
+    populated = dict(zip(IDENTIFIER_COLUMNS, (int(n) for n in counts), strict=True))
+    present = {c for c, n in populated.items() if n > 0}
+    comparisons = _comparisons(present)
+    blocks = {n: c for n, c in PREDICTION_BLOCKS.items() if _columns_of(c) <= present}
+    plan = MatchingPlan(populated, list(comparisons), list(blocks), {})
+    empty = pl.DataFrame(
+        schema={
+            "record_id_l": pl.String,
+            "record_id_r": pl.String,
+            "rule": pl.String,
+            "match_probability": pl.Float64,
+        }
+    )
+    if len(comparisons) < 2 or not blocks:
+        plan.training["splink"] = "skipped: fewer than two identifiers to compare"
         conn.execute("drop table if exists splink_records")
-        empty = pl.DataFrame(
-            schema={
-                "record_id_l": pl.String,
-                "record_id_r": pl.String,
-                "rule": pl.String,
-                "match_probability": pl.Float64,
-            }
-        )
-        return empty, match_weights_table(None), 0
+        return empty, _empty_weights(), 0, plan
     api = DuckDBAPI(connection=conn)
     records = api.register("splink_records", dataset_display_name="records")
-    linker = Linker(records, _splink_settings(), log_level=logging.WARNING)
+    linker = Linker(records, _settings(comparisons, blocks), log_level=logging.WARNING)
     watch.lap("splink_setup")
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name_std", "last_name_std", "birth_date"), block_on("email_std")], recall=0.7
-    )
-    watch.lap("splink_prior")
-    linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-    watch.lap("splink_u_sampling")
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone_e164"))
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("last_name_std", "birth_date")
-    )
-    watch.lap("splink_em")
+    plan.training.update(_train(linker, conn, config, present))
+    watch.lap("splink_training")
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     watch.lap("splink_predict")
     scored = conn.sql(
@@ -232,17 +549,16 @@ def probabilistic_edges(
     linker.table_management.delete_tables_created_by_splink_from_db()
     conn.execute("drop table if exists splink_records")
     watch.lap("splink_collect")
-    return scored, weights, scored.height
+    return scored, weights, scored.height, plan
+
+
+def _empty_weights() -> pl.DataFrame:
+    return pl.DataFrame(schema=WEIGHT_SCHEMA)
 
 
 def match_weights_table(linker) -> pl.DataFrame:
-    """Trained m, u and match weight of every comparison level (the prior on the first row); no
-    rows without a trained ``linker`` (None)."""
-    records = (
-        []
-        if linker is None
-        else [r.as_dict() for r in linker.visualisations.match_weights_chart().raw_records]
-    )
+    """Trained m, u and match weight of every comparison level (the prior on the first row)."""
+    records = [r.as_dict() for r in linker.visualisations.match_weights_chart().raw_records]
     return pl.DataFrame(
         [
             {
@@ -255,14 +571,7 @@ def match_weights_table(linker) -> pl.DataFrame:
             }
             for r in records
         ],
-        schema={
-            "comparison": pl.String,
-            "comparison_level": pl.String,
-            "comparison_vector_value": pl.Int64,
-            "m_probability": pl.Float64,
-            "u_probability": pl.Float64,
-            "match_weight": pl.Float64,
-        },
+        schema=WEIGHT_SCHEMA,
     )
 
 
@@ -294,12 +603,12 @@ def resolve(conn: duckdb.DuckDBPyConnection, config: MatchingConfig) -> MatchRes
     record_ids = conn.sql(ALL_RECORD_IDS).pl()["record_id"]
     rule_clusters = connected_clusters(record_ids, deterministic)
     watch.lap("deterministic_rules")
-    scored, weights, n_scored = probabilistic_edges(conn, config, rule_clusters, watch)
+    scored, weights, n_scored, plan = probabilistic_edges(conn, config, rule_clusters, watch)
     linked = scored.filter(pl.col("match_probability") >= config.link_threshold)
     edges = pl.concat([deterministic, linked])
     clusters = connected_clusters(record_ids, edges)
     watch.lap("connected_components")
-    return MatchResult(edges, clusters, weights, n_scored, dict(watch))
+    return MatchResult(edges, clusters, weights, n_scored, dict(watch), plan.as_dict())
 
 
 def match_weights_chart(weights: pl.DataFrame) -> str:

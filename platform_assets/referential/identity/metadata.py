@@ -30,6 +30,19 @@ def run_metadata(run: IdentityRun) -> dict[str, dict]:
             "too_little_identity": int(xref["is_too_little_identity"].sum()),
             "resolve_seconds": run.resolve_seconds,
             "phase_seconds": dg.MetadataValue.json(run.match.seconds),
+            # identifiers present, comparisons and blocks built from them, training steps skipped and why
+            "matching_plan": dg.MetadataValue.json(run.match.plan),
+            "skipped": dg.MetadataValue.json(
+                {
+                    step: why
+                    for step, why in run.match.plan.get("training", {}).items()
+                    if why.startswith("skipped")
+                }
+                | {
+                    f"identifier:{c}": "absent: no record carries it"
+                    for c in run.match.plan.get("absent_identifiers", [])
+                }
+            ),
             **(
                 {f"quality_{k}": v for k, v in quality.as_dict().items()}
                 if quality

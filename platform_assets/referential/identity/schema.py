@@ -6,6 +6,41 @@ from platform_assets.privacy.tables import LOG_TABLE, RECORDS_MODEL, SUPPRESSION
 # what identity resolution reads: the standardised person records and the loyalty cards
 RECORDS = RECORDS_MODEL
 CARDS = "staging.stg_loyalty__cards"
+# the dbt model the records are standardised from, and the bad values standardisation nulled
+FOLDED = "intermediate.int_customer_records"
+WARNINGS = "referential.identity_field_warnings"
+
+# table -> (description, grain, {column: description}) of the standardisation step
+STANDARDISATION_TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
+    RECORDS: (
+        "Every person record identity resolution matches (int_customer_records), with its phone in E.164 "
+        "(phonenumbers, the business unit's default region), its unusable values nulled (each one a row of "
+        "referential.identity_field_warnings) and the records with no usable identifier flagged.",
+        "one row per person record",
+        {
+            "record_id": "`<source_system>:<source_id>`.",
+            "phone_e164": "Phone in E.164; null when not a valid number for the record's region.",
+            "birth_date": "Birth date; null when before 1900-01-01 or after the record's creation.",
+            "has_too_little_identity": "No e-mail, phone or customer number, and no name with a birth "
+            "date or an address: not matched, its own flagged customer.",
+        },
+    ),
+    WARNINGS: (
+        "Values standardisation could not use and nulled (a phone that is not a valid number, an e-mail "
+        "that is not one, a name without a letter, an implausible birth date), and the records left "
+        "unmatched for lack of any usable identifier. The record itself is kept.",
+        "one row per value nulled or record left unmatched",
+        {
+            "record_id": "The record, as in int_customer_records_standardised.",
+            "source_system": "Its source system.",
+            "source_id": "Its id in that system.",
+            "field": "The field nulled (email, phone, first_name, last_name, postcode, birth_date), or "
+            "'record' for a record with no usable identifier.",
+            "value": "The value as keyed (null for a record).",
+            "reason": "Why it was nulled or left unmatched.",
+        },
+    ),
+}
 
 XREF = "referential.customer_xref"
 IDS = "referential.customer_ids"
@@ -51,8 +86,8 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
             "loyalty (card).",
             "source_id": "Id of the record in its source system.",
             "customer_id": "Stable customer id the record belongs to.",
-            "match_rule": "How the record joined its customer: first_record, email, phone, loyalty_card, "
-            "probabilistic (Splink) or too_little_identity.",
+            "match_rule": "How the record joined its customer: first_record, email, phone, name_address, "
+            "name_birth_date, loyalty_card, probabilistic (Splink) or too_little_identity.",
             "match_probability": "Splink match probability of a probabilistic link; null for deterministic rules.",
             "is_too_little_identity": "True when the record carries too little identity to be matched.",
             "linked_run_id": "Dagster run that last linked the record.",

@@ -6,7 +6,7 @@ acquisitions as (
 ),
 
 customer_records as (
-    select * from {{ ref('int_customer_records_standardised') }}
+    select * from {{ source('identity_records', 'int_customer_records_standardised') }}
 ),
 
 customer_xref as (

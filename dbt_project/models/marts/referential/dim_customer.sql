@@ -7,7 +7,7 @@ customer_xref as (
 ),
 
 customer_records as (
-    select * from {{ ref('int_customer_records_standardised') }}
+    select * from {{ source('identity_records', 'int_customer_records_standardised') }}
 ),
 
 web_orders as (
@@ -60,6 +60,8 @@ linked_records as (
         customer_records.street,
         customer_records.postcode,
         customer_records.city,
+        customer_records.street_std,
+        customer_records.postcode_std,
         customer_records.birth_date,
         customer_records.record_created_at,
         -- how well a writing displays: with its accents (non-ASCII letters), in mixed case
@@ -115,7 +117,13 @@ record_survivors as (
         arg_max(phone_e164, (record_seen_at, record_id))
             filter (where phone_e164 is not null) as phone_e164,
         arg_max(
-            {'street': street, 'postcode': postcode, 'city': city},
+            {
+                'street': street,
+                'postcode': postcode,
+                'city': city,
+                'street_std': street_std,
+                'postcode_std': postcode_std
+            },
             (address_seen_at, record_id)
         ) filter (where postcode is not null) as survivor_address,
         min(record_created_at) as first_record_created_at
@@ -330,6 +338,20 @@ home_stores as (
     group by customer_id
 ),
 
+-- the people living at one (standardised) address form a household: identity resolution never
+-- merges them into one customer, the household groups them (a pseudonymous key of the address)
+households as (
+    select
+        customer_id,
+        'HH-' || left(
+            md5(survivor_address.street_std || '|' || survivor_address.postcode_std), 12
+        ) as household_id
+    from record_survivors
+    where
+        survivor_address.street_std is not null
+        and survivor_address.postcode_std is not null
+),
+
 web_shops as (
     select
         country_code,
@@ -353,6 +375,7 @@ final as (
         record_survivors.survivor_address.postcode as postcode,
         record_survivors.survivor_address.city as city,
         birth_date_survivors.birth_date,
+        households.household_id,
 
         -- business unit and stores
         country_survivors.country_code,
@@ -395,6 +418,7 @@ final as (
     left join purchases using (customer_id)
     left join home_stores using (customer_id)
     left join acquisitions using (customer_id)
+    left join households using (customer_id)
     left join web_shops
         on country_survivors.country_code = web_shops.country_code
 )

@@ -1,9 +1,8 @@
--- Every source record that describes a person, one row each, with standardised match keys.
+-- Every source record that describes a person, one row each, with the match keys SQL can fold
+-- (e-mail, names, address). Phones, bad values and the records with too little identity are
+-- handled in Python (platform_assets/referential/identity/standardise.py), which writes
+-- intermediate.int_customer_records_standardised from this model.
 with
-
-business_units as (
-    select * from {{ source('retailer', 'business_units') }}
-),
 
 crm_contacts as (
     select * from {{ ref('stg_crm__contacts') }}
@@ -43,9 +42,11 @@ crm_records as (
         email,
         phone,
         street,
+        address_line_2,
         postcode,
         city,
         birth_date,
+        customer_number,
         created_at as record_created_at,
         coalesce(updated_at, created_at) as record_updated_at
     from crm_contacts
@@ -61,9 +62,11 @@ account_records as (
         accounts.login_email as email,
         accounts.phone,
         addresses.street,
+        null::varchar as address_line_2,
         addresses.postcode,
         addresses.city,
         accounts.birth_date,
+        accounts.customer_number,
         accounts.created_at as record_created_at,
         accounts.created_at as record_updated_at
     from ecommerce_accounts as accounts
@@ -80,9 +83,11 @@ guest_order_records as (
         customer_email as email,
         delivery_phone as phone,
         delivery_street as street,
+        null::varchar as address_line_2,
         delivery_postcode as postcode,
         delivery_city as city,
         null::date as birth_date,
+        null::varchar as customer_number,
         ordered_at as record_created_at,
         ordered_at as record_updated_at
     from ecommerce_orders
@@ -99,9 +104,11 @@ subscriber_records as (
         min(email) as email,
         null::varchar as phone,
         null::varchar as street,
+        null::varchar as address_line_2,
         null::varchar as postcode,
         null::varchar as city,
         null::date as birth_date,
+        null::varchar as customer_number,
         min(event_at) as record_created_at,
         max(event_at) as record_updated_at
     from email_events
@@ -118,31 +125,18 @@ unioned as (
     select * from subscriber_records
 ),
 
-standardised as (
+folded as (
     select
         unioned.source_system || ':' || unioned.source_id as record_id,
         unioned.*,
         {{ standardise_email('unioned.email') }} as email_std,
-        {{ phone_e164(phone_digits('unioned.phone')) }} as phone_e164,
         {{ fold_name('unioned.first_name') }} as first_name_std,
         {{ fold_name('unioned.last_name') }} as last_name_std,
+        {{ fold_address("concat_ws(' ', unioned.street, unioned.address_line_2)") }} as street_std,
         {{ standardise_postcode('unioned.postcode') }} as postcode_std,
-        {{ fold_name('unioned.city') }} as city_std
+        {{ fold_name('unioned.city') }} as city_std,
+        {{ standardise_postcode('unioned.customer_number') }} as customer_number_std
     from unioned
-    left join business_units using (country_code)
-),
-
-final as (
-    select
-        *,
-        -- too little to tell this person from another: becomes its own flagged customer
-        not (
-            email_std is not null
-            or phone_e164 is not null
-            or (last_name_std is not null and first_name_std is not null
-                and (birth_date is not null or postcode_std is not null))
-        ) as has_too_little_identity
-    from standardised
 )
 
-select * from final
+select * from folded
