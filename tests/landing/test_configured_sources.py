@@ -347,3 +347,30 @@ def test_every_source_is_checked_before_any_is_written(tmp_path):
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("select product_name from raw.catalog_products").fetchall() == [("Paint",)]
         assert conn.execute("select count(distinct load_id) from ops.landing_files").fetchone() == (1,)
+
+
+# An expression may use ``ordinality``, the row's line in its file: an id for rows that have none
+# (the CDNOW log repeats identical orders).
+REPEATED = " 00004 0001 19970101  2   29.33\r\n 00004 0001 19970101  2   29.33\r\n 00021 0002 19970101  3   63.34\r\n"
+
+
+def test_identical_rows_get_distinct_ids_from_their_line_in_the_file(tmp_path, conn):
+    write(tmp_path / "cdnow" / "CDNOW_sample.txt", REPEATED)
+    retailer = config(
+        f"""
+  pos_receipts:{CDNOW_FILE}
+    columns:
+      ticket_id: {{expression: "master_id || '-' || purchase_date || '-' || ordinality"}}
+      store_code: {{value: US001}}
+      ticket_ts: {{column: purchase_date, format: "%Y%m%d"}}
+      total_amount: dollars
+      currency: {{value: USD}}
+""",
+        CDNOW_UNITS,
+    )
+    result = load(conn, tmp_path, "pos_receipts", retailer)
+    ids = [
+        r[0] for r in conn.execute("select ticket_id from raw.pos_receipts order by _row_number").fetchall()
+    ]
+    assert ids == ["00004-19970101-1", "00004-19970101-2", "00021-19970101-3"]
+    assert (result.rows_read, result.rows_accepted) == (3, 3)
