@@ -22,7 +22,7 @@ from platform_assets.activation.store import (
 from platform_assets.governance.ownership import ACTIVATION
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.tables import not_delivered, undelivered
+from platform_assets.lib.tables import not_delivered
 from platform_assets.lib.warehouse import Warehouse
 
 
@@ -102,7 +102,7 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     with warehouse.connect() as conn:
         counts = audience_tables.write_audiences(conn, selection, context.run_id)
-        if missing := undelivered(platform.retailer, audience_tables.CONSENT_SOURCES):
+        if missing := platform.retailer.undelivered(audience_tables.CONSENT_SOURCES):
             reason = not_delivered(
                 missing, platform.retailer_config, "each customer's consent to the channel"
             )

@@ -16,7 +16,6 @@ from platform_assets.lib.tables import (
     replace_table_from_frame,
     replace_with_empty,
     require_as_of,
-    undelivered,
 )
 from platform_assets.lib.warehouse import Warehouse
 
@@ -192,7 +191,7 @@ def channel_ltv_cac(
     """Per acquisition channel and business unit: customers acquired, CAC from marketing spend,
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
     ref = platform.reference_date_of(context.run.tags)
-    if missing := undelivered(platform.retailer, ltv_cac.NEEDS):
+    if missing := platform.retailer.undelivered(ltv_cac.NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "each customer's acquisition channel")
         with warehouse.connect() as conn:
             rows = replace_with_empty(conn, ltv_cac.TABLE, columns.CHANNEL_LTV_CAC, reason)

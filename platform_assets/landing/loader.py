@@ -32,11 +32,9 @@ from platform_assets.landing.contracts import BUSINESS_UNIT_COLUMN, CURRENCY_COL
 from platform_assets.landing.files import FileScan, LandingFileError, scan_file
 from platform_assets.landing.mapping import check_binding, column_sql, literal, quote
 from platform_assets.lib.retailer import (
-    DEMO_RETAILER,
     RetailerConfig,
     RetailerConfigError,
     SourceDelivery,
-    load_retailer,
 )
 from platform_assets.quality.rules import broken_rules_sql, record_field_warnings, referenced_tables
 
@@ -487,18 +485,15 @@ def load_source(
     contract: SourceContract,
     load_id: str,
     loaded_at: datetime,
-    retailer: RetailerConfig | None = None,
-    config_path: str | Path | None = None,
+    retailer: RetailerConfig,
+    config_path: str | Path,
     plan: SourcePlan | None = None,
 ) -> SourceLoad:
     """Replace ``raw.<table>`` (and ``quarantine.<table>``) with every file of the source, atomically.
 
-    ``retailer`` (read from ``config_path``) says which files and how; default: the demo's
-    configuration. ``plan``: the source already planned by ``plan_source``."""
-    if retailer is None:
-        config_path = config_path or DEMO_RETAILER
-        retailer = load_retailer(config_path)
-    config_path = str(config_path or "the retailer configuration")
+    ``retailer`` (read from ``config_path``) says which files and how. ``plan``: the source already
+    planned by ``plan_source``."""
+    config_path = str(config_path)
     for schema in ("raw", "quarantine", "ops"):
         conn.execute(f"create schema if not exists {schema}")
     if plan is None:

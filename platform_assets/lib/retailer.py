@@ -187,6 +187,10 @@ class RetailerConfig(_Strict):
     def delivers(self, table: str) -> bool:
         return table in self.sources
 
+    def undelivered(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of ``tables`` this retailer does not deliver."""
+        return tuple(t for t in tables if not self.delivers(t))
+
     @property
     def absent_sources(self) -> tuple[str, ...]:
         """Contract tables this retailer does not deliver (their raw tables are empty), in contract order."""
@@ -305,10 +309,8 @@ def load_retailer(path: str | Path) -> RetailerConfig:
 
 def describe(config: RetailerConfig, path: str) -> str:
     """A few lines saying what the configuration at ``path`` delivers (for ``python -m``)."""
-    from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
-
     units = ", ".join(f"{u.code} ({u.currency}, {u.time_zone})" for u in config.business_units)
-    absent = sorted(set(CONTRACTS_BY_TABLE) - set(config.sources))
+    absent = sorted(config.absent_sources)
     return "\n".join(
         [
             f"{path}: valid — {config.name}",

@@ -136,8 +136,3 @@ def not_delivered(missing: tuple[str, ...], config_path: str, needs: str) -> str
         f"needs {needs}, from {', '.join(missing)}: not delivered (absent from the retailer "
         f"configuration {config_path})"
     )
-
-
-def undelivered(retailer, tables: tuple[str, ...]) -> tuple[str, ...]:
-    """The sources of ``tables`` that ``retailer`` (a RetailerConfig) does not deliver."""
-    return tuple(t for t in tables if not retailer.delivers(t))

@@ -14,6 +14,7 @@ from platform_assets.landing.loader import load_source
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RetailerConfigError, parse_retailer
 from platform_assets.quality.reconciliation import reconciliation_check
+from tests.landing.files import write
 
 LOADED_AT = datetime(2026, 11, 1, 6, 0)
 # The first lines of the shared CDNOW sample (/work/shared/datasets/cdnow/CDNOW_sample.txt) as
@@ -50,18 +51,6 @@ def config(sources: str, units: str = UNITS, path: Path | None = None):
     if path is not None:
         path.write_text(text, encoding="utf-8")
     return parse_retailer(text, str(path or "retailer.yml"))
-
-
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-@pytest.fixture
-def conn():
-    with duckdb.connect() as c:
-        yield c
 
 
 def load(conn, landing, table, retailer, path="retailer.yml"):

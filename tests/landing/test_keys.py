@@ -6,7 +6,10 @@ import pytest
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.keys import primary_key_check
 from platform_assets.landing.loader import load_source
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from tests.quality.conftest import LINES, LOADED_AT, PRODUCTS, RECEIPTS, STORES, write
+
+DEMO = load_retailer(DEMO_RETAILER)  # the demo files these tests write follow its layout
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def _load(conn, landing, lines: str):
     write(landing / "pos" / "receipts_202610.csv", RECEIPTS + "T1;FR001;1;2026-10-01T10:00:00;;20.00;EUR\n")
     write(landing / "pos" / "receipt_lines_202610.csv", LINES + lines)
     for table in ("erp_stores", "catalog_products", "pos_receipts", "pos_receipt_lines"):
-        load_source(conn, landing, CONTRACTS_BY_TABLE[table], "run-1", LOADED_AT)
+        load_source(conn, landing, CONTRACTS_BY_TABLE[table], "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
     return primary_key_check(conn, CONTRACTS_BY_TABLE["pos_receipt_lines"])
 
 

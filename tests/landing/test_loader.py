@@ -1,11 +1,13 @@
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import LandingFileError, create_raw_table_sql, load_source
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
+from tests.landing.files import write
+
+DEMO = load_retailer(DEMO_RETAILER)  # the demo files these tests write follow its layout
 
 STORES = CONTRACTS_BY_TABLE["erp_stores"]
 LINES = CONTRACTS_BY_TABLE["pos_receipt_lines"]
@@ -16,25 +18,13 @@ STORE_HEADER = (
 )
 
 
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-@pytest.fixture
-def conn():
-    with duckdb.connect() as c:
-        yield c
-
-
 def test_rows_are_loaded_as_text_with_lineage(tmp_path, conn):
     write(
         tmp_path / "erp" / "stores.csv",
         f'{STORE_HEADER}\nFR001,"Lyon, Part-Dieu",store,FR,Lyon,69003,Europe/Paris,EUR,2001-03-01,8500\n'
         "WEB-FR,Web shop FR,web,FR,,,Europe/Paris,EUR,,\n",
     )
-    loads = load_source(conn, tmp_path, STORES, "run-1", LOADED_AT).files
+    loads = load_source(conn, tmp_path, STORES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER).files
     assert [(f.file, f.rows) for f in loads] == [("erp/stores.csv", 2)]
     rows = conn.execute(
         "select store_code, store_name, postcode, surface_m2, _source_file, _row_number, _load_id "
@@ -65,7 +55,7 @@ def test_monthly_files_keep_their_own_row_numbers(tmp_path, conn):
         tmp_path / "pos" / "receipt_lines_202602.csv",
         f"{header}\nT2;1;10000002;1;7.50;0;7.50;N\nT3;1;10000002;-1;7.50;0;-7.50;Y\n",
     )
-    load_source(conn, tmp_path, LINES, "run-1", LOADED_AT)
+    load_source(conn, tmp_path, LINES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
     rows = conn.execute(
         "select ticket_id, _source_file, _row_number from raw.pos_receipt_lines order by 1"
     ).fetchall()
@@ -82,7 +72,7 @@ def test_ndjson_values_stay_as_written(tmp_path, conn):
         '{"event_id":"E1","subscriber_id":"S1","email":"a@b.fr","campaign_id":"K1",'
         '"event_type":"open","event_at":"2026-10-03T08:15:00Z"}\n',
     )
-    load_source(conn, tmp_path, EVENTS, "run-1", LOADED_AT)
+    load_source(conn, tmp_path, EVENTS, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
     assert conn.execute("select event_at, _row_number from raw.emailing_events").fetchall() == [
         ("2026-10-03T08:15:00Z", 1)
     ]
@@ -91,14 +81,14 @@ def test_ndjson_values_stay_as_written(tmp_path, conn):
 def test_missing_required_column_names_the_file_and_column(tmp_path, conn):
     path = write(tmp_path / "erp" / "stores.csv", "store_code,store_name\nFR001,Lyon\n")
     with pytest.raises(LandingFileError, match=r"stores\.csv, line 1: required column\(s\) store_type"):
-        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
+        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
     assert path.exists()
 
 
 def test_empty_file_is_refused(tmp_path, conn):
     write(tmp_path / "erp" / "stores.csv", "")
     with pytest.raises(LandingFileError, match=r"stores\.csv: the file is empty"):
-        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
+        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
 
 
 def test_missing_source_folder_is_a_clear_error(tmp_path, conn):
@@ -106,14 +96,14 @@ def test_missing_source_folder_is_a_clear_error(tmp_path, conn):
         LandingFileError,
         match=r"no file matches 'erp/stores.csv' for raw.erp_stores \(sources.erp_stores.files in .*demo.yml\)",
     ):
-        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
+        load_source(conn, tmp_path, STORES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
 
 
 def test_a_bad_file_leaves_the_previous_load_untouched(tmp_path, conn):
     good = f"{STORE_HEADER}\nFR001,Lyon,store,FR,Lyon,69003,Europe/Paris,EUR,2001-03-01,8500\n"
     write(tmp_path / "erp" / "stores.csv", good)
-    load_source(conn, tmp_path, STORES, "run-1", LOADED_AT)
+    load_source(conn, tmp_path, STORES, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
     write(tmp_path / "erp" / "stores.csv", "store_code;store_name\n")  # wrong delimiter and columns
     with pytest.raises(LandingFileError):
-        load_source(conn, tmp_path, STORES, "run-2", LOADED_AT)
+        load_source(conn, tmp_path, STORES, "run-2", LOADED_AT, DEMO, DEMO_RETAILER)
     assert conn.execute("select store_code, _load_id from raw.erp_stores").fetchall() == [("FR001", "run-1")]

@@ -4,7 +4,10 @@ import pytest
 
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import LandingFileError, load_source
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from tests.quality.conftest import LOADED_AT, write
+
+DEMO = load_retailer(DEMO_RETAILER)  # the demo files these tests write follow its layout
 
 STORES = CONTRACTS_BY_TABLE["erp_stores"]
 EVENTS = CONTRACTS_BY_TABLE["emailing_events"]
@@ -14,7 +17,7 @@ NIMES = "FR002,Nîmes Sud,store,FR,Nîmes,30900,Europe/Paris,EUR,2004-05-01,6000
 
 
 def load(tmp_path, conn, contract=STORES):
-    return load_source(conn, tmp_path, contract, "run-1", LOADED_AT)
+    return load_source(conn, tmp_path, contract, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
 
 
 def test_a_zero_byte_file_is_empty(tmp_path, conn):
@@ -165,7 +168,7 @@ def test_a_bad_file_among_good_ones_loads_nothing_of_the_source(tmp_path, conn):
     load(tmp_path, conn)
     write(tmp_path / "erp" / "stores.csv", f"{HEADER}\n{NIMES}\nFR003,Metz\n")
     with pytest.raises(LandingFileError, match="line 3"):
-        load_source(conn, tmp_path, STORES, "run-2", LOADED_AT)
+        load_source(conn, tmp_path, STORES, "run-2", LOADED_AT, DEMO, DEMO_RETAILER)
     assert conn.execute("select store_code, _load_id from raw.erp_stores").fetchall() == [("FR001", "run-1")]
 
 

@@ -4,9 +4,12 @@ import pytest
 
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import load_source
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from platform_assets.quality.reconciliation import quarantine_check, reconciliation_check
 from platform_assets.quality.rules import RULES, load_order
 from tests.quality.conftest import LINES, LOADED_AT, PRODUCTS, RECEIPTS, STORES, write
+
+DEMO = load_retailer(DEMO_RETAILER)  # the demo files these tests write follow its layout
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def landing(tmp_path):
 
 def load_all(conn, landing, tables=("erp_stores", "catalog_products", "pos_receipts", "pos_receipt_lines")):
     return {
-        t: load_source(conn, landing, CONTRACTS_BY_TABLE[t], "run-1", LOADED_AT)
+        t: load_source(conn, landing, CONTRACTS_BY_TABLE[t], "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
         for t in load_order(list(tables))
     }
 
@@ -171,7 +174,9 @@ def test_web_return_lines_must_have_negative_quantities(conn, tmp_path):
 
 def test_lines_need_their_reference_tables_loaded(conn, landing):
     with pytest.raises(RuntimeError, match=r"raw.pos_receipt_lines is checked against raw.catalog_products"):
-        load_source(conn, landing, CONTRACTS_BY_TABLE["pos_receipt_lines"], "run-1", LOADED_AT)
+        load_source(
+            conn, landing, CONTRACTS_BY_TABLE["pos_receipt_lines"], "run-1", LOADED_AT, DEMO, DEMO_RETAILER
+        )
 
 
 def test_reconciliation_accounts_for_every_row(conn, landing):

@@ -12,7 +12,6 @@ from platform_assets.lib.tables import (
     not_delivered,
     replace_table_from_frame,
     replace_with_empty,
-    undelivered,
 )
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.columns import described
@@ -54,7 +53,7 @@ def customer_life_moments(
     from platform_assets.scores.life_moments import report, scoring
 
     ref = platform.reference_date_of(context.run.tags)
-    if missing := undelivered(platform.retailer, NEEDS):
+    if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:
             rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)

@@ -22,7 +22,6 @@ from platform_assets.lib.tables import (
     replace_table_from_frame,
     replace_with_empty,
     require_as_of,
-    undelivered,
 )
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.segments import columns
@@ -91,7 +90,7 @@ def customer_segment(
     from platform_assets.scores.segments.freeze import freeze, load_frozen
 
     ref = platform.reference_date_of(context.run.tags)
-    if missing := undelivered(platform.retailer, NEEDS):
+    if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:
             return _skipped(context, conn, SEGMENT_TABLE, columns.CUSTOMER_SEGMENT, reason, ref)
