@@ -33,7 +33,7 @@ PROFILE_INPUTS = [
     dg.AssetKey(["referential", "customer_xref"]),
     dg.AssetKey(["marketing", "fct_email_events"]),
     dg.AssetKey(["marketing", "dim_customer_acquisition"]),
-    dg.AssetKey(["staging", "stg_consent__preferences"]),
+    dg.AssetKey(["intermediate", "int_consent_choices"]),
     dg.AssetKey(["staging", "stg_loyalty__cards"]),
 ]
 
