@@ -115,5 +115,6 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
                 context.run_id,
                 limits,
                 load.not_delivered,
+                retailer.max_quarantined_share(table),
             )
             context.log.info(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")

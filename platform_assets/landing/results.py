@@ -36,7 +36,10 @@ def raw_check_specs(contract: SourceContract, suite: Suite | None) -> list[dg.As
         dg.AssetCheckSpec(
             QUARANTINE,
             asset=key,
-            description=f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples.",
+            blocking=True,
+            description=f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples: "
+            "a warning, or blocking (nothing downstream runs, nothing is published) when a file's or the "
+            "load's quarantined share is above the retailer's max_quarantined_share.",
         ),
         dg.AssetCheckSpec(
             PRIMARY_KEY,
@@ -72,6 +75,7 @@ def raw_table_checks(
     load_id: str,
     limits: Limits,
     not_delivered: str | None = None,
+    max_quarantined_share: float = 1.0,
 ) -> Iterator[dg.AssetCheckResult]:
     """The selected checks of ``raw.<table>`` after its load; the suite reads values in their contract type."""
     if not_delivered:
@@ -80,7 +84,7 @@ def raw_table_checks(
     if RECONCILIATION in names:
         yield reconciliation_check(conn, contract.table, load_id)
     if QUARANTINE in names:
-        yield quarantine_check(conn, contract.table, load_id)
+        yield quarantine_check(conn, contract.table, load_id, max_quarantined_share)
     if PRIMARY_KEY in names:
         yield primary_key_check(conn, contract)
     key = dg.AssetKey(["raw", contract.table])
@@ -106,6 +110,7 @@ def load_metadata(load: SourceLoad, landing_dir: Path, seconds: float) -> dict:
         "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
         "field_warnings": load.field_warnings,
         "field_warnings_by_rule": dg.MetadataValue.json(load.field_warnings_by_rule),
+        "null_markers_read_as_null": dg.MetadataValue.json(load.nulled_by_column),
         "files": len(read),
         "files_delivered_twice": len(load.files) - len(read),
         "bytes": sum(f.bytes for f in read),

@@ -133,6 +133,9 @@ class SourceDelivery(_Strict):
     distinct_on: tuple[str, ...] | None = Field(
         default=None, description="Contract columns: keep the first row of each (one file, many entities)."
     )
+    max_quarantined_share: float | None = Field(
+        default=None, ge=0, le=1, description="This source's limit (default: quality.max_quarantined_share)."
+    )
 
     @property
     def patterns(self) -> dict[str, str]:
@@ -172,6 +175,24 @@ TimeUnit = Literal["day", "week", "month"]
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 
 
+class QualityLimits(_Strict):
+    """How much bad data a load may hold and still be published, and what an empty value looks like."""
+
+    max_quarantined_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of a file's, or a load's, rows that may go to quarantine; above it the run "
+        "does not publish (a blocking check names the file and the rule). Per source: a source's own "
+        "max_quarantined_share.",
+    )
+    null_markers: tuple[str, ...] = Field(
+        default=("NULL", "N/A", "-"),
+        description="Values that mean 'no value' in an optional column: read as null, never quarantined "
+        "(an empty value always is).",
+    )
+
+
 class ClvSettings(_Strict):
     """BG/NBD + Gamma-Gamma: the period they are fitted on and what they predict."""
 
@@ -192,6 +213,7 @@ class RetailerConfig(_Strict):
     dates: DateWindow
     sources: dict[str, SourceDelivery]
     clv: ClvSettings = ClvSettings()
+    quality: QualityLimits = QualityLimits()
 
     @field_validator("business_units")
     @classmethod
@@ -213,6 +235,12 @@ class RetailerConfig(_Strict):
         """Contract column -> the regular expression its values must match (``pattern``), for ``table``."""
         delivery = self.sources.get(table)
         return delivery.patterns if delivery else {}
+
+    def max_quarantined_share(self, table: str) -> float:
+        """The share of ``table``'s rows, per file and per load, that may go to quarantine."""
+        delivery = self.sources.get(table)
+        own = delivery.max_quarantined_share if delivery else None
+        return self.quality.max_quarantined_share if own is None else own
 
     def delivers(self, table: str) -> bool:
         return table in self.sources

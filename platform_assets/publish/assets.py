@@ -36,7 +36,9 @@ def check_outcomes(context: dg.AssetExecutionContext) -> tuple[int, list[str]]:
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         if evaluation.passed:
             passed += 1
-        elif evaluation.blocking or evaluation.severity == dg.AssetCheckSeverity.ERROR:
+        elif (
+            evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ):  # a WARN failure never blocks (Dagster's rule)
             blocking.append(name)
         else:
             warned.append(name)

@@ -5,7 +5,7 @@ values, the first rule it broke (``quarantine_rule``) and all of them (``quarant
 Rules run in DuckDB, not in Great Expectations: they touch every row of the biggest tables.
 
 Rules, in the order that decides a row's ``quarantine_rule``:
-  missing_required    a required or key column is empty
+  missing_required    a required or key column is empty, or holds a null marker (``NULL``, ``N/A``, ...)
   malformed_value     a key or required value does not match the id format the retailer's
                       configuration gives it (a column mapping's ``pattern``, whole, e.g. ``C[0-9]{8}``)
   unparseable_number  an integer or decimal column is not a number (e.g. '12,5', 'n/a')
@@ -170,7 +170,15 @@ def _rule_conditions(
     windowed = [c for c in dates if c.in_date_window]
     conditions: list[tuple[str, str]] = []
     if required:
-        conditions.append(("missing_required", " or ".join(f"{_value(c.name)} is null" for c in required)))
+        markers = ", ".join(f"'{_sql_text(m)}'" for m in retailer.quality.null_markers) or "null"
+        conditions.append(
+            (
+                "missing_required",
+                " or ".join(
+                    f"({_value(c.name)} is null or trim({_q(c.name)}) in ({markers}))" for c in required
+                ),
+            )
+        )
     if patterns := retailer.patterns(contract.table):
         conditions.append(
             (

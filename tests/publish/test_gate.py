@@ -11,7 +11,9 @@ from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.warehouse import Warehouse
 
 
-def toy_domain(column: str, check_passes: bool) -> dg.Definitions:
+def toy_domain(
+    column: str, check_passes: bool, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+) -> dg.Definitions:
     @dg.asset(
         key=["scores", "toy_score"],
         description="A toy score per customer.",
@@ -35,7 +37,7 @@ def toy_domain(column: str, check_passes: bool) -> dg.Definitions:
                 f"create or replace table scores.toy_score as select 'CUS-1' as customer_id, 'x' as {column}"
             )
         yield dg.MaterializeResult()
-        yield dg.AssetCheckResult(check_name="toy_score_valid", passed=check_passes)
+        yield dg.AssetCheckResult(check_name="toy_score_valid", passed=check_passes, severity=severity)
 
     return dg.Definitions(assets=[toy_score])
 
@@ -69,6 +71,16 @@ def test_a_failed_blocking_check_publishes_nothing(env):
         m.asset_key for m in result.get_asset_materialization_events()
     }
     assert not (env / "analyst.duckdb").exists()
+
+
+def test_a_blocking_check_failing_as_a_warning_publishes_and_says_so(env):
+    result = run(toy_domain("toy_band", check_passes=False, severity=dg.AssetCheckSeverity.WARN))
+    assert result.success
+    with duckdb.connect(str(env / "analyst.duckdb"), read_only=True) as conn:
+        assert conn.execute("select * from scores.toy_score").fetchall() == [("CUS-1", "x")]
+    with duckdb.connect(str(env.parent / "cdp.duckdb"), read_only=True) as conn:
+        [(warned,)] = conn.execute("select checks_warned from ops.publication_log").fetchall()
+    assert warned == 1
 
 
 def test_an_unclassified_personal_column_publishes_nothing_and_says_which(env):
