@@ -6,6 +6,15 @@ import dagster as dg
 
 COLUMN_SCHEMA = "dagster/column_schema"
 
+# The last sentence of every check's description: what its failure does (tests/quality/test_check_descriptions.py).
+BLOCKING = "Blocking: when it fails, nothing downstream of it runs and nothing is published."
+NOT_BLOCKING = "Not blocking: a failure is a warning, counted in the publication log; the run goes on."
+
+
+def check_description(what: str, blocking: bool) -> str:
+    """A check's description: what it checks, then whether its failure blocks."""
+    return f"{what.rstrip()} {BLOCKING if blocking else NOT_BLOCKING}"
+
 
 def markdown_table(frame) -> str:
     """A polars or pandas frame as a markdown table (nulls blank)."""

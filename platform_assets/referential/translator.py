@@ -1,5 +1,6 @@
 """How dbt nodes become Dagster assets: keys mirror ``schema.table``, owners come from governance,
-the group is the node's layer of the flow (``platform_assets/lib/layers.py``)."""
+the group is the node's layer of the flow (``platform_assets/lib/layers.py``); a dbt test's asset
+check says what it checks and whether it blocks."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from platform_assets.governance.ownership import ownership_of
 from platform_assets.lib.layers import layer_index
+from platform_assets.lib.metadata import check_description
+from platform_assets.referential.dbt_tests import describe_test
 
 _BUILT_NODES = ("model", "seed", "snapshot")
 
@@ -56,3 +59,14 @@ class CdpDbtTranslator(DagsterDbtTranslator):
                 "dagster/table_name": f"{props['schema']}.{props.get('alias') or props['name']}",
             }
         )
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """The default check (blocking when the test's severity is error) with a description: the
+        test's own, or one made from its name and arguments (``dbt_tests.py``)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        test = self.get_resource_props(manifest, unique_id)
+        return spec._replace(description=check_description(describe_test(test), spec.blocking))
