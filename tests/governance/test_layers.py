@@ -1,11 +1,15 @@
 """Groups are the flow: every asset sits in one layer of ``platform_assets/lib/layers.py`` and reads
-only from its own layer or an earlier one, so the UI's lineage reads left to right by layer."""
+only from its own layer or an earlier one, so the UI's lineage reads left to right by layer; asset kinds
+come from one allowed set, one spelling per tool."""
+
+import re
 
 import dagster as dg
 import pytest
 
 from platform_assets.definitions import defs
 from platform_assets.lib.layers import LAYERS, layer_index
+from platform_assets.lib.metadata import KINDS
 
 
 def backward_edges(graph) -> list[str]:
@@ -48,3 +52,11 @@ def test_a_backward_edge_is_found_and_named():
 def test_a_name_outside_the_layers_is_refused_with_the_list():
     with pytest.raises(ValueError, match=r"'marts' is not a layer of the flow .*landing, staging"):
         layer_index("marts")
+
+
+def test_kinds_are_spelled_one_way_from_the_allowed_set():
+    graph = defs.resolve_asset_graph()
+    used = {kind for key in graph.get_all_asset_keys() for kind in graph.get(key).kinds}
+    assert used - KINDS == set()
+    # one spelling per tool, as Dagster's UI matches a kind to its icon (scikitlearn, not scikit-learn)
+    assert all(kind == re.sub(r"[ ._-]", "", kind).lower() for kind in KINDS)

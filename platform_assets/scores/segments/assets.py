@@ -72,7 +72,7 @@ def _discovery_metadata(report: "FreezeReport | None", trigger: str) -> dict:
     deps=[PROFILE],
     group_name=layers.SCORES,
     owners=SCORES.owners,
-    kinds={"scikit-learn", "duckdb"},
+    kinds={"scikitlearn", "duckdb"},
     metadata=asset_metadata(SCORES, SEGMENT_TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
