@@ -20,6 +20,7 @@ from platform_assets.activation.store import (
     RESULTS,
 )
 from platform_assets.governance.ownership import ACTIVATION
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import not_delivered
@@ -30,7 +31,7 @@ def _spec(table: str, description: str, schema: tuple, grain: str, deps: list) -
     return dg.AssetSpec(
         key=table.split("."),
         description=description,
-        group_name=ACTIVATION.domain,
+        group_name=layers.ACTIVATION,
         owners=ACTIVATION.owners,
         kinds={"duckdb", "python"},
         deps=deps,
@@ -168,7 +169,7 @@ def _audience_results(
     description="Audience files handed to the contact tools: one CSV per campaign x channel x business unit "
     "(treatment members only, only the contact fields the channel needs) with a manifest (rows, sha256, "
     "generation time, reference date), under CDP_EXPORTS_DIR/activation/<reference date>/. One row per file.",
-    group_name=ACTIVATION.domain,
+    group_name=layers.ACTIVATION,
     owners=ACTIVATION.owners,
     kinds={"duckdb", "csv"},
     metadata=asset_metadata(
@@ -223,7 +224,7 @@ def audience_exports(
     "window has passed), business unit, channel and send day, revenue per customer in treatment and control "
     "over the window, incremental revenue with a 95 % Welch interval, relative uplift (95 % interval, delta "
     "method), conversion rates, cost and ROI.",
-    group_name=ACTIVATION.domain,
+    group_name=layers.ACTIVATION,
     owners=ACTIVATION.owners,
     kinds={"duckdb", "scipy"},
     metadata=asset_metadata(

@@ -6,6 +6,7 @@ import dagster as dg
 
 from platform_assets.features import columns, ltv_cac, profile, rfm
 from platform_assets.governance.ownership import FEATURES, MARKETING
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
@@ -45,7 +46,7 @@ DUCKDB_MEMORY_LIMIT = "4GB"
 @dg.asset(
     key=["features", "customer_profile"],
     deps=PROFILE_INPUTS,
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(FEATURES, profile.TABLE, "one row per customer known before the reference date"),
@@ -83,7 +84,7 @@ def customer_profile(
 @dg.asset(
     key=["features", "customer_rfm"],
     deps=[dg.AssetKey(["features", "customer_profile"]), RFM_CELLS],
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(
@@ -113,7 +114,7 @@ def customer_rfm(
 @dg.asset(
     key=["features", "customer_clv"],
     deps=[SALES_ORDERS, DIM_CUSTOMER, BUSINESS_UNITS],
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "scipy"},
     metadata=asset_metadata(
@@ -174,7 +175,7 @@ def customer_clv(
         dg.AssetKey(["marketing", "dim_customer_acquisition"]),
         dg.AssetKey(["marketing", "fct_marketing_spend"]),
     ],
-    group_name=MARKETING.domain,
+    group_name=layers.FEATURES,
     owners=MARKETING.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(

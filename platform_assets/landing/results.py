@@ -12,6 +12,7 @@ import duckdb
 from platform_assets.landing.contracts import SourceContract
 from platform_assets.landing.keys import PRIMARY_KEY, primary_key_check
 from platform_assets.landing.loader import SourceLoad
+from platform_assets.lib.metadata import check_description
 from platform_assets.quality.reconciliation import (
     QUARANTINE,
     RECONCILIATION,
@@ -30,23 +31,31 @@ def raw_check_specs(contract: SourceContract, suite: Suite | None) -> list[dg.As
             RECONCILIATION,
             asset=key,
             blocking=True,
-            description="Rows read = rows accepted + rows quarantined + rows folded (distinct_on), "
-            "for every file of the load.",
+            description=check_description(
+                "Rows read = rows accepted + rows quarantined + rows folded (distinct_on), "
+                "for every file of the load.",
+                blocking=True,
+            ),
         ),
         dg.AssetCheckSpec(
             QUARANTINE,
             asset=key,
             blocking=True,
-            description=f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples: "
-            "a warning, or blocking (nothing downstream runs, nothing is published) when a file's or the "
-            "load's quarantined share is above the retailer's max_quarantined_share.",
+            description=check_description(
+                f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples; fails when "
+                "any row was quarantined: a warning, or an ERROR when a file's or the load's quarantined "
+                "share is above the retailer's quality.max_quarantined_share (the file and rule named).",
+                blocking=True,
+            ),
         ),
         dg.AssetCheckSpec(
             PRIMARY_KEY,
             asset=key,
             blocking=True,
-            description=f"The contract's key ({', '.join(contract.primary_key)}) is unique and complete "
-            "on every row.",
+            description=check_description(
+                f"The contract's key ({', '.join(contract.primary_key)}) is unique and complete on every row.",
+                blocking=True,
+            ),
         ),
         *check_specs(key, suite),
     ]

@@ -5,6 +5,7 @@ working file and swaps them in atomically, only when every blocking check of the
 import dagster as dg
 
 from platform_assets.governance.ownership import PUBLISH
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
@@ -99,7 +100,7 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
         key=LOG.split("."),
         deps=sorted((spec.key for spec in specs), key=lambda k: k.path),
         description=DESCRIPTION,
-        group_name=PUBLISH.domain,
+        group_name=layers.PUBLICATION,
         owners=PUBLISH.owners,
         kinds={"duckdb", "python"},
         pool="duckdb_writer",

@@ -5,6 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
@@ -21,7 +22,7 @@ PROFILE = "features.customer_profile"
 @dg.asset(
     key=["scores", "customer_churn"],
     deps=[dg.AssetKey(["features", "customer_profile"]), dg.AssetKey(["sales", "fct_sales_lines"])],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"duckdb", "scikitlearn"},
     metadata=asset_metadata(

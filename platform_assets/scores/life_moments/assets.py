@@ -5,6 +5,7 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
@@ -32,7 +33,7 @@ NEEDS = ("catalog_products", "catalog_categories")
         dg.AssetKey(["referential", "dim_customer"]),
         dg.AssetKey(["referential", "customer_xref"]),
     ],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"duckdb", "python"},
     metadata=asset_metadata(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
@@ -69,9 +70,9 @@ def _discovery_metadata(report: "FreezeReport | None", trigger: str) -> dict:
 @dg.asset(
     key=CUSTOMER_SEGMENT,
     deps=[PROFILE],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
-    kinds={"scikit-learn", "duckdb"},
+    kinds={"scikitlearn", "duckdb"},
     metadata=asset_metadata(SCORES, SEGMENT_TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
@@ -135,7 +136,7 @@ def customer_segment(
 @dg.asset(
     key=["scores", "segment_profile"],
     deps=[CUSTOMER_SEGMENT, PROFILE],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
     metadata=asset_metadata(
@@ -182,7 +183,7 @@ def segment_profile(
 @dg.asset(
     key=["scores", "segment_rfm_crosstab"],
     deps=[CUSTOMER_SEGMENT, RFM],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
     metadata=asset_metadata(
