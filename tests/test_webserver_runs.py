@@ -139,7 +139,7 @@ def webserver(refreshed, demo_dir, tmp_path_factory):
         log.close()
 
 
-def _wait_for_location(client: Webserver, server: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+def _wait_for_location(client: Webserver, server: subprocess.Popen, log: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert server.poll() is None, f"dagster dev exited:\n{log.read_text()[-3000:]}"
@@ -155,7 +155,7 @@ def _wait_for_location(client: Webserver, server: subprocess.Popen, log: Path, t
     pytest.fail(f"the code location did not load in {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-def _wait(client: Webserver, run_ids: list[str], timeout: float = 300) -> tuple[dict, list[dict]]:
+def _wait(client: Webserver, run_ids: list[str], timeout: float = 420) -> tuple[dict, list[dict]]:
     """Polls the runs until all have ended; returns their last state and every poll."""
     deadline, polls = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
