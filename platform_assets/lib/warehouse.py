@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from dagster import get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
@@ -42,7 +43,8 @@ class Warehouse(DuckDBResource):
     def connect(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection; ``memory_limit`` (e.g. "4GB") makes DuckDB spill beyond it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = open_when_free(lambda: duckdb.connect(self.database), self.path, self.lock_timeout)
+        log = get_dagster_logger().warning  # in a step: its event log, so the UI says what it waits for
+        conn = open_when_free(lambda: duckdb.connect(self.database), self.path, self.lock_timeout, log)
         try:
             if memory_limit:
                 conn.execute(f"set memory_limit = '{memory_limit}'")
@@ -64,19 +66,26 @@ def open_when_free(
     open_: Callable[[], duckdb.DuckDBPyConnection],
     path: Path,
     timeout: float,
+    log: Callable[[str], object] = lambda message: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> duckdb.DuckDBPyConnection:
     """``open_()``, retried with backoff (0.1 s doubling to 5 s) while DuckDB reports the file locked,
-    for at most ``timeout`` seconds; then a ``WarehouseLockedError`` naming the file and its holder."""
+    for at most ``timeout`` seconds, saying once through ``log`` what it waits for; then a
+    ``WarehouseLockedError`` naming the file and its holder."""
     deadline = clock() + timeout
-    delay = 0.1
+    delay, attempts = 0.1, 0
     while True:
         try:
             return open_()
         except duckdb.IOException as error:
             if LOCK_ERROR not in str(error):
                 raise
+            attempts += 1
+            if attempts == 1:
+                log(
+                    f"{path} is held by {holder_of(str(error))}: waiting up to {timeout:g} s (CDP_LOCK_TIMEOUT)"
+                )
             left = deadline - clock()
             if left <= 0:
                 raise WarehouseLockedError(lock_message(path, str(error), timeout)) from error
@@ -84,11 +93,15 @@ def open_when_free(
             delay = min(delay * 2, 5.0)
 
 
-def lock_message(path: Path, duckdb_error: str, timeout: float) -> str:
+def holder_of(duckdb_error: str) -> str:
+    """The process DuckDB's lock error names: program and PID."""
     match = _HOLDER.search(duckdb_error)
-    holder = match["holder"] if match else "another process (DuckDB did not say which)"
+    return match["holder"] if match else "another process (DuckDB did not say which)"
+
+
+def lock_message(path: Path, duckdb_error: str, timeout: float) -> str:
     return (
-        f"the working DuckDB file {path} is held by {holder}, still after waiting {timeout:g} s "
+        f"the working DuckDB file {path} is held by {holder_of(duckdb_error)}, still after waiting {timeout:g} s "
         "(CDP_LOCK_TIMEOUT): close that session (a DuckDB CLI or notebook on the working file; analysts "
         "read the published copy) or wait for it, then run again"
     )

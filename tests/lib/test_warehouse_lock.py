@@ -83,8 +83,10 @@ def test_the_retries_back_off_up_to_five_seconds_and_stop_at_the_timeout():
     def locked():
         raise duckdb.IOException('Could not set lock on file "x": Conflicting lock is held in duckdb (PID 7)')
 
+    said = []
     with pytest.raises(WarehouseLockedError, match=r"held by duckdb \(PID 7\), still after waiting 20 s"):
-        open_when_free(locked, "x", 20, sleep=sleep, clock=lambda: now[0])
+        open_when_free(locked, "x", 20, log=said.append, sleep=sleep, clock=lambda: now[0])
+    assert said == ["x is held by duckdb (PID 7): waiting up to 20 s (CDP_LOCK_TIMEOUT)"]
     assert sleeps[:4] == [0.1, 0.2, 0.4, 0.8]
     assert max(sleeps) == 5.0
     assert sum(sleeps) == pytest.approx(20)
@@ -98,7 +100,7 @@ def test_another_io_error_is_not_retried():
         raise duckdb.IOException("Cannot open file: permission denied")
 
     with pytest.raises(duckdb.IOException, match="permission denied"):
-        open_when_free(broken, "x", 60, sleep=lambda s: pytest.fail("slept"))
+        open_when_free(broken, "x", 60, log=pytest.fail, sleep=lambda s: pytest.fail("slept"))
     assert len(calls) == 1
 
 
