@@ -110,3 +110,26 @@ def test_the_timeout_is_a_setting_read_from_cdp_lock_timeout(tmp_path):
     assert settings_from_env({"CDP_DATA_DIR": str(tmp_path)}).lock_timeout == 300
     with pytest.raises(ValueError, match="CDP_LOCK_TIMEOUT"):
         settings_from_env({**environ, "CDP_LOCK_TIMEOUT": "-1"})
+
+
+def test_the_dbt_step_waits_for_the_file_before_dbt_opens_it_then_fails_naming_the_holder(db, tmp_path):
+    import dagster as dg
+
+    from platform_assets.referential.assets import dbt_models
+
+    environ = {"CDP_DUCKDB_PATH": str(db), "CDP_DATA_DIR": str(tmp_path), "CDP_LOCK_TIMEOUT": "1"}
+    holder = _hold(db, 60)
+    try:
+        result = dg.materialize(
+            [dbt_models],
+            resources=resources_from_env(environ),
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    [failure] = result.get_step_failure_events()
+    error = failure.step_failure_data.error.to_string()
+    assert "WarehouseLockedError" in error
+    assert str(db) in error and f"(PID {holder.pid})" in error
