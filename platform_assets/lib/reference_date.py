@@ -33,6 +33,10 @@ class ReferenceDate:
     reason: str  # the sentence the step logs
 
     @property
+    def explained(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+    @property
     def tags(self) -> dict[str, str]:
         return {REFERENCE_DATE_TAG: self.day.isoformat(), SOURCE_TAG: self.source}
 
@@ -49,9 +53,11 @@ def choose_reference_date(
 ) -> ReferenceDate:
     """The run's reference date and why (pure: the caller reads the warehouse)."""
     if tag := tags.get(REFERENCE_DATE_TAG):
-        return ReferenceDate(
-            date.fromisoformat(tag), tags.get(SOURCE_TAG, "tag"), f"the run's tag {REFERENCE_DATE_TAG}"
-        )
+        source = tags.get(SOURCE_TAG, "tag")
+        reason = f"the run's tag {REFERENCE_DATE_TAG}"
+        if source != "tag":
+            reason += f", chosen by an earlier step of this run ({source})"
+        return ReferenceDate(date.fromisoformat(tag), source, reason)
     if configured:
         day = configured if isinstance(configured, date) else date.fromisoformat(configured)
         return ReferenceDate(day, "setting", "CDP_REFERENCE_DATE (no tag on the run)")
@@ -113,4 +119,6 @@ def run_reference_date(
     if REFERENCE_DATE_TAG not in tags:
         context.instance.add_run_tags(context.run_id, chosen.tags)
     context.log.info(f"as of {chosen.day}: {chosen.reason}")
+    if len(context.selected_asset_keys) == 1:  # a step of several assets says it in its own metadata
+        context.add_asset_metadata({"reference_date_source": chosen.explained})
     return chosen.day

@@ -30,6 +30,12 @@ def test_the_tag_wins_over_everything():
     assert (chosen.day, chosen.source) == (date(2026, 11, 23), "tag")
 
 
+def test_a_date_chosen_by_an_earlier_step_keeps_its_source():
+    tags = {REFERENCE_DATE_TAG: "2026-11-01", SOURCE_TAG: "newest_sales"}
+    chosen = choose_reference_date(tags, None, date(2027, 1, 1), NEWEST_SALE)
+    assert (chosen.day, chosen.source) == (REFRESHED, "newest_sales")
+
+
 def test_the_setting_wins_over_the_warehouse():
     chosen = choose_reference_date({}, "2026-01-01", REFRESHED, NEWEST_SALE)
     assert (chosen.day, chosen.source) == (date(2026, 1, 1), "setting")
@@ -129,6 +135,10 @@ def test_an_untagged_run_takes_the_last_refresh_date_once_and_shows_it_in_its_ta
     tags = instance.get_run_by_id(result.run_id).tags
     assert tags[REFERENCE_DATE_TAG] == "2026-11-01"
     assert tags[SOURCE_TAG] == "last_full_refresh"
+    [first] = result.asset_materializations_for_node("first")
+    [second] = result.asset_materializations_for_node("second")
+    assert first.metadata["reference_date_source"].value.startswith("last_full_refresh: the latest")
+    assert "chosen by an earlier step" in second.metadata["reference_date_source"].value
 
 
 def test_a_tagged_run_keeps_its_date_and_its_tags(tmp_path):
