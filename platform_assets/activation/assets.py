@@ -22,6 +22,7 @@ from platform_assets.activation.store import (
 from platform_assets.governance.ownership import ACTIVATION
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import not_delivered
 from platform_assets.lib.warehouse import Warehouse
@@ -98,7 +99,7 @@ AUDIENCE_DEPS = [
     can_subset=False,
 )
 def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings):
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     with warehouse.connect() as conn:
@@ -183,7 +184,7 @@ def _audience_results(
 def audience_exports(
     context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
 ) -> dg.MaterializeResult:
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     generated_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with warehouse.connect() as conn:
@@ -241,7 +242,7 @@ def campaign_results(
     # imported when the asset runs: keeps the code location fast
     from platform_assets.activation import results
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     with warehouse.connect() as conn:
         members, measured, rows = results.write_results(conn, ref)

@@ -9,6 +9,7 @@ from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import (
     comment_table,
@@ -58,7 +59,7 @@ def customer_profile(
     """50+ documented indicators per customer as of the run's reference date: recency, frequency,
     monetary (12 months and lifetime), baskets, category, channel and store shares, discounts,
     returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py)."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     absent = platform.retailer.absent_sources
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
@@ -97,7 +98,7 @@ def customer_rfm(
 ) -> dg.MaterializeResult:
     """R, F and M scored 1-5 within each business unit and the playbook's named segment of the cell
     (marketing.rfm_segment_rules, owned by marketing, resolved per cell by intermediate.int_rfm_segment_cells)."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
         require_as_of(conn, profile.TABLE, ref)
         rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn).sql_query())
@@ -133,7 +134,7 @@ def customer_clv(
     # numpy, polars and scipy load when the models run, not with the code location
     from platform_assets.features import lifetime_value
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     periods = lifetime_value.clv_periods(platform.retailer.clv, ref)
     started = time.perf_counter()
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
@@ -191,7 +192,7 @@ def channel_ltv_cac(
 ) -> dg.MaterializeResult:
     """Per acquisition channel and business unit: customers acquired, CAC from marketing spend,
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(ltv_cac.NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "each customer's acquisition channel")
         with warehouse.connect() as conn:

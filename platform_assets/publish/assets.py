@@ -7,6 +7,7 @@ import dagster as dg
 from platform_assets.governance.ownership import PUBLISH
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.publish.docs import TableDoc, table_docs
@@ -83,6 +84,12 @@ def check_outcomes(
     return passed, sorted(warned)
 
 
+def builds_every_asset(context: dg.AssetExecutionContext, upstream: frozenset[dg.AssetKey]) -> bool:
+    """Whether this run materialises every asset the publication depends on (a full refresh)."""
+    selected = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    return upstream <= set(selected)
+
+
 def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     """The publication asset, depending on every materialisable asset of ``upstream`` so it runs
     last, and documenting the published tables from their specs."""
@@ -95,6 +102,7 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     ]
     docs = {**table_docs(specs), LOG: TableDoc(DESCRIPTION, LOG_COLUMNS, PUBLISH.metadata)}
     blocking = blocking_checks(upstream)
+    upstream_keys = frozenset(spec.key for spec in specs)
 
     @dg.asset(
         key=LOG.split("."),
@@ -110,7 +118,10 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
     ) -> dg.MaterializeResult:
         passed, warned = check_outcomes(context, blocking)
-        run = Run(context.run_id, platform.reference_date_of(context.run.tags), passed, warned)
+        ref = run_reference_date(context, platform, warehouse)
+        run = Run(
+            context.run_id, ref, passed, warned, full_refresh=builds_every_asset(context, upstream_keys)
+        )
         with warehouse.connect() as conn:
             done = publish(
                 conn, run, docs, platform.published_path, platform.exports_path, platform.snapshots_kept
@@ -140,6 +151,7 @@ def _metadata(done: Published, run: Run, platform: PlatformSettings) -> dict:
         "export_rows_removed": dg.MetadataValue.json(done.swept),
         "snapshots_pruned": dg.MetadataValue.json(done.pruned),
         "reference_date": str(run.reference_date),
+        "full_refresh": run.full_refresh,
         "slowest_analyst": dg.MetadataValue.json(slowest(analyst.seconds)),
         "slowest_restricted": dg.MetadataValue.json(slowest(restricted.seconds)),
     }

@@ -8,6 +8,7 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import (
     not_delivered,
@@ -53,7 +54,7 @@ def customer_life_moments(
     # imported when the asset runs: keeps the code location fast
     from platform_assets.scores.life_moments import report, scoring
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:

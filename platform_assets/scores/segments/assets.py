@@ -15,6 +15,7 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import (
     EMPTY_BY_DESIGN,
@@ -90,7 +91,7 @@ def customer_segment(
     from platform_assets.scores.segments import daily, prepare
     from platform_assets.scores.segments.freeze import freeze, load_frozen
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:
@@ -152,7 +153,7 @@ def segment_profile(
     from them at discovery, or marketing's, segment_names.csv)."""
     from platform_assets.scores.segments import tables
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect() as conn:
         if reason := empty_by_design(conn, SEGMENT_TABLE):
             return _skipped(
@@ -203,7 +204,7 @@ def segment_rfm_crosstab(
 
     from platform_assets.scores.segments import tables
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect() as conn:
         if reason := empty_by_design(conn, SEGMENT_TABLE):
             return _skipped(
