@@ -62,6 +62,8 @@ $(DAGSTER_HOME)/dagster.yaml: platform_assets/dagster_instance.yaml
 	mkdir -p $(DAGSTER_HOME) && cp $< $@
 
 materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## run the daily_refresh job now (every asset, as of REFERENCE_DATE)
+	@# a run killed earlier (its process gone) would hold the warehouse pool: marked failed first
+	$(RUN) python -m platform_assets.lib.recovery
 	$(RUN) dagster job execute -m platform_assets.definitions -j daily_refresh \
 		--tags '{"cdp/reference_date": "$(REFERENCE_DATE)"}'
 	$(RUN) python -m platform_assets.report

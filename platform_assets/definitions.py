@@ -4,6 +4,7 @@ environment (``lib/resources.py``). ``build_defs`` takes other resources (tests,
 import dagster as dg
 
 from platform_assets import activation, features, landing, publish, quality, referential
+from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 from platform_assets.scores import churn, life_moments, segments
@@ -22,6 +23,7 @@ def build_defs(resources: dict) -> dg.Definitions:
         dg.Definitions(
             jobs=[daily_refresh],
             schedules=[daily_refresh_schedule],
+            sensors=[run_recovery],
             resources=resources,
             # DuckDB has one writer per file, so steps run one at a time: in one process, with no
             # per-step start-up (a forked step cost ~2.6 s, 160 s of a 1M refresh's 62 steps).

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from platform_assets.lib.recovery import recover_abandoned_runs
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 daily_refresh = dg.define_asset_job(
@@ -19,5 +20,9 @@ daily_refresh = dg.define_asset_job(
     description="Nightly refresh: everything as of the scheduled day, published only when every blocking check passes.",
 )
 def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    # a run killed last night would hold the queue and the warehouse pool: fail it first
+    recovered = recover_abandoned_runs(context.instance)
+    if recovered:
+        context.log.info(f"marked {len(recovered)} abandoned run(s) failed: {', '.join(recovered)}")
     day = context.scheduled_execution_time.date().isoformat()
     return dg.RunRequest(run_key=day, tags={REFERENCE_DATE_TAG: day})

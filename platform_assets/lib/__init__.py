@@ -10,5 +10,6 @@ warehouse. Domains use it; they never import each other's asset modules.
   metadata.py    what the Dagster UI shows: markdown tables, column schemas, asset metadata, check
                  descriptions (what it checks, whether it blocks), the allowed asset kinds
   layers.py      the layers of the flow, in order: every asset's Dagster group
+  recovery.py    runs whose process died marked failed, their pool slots freed (sensor, schedule, CLI)
   charts.py      matplotlib figures as markdown images (imports matplotlib only when drawing)
 """

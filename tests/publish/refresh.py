@@ -1,18 +1,24 @@
 """``python -m tests.publish.refresh [--publication-only]``: the daily job (or only its publication)
-in this one process, so a SIGKILL stops all of it; configured by the CDP_* environment like
-`make materialize`. Exit code 0 when it succeeded."""
+in this one process, so a SIGKILL stops all of it; configured by the CDP_* environment and
+DAGSTER_HOME like `make materialize`, which first recovers runs whose process died (a killed run
+would otherwise hold the warehouse pool's one slot: the next run would wait forever). Exit code 0
+when it succeeded."""
 
 import sys
 
 import dagster as dg
 
 from platform_assets.definitions import defs
+from platform_assets.lib.recovery import recover_abandoned_runs
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
 if __name__ == "__main__":
     only = [dg.AssetKey(["ops", "publication_log"])] if "--publication-only" in sys.argv else None
+    instance = dg.DagsterInstance.get()
+    for run_id in recover_abandoned_runs(instance):
+        print(f"recovered abandoned run {run_id}")
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         tags={REFERENCE_DATE_TAG: "2026-11-01"},
         raise_on_error=False,
         asset_selection=only,

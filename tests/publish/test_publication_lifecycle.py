@@ -142,8 +142,12 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     # erased by the demo's own request in run A; another erased by a new request in run D
     state.erased_early = {**crm_people(base / "demo", erased=True)[0], "old_contact_id": "C09999999"}
     state.erased_late = crm_people(base / "demo", erased=False)[0]
+    home = base / "dagster_home"  # one persistent instance for B to D, with the pool limits of make dev
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "platform_assets" / "dagster_instance.yaml", home / "dagster.yaml")
     env = {
         **os.environ,
+        "DAGSTER_HOME": str(home),
         "CDP_DATA_DIR": str(base),
         "CDP_LANDING_DIR": str(base / "demo" / "landing"),
         "CDP_GROUND_TRUTH_DIR": str(base / "demo" / "ground_truth"),
@@ -256,6 +260,26 @@ def test_runs_killed_halfway_or_while_publishing_leave_the_published_files_uncha
     assert lifecycle.after_kill == lifecycle.before_kill
     with duckdb.connect(str(lifecycle.published / "analyst.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from referential.dim_customer").fetchall()[0][0] > 0
+
+
+def test_the_killed_runs_are_marked_failed_and_free_the_pool_for_the_next(lifecycle, monkeypatch):
+    """C1 and C2 died holding the duckdb_writer slot: D recovered them first (as make materialize
+    and the nightly schedule do), or it would have waited for that slot forever."""
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", str(lifecycle.base / "dagster_home"))
+    with dg.DagsterInstance.get() as instance:
+        runs = [r.dagster_run for r in instance.get_run_records(order_by="create_timestamp", ascending=True)]
+        assert [r.status for r in runs] == [
+            dg.DagsterRunStatus.SUCCESS,  # B
+            dg.DagsterRunStatus.FAILURE,  # C1, killed in identity resolution
+            dg.DagsterRunStatus.FAILURE,  # C2, killed while publishing
+            dg.DagsterRunStatus.SUCCESS,  # D
+        ]
+        for killed in runs[1:3]:
+            [failure] = instance.all_logs(killed.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            assert "Marked failed by the platform's recovery" in failure.message
+        assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots
 
 
 def test_the_run_after_the_kill_succeeds_and_only_the_last_snapshots_are_kept(lifecycle):
