@@ -65,6 +65,9 @@ def members_sql(ref: date) -> str:
 def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
     """One row per campaign (``RESULT_KEY``): the groups' revenue, the uplift and its intervals, cost, ROI."""
     rows = []
+    # in a fixed order: the query returns rows in any order, and float sums (numpy's means and
+    # variances) depend on it in their last digits - two runs on the same data must agree
+    members = members.sort([*RESULT_KEY, "customer_id"])
     for key, part in members.group_by(list(RESULT_KEY), maintain_order=True):
         treated, control = part.filter(pl.col("treated")), part.filter(~pl.col("treated"))
         u = measurement.uplift(

@@ -50,7 +50,9 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         if cutoff not in behaviours:
             behaviours[cutoff] = data.behaviour_as_of(conn, cutoff)
         rows = profiles[cutoff].filter(pl.col("business_unit") == bu)
-        return model.design(model.eligible(rows, horizon), behaviours[cutoff], horizon)
+        # by customer: queries return rows in any order, and the backtest's float means (and the
+        # training) would differ in their last digits between two runs on the same data
+        return model.design(model.eligible(rows, horizon), behaviours[cutoff], horizon).sort("customer_id")
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
