@@ -50,7 +50,9 @@ def sql_statements(block: Block) -> tuple[str, list[str]]:
     first, _, body = block.text.partition("\n")
     named = SQL_FILE.match(first)
     if not named:
-        raise ValueError(f"{block.where}: a runnable sql block starts with '-- duckdb -readonly data/published/…'")
+        raise ValueError(
+            f"{block.where}: a runnable sql block starts with '-- duckdb -readonly data/published/…'"
+        )
     statements = [s.strip() for s in re.split(r";[ \t]*(?:--[^\n]*)?\n", body) if _has_sql(s)]
     return named.group(1), statements
 

@@ -9,6 +9,7 @@ from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
     comment_table,
     not_delivered,
@@ -135,7 +136,10 @@ def customer_clv(
     ref = platform.reference_date_of(context.run.tags)
     periods = lifetime_value.clv_periods(platform.retailer.clv, ref)
     started = time.perf_counter()
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+    with (
+        warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn,
+        library_output_to_debug(context),  # scipy's optimiser notes
+    ):
         summaries = lifetime_value.customer_summaries(conn, periods)
         predictions, models = lifetime_value.customer_clv(summaries, periods)
         fitted_s = time.perf_counter() - started
@@ -145,6 +149,7 @@ def customer_clv(
         metrics = lifetime_value.parameter_rows(models) + backtest
         write_model_metrics(conn, context.run_id, ref, lifetime_value.MODELS, metrics)
     backtest_table = lifetime_value.metrics_table(metrics, backtest=True)
+    summary(context, lifetime_value.TABLE, rows, models_fitted=len(models), fit_seconds=round(fitted_s, 1))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,

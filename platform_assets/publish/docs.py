@@ -42,7 +42,9 @@ def table_docs(specs: Iterable[dg.AssetSpec]) -> dict[str, TableDoc]:
             for k in ("business_owner", "technical_owner", "sponsor")
             if k in spec.metadata
         }
-        docs[_short(str(table))] = TableDoc(_with_rows(_clean(spec.description), spec.metadata), columns, owners)
+        docs[_short(str(table))] = TableDoc(
+            _with_rows(_clean(spec.description), spec.metadata), columns, owners
+        )
     return docs
 
 

@@ -68,5 +68,7 @@ def test_campaign_results_reach_the_analyst_file_without_customer_ids(published)
     [row] = json.loads(done.stdout)
     assert row["n"] > 20 and row["ids"] == 0
     with duckdb.connect(str(published / "analyst.duckdb"), read_only=True) as conn:
-        tables = conn.execute("select table_name from duckdb_tables() where schema_name = 'activation'").fetchall()
+        tables = conn.execute(
+            "select table_name from duckdb_tables() where schema_name = 'activation'"
+        ).fetchall()
     assert tables == [("campaign_results",)]

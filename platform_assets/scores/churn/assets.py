@@ -8,6 +8,7 @@ from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import replace_table_from_frame, replace_with_empty, require_as_of
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn import columns
@@ -52,7 +53,8 @@ def customer_churn(
         require_as_of(conn, PROFILE, ref)
         profile = conn.sql(f"select * from {PROFILE}").pl()
         try:
-            result = scoring.run(conn, ref, profile)
+            with library_output_to_debug(context):  # scikit-learn's convergence notes
+                result = scoring.run(conn, ref, profile)
         except TooFewOutcomes as untrainable:  # e.g. a history shorter than the horizon and its backtest
             reason = f"the churn model cannot be trained on this history: {untrainable}"
             rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
@@ -64,6 +66,13 @@ def customer_churn(
         write_model_metrics(conn, context.run_id, ref, [report.MODEL], report.metric_rows(result))
         for fitted, entry in report.model_versions(result, context.run_id):
             save_and_register(conn, platform.models_path, fitted, entry)
+    summary(
+        context,
+        TABLE,
+        rows,
+        of_customers_profiled=profile.height,
+        **{f"backtest_auc_{bu}": round(float(m["auc"]), 3) for bu, m in result.backtest.items()},
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
