@@ -67,6 +67,7 @@ def customer_profile(
         rows = replace_table(conn, profile.TABLE, relation.sql_query())
         comment_table(conn, profile.TABLE, None, profile.column_comments(departments))
         buyers, indicators = profile.counts(conn)
+    summary(context, profile.TABLE, rows, buyers=buyers, indicators=indicators, as_of=str(ref))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -102,6 +103,7 @@ def customer_rfm(
         require_as_of(conn, profile.TABLE, ref)
         rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn).sql_query())
         segments = rfm.segment_summary(conn)
+    summary(context, rfm.TABLE, rows, segments_by_business_unit=segments.height)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -207,11 +209,12 @@ def channel_ltv_cac(
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
         require_as_of(conn, columns.CLV_TABLE, ref, allow_empty=True)
         rows = replace_table(conn, ltv_cac.TABLE, ltv_cac.channel_ltv_cac(conn, ref).sql_query())
-        summary = ltv_cac.paid_channels(conn)
+        paid = ltv_cac.paid_channels(conn)
+    summary(context, ltv_cac.TABLE, rows, paid_channels_by_business_unit=paid.height)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
-            "paid_channels": dg.MetadataValue.md(markdown_table(summary)),
+            "paid_channels": dg.MetadataValue.md(markdown_table(paid)),
         }
     )

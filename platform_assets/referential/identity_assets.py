@@ -5,7 +5,7 @@ import dagster as dg
 from platform_assets.governance.ownership import PUBLISH, REFERENTIAL
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
-from platform_assets.lib.step_output import library_output_to_debug
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.privacy.tables import REQUESTS_MODEL
 from platform_assets.referential.identity.schema import (
@@ -89,7 +89,9 @@ def _standardisation_spec(table: str) -> dg.AssetSpec:
     pool="duckdb_writer",
     name="record_standardisation",
 )
-def record_standardisation(platform: PlatformSettings, warehouse: Warehouse):
+def record_standardisation(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+):
     """Phones in E.164 with phonenumbers (each business unit's default region), unusable values
     nulled with a warning row, records with no usable identifier flagged: what Splink matches."""
     from platform_assets.lib.metadata import markdown_table
@@ -108,6 +110,13 @@ def record_standardisation(platform: PlatformSettings, warehouse: Warehouse):
         conn.unregister("standardised_records")
         conn.unregister("field_warnings")
     by_reason = result.warnings.group_by("field", "reason").len().sort("len", descending=True)
+    summary(
+        context,
+        RECORDS,
+        rows[RECORDS],
+        phones_valid=int(result.records["phone_e164"].is_not_null().sum()),
+        values_nulled=rows[WARNINGS],
+    )
     yield dg.MaterializeResult(
         asset_key=RECORDS.split("."),
         metadata={

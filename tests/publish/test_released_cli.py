@@ -61,7 +61,7 @@ def test_the_readme_queries_run_in_the_released_cli(published):
 def test_campaign_results_reach_the_analyst_file_without_customer_ids(published):
     done = cli(
         published / "analyst.duckdb",
-        "select count(*) as n, count(*) filter (where column_name like '%customer%') as ids "
+        "select count(*) as n, count(*) filter (where column_name like '%customer_id%') as ids "
         "from duckdb_columns() where schema_name = 'activation' and table_name = 'campaign_results'",
     )
     assert done.returncode == 0, done.stderr

@@ -177,6 +177,7 @@ def segment_profile(
         profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
         table = tables.profile_table(segments, profile, ref)
         rows = replace_table_from_frame(conn, SEGMENT_PROFILE, table)
+    summary(context, SEGMENT_PROFILE, rows)
     group = tables.group_summary(table)
     return dg.MaterializeResult(
         metadata={
@@ -227,6 +228,7 @@ def segment_rfm_crosstab(
         rfm = conn.sql("select customer_id, segment from features.customer_rfm").pl()
         table = tables.rfm_crosstab(segments, rfm).with_columns(pl.lit(ref).alias("reference_date"))
         rows = replace_table_from_frame(conn, CROSSTAB, table)
+    summary(context, CROSSTAB, rows)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
