@@ -48,7 +48,7 @@ def main() -> int:
         f"Data dictionary: {cfg.published_path / 'data_dictionary.md'} (also table ops.data_dictionary)\n"
         f"Personal data (referential and activation teams only): {cfg.restricted_path}\n"
         f"Earlier publications: {cfg.published_path / 'snapshots'}\n"
-        "\nOpen the Dagster UI (graph by domain, owners, checks, run history):\n"
+        "\nOpen the Dagster UI (lineage by layer, owners, checks, run history):\n"
         "  make dev   then browse http://localhost:3000\n"
     )
     return 0

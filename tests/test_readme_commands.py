@@ -34,8 +34,9 @@ def shell_env(refreshed, demo_dir, tmp_path_factory) -> dict[str, str]:
     if shutil.which("uv") is None:  # the Makefile's fallback: uv installed as a module of this Python
         (bin_dir / "uv").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m uv "$@"\n')
         (bin_dir / "uv").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "CDP_REFERENCE_DATE"}
     return {
-        **os.environ,
+        **env,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "DAGSTER_HOME": str(home),
         "CDP_DATA_DIR": str(root / "data"),
@@ -43,7 +44,6 @@ def shell_env(refreshed, demo_dir, tmp_path_factory) -> dict[str, str]:
         "CDP_DUCKDB_PATH": str(warehouse),
         "CDP_PUBLISHED_DIR": str(root / "published"),
         "CDP_EXPORTS_DIR": str(root / "exports"),
-        "CDP_REFERENCE_DATE": E2E_REFERENCE_DATE,
     }
 
 
@@ -81,6 +81,8 @@ def test_every_runnable_readme_command_runs_without_a_supersession_warning(shell
         runs = {r.job_name: r for r in instance.get_runs()}
     assert {"__ASSET_JOB", "rediscover_segments"} <= set(runs)
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs.values())
+    # launched with no tag and no CDP_REFERENCE_DATE: as of the session's full refresh, like the rest
+    assert {r.tags.get("cdp/reference_date") for r in runs.values()} == {E2E_REFERENCE_DATE}
     with duckdb.connect(shell_env["CDP_DUCKDB_PATH"], read_only=True) as conn:
         [(metrics,)] = conn.execute(
             "select count(*) from ops.model_metrics where run_id = ?", [runs["rediscover_segments"].run_id]

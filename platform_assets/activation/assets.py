@@ -20,7 +20,9 @@ from platform_assets.activation.store import (
     RESULTS,
 )
 from platform_assets.governance.ownership import ACTIVATION
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import summary as step_summary
 from platform_assets.lib.tables import not_delivered
@@ -31,7 +33,7 @@ def _spec(table: str, description: str, schema: tuple, grain: str, deps: list) -
     return dg.AssetSpec(
         key=table.split("."),
         description=description,
-        group_name=ACTIVATION.domain,
+        group_name=layers.ACTIVATION,
         owners=ACTIVATION.owners,
         kinds={"duckdb", "python"},
         deps=deps,
@@ -98,7 +100,7 @@ AUDIENCE_DEPS = [
     can_subset=False,
 )
 def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings):
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     with warehouse.connect() as conn:
@@ -178,7 +180,7 @@ def _audience_results(
     description="Audience files handed to the contact tools: one CSV per campaign x channel x business unit "
     "(treatment members only, only the contact fields the channel needs) with a manifest (rows, sha256, "
     "generation time, reference date), under CDP_EXPORTS_DIR/activation/<reference date>/. One row per file.",
-    group_name=ACTIVATION.domain,
+    group_name=layers.ACTIVATION,
     owners=ACTIVATION.owners,
     kinds={"duckdb", "csv"},
     metadata=asset_metadata(
@@ -192,7 +194,7 @@ def _audience_results(
 def audience_exports(
     context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
 ) -> dg.MaterializeResult:
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     generated_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with warehouse.connect() as conn:
@@ -234,7 +236,7 @@ def audience_exports(
     "window has passed), business unit, channel and send day, revenue per customer in treatment and control "
     "over the window, incremental revenue with a 95 % Welch interval, relative uplift (95 % interval, delta "
     "method), conversion rates, cost and ROI.",
-    group_name=ACTIVATION.domain,
+    group_name=layers.ACTIVATION,
     owners=ACTIVATION.owners,
     kinds={"duckdb", "scipy"},
     metadata=asset_metadata(
@@ -251,7 +253,7 @@ def campaign_results(
     # imported when the asset runs: keeps the code location fast
     from platform_assets.activation import results
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     with warehouse.connect() as conn:
         members, measured, rows = results.write_results(conn, ref)

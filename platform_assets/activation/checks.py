@@ -16,6 +16,7 @@ from platform_assets.activation.store import (
     RESULTS,
 )
 from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.metadata import check_description
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import sql_literal, table_exists
 from platform_assets.lib.warehouse import Warehouse
@@ -56,9 +57,12 @@ def audience_rules(share: float) -> dict[str, str]:
     asset=dg.AssetKey(AUDIENCES.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(reference_date, campaign_code, customer_id) unique; a known business unit and channel; "
-    "group matches the hashed draw and the holdout share; every member consented to the channel, is not "
-    "erased, and no customer has more campaigns than the business unit's contact limit allows.",
+    description=check_description(
+        "(reference_date, campaign_code, customer_id) unique; a known business unit and channel; "
+        "group matches the hashed draw and the holdout share; every member consented to the channel, is not "
+        "erased, and no customer has more campaigns than the business unit's contact limit allows.",
+        blocking=True,
+    ),
 )
 def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     extra = {
@@ -79,8 +83,11 @@ def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) 
     asset=dg.AssetKey(EXCLUSIONS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(reference_date, campaign_code, customer_id) unique; a known reason; contact counts "
-    "non-negative; nobody both excluded from and selected for the same campaign.",
+    description=check_description(
+        "(reference_date, campaign_code, customer_id) unique; a known reason; contact counts "
+        "non-negative; nobody both excluded from and selected for the same campaign.",
+        blocking=True,
+    ),
 )
 def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
@@ -101,7 +108,10 @@ def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckRe
     asset=dg.AssetKey(AUDIENCE_HISTORY.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(reference_date, campaign_code, customer_id) unique; group and draw valid; a run id.",
+    description=check_description(
+        "(reference_date, campaign_code, customer_id) unique; group and draw valid; a run id.",
+        blocking=True,
+    ),
 )
 def audience_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
@@ -117,8 +127,11 @@ def audience_history_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     asset=dg.AssetKey(CONTACT_HISTORY.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(customer_id, campaign_code, contact_date) unique; known source and channel; a date in "
-    "the retailer's plausible window (configuration `dates`); no holdout member recorded as contacted.",
+    description=check_description(
+        "(customer_id, campaign_code, contact_date) unique; known source and channel; a date in "
+        "the retailer's plausible window (configuration `dates`); no holdout member recorded as contacted.",
+        blocking=True,
+    ),
 )
 def contact_history_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     dates = platform.retailer.dates  # the plausible window of the retailer's configuration
@@ -142,9 +155,12 @@ def contact_history_keys_and_ranges(warehouse: Warehouse, platform: PlatformSett
     asset=dg.AssetKey(EXPORTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="One row per file (reference_date, campaign_code, channel, business_unit), one row per path; "
-    "each file of the day exists with its checksum, row count and the channel's columns; nobody in a file is "
-    "held out, unconsented to the channel or erased.",
+    description=check_description(
+        "One row per file (reference_date, campaign_code, channel, business_unit), one row per path; "
+        "each file of the day exists with its checksum, row count and the channel's columns; nobody in a file is "
+        "held out, unconsented to the channel or erased.",
+        blocking=True,
+    ),
 )
 def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     rules = {
@@ -166,9 +182,12 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
     asset=dg.AssetKey(RESULTS.split(".")),
     blocking=True,
     pool="duckdb_writer",
-    description="(source, campaign_code, business_unit, channel, sent_on) unique; a known source; groups "
-    "non-negative; rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the "
-    "reference date.",
+    description=check_description(
+        "(source, campaign_code, business_unit, channel, sent_on) unique; a known source; groups "
+        "non-negative; rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the "
+        "reference date.",
+        blocking=True,
+    ),
 )
 def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {

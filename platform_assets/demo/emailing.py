@@ -62,7 +62,7 @@ def build_events(seed: int, persons: pl.DataFrame, subscribers: pl.DataFrame, ca
     suppressed = np.full(pid.size, np.iinfo(np.int64).max)
     end_sec = int(cal.epoch_seconds(cal.days - 1, 86_399)) - 3600
 
-    subs, camps, types, secs = [], [], [], []
+    subs, camps, types, secs, hards = [], [], [], [], []
     for k, camp in enumerate(campaigns(cal)):
         idx = np.flatnonzero(
             (country == camp.country) & (since < camp.send_sec) & (suppressed > camp.send_sec)
@@ -101,6 +101,7 @@ def build_events(seed: int, persons: pl.DataFrame, subscribers: pl.DataFrame, ca
             subs.append(idx[sel])
             secs.append(when[sel])
             types.append(np.full(idx[sel].size, t, dtype=np.int8))
+            hards.append(hard[sel] if t == 1 else np.zeros(idx[sel].size, dtype=bool))
             camps.append(np.full(idx[sel].size, k, dtype=np.int16))
 
     camp_ids = pl.Series([c.campaign_id for c in campaigns(cal)])
@@ -110,6 +111,7 @@ def build_events(seed: int, persons: pl.DataFrame, subscribers: pl.DataFrame, ca
             "camp": np.concatenate(camps) if camps else np.zeros(0, np.int16),
             "type": np.concatenate(types) if types else np.zeros(0, np.int8),
             "sec": np.concatenate(secs) if secs else np.zeros(0, np.int64),
+            "hard": np.concatenate(hards) if hards else np.zeros(0, bool),
         }
     ).filter(pl.col("sec") <= end_sec)
     events = events.sort("sec", "type", "sub", "camp")
@@ -134,4 +136,8 @@ def format_events(events: pl.DataFrame, subscribers: pl.DataFrame) -> pl.DataFra
         .replace_strict(dict(enumerate(EVENT_TYPES)), return_dtype=pl.String)
         .alias("event_type"),
         ts_utc(pl.col("sec")).alias("event_at"),
+        # the ESP's bounce classification: a dead address (hard) or a full mailbox, a busy server (soft)
+        pl.when(pl.col("type") == 1)
+        .then(pl.when(pl.col("hard")).then(pl.lit("hard")).otherwise(pl.lit("soft")))
+        .alias("bounce_type"),
     )

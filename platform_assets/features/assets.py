@@ -6,8 +6,10 @@ import dagster as dg
 
 from platform_assets.features import columns, ltv_cac, profile, rfm
 from platform_assets.governance.ownership import FEATURES, MARKETING
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
@@ -34,7 +36,7 @@ PROFILE_INPUTS = [
     dg.AssetKey(["referential", "customer_xref"]),
     dg.AssetKey(["marketing", "fct_email_events"]),
     dg.AssetKey(["marketing", "dim_customer_acquisition"]),
-    dg.AssetKey(["staging", "stg_consent__preferences"]),
+    dg.AssetKey(["intermediate", "int_consent_choices"]),
     dg.AssetKey(["staging", "stg_loyalty__cards"]),
 ]
 
@@ -46,7 +48,7 @@ DUCKDB_MEMORY_LIMIT = "4GB"
 @dg.asset(
     key=["features", "customer_profile"],
     deps=PROFILE_INPUTS,
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(FEATURES, profile.TABLE, "one row per customer known before the reference date"),
@@ -58,7 +60,7 @@ def customer_profile(
     """50+ documented indicators per customer as of the run's reference date: recency, frequency,
     monetary (12 months and lifetime), baskets, category, channel and store shares, discounts,
     returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py)."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     absent = platform.retailer.absent_sources
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
@@ -85,7 +87,7 @@ def customer_profile(
 @dg.asset(
     key=["features", "customer_rfm"],
     deps=[dg.AssetKey(["features", "customer_profile"]), RFM_CELLS],
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(
@@ -98,7 +100,7 @@ def customer_rfm(
 ) -> dg.MaterializeResult:
     """R, F and M scored 1-5 within each business unit and the playbook's named segment of the cell
     (marketing.rfm_segment_rules, owned by marketing, resolved per cell by intermediate.int_rfm_segment_cells)."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
         require_as_of(conn, profile.TABLE, ref)
         rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn).sql_query())
@@ -116,7 +118,7 @@ def customer_rfm(
 @dg.asset(
     key=["features", "customer_clv"],
     deps=[SALES_ORDERS, DIM_CUSTOMER, BUSINESS_UNITS],
-    group_name=FEATURES.domain,
+    group_name=layers.FEATURES,
     owners=FEATURES.owners,
     kinds={"duckdb", "scipy"},
     metadata=asset_metadata(
@@ -135,7 +137,7 @@ def customer_clv(
     # numpy, polars and scipy load when the models run, not with the code location
     from platform_assets.features import lifetime_value
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     periods = lifetime_value.clv_periods(platform.retailer.clv, ref)
     started = time.perf_counter()
     with (
@@ -181,7 +183,7 @@ def customer_clv(
         dg.AssetKey(["marketing", "dim_customer_acquisition"]),
         dg.AssetKey(["marketing", "fct_marketing_spend"]),
     ],
-    group_name=MARKETING.domain,
+    group_name=layers.FEATURES,
     owners=MARKETING.owners,
     kinds={"duckdb", "sql"},
     metadata=asset_metadata(
@@ -197,7 +199,7 @@ def channel_ltv_cac(
 ) -> dg.MaterializeResult:
     """Per acquisition channel and business unit: customers acquired, CAC from marketing spend,
     12-month realised LTV (the prior year's cohort) and predicted LTV (the last year's), LTV/CAC."""
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(ltv_cac.NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "each customer's acquisition channel")
         with warehouse.connect() as conn:

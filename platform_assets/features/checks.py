@@ -10,6 +10,7 @@ from platform_assets.features.assets import channel_ltv_cac, customer_clv, custo
 from platform_assets.features.columns import BOTTOM_TIER, TIERS
 from platform_assets.features.indicators import INDICATORS
 from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
 
 SHARES = [i.name for i in INDICATORS if i.unit == "share 0-1"]
@@ -82,8 +83,11 @@ LTV_CAC_RULES = {
     asset=customer_profile,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent; "
-    f"at least {MIN_PROFILE_COLUMNS} columns.",
+    description=check_description(
+        "customer_id unique and not null; shares in [0, 1]; counts, dates and amounts coherent; "
+        f"at least {MIN_PROFILE_COLUMNS} columns.",
+        blocking=True,
+    ),
 )
 def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     too_few_columns = (
@@ -98,8 +102,11 @@ def customer_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     asset=customer_rfm,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; R, F, M scores in 1-5 and their cell; a segment, a purchase, "
-    "a positive recency and a business unit for every customer.",
+    description=check_description(
+        "customer_id unique and not null; R, F, M scores in 1-5 and their cell; a segment, a purchase, "
+        "a positive recency and a business unit for every customer.",
+        blocking=True,
+    ),
 )
 def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, "features.customer_rfm", RFM_RULES)
@@ -109,8 +116,11 @@ def customer_rfm_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     asset=customer_clv,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; P(alive) and rank share in [0, 1]; expectations finite and "
-    "non-negative; a known value tier and a currency.",
+    description=check_description(
+        "customer_id unique and not null; P(alive) and rank share in [0, 1]; expectations finite and "
+        "non-negative; a known value tier and a currency.",
+        blocking=True,
+    ),
 )
 def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, "features.customer_clv", CLV_RULES)
@@ -120,7 +130,10 @@ def customer_clv_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     asset=channel_ltv_cac,
     blocking=True,
     pool="duckdb_writer",
-    description="(business_unit, acquisition_channel) unique and not null; counts, spend, CAC, LTV non-negative.",
+    description=check_description(
+        "(business_unit, acquisition_channel) unique and not null; counts, spend, CAC, LTV non-negative.",
+        blocking=True,
+    ),
 )
 def channel_ltv_cac_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, "marketing.channel_ltv_cac", LTV_CAC_RULES)

@@ -212,7 +212,8 @@ INDICATORS = (
     # consents (as of the reference date: the latest choice collected before it)
     Indicator(
         "has_email_consent",
-        "Latest e-mail choice collected before the reference date is opt-in.",
+        "Latest e-mail choice collected before the reference date is opt-in (an unsubscribe or a "
+        "hard bounce in the e-mail tool is an opt-out).",
         "flag",
         requires=CONSENTS,
     ),

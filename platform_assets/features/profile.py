@@ -260,7 +260,7 @@ consent_choices as (
         consent_channel,
         epoch_us(collected_at) * 4
         + case consent_status when 'opt_out' then 3 when 'opt_in' then 1 else 2 end as choice
-    from staging.stg_consent__preferences
+    from intermediate.int_consent_choices  -- the e-mail tool's unsubscribes and hard bounces included
     where collected_at < $ref_ts and consent_status is not null
 ),
 

@@ -9,6 +9,7 @@ from platform_assets.governance.ownership import LANDING
 from platform_assets.landing.contracts import CONTRACTS, CONTRACTS_BY_TABLE, LINEAGE_COLUMNS, SourceContract
 from platform_assets.landing.loader import load_source, plan_sources
 from platform_assets.landing.results import load_metadata, raw_check_specs, raw_table_checks
+from platform_assets.lib import layers
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug
 from platform_assets.lib.warehouse import Warehouse
@@ -37,7 +38,7 @@ def raw_spec(contract: SourceContract) -> dg.AssetSpec:
         key=["raw", contract.table],
         description=f"{contract.description} Files: as the retailer configuration says "
         f"(`sources.{contract.table}`); empty when it does not deliver them.",
-        group_name=LANDING.domain,
+        group_name=layers.LANDING,
         owners=LANDING.owners,
         kinds={"duckdb"},
         metadata={
@@ -124,6 +125,7 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
                 context.run_id,
                 limits,
                 load.not_delivered,
+                retailer.max_quarantined_share(table),
             )
             context.log.debug(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")
     context.log.info(

@@ -282,6 +282,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("campaign_id", "string", "Campaign the e-mail belongs to.", required=True),
             col("event_type", "string", "sent, open, click, unsubscribe or bounce.", required=True),
             col("event_at", "timestamp", "Event time, ISO 8601 UTC.", required=True),
+            col("bounce_type", "string", "For a bounce: hard (the address is dead) or soft; else empty."),
         ),
     ),
     SourceContract(

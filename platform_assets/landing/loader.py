@@ -74,6 +74,7 @@ class SourceLoad:
     field_warnings_by_rule: dict[str, int] = field(default_factory=dict)
     not_delivered: str | None = None  # why the source is empty (absent from the configuration)
     files_glob: str | None = None
+    nulled_by_column: dict[str, int] = field(default_factory=dict)  # optional values that were null markers
 
     @property
     def rows_read(self) -> int:
@@ -437,6 +438,30 @@ def fold_rows(
         conn.execute("drop table _folded")
 
 
+def null_marked_values(
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, markers: tuple[str, ...]
+) -> dict[str, int]:
+    """Optional values that only say 'no value' (``quality.null_markers``: NULL, N/A, -) become null
+    before the rules run, so such a field is empty instead of its row quarantined. Values by column."""
+    optional = [c.name for c in contract.columns if not (c.required or c.name in contract.primary_key)]
+    if not markers or not optional:
+        return {}
+    listed = ", ".join(literal(m) for m in markers)
+    marked = {c: f"trim({quote(c)}) in ({listed})" for c in optional}
+    [counts] = conn.execute(
+        "select "
+        + ", ".join(f"count(*) filter (where {cond})" for cond in marked.values())
+        + f" from raw.{contract.table}"
+    ).fetchall()
+    nulled = {c: int(n) for c, n in zip(marked, counts, strict=True) if n}
+    if nulled:
+        sets = ", ".join(f"{quote(c)} = case when {marked[c]} then null else {quote(c)} end" for c in nulled)
+        conn.execute(
+            f"update raw.{contract.table} set {sets} where " + " or ".join(marked[c] for c in nulled)
+        )
+    return nulled
+
+
 def quarantine_rows(
     conn: duckdb.DuckDBPyConnection,
     contract: SourceContract,
@@ -537,6 +562,7 @@ def _load_planned(
         loads = [by_name[str(s.path.relative_to(landing_dir))] for s in plan.scans]  # in file order
         folded = fold_rows(conn, contract, plan.delivery.distinct_on) if plan.delivery.distinct_on else {}
         started = time.perf_counter()
+        nulled = null_marked_values(conn, contract, retailer.quality.null_markers)
         by_file, by_rule = quarantine_rows(conn, contract, loaded_at, retailer)
         warnings = record_field_warnings(conn, contract, load_id)
         result = SourceLoad(
@@ -548,6 +574,7 @@ def _load_planned(
             folded,
             warnings,
             files_glob=plan.delivery.files,
+            nulled_by_column=nulled,
         )
         record_loads(conn, result, load_id, loaded_at)
         conn.execute("commit")

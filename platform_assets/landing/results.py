@@ -12,6 +12,7 @@ import duckdb
 from platform_assets.landing.contracts import SourceContract
 from platform_assets.landing.keys import PRIMARY_KEY, primary_key_check
 from platform_assets.landing.loader import SourceLoad
+from platform_assets.lib.metadata import check_description
 from platform_assets.quality.reconciliation import (
     QUARANTINE,
     RECONCILIATION,
@@ -30,20 +31,31 @@ def raw_check_specs(contract: SourceContract, suite: Suite | None) -> list[dg.As
             RECONCILIATION,
             asset=key,
             blocking=True,
-            description="Rows read = rows accepted + rows quarantined + rows folded (distinct_on), "
-            "for every file of the load.",
+            description=check_description(
+                "Rows read = rows accepted + rows quarantined + rows folded (distinct_on), "
+                "for every file of the load.",
+                blocking=True,
+            ),
         ),
         dg.AssetCheckSpec(
             QUARANTINE,
             asset=key,
-            description=f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples.",
+            blocking=True,
+            description=check_description(
+                f"Rows of the load moved to quarantine.{contract.table}, by rule, with examples; fails when "
+                "any row was quarantined: a warning, or an ERROR when a file's or the load's quarantined "
+                "share is above the retailer's quality.max_quarantined_share (the file and rule named).",
+                blocking=True,
+            ),
         ),
         dg.AssetCheckSpec(
             PRIMARY_KEY,
             asset=key,
             blocking=True,
-            description=f"The contract's key ({', '.join(contract.primary_key)}) is unique and complete "
-            "on every row.",
+            description=check_description(
+                f"The contract's key ({', '.join(contract.primary_key)}) is unique and complete on every row.",
+                blocking=True,
+            ),
         ),
         *check_specs(key, suite),
     ]
@@ -72,6 +84,7 @@ def raw_table_checks(
     load_id: str,
     limits: Limits,
     not_delivered: str | None = None,
+    max_quarantined_share: float = 1.0,
 ) -> Iterator[dg.AssetCheckResult]:
     """The selected checks of ``raw.<table>`` after its load; the suite reads values in their contract type."""
     if not_delivered:
@@ -80,7 +93,7 @@ def raw_table_checks(
     if RECONCILIATION in names:
         yield reconciliation_check(conn, contract.table, load_id)
     if QUARANTINE in names:
-        yield quarantine_check(conn, contract.table, load_id)
+        yield quarantine_check(conn, contract.table, load_id, max_quarantined_share)
     if PRIMARY_KEY in names:
         yield primary_key_check(conn, contract)
     key = dg.AssetKey(["raw", contract.table])
@@ -106,6 +119,7 @@ def load_metadata(load: SourceLoad, landing_dir: Path, seconds: float) -> dict:
         "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
         "field_warnings": load.field_warnings,
         "field_warnings_by_rule": dg.MetadataValue.json(load.field_warnings_by_rule),
+        "null_markers_read_as_null": dg.MetadataValue.json(load.nulled_by_column),
         "files": len(read),
         "files_delivered_twice": len(load.files) - len(read),
         "bytes": sum(f.bytes for f in read),

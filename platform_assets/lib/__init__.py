@@ -7,6 +7,8 @@ warehouse. Domains use it; they never import each other's asset modules.
   tables.py      atomic table replacement, existence, the "as of" guard, column comments
   model_metrics.py  ``ops.model_metrics``: its definition and its one writer
   gates.py       blocking SQL gates: keys unique and not null, values in range
-  metadata.py    what the Dagster UI shows: markdown tables, column schemas, asset metadata
+  metadata.py    what the Dagster UI shows: markdown tables, column schemas, asset metadata, check
+                 descriptions (what it checks, whether it blocks), the allowed asset kinds
+  layers.py      the layers of the flow, in order: every asset's Dagster group
   charts.py      matplotlib figures as markdown images (imports matplotlib only when drawing)
 """

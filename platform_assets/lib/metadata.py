@@ -6,6 +6,22 @@ import dagster as dg
 
 COLUMN_SCHEMA = "dagster/column_schema"
 
+# The asset kinds used, one spelling per tool: Dagster's own key where its UI has an icon for the
+# tool (it matches kinds lowercased, without spaces, dots, dashes or underscores: "scikitlearn" is
+# its key for scikit-learn), else the tool's package name (tests/governance/test_layers.py).
+KINDS = frozenset({"csv", "dbt", "duckdb", "polars", "python", "scikitlearn", "scipy", "splink", "sql"})
+
+# The last sentence of every check's description: what its failure does (tests/quality/test_check_descriptions.py).
+BLOCKING = (
+    "Blocking: when it fails with ERROR severity, nothing downstream of it runs and nothing is published."
+)
+NOT_BLOCKING = "Not blocking: a failure is a warning, counted in the publication log; the run goes on."
+
+
+def check_description(what: str, blocking: bool) -> str:
+    """A check's description: what it checks, then whether its failure blocks."""
+    return f"{what.rstrip()} {BLOCKING if blocking else NOT_BLOCKING}"
+
 
 def markdown_table(frame) -> str:
     """A polars or pandas frame as a markdown table (nulls blank)."""

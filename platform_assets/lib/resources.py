@@ -21,6 +21,7 @@ from platform_assets.lib.warehouse import Warehouse
 TUNABLES = {
     "CDP_REFERENCE_DATE": "reference_date",
     "CDP_MATCH_THRESHOLD": "match_threshold",
+    "CDP_LOCK_TIMEOUT": "lock_timeout",
     "CDP_PUBLISHED_SNAPSHOTS": "snapshots_kept",
     "CDP_VOLUME_TOLERANCE": "volume_tolerance",
     "CDP_GX_MAX_ROWS": "gx_max_rows",
@@ -57,19 +58,22 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> PlatformSetti
         raise ValueError(f"invalid platform configuration: {problems}") from None
 
 
-def warehouse_from_env(environ: Mapping[str, str] | None = None) -> Warehouse:
+def warehouse_from_env(environ: Mapping[str, str] | None = None, lock_timeout: float = 300) -> Warehouse:
+    """The working file (``CDP_DUCKDB_PATH``); ``lock_timeout``: the settings' (``CDP_LOCK_TIMEOUT``)."""
     environ = os.environ if environ is None else environ
     data_dir = Path(_path(environ, "CDP_DATA_DIR", REPO_ROOT / "data"))
-    return Warehouse(database=_path(environ, "CDP_DUCKDB_PATH", data_dir / "warehouse" / "cdp.duckdb"))
+    database = _path(environ, "CDP_DUCKDB_PATH", data_dir / "warehouse" / "cdp.duckdb")
+    return Warehouse(database=database, lock_timeout=lock_timeout)
 
 
 def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
     """Every resource of the code location: ``platform`` (settings), ``warehouse``, ``dbt``."""
     from dagster_dbt import DbtCliResource
 
+    settings = settings_from_env(environ)
     return {
-        "platform": settings_from_env(environ),
-        "warehouse": warehouse_from_env(environ),
+        "platform": settings,
+        "warehouse": warehouse_from_env(environ, settings.lock_timeout),
         # The dbt of this environment, whether or not its bin/ is on PATH.
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),

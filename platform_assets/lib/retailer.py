@@ -82,12 +82,28 @@ class ColumnMapping(_Strict):
     """How one contract column is read from the retailer's file: exactly one of ``column`` (a
     rename), ``expression`` (DuckDB SQL over the file's columns, all text, and ``ordinality``, the
     row's 1-based number in its file) or ``value`` (a constant);
-    ``format`` is the strptime pattern of a date or timestamp in the file (converted to the contract's)."""
+    ``format`` is the strptime pattern of a date or timestamp in the file (converted to the contract's);
+    ``pattern`` a regular expression every value of a key or required column must match whole (the
+    retailer's id format), else its row goes to quarantine (rule ``malformed_value``)."""
 
     column: str | None = None
     expression: str | None = None
     value: str | None = None
     format: str | None = None
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        """Checked by the engine that applies it (DuckDB's RE2: no look-arounds or back-references)."""
+        if pattern is not None:
+            import duckdb
+
+            try:
+                duckdb.execute("select regexp_full_match('', ?)", [pattern])
+            except duckdb.Error as error:
+                raise ValueError(f"not a regular expression DuckDB reads: {error}") from None
+        return pattern
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnMapping:
@@ -117,6 +133,18 @@ class SourceDelivery(_Strict):
     distinct_on: tuple[str, ...] | None = Field(
         default=None, description="Contract columns: keep the first row of each (one file, many entities)."
     )
+    max_quarantined_share: float | None = Field(
+        default=None, ge=0, le=1, description="This source's limit (default: quality.max_quarantined_share)."
+    )
+
+    @property
+    def patterns(self) -> dict[str, str]:
+        """Contract column -> the regular expression its values must match (``pattern``)."""
+        return {
+            column: mapping.pattern
+            for column, mapping in self.columns.items()
+            if isinstance(mapping, ColumnMapping) and mapping.pattern is not None
+        }
 
     @field_validator("encoding")
     @classmethod
@@ -147,6 +175,24 @@ TimeUnit = Literal["day", "week", "month"]
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 
 
+class QualityLimits(_Strict):
+    """How much bad data a load may hold and still be published, and what an empty value looks like."""
+
+    max_quarantined_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of a file's, or a load's, rows that may go to quarantine; above it the run "
+        "does not publish (a blocking check names the file and the rule). Per source: a source's own "
+        "max_quarantined_share.",
+    )
+    null_markers: tuple[str, ...] = Field(
+        default=("NULL", "N/A", "-"),
+        description="Values that mean 'no value' in an optional column: read as null, never quarantined "
+        "(an empty value always is).",
+    )
+
+
 class ClvSettings(_Strict):
     """BG/NBD + Gamma-Gamma: the period they are fitted on and what they predict."""
 
@@ -167,6 +213,7 @@ class RetailerConfig(_Strict):
     dates: DateWindow
     sources: dict[str, SourceDelivery]
     clv: ClvSettings = ClvSettings()
+    quality: QualityLimits = QualityLimits()
 
     @field_validator("business_units")
     @classmethod
@@ -183,6 +230,17 @@ class RetailerConfig(_Strict):
     @property
     def currencies(self) -> tuple[str, ...]:
         return tuple(sorted({u.currency for u in self.business_units}))
+
+    def patterns(self, table: str) -> dict[str, str]:
+        """Contract column -> the regular expression its values must match (``pattern``), for ``table``."""
+        delivery = self.sources.get(table)
+        return delivery.patterns if delivery else {}
+
+    def max_quarantined_share(self, table: str) -> float:
+        """The share of ``table``'s rows, per file and per load, that may go to quarantine."""
+        delivery = self.sources.get(table)
+        own = delivery.max_quarantined_share if delivery else None
+        return self.quality.max_quarantined_share if own is None else own
 
     def delivers(self, table: str) -> bool:
         return table in self.sources
@@ -244,6 +302,16 @@ def source_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
             if column not in contract.column_names:
                 problems.append(
                     (("sources", table, "columns", column), f"{column!r} is not a column of {table}")
+                )
+        for column in delivery.patterns:
+            if column in contract.column_names and not (
+                column in contract.primary_key or column in contract.required_columns
+            ):
+                problems.append(
+                    (
+                        ("sources", table, "columns", column, "pattern"),
+                        f"a pattern is for key or required columns; {column!r} of {table} is optional",
+                    )
                 )
         for column in delivery.distinct_on or ():
             if column not in contract.column_names:

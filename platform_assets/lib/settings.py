@@ -6,7 +6,6 @@ so a run's configuration shows in the UI and a test builds its own with no envir
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,13 +35,20 @@ class PlatformSettings(dg.ConfigurableResource):
         "(platform_assets/lib/retailer.py)."
     )
     reference_date: str | None = Field(
-        default=None, description="'As of' date when a run has no cdp/reference_date tag (ISO); else today."
+        default=None,
+        description="'As of' date of a run with no cdp/reference_date tag (ISO); unset: the latest full "
+        "refresh's date, else the day after the newest sale (lib/reference_date.py).",
     )
     match_threshold: float | None = Field(
         default=None,
         gt=0,
         lt=1,
         description="Splink match probability from which two records are one person.",
+    )
+    lock_timeout: float = Field(
+        default=300,
+        ge=0,
+        description="Seconds a step waits, retrying, while another process holds the working DuckDB file.",
     )
     snapshots_kept: int = Field(default=7, ge=1, description="Publications kept under snapshots/.")
     volume_tolerance: float = Field(
@@ -93,16 +99,3 @@ class PlatformSettings(dg.ConfigurableResource):
         from platform_assets.lib.retailer import load_retailer
 
         return load_retailer(self.retailer_config)
-
-    def reference_date_of(self, run_tags: dict[str, str]) -> date:
-        """The date every score is computed "as of": the run's tag (set by the schedule or by hand),
-        else the configured date, else today in UTC."""
-        return resolve_reference_date(run_tags, self.reference_date)
-
-
-def resolve_reference_date(run_tags: dict[str, str], configured: str | date | None) -> date:
-    if tag := run_tags.get(REFERENCE_DATE_TAG):
-        return date.fromisoformat(tag)
-    if configured:
-        return configured if isinstance(configured, date) else date.fromisoformat(configured)
-    return datetime.now(UTC).date()

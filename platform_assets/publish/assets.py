@@ -5,7 +5,9 @@ working file and swaps them in atomically, only when every blocking check of the
 import dagster as dg
 
 from platform_assets.governance.ownership import PUBLISH
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.publish.docs import TableDoc, table_docs
@@ -25,26 +27,67 @@ class BlockingCheckFailedError(RuntimeError):
     """A blocking check of this run failed: nothing is published."""
 
 
-def check_outcomes(context: dg.AssetExecutionContext) -> tuple[int, list[str]]:
-    """Checks of this run: (passed, failed non-blocking). A failed blocking one stops here,
-    whatever the executor did (a belt to Dagster's braces)."""
-    passed, warned, blocking = 0, [], []
+def blocking_checks(upstream: dg.Definitions) -> dict[dg.AssetKey, set[str]]:
+    """Asset -> the names of its blocking checks, from every definition of ``upstream``."""
+    specs = [
+        spec
+        for definition in [*(upstream.assets or []), *(upstream.asset_checks or [])]
+        if isinstance(definition, dg.AssetsDefinition | dg.AssetChecksDefinition)
+        for spec in definition.check_specs
+    ]
+    blocking: dict[dg.AssetKey, set[str]] = {}
+    for spec in specs:
+        if spec.blocking:
+            blocking.setdefault(spec.asset_key, set()).add(spec.name)
+    return blocking
+
+
+def check_outcomes(
+    context: dg.AssetExecutionContext, blocking_specs: dict[dg.AssetKey, set[str]]
+) -> tuple[int, list[str]]:
+    """Checks of this run: (passed, failed non-blocking). A failed check of ERROR severity stops
+    here, whatever the executor did (a belt to Dagster's braces; a WARN failure never blocks, as in
+    Dagster), and so does a blocking check of an asset materialised in this run that gave no result
+    (Dagster lets downstream steps "proceed without gating" on a check that never reports)."""
+    passed, warned, failed, evaluated = 0, [], [], set()
     for entry in context.instance.all_logs(
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ):
         evaluation = entry.dagster_event.event_specific_data
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        evaluated.add(name)
         if evaluation.passed:
             passed += 1
-        elif evaluation.blocking or evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            blocking.append(name)
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(name)
         else:
             warned.append(name)
-    if blocking:
-        raise BlockingCheckFailedError(
-            f"blocking checks failed, nothing published: {', '.join(sorted(blocking))}"
+    built = {
+        entry.dagster_event.asset_key
+        for entry in context.instance.all_logs(
+            context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         )
+    }
+    silent = sorted(
+        f"{key.to_user_string()}:{check}"
+        for key in built
+        for check in blocking_specs.get(key, ())
+        if f"{key.to_user_string()}:{check}" not in evaluated
+    )
+    problems = []
+    if failed:
+        problems.append(f"blocking checks failed: {', '.join(sorted(failed))}")
+    if silent:
+        problems.append(f"blocking checks of assets built in this run gave no result: {', '.join(silent)}")
+    if problems:
+        raise BlockingCheckFailedError("nothing published: " + "; ".join(problems))
     return passed, sorted(warned)
+
+
+def builds_every_asset(context: dg.AssetExecutionContext, upstream: frozenset[dg.AssetKey]) -> bool:
+    """Whether this run materialises every asset the publication depends on (a full refresh)."""
+    selected = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    return upstream <= set(selected)
 
 
 def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
@@ -58,12 +101,14 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
         for spec in assets.specs
     ]
     docs = {**table_docs(specs), LOG: TableDoc(DESCRIPTION, LOG_COLUMNS, PUBLISH.metadata)}
+    blocking = blocking_checks(upstream)
+    upstream_keys = frozenset(spec.key for spec in specs)
 
     @dg.asset(
         key=LOG.split("."),
         deps=sorted((spec.key for spec in specs), key=lambda k: k.path),
         description=DESCRIPTION,
-        group_name=PUBLISH.domain,
+        group_name=layers.PUBLICATION,
         owners=PUBLISH.owners,
         kinds={"duckdb", "python"},
         pool="duckdb_writer",
@@ -72,8 +117,11 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     def publication_log(
         context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
     ) -> dg.MaterializeResult:
-        passed, warned = check_outcomes(context)
-        run = Run(context.run_id, platform.reference_date_of(context.run.tags), passed, warned)
+        passed, warned = check_outcomes(context, blocking)
+        ref = run_reference_date(context, platform, warehouse)
+        run = Run(
+            context.run_id, ref, passed, warned, full_refresh=builds_every_asset(context, upstream_keys)
+        )
         with warehouse.connect() as conn:
             done = publish(
                 conn, run, docs, platform.published_path, platform.exports_path, platform.snapshots_kept
@@ -103,6 +151,7 @@ def _metadata(done: Published, run: Run, platform: PlatformSettings) -> dict:
         "export_rows_removed": dg.MetadataValue.json(done.swept),
         "snapshots_pruned": dg.MetadataValue.json(done.pruned),
         "reference_date": str(run.reference_date),
+        "full_refresh": run.full_refresh,
         "slowest_analyst": dg.MetadataValue.json(slowest(analyst.seconds)),
         "slowest_restricted": dg.MetadataValue.json(slowest(restricted.seconds)),
     }

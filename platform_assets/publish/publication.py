@@ -39,6 +39,11 @@ LOG_SCHEMA = (
     ("checks_passed", "bigint", "Asset checks of the run that passed."),
     ("checks_warned", "bigint", "Non-blocking asset checks of the run that failed (published anyway)."),
     ("erased_customers", "bigint", "Customers erased so far (hashed ids on the suppression list)."),
+    (
+        "full_refresh",
+        "boolean",
+        "Whether the run built every asset: the latest such row dates a run that has no reference date tag.",
+    ),
 )
 LOG_COLUMNS = {name: description for name, _, description in LOG_SCHEMA}
 DESCRIPTION = (
@@ -54,6 +59,7 @@ class Run:
     reference_date: date
     checks_passed: int
     checks_warned: list[str]  # non-blocking checks that failed: published anyway, and said
+    full_refresh: bool  # the run built every asset (lib/reference_date.py reads the latest one's date)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ def publish(
             run.checks_passed,
             len(run.checks_warned),
             erased,
+            run.full_refresh,
         ]
         log_rows = _log(conn, row)
     except BaseException:
@@ -183,9 +190,12 @@ def create_log(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"alter table ops.{FORMER_LOG} rename to {LOG.split('.')[1]}")
     columns = ", ".join(f"{name} {type_}" for name, type_, _ in LOG_SCHEMA)
     conn.execute(f"create table if not exists {LOG} ({columns})")
+    for name, type_, _ in LOG_SCHEMA:  # a log written before a column was added
+        conn.execute(f"alter table {LOG} add column if not exists {name} {type_}")
 
 
 def _log(conn: duckdb.DuckDBPyConnection, row: list) -> int:
-    conn.execute(f"insert into {LOG} values ({', '.join('?' * len(row))})", row)
+    names = ", ".join(name for name, _, _ in LOG_SCHEMA)
+    conn.execute(f"insert into {LOG} ({names}) values ({', '.join('?' * len(row))})", row)
     [(rows,)] = conn.execute(f"select count(*) from {LOG}").fetchall()
     return int(rows)

@@ -85,8 +85,38 @@ def reconciliation_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: s
     )
 
 
-def quarantine_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: str) -> dg.AssetCheckResult:
-    """Warns (never blocks) when rows of the load went to quarantine; counts and examples per rule."""
+def over_limit(
+    conn: duckdb.DuckDBPyConnection, table: str, load_id: str, max_share: float
+) -> list[tuple[str, int, int, str]]:
+    """(file or 'the whole load', rows read, rows quarantined, its main rule) where the quarantined
+    share is above ``max_share``; read and quarantined rows as the loader recorded them."""
+    files = conn.execute(
+        "select source_file, rows, rows_quarantined from ops.landing_files "
+        "where load_id = ? and raw_table = ? and duplicate_of is null and rows > 0 order by source_file",
+        [load_id, table],
+    ).fetchall()
+    main_rules = dict(
+        conn.execute(
+            f"select _source_file, mode(quarantine_rule) from quarantine.{table} where _load_id = ? group by 1",
+            [load_id],
+        ).fetchall()
+    )
+    over = [(f, read, q, main_rules.get(f, "")) for f, read, q in files if q > max_share * read]
+    read, quarantined = sum(f[1] for f in files), sum(f[2] for f in files)
+    if read and quarantined > max_share * read and len(files) > 1:
+        rule = conn.execute(
+            f"select mode(quarantine_rule) from quarantine.{table} where _load_id = ?", [load_id]
+        ).fetchone()[0]
+        over.append(("the whole load", read, quarantined, rule))
+    return over
+
+
+def quarantine_check(
+    conn: duckdb.DuckDBPyConnection, table: str, load_id: str, max_share: float = 1.0
+) -> dg.AssetCheckResult:
+    """Warns when rows of the load went to quarantine (counts and examples per rule); fails with
+    ERROR, which blocks everything downstream and the publication, when a file's or the load's
+    quarantined share is above ``max_share`` (the retailer's ``max_quarantined_share``)."""
     by_rule = conn.execute(
         f"select quarantine_rule, count(*) from quarantine.{table} where _load_id = ? group by 1 order by 2 desc",
         [load_id],
@@ -100,14 +130,31 @@ def quarantine_check(conn: duckdb.DuckDBPyConnection, table: str, load_id: str) 
         ).df()
         examples[rule] = json.loads(frame.to_json(orient="records", date_format="iso"))
     total = sum(n for _, n in by_rule)
+    over = over_limit(conn, table, load_id, max_share) if total else []
+    if over:
+        description = (
+            f"quarantine above the limit of {max_share:.1%} of rows, nothing published: "
+            + "; ".join(
+                f"{where}: {q:,} of {read:,} rows ({q / read:.1%}), mostly {rule}"
+                for where, read, q, rule in over
+            )
+        )
+    elif total:
+        description = f"{total:,} row(s) quarantined in quarantine.{table} (within the {max_share:.1%} limit)"
+    else:
+        description = "no row quarantined"
     return dg.AssetCheckResult(
         asset_key=["raw", table],
         check_name=QUARANTINE,
         passed=total == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=f"{total:,} row(s) quarantined in quarantine.{table}" if total else "no row quarantined",
+        severity=dg.AssetCheckSeverity.ERROR if over else dg.AssetCheckSeverity.WARN,
+        description=description,
         metadata={
             "rows_quarantined": total,
+            "max_quarantined_share": max_share,
+            "over_limit": dg.MetadataValue.json(
+                [{"file": w, "rows_read": r, "rows_quarantined": q, "main_rule": m} for w, r, q, m in over]
+            ),
             "by_rule": dg.MetadataValue.json(dict(by_rule)),
             "examples": dg.MetadataValue.json(examples),
             "dagster/table_name": f"quarantine.{table}",

@@ -5,7 +5,9 @@ values, the first rule it broke (``quarantine_rule``) and all of them (``quarant
 Rules run in DuckDB, not in Great Expectations: they touch every row of the biggest tables.
 
 Rules, in the order that decides a row's ``quarantine_rule``:
-  missing_required    a required or key column is empty
+  missing_required    a required or key column is empty, or holds a null marker (``NULL``, ``N/A``, ...)
+  malformed_value     a key or required value does not match the id format the retailer's
+                      configuration gives it (a column mapping's ``pattern``, whole, e.g. ``C[0-9]{8}``)
   unparseable_number  an integer or decimal column is not a number (e.g. '12,5', 'n/a')
   unparseable_date    a date or timestamp column does not parse (with the contract's format)
   future_date         a date or timestamp after the load time plus one day (time zones)
@@ -33,6 +35,7 @@ from platform_assets.lib.retailer import CUSTOMER_SOURCES, RetailerConfig
 
 RULES = (
     "missing_required",
+    "malformed_value",
     "unparseable_number",
     "unparseable_date",
     "future_date",
@@ -120,6 +123,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
 def _value(column: str) -> str:
     """The column's text, with blanks as null."""
     return f"nullif(trim({_q(column)}), '')"
@@ -163,7 +170,25 @@ def _rule_conditions(
     windowed = [c for c in dates if c.in_date_window]
     conditions: list[tuple[str, str]] = []
     if required:
-        conditions.append(("missing_required", " or ".join(f"{_value(c.name)} is null" for c in required)))
+        markers = ", ".join(f"'{_sql_text(m)}'" for m in retailer.quality.null_markers) or "null"
+        conditions.append(
+            (
+                "missing_required",
+                " or ".join(
+                    f"({_value(c.name)} is null or trim({_q(c.name)}) in ({markers}))" for c in required
+                ),
+            )
+        )
+    if patterns := retailer.patterns(contract.table):
+        conditions.append(
+            (
+                "malformed_value",
+                " or ".join(
+                    f"coalesce(not regexp_full_match(trim({_q(column)}), '{_sql_text(pattern)}'), false)"
+                    for column, pattern in patterns.items()
+                ),
+            )
+        )
     if numbers:
         conditions.append(("unparseable_number", " or ".join(map(_unparseable, numbers))))
     if parsed_dates:

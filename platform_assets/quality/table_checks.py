@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from platform_assets.lib.metadata import check_description
 from platform_assets.quality import whole_table
 from platform_assets.quality.profiling import (
     previous_profile,
@@ -56,6 +57,18 @@ class Limits:
     retailer_values: Mapping[str, object] | None = None
 
 
+def _listed(suite: Suite, severity: str) -> str:
+    """The severity's expectations in a few words: each kind (without ``expect_``) and its columns."""
+    columns: dict[str, list[str]] = {}
+    for expectation in suite.of_severity(severity):
+        kwargs = expectation.get("kwargs", {})
+        target = kwargs.get("column") or "+".join(kwargs.get("column_list", []))
+        columns.setdefault(expectation["type"].removeprefix("expect_"), []).extend([target] if target else [])
+    return "; ".join(
+        f"{kind} on {', '.join(dict.fromkeys(cols))}" if cols else kind for kind, cols in columns.items()
+    )
+
+
 def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) -> list[dg.AssetCheckSpec]:
     specs = []
     if profiled:
@@ -63,8 +76,11 @@ def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) ->
             dg.AssetCheckSpec(
                 PROFILE,
                 asset=key,
-                description="Row count, null rate and distinct count per column vs the previous run; "
-                "warns when the volume leaves its recent average by more than the volume tolerance.",
+                description=check_description(
+                    "Row count, null rate and distinct count per column vs the previous run; fails when "
+                    "the row count leaves its recent average by more than the volume tolerance.",
+                    blocking=False,
+                ),
             )
         )
     if suite and suite.of_severity("critical"):
@@ -73,7 +89,11 @@ def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) ->
                 CRITICAL,
                 asset=key,
                 blocking=True,
-                description=f"Critical expectations of expectations/{suite.path.name} (blocking).",
+                description=check_description(
+                    f"The critical expectations of expectations/{suite.path.name}"
+                    f" ({_listed(suite, 'critical')}).",
+                    blocking=True,
+                ),
             )
         )
     if suite and suite.of_severity("warning"):
@@ -81,7 +101,11 @@ def check_specs(key: dg.AssetKey, suite: Suite | None, profiled: bool = True) ->
             dg.AssetCheckSpec(
                 WARNING,
                 asset=key,
-                description=f"Warning expectations of expectations/{suite.path.name} (not blocking).",
+                description=check_description(
+                    f"The warning expectations of expectations/{suite.path.name}"
+                    f" ({_listed(suite, 'warning')}).",
+                    blocking=False,
+                ),
             )
         )
     return specs

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from platform_assets.lib.reference_date import NoReferenceDateError, run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug
 from platform_assets.lib.warehouse import Warehouse
@@ -25,9 +26,9 @@ def dbt_models(
 ):
     """Builds the selected dbt models and runs their tests (no model reads the reference date: the
     referential holds every day received; the Python assets compute as of the date)."""
-    reference_date = platform.reference_date_of(context.run.tags)
-    # The seed step may run before any other asset has created the warehouse's folder.
-    warehouse.path.parent.mkdir(parents=True, exist_ok=True)
+    # The seed step may run before any other asset has created the warehouse's folder; dbt opens the
+    # file itself: wait here (CDP_LOCK_TIMEOUT) while another process holds it, with a clear error.
+    warehouse.wait_until_free()
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
@@ -41,13 +42,18 @@ def dbt_models(
         context.log.info(
             f"removed {len(pruned)} dbt target folders older than {DBT_TARGET_RETENTION_DAYS} days"
         )
+    # chosen once dbt has built the sales (a first untagged run dates itself from them); only metadata here
+    try:
+        reference_date = str(run_reference_date(context, platform, warehouse))
+    except NoReferenceDateError:
+        reference_date = "none yet"
     with warehouse.connect() as conn:
         for event in events:
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 table = ".".join(_event_key(context, event).path)
                 rows = conn.execute(f"select count(*) from {table}").fetchall()[0][0]
                 event = event.with_metadata(
-                    {**event.metadata, "dagster/row_count": rows, "reference_date": str(reference_date)}
+                    {**event.metadata, "dagster/row_count": rows, "reference_date": reference_date}
                 )
             yield event
 

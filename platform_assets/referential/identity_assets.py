@@ -3,6 +3,7 @@
 import dagster as dg
 
 from platform_assets.governance.ownership import PUBLISH, REFERENTIAL
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
@@ -12,6 +13,7 @@ from platform_assets.referential.identity.schema import (
     CARDS,
     ERASURE_TABLES,
     FOLDED,
+    QUALITY,
     RECORDS,
     STANDARDISATION_TABLES,
     TABLES,
@@ -22,17 +24,20 @@ from platform_assets.referential.identity.schema import (
 # what each table is built from: the crosswalk from the records, cards and erasure requests; the
 # erasure bookkeeping from the requests; the other identity tables with the crosswalk
 DEPS = {XREF: (RECORDS, CARDS, REQUESTS_MODEL)} | dict.fromkeys(ERASURE_TABLES, (REQUESTS_MODEL,))
+# the flow's layer of each table written here (the rest: referential); owners do not follow it
+LAYERS = {QUALITY: layers.QUALITY, WARNINGS: layers.QUALITY}
 
 
 def _spec(table: str) -> dg.AssetSpec:
     """The erasure bookkeeping is written with the crosswalk (one transaction) but owned by the publish
-    domain, which answers for privacy."""
+    domain, which answers for privacy; it stays in the referential layer (the facts read the
+    suppression list). The match quality is owned by the referential team, shown in the quality layer."""
     description, grain, columns = TABLES[table]
     owner = PUBLISH if table in ERASURE_TABLES else REFERENTIAL
     return dg.AssetSpec(
         key=table.split("."),
         description=description,
-        group_name=owner.domain,
+        group_name=LAYERS.get(table, layers.REFERENTIAL),
         owners=owner.owners,
         kinds={"duckdb", "python"} if table in ERASURE_TABLES else {"duckdb", "splink", "python"},
         deps=[dep.split(".") for dep in DEPS.get(table, (XREF,))],
@@ -74,7 +79,7 @@ def _standardisation_spec(table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=table.split("."),
         description=description,
-        group_name=REFERENTIAL.domain,
+        group_name=LAYERS.get(table, layers.REFERENTIAL),
         owners=REFERENTIAL.owners,
         kinds={"duckdb", "python"},
         deps=[FOLDED.split(".")],

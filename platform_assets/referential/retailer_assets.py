@@ -3,6 +3,7 @@
 import dagster as dg
 
 from platform_assets.governance.ownership import REFERENTIAL
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
@@ -24,7 +25,7 @@ def _spec(table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=table.split("."),
         description=DESCRIPTIONS[table],
-        group_name=REFERENTIAL.domain,
+        group_name=layers.REFERENTIAL,
         owners=REFERENTIAL.owners,
         kinds={"duckdb", "python"},
         metadata=asset_metadata(REFERENTIAL, table, _GRAINS[table], columns),

@@ -1,4 +1,6 @@
-"""How dbt nodes become Dagster assets: keys mirror ``schema.table``, owners come from governance."""
+"""How dbt nodes become Dagster assets: keys mirror ``schema.table``, owners come from governance,
+the group is the node's layer of the flow (``platform_assets/lib/layers.py``); a dbt test's asset
+check says what it checks and whether it blocks."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,6 +9,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from platform_assets.governance.ownership import ownership_of
+from platform_assets.lib.layers import layer_index
+from platform_assets.lib.metadata import check_description
+from platform_assets.referential.dbt_tests import describe_test
 
 _BUILT_NODES = ("model", "seed", "snapshot")
 
@@ -31,20 +36,37 @@ class CdpDbtTranslator(DagsterDbtTranslator):
         return self._owned_specs[memo]
 
     def _owned_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
-        """The default spec with the owners, group and roles of the node's ``meta: domain``."""
+        """The default spec with the owners and roles of the node's ``meta: domain`` and the group of
+        its ``meta: layer``."""
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] not in _BUILT_NODES:
             return spec
-        domain = props.get("config", {}).get("meta", {}).get("domain")
-        if not domain:
-            raise ValueError(
-                f"dbt node {unique_id} has no `meta: domain` (set it on its folder in dbt_project.yml)"
-            )
-        ownership = ownership_of(domain)
-        return spec.replace_attributes(owners=ownership.owners, group_name=ownership.domain).merge_attributes(
+        meta = props.get("config", {}).get("meta", {})
+        for name in ("domain", "layer"):
+            if not meta.get(name):
+                raise ValueError(
+                    f"dbt node {unique_id} has no `meta: {name}` (set it on its folder in dbt_project.yml)"
+                )
+        ownership = ownership_of(meta["domain"])
+        try:
+            layer_index(meta["layer"])
+        except ValueError as error:
+            raise ValueError(f"dbt node {unique_id}: `meta: layer` {error}") from None
+        return spec.replace_attributes(owners=ownership.owners, group_name=meta["layer"]).merge_attributes(
             metadata={
                 **ownership.metadata,
                 "dagster/table_name": f"{props['schema']}.{props.get('alias') or props['name']}",
             }
         )
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """The default check (blocking when the test's severity is error) with a description: the
+        test's own, or one made from its name and arguments (``dbt_tests.py``)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        test = self.get_resource_props(manifest, unique_id)
+        return spec._replace(description=check_description(describe_test(test), spec.blocking))

@@ -97,6 +97,49 @@ def test_no_unconsented_erased_or_held_out_customer_in_any_export_file(run):
     assert exported > 0
 
 
+def test_a_contact_who_unsubscribed_after_opting_in_is_not_emailed(run):
+    """The e-mail tool's unsubscribes and hard bounces after a customer's latest e-mail opt-in in the
+    consent file withdraw it: no such customer is in an e-mail export (counted from staging here)."""
+    _, db, demo_dir = run
+    withdrawn = query(
+        db,
+        """
+        with opt_ins as (
+            select x.customer_id, max(p.collected_at) as opted_in_at
+            from staging.stg_consent__preferences p
+            join referential.customer_xref x using (source_system, source_id)
+            where p.consent_channel = 'email' and p.consent_status = 'opt_in'
+            group by 1
+        ),
+        withdrawals as (
+            select x.customer_id, max(e.event_at) as withdrawn_at
+            from staging.stg_emailing__events e
+            join referential.customer_xref x
+                on x.source_system = 'emailing' and x.source_id = e.email_subscriber_id
+            where e.event_type = 'unsubscribe' or (e.event_type = 'bounce' and e.bounce_type = 'hard')
+            group by 1
+        )
+        select customer_id from opt_ins join withdrawals using (customer_id)
+        where withdrawn_at > opted_in_at
+        """,
+    )["customer_id"]
+    assert withdrawn.len() > 0  # the demo has such contacts: the test can fail
+    emailed = [
+        pl.read_csv(path, infer_schema=False)["customer_id"]
+        for path in export_files(demo_dir)
+        if json.loads(path.with_name(path.name + ".manifest.json").read_text())["channel"] == "email"
+    ]
+    assert emailed and sum(s.len() for s in emailed) > 0
+    assert not set(withdrawn) & set(pl.concat(emailed))
+    flags = query(
+        db,
+        "select count(*) filter (where has_email_consent) as consenting from referential.dim_customer "
+        "where customer_id in (select unnest(?))",
+        [withdrawn.to_list()],
+    )
+    assert flags["consenting"][0] == 0
+
+
 def _sha256(text: str) -> str:
     import hashlib
 

@@ -184,7 +184,7 @@ DATED_INPUTS = {
     "marketing.fct_email_events": "event_at",
     "marketing.fct_marketing_spend": "spend_date",
     "marketing.dim_customer_acquisition": "acquired_at",
-    "staging.stg_consent__preferences": "collected_at",
+    "intermediate.int_consent_choices": "collected_at",
     "staging.stg_loyalty__cards": "issued_on",
 }
 

@@ -22,7 +22,7 @@ INPUTS = [
     "referential.customer_xref",
     "marketing.fct_email_events",
     "marketing.dim_customer_acquisition",
-    "staging.stg_consent__preferences",
+    "intermediate.int_consent_choices",
     "staging.stg_loyalty__cards",
 ]
 
@@ -58,7 +58,7 @@ def _profile(conn) -> dict[str, dict]:
 
 def test_consent_is_the_latest_choice_and_an_opt_out_wins_a_tie(conn):
     conn.execute(
-        "insert into staging.stg_consent__preferences by name select * from (values "
+        "insert into intermediate.int_consent_choices by name select * from (values "
         # C1 e-mail: opt-in and opt-out at the same instant, in one record -> no consent
         "('crm', 'r1', 'email', 'opt_in', timestamp '2026-05-01 10:00'),"
         "('crm', 'r1', 'email', 'opt_out', timestamp '2026-05-01 10:00'),"

@@ -136,3 +136,19 @@ def test_the_readme_command_checks_a_configuration(tmp_path):
         f"{bad_file}: line {_line_of(bad_file.read_text(), 'pounds')}, business_units.2.currency"
         in bad.stderr
     )
+
+
+def test_an_id_format_must_be_a_regular_expression_duckdb_reads():
+    bad = DEMO_TEXT.replace("pattern: 'C\\d{8}'", "pattern: 'C(?=\\d)'")
+    message = _error(bad)
+    assert f"line {_line_of(bad, 'C(?=')}, sources.crm_contacts.columns.contact_id.pattern" in message
+    assert "not a regular expression DuckDB reads" in message
+
+
+def test_an_id_format_is_for_key_or_required_columns():
+    bad = DEMO_TEXT.replace(
+        "      contact_id: {column: contact_id,",
+        "      email: {column: email, pattern: '.+@.+'}\n      contact_id: {column: contact_id,",
+    )
+    message = _error(bad)
+    assert "a pattern is for key or required columns; 'email' of crm_contacts is optional" in message

@@ -11,22 +11,33 @@ from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.warehouse import Warehouse
 
 
-def toy_domain(column: str, check_passes: bool) -> dg.Definitions:
-    @dg.asset(
-        key=["scores", "toy_score"],
-        description="A toy score per customer.",
-        group_name=SCORES.domain,
-        owners=SCORES.owners,
-        metadata={
-            **SCORES.metadata,
-            "dagster/column_schema": dg.TableSchema(
-                columns=[
-                    dg.TableColumn("customer_id", description="Customer."),
-                    dg.TableColumn(column, description="Toy."),
-                ]
-            ),
-        },
+def toy_domain(
+    column: str,
+    check_passes: bool,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    reports: bool = True,
+) -> dg.Definitions:
+    # a multi-asset that can be subset, as dbt's: a check it does not report is then simply missing
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                ["scores", "toy_score"],
+                description="A toy score per customer.",
+                group_name=SCORES.domain,
+                owners=SCORES.owners,
+                metadata={
+                    **SCORES.metadata,
+                    "dagster/column_schema": dg.TableSchema(
+                        columns=[
+                            dg.TableColumn("customer_id", description="Customer."),
+                            dg.TableColumn(column, description="Toy."),
+                        ]
+                    ),
+                },
+            )
+        ],
         check_specs=[dg.AssetCheckSpec("toy_score_valid", asset=["scores", "toy_score"], blocking=True)],
+        can_subset=True,
     )
     def toy_score(warehouse: Warehouse):
         with warehouse.connect() as conn:
@@ -34,8 +45,14 @@ def toy_domain(column: str, check_passes: bool) -> dg.Definitions:
             conn.execute(
                 f"create or replace table scores.toy_score as select 'CUS-1' as customer_id, 'x' as {column}"
             )
-        yield dg.MaterializeResult()
-        yield dg.AssetCheckResult(check_name="toy_score_valid", passed=check_passes)
+        yield dg.MaterializeResult(asset_key=["scores", "toy_score"])
+        if reports:
+            yield dg.AssetCheckResult(
+                asset_key=["scores", "toy_score"],
+                check_name="toy_score_valid",
+                passed=check_passes,
+                severity=severity,
+            )
 
     return dg.Definitions(assets=[toy_score])
 
@@ -68,6 +85,24 @@ def test_a_failed_blocking_check_publishes_nothing(env):
     assert dg.AssetKey(["ops", "publication_log"]) not in {
         m.asset_key for m in result.get_asset_materialization_events()
     }
+    assert not (env / "analyst.duckdb").exists()
+
+
+def test_a_blocking_check_failing_as_a_warning_publishes_and_says_so(env):
+    result = run(toy_domain("toy_band", check_passes=False, severity=dg.AssetCheckSeverity.WARN))
+    assert result.success
+    with duckdb.connect(str(env / "analyst.duckdb"), read_only=True) as conn:
+        assert conn.execute("select * from scores.toy_score").fetchall() == [("CUS-1", "x")]
+    with duckdb.connect(str(env.parent / "cdp.duckdb"), read_only=True) as conn:
+        [(warned,)] = conn.execute("select checks_warned from ops.publication_log").fetchall()
+    assert warned == 1
+
+
+def test_a_blocking_check_that_gives_no_result_closes_the_gate_naming_it(env):
+    result = run(toy_domain("toy_band", check_passes=True, reports=False))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "gave no result: scores/toy_score:toy_score_valid" in str(failure.event_specific_data.error)
     assert not (env / "analyst.duckdb").exists()
 
 

@@ -130,3 +130,23 @@ def test_a_bad_optional_value_outside_customer_sources_still_quarantines(conn, t
         ("unparseable_number",)
     ]
     assert conn.execute("select count(*) from quarantine.field_warnings").fetchone() == (0,)
+
+
+def test_an_id_outside_the_configured_format_is_quarantined(conn, tmp_path):
+    write(
+        tmp_path / "crm" / "contacts.csv",
+        CRM + "C00000001,,Ann,Lee,,,,,,FR,,2023-11-01 07:27:44,,store\n"
+        "X-17,,Bob,Lee,,,,,,FR,,2023-11-01 07:27:44,,store\n",
+    )
+    with_format = RETAILER.replace(
+        "      birth_date: {{column",
+        "      contact_id: {{column: contact_id, pattern: 'C\\d{{8}}'}}\n      birth_date: {{column",
+    )
+    config = parse_retailer(with_format.format(earliest="2000-01-01", latest="2030-12-31"), "retailer.yml")
+    result = load(conn, tmp_path, "crm_contacts", config)
+    assert conn.execute("select contact_id, quarantine_rule from quarantine.crm_contacts").fetchall() == [
+        ("X-17", "malformed_value")
+    ]
+    assert (result.rows_read, result.rows_accepted) == (2, 1)
+    # Without a configured format, any id is the retailer's own
+    assert load(conn, tmp_path, "crm_contacts", retailer()).rows_quarantined == 0

@@ -14,6 +14,7 @@ from platform_assets.demo.generator import generate
 from platform_assets.landing.assets import raw_sources
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.retailer import DEMO_RETAILER
 from platform_assets.quality.corrupt import corrupt
 
 CUSTOMERS = 300
@@ -29,7 +30,16 @@ def corrupted(tmp_path_factory) -> Path:
 
 
 def materialize_landing(out: Path, db: Path, extra_assets=(), **kwargs):
+    # The injector damages up to a third of a tiny file's rows (1 of 3): the demo's configuration with a limit
+    # above that, so these tests see quarantine as a warning (tests/quality/test_quarantine_limit.py
+    # covers the limit itself).
+    config = db.parent / "retailer.yml"
+    config.write_text(
+        DEMO_RETAILER.read_text(encoding="utf-8") + "\nquality: {max_quarantined_share: 0.5}\n",
+        encoding="utf-8",
+    )
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_RETAILER_CONFIG", str(config))
         mp.setenv("CDP_LANDING_DIR", str(out / "landing"))
         mp.setenv("CDP_DUCKDB_PATH", str(db))
         return dg.materialize(

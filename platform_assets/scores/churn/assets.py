@@ -5,8 +5,10 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import replace_table_from_frame, replace_with_empty, require_as_of
@@ -22,7 +24,7 @@ PROFILE = "features.customer_profile"
 @dg.asset(
     key=["scores", "customer_churn"],
     deps=[dg.AssetKey(["features", "customer_profile"]), dg.AssetKey(["sales", "fct_sales_lines"])],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"duckdb", "scikitlearn"},
     metadata=asset_metadata(
@@ -47,7 +49,7 @@ def customer_churn(
     from platform_assets.scores.churn import report, scoring
     from platform_assets.scores.churn.model import TooFewOutcomes
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     with warehouse.connect() as conn:
         require_as_of(conn, PROFILE, ref)

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.churn.assets import TABLE, customer_churn
 from platform_assets.scores.churn.playbook import BANDS, HORIZON_BOUNDS
@@ -35,8 +36,11 @@ RULES = {
     asset=customer_churn,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; probability in [0, 1], score 0-100 = probability in %; "
-    "band matches the score; action, three drivers and model version present; horizon within its bounds.",
+    description=check_description(
+        "customer_id unique and not null; probability in [0, 1], score 0-100 = probability in %; "
+        "band matches the score; action, three drivers and model version present; horizon within its bounds.",
+        blocking=True,
+    ),
 )
 def customer_churn_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, TABLE, RULES)

@@ -5,8 +5,10 @@ import time
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
@@ -33,7 +35,7 @@ NEEDS = ("catalog_products", "catalog_categories")
         dg.AssetKey(["referential", "dim_customer"]),
         dg.AssetKey(["referential", "customer_xref"]),
     ],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"duckdb", "python"},
     metadata=asset_metadata(
@@ -53,7 +55,7 @@ def customer_life_moments(
     # imported when the asset runs: keeps the code location fast
     from platform_assets.scores.life_moments import report, scoring
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.life_moments.assets import TABLE, customer_life_moments
 from platform_assets.scores.life_moments.signals import MOMENTS
@@ -23,8 +24,11 @@ RULES = {
     asset=customer_life_moments,
     blocking=True,
     pool="duckdb_writer",
-    description="(customer_id, moment) unique and not null; known moments; probabilities and rank shares "
-    "in [0, 1]; model version present.",
+    description=check_description(
+        "(customer_id, moment) unique and not null; known moments; probabilities and rank shares "
+        "in [0, 1]; model version present.",
+        blocking=True,
+    ),
 )
 def customer_life_moments_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     return gate(warehouse, TABLE, RULES)

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from platform_assets.governance.ownership import SCORES
+from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
@@ -70,9 +72,9 @@ def _discovery_metadata(report: "FreezeReport | None", trigger: str) -> dict:
 @dg.asset(
     key=CUSTOMER_SEGMENT,
     deps=[PROFILE],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
-    kinds={"scikit-learn", "duckdb"},
+    kinds={"scikitlearn", "duckdb"},
     metadata=asset_metadata(SCORES, SEGMENT_TABLE, "one row per profiled customer", columns.CUSTOMER_SEGMENT),
     pool="duckdb_writer",
 )
@@ -90,7 +92,7 @@ def customer_segment(
     from platform_assets.scores.segments import daily, prepare
     from platform_assets.scores.segments.freeze import freeze, load_frozen
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
         with warehouse.connect() as conn:
@@ -144,7 +146,7 @@ def customer_segment(
 @dg.asset(
     key=["scores", "segment_profile"],
     deps=[CUSTOMER_SEGMENT, PROFILE],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
     metadata=asset_metadata(
@@ -160,7 +162,7 @@ def segment_profile(
     from them at discovery, or marketing's, segment_names.csv)."""
     from platform_assets.scores.segments import tables
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect() as conn:
         if reason := empty_by_design(conn, SEGMENT_TABLE):
             return _skipped(
@@ -192,7 +194,7 @@ def segment_profile(
 @dg.asset(
     key=["scores", "segment_rfm_crosstab"],
     deps=[CUSTOMER_SEGMENT, RFM],
-    group_name=SCORES.domain,
+    group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"polars", "duckdb"},
     metadata=asset_metadata(
@@ -212,7 +214,7 @@ def segment_rfm_crosstab(
 
     from platform_assets.scores.segments import tables
 
-    ref = platform.reference_date_of(context.run.tags)
+    ref = run_reference_date(context, platform, warehouse)
     with warehouse.connect() as conn:
         if reason := empty_by_design(conn, SEGMENT_TABLE):
             return _skipped(

@@ -4,6 +4,7 @@ every profiled customer in exactly one segment of the active version (SQL)."""
 import dagster as dg
 
 from platform_assets.lib.gates import between, gate, key_rules
+from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.segments.assets import customer_segment, segment_profile, segment_rfm_crosstab
 
@@ -48,8 +49,11 @@ CROSSTAB_RULES = {
     asset=customer_segment,
     blocking=True,
     pool="duckdb_writer",
-    description="customer_id unique and not null; one segment, name and version per customer, segment keys "
-    "in their format; probability in [0, 1]; a reference date; every profiled customer assigned.",
+    description=check_description(
+        "customer_id unique and not null; one segment, name and version per customer, segment keys "
+        "in their format; probability in [0, 1]; a reference date; every profiled customer assigned.",
+        blocking=True,
+    ),
 )
 def customer_segment_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     unassigned = (
@@ -63,8 +67,11 @@ def customer_segment_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     asset=segment_profile,
     blocking=True,
     pool="duckdb_writer",
-    description="(business_unit, segment_key) unique and not null; shares in [0, 1] adding up to 1; sizes "
-    "match scores.customer_segment; a name, its source and the distinctive indicators.",
+    description=check_description(
+        "(business_unit, segment_key) unique and not null; shares in [0, 1] adding up to 1; sizes "
+        "match scores.customer_segment; a name, its source and the distinctive indicators.",
+        blocking=True,
+    ),
 )
 def segment_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     size_mismatch = (
@@ -82,8 +89,11 @@ def segment_profile_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult
     asset=segment_rfm_crosstab,
     blocking=True,
     pool="duckdb_writer",
-    description="(business_unit, segment_key, rfm_segment) unique and not null; shares in [0, 1]; the group "
-    "block counts every assigned customer once.",
+    description=check_description(
+        "(business_unit, segment_key, rfm_segment) unique and not null; shares in [0, 1]; the group "
+        "block counts every assigned customer once.",
+        blocking=True,
+    ),
 )
 def segment_rfm_crosstab_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     total_mismatch = (

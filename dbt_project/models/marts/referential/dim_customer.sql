@@ -18,8 +18,8 @@ loyalty_cards as (
     select * from {{ ref('stg_loyalty__cards') }}
 ),
 
-consent_preferences as (
-    select * from {{ ref('stg_consent__preferences') }}
+consent_choices as (
+    select * from {{ ref('int_consent_choices') }}
 ),
 
 -- the costed fact, not the union view it is built from: the view would be computed a second time
@@ -256,30 +256,31 @@ country_survivors as (
     group by customer_id
 ),
 
--- consents: the latest choice per channel across the customer's records (a tie: opt-out wins)
+-- consents: the latest choice per channel across the customer's records (a tie: opt-out wins),
+-- the e-mail tool's unsubscribes and hard bounces among them
 consent_survivors as (
     select
         customer_xref.customer_id,
         arg_max(
-            consent_preferences.consent_status,
-            (consent_preferences.collected_at, consent_preferences.consent_status = 'opt_out')
-        ) filter (where consent_preferences.consent_channel = 'email') as email_consent_status,
+            consent_choices.consent_status,
+            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
+        ) filter (where consent_choices.consent_channel = 'email') as email_consent_status,
         arg_max(
-            consent_preferences.consent_status,
-            (consent_preferences.collected_at, consent_preferences.consent_status = 'opt_out')
-        ) filter (where consent_preferences.consent_channel = 'sms') as sms_consent_status,
+            consent_choices.consent_status,
+            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
+        ) filter (where consent_choices.consent_channel = 'sms') as sms_consent_status,
         arg_max(
-            consent_preferences.consent_status,
-            (consent_preferences.collected_at, consent_preferences.consent_status = 'opt_out')
-        ) filter (where consent_preferences.consent_channel = 'phone') as phone_consent_status,
+            consent_choices.consent_status,
+            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
+        ) filter (where consent_choices.consent_channel = 'phone') as phone_consent_status,
         arg_max(
-            consent_preferences.consent_status,
-            (consent_preferences.collected_at, consent_preferences.consent_status = 'opt_out')
-        ) filter (where consent_preferences.consent_channel = 'post') as post_consent_status
-    from consent_preferences
+            consent_choices.consent_status,
+            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
+        ) filter (where consent_choices.consent_channel = 'post') as post_consent_status
+    from consent_choices
     inner join customer_xref
-        on consent_preferences.source_system = customer_xref.source_system
-        and consent_preferences.source_id = customer_xref.source_id
+        on consent_choices.source_system = customer_xref.source_system
+        and consent_choices.source_id = customer_xref.source_id
     group by customer_xref.customer_id
 ),
 

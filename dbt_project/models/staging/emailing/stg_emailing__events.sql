@@ -16,6 +16,7 @@ renamed as (
 
         -- strings
         lower(trim(event_type)) as event_type,
+        lower(trim(bounce_type)) as bounce_type,
 
         -- timestamps
         {{ typed('emailing', 'events', 'event_at') }} as event_at,
