@@ -31,6 +31,8 @@ LIBRARY_LOGGERS = (
     "matplotlib",
     "numexpr",
     "phonenumbers",
+    # integrations' notes through dagster.get_dagster_logger(), e.g. dagster-dbt's "Running dbt command"
+    "dagster.builtin",
 )
 
 # The run config that makes the console show info and above (used by `make materialize`).

@@ -33,8 +33,9 @@ def dbt_models(
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
     # dbt unit tests (fixed inputs) run in CI, not in every refresh (dbt's advice): about 2 s each.
-    invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
-    with library_output_to_debug(context):  # dbt's own log, which dagster-dbt echoes: debug level
+    # dbt's own log (which dagster-dbt echoes) and dagster-dbt's notes go to the debug level
+    with library_output_to_debug(context):
+        invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
         events = list(invocation.stream())
     context.log.info(dbt_summary(events))
     pruned = prune_dbt_targets(invocation.target_path, DBT_TARGET_RETENTION_DAYS, time.time())
