@@ -11,4 +11,6 @@ warehouse. Domains use it; they never import each other's asset modules.
                  descriptions (what it checks, whether it blocks), the allowed asset kinds
   layers.py      the layers of the flow, in order: every asset's Dagster group
   charts.py      matplotlib figures as markdown images (imports matplotlib only when drawing)
+  step_output.py what a step shows: libraries' warnings, log records and prints to its debug log,
+                 its one summary line at info (and the run config of a console at info)
 """
