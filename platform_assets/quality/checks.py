@@ -58,8 +58,8 @@ def _table_checks(key: dg.AssetKey, suite: Suite | None, specs: list[dg.AssetChe
             results = list(evaluate_table(conn, key, suite, names, context.run.run_id, limits))
         failed = [r.check_name for r in results if not r.passed]
         context.log.info(
-            f"{key.to_user_string()}: {len(results)} quality checks, {len(results) - len(failed)} passed"
-            + (f", not passed: {', '.join(failed)}" if failed else "")
+            f"{key.to_user_string()}: quality checks {len(results) - len(failed)} of {len(results)} passed"
+            + (f"; not passed: {', '.join(failed)}" if failed else "")
         )
         yield from results
 
