@@ -7,7 +7,7 @@ which dagster-dbt echoes) go to the step's debug log: the run's event log in the
 the console. The step then logs its one summary line with ``summary`` (``context.log.info``). With the
 run config ``CONSOLE_INFO`` (``make materialize`` passes it) the console shows info and above, so a
 run reads as one line per step; the UI's event log keeps every level.
-Standard library only: imported with the code location.
+The standard library and dagster only: imported with the code location.
 """
 
 from __future__ import annotations
