@@ -24,6 +24,7 @@ from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import summary as step_summary
 from platform_assets.lib.tables import not_delivered
 from platform_assets.lib.warehouse import Warehouse
 
@@ -110,6 +111,15 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
             )
             counts = audience_tables.without_consent(conn, counts, reason)
         summary = audience_tables.summarise(conn)
+    step_summary(
+        context,
+        AUDIENCES,
+        counts.rows.get(AUDIENCES, 0),
+        matched=counts.matched,
+        selected=counts.selected,
+        excluded=counts.excluded,
+        **({"skipped": counts.skipped} if counts.skipped else {}),
+    )
     common = {
         "reference_date": str(ref),
         "run_seconds": round(time.perf_counter() - started, 1),
@@ -198,6 +208,7 @@ def audience_exports(
             generated_at,
         )
         rows = exports.record_exports(conn, files, ref)
+    step_summary(context, EXPORTS, rows, files_written=len(files))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -247,6 +258,7 @@ def campaign_results(
     with warehouse.connect() as conn:
         members, measured, rows = results.write_results(conn, ref)
         pending = results.audiences_in_window(conn, ref)
+    step_summary(context, RESULTS, rows, audiences_still_in_their_window=pending)
     both = int(members.filter(members["in_both_groups"])["customer_id"].n_unique()) if members.height else 0
     return dg.MaterializeResult(
         metadata={

@@ -11,6 +11,7 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
     comment_table,
     not_delivered,
@@ -68,6 +69,7 @@ def customer_profile(
         rows = replace_table(conn, profile.TABLE, relation.sql_query())
         comment_table(conn, profile.TABLE, None, profile.column_comments(departments))
         buyers, indicators = profile.counts(conn)
+    summary(context, profile.TABLE, rows, buyers=buyers, indicators=indicators, as_of=str(ref))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -103,6 +105,7 @@ def customer_rfm(
         require_as_of(conn, profile.TABLE, ref)
         rows = replace_table(conn, rfm.TABLE, rfm.customer_rfm(conn).sql_query())
         segments = rfm.segment_summary(conn)
+    summary(context, rfm.TABLE, rows, segments_by_business_unit=segments.height)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -137,7 +140,10 @@ def customer_clv(
     ref = run_reference_date(context, platform, warehouse)
     periods = lifetime_value.clv_periods(platform.retailer.clv, ref)
     started = time.perf_counter()
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+    with (
+        warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn,
+        library_output_to_debug(context),  # scipy's optimiser notes
+    ):
         summaries = lifetime_value.customer_summaries(conn, periods)
         predictions, models = lifetime_value.customer_clv(summaries, periods)
         fitted_s = time.perf_counter() - started
@@ -147,6 +153,7 @@ def customer_clv(
         metrics = lifetime_value.parameter_rows(models) + backtest
         write_model_metrics(conn, context.run_id, ref, lifetime_value.MODELS, metrics)
     backtest_table = lifetime_value.metrics_table(metrics, backtest=True)
+    summary(context, lifetime_value.TABLE, rows, models_fitted=len(models), fit_seconds=round(fitted_s, 1))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -204,11 +211,12 @@ def channel_ltv_cac(
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
         require_as_of(conn, columns.CLV_TABLE, ref, allow_empty=True)
         rows = replace_table(conn, ltv_cac.TABLE, ltv_cac.channel_ltv_cac(conn, ref).sql_query())
-        summary = ltv_cac.paid_channels(conn)
+        paid = ltv_cac.paid_channels(conn)
+    summary(context, ltv_cac.TABLE, rows, paid_channels_by_business_unit=paid.height)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
-            "paid_channels": dg.MetadataValue.md(markdown_table(summary)),
+            "paid_channels": dg.MetadataValue.md(markdown_table(paid)),
         }
     )

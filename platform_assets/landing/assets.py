@@ -11,6 +11,7 @@ from platform_assets.landing.loader import load_source, plan_sources
 from platform_assets.landing.results import load_metadata, raw_check_specs, raw_table_checks
 from platform_assets.lib import layers
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.quality.rules import load_order
 from platform_assets.quality.suites import discover_suites, retailer_values
@@ -80,13 +81,15 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
     for check_key in context.selected_asset_check_keys:
         checks.setdefault(check_key.asset_key.path[-1], set()).add(check_key.name)
     retailer, config_path = platform.retailer, platform.retailer_config
-    with warehouse.connect() as conn:
+    totals = {"rows": 0, "quarantined": 0, "folded": 0, "field warnings": 0, "files": 0, "not delivered": 0}
+    step_started = time.perf_counter()
+    with warehouse.connect() as conn, library_output_to_debug(context):  # GX's progress and notes
         ordered = load_order([key.path[-1] for key in context.selected_asset_keys])  # referenced first
         started = time.perf_counter()
         plans = plan_sources(
             conn, landing_dir, [CONTRACTS_BY_TABLE[t] for t in ordered], retailer, config_path
         )
-        context.log.info(
+        context.log.debug(
             f"{len(plans)} source(s) checked against {config_path} in {time.perf_counter() - started:.1f}s"
         )
         for n, (table, plan) in enumerate(zip(ordered, plans, strict=True), start=1):
@@ -97,9 +100,15 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
             )
             seconds = time.perf_counter() - started
             if load.not_delivered:
-                context.log.info(f"[{n}/{len(ordered)}] raw.{table}: {load.not_delivered}: empty table")
+                totals["not delivered"] += 1
+                context.log.debug(f"[{n}/{len(ordered)}] raw.{table}: {load.not_delivered}: empty table")
             else:
-                context.log.info(
+                totals["rows"] += load.rows_read
+                totals["quarantined"] += load.rows_quarantined
+                totals["folded"] += load.rows_folded
+                totals["field warnings"] += load.field_warnings
+                totals["files"] += len(load.files)
+                context.log.debug(
                     f"[{n}/{len(ordered)}] raw.{table}: {load.rows_read:,} rows read from {len(load.files)} "
                     f"file(s), {load.rows_quarantined:,} quarantined, {load.rows_folded:,} folded, "
                     f"{load.field_warnings:,} field warning(s), in {seconds:.1f}s"
@@ -118,4 +127,9 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
                 load.not_delivered,
                 retailer.max_quarantined_share(table),
             )
-            context.log.info(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")
+            context.log.debug(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")
+    context.log.info(
+        f"landing: {len(ordered)} source(s), {totals['files']:,} file(s), {totals['rows']:,} rows read, "
+        f"{totals['quarantined']:,} quarantined, {totals['folded']:,} folded, {totals['field warnings']:,} "
+        f"field warning(s), {totals['not delivered']} not delivered, in {time.perf_counter() - step_started:.1f}s"
+    )

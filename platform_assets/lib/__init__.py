@@ -12,4 +12,6 @@ warehouse. Domains use it; they never import each other's asset modules.
   layers.py      the layers of the flow, in order: every asset's Dagster group
   recovery.py    runs whose process died marked failed, their pool slots freed (sensor, schedule, CLI)
   charts.py      matplotlib figures as markdown images (imports matplotlib only when drawing)
+  step_output.py what a step shows: libraries' warnings, log records and prints to its debug log,
+                 its one summary line at info (and the run config of a console at info)
 """

@@ -24,6 +24,10 @@ CUSTOMER_ID = re.compile(r"(^|_)customer_id$")
 # Values that are direct identifiers whatever their column is called.
 EMAIL_VALUE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 PHONE_VALUE = r"^\+[0-9]{8,15}$"
+# DuckDB 2.0 writes its v2.0.0 storage format by default, which no DuckDB before 2.0 opens; the published
+# files are written in v1.5.0, which DuckDB 1.5.0 and later read: the DuckDB CLI 1.5.6 (dev dependency
+# `duckdb-cli`) opens the analyst file in tests/publish/test_released_cli.py.
+STORAGE_VERSION = "v1.5.0"
 
 PUBLICATION_DOCS = {
     "ops.publication": TableDoc(
@@ -71,13 +75,16 @@ class BuiltFile:
     docs: dict[str, TableDoc]  # as published: asset docs completed by the working file's comments
 
 
-def source_tables(conn: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, list[str]]:
-    """``schema.table`` -> columns (in order) of the working file's tables in ``schemas``."""
+def source_tables(
+    conn: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], tables: tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """``schema.table`` -> columns (in order) of the working file's tables in ``schemas``, and of the
+    single ``tables`` (``schema.table``) named besides."""
     rows = conn.execute(
         "select schema_name || '.' || table_name, list(column_name order by column_index) "
-        "from duckdb_columns() where database_name = current_database() and list_contains(?, schema_name) "
-        "group by all order by 1",
-        [list(schemas)],
+        "from duckdb_columns() where database_name = current_database() and (list_contains(?, schema_name) "
+        "or list_contains(?, schema_name || '.' || table_name)) group by all order by 1",
+        [list(schemas), list(tables)],
     ).fetchall()
     return {table: columns for table, columns in rows}
 
@@ -107,7 +114,7 @@ def build(
 ) -> BuiltFile:
     """Writes ``target`` (a new file) with ``tables`` of the working file: analyst columns only when
     ``analyst``, every column otherwise; then comments, the table of contents and the dictionary."""
-    conn.execute(f"attach {sql_literal(str(target))} as {catalog}")
+    conn.execute(f"attach {sql_literal(str(target))} as {catalog} (storage_version '{STORAGE_VERSION}')")
     try:
         has_suppression = table_exists(conn, SUPPRESSION_TABLE)
         rows: dict[str, int] = {}

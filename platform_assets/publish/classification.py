@@ -16,6 +16,10 @@ from enum import StrEnum
 # Layers an analyst reads. raw/staging/intermediate/quarantine hold source records with personal
 # data; activation holds contact lists; ops holds run bookkeeping: none of them is published there.
 ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
+# Single tables of those other schemas that analysts read: campaign_results holds one row per
+# campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
+# no customer id.
+ANALYST_TABLES = ("activation.campaign_results",)
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.
 RESTRICTED_SCHEMAS = (*ANALYST_SCHEMAS, "activation", "ops")

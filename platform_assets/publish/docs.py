@@ -42,8 +42,21 @@ def table_docs(specs: Iterable[dg.AssetSpec]) -> dict[str, TableDoc]:
             for k in ("business_owner", "technical_owner", "sponsor")
             if k in spec.metadata
         }
-        docs[_short(str(table))] = TableDoc(_clean(spec.description), columns, owners)
+        docs[_short(str(table))] = TableDoc(
+            _with_rows(_clean(spec.description), spec.metadata), columns, owners
+        )
     return docs
+
+
+def _with_rows(description: str | None, metadata) -> str | None:
+    """The description followed by which rows the table holds (the asset's ``grain`` metadata), so
+    every published comment says what it covers: a score of some customers says which."""
+    grain = metadata.get("grain")
+    grain = getattr(grain, "value", grain)
+    if not grain:
+        return description
+    rows = f"Rows: {grain}."
+    return f"{description} {rows}" if description else rows
 
 
 def _short(table_name: str) -> str:

@@ -18,7 +18,12 @@ from platform_assets.lib.tables import table_exists
 from platform_assets.privacy.exports import sweep_exports
 from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish import builder, snapshots
-from platform_assets.publish.classification import ANALYST_SCHEMAS, RESTRICTED_SCHEMAS, check_all
+from platform_assets.publish.classification import (
+    ANALYST_SCHEMAS,
+    ANALYST_TABLES,
+    RESTRICTED_SCHEMAS,
+    check_all,
+)
 from platform_assets.publish.docs import TableDoc, dictionary_markdown
 
 LOG = "ops.publication_log"
@@ -86,7 +91,7 @@ def publish(
         conn.execute("checkpoint")
         create_log(conn)
         swept = sweep_exports(conn, exports_dir)
-        analyst_tables = builder.source_tables(conn, ANALYST_SCHEMAS)
+        analyst_tables = builder.source_tables(conn, ANALYST_SCHEMAS, ANALYST_TABLES)
         check_all(analyst_tables)  # every unclassified column at once, before any work
         restricted_tables = builder.source_tables(conn, RESTRICTED_SCHEMAS)
         facts = {"run_id": run.run_id, "reference_date": run.reference_date, "published_at": published_at}

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.quality.suites import Suite, discover_suites, retailer_values
 from platform_assets.quality.table_checks import CRITICAL, PROFILE, Limits, check_specs, evaluate_table
@@ -53,7 +54,13 @@ def _table_checks(key: dg.AssetKey, suite: Suite | None, specs: list[dg.AssetChe
         """Profile and expectation suite of one table."""
         names = {check_key.name for check_key in context.selected_asset_check_keys}
         limits = Limits(platform.gx_max_rows, platform.volume_tolerance, retailer_values(platform.retailer))
-        with warehouse.connect() as conn:
-            yield from evaluate_table(conn, key, suite, names, context.run.run_id, limits)
+        with warehouse.connect() as conn, library_output_to_debug(context):  # GX's progress and notes
+            results = list(evaluate_table(conn, key, suite, names, context.run.run_id, limits))
+        failed = [r.check_name for r in results if not r.passed]
+        context.log.info(
+            f"{key.to_user_string()}: quality checks {len(results) - len(failed)} of {len(results)} passed"
+            + (f"; not passed: {', '.join(failed)}" if failed else "")
+        )
+        yield from results
 
     return table_checks

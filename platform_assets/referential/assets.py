@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from platform_assets.lib.reference_date import NoReferenceDateError, run_reference_date
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.referential.project import dbt_project
 from platform_assets.referential.translator import CdpDbtTranslator
@@ -32,8 +33,11 @@ def dbt_models(
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
     # dbt unit tests (fixed inputs) run in CI, not in every refresh (dbt's advice): about 2 s each.
-    invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
-    events = list(invocation.stream())
+    # dbt's own log (which dagster-dbt echoes) and dagster-dbt's notes go to the debug level
+    with library_output_to_debug(context):
+        invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
+        events = list(invocation.stream())
+    context.log.info(dbt_summary(events))
     pruned = prune_dbt_targets(invocation.target_path, DBT_TARGET_RETENTION_DAYS, time.time())
     if pruned:
         context.log.info(
@@ -56,6 +60,19 @@ def dbt_models(
 
 
 DBT_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+
+
+def dbt_summary(events: list) -> str:
+    """The step's one line: what dbt built and how its tests went."""
+    built = sum(isinstance(e, dg.Output | dg.AssetMaterialization) for e in events)
+    checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
+    failed = [e for e in checks if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [e for e in checks if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
+    return (
+        f"dbt build: {built} models and seeds, {len(checks)} tests: "
+        f"{len(checks) - len(failed) - len(warned)} passed, {len(warned)} warned, {len(failed)} failed"
+    )
+
 
 # dagster-dbt gives every dbt invocation its own target folder (manifest, compiled SQL, run results,
 # logs: about 7 MB); three per nightly refresh would fill the disk by some 8 GB a year. A week of them is

@@ -6,6 +6,7 @@ from platform_assets.governance.ownership import PUBLISH, REFERENTIAL
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.privacy.tables import REQUESTS_MODEL
 from platform_assets.referential.identity.schema import (
@@ -54,12 +55,23 @@ def identity_resolution(context: dg.AssetExecutionContext, platform: PlatformSet
     from platform_assets.referential.identity.resolution import resolve_identities
 
     config = MatchingConfig.with_threshold(platform.match_threshold)
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, library_output_to_debug(context):  # Splink's training notes
         run = resolve_identities(
             conn, config, context.run_id, platform.restricted_path, platform.ground_truth_path
         )
+    context.log.info(identity_summary(run))
     for table, metadata in run_metadata(run).items():
         yield dg.MaterializeResult(asset_key=table.split("."), metadata=metadata)
+
+
+def identity_summary(run) -> str:
+    """The step's one line: records, customers, and match quality when a ground truth exists."""
+    customers = run.xref["customer_id"].n_unique()
+    line = f"identity: {run.xref.height:,} records -> {customers:,} customers"
+    if run.quality:
+        q = run.quality
+        line += f"; against the ground truth precision {q.precision:.4f}, recall {q.recall:.4f}"
+    return line + f" ({run.run_seconds:.1f} s)"
 
 
 def _standardisation_spec(table: str) -> dg.AssetSpec:
@@ -82,7 +94,9 @@ def _standardisation_spec(table: str) -> dg.AssetSpec:
     pool="duckdb_writer",
     name="record_standardisation",
 )
-def record_standardisation(platform: PlatformSettings, warehouse: Warehouse):
+def record_standardisation(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+):
     """Phones in E.164 with phonenumbers (each business unit's default region), unusable values
     nulled with a warning row, records with no usable identifier flagged: what Splink matches."""
     from platform_assets.lib.metadata import markdown_table
@@ -101,6 +115,13 @@ def record_standardisation(platform: PlatformSettings, warehouse: Warehouse):
         conn.unregister("standardised_records")
         conn.unregister("field_warnings")
     by_reason = result.warnings.group_by("field", "reason").len().sort("len", descending=True)
+    summary(
+        context,
+        RECORDS,
+        rows[RECORDS],
+        phones_valid=int(result.records["phone_e164"].is_not_null().sum()),
+        values_nulled=rows[WARNINGS],
+    )
     yield dg.MaterializeResult(
         asset_key=RECORDS.split("."),
         metadata={

@@ -35,7 +35,7 @@ def _spec(table: str) -> dg.AssetSpec:
 @dg.multi_asset(
     specs=[_spec(UNITS_TABLE), _spec(DATES_TABLE)], pool="duckdb_writer", name="retailer_referential"
 )
-def retailer_referential(platform: PlatformSettings, warehouse: Warehouse):
+def retailer_referential(context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse):
     """Writes the configured business units and date window (``CDP_RETAILER_CONFIG``): the dbt
     models and tests read them instead of any code or seed."""
     config = platform.retailer
@@ -43,6 +43,10 @@ def retailer_referential(platform: PlatformSettings, warehouse: Warehouse):
         counts = write_referential(conn, config)
         units = conn.sql(f"select * from {UNITS_TABLE} order by country_code").pl()
     source = {"retailer_config": platform.retailer_config}
+    context.log.info(
+        f"retailer: {counts[UNITS_TABLE]} business unit(s) ({', '.join(units['country_code'])}), dates "
+        f"{config.dates.earliest} to {config.dates.latest}, from {platform.retailer_config}"
+    )
     yield dg.MaterializeResult(
         asset_key=UNITS_TABLE.split("."),
         metadata={

@@ -10,6 +10,7 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table, missing
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
     not_delivered,
     replace_table_from_frame,
@@ -64,12 +65,19 @@ def customer_life_moments(
             metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
         )
     started = time.perf_counter()
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, library_output_to_debug(context):  # lifelines' fitting notes
         result = scoring.run(conn, ref, platform.ground_truth_path, tuple(platform.retailer.units_by_code))
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, report.MODELS, result.metrics)
         for fitted, entry in report.model_versions(result, context.run_id):
             save_and_register(conn, platform.models_path, fitted, entry)
+    summary(
+        context,
+        TABLE,
+        rows,
+        customers=result.scores["customer_id"].n_unique(),
+        entries_detected=result.entries.height,
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,

@@ -17,6 +17,7 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table, missing
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
+from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
     EMPTY_BY_DESIGN,
     empty_by_design,
@@ -97,7 +98,7 @@ def customer_segment(
         with warehouse.connect() as conn:
             return _skipped(context, conn, SEGMENT_TABLE, columns.CUSTOMER_SEGMENT, reason, ref)
     started = time.perf_counter()
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, library_output_to_debug(context):  # scikit-learn's notes
         require_as_of(conn, PROFILE_TABLE, ref)
         profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
         frozen, report = (None if config.rediscover else load_frozen(conn)), None
@@ -116,6 +117,14 @@ def customer_segment(
         rows = replace_table_from_frame(conn, SEGMENT_TABLE, table)
         metrics = daily.assignment_metric_rows(rows, stable)
         write_model_metrics(conn, context.run_id, ref, [daily.ASSIGNMENT], metrics)
+    summary(
+        context,
+        SEGMENT_TABLE,
+        rows,
+        segmentation=frozen.version,
+        segments=table["segment_key"].n_unique(),
+        discovered_in_this_run=report is not None,
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -170,6 +179,7 @@ def segment_profile(
         profile = conn.sql(f"select * from {PROFILE_TABLE}").pl()
         table = tables.profile_table(segments, profile, ref)
         rows = replace_table_from_frame(conn, SEGMENT_PROFILE, table)
+    summary(context, SEGMENT_PROFILE, rows)
     group = tables.group_summary(table)
     return dg.MaterializeResult(
         metadata={
@@ -220,6 +230,7 @@ def segment_rfm_crosstab(
         rfm = conn.sql("select customer_id, segment from features.customer_rfm").pl()
         table = tables.rfm_crosstab(segments, rfm).with_columns(pl.lit(ref).alias("reference_date"))
         rows = replace_table_from_frame(conn, CROSSTAB, table)
+    summary(context, CROSSTAB, rows)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
