@@ -13,7 +13,11 @@ def test_daily_refresh_runs_at_six_paris_time_as_of_the_scheduled_day():
     assert schedule.execution_timezone == "Europe/Paris"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     when = datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Europe/Paris"))
-    with dg.build_schedule_context(scheduled_execution_time=when) as context:
+    # a persistent instance: the schedule first recovers runs whose process died (lib/recovery.py)
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(scheduled_execution_time=when, instance=instance) as context,
+    ):
         request = schedule.evaluate_tick(context).run_requests[0]
     assert request.tags[REFERENCE_DATE_TAG] == "2026-11-23"
     assert request.run_key == "2026-11-23"

@@ -100,7 +100,8 @@ class ColumnMapping(_Strict):
             import duckdb
 
             try:
-                duckdb.execute("select regexp_full_match('', ?)", [pattern])
+                with duckdb.connect() as conn:  # its own: never leave a result on the default one
+                    conn.execute("select regexp_full_match('', ?)", [pattern]).fetchall()
             except duckdb.Error as error:
                 raise ValueError(f"not a regular expression DuckDB reads: {error}") from None
         return pattern

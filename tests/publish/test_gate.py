@@ -8,6 +8,7 @@ import pytest
 from platform_assets import publish
 from platform_assets.governance.ownership import SCORES
 from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from platform_assets.lib.warehouse import Warehouse
 
 
@@ -66,7 +67,9 @@ def env(tmp_path, monkeypatch):
 
 def run(domain: dg.Definitions) -> dg.ExecuteInProcessResult:
     assets = [*domain.assets, *publish.defs_for(domain).assets]
-    return dg.materialize(assets, resources=resources_from_env(), raise_on_error=False)
+    return dg.materialize(
+        assets, resources=resources_from_env(), raise_on_error=False, tags={REFERENCE_DATE_TAG: "2026-11-01"}
+    )
 
 
 def test_a_new_domain_table_is_published_and_documented_without_touching_publish(env):

@@ -9,6 +9,7 @@ from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import load_source
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import parse_retailer
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from platform_assets.quality.reconciliation import quarantine_check
 from tests.quality.conftest import LOADED_AT, RECEIPTS, write
 
@@ -109,6 +110,7 @@ def test_a_fully_quarantined_file_blocks_the_publication_and_names_it(tmp_path, 
         resources=resources_from_env(),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        tags={REFERENCE_DATE_TAG: "2026-11-01"},
     )
     [failed] = [
         e.event_specific_data
@@ -119,6 +121,8 @@ def test_a_fully_quarantined_file_blocks_the_publication_and_names_it(tmp_path, 
     ]
     assert failed.check_name == "quarantine" and failed.asset_key == dg.AssetKey(["raw", "pos_receipts"])
     assert "pos/receipts_202610.csv" in failed.description and "unparseable_number" in failed.description
+    # the publication did not fail: it never ran, blocked by the check
+    assert "ops__publication_log" not in {e.step_key for e in result.all_events if e.is_step_failure}
     published = {m.asset_key for m in result.get_asset_materialization_events()}
     assert dg.AssetKey(["ops", "publication_log"]) not in published
     assert not (tmp_path / "published" / "analyst.duckdb").exists()
