@@ -1,14 +1,22 @@
-"""Published files: built aside, then swapped in atomically; the last N snapshots kept.
+"""Published files: built aside, then swapped in; the last N snapshots kept.
 
-Layout of the published directory (analysts open the top-level files, read-only):
-  analyst.duckdb, restricted.duckdb, manifest.json, data_dictionary.md   the current publication
-  snapshots/<UTC time>_<run id>/                                        the same files, one per run
-  .building-<run id>/                                                   a publication being built
+Layout (analysts open the top-level files, or ``current/``, read-only):
+  <published>/analyst.duckdb, restricted.duckdb, manifest.json, data_dictionary.md   the current publication
+  <published>/current -> snapshots/<UTC time>_<run id>                              the same, as one set
+  <published>/snapshots/<UTC time>_<run id>/                                        one per run, complete
+  <published>.building/<run id>/                                                    a publication being built
 
-A publication is built in ``.building-<run>``, renamed into ``snapshots/`` when complete, then each
-top-level file is replaced by ``os.replace`` of a hard link to its snapshot (a link is a copy that
-costs nothing; a plain copy where links are refused). A reader holding the old file keeps reading
-the old inode; a kill at any moment leaves every top-level file either the old one or the new one.
+A publication is built beside the published directory (never where analysts look: a killed build
+leaves its personal data only there, private, until the next build removes it), renamed into
+``snapshots/`` when complete, then each top-level file is replaced by ``os.replace`` of a hard link
+to its snapshot (a link is a copy that costs nothing; a plain copy where links are refused), and
+last the ``current`` link is swapped to the new snapshot.
+
+What is atomic: each top-level file is replaced in one rename (a reader sees the old file or the new
+one, never a mix; one holding the old file keeps reading its inode); the set of the four is replaced
+file by file, so for a moment the new manifest can sit beside the old analyst file. ``current`` is
+one rename: through it the four files always belong to one publication (so does every snapshot).
+Each DuckDB file names its run in ``ops.publication`` (``run_id``), as the manifest does.
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ from datetime import datetime
 from pathlib import Path
 
 SNAPSHOTS = "snapshots"
-BUILDING_PREFIX = ".building-"
+CURRENT = "current"
+BUILDING_SUFFIX = ".building"  # <published>.building/<run id>: outside the published directory
+LEGACY_BUILDING_PREFIX = ".building-"  # inside it, before this version: removed when found
 PUBLISHED_FILES = ("analyst.duckdb", "restricted.duckdb", "manifest.json", "data_dictionary.md")
 # Read-only for everyone (analyst) / for the owner only (restricted): a published file is never
 # written in place, and a hard link shares its inode with its snapshot.
@@ -37,15 +47,21 @@ def snapshot_name(published_at: datetime, run_id: str) -> str:
     return f"{published_at:%Y%m%dT%H%M%SZ}_{run_id[:8]}"
 
 
+def building_root(published_dir: Path) -> Path:
+    return published_dir.with_name(published_dir.name + BUILDING_SUFFIX)
+
+
 def start_building(published_dir: Path, run_id: str) -> Path:
-    """A fresh build directory; leftovers of killed runs are removed first."""
+    """A fresh, private build directory beside the published one; leftovers of killed runs are removed first."""
     published_dir.mkdir(parents=True, exist_ok=True)
-    for stale in published_dir.glob(f"{BUILDING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    for stale in published_dir.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
-    building = published_dir / f"{BUILDING_PREFIX}{run_id}"
-    building.mkdir()
+    root = building_root(published_dir)
+    for path in [*root.glob("*"), *published_dir.glob(f"{LEGACY_BUILDING_PREFIX}*")]:
+        shutil.rmtree(path, ignore_errors=True)
+    for path in published_dir.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+    root.mkdir(mode=0o700, exist_ok=True)
+    building = root / run_id
+    building.mkdir(mode=0o700)
     return building
 
 
@@ -66,6 +82,7 @@ def promote(building: Path, published_dir: Path, name: str) -> Path:
     snapshot = published_dir / SNAPSHOTS / name
     snapshot.parent.mkdir(exist_ok=True)
     os.rename(building, snapshot)
+    snapshot.chmod(0o755)  # built private; complete, it is for readers
     _fsync_dir(snapshot.parent)
     for file in PUBLISHED_FILES:
         temporary = published_dir / f".{file}.{name}.tmp"
@@ -74,6 +91,9 @@ def promote(building: Path, published_dir: Path, name: str) -> Path:
         except OSError:
             shutil.copy2(snapshot / file, temporary)
         os.replace(temporary, published_dir / file)
+    pointer = published_dir / f".{CURRENT}.{name}.tmp"
+    os.symlink(Path(SNAPSHOTS) / name, pointer)
+    os.replace(pointer, published_dir / CURRENT)  # last: the whole set at once
     _fsync_dir(published_dir)
     return snapshot
 

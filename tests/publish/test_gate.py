@@ -114,4 +114,4 @@ def test_an_unclassified_personal_column_publishes_nothing_and_says_which(env):
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "scores.toy_score: contact_email" in str(failure.event_specific_data.error)
-    assert not (env / "analyst.duckdb").exists() and not list(env.glob(".building-*"))
+    assert not (env / "analyst.duckdb").exists() and not list(env.parent.glob("published.building/*"))

@@ -196,7 +196,7 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     state.runs["C1"] = kill(run_c1)
     # C2: a publication killed while it builds its files (the worst moment for the published ones)
     run_c2 = start(env, log, "--publication-only")
-    wait_for(run_c2, lambda: bool(list(published.glob(".building-*/analyst.duckdb"))))
+    wait_for(run_c2, lambda: bool(list(base.glob("published.building/*/analyst.duckdb"))))
     state.runs["C2"] = kill(run_c2)
     state.after_kill = tuple(fingerprint(published / f) for f in files)
 
@@ -308,7 +308,9 @@ def test_the_run_after_the_kill_succeeds_and_only_the_last_snapshots_are_kept(li
     assert lifecycle.runs["D"] == 0
     kept = sorted(p.name for p in (lifecycle.published / "snapshots").iterdir())
     assert kept == sorted([lifecycle.snapshots["B"], lifecycle.snapshots["D"]])
-    assert not list(lifecycle.published.glob(".building-*"))
+    assert not list(lifecycle.published.glob(".building*"))  # C2's build never sat where analysts look
+    current = json.loads((lifecycle.published / "current" / "manifest.json").read_text())
+    assert current["snapshot"] == lifecycle.snapshots["D"]
 
 
 def test_an_erased_person_is_absent_everywhere_after_the_next_run(lifecycle):
