@@ -189,3 +189,18 @@ def test_a_restored_list_is_written_back_to_the_working_file_with_this_runs_addi
     [(rows,)] = working.execute("select count(*) from ops.erasure_suppression").fetchall()
     assert rows == earlier.new_suppression.height + 1
     assert working.execute("select count(*) from referential.customer_ids").fetchall() == [(0,)]
+
+
+def test_no_model_file_holds_a_customer_id(refreshed, demo_dir):
+    """Saved models (joblib) keep no customer id: an erased person must not survive in one."""
+    import duckdb
+
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        ids = {i for (i,) in conn.execute("select customer_id from referential.customer_ids").fetchall()}
+    artifacts = sorted((demo_dir / "models").rglob("*.joblib"))
+    assert len(artifacts) >= 3 and len(ids) > 100
+    for path in artifacts:
+        blob = path.read_bytes()
+        found = [i for i in ids if i.encode() in blob]
+        assert not found, f"{path.relative_to(demo_dir)} holds {len(found)} customer ids, e.g. {found[:3]}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -99,7 +99,9 @@ def freeze(
     save_and_register(
         conn,
         models_dir,
-        {"discovery": found, "proposed_names": proposed, "reason": found.reason},
+        # no customer id in a model file (an erased person must not survive in one): the sample is
+        # kept as its size and the version's digest
+        {"discovery": replace(found, customer_ids=[]), "proposed_names": proposed, "reason": found.reason},
         ModelVersion(SEGMENTATION, version, "ALL", ref, run_id, found.preparer.columns, seg_metrics),
     )
     save_and_register(
