@@ -422,7 +422,15 @@ CONTRADICTING_LEVELS = {"name": (0, 1), "address": (0, 2)}  # first names differ
 def _corroborated_sql(comparisons: dict[str, object]) -> str:
     """SQL over Splink's predictions (gamma_<comparison>: the level, -1 when a side is null): a
     personal identifier agrees and no comparison contradicts."""
-    personal = [f"gamma_{c} > 0" for c in PERSONAL_COMPARISONS if c in comparisons]
+    personal = [
+        # an e-mail whose holders' phones or birth dates differ is shared (namesakes on
+        # first.last@company, which the e-mail rule left apart): it corroborates no pair
+        f"(gamma_{c} > 0 and email_std_l not in (select email_std from splink_shared_emails))"
+        if c == "email"
+        else f"gamma_{c} > 0"
+        for c in PERSONAL_COMPARISONS
+        if c in comparisons
+    ]
     contradicting = [
         f"gamma_{c} in ({', '.join(str(v) for v in CONTRADICTING_LEVELS.get(c, (0,)))})" for c in comparisons
     ]
@@ -608,6 +616,13 @@ def probabilistic_edges(
     watch.lap("splink_training")
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     watch.lap("splink_predict")
+    conn.execute(
+        """
+        create or replace temp table splink_shared_emails as
+        select email_std from splink_records where email_std is not null group by email_std
+        having count(distinct phone_e164) > 1 or count(distinct birth_date) > 1
+        """
+    )
     scored = conn.sql(
         f"""
         select record_id_l, record_id_r, 'probabilistic' as rule, match_probability,
@@ -618,6 +633,7 @@ def probabilistic_edges(
     weights = match_weights_table(linker)
     linker.table_management.delete_tables_created_by_splink_from_db()
     conn.execute("drop table if exists splink_records")
+    conn.execute("drop table if exists splink_shared_emails")
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
 
