@@ -242,7 +242,11 @@ def _sim(a: str, b: str) -> str:
     # same first letter or the same ending; the words only matter when a side has two
     jaro = f"(substr({a}, 1, 1) = substr({b}, 1, 1) or right({a}, 3) = right({b}, 3)) and jaro_winkler_similarity({a}, {b}) >= 0.9"
     # one typo in a short name ("simon" / "sidon", "khan" / "hkan") leaves Jaro-Winkler below 0.9
-    edit = f"length({a}) >= 4 and abs(length({a}) - length({b})) <= 1 and damerau_levenshtein({a}, {b}) <= 1"
+    # (one edit in four letters or more leaves the first two or the last two as they were)
+    edit = (
+        f"(left({a}, 2) = left({b}, 2) or right({a}, 2) = right({b}, 2)) and length({a}) >= 4 "
+        f"and abs(length({a}) - length({b})) <= 1 and damerau_levenshtein({a}, {b}) <= 1"
+    )
     words = f"(len({words_a}) > 1 or len({words_b}) > 1) and {words_a}[1] = {words_b}[1]"
     return f"(({jaro}) or ({edit}) or ({words}))"
 
@@ -309,7 +313,7 @@ def _email_comparison():
             # a mistyped domain is far rarer than the one meant (gmial.com); two common ones close are
             # two providers (o2.pl, op.pl, wp.pl), which namesakes use with the same mailbox name
             cll.CustomLevel(
-                f"{local_l} = {local_r} and levenshtein({e_l}, {e_r}) <= 2 "
+                f"left({e_l}, 3) = left({e_r}, 3) and {local_l} = {local_r} and levenshtein({e_l}, {e_r}) <= 2 "
                 f"and {RARE_DOMAIN_RATIO} * least(email_domain_records_l, email_domain_records_r) "
                 f"< greatest(email_domain_records_l, email_domain_records_r)",
                 "same mailbox, domain mistyped",
