@@ -422,11 +422,17 @@ def _comparisons(populated: set[str]) -> dict[str, object]:
 # comparison's "else" (0)
 PERSONAL_COMPARISONS = ("email", "phone", "birth_date", "customer_number")
 CONTRADICTING_LEVELS = {"name": (0, 1), "address": (0, 2)}  # first names differ; streets differ
+# comparison vector values (see _name_comparison, _address_comparison): first and last name agree
+# (equal, swapped, close, or an initial), street and postcode equal
+NAME_AGREES_FROM = 4
+ADDRESS_EQUAL = 5
 
 
 def _corroborated_sql(comparisons: dict[str, object]) -> str:
-    """SQL over Splink's predictions (gamma_<comparison>: the level, -1 when a side is null): a
-    personal identifier agrees and no comparison contradicts."""
+    """SQL over Splink's predictions (gamma_<comparison>: the level, -1 when a side is null) joined
+    to ``splink_address_identities`` as ``a``: no comparison contradicts, and a personal identifier
+    agrees, or the first and last names agree at an address no other identity carries (not a
+    household: two people of one name and one address are rarer than one person keyed twice)."""
     personal = [
         # an e-mail whose holders' phones or birth dates differ is shared (namesakes on
         # first.last@company, which the e-mail rule left apart): it corroborates no pair
@@ -439,9 +445,13 @@ def _corroborated_sql(comparisons: dict[str, object]) -> str:
     contradicting = [
         f"gamma_{c} in ({', '.join(str(v) for v in CONTRADICTING_LEVELS.get(c, (0,)))})" for c in comparisons
     ]
+    if {"name", "address"} <= comparisons.keys():
+        personal.append(
+            f"(gamma_name >= {NAME_AGREES_FROM} and gamma_address = {ADDRESS_EQUAL} and a.identities = 2)"
+        )
     if not personal:
         return "false"
-    return f"(({' or '.join(personal)}) and not ({' or '.join(contradicting)}))"
+    return f"coalesce(({' or '.join(personal)}) and not ({' or '.join(contradicting)}), false)"
 
 
 def _prediction_rule(name: str, columns: tuple[str, ...]):
@@ -625,20 +635,29 @@ def probabilistic_edges(
         """
         create or replace temp table splink_shared_emails as
         select email_std from splink_records where email_std is not null group by email_std
-        having count(distinct phone_e164) > 1 or count(distinct birth_date) > 1
+        having count(distinct phone_e164) > 1 or count(distinct birth_date) > 1;
+        create or replace temp table splink_address_identities as
+        select street_std, postcode_std, count(distinct rule_cluster_id) as identities
+        from splink_records where street_std is not null and postcode_std is not null group by all
         """
+    )
+    address_join = (
+        "left join splink_address_identities as a on a.street_std = p.street_std_l and a.postcode_std = p.postcode_std_l"
+        if "address" in comparisons
+        else ""
     )
     scored = conn.sql(
         f"""
         select record_id_l, record_id_r, 'probabilistic' as rule, match_probability,
                {_corroborated_sql(comparisons)} as corroborated
-        from {predictions.physical_name}
+        from {predictions.physical_name} as p {address_join}
         """
     ).pl()
     weights = match_weights_table(linker)
     linker.table_management.delete_tables_created_by_splink_from_db()
     conn.execute("drop table if exists splink_records")
     conn.execute("drop table if exists splink_shared_emails")
+    conn.execute("drop table if exists splink_address_identities")
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
 
