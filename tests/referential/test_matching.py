@@ -242,7 +242,9 @@ def test_splink_scores_only_pairs_sharing_a_blocking_key_across_rule_clusters(re
 
     def key(row, part):
         if part.startswith("split_part("):  # the mailbox of an e-mail
-            return row[part[len("split_part(") :].split(",")[0]].split("@")[0] if row["email_std"] else None
+            return row["email_std"].split("@")[0] if row["email_std"] else None
+        if part.startswith("left(split_part("):  # the first letter of its domain
+            return row["email_std"].split("@")[1][:1] if row["email_std"] else None
         if part.startswith("substr("):
             column, length = part[len("substr(") : -1].split(", 1, ")
             return (row[column] or "")[: int(length)] or None

@@ -192,7 +192,9 @@ IDENTIFIER_COLUMNS = (
 # birth date and the postcode, a swapped name matches itself crossed, a household shares the street.
 PREDICTION_BLOCKS: dict[str, tuple[str, ...]] = {
     "email": ("email_std",),
-    "email_mailbox": ("split_part(email_std, '@', 1)",),  # the same mailbox, a domain mistyped
+    # the same mailbox, a domain mistyped (after its first letter: on the mailbox alone, namesakes'
+    # marie.martin@ of every provider made 58k pairs at 100k customers, with it 4k)
+    "email_mailbox": ("split_part(email_std, '@', 1)", "left(split_part(email_std, '@', 2), 1)"),
     "phone": ("phone_e164",),
     "customer_number": ("customer_number_std",),
     "last_name+postcode+initial": ("last_name_std", "postcode_std", "substr(first_name_std, 1, 1)"),
