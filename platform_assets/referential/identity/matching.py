@@ -236,22 +236,22 @@ def _columns_of(block: tuple[str, ...]) -> set[str]:
 
 
 def _sim(a: str, b: str) -> str:
-    """Two name parts agree: Jaro-Winkler >= 0.9 (a typo), or a compound name keyed in part, which
+    """Two name parts agree: Jaro-Winkler >= 0.9 or one edit (a typo), or a compound keyed in part, which
     keeps its first word ("garcia lopez" / "garcia", "anne marie" / "anne"; the words are split
     once, in splink_records, as ``<column>_words``). Only the first word: "manon camille" and
     "camille" are two people more often than one (a daughter named after her mother)."""
     words_a, words_b = (x.replace("_std_", "_words_") for x in (a, b))
-    # cheap guards first (DuckDB stops at the first false of an and): a Jaro-Winkler of 0.9 needs the
-    # same first letter or the same ending; the words only matter when a side has two
-    jaro = f"(substr({a}, 1, 1) = substr({b}, 1, 1) or right({a}, 3) = right({b}, 3)) and jaro_winkler_similarity({a}, {b}) >= 0.9"
-    # one typo in a short name ("simon" / "sidon", "khan" / "hkan") leaves Jaro-Winkler below 0.9
-    # (one edit in four letters or more leaves the first two or the last two as they were)
-    edit = (
-        f"(left({a}, 2) = left({b}, 2) or right({a}, 2) = right({b}, 2)) and length({a}) >= 4 "
-        f"and abs(length({a}) - length({b})) <= 1 and damerau_levenshtein({a}, {b}) <= 1"
+    # a cheap guard first (DuckDB stops at the first false of an and): a Jaro-Winkler of 0.9 needs
+    # the same first letter or the same ending, and one edit in four letters or more keeps the
+    # first letter or the last two; one typo in a short name ("simon" / "sidon", "khan" / "hkan")
+    # leaves Jaro-Winkler below 0.9; the words only matter when a side has two
+    guard = f"(substr({a}, 1, 1) = substr({b}, 1, 1) or right({a}, 2) = right({b}, 2))"
+    close = (
+        f"jaro_winkler_similarity({a}, {b}) >= 0.9 or (length({a}) >= 4 "
+        f"and abs(length({a}) - length({b})) <= 1 and damerau_levenshtein({a}, {b}) <= 1)"
     )
     words = f"(len({words_a}) > 1 or len({words_b}) > 1) and {words_a}[1] = {words_b}[1]"
-    return f"(({jaro}) or ({edit}) or ({words}))"
+    return f"(({guard} and ({close})) or ({words}))"
 
 
 def _name_comparison():
