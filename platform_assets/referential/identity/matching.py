@@ -29,14 +29,14 @@ class MatchingConfig:
 
     # Splink match probability from which two records are linked: a false merge costs more than a
     # missed link. With the corroborated pairs below, the 20k demo is matched with pairwise precision
-    # 0.99895, recall 0.99361 (0.99278 at 0.9999 alone).
+    # 0.99895, recall 0.99374 (0.99278 at 0.9999 alone).
     link_threshold: float = 0.9999
-    # A pair corroborated by a personal identifier (an e-mail, phone, birth date or customer number
-    # agreeing, exactly or within a typo) that nothing contradicts (no comparison at its "else"
+    # A corroborated pair (see _corroborated_sql: a personal identifier agrees, or the names agree at
+    # an address no other identity carries) that nothing contradicts (no comparison at its "else"
     # level, first names that do not differ, no two streets in one postcode) links from this
-    # probability: its doubt is thin evidence, not disagreeing evidence. A name and an address
-    # alone, which a household shares, still need link_threshold. Hard profile at 20k: recall
-    # 0.9578 -> 0.9664 at the same precision (0.9986); see benchmarks/README.md.
+    # probability: its doubt is thin evidence, not disagreeing evidence. A name and an address a
+    # household shares still need link_threshold. Hard profile at 20k: recall 0.9572 -> 0.9719 at
+    # precision 0.9986; see benchmarks/README.md.
     corroborated_link_threshold: float = 0.95
     predict_threshold: float = 0.5  # pairs kept for inspection below the link threshold
     # u is estimated on sampled pairs of profiles (one per distinct identity in a rule cluster); the
