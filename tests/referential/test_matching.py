@@ -382,3 +382,36 @@ def email_level(left: str, right: str, domain_records: tuple[int, int]) -> str:
 )
 def test_the_email_comparison_tells_typos_from_namesakes_mailboxes(left, right, domain_records, level):
     assert email_level(left, right, domain_records) == level
+
+
+@pytest.mark.parametrize(
+    ("gammas", "email", "identities_at_address", "corroborated"),
+    [
+        # e-mail exact, names close, nothing else known: corroborated
+        ({"name": 6, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "a@x.fr", None, True),
+        # the same, but the first names differ (a household on one e-mail): contradicted
+        ({"name": 1, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "a@x.fr", None, False),
+        # an e-mail whose holders' phones differ (namesakes on first.last@company) corroborates nothing
+        ({"name": 8, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "shared@x.fr", None, False),
+        # names close at a street and postcode only these two identities carry: corroborated
+        ({"name": 6, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 2, True),
+        # the same at an address a third identity shares (a household): only link_threshold links
+        ({"name": 6, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 3, False),
+        # a first name missing at that address: the name does not corroborate
+        ({"name": 3, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 2, False),
+        # a birth date agreeing, another phone: contradicted
+        ({"name": 6, "email": -1, "phone": 0, "birth_date": 3, "address": -1}, None, None, False),
+    ],
+)
+def test_a_corroborated_pair_has_personal_evidence_or_a_name_at_an_address_of_its_own(
+    gammas, email, identities_at_address, corroborated
+):
+    from platform_assets.referential.identity.matching import _corroborated_sql
+
+    conn = duckdb.connect()
+    conn.execute("create table splink_shared_emails as select 'shared@x.fr' as email_std")
+    columns = ", ".join(f"{v} as gamma_{k}" for k, v in gammas.items())
+    sql = _corroborated_sql(dict.fromkeys(gammas))
+    conn.execute(f"create table p as select {columns}, $email::varchar as email_std_l", {"email": email})
+    conn.execute("create table a as select $n::bigint as identities", {"n": identities_at_address})
+    assert conn.execute(f"select {sql} from p, a").fetchall() == [(corroborated,)]
