@@ -98,10 +98,11 @@ def test_the_hard_profile_is_matched_with_few_false_merges_and_few_misses(hard):
     conn, truth = person_records(hard)
     result, quality = measured(conn, truth)
     # Measured at this scale (800 people, CRM contacts and web accounts only: no guest orders or
-    # subscribers to bridge them, ~1,000 profiles to train on): precision 0.992, recall 0.40. The
-    # 20k figures are the benchmark's (benchmarks/README.md); these bounds catch a regression.
-    assert quality.precision >= 0.98, quality
-    assert quality.recall >= 0.35, quality
+    # subscribers to bridge them, ~1,000 profiles to train on): precision 0.994, recall 0.60
+    # (0.992 / 0.40 before pairs corroborated by a mistyped e-mail linked from 0.95). The 20k
+    # figures are the benchmark's (benchmarks/README.md); these bounds catch a regression.
+    assert quality.precision >= 0.99, quality
+    assert quality.recall >= 0.55, quality
     assert "phone" in result.plan["comparisons"]
 
 
@@ -114,4 +115,4 @@ def test_a_source_set_without_any_phone_trains_and_says_which_steps_it_skipped(h
     assert "phone" not in plan["comparisons"] and "phone" not in plan["prediction_blocks"]
     assert plan["training"]["em:phone"] == "skipped: no value of phone_e164"
     assert any(v.startswith("trained") for k, v in plan["training"].items() if k.startswith("em:"))
-    assert quality.precision >= 0.98 and quality.recall >= 0.3, quality  # measured 0.991 / 0.36
+    assert quality.precision >= 0.99 and quality.recall >= 0.52, quality  # measured 0.994 / 0.58

@@ -205,7 +205,7 @@ def population() -> dict[str, tuple]:
             records[f"ecommerce:{i:02d}"] = (
                 first,
                 last,
-                f"{first}.{last}{i}@y.fr",
+                f"{first}.{last[:-1]}{i}@x.fr",  # a letter of the mailbox lost
                 None,
                 postcode,
                 born,
@@ -223,7 +223,8 @@ def resolved():
 def test_splink_links_the_typo_pairs_the_rules_could_not_and_nothing_else(resolved):
     result, _ = resolved
     linked = result.edges.filter(pl.col("rule") == "probabilistic")
-    assert linked["match_probability"].min() >= MatchingConfig().link_threshold
+    config = MatchingConfig()
+    assert linked["match_probability"].min() >= config.corroborated_link_threshold
     assert pairs(linked) == {
         frozenset({f"crm:{i:02d}", f"ecommerce:{i:02d}"}) for i in range(40) if i % 4 in (1, 2)
     }
@@ -240,6 +241,10 @@ def test_splink_scores_only_pairs_sharing_a_blocking_key_across_rule_clusters(re
     rows = {r["record_id"]: r for r in records.iter_rows(named=True)}
 
     def key(row, part):
+        if part.startswith("split_part("):  # the mailbox of an e-mail
+            return row["email_std"].split("@")[0] if row["email_std"] else None
+        if part.startswith("left(split_part("):  # the first letter of its domain
+            return row["email_std"].split("@")[1][:1] if row["email_std"] else None
         if part.startswith("substr("):
             column, length = part[len("substr(") : -1].split(", 1, ")
             return (row[column] or "")[: int(length)] or None
@@ -276,7 +281,11 @@ def test_the_trained_weights_hold_every_comparison_level_and_reward_agreement(re
 
 def test_the_configured_threshold_replaces_only_the_link_threshold():
     assert MatchingConfig.with_threshold(None) == MatchingConfig()
-    assert MatchingConfig.with_threshold(0.9) == MatchingConfig(link_threshold=0.9)
+    assert MatchingConfig.with_threshold(0.99999) == MatchingConfig(link_threshold=0.99999)
+    # the threshold of corroborated pairs never exceeds the configured one
+    assert MatchingConfig.with_threshold(0.9) == MatchingConfig(
+        link_threshold=0.9, corroborated_link_threshold=0.9
+    )
 
 
 # --- The name comparison's levels, on pairs of folded names -----------------------------------------
@@ -323,9 +332,86 @@ def name_level(left: tuple[str | None, str | None], right: tuple[str | None, str
         ((None, "dupont"), ("jean", "dupont"), "last name close, a first name missing"),
         (("jean", None), ("jean", "dupont"), "first name close, a last name missing"),
         (("paul", "dupont"), ("marie", "dupont"), "last name close, first names differ"),  # a household
+        # a compound keyed in part keeps its first word: "manon camille" is not "camille"
+        (("manon camille", "benard"), ("camille", "benard"), "last name close, first names differ"),
+        (("margaux", "sidon"), ("margaux", "simon"), "both close (typo, compound)"),  # one edit, JW < 0.9
+        (("eva", "kot"), ("ewa", "kit"), "else"),  # names of three letters: an edit is another name
         (("paul", "durand"), ("marie", "dupont"), "else"),
         ((None, None), ("marie", "dupont"), "a side has no name"),
     ],
 )
 def test_the_name_comparison_tells_swapped_initials_missing_parts_and_compounds_apart(left, right, level):
     assert name_level(left, right) == level
+
+
+def email_level(left: str, right: str, domain_records: tuple[int, int]) -> str:
+    """The label of the first level of matching._email_comparison a pair of e-mails meets, their
+    domains carried by ``domain_records`` profiles each."""
+    from splink.internals.dialects import SplinkDialect
+
+    from platform_assets.referential.identity.matching import _email_comparison
+
+    dialect = SplinkDialect.from_string("duckdb")
+    levels = _email_comparison().create_comparison_levels()
+    cases = " ".join(
+        f"when {lvl.create_sql(dialect)} then '{getattr(lvl, 'label_for_charts', None) or lvl.create_label_for_charts()}'"
+        for lvl in levels[:-1]
+    )
+    row = {
+        "email_std_l": left,
+        "email_std_r": right,
+        "email_domain_records_l": domain_records[0],
+        "email_domain_records_r": domain_records[1],
+    }
+    columns = ", ".join(f"${k} as {k}" for k in row)
+    return duckdb.sql(f"select case {cases} else 'else' end from (select {columns})", params=row).fetchall()[
+        0
+    ][0]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "domain_records", "level"),
+    [
+        ("anna.nowak@o2.pl", "anna.nowak@o2.pl", (900, 900), "Exact match on email_std"),
+        ("anna.nowak@gmial.com", "anna.nowak@gmail.com", (3, 5000), "same mailbox, domain mistyped"),
+        ("anna.nowak@o2.pl", "anna.nowak@op.pl", (900, 700), "else"),  # two providers: namesakes
+        ("anna.nowk@o2.pl", "anna.nowak@o2.pl", (900, 900), "mailbox one or two letters off"),
+        ("marie.martin84@x.fr", "marie.martin45@x.fr", (900, 900), "else"),  # the digits differ
+        ("rachel_roberts@x.fr", "rachel.roberts@x.fr", (900, 900), "else"),  # the separator differs
+    ],
+)
+def test_the_email_comparison_tells_typos_from_namesakes_mailboxes(left, right, domain_records, level):
+    assert email_level(left, right, domain_records) == level
+
+
+@pytest.mark.parametrize(
+    ("gammas", "email", "identities_at_address", "corroborated"),
+    [
+        # e-mail exact, names close, nothing else known: corroborated
+        ({"name": 6, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "a@x.fr", None, True),
+        # the same, but the first names differ (a household on one e-mail): contradicted
+        ({"name": 1, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "a@x.fr", None, False),
+        # an e-mail whose holders' phones differ (namesakes on first.last@company) corroborates nothing
+        ({"name": 8, "email": 3, "phone": -1, "birth_date": -1, "address": -1}, "shared@x.fr", None, False),
+        # names close at a street and postcode only these two identities carry: corroborated
+        ({"name": 6, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 2, True),
+        # the same at an address a third identity shares (a household): only link_threshold links
+        ({"name": 6, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 3, False),
+        # a first name missing at that address: the name does not corroborate
+        ({"name": 3, "email": -1, "phone": -1, "birth_date": -1, "address": 5}, None, 2, False),
+        # a birth date agreeing, another phone: contradicted
+        ({"name": 6, "email": -1, "phone": 0, "birth_date": 3, "address": -1}, None, None, False),
+    ],
+)
+def test_a_corroborated_pair_has_personal_evidence_or_a_name_at_an_address_of_its_own(
+    gammas, email, identities_at_address, corroborated
+):
+    from platform_assets.referential.identity.matching import _corroborated_sql
+
+    conn = duckdb.connect()
+    conn.execute("create table splink_shared_emails as select 'shared@x.fr' as email_std")
+    columns = ", ".join(f"{v} as gamma_{k}" for k, v in gammas.items())
+    sql = _corroborated_sql(dict.fromkeys(gammas))
+    conn.execute(f"create table p as select {columns}, $email::varchar as email_std_l", {"email": email})
+    conn.execute("create table a as select $n::bigint as identities", {"n": identities_at_address})
+    assert conn.execute(f"select {sql} from p, a").fetchall() == [(corroborated,)]

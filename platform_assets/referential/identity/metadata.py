@@ -25,6 +25,7 @@ def run_metadata(run: IdentityRun) -> dict[str, dict]:
             "customers": customers,
             "records_per_customer": round(xref.height / max(customers, 1), 3),
             "link_threshold": run.config.link_threshold,
+            "corroborated_link_threshold": run.config.corroborated_link_threshold,
             "splink_pairs_scored": run.match.splink_pairs,
             "records_by_rule": dg.MetadataValue.md(markdown_table(rules)),
             "too_little_identity": int(xref["is_too_little_identity"].sum()),
