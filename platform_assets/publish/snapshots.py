@@ -93,6 +93,9 @@ def promote(building: Path, published_dir: Path, name: str) -> Path:
         os.replace(temporary, published_dir / file)
     pointer = published_dir / f".{CURRENT}.{name}.tmp"
     os.symlink(Path(SNAPSHOTS) / name, pointer)
+    current = published_dir / CURRENT
+    if current.is_dir() and not current.is_symlink():  # a copy of the folder made it a directory
+        shutil.rmtree(current)
     os.replace(pointer, published_dir / CURRENT)  # last: the whole set at once
     _fsync_dir(published_dir)
     return snapshot

@@ -133,7 +133,7 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     base = tmp_path_factory.mktemp("lifecycle")
     for part in ("landing", "ground_truth"):
         shutil.copytree(demo_dir / part, base / "demo" / part)
-    shutil.copytree(demo_dir / "published", base / "published")
+    shutil.copytree(demo_dir / "published", base / "published", symlinks=True)
     (base / "warehouse").mkdir()
     shutil.copy(db, base / "warehouse" / "cdp.duckdb")
     published = base / "published"

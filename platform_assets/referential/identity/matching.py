@@ -430,6 +430,14 @@ NAME_AGREES_FROM = 4
 ADDRESS_EQUAL = 5
 
 
+# Splink names a comparison's level column after its output column: ours, but for ExactMatch (its column)
+GAMMA_COLUMNS = {"customer_number": "gamma_customer_number_std"}
+
+
+def _gamma(comparison: str) -> str:
+    return GAMMA_COLUMNS.get(comparison, f"gamma_{comparison}")
+
+
 def _corroborated_sql(comparisons: dict[str, object]) -> str:
     """SQL over Splink's predictions (gamma_<comparison>: the level, -1 when a side is null) joined
     to ``splink_address_identities`` as ``a``: no comparison contradicts, and a personal identifier
@@ -438,14 +446,15 @@ def _corroborated_sql(comparisons: dict[str, object]) -> str:
     personal = [
         # an e-mail whose holders' phones or birth dates differ is shared (namesakes on
         # first.last@company, which the e-mail rule left apart): it corroborates no pair
-        f"(gamma_{c} > 0 and email_std_l not in (select email_std from splink_shared_emails))"
+        f"({_gamma(c)} > 0 and email_std_l not in (select email_std from splink_shared_emails))"
         if c == "email"
-        else f"gamma_{c} > 0"
+        else f"{_gamma(c)} > 0"
         for c in PERSONAL_COMPARISONS
         if c in comparisons
     ]
     contradicting = [
-        f"gamma_{c} in ({', '.join(str(v) for v in CONTRADICTING_LEVELS.get(c, (0,)))})" for c in comparisons
+        f"{_gamma(c)} in ({', '.join(str(v) for v in CONTRADICTING_LEVELS.get(c, (0,)))})"
+        for c in comparisons
     ]
     if {"name", "address"} <= comparisons.keys():
         personal.append(
