@@ -91,7 +91,7 @@ format: install  ## ruff fix and format
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-test: lint manifest  ## lint, then the test suite
+test: lint  ## lint, then the test suite (its session parses the dbt project first: tests/conftest.py)
 	$(RUN) pytest
 
 clean:  ## remove generated data, warehouse, dbt target and Dagster history

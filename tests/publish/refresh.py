@@ -1,8 +1,8 @@
-"""``python -m tests.publish.refresh [--publication-only]``: the daily job (or only its publication)
-in this one process, so a SIGKILL stops all of it; configured by the CDP_* environment and
-DAGSTER_HOME like `make materialize`, which first recovers runs whose process died (a killed run
-would otherwise hold the warehouse pool's one slot: the next run would wait forever). Exit code 0
-when it succeeded."""
+"""``python -m tests.publish.refresh [--publication-only | --from-identity]``: the daily job (or only its
+publication, or identity resolution and everything after it) in this one process, so a SIGKILL stops
+all of it; configured by the CDP_* environment and DAGSTER_HOME like `make materialize`, which first
+recovers runs whose process died (a killed run would otherwise hold the warehouse pool's one slot: the
+next run would wait forever). Exit code 0 when it succeeded."""
 
 import sys
 
@@ -12,8 +12,22 @@ from platform_assets.definitions import defs
 from platform_assets.lib.recovery import recover_abandoned_runs
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
 
+
+def selection(argv: list[str]) -> list[dg.AssetKey] | None:
+    if "--publication-only" in argv:
+        return [dg.AssetKey(["ops", "publication_log"])]
+    if "--from-identity" in argv:  # the same input as the last run: landing and staging are as they were
+        graph = defs.resolve_asset_graph()
+        identity = next(
+            a
+            for a in defs.assets
+            if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "identity_resolution"
+        )
+        return sorted(dg.AssetSelection.assets(*identity.keys).downstream().resolve(graph), key=str)
+    return None
+
+
 if __name__ == "__main__":
-    only = [dg.AssetKey(["ops", "publication_log"])] if "--publication-only" in sys.argv else None
     instance = dg.DagsterInstance.get()
     for run_id in recover_abandoned_runs(instance):
         print(f"recovered abandoned run {run_id}")
@@ -21,6 +35,6 @@ if __name__ == "__main__":
         instance=instance,
         tags={REFERENCE_DATE_TAG: "2026-11-01"},
         raise_on_error=False,
-        asset_selection=only,
+        asset_selection=selection(sys.argv),
     )
     sys.exit(0 if result.success else 1)
