@@ -15,6 +15,7 @@ from platform_assets.definitions import build_defs
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RETAILERS_DIR
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
+from tests.dbt_parse import parse_dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CDNOW = REPO_ROOT.parent / "shared" / "datasets" / "cdnow" / "CDNOW_sample.txt"
@@ -37,6 +38,7 @@ def cdnow_run(tmp_path_factory):
     (root / "landing" / "cdnow").mkdir(parents=True)
     shutil.copy(CDNOW, root / "landing" / "cdnow" / "CDNOW_sample.txt")  # what `make data DATASET=cdnow` does
     db = root / "warehouse" / "cdp.duckdb"
+    parse_dbt(db)  # for this warehouse: each dbt step then re-parses only what changed
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_DATA_DIR", str(root))
         mp.setenv("CDP_LANDING_DIR", str(root / "landing"))

@@ -22,6 +22,7 @@ import yaml
 from platform_assets.lib.retailer import DEMO_RETAILER
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from tests.conftest import DBT_DIR, E2E_REFERENCE_DATE
+from tests.dbt_parse import parse_dbt
 
 REMOVED = (
     "loyalty_cards",
@@ -106,6 +107,7 @@ def variant(demo_dir, tmp_path_factory):
     for folder in REMOVED_FOLDERS:
         shutil.rmtree(landing / folder)
     db = root / "cdp.duckdb"
+    parse_dbt(db)  # for this warehouse: each dbt step then re-parses only what changed
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_LANDING_DIR", str(landing))
         mp.setenv("CDP_DUCKDB_PATH", str(db))

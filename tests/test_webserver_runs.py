@@ -132,7 +132,7 @@ def webserver(refreshed, demo_dir, tmp_path_factory):
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # dagster dev, its webserver, daemon and code server
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=3)  # its history is in a temporary home: no graceful stop needed
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
