@@ -204,3 +204,26 @@ def test_no_model_file_holds_a_customer_id(refreshed, demo_dir):
         blob = path.read_bytes()
         found = [i for i in ids if i.encode() in blob]
         assert not found, f"{path.relative_to(demo_dir)} holds {len(found)} customer ids, e.g. {found[:3]}"
+
+
+def test_no_splink_scratch_table_is_left_in_the_working_file(refreshed):
+    """Splink's own cleanup missed the samples of its u estimation (personal data, erased or not)."""
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        left = conn.execute(
+            "select table_name from duckdb_tables() where starts_with(table_name, '__splink__') "
+            "union all select view_name from duckdb_views() where starts_with(view_name, '__splink__')"
+        ).fetchall()
+    assert left == []
+
+
+def test_the_splink_sweep_drops_only_splinks_tables_and_views():
+    from platform_assets.referential.identity.matching import drop_splink_scratch
+
+    conn = duckdb.connect()
+    conn.execute("create table __splink__df_concat_sample_1 as select 'a@b.fr' as email")
+    conn.execute("create view __splink__df_v as select 1 as x")
+    conn.execute("create table splinky as select 1 as x")
+    assert sorted(drop_splink_scratch(conn)) == ["__splink__df_concat_sample_1", "__splink__df_v"]
+    assert conn.execute("select table_name from duckdb_tables()").fetchall() == [("splinky",)]
+    assert conn.execute("select count(*) from duckdb_views() where not internal").fetchone() == (0,)

@@ -666,11 +666,24 @@ def probabilistic_edges(
     ).pl()
     weights = match_weights_table(linker)
     linker.table_management.delete_tables_created_by_splink_from_db()
+    drop_splink_scratch(conn)
     conn.execute("drop table if exists splink_records")
     conn.execute("drop table if exists splink_shared_emails")
     conn.execute("drop table if exists splink_address_identities")
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
+
+
+def drop_splink_scratch(conn) -> list[str]:
+    """Drops every table and view Splink left in the working file (``__splink__*``: its own cleanup
+    misses the samples of its u estimation, which hold personal data); the names dropped."""
+    left = conn.execute(
+        "select table_name, 'table' from duckdb_tables() where starts_with(table_name, '__splink__') "
+        "union all select view_name, 'view' from duckdb_views() where starts_with(view_name, '__splink__')"
+    ).fetchall()
+    for name, kind in left:
+        conn.execute(f'drop {kind} if exists "{name}"')
+    return [name for name, _ in left]
 
 
 def _empty_weights() -> pl.DataFrame:
