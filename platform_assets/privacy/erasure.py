@@ -68,6 +68,9 @@ def sha256(value: str) -> str:
 class Erasure:
     erased_customer_ids: set[str]  # plain ids, only in memory during this run
     erased_records: int
+    erased_record_ids: list[
+        str
+    ]  # this run's records of erased customers, only in memory: deleted from intermediate
     new_suppression: pl.DataFrame  # SUPPRESSION_SCHEMA rows to append
     new_log: pl.DataFrame  # LOG_SCHEMA rows to append (requests applied for the first time)
     suppression_size: int  # entries before this run
@@ -104,14 +107,12 @@ def record_keys(conn: duckdb.DuckDBPyConnection, assignments: pl.DataFrame) -> p
 
 
 def request_keys(requests: pl.DataFrame) -> pl.DataFrame:
-    """erasure_request_id, key_type, key_hash of each request's e-mail and phone."""
+    """erasure_request_id, key_type, key_hash of each request's e-mail and phone (hashed in dbt)."""
     parts = [
         requests.filter(pl.col(column).is_not_null()).select(
-            "erasure_request_id",
-            pl.lit(key_type).alias("key_type"),
-            pl.col(column).map_elements(sha256, return_dtype=pl.String).alias("key_hash"),
+            "erasure_request_id", pl.lit(key_type).alias("key_type"), pl.col(column).alias("key_hash")
         )
-        for key_type, column in (("email", "email_std"), ("phone", "phone_e164"))
+        for key_type, column in (("email", "email_sha256"), ("phone", "phone_sha256"))
     ]
     return pl.concat(parts)
 
@@ -129,7 +130,7 @@ def find_erasures(
 
     assignments: record_id, customer_id of every record (all clusters of this run).
     record_keys: record_id, key_type, key_hash of every record (``record_keys``).
-    requests: erasure_request_id, email_std, phone_e164, country_code, requested_at.
+    requests: erasure_request_id, email_sha256, phone_sha256, country_code, requested_at.
     suppression: the persistent list (SUPPRESSION_SCHEMA).
     A customer is erased when any of its records matches a request or the suppression list: all
     its records go; their record ids join the list, with the request's e-mail and phone and the
@@ -185,9 +186,11 @@ def find_erasures(
         .select(list(SUPPRESSION_SCHEMA))
         .cast(SUPPRESSION_SCHEMA)
     )
+    erased_record_ids = sorted(set(keys.join(erased, on="customer_id")["record_id"].to_list()))
     return Erasure(
         erased_customer_ids=set(erased["customer_id"].to_list()),
-        erased_records=keys.join(erased, on="customer_id").select("record_id").n_unique(),
+        erased_records=len(erased_record_ids),
+        erased_record_ids=erased_record_ids,
         new_suppression=new_suppression,
         new_log=_log(requests, hits, keys, logged_requests, run_id, now),
         suppression_size=suppression.height,
@@ -213,13 +216,12 @@ def _log(requests, hits, keys, logged_requests, run_id, now) -> pl.DataFrame:
             pl.col("record_id").n_unique().cast(pl.Int64).alias("records_erased"),
         )
     )
-    hashed = lambda column: pl.col(column).map_elements(sha256, return_dtype=pl.String)  # noqa: E731
     return (
         fresh.join(matched, on="erasure_request_id", how="left")
         .select(
             "erasure_request_id",
-            hashed("email_std").alias("email_sha256"),
-            hashed("phone_e164").alias("phone_sha256"),
+            "email_sha256",
+            "phone_sha256",
             "country_code",
             "requested_at",
             pl.col("customer_id_sha256").fill_null(pl.lit([], dtype=pl.List(pl.String))),

@@ -150,6 +150,7 @@ def _metadata(done: Published, run: Run, platform: PlatformSettings) -> dict:
         "customers_erased": done.erased,
         "export_rows_removed": dg.MetadataValue.json(done.swept),
         "snapshots_pruned": dg.MetadataValue.json(done.pruned),
+        "snapshot_rows_erased": dg.MetadataValue.json(done.snapshots_erased),
         "reference_date": str(run.reference_date),
         "full_refresh": run.full_refresh,
         "slowest_analyst": dg.MetadataValue.json(slowest(analyst.seconds)),

@@ -1,6 +1,6 @@
 """One publication, start to end: sweep the exports of erased persons, build the analyst and
-restricted files aside, document them, swap them in, prune old snapshots, log the publication in
-the working file (``ops.publication_log``). No Dagster: the asset hands in the run's facts.
+restricted files aside, document them, swap them in, prune old snapshots, rewrite the kept ones that
+hold a person erased since, log the publication in the working file (``ops.publication_log``). No Dagster: the asset hands in the run's facts.
 
 Each published file also carries its own ``ops.publication`` row (builder.py): which run built it.
 """
@@ -16,6 +16,7 @@ import duckdb
 
 from platform_assets.lib.tables import table_exists
 from platform_assets.privacy.exports import sweep_exports
+from platform_assets.privacy.snapshots import erase_from_snapshots
 from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish import builder, snapshots
 from platform_assets.publish.classification import (
@@ -71,6 +72,7 @@ class Published:
     erased: int
     swept: dict[str, int]  # export file -> rows of erased persons removed
     pruned: list[str]
+    snapshots_erased: dict[str, dict[str, int]]  # earlier snapshot/file -> rows of erased persons removed
     log_rows: int
 
 
@@ -146,6 +148,9 @@ def publish(
         )
         snapshots.promote(building, published_dir, name)
         pruned = snapshots.prune(published_dir, snapshots_kept)
+        # the kept earlier snapshots lose who was erased since (the new one was built without them)
+        earlier = [s for s in snapshots.snapshots(published_dir) if s.name != name]
+        snapshots_erased = erase_from_snapshots(conn, earlier, run.run_id, builder.STORAGE_VERSION)
         row = [
             run.run_id,
             run.reference_date,
@@ -163,7 +168,9 @@ def publish(
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)  # a build never promoted leaves nothing behind
         raise
-    return Published(name, analyst, restricted, undocumented, erased, swept, pruned, log_rows)
+    return Published(
+        name, analyst, restricted, undocumented, erased, swept, pruned, snapshots_erased, log_rows
+    )
 
 
 def slowest(seconds: dict[str, float], n: int = 6) -> dict[str, float]:

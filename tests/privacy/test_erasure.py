@@ -39,12 +39,12 @@ ASSIGNMENTS = pl.DataFrame(
 REQUEST = pl.DataFrame(
     {
         "erasure_request_id": ["ER-1"],
-        "email_std": ["anna@example.com"],
-        "phone_e164": [None],
+        "email_sha256": [sha("anna@example.com")],
+        "phone_sha256": [None],
         "country_code": ["FR"],
         "requested_at": [datetime(2026, 10, 1)],
     },
-    schema_overrides={"phone_e164": pl.String},
+    schema_overrides={"phone_sha256": pl.String},
 )
 NO_REQUEST = REQUEST.clear()
 EMPTY = pl.DataFrame(schema=SUPPRESSION_SCHEMA)
@@ -105,7 +105,7 @@ def test_an_older_record_never_brings_an_erased_person_back_once_the_request_is_
 
 
 def test_a_request_matching_no_one_is_logged_and_blocks_a_later_arrival():
-    nobody = REQUEST.with_columns(pl.lit("carl@example.com").alias("email_std"))
+    nobody = REQUEST.with_columns(pl.lit(sha("carl@example.com")).alias("email_sha256"))
     erasure = find_erasures(
         ASSIGNMENTS, record_keys(records_db(), ASSIGNMENTS), nobody, EMPTY, set(), "run-1", NOW
     )

@@ -14,7 +14,7 @@ from platform_assets.referential.identity.store import previous_state, row_count
 
 NOW = datetime(2026, 11, 1, 6)
 NO_ERASURE = Erasure(
-    set(), 0, pl.DataFrame(schema=SUPPRESSION_SCHEMA), pl.DataFrame(schema=LOG_SCHEMA), 0, None
+    set(), 0, [], pl.DataFrame(schema=SUPPRESSION_SCHEMA), pl.DataFrame(schema=LOG_SCHEMA), 0, None
 )
 WEIGHTS = pl.DataFrame({"comparison": ["email_std"], "match_weight": [3.5]})
 
@@ -57,7 +57,9 @@ def test_a_failing_write_leaves_every_identity_table_as_it_was():
     conn = duckdb.connect()
     run(conn, {"crm:1": 0, "crm:2": 1}, "run-1")
     before = conn.execute("select * from referential.customer_xref order by all").fetchall()
-    broken = Erasure(set(), 0, pl.DataFrame({"unexpected": [1]}), pl.DataFrame(schema=LOG_SCHEMA), 0, None)
+    broken = Erasure(
+        set(), 0, [], pl.DataFrame({"unexpected": [1]}), pl.DataFrame(schema=LOG_SCHEMA), 0, None
+    )
     with pytest.raises(duckdb.Error):
         run(conn, {"crm:1": 0, "crm:2": 0}, "run-2", broken)  # the suppression list refuses the frame
     assert conn.execute("select * from referential.customer_xref order by all").fetchall() == before
@@ -66,3 +68,27 @@ def test_a_failing_write_leaves_every_identity_table_as_it_was():
         "referential.customer_ids": 2,
         "ops.identity_match_weights": 1,
     }
+
+
+def test_the_erased_records_leave_the_intermediate_tables_identity_read_them_from():
+    conn = duckdb.connect()
+    conn.execute("create schema intermediate")
+    for table in ("int_customer_records", "int_customer_records_standardised"):
+        conn.execute(
+            f"create table intermediate.{table} as select * from (values "
+            "('crm:1', 'anna@example.com'), ('crm:2', 'bob@example.com'), ('loyalty:9', null)) t(record_id, email_std)"
+        )
+    erasure = Erasure(
+        {"CUS-anna"},
+        2,
+        ["crm:1", "loyalty:9"],
+        pl.DataFrame(schema=SUPPRESSION_SCHEMA),
+        pl.DataFrame(schema=LOG_SCHEMA),
+        0,
+        None,
+    )
+    run(conn, {"crm:1": 0, "crm:2": 1, "loyalty:9": 0}, "run-1", erasure)
+    for table in ("int_customer_records", "int_customer_records_standardised"):
+        assert conn.execute(f"select record_id, email_std from intermediate.{table}").fetchall() == [
+            ("crm:2", "bob@example.com")
+        ]

@@ -1,4 +1,6 @@
--- Right-to-erasure requests with the same match keys as the customer records they target.
+-- Right-to-erasure requests with the same match keys as the customer records they target, hashed:
+-- identity resolution compares hashes, and the e-mail and phone of a person asking to be forgotten
+-- are kept nowhere after staging (which reads the request file as delivered).
 with
 
 business_units as (
@@ -14,9 +16,9 @@ final as (
         -- ids
         requests.erasure_request_id,
 
-        -- match keys (the personal data of the request is kept in staging only)
-        {{ standardise_email('requests.email') }} as email_std,
-        {{ phone_e164(phone_digits('requests.phone')) }} as phone_e164,
+        -- match keys, as sha256 of the standardised e-mail and E.164 phone
+        sha256({{ standardise_email('requests.email') }}) as email_sha256,
+        sha256({{ phone_e164(phone_digits('requests.phone')) }}) as phone_sha256,
 
         -- strings
         requests.country_code,

@@ -12,6 +12,7 @@ from platform_assets.lib.tables import table_exists
 from platform_assets.privacy.erasure import Erasure, find_erasures, load_suppression, record_keys
 from platform_assets.privacy.tables import LOG_TABLE, REQUESTS_MODEL, SUPPRESSION_TABLE
 from platform_assets.referential.identity.schema import (
+    FOLDED,
     HISTORY,
     HISTORY_DDL,
     IDS,
@@ -113,7 +114,9 @@ def _append(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) ->
 
 def write_erasure(conn: duckdb.DuckDBPyConnection, erasure: Erasure) -> None:
     """Appends the new suppression entries and log rows, then removes every erased id (this run's
-    and earlier ones, known by their hash) from the id registry and its history."""
+    and earlier ones, known by their hash) from the id registry and its history, and the erased
+    persons' records from the intermediate tables identity read them from (raw and staging hold
+    the files as the sources deliver them)."""
     rows = erasure.new_suppression
     if erasure.restored_suppression is not None:
         rows = pl.concat([erasure.restored_suppression.select(rows.columns), rows])
@@ -124,6 +127,14 @@ def write_erasure(conn: duckdb.DuckDBPyConnection, erasure: Erasure) -> None:
     conn.execute(
         f"delete from {HISTORY} where sha256(old_customer_id) in {erased} or sha256(new_customer_id) in {erased}"
     )
+    conn.register(
+        "erased_records",
+        pl.DataFrame({"record_id": erasure.erased_record_ids}, schema={"record_id": pl.String}),
+    )
+    for table in (FOLDED, RECORDS):
+        if table_exists(conn, table):
+            conn.execute(f"delete from {table} where record_id in (select record_id from erased_records)")
+    conn.unregister("erased_records")
 
 
 def row_counts(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
