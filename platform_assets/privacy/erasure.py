@@ -68,9 +68,10 @@ def sha256(value: str) -> str:
 class Erasure:
     erased_customer_ids: set[str]  # plain ids, only in memory during this run
     erased_records: int
-    erased_record_ids: list[
-        str
-    ]  # this run's records of erased customers, only in memory: deleted from intermediate
+    # this run's records of erased customers, only in memory: deleted from the intermediate tables
+    erased_record_ids: list[str]
+    run_id: str
+    applied_at: datetime
     new_suppression: pl.DataFrame  # SUPPRESSION_SCHEMA rows to append
     new_log: pl.DataFrame  # LOG_SCHEMA rows to append (requests applied for the first time)
     suppression_size: int  # entries before this run
@@ -191,6 +192,8 @@ def find_erasures(
         erased_customer_ids=set(erased["customer_id"].to_list()),
         erased_records=len(erased_record_ids),
         erased_record_ids=erased_record_ids,
+        run_id=run_id,
+        applied_at=now,
         new_suppression=new_suppression,
         new_log=_log(requests, hits, keys, logged_requests, run_id, now),
         suppression_size=suppression.height,

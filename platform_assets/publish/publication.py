@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import table_exists
+from platform_assets.privacy.cleanups import record_cleanups
 from platform_assets.privacy.exports import sweep_exports
 from platform_assets.privacy.snapshots import erase_from_snapshots
 from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
@@ -151,6 +152,7 @@ def publish(
         # the kept earlier snapshots lose who was erased since (the new one was built without them)
         earlier = [s for s in snapshots.snapshots(published_dir) if s.name != name]
         snapshots_erased = erase_from_snapshots(conn, earlier, run.run_id, builder.STORAGE_VERSION)
+        record_cleanups(conn, run.run_id, published_at, cleanup_places(swept, snapshots_erased))
         row = [
             run.run_id,
             run.reference_date,
@@ -171,6 +173,14 @@ def publish(
     return Published(
         name, analyst, restricted, undocumented, erased, swept, pruned, snapshots_erased, log_rows
     )
+
+
+def cleanup_places(swept: dict[str, int], snapshots_erased: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The places this publication removed erased persons from, for ``ops.erasure_cleanups``."""
+    places = {f"export:{file}": rows for file, rows in swept.items()}
+    for file, tables in snapshots_erased.items():
+        places.update({f"snapshot:{file}:{table}": rows for table, rows in tables.items()})
+    return places
 
 
 def slowest(seconds: dict[str, float], n: int = 6) -> dict[str, float]:

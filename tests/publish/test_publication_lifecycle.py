@@ -1,5 +1,5 @@
 """The publication under stress, with real runs of the daily job in subprocesses, continuing from the
-end-to-end run (A): a reader during a refresh on the same input (B, identity resolution onwards), a
+end-to-end run (A): a reader during a refresh on the same input (B, from the customer records onwards), a
 run killed during identity resolution (C1), a publication killed while building (C2), then a whole
 run (D) with a new erasure request, the old request file gone, and an older record of a person
 erased in A."""
@@ -168,9 +168,9 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
         cwd=REPO_ROOT,
         stdout=reads.open("w"),
     )
-    # from identity resolution on: landing and staging read the same files as in A (the time they would
+    # from the customer records on: landing and staging read the same files as in A (the time they would
     # take is spent in the other end-to-end tests); every table computed after them is built again
-    run_b = start(env, log, "--from-identity")
+    run_b = start(env, log, "--from-records")
     while run_b.poll() is None:
         state.held.append(held.execute("select run_id from ops.publication").fetchall()[0][0])
         time.sleep(0.5)
@@ -193,7 +193,7 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     state.before_kill = tuple(fingerprint(published / f) for f in files)
     # C1: a whole run killed halfway, while identity resolution writes the working file
     log_c1 = base / "run_c1.log"
-    run_c1 = start(env, log_c1, "--from-identity")
+    run_c1 = start(env, log_c1, "--from-records")
     wait_for(run_c1, lambda: 'Started execution of step "identity_resolution"' in log_c1.read_text())
     time.sleep(1)
     state.runs["C1"] = kill(run_c1)
@@ -355,3 +355,100 @@ def test_an_older_record_does_not_bring_back_a_person_erased_before_the_request_
         logged = conn.execute("select count(*) from ops.erasure_log").fetchall()[0][0]
     assert (linked, golden) == (0, 0)
     assert logged > 1  # run A's requests stay in the log although their file is gone
+
+
+# What the platform writes, searched for the person erased in run D (the landing copies and this
+# test's own copies of A's and B's files are not the platform's). Raw and staging are the files as the
+# sources deliver them (the source still delivers the person in D: sources delete at source); an
+# erased person's e-commerce orders stay as anonymous sales, so their order ids are not searched.
+SEARCHED = ("published", "exports", "models", "dagster_home", "runs.log")
+NOT_SEARCHED_SCHEMAS = ("raw", "staging")
+
+
+def _identifiers(lifecycle: Lifecycle) -> list[str]:
+    person = lifecycle.erased_late
+    records = pl.read_csv(lifecycle.base / "demo" / "ground_truth" / "source_records.csv", infer_schema=False)
+    source_ids = records.filter(
+        (pl.col("person_id") == person["person_id"])
+        & pl.col("source_system").is_in(["crm", "ecommerce", "loyalty", "emailing"])
+    )["source_id"].to_list()
+    values = [
+        person["customer_id_in_a"],
+        person["crm_email"],
+        person["email"],
+        person["phone_e164"],
+        *source_ids,
+    ]
+    return sorted({v.lower() for v in values if v})
+
+
+def _hits_in_duckdb(path: Path, identifiers: list[str], skip_schemas: tuple[str, ...] = ()) -> list[str]:
+    """schema.table.column of every text value holding an identifier, views excluded."""
+    pattern = "|".join(identifiers).replace(".", "\\.").replace("+", "\\+")
+    found = []
+    with duckdb.connect(str(path), read_only=True) as conn:
+        columns = conn.execute(
+            "select c.schema_name, c.table_name, c.column_name from duckdb_columns() c "
+            "join duckdb_tables() t using (database_name, schema_name, table_name) "
+            "where c.database_name = current_database() and c.data_type in ('VARCHAR', 'VARCHAR[]', 'JSON')"
+        ).fetchall()
+        for schema, table, column in columns:
+            if schema in skip_schemas:
+                continue
+            [(hits,)] = conn.execute(
+                f'select count(*) from "{schema}"."{table}" where regexp_matches(lower(cast("{column}" as varchar)), ?)',
+                [pattern],
+            ).fetchall()
+            if hits:
+                found.append(f"{path.name}:{schema}.{table}.{column}")
+    return found
+
+
+def test_the_erasure_search_finds_the_person_nowhere_the_platform_writes(lifecycle):
+    """Every file under the published directory (the current files and every kept snapshot), the
+    exports, saved models, the Dagster instance (run and event storage, compute logs), the runs' log,
+    dbt's target and logs, and the working warehouse's tables but raw and staging."""
+    identifiers = _identifiers(lifecycle)
+    assert len(identifiers) >= 4
+    found = []
+    files = [
+        REPO_ROOT / "dbt_project" / "logs" / "dbt.log",
+        *sorted((REPO_ROOT / "dbt_project" / "target").glob("*.json")),
+    ]
+    for name in SEARCHED:
+        root = lifecycle.base / name
+        files += sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    assert any(p.suffix == ".duckdb" and "snapshots" in p.parts for p in files)
+    searched = 0
+    for path in files:
+        if not path.is_file():
+            continue
+        searched += 1
+        if path.suffix == ".duckdb":  # compressed columns: searched value by value
+            found += _hits_in_duckdb(path, identifiers)
+        else:
+            blob = path.read_bytes().lower()
+            found += [f"{path}: {i}" for i in identifiers if i.encode() in blob]
+    found += _hits_in_duckdb(lifecycle.base / "warehouse" / "cdp.duckdb", identifiers, NOT_SEARCHED_SCHEMAS)
+    assert found == [] and searched > 20
+
+
+def test_the_erasure_records_each_place_it_cleaned(lifecycle):
+    with duckdb.connect(str(lifecycle.base / "warehouse" / "cdp.duckdb"), read_only=True) as conn:
+        places = {
+            p
+            for (p,) in conn.execute(
+                "select place from ops.erasure_cleanups where rows_removed > 0"
+            ).fetchall()
+        }
+    snapshot_b = lifecycle.snapshots["B"]
+    assert {"intermediate.int_customer_records_standardised", "export:email/audience.csv"} <= places
+    assert f"snapshot:{snapshot_b}/restricted.duckdb:referential.dim_customer" in places
+    assert f"snapshot:{snapshot_b}/analyst.duckdb:referential.dim_customer" in places
+    manifest = json.loads((lifecycle.published / "snapshots" / snapshot_b / "manifest.json").read_text())
+    assert (
+        manifest["erased_after_publication"][0]["rows_removed"]["restricted.duckdb"][
+            "referential.dim_customer"
+        ]
+        == 1
+    )

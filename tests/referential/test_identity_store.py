@@ -14,7 +14,15 @@ from platform_assets.referential.identity.store import previous_state, row_count
 
 NOW = datetime(2026, 11, 1, 6)
 NO_ERASURE = Erasure(
-    set(), 0, [], pl.DataFrame(schema=SUPPRESSION_SCHEMA), pl.DataFrame(schema=LOG_SCHEMA), 0, None
+    set(),
+    0,
+    [],
+    "run",
+    NOW,
+    pl.DataFrame(schema=SUPPRESSION_SCHEMA),
+    pl.DataFrame(schema=LOG_SCHEMA),
+    0,
+    None,
 )
 WEIGHTS = pl.DataFrame({"comparison": ["email_std"], "match_weight": [3.5]})
 
@@ -58,7 +66,15 @@ def test_a_failing_write_leaves_every_identity_table_as_it_was():
     run(conn, {"crm:1": 0, "crm:2": 1}, "run-1")
     before = conn.execute("select * from referential.customer_xref order by all").fetchall()
     broken = Erasure(
-        set(), 0, [], pl.DataFrame({"unexpected": [1]}), pl.DataFrame(schema=LOG_SCHEMA), 0, None
+        set(),
+        0,
+        [],
+        "run-2",
+        NOW,
+        pl.DataFrame({"unexpected": [1]}),
+        pl.DataFrame(schema=LOG_SCHEMA),
+        0,
+        None,
     )
     with pytest.raises(duckdb.Error):
         run(conn, {"crm:1": 0, "crm:2": 0}, "run-2", broken)  # the suppression list refuses the frame
@@ -78,10 +94,16 @@ def test_the_erased_records_leave_the_intermediate_tables_identity_read_them_fro
             f"create table intermediate.{table} as select * from (values "
             "('crm:1', 'anna@example.com'), ('crm:2', 'bob@example.com'), ('loyalty:9', null)) t(record_id, email_std)"
         )
+    conn.execute(
+        "create table intermediate.int_consent_choices as select * from (values "
+        "('crm', '1', 'email'), ('emailing', 'S7', 'email'), ('crm', '2', 'email')) t(source_system, source_id, consent_channel)"
+    )
     erasure = Erasure(
         {"CUS-anna"},
         2,
-        ["crm:1", "loyalty:9"],
+        ["crm:1", "emailing:S7", "loyalty:9"],
+        "run-1",
+        NOW,
         pl.DataFrame(schema=SUPPRESSION_SCHEMA),
         pl.DataFrame(schema=LOG_SCHEMA),
         0,
@@ -92,3 +114,11 @@ def test_the_erased_records_leave_the_intermediate_tables_identity_read_them_fro
         assert conn.execute(f"select record_id, email_std from intermediate.{table}").fetchall() == [
             ("crm:2", "bob@example.com")
         ]
+    assert conn.execute(
+        "select run_id, place, rows_removed from ops.erasure_cleanups order by place"
+    ).fetchall() == [
+        ("run-1", "intermediate.int_consent_choices", 2),
+        ("run-1", "intermediate.int_customer_records", 2),
+        ("run-1", "intermediate.int_customer_records_standardised", 2),
+    ]
+    assert conn.execute("select source_id from intermediate.int_consent_choices").fetchall() == [("2",)]

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from platform_assets.lib.tables import table_exists
+from platform_assets.privacy.cleanups import record_cleanups
 from platform_assets.privacy.erasure import Erasure, find_erasures, load_suppression, record_keys
 from platform_assets.privacy.tables import LOG_TABLE, REQUESTS_MODEL, SUPPRESSION_TABLE
 from platform_assets.referential.identity.schema import (
@@ -23,6 +24,14 @@ from platform_assets.referential.identity.schema import (
     XREF,
 )
 from platform_assets.referential.identity.stable_ids import IdAssignment
+
+# The intermediate tables built from source records before identity resolution: the erased persons'
+# rows leave them in its transaction (table -> its record id, `<source_system>:<source_id>`).
+ERASED_RECORD_TABLES = {
+    FOLDED: "record_id",
+    RECORDS: "record_id",
+    "intermediate.int_consent_choices": "source_system || ':' || source_id",
+}
 
 
 def previous_state(conn: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -131,10 +140,14 @@ def write_erasure(conn: duckdb.DuckDBPyConnection, erasure: Erasure) -> None:
         "erased_records",
         pl.DataFrame({"record_id": erasure.erased_record_ids}, schema={"record_id": pl.String}),
     )
-    for table in (FOLDED, RECORDS):
+    cleaned = {}
+    for table, record_id in ERASED_RECORD_TABLES.items():
         if table_exists(conn, table):
-            conn.execute(f"delete from {table} where record_id in (select record_id from erased_records)")
+            [(cleaned[table],)] = conn.execute(
+                f"delete from {table} where {record_id} in (select record_id from erased_records)"
+            ).fetchall()
     conn.unregister("erased_records")
+    record_cleanups(conn, erasure.run_id, erasure.applied_at, cleaned)
 
 
 def row_counts(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
