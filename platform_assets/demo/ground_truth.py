@@ -11,6 +11,7 @@ from platform_assets.demo.consent import Consents
 from platform_assets.demo.identities import Identities
 from platform_assets.demo.noise import e164
 from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.web import cookie_ids
 from platform_assets.demo.writers import iso_date, padded, ts_utc
 
 
@@ -49,6 +50,16 @@ def persons_frame(
         "postcode",
         "city",
     ).sort("person_id")
+
+
+def web_cookies_frame(cookies: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Every cookie of the web export: its person, the second person of a shared computer, bots."""
+    return cookies.select(
+        pl.Series(cookie_ids(cookies["cookie"].to_numpy(), seed)).alias("cookie_id"),
+        person_id(pl.col("pid")).alias("person_id"),
+        "is_bot",
+        person_id(pl.col("shared_pid")).alias("shared_person_id"),
+    ).sort("cookie_id")
 
 
 def source_records(ids: Identities, consents: Consents, guests: pl.DataFrame) -> pl.DataFrame:

@@ -118,3 +118,28 @@ def format_report(
     out.append(f"seconds: {seconds:.1f}")
     out += [f"{k:<40}{v:>14.4f}" if abs(v) < 1000 else f"{k:<40}{v:>14,.0f}" for k, v in measures.items()]
     return "\n".join(out)
+
+
+def web_measures(
+    sessions: pl.DataFrame, cookies: pl.DataFrame, counts: dict[str, int], customers: int, cal
+) -> dict[str, float]:
+    """Volume of the web export and how its cookies relate to persons."""
+    from platform_assets.demo.web import BOT, window_start
+
+    years = (cal.days - window_start(cal)) / 365.25
+    events = sum(counts.values())
+    persons = sessions.filter(pl.col("pid") >= 0)
+    person_cookies = cookies.filter(pl.col("pid").is_not_null())
+    return {
+        "web_events": float(events),
+        "web_events_per_customer_year": events / customers / years,
+        "web_sessions_per_customer_year": sessions.height / customers / years,
+        "web_share_of_persons_visiting": persons["pid"].n_unique() / customers,
+        "web_cookies_per_visiting_person": person_cookies.height / max(person_cookies["pid"].n_unique(), 1),
+        "web_logged_in_session_share": float((persons["account"] >= 0).mean() or 0.0),
+        "web_shared_cookies": float(cookies["shared_pid"].is_not_null().sum()),
+        "web_bot_cookies": float(cookies["is_bot"].sum()),
+        "web_bot_event_share": float(
+            sessions.filter(pl.col("kind") == BOT)["n_body"].cast(pl.Int64).sum() / max(events, 1)
+        ),
+    }
