@@ -104,11 +104,19 @@ class BehaviourTally:
 def format_report(
     rows: dict[str, int], sizes: dict[str, int], seconds: float, measures: dict[str, float]
 ) -> str:
-    """Files (monthly files grouped), rows, bytes, seconds, then the measured rates."""
+    """Files (monthly and daily files grouped), rows, bytes, seconds, then the measured rates."""
     groups: dict[str, list[str]] = {}
     for path in sorted(rows):
         monthly = re.match(r"(.*_)\d{6}(\.\w+)$", path)
-        groups.setdefault(f"{monthly[1]}YYYYMM{monthly[2]}" if monthly else path, []).append(path)
+        daily = re.match(r"(.*_)\d{4}-\d{2}-\d{2}(\.[\w.]+)$", path)
+        label = (
+            f"{monthly[1]}YYYYMM{monthly[2]}"
+            if monthly
+            else f"{daily[1]}YYYY-MM-DD{daily[2]}"
+            if daily
+            else path
+        )
+        groups.setdefault(label, []).append(path)
     out = [f"{'file':<46}{'files':>6}{'rows':>14}{'bytes':>16}"]
     for label, paths in groups.items():
         out.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -225,14 +226,24 @@ def _gather(values: list[str] | pl.Series, index: pl.Expr) -> pl.Expr:
     )
 
 
-def format_day(ev: pl.DataFrame, first_id: int, rng: np.random.Generator, labels: Labels) -> pl.DataFrame:
-    """One day of numeric events, sorted, as the export's JSON objects (contract key order)."""
+def _per_key(keys: pl.Series, text: Callable[[np.ndarray], np.ndarray]) -> pl.Series:
+    """text(keys) computed once per distinct key (numpy strings are slow to hand to polars)."""
+    distinct, inverse = np.unique(keys.to_numpy(), return_inverse=True)
+    return pl.Series(text(distinct)).gather(inverse)
+
+
+def format_events(ev: pl.DataFrame, first_id: int, rng: np.random.Generator, labels: Labels) -> pl.DataFrame:
+    """Numeric events -> the export's JSON objects (contract key order), sorted by time, session and
+    position, ids numbered from first_id in that order; plus the day index to split files by."""
     ev = ev.sort("sec", "skey", "pos")
-    cookie = cookie_ids(ev["cookie"].to_numpy(), labels.seed)
-    session = hex_ids(mix64(ev["skey"].to_numpy().astype(np.uint64) ^ salt(labels.seed, 8)), 16)
-    account = ev["account"].to_numpy()
-    term = ev["term"].to_numpy()
-    query = pl.select(pl.when(pl.Series(term >= 0)).then(pl.Series(TERMS[np.maximum(term, 0)]))).to_series()
+    cookie = _per_key(ev["cookie"], lambda k: cookie_ids(k, labels.seed))
+    session = _per_key(
+        ev["skey"],
+        lambda k: np.char.add("ss_", hex_ids(mix64(k.astype(np.uint64) ^ salt(labels.seed, 8)), 16)),
+    )
+    account = _per_key(ev["account"], lambda k: hex_ids(np.maximum(k, 0), 12))
+    term = ev["term"].cast(pl.Int64)
+    query = pl.select(pl.when(term >= 0).then(pl.Series(TERMS).gather(term.clip(0)))).to_series()
     query, _ = noise.typos(query, rng, 0.06)
     capital = pl.Series(rng.random(ev.height) < 0.15)
     country = _gather(list(cfg.COUNTRIES), pl.col("country").cast(pl.Int64))
@@ -246,13 +257,11 @@ def format_day(ev: pl.DataFrame, first_id: int, rng: np.random.Generator, labels
     return ev.select(
         padded(pl.int_range(first_id, first_id + pl.len()), 12, "WEB").alias("event_id"),
         ts_utc(pl.col("sec")).alias("event_at"),
-        pl.Series(cookie).alias("cookie_id"),
-        ("ss_" + pl.Series(session)).alias("session_id"),
+        cookie.alias("cookie_id"),
+        session.alias("session_id"),
         _gather(list(EVENT_TYPES), pl.col("etype").cast(pl.Int64)).alias("event_type"),
         country.alias("country_code"),
-        pl.when(pl.Series(account >= 0))
-        .then(pl.Series(hex_ids(np.maximum(account, 0), 12)))
-        .alias("account_id"),
+        pl.when(pl.col("account") >= 0).then(account).alias("account_id"),
         _gather(list(PAGE_TYPES), pl.col("page").cast(pl.Int64)).alias("page_type"),
         _gather(labels.category_ids, pl.col("category").cast(pl.Int64)).alias("category_id"),
         _gather(labels.skus, pl.col("sku").cast(pl.Int64)).alias("sku"),
@@ -266,6 +275,7 @@ def format_day(ev: pl.DataFrame, first_id: int, rng: np.random.Generator, labels
         .alias("utm_campaign"),
         _gather(list(USER_AGENTS), pl.col("ua").cast(pl.Int64)).alias("user_agent"),
         pl.concat_str(octets, separator=".").alias("ip_address"),
+        "day",
     )
 
 
@@ -303,27 +313,52 @@ def write_web(
     counts: dict[str, int] = {}
     pending: pl.DataFrame | None = None  # events of sessions running past the month's last day
     next_id, day = 1, first_day
-    written = 0
-    for month in sorted(set(yyyymm[first_day:].tolist())):
-        ev = expand(
-            stream(seed, 74, month), sessions.filter(pl.Series(session_month == month)), pref, t, cal, catalog
-        )
-        if pending is not None:
-            ev = pl.concat([pending, ev])
-        last_day = int(np.flatnonzero(yyyymm == month)[-1])
-        pending = ev.filter(pl.col("day") > last_day)
-        by_day = {
-            int(d): part
-            for (d,), part in ev.filter(pl.col("day") <= last_day).partition_by("day", as_dict=True).items()
-        }
-        for d in range(day, last_day + 1):
-            part = by_day.get(d, ev.clear())
-            out = format_day(part, next_id, stream(seed, 75, d), labels)
-            next_id += out.height
-            name = f"events_{(cal.start + timedelta(days=d)).isoformat()}.ndjson.gz"
-            write_gzip_ndjson(out, folder / name)
-            counts[f"landing/web/{name}"] = out.height
-        day = last_day + 1
-        log(f"web events {month}", next_id - 1 - written)
-        written = next_id - 1
+    with ThreadPoolExecutor(max_workers=2) as pool:  # gzip releases the GIL: files compress in parallel
+        writing: list[Future] = []
+        for month in sorted(set(yyyymm[first_day:].tolist())):
+            of_month = sessions.filter(pl.Series(session_month == month))
+            step = cfg.WEB_EXPAND_SESSIONS  # expansion's temporaries are ~400 bytes an event
+            ev = pl.concat(
+                [
+                    *([] if pending is None else [pending]),
+                    *(
+                        expand(stream(seed, 74, month, k), of_month.slice(lo, step), pref, t, cal, catalog)
+                        for k, lo in enumerate(range(0, max(of_month.height, 1), step))
+                    ),
+                ]
+            )
+            del of_month
+            last_day = int(np.flatnonzero(yyyymm == month)[-1])
+            pending = ev.filter(pl.col("day") > last_day)
+            ready = ev.filter(pl.col("day") <= last_day)
+            del ev
+            # Formatted text is ~10x the numeric events: format whole days, about a batch at a time.
+            per_day = np.bincount(ready["day"].to_numpy() - day, minlength=last_day + 1 - day)
+            batch_of_day = np.cumsum(per_day) // cfg.WEB_FORMAT_BATCH
+            month_events = 0
+            for b in np.unique(batch_of_day):
+                days = day + np.flatnonzero(batch_of_day == b)
+                out = format_events(
+                    ready.filter(pl.col("day").is_between(days[0], days[-1])),
+                    next_id,
+                    stream(seed, 75, month, int(b)),
+                    labels,
+                )
+                next_id += out.height
+                month_events += out.height
+                by_day = {int(d): p.drop("day") for (d,), p in out.partition_by("day", as_dict=True).items()}
+                empty = out.drop("day").clear()
+                del out
+                for f in writing:  # at most two batches of text in memory
+                    f.result()
+                writing = []
+                for d in days:
+                    part = by_day.get(int(d), empty)
+                    name = f"events_{(cal.start + timedelta(days=int(d))).isoformat()}.ndjson.gz"
+                    writing.append(pool.submit(write_gzip_ndjson, part, folder / name))
+                    counts[f"landing/web/{name}"] = part.height
+            day = last_day + 1
+            log(f"web events {month}", month_events)
+        for f in writing:
+            f.result()
     return counts
