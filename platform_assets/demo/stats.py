@@ -10,6 +10,8 @@ import polars as pl
 from platform_assets.demo import config as cfg
 from platform_assets.demo.identities import Identities
 from platform_assets.demo.people import ascii_fold
+from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.web import BOT, window_start
 
 
 def _wrong(records: pl.DataFrame, persons: pl.DataFrame, dup_col: str, email_col: str | None) -> pl.Series:
@@ -129,11 +131,9 @@ def format_report(
 
 
 def web_measures(
-    sessions: pl.DataFrame, cookies: pl.DataFrame, counts: dict[str, int], customers: int, cal
+    sessions: pl.DataFrame, cookies: pl.DataFrame, counts: dict[str, int], customers: int, cal: Calendar
 ) -> dict[str, float]:
     """Volume of the web export and how its cookies relate to persons."""
-    from platform_assets.demo.web import BOT, window_start
-
     years = (cal.days - window_start(cal)) / 365.25
     events = sum(counts.values())
     persons = sessions.filter(pl.col("pid") >= 0)
