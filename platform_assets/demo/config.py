@@ -186,5 +186,5 @@ WEB_BOT_EVENTS = (2_000, 12_000)
 WEB_ARRIVAL_P = np.array([0.45, 0.25, 0.12, 0.08, 0.10])
 WEB_PROSPECT_ARRIVAL_P = np.array([0.25, 0.35, 0.20, 0.08, 0.12])
 WEB_EXPAND_SESSIONS = 250_000  # sessions expanded into events at a time (memory)
-WEB_FORMAT_BATCH = 1_000_000  # events turned into text at a time (memory)
+WEB_FORMAT_BATCH = 500_000  # events turned into text at a time (memory)
 WEB_GZIP_LEVEL = 3  # 2.7x faster than 6 for files 28 % bigger

@@ -279,22 +279,11 @@ def format_events(ev: pl.DataFrame, first_id: int, rng: np.random.Generator, lab
     )
 
 
-def ndjson_by_day(out: pl.DataFrame, days: np.ndarray) -> list[bytes]:
-    """NDJSON text of each day of `out` (sorted by day, days consecutive), serialised at once and
-    split at line ends (JSON strings escape newlines, so there is one line per row)."""
+def write_gzip_ndjson(df: pl.DataFrame, path: Path) -> None:
+    """NDJSON, gzip-compressed with no time or name in the header: same rows, same bytes."""
     buffer = io.BytesIO()
-    out.drop("day").write_ndjson(buffer)
-    text = buffer.getvalue()
-    line_end = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10) + 1
-    rows = np.cumsum(np.bincount(out["day"].to_numpy() - days[0], minlength=days.size))
-    ends = np.where(rows > 0, line_end[np.maximum(rows, 1) - 1], 0)
-    starts = np.r_[0, ends[:-1]]
-    return [text[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-
-
-def write_gzip(text: bytes, path: Path) -> None:
-    """gzip with no time or name in the header: same text, same bytes."""
-    path.write_bytes(gzip.compress(text, compresslevel=cfg.WEB_GZIP_LEVEL, mtime=0))
+    df.write_ndjson(buffer)
+    path.write_bytes(gzip.compress(buffer.getbuffer(), compresslevel=cfg.WEB_GZIP_LEVEL, mtime=0))
 
 
 def write_web(
@@ -358,15 +347,16 @@ def write_web(
                 next_id += out.height
                 month_events += out.height
                 per_day = np.bincount(out["day"].to_numpy() - days[0], minlength=days.size)
-                texts = ndjson_by_day(out, days)
-                del out
+                offset = np.cumsum(per_day) - per_day
+                out = out.drop("day")  # sorted by day: each day is a slice (no copy)
                 for f in writing:  # at most two batches of text in memory
                     f.result()
                 writing = []
-                for d, text, rows in zip(days.tolist(), texts, per_day.tolist(), strict=True):
+                for d, start, rows in zip(days.tolist(), offset.tolist(), per_day.tolist(), strict=True):
                     name = f"events_{(cal.start + timedelta(days=d)).isoformat()}.ndjson.gz"
-                    writing.append(pool.submit(write_gzip, text, folder / name))
+                    writing.append(pool.submit(write_gzip_ndjson, out.slice(start, rows), folder / name))
                     counts[f"landing/web/{name}"] = rows
+                del out
             day = last_day + 1
             log(f"web events {month}", month_events)
         for f in writing:
