@@ -58,6 +58,7 @@ SOURCES = (
     (DISPLAY, "criteo", 0.60),
     (DISPLAY, "google_display", 0.40),
 )
+NEWSLETTER = [s[1] for s in SOURCES].index("newsletter")  # utm_source of e-mail links
 CAMPAIGN_PREFIX = ("PSR", "SOC", "", "REF", "DSP")  # as the marketing acquisitions' campaign codes
 # Arrival multipliers by acquisition channel (cfg.CHANNELS) over (direct, cpc, social, referral, display).
 CHANNEL_ARRIVAL_TILT = np.array(
@@ -400,7 +401,7 @@ def person_sessions(
     medium, source = _arrival(rng, cfg.WEB_ARRIVAL_P[None, :] * CHANNEL_ARRIVAL_TILT[channel[who]])
     is_click = kind == CLICK
     medium = np.where(is_click, EMAIL, medium).astype(np.int8)
-    source = np.where(is_click, [s[1] for s in SOURCES].index("newsletter"), source).astype(np.int8)
+    source = np.where(is_click, NEWSLETTER, source).astype(np.int8)
 
     # Device and cookie; the second person of a shared computer uses it for part of their visits.
     pid = c.pid[who].astype(np.int64)
