@@ -138,7 +138,7 @@ def build_tables(cal: Calendar, catalog: Catalog) -> Tables:
     )
 
 
-def _windows(c: Chunk, who: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def moment_windows(c: Chunk, who: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each visit: in the lead-in of moment k, after moment k ([visit, 3] each), in the drift."""
     m_day = c.moment_day[who]
     has = m_day >= 0
@@ -165,7 +165,7 @@ def simulate_visits(
     who = np.repeat(np.arange(n), n_cand)
     day = c.acq_day[who] + 1 + np.floor(rng.random(who.size) * span[who]).astype(np.int64)
     ws = c.web_share[who]
-    lead, after, drift = _windows(c, who, day)
+    lead, after, drift = moment_windows(c, who, day)
     ws = np.where(lead[:, 0] & (ws > 0), np.minimum(ws + 0.25, 1.0), ws)  # movers browse and order online
     web = rng.random(who.size) < ws
     dow = np.where(web, cfg.WEB_DOW[t.weekday[day]], cfg.STORE_DOW[c.country[who], t.weekday[day]])
@@ -288,7 +288,7 @@ def baskets(
     day = v["day"].to_numpy().astype(np.int64)
     web = v["web"].to_numpy()
     nv = who.size
-    lead, after, drift = _windows(c, who, day)
+    lead, after, drift = moment_windows(c, who, day)
     card, account = _card_or_account(rng, c, who, day, web, scan_p)
 
     # Basket size: bigger after a moment, small during a move's lead-in, smaller while drifting.

@@ -151,3 +151,40 @@ PAST_CAMPAIGNS = (
 )
 CAMPAIGN_CONTROL_SHARE = 0.20
 CAMPAIGN_MIN_HISTORY_DAYS = 90  # a campaign sent earlier than this into the history is not simulated
+
+# --- Web analytics export (web.py, web_events.py) -------------------------------------------
+WEB_MONTHS = 13  # the export covers the last 13 calendar months up to the end date
+# Browsing sessions a year of a regular, half-web customer outside any life moment (scaled by the
+# person's web share and visit rate); research, order and e-mail-click sessions come on top.
+WEB_BROWSE_SESSIONS_PER_YEAR = 5.5
+WEB_REF_RATE = 0.6 / 30.44  # visits a day of a regular customer (people.py `rate` is around it)
+WEB_PRE_ACQUISITION_DAYS = 45  # people browse anonymously before their first purchase
+WEB_PAGES_MEAN = 4.0  # pages after session_start (geometric, at least one)
+WEB_RESEARCH_P_STORE = 0.15  # a research session days before a store purchase: p + 0.5 x web share
+WEB_RESEARCH_P_WEB = 0.5  # ... and before a web order (besides the order's own session)
+WEB_LOGIN_P = 0.3  # of the other sessions of a person with an account
+WEB_LEAD_SESSION_MULT = 3.0  # sessions in a moment's lead-in
+WEB_AFTER_SESSION_MULT = 1.5  # and after it
+WEB_DRIFT_SESSION_MULT = 0.5  # sliding towards churn
+WEB_LEAD_DEPT_BOOST = 8.0  # weight in a lead-in's browsing of the departments bought after the moment
+WEB_LEAD_SIGNAL_BOOST = 2.5  # ... and of the departments of the moment's signal categories
+WEB_AFTER_DEPT_BOOST = 3.0
+WEB_FOCUS_P = 0.8  # pages of a session in its focus department
+# Devices per person (1, 2, 3) and how their sessions split; cookie lifetimes (resets) in days.
+WEB_DEVICES_P = np.array([0.40, 0.40, 0.20])
+WEB_DEVICE_USE = np.array([0.60, 0.30, 0.10])
+WEB_COOKIE_DAYS = np.array([30, 90, 180, 400])
+WEB_COOKIE_DAYS_P = np.array([0.15, 0.30, 0.30, 0.25])
+WEB_SHARED_PAIR_P = 0.06  # pairs of persons (same business unit) sharing a home computer
+WEB_SHARED_USE_P = 0.4  # of the second person's sessions made on the shared computer
+WEB_PROSPECTS_PER_CUSTOMER = 0.5  # anonymous visitors who never become customers
+WEB_BOTS_PER_CUSTOMER = 1 / 4000  # at least WEB_MIN_BOTS
+WEB_MIN_BOTS = 3
+WEB_BOT_EVENTS = (2_000, 12_000)
+# Arrival (utm_medium) of a session: direct (no UTM), cpc, social, referral, display; e-mail
+# arrivals are the e-mail tool's clicks. Tilted by the person's acquisition channel.
+WEB_ARRIVAL_P = np.array([0.45, 0.25, 0.12, 0.08, 0.10])
+WEB_PROSPECT_ARRIVAL_P = np.array([0.25, 0.35, 0.20, 0.08, 0.12])
+WEB_EXPAND_SESSIONS = 250_000  # sessions expanded into events at a time (memory)
+WEB_FORMAT_BATCH = 500_000  # events turned into text at a time (memory)
+WEB_GZIP_LEVEL = 3  # 2.7x faster than 6 for files 28 % bigger

@@ -3,7 +3,8 @@
     generate(Path("data/demo"), customers=10_000, seed=42, start=date(2023, 11, 1), end=date(2026, 10, 31))
 
 Stages: catalogue and stores -> persons (truth) -> source records (CRM, cards, accounts, consents)
--> behaviour in person chunks -> monthly sales files -> e-mail events -> marketing -> truth.
+-> behaviour in person chunks -> monthly sales files -> e-mail events -> web analytics (sessions,
+then daily event files) -> marketing -> truth.
 Same arguments, same bytes: every random draw comes from a PCG64 stream keyed by (seed, stage,
 chunk), and every file is sorted before it is written.
 """
@@ -23,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.demo import catalog as cat
-from platform_assets.demo import stats
+from platform_assets.demo import stats, web
 from platform_assets.demo.behaviour import build_tables, chunk_inputs, simulate_chunk
 from platform_assets.demo.campaigns import (
     build_campaigns,
@@ -34,12 +35,14 @@ from platform_assets.demo.campaigns import (
 )
 from platform_assets.demo.consent import build_consents, erased_mask
 from platform_assets.demo.emailing import build_events, format_events
-from platform_assets.demo.ground_truth import README, persons_frame, source_records
+from platform_assets.demo.emailing import campaigns as email_campaigns
+from platform_assets.demo.ground_truth import README, persons_frame, source_records, web_cookies_frame
 from platform_assets.demo.identities import build_identities, harden_persons
 from platform_assets.demo.marketing import build_acquisitions, build_spend
 from platform_assets.demo.people import build_persons, draw_countries
 from platform_assets.demo.timeline import Calendar
 from platform_assets.demo.transactions import MonthlyParts, by_month, write_facts
+from platform_assets.demo.web_events import write_web
 from platform_assets.demo.writers import write_csv, write_json, write_source, write_text
 
 DEFAULT_START = date(2023, 11, 1)
@@ -140,6 +143,7 @@ def generate(
     # Behaviour, chunk by chunk, split by month as it comes; then the monthly sales files.
     tables = build_tables(cal, catalog)
     parts, tally = MonthlyParts(), stats.BehaviourTally(persons)
+    buys = []  # each chunk's purchases in the web export's window: people browse before buying
     for k, lo in enumerate(range(0, customers, chunk_persons)):
         hi = min(customers, lo + chunk_persons)
         inputs = chunk_inputs(persons, pref, ids, cal, lo, hi)
@@ -151,8 +155,8 @@ def generate(
             v, ln = pl.concat([v, responses[0]]), pl.concat([ln, responses[1]])
         tally.add(v, ln)
         parts.add(v, ln)
+        buys.append(web.purchases(v, ln, web.window_start(cal)))
         log(f"behaviour persons {lo:,}-{hi:,}", ln.height)
-    del pref
     counts, guests = write_facts(parts, persons, ids, catalog, stores, cal, seed, landing, log)
     rows.update(counts)
 
@@ -160,7 +164,29 @@ def generate(
     for month, part in by_month(events).items():
         put(format_events(part, consents.subscribers), "emailing", "events", f"events_{month}.ndjson")
     log("e-mail events", events.height)
+    clicks = web.email_clicks(events, consents.subscribers)
     del events
+
+    # Web analytics: sessions of persons (their interests, moments, purchases, e-mail clicks),
+    # prospects and bots; then one gzip NDJSON file per day.
+    sessions = web.build_sessions(seed, persons, pref, ids, cal, tables, catalog, buys, clicks, chunk_persons)
+    del buys, clicks
+    log("web sessions", sessions.height)
+    web_counts = write_web(
+        seed,
+        sessions,
+        pref,
+        tables,
+        cal,
+        catalog,
+        [c.campaign_id for c in email_campaigns(cal)],
+        landing,
+        log,
+    )
+    rows.update(web_counts)
+    cookies = web.cookie_truth(sessions)
+    web_measures = stats.web_measures(sessions, cookies, web_counts, customers, cal)
+    del sessions, pref
 
     acquisitions = build_acquisitions(seed, persons, ids, cal)
     put(acquisitions, "marketing", "acquisitions", "acquisitions.csv")
@@ -175,10 +201,13 @@ def generate(
         persons_frame(persons, ids, erased, stores, cal), truth / "persons.csv"
     )
     rows["ground_truth/source_records.csv"] = write_csv(sources, truth / "source_records.csv")
+    rows["ground_truth/web_cookies.csv"] = write_csv(
+        web_cookies_frame(cookies, seed), truth / "web_cookies.csv"
+    )
     write_text(README, truth / "README.md")
     log("ground truth", sources.height)
 
-    measures = {**stats.overlap(persons, ids, sources), **tally.result()}
+    measures = {**stats.overlap(persons, ids, sources), **tally.result(), **web_measures}
     write_json(
         {
             "generator": "platform_assets.demo",

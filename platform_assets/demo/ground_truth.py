@@ -11,6 +11,7 @@ from platform_assets.demo.consent import Consents
 from platform_assets.demo.identities import Identities
 from platform_assets.demo.noise import e164
 from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.web import cookie_ids
 from platform_assets.demo.writers import iso_date, padded, ts_utc
 
 
@@ -49,6 +50,16 @@ def persons_frame(
         "postcode",
         "city",
     ).sort("person_id")
+
+
+def web_cookies_frame(cookies: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Every cookie of the web export: its person, the second person of a shared computer, bots."""
+    return cookies.select(
+        pl.Series(cookie_ids(cookies["cookie"].to_numpy(), seed)).alias("cookie_id"),
+        person_id(pl.col("pid")).alias("person_id"),
+        "is_bot",
+        person_id(pl.col("shared_pid")).alias("shared_person_id"),
+    ).sort("cookie_id")
 
 
 def source_records(ids: Identities, consents: Consents, guests: pl.DataFrame) -> pl.DataFrame:
@@ -109,6 +120,19 @@ answer key for identity resolution, churn, life-moment and value models.
 Receipts without a loyalty card are anonymous by design: about 3 % of persons only ever appear
 there and cannot be identified. Account orders belong to the account's person; card receipts to
 the card's person.
+
+## web_cookies.csv — who is behind each cookie of the web export (web/events_*.ndjson.gz)
+| column | meaning |
+|---|---|
+| cookie_id | the export's cookie_id (`ck_` + 16 hex digits); one row per cookie seen in the export |
+| person_id | the person using the browser (the device's owner); empty for prospects (visitors who are not in persons.csv) and bots |
+| is_bot | true for crawlers and scrapers (thousands of events over a few days; half with a browser's user agent) |
+| shared_person_id | the second person of a shared home computer (they may log in on it with their own account); else empty |
+
+A person has several cookies (1-3 devices, cookies renewed every 30-400 days). Logins tie a cookie
+to an ecommerce account_id (source_records.csv gives its person): only persons with an account log
+in, on their own cookies or on a shared computer. Life moments are in persons.csv: browsing in the
+30-90 days before moving_at, renovation_at, new_garden_at leans to the moment's departments.
 
 ## campaigns.csv — the true effect of each past campaign (campaigns/*.csv)
 | column | meaning |

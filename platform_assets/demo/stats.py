@@ -10,6 +10,8 @@ import polars as pl
 from platform_assets.demo import config as cfg
 from platform_assets.demo.identities import Identities
 from platform_assets.demo.people import ascii_fold
+from platform_assets.demo.timeline import Calendar
+from platform_assets.demo.web import BOT, window_start
 
 
 def _wrong(records: pl.DataFrame, persons: pl.DataFrame, dup_col: str, email_col: str | None) -> pl.Series:
@@ -104,11 +106,19 @@ class BehaviourTally:
 def format_report(
     rows: dict[str, int], sizes: dict[str, int], seconds: float, measures: dict[str, float]
 ) -> str:
-    """Files (monthly files grouped), rows, bytes, seconds, then the measured rates."""
+    """Files (monthly and daily files grouped), rows, bytes, seconds, then the measured rates."""
     groups: dict[str, list[str]] = {}
     for path in sorted(rows):
         monthly = re.match(r"(.*_)\d{6}(\.\w+)$", path)
-        groups.setdefault(f"{monthly[1]}YYYYMM{monthly[2]}" if monthly else path, []).append(path)
+        daily = re.match(r"(.*_)\d{4}-\d{2}-\d{2}(\.[\w.]+)$", path)
+        label = (
+            f"{monthly[1]}YYYYMM{monthly[2]}"
+            if monthly
+            else f"{daily[1]}YYYY-MM-DD{daily[2]}"
+            if daily
+            else path
+        )
+        groups.setdefault(label, []).append(path)
     out = [f"{'file':<46}{'files':>6}{'rows':>14}{'bytes':>16}"]
     for label, paths in groups.items():
         out.append(
@@ -118,3 +128,26 @@ def format_report(
     out.append(f"seconds: {seconds:.1f}")
     out += [f"{k:<40}{v:>14.4f}" if abs(v) < 1000 else f"{k:<40}{v:>14,.0f}" for k, v in measures.items()]
     return "\n".join(out)
+
+
+def web_measures(
+    sessions: pl.DataFrame, cookies: pl.DataFrame, counts: dict[str, int], customers: int, cal: Calendar
+) -> dict[str, float]:
+    """Volume of the web export and how its cookies relate to persons."""
+    years = (cal.days - window_start(cal)) / 365.25
+    events = sum(counts.values())
+    persons = sessions.filter(pl.col("pid") >= 0)
+    person_cookies = cookies.filter(pl.col("pid").is_not_null())
+    return {
+        "web_events": float(events),
+        "web_events_per_customer_year": events / customers / years,
+        "web_sessions_per_customer_year": sessions.height / customers / years,
+        "web_share_of_persons_visiting": persons["pid"].n_unique() / customers,
+        "web_cookies_per_visiting_person": person_cookies.height / max(person_cookies["pid"].n_unique(), 1),
+        "web_logged_in_session_share": float((persons["account"] >= 0).mean() or 0.0),
+        "web_shared_cookies": float(cookies["shared_pid"].is_not_null().sum()),
+        "web_bot_cookies": float(cookies["is_bot"].sum()),
+        "web_bot_event_share": float(
+            sessions.filter(pl.col("kind") == BOT)["n_body"].cast(pl.Int64).sum() / max(events, 1)
+        ),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from datetime import date
@@ -77,6 +78,8 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     assert len(da) > 100
     differing = [k for k in da if da[k] != dc.get(k)]
     assert "landing/pos/receipts_202605.csv" in differing
+    assert "landing/web/events_2026-05-14.ndjson.gz" in differing  # gzip without a time stamp
+    assert "ground_truth/web_cookies.csv" in differing
     assert "ground_truth/persons.csv" in differing
     assert len(differing) > 0.9 * len(da) - 5  # only the fixed reference files may coincide
 
@@ -150,7 +153,10 @@ def test_manifest_counts_rows(dataset: GenerationSummary) -> None:
     manifest = json.loads((dataset.out_dir / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["customers"] == N
     for path, rows in manifest["rows"].items():
-        assert sum(1 for _ in (dataset.out_dir / path).open("rb")) == rows + (path.endswith(".csv"))
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(dataset.out_dir / path, "rb") as f:
+            assert sum(1 for _ in f) == rows + (path.endswith(".csv"))
+    assert any(path.startswith("landing/web/") for path in manifest["rows"])
 
 
 # --- coverage and noise -----------------------------------------------------------------------
