@@ -1,0 +1,110 @@
+"""The backtest's time split on a synthetic warehouse (customers with a hidden taste per department):
+the backtest model never learns from the window it is judged on, the production model does, and the
+model beats the popularity baseline where tastes differ."""
+
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from platform_assets.scores.appetence import model, scoring
+
+REF = date(2026, 11, 1)
+EVALUATION_START = REF - timedelta(days=model.HORIZON_DAYS)
+DEPARTMENTS = ("D01", "D02", "D03", "D04", "D05", "D06")
+
+
+def synthetic_warehouse(path, customers: int = 240, seed: int = 3) -> str:
+    """Each customer buys on ~1 day in 12 over the 500 days before REF, in departments drawn from
+    their own taste (two favourite departments); FR and GB."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(customers):
+        taste = rng.dirichlet(np.full(len(DEPARTMENTS), 0.3))
+        days = np.flatnonzero(rng.random(500) < 1 / 12)
+        for d in days:
+            for dept in set(rng.choice(len(DEPARTMENTS), size=rng.integers(1, 3), p=taste)):
+                rows.append((f"C{i:04d}", f"P{dept}", REF - timedelta(days=int(500 - d)), 10.0 + d % 7))
+    conn = duckdb.connect(str(path))
+    conn.execute("create schema sales; create schema referential")
+    conn.execute(
+        "create table referential.dim_product as select 'P' || i as product_id, 'D0' || (i + 1) as department_id, "
+        "'Department ' || (i + 1) as department_name from range(6) as t(i)"
+    )
+    conn.execute(
+        "create table referential.dim_customer as select 'C' || lpad(i::varchar, 4, '0') as customer_id, "
+        f"case when i % 3 = 0 then 'GB' else 'FR' end as country_code from range({customers}) as t(i)"
+    )
+    lines = pl.DataFrame(rows, schema=["customer_id", "product_id", "sold_date", "net_amount"], orient="row")
+    conn.register("lines", lines)
+    conn.execute(
+        "create table sales.fct_sales_lines as select customer_id, product_id, sold_date, "
+        "net_amount::decimal(18, 2) as net_amount, false as is_cancelled, false as is_return from lines"
+    )
+    conn.close()
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory):
+    """The same warehouse twice; in the second, every purchase of the evaluation window
+    [REF - 30 d, REF) moved to another department."""
+    intact = synthetic_warehouse(tmp_path_factory.mktemp("intact") / "w.duckdb")
+    altered = synthetic_warehouse(tmp_path_factory.mktemp("altered") / "w.duckdb")
+    with duckdb.connect(altered) as conn:
+        conn.execute(
+            "update sales.fct_sales_lines set product_id = 'P' || ((product_id[2:]::int + 3) % 6) "
+            "where sold_date >= ? and sold_date < ?",
+            [EVALUATION_START, REF],
+        )
+    return intact, altered
+
+
+def backtest(path) -> scoring.Backtest:
+    with duckdb.connect(path, read_only=True) as conn:
+        return scoring.backtest(scoring._Rows(conn, browsing=False), REF)
+
+
+def test_the_backtest_model_never_learns_from_the_window_it_is_judged_on(warehouses):
+    intact, altered = (backtest(path) for path in warehouses)
+    # same training rows and labels (the version hashes them) and the same predictions
+    assert intact.probe.version == altered.probe.version
+    features = [c for c in intact.evaluation.columns if c != "bought"]
+    assert intact.evaluation.select(features).equals(altered.evaluation.select(features))
+    # ... while what it is judged on did change: the evaluation really reads that window
+    assert not intact.evaluation["bought"].equals(altered.evaluation["bought"])
+    assert intact.measures["ALL"]["model_precision_at_3"] != altered.measures["ALL"]["model_precision_at_3"]
+
+
+def test_the_production_model_trains_on_the_latest_window(warehouses):
+    with (
+        duckdb.connect(warehouses[0], read_only=True) as a,
+        duckdb.connect(warehouses[1], read_only=True) as b,
+    ):
+        production = [scoring.run(conn, REF) for conn in (a, b)]
+    assert production[0].model.version != production[1].model.version
+    assert production[0].cutoffs["training"] == EVALUATION_START
+    assert production[0].model.version != backtest(warehouses[0]).probe.version
+
+
+def test_the_model_beats_popularity_when_tastes_differ(warehouses):
+    measures = backtest(warehouses[0]).measures
+    assert set(measures) == {"ALL", "FR", "GB"}
+    overall = measures["ALL"]
+    assert overall["customers_evaluated"] > 50
+    assert overall["lift_precision_at_3"] > 1.2, overall
+    assert overall["model_recall_at_3"] > overall["popularity_recall_at_3"]
+
+
+def test_scores_hold_each_customers_three_best_departments(warehouses):
+    with duckdb.connect(warehouses[0], read_only=True) as conn:
+        result = scoring.run(conn, REF)
+    scores, long = result.scores, result.departments
+    assert scores["customer_id"].is_unique().all() and scores.height == long["customer_id"].n_unique()
+    assert long.height == scores.height * len(DEPARTMENTS)
+    first = long.filter(pl.col("department_rank") == 1).sort("customer_id")
+    assert first["department_id"].to_list() == scores.sort("customer_id")["department_1_id"].to_list()
+    assert (scores["probability_1"] >= scores["probability_2"]).all()
+    assert (scores["features_used"] == "purchases").all() and not result.uses_browsing
