@@ -27,9 +27,12 @@ WEB_EVENTS = "staging.stg_web__events"
 COOKIE_XREF = "referential.cookie_xref"
 
 # Purchase indicators per customer x department and per customer, as of $c (a date literal).
+# Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
+# order DuckDB's threads add them in (a double sum differing in its last digit can put a value on
+# the other side of a tree's threshold).
 PURCHASES_SQL = """
 with lines as (
-    select l.customer_id, l.sold_date as d, l.net_amount::double as amount, p.department_id
+    select l.customer_id, l.sold_date as d, l.net_amount::decimal(18, 2) as amount, p.department_id
     from sales.fct_sales_lines as l
     join referential.dim_product as p using (product_id)
     where l.customer_id is not null and not l.is_cancelled and not l.is_return
@@ -46,7 +49,7 @@ customers as (
         count(*) as lines_730d,
         $c - max(l.d) as days_since_last_purchase,
         count(distinct l.department_id) filter (where l.d >= $c - 365) as departments_365d,
-        coalesce(sum(l.amount) filter (where l.d >= $c - 365), 0) as spend_365d
+        coalesce(sum(l.amount) filter (where l.d >= $c - 365), 0)::double as spend_365d
     from lines as l
     join referential.dim_customer as c using (customer_id)
     where c.country_code is not null
@@ -69,8 +72,8 @@ per_department as (
         count(*) filter (where d >= $c - 365) as dept_lines_365d,
         count(*) as dept_lines_730d,
         count(distinct d) filter (where d >= $c - 365 and d < $c - 335) as dept_purchase_days_last_year_30d,
-        coalesce(sum(amount) filter (where d >= $c - 90), 0) as dept_spend_90d,
-        coalesce(sum(amount) filter (where d >= $c - 365), 0) as dept_spend_365d,
+        coalesce(sum(amount) filter (where d >= $c - 90), 0)::double as dept_spend_90d,
+        coalesce(sum(amount) filter (where d >= $c - 365), 0)::double as dept_spend_365d,
         $c - max(d) as dept_days_since_last_purchase
     from lines
     group by customer_id, department_id

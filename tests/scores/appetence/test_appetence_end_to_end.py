@@ -107,3 +107,39 @@ def test_analysts_read_the_appetence_tables_with_their_documentation(refreshed, 
         [(rows,)] = conn.execute("select count(*) from scores.customer_appetence").fetchall()
     assert set(comments) == {"customer_appetence", "customer_department_appetence"} and rows > 0
     assert "Rows: one row per customer" in comments["customer_appetence"]
+
+
+def test_the_cross_sell_campaigns_target_the_top_appetence_department_with_consent(refreshed):
+    _, db = refreshed
+    rules = read(
+        db,
+        "select campaign_code, appetence_department from activation.decision_matrix where campaign_code like 'XSELL-%'",
+    )
+    assert rules.height == 3
+    top = read(
+        db,
+        "select customer_id, department_1_name, cume_dist() over (partition by business_unit order by probability_1 desc) "
+        "as share from scores.customer_appetence",
+    )
+    members = read(
+        db,
+        "select a.customer_id, a.campaign_code, a.channel, c.has_email_consent from activation.audiences a "
+        "join referential.dim_customer c using (customer_id) where a.campaign_code like 'XSELL-%'",
+    )
+    excluded = read(
+        db,
+        "select customer_id, campaign_code from activation.audience_exclusions where campaign_code like 'XSELL-%'",
+    )
+    department = dict(rules.iter_rows())
+    targeted = pl.concat([members.select("customer_id", "campaign_code"), excluded])
+    assert targeted.height > 0
+    joined = targeted.join(top, on="customer_id")
+    assert joined.height == targeted.height
+    assert (joined["share"] <= 0.2).all()
+    assert joined["department_1_name"].to_list() == [department[c] for c in joined["campaign_code"]]
+    assert members["has_email_consent"].all() and (members["channel"] == "email").all()
+    # every customer of the top fifth whose department has a rule was matched
+    expected = top.filter(
+        (pl.col("share") <= 0.2) & pl.col("department_1_name").is_in(list(department.values()))
+    )
+    assert set(targeted["customer_id"]) == set(expected["customer_id"])
