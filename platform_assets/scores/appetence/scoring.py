@@ -19,8 +19,9 @@ import polars as pl
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.appetence import columns, data, model
 
-# Training rows are capped at this many customers (x departments), drawn by a hash of the customer
-# id: the same customers every run on the same data, and the fit stays seconds at 1M customers.
+# Training (and backtest evaluation) rows are capped at this many customers (x departments), drawn by
+# a hash of the customer id: the same customers every run on the same data, and the fit and the
+# backtest stay bounded at 1M customers (every customer is still scored).
 TRAINING_MAX_CUSTOMERS = 150_000
 # The rankings the backtest measures: the model, the department's popularity in the business unit
 # (the baseline to beat), and the customer's own history (days bought in the department in the
@@ -82,6 +83,10 @@ class _Rows:
         end = cutoff + timedelta(days=model.HORIZON_DAYS)
         return rows.with_columns(data.label(rows, data.bought_between(self.conn, cutoff, end)))
 
+    def release(self, cutoff: date) -> None:
+        """Forget the rows at ``cutoff`` (millions of rows at 1M customers)."""
+        self.frames.pop(cutoff, None)
+
     def train(self, cutoff: date) -> model.AppetenceModel:
         sample = training_sample(self.labelled(cutoff))
         return model.fit(sample, sample["bought"].to_numpy(), self.numeric, cutoff)
@@ -95,7 +100,9 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     if cuts["backtest_training"] + timedelta(days=model.HORIZON_DAYS) > cuts["backtest_evaluation"]:
         raise ValueError(f"appetence backtest: training labels overlap the evaluation window ({cuts})")
     probe = rows.train(cuts["backtest_training"])
-    evaluation = rows.labelled(cuts["backtest_evaluation"])
+    rows.release(cuts["backtest_training"])
+    # measured on the same hashed sample of customers the training takes (all of them up to 150k)
+    evaluation = training_sample(rows.labelled(cuts["backtest_evaluation"]))
     evaluation = evaluation.with_columns(
         pl.Series("probability", model.predict(probe, evaluation)), _history_score()
     )
@@ -113,6 +120,7 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date) -> AppetenceRun:
     cuts = cutoffs(reference_date)
     tested = backtest(rows, reference_date)
     fitted = rows.train(cuts["training"])
+    rows.release(cuts["training"])
     departments = _departments(fitted, rows.at(cuts["scoring"]), reference_date)
     return AppetenceRun(
         _top(departments, fitted, browsing), departments, fitted, tested.measures, cuts, browsing

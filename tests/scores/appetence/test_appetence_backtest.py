@@ -108,3 +108,19 @@ def test_scores_hold_each_customers_three_best_departments(warehouses):
     assert first["department_id"].to_list() == scores.sort("customer_id")["department_1_id"].to_list()
     assert (scores["probability_1"] >= scores["probability_2"]).all()
     assert (scores["features_used"] == "purchases").all() and not result.uses_browsing
+
+
+def test_the_training_sample_caps_customers_by_a_hash_of_their_id_not_the_row_order():
+    rows = pl.DataFrame(
+        {
+            "customer_id": [f"C{i:03d}" for i in range(100) for _ in range(3)],
+            "department_id": ["D01", "D02", "D03"] * 100,
+        }
+    )
+    sample = scoring.training_sample(rows, max_customers=10)
+    assert (
+        sample["customer_id"].n_unique() == 10 and sample.height == 30
+    )  # every department of a chosen customer
+    shuffled = scoring.training_sample(rows.sample(fraction=1.0, shuffle=True, seed=1), max_customers=10)
+    assert set(shuffled["customer_id"]) == set(sample["customer_id"])
+    assert scoring.training_sample(rows, max_customers=100).equals(rows)
