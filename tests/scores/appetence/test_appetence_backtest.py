@@ -2,7 +2,7 @@
 the backtest model never learns from the window it is judged on, the production model does, and the
 model beats the popularity baseline where tastes differ."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -124,3 +124,77 @@ def test_the_training_sample_caps_customers_by_a_hash_of_their_id_not_the_row_or
     shuffled = scoring.training_sample(rows.sample(fraction=1.0, shuffle=True, seed=1), max_customers=10)
     assert set(shuffled["customer_id"]) == set(sample["customer_id"])
     assert scoring.training_sample(rows, max_customers=100).equals(rows)
+
+
+def add_browsing(path, seed: int = 5) -> None:
+    """The web path's tables on the synthetic warehouse: one cookie per customer; before about half of
+    the purchase days, product views in the department bought 1-12 days later; views of random
+    departments as noise; a bot. ``features.customer_department_browsing`` marks the web path as run."""
+    rng = np.random.default_rng(seed)
+    with duckdb.connect(path) as conn:
+        lines = conn.sql(
+            "select distinct customer_id, product_id, sold_date from sales.fct_sales_lines"
+        ).fetchall()
+        events = []
+        for customer, product, day in lines:
+            if rng.random() < 0.5:
+                seen = datetime.combine(day - timedelta(days=int(rng.integers(1, 13))), datetime.min.time())
+                events.append((customer, f"D0{int(product[1:]) + 1}", "product_view", seen))
+            noise = datetime.combine(day - timedelta(days=int(rng.integers(1, 60))), datetime.min.time())
+            events.append((customer, DEPARTMENTS[int(rng.integers(len(DEPARTMENTS)))], "product_view", noise))
+        events += [("BOT", "D01", "product_view", datetime(2026, 10, 20))] * 500
+        frame = pl.DataFrame(
+            events, schema=["customer_id", "department_id", "event_type", "event_at"], orient="row"
+        )
+        conn.register("events", frame)
+        conn.execute("create schema staging; create schema features")
+        conn.execute(
+            "create table staging.stg_web__events as select 'ck_' || customer_id as cookie_id, department_id, "
+            "event_type, event_at, customer_id = 'BOT' as is_bot from events"
+        )
+        conn.execute(
+            "create table referential.cookie_xref as select distinct cookie_id, "
+            "case when cookie_id <> 'ck_BOT' then cookie_id[4:] end as customer_id from staging.stg_web__events"
+        )
+        conn.execute(
+            "create table features.customer_department_browsing (customer_id varchar, department_id varchar)"
+        )
+
+
+@pytest.fixture(scope="module")
+def browsed(tmp_path_factory):
+    """With a web source: the intact warehouse plus browsing, and a copy whose events in the
+    evaluation window moved to other departments."""
+    paths = []
+    for name in ("browsed", "browsed_altered"):
+        path = synthetic_warehouse(tmp_path_factory.mktemp(name) / "w.duckdb")
+        add_browsing(path)
+        paths.append(path)
+    with duckdb.connect(paths[1]) as conn:
+        conn.execute(
+            "update staging.stg_web__events set department_id = 'D0' || ((department_id[3:]::int + 2) % 6 + 1) "
+            "where event_at >= ? and event_at < ?",
+            [EVALUATION_START, REF],
+        )
+    return paths
+
+
+def test_with_a_web_source_the_model_learns_from_browsing_too_and_ranks_better(browsed, warehouses):
+    with duckdb.connect(browsed[0], read_only=True) as conn:
+        result = scoring.run(conn, REF)
+        tested = scoring.backtest(scoring._Rows(conn, browsing=True), REF)
+    assert result.uses_browsing and (result.scores["features_used"] == "purchases and browsing").all()
+    assert {"product_views_30d", "days_since_last_view"} <= set(result.model.features)
+    assert tested.measures["ALL"]["uses_browsing"] == 1
+    purchases_only = backtest(warehouses[0]).measures["ALL"]  # the same purchases, no web source
+    assert tested.measures["ALL"]["model_precision_at_3"] > purchases_only["model_precision_at_3"]
+
+
+def test_with_a_web_source_the_backtest_never_learns_from_the_evaluation_windows_browsing(browsed):
+    tested = []
+    for path in browsed:
+        with duckdb.connect(path, read_only=True) as conn:
+            tested.append(scoring.backtest(scoring._Rows(conn, browsing=True), REF))
+    assert tested[0].probe.version == tested[1].probe.version
+    views = ["product_views_30d", "product_views_90d"]
+    assert tested[0].evaluation.select(views).equals(tested[1].evaluation.select(views))
