@@ -2,6 +2,7 @@
 the backtest model never learns from the window it is judged on, the production model does, and the
 model beats the popularity baseline where tastes differ."""
 
+import functools
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -62,9 +63,18 @@ def warehouses(tmp_path_factory):
     return intact, altered
 
 
-def backtest(path) -> scoring.Backtest:
+@functools.cache
+def backtest(path: str) -> scoring.Backtest:
+    """The purchases-only backtest of a warehouse, computed once per module."""
     with duckdb.connect(path, read_only=True) as conn:
         return scoring.backtest(scoring._Rows(conn, browsing=False), REF)
+
+
+@functools.cache
+def production(path: str) -> scoring.AppetenceRun:
+    """The whole run on a warehouse (browsing when it has a web source), computed once per module."""
+    with duckdb.connect(path, read_only=True) as conn:
+        return scoring.run(conn, REF)
 
 
 def test_the_backtest_model_never_learns_from_the_window_it_is_judged_on(warehouses):
@@ -99,8 +109,7 @@ def test_the_model_beats_popularity_when_tastes_differ(warehouses):
 
 
 def test_scores_hold_each_customers_three_best_departments(warehouses):
-    with duckdb.connect(warehouses[0], read_only=True) as conn:
-        result = scoring.run(conn, REF)
+    result = production(warehouses[0])
     scores, long = result.scores, result.departments
     assert scores["customer_id"].is_unique().all() and scores.height == long["customer_id"].n_unique()
     assert long.height == scores.height * len(DEPARTMENTS)
@@ -180,8 +189,8 @@ def browsed(tmp_path_factory):
 
 
 def test_with_a_web_source_the_model_learns_from_browsing_too_and_ranks_better(browsed, warehouses):
+    result = production(browsed[0])
     with duckdb.connect(browsed[0], read_only=True) as conn:
-        result = scoring.run(conn, REF)
         tested = scoring.backtest(scoring._Rows(conn, browsing=True), REF)
     assert result.uses_browsing and (result.scores["features_used"] == "purchases and browsing").all()
     assert {"product_views_30d", "days_since_last_view"} <= set(result.model.features)
