@@ -22,7 +22,7 @@ from platform_assets.scores.appetence import columns, data, model
 # Training (and backtest evaluation) rows are capped at this many customers (x departments), drawn by
 # a hash of the customer id: the same customers every run on the same data, and the fit and the
 # backtest stay bounded at 1M customers (every customer is still scored).
-TRAINING_MAX_CUSTOMERS = 150_000
+TRAINING_MAX_CUSTOMERS = 50_000
 # The rankings the backtest measures: the model, the department's popularity in the business unit
 # (the baseline to beat), and the customer's own history (days bought in the department in the
 # last year, popularity breaking ties) - a second reference, not a target.
@@ -101,7 +101,7 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
         raise ValueError(f"appetence backtest: training labels overlap the evaluation window ({cuts})")
     probe = rows.train(cuts["backtest_training"])
     rows.release(cuts["backtest_training"])
-    # measured on the same hashed sample of customers the training takes (all of them up to 150k)
+    # measured on the same hashed sample of customers the training takes (all of them up to 50k)
     evaluation = training_sample(rows.labelled(cuts["backtest_evaluation"]))
     evaluation = evaluation.with_columns(
         pl.Series("probability", model.predict(probe, evaluation)), _history_score()
