@@ -7,9 +7,9 @@ from platform_assets import activation, features, landing, publish, quality, ref
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
-from platform_assets.scores import churn, life_moments, segments
+from platform_assets.scores import appetence, churn, life_moments, segments
 
-DOMAINS = (landing, referential, features, segments, churn, life_moments, activation)
+DOMAINS = (landing, referential, features, segments, churn, life_moments, appetence, activation)
 
 
 def build_defs(resources: dict) -> dg.Definitions:

@@ -85,6 +85,8 @@ def test_scores_that_need_data_cdnow_lacks_say_why_and_stay_empty(cdnow_run):
         "scores/segment_profile": "catalog_products",
         "scores/segment_rfm_crosstab": "catalog_products",
         "scores/customer_life_moments": "catalog_products",
+        "scores/customer_appetence": "catalog_products",  # departments come from the catalogue
+        "scores/customer_department_appetence": "catalog_products",
         "scores/customer_churn": "cannot be trained",  # 18 months of history, a 300-day horizon
         "marketing/channel_ltv_cac": "marketing_acquisitions",
         "activation/audiences": "consent_preferences",

@@ -152,7 +152,12 @@ def test_spanish_customers_get_features_and_scores(variant):
         "select count(*) from referential.dim_store where country_code = 'ES' and time_zone = 'Europe/Madrid'",
     )
     assert stores > 0
-    for table in ("scores.customer_churn", "scores.customer_segment", "scores.customer_life_moments"):
+    for table in (
+        "scores.customer_churn",
+        "scores.customer_segment",
+        "scores.customer_life_moments",
+        "scores.customer_appetence",
+    ):
         [(n, es)] = _rows(db, f"select count(*), count(*) filter (where business_unit = 'ES') from {table}")
         assert n > 0 and es > 0, table
 
@@ -173,6 +178,7 @@ def test_features_of_the_removed_sources_are_null_and_models_say_what_was_missin
         "scores/customer_churn",
         "scores/customer_segment",
         "scores/customer_life_moments",
+        "scores/customer_appetence",
         "activation/audiences",
     ):
         assert "loyalty_cards" in materialised[key]["sources_not_delivered"].value, key

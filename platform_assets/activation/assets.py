@@ -52,6 +52,7 @@ AUDIENCE_DEPS = [
     dg.AssetKey(["scores", "customer_segment"]),
     dg.AssetKey(["scores", "customer_churn"]),
     dg.AssetKey(["scores", "customer_life_moments"]),
+    dg.AssetKey(["scores", "customer_appetence"]),
     dg.AssetKey(["activation", "decision_matrix"]),
     dg.AssetKey(["activation", "contact_pressure"]),
     dg.AssetKey(["staging", "stg_campaigns__contact_log"]),

@@ -7,15 +7,15 @@ one before: ``audience_matched``, ``audience_candidates``, ``audience_ranked``, 
 
 Inputs
   customers   one row per customer: customer_id, business_unit, rfm_segment, behavioural_segment,
-              churn_band, life_moment, consent_<channel> and reachable_<channel> for email, sms,
+              churn_band, life_moment, appetence_department, consent_<channel> and reachable_<channel> for email, sms,
               phone and post, is_erased (``CUSTOMERS_SQL`` builds it from the warehouse)
   rules       the decision matrix (dbt seed activation.decision_matrix)
   pressure    business_unit, max_contacts, period_days (dbt seed activation.contact_pressure)
   contacts    customer_id, contact_date: every contact already sent (activation.contact_history)
 
 Rules, in order
-  1. a customer matches a rule when its business unit, RFM segment, behavioural segment, churn band
-     and life moment all match ('*' or a glob pattern, case-insensitive);
+  1. a customer matches a rule when its business unit, RFM segment, behavioural segment, churn band,
+     life moment and appetence department all match ('*' or a glob pattern, case-insensitive);
   2. per customer and campaign, the matching rule of best priority (lowest number) whose channel the
      customer consented to and can be reached on (e-mail address, phone, full postal address) wins;
      a campaign without one is excluded: ``erased`` (on the suppression list - defence in depth,
@@ -50,12 +50,23 @@ EXCLUDED = f"{WORK_SCHEMA}.audience_excluded"
 CHANNELS = ("email", "sms", "phone", "post")
 REASONS = ("erased", "no_consent", "no_contact_data", "pressure_limit")
 GROUPS = ("treatment", "holdout")
-MATCHED_ON = ("business_unit", "rfm_segment", "behavioural_segment", "churn_band", "life_moment")
+MATCHED_ON = (
+    "business_unit",
+    "rfm_segment",
+    "behavioural_segment",
+    "churn_band",
+    "life_moment",
+    "appetence_department",
+)
 LIFE_MOMENT_TOP_SHARE = 0.10  # a customer "is in" a life moment when in the business unit's top decile
+# A customer's appetence department is their most likely next department (scores.customer_appetence)
+# when their probability of buying there is in the business unit's top fifth; else NO_APPETENCE.
+APPETENCE_TOP_SHARE = 0.20
 NOT_SCORED = "not scored"
 NO_RFM = "No purchase"
 NO_SEGMENT = "No purchase yet"
 NO_MOMENT = "none"
+NO_APPETENCE = "none"
 
 # Every customer of the referential with a business unit, with what the matrix matches on.
 CUSTOMERS_SQL = f"""
@@ -64,6 +75,11 @@ with moments as (
     from scores.customer_life_moments
     where propensity_rank_share <= {LIFE_MOMENT_TOP_SHARE}
     group by customer_id
+),
+appetence as (
+    select customer_id, department_1_name as appetence_department
+    from scores.customer_appetence
+    qualify cume_dist() over (partition by business_unit order by probability_1 desc) <= {APPETENCE_TOP_SHARE}
 )
 select
     d.customer_id,
@@ -72,6 +88,7 @@ select
     coalesce(s.segment_name, '{NO_SEGMENT}') as behavioural_segment,
     coalesce(c.churn_band, '{NOT_SCORED}') as churn_band,
     coalesce(m.life_moment, '{NO_MOMENT}') as life_moment,
+    coalesce(a.appetence_department, '{NO_APPETENCE}') as appetence_department,
     d.has_email_consent as consent_email,
     d.has_sms_consent as consent_sms,
     d.has_phone_consent as consent_phone,
@@ -86,6 +103,7 @@ left join features.customer_rfm r using (customer_id)
 left join scores.customer_segment s using (customer_id)
 left join scores.customer_churn c using (customer_id)
 left join moments m using (customer_id)
+left join appetence a using (customer_id)
 where d.country_code is not null
 """
 ERASED_SQL = (

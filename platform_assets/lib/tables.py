@@ -102,6 +102,18 @@ def replace_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> d
     return {table: int(n) for table, n in rows.items()}
 
 
+def replace_tables_from_frames(conn: duckdb.DuckDBPyConnection, frames: dict) -> dict[str, int]:
+    """``replace_tables`` from polars/pandas frames or arrow tables (table -> frame): all or none."""
+    views = {table: "_frame_" + table.replace(".", "_") for table in frames}
+    for table, frame in frames.items():
+        conn.register(views[table], frame.to_arrow() if hasattr(frame, "to_arrow") else frame)
+    try:
+        return replace_tables(conn, {table: f"select * from {view}" for table, view in views.items()})
+    finally:
+        for view in views.values():
+            conn.unregister(view)
+
+
 # The comment of a table an asset left empty on purpose starts with this (then the reason): checks
 # and downstream readers accept it empty, and analysts read why.
 EMPTY_BY_DESIGN = "Empty by design: "

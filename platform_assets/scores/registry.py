@@ -33,7 +33,7 @@ create table if not exists ops.model_registry (
     primary key (model, version, business_unit)
 );
 comment on table ops.model_registry is 'Fitted models: one row per model, version and business unit.';
-comment on column ops.model_registry.model is 'Model name, e.g. churn, life_moment_<moment>, segmentation.';
+comment on column ops.model_registry.model is 'Model name, e.g. churn, life_moment_<moment>, appetence, segmentation.';
 comment on column ops.model_registry.version is 'Version of the fitted model.';
 comment on column ops.model_registry.business_unit is
     'Business unit (country, ISO 3166 code) the model is fitted for; ALL for a group-wide model.';

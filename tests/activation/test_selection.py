@@ -11,12 +11,24 @@ from platform_assets.activation.selection import EXCLUDED, MATCHED, SELECTED, Se
 REF = date(2026, 11, 1)
 RULES = pl.DataFrame(
     [
-        # rule, priority, bu, rfm, behaviour, churn band, life moment, campaign, channel
-        ("R1", 1, "*", "Can't lose them", "*", "*", "*", "RED-ALERT", "phone"),
-        ("R2", 2, "*", "Can't lose them", "*", "*", "*", "RED-ALERT", "post"),  # fallback channel
-        ("R3", 3, "*", "*", "*", "high risk", "*", "WIN-BACK", "email"),
-        ("R4", 4, "FR", "*", "*garden*", "*", "*", "GARDEN", "email"),  # glob on the segment, FR only
-        ("R5", 5, "*", "*", "*", "*", "moving", "MOVING-IN", "email"),
+        # rule, priority, bu, rfm, behaviour, churn band, life moment, appetence department, campaign, channel
+        ("R1", 1, "*", "Can't lose them", "*", "*", "*", "*", "RED-ALERT", "phone"),
+        ("R2", 2, "*", "Can't lose them", "*", "*", "*", "*", "RED-ALERT", "post"),  # fallback channel
+        ("R3", 3, "*", "*", "*", "high risk", "*", "*", "WIN-BACK", "email"),
+        ("R4", 4, "FR", "*", "*garden*", "*", "*", "*", "GARDEN", "email"),  # glob on the segment, FR only
+        ("R5", 5, "*", "*", "*", "*", "moving", "*", "MOVING-IN", "email"),
+        (
+            "R6",
+            6,
+            "*",
+            "*",
+            "*",
+            "*",
+            "*",
+            "Tools & hardware",
+            "XSELL-TOOLS",
+            "email",
+        ),  # next-best department
     ],
     schema=[
         "rule_id",
@@ -26,6 +38,7 @@ RULES = pl.DataFrame(
         "behavioural_segment",
         "churn_band",
         "life_moment",
+        "appetence_department",
         "campaign_code",
         "channel",
     ],
@@ -33,7 +46,16 @@ RULES = pl.DataFrame(
 ).with_columns(campaign_name=pl.col("campaign_code"), offer=pl.lit("offer"), measurement_days=pl.lit(30))
 
 
-def customer(cid, bu="FR", rfm="Loyal", segment="DIY regulars", band="healthy", moment="none", **flags):
+def customer(
+    cid,
+    bu="FR",
+    rfm="Loyal",
+    segment="DIY regulars",
+    band="healthy",
+    moment="none",
+    appetence="none",
+    **flags,
+):
     row = {
         "customer_id": cid,
         "business_unit": bu,
@@ -41,6 +63,7 @@ def customer(cid, bu="FR", rfm="Loyal", segment="DIY regulars", band="healthy", 
         "behavioural_segment": segment,
         "churn_band": band,
         "life_moment": moment,
+        "appetence_department": appetence,
         "is_erased": flags.pop("erased", False),
     }
     for channel in ("email", "sms", "phone", "post"):
@@ -87,12 +110,15 @@ def test_rules_match_on_every_dimension_with_wildcards_and_globs():
             customer("c", bu="PL", segment="weekend gardeners"),  # the garden rule is FR only
             customer("d", moment="moving"),
             customer("e"),  # matches nothing
+            customer("f", appetence="tools & HARDWARE"),  # most likely to buy tools next
+            customer("g", appetence="Kitchen"),  # another department: no rule for it
         ]
     )
     assert pairs(selected, "campaign_code", "rule_id") == {
         ("a", "WIN-BACK", "R3"),
         ("b", "GARDEN", "R4"),
         ("d", "MOVING-IN", "R5"),
+        ("f", "XSELL-TOOLS", "R6"),
     }
     assert excluded.is_empty()
 

@@ -37,6 +37,7 @@ PYTHON_TABLE_SUITES = {
     "marketing.channel_ltv_cac": (0, 1),
     "scores.customer_churn": (0, 2),
     "scores.customer_life_moments": (0, 2),
+    "scores.customer_appetence": (0, 3),
     "scores.customer_segment": (0, 2),
     "scores.segment_profile": (0, 1),
     "scores.segment_rfm_crosstab": (0, 1),

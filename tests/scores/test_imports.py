@@ -19,6 +19,7 @@ HEAVY = (
 def test_importing_the_domain_imports_no_heavy_library():
     code = (
         "import sys; import platform_assets.scores.churn, platform_assets.scores.life_moments, "
+        "platform_assets.scores.appetence, "
         "platform_assets.scores.segments; "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )

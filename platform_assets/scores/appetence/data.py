@@ -1,0 +1,224 @@
+"""Reads for the appetence model: customer x department rows as of a cutoff, and what was bought after.
+
+Every read is cut at its date: purchases by local sale date (``sold_date < cutoff``), web events by
+their time (``event_at < cutoff``). The population at a cutoff is every customer with a business unit
+and a purchase in the POPULATION_DAYS before it, crossed with every department of the catalogue.
+
+Browsing: ``features.customer_department_browsing`` (the web data path) is as of the reference date
+only, and a model trained at earlier cutoffs needs the same indicators as of those cutoffs. So when
+that table exists, the browsing indicators are recomputed as of each cutoff, with the table's names
+and definitions, from the stitched web events (``staging.stg_web__events`` without bots, joined to
+``referential.cookie_xref``): ``browsing_as_of``. Without it (no web source) the model trains on
+purchases alone and says so (``has_browsing``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from platform_assets.lib.tables import empty_by_design, table_exists
+
+POPULATION_DAYS = 730
+BROWSING_TABLE = "features.customer_department_browsing"
+WEB_EVENTS = "staging.stg_web__events"
+COOKIE_XREF = "referential.cookie_xref"
+
+# Purchase indicators per customer x department and per customer, as of $c (a date literal).
+# Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
+# order DuckDB's threads add them in (a double sum differing in its last digit can put a value on
+# the other side of a tree's threshold).
+PURCHASES_SQL = """
+with lines as (
+    select l.customer_id, l.sold_date as d, l.net_amount::decimal(18, 2) as amount, p.department_id
+    from sales.fct_sales_lines as l
+    join referential.dim_product as p using (product_id)
+    where l.customer_id is not null and not l.is_cancelled and not l.is_return
+        and p.department_id is not null
+        and l.sold_date < $c and l.sold_date >= $c - $population
+),
+customers as (
+    select
+        l.customer_id,
+        c.country_code as business_unit,
+        count(distinct l.d) filter (where l.d >= $c - 90) as purchase_days_90d,
+        count(distinct l.d) filter (where l.d >= $c - 365) as purchase_days_365d,
+        count(distinct l.d) as purchase_days_730d,
+        count(*) as lines_730d,
+        $c - max(l.d) as days_since_last_purchase,
+        count(distinct l.department_id) filter (where l.d >= $c - 365) as departments_365d,
+        coalesce(sum(l.amount) filter (where l.d >= $c - 365), 0)::double as spend_365d
+    from lines as l
+    join referential.dim_customer as c using (customer_id)
+    where c.country_code is not null
+    group by l.customer_id, c.country_code
+),
+departments as (
+    select department_id, min(department_name) as department_name
+    from referential.dim_product
+    where department_id is not null
+    group by department_id
+),
+per_department as (
+    select
+        customer_id,
+        department_id,
+        count(distinct d) filter (where d >= $c - 30) as dept_purchase_days_30d,
+        count(distinct d) filter (where d >= $c - 90) as dept_purchase_days_90d,
+        count(distinct d) filter (where d >= $c - 365) as dept_purchase_days_365d,
+        count(distinct d) as dept_purchase_days_730d,
+        count(*) filter (where d >= $c - 365) as dept_lines_365d,
+        count(*) as dept_lines_730d,
+        count(distinct d) filter (where d >= $c - 365 and d < $c - 335) as dept_purchase_days_last_year_30d,
+        coalesce(sum(amount) filter (where d >= $c - 90), 0)::double as dept_spend_90d,
+        coalesce(sum(amount) filter (where d >= $c - 365), 0)::double as dept_spend_365d,
+        $c - max(d) as dept_days_since_last_purchase
+    from lines
+    group by customer_id, department_id
+),
+rows as (
+    select
+        c.*,
+        dp.department_id,
+        dp.department_name,
+        coalesce(pd.dept_purchase_days_30d, 0) as dept_purchase_days_30d,
+        coalesce(pd.dept_purchase_days_90d, 0) as dept_purchase_days_90d,
+        coalesce(pd.dept_purchase_days_365d, 0) as dept_purchase_days_365d,
+        coalesce(pd.dept_purchase_days_730d, 0) as dept_purchase_days_730d,
+        coalesce(pd.dept_lines_365d, 0) as dept_lines_365d,
+        coalesce(pd.dept_purchase_days_last_year_30d, 0) as dept_purchase_days_last_year_30d,
+        -- the customer's own taste: the department's share of their lines and purchase days
+        coalesce(pd.dept_lines_730d, 0) / c.lines_730d as dept_line_share_730d,
+        coalesce(pd.dept_purchase_days_730d, 0) / c.purchase_days_730d as dept_day_share_730d,
+        coalesce(pd.dept_spend_90d, 0) as dept_spend_90d,
+        coalesce(pd.dept_spend_365d, 0) as dept_spend_365d,
+        coalesce(pd.dept_spend_365d, 0) / nullif(c.spend_365d, 0) as dept_spend_share_365d,
+        pd.dept_days_since_last_purchase
+    from customers as c
+    cross join departments as dp
+    left join per_department as pd using (customer_id, department_id)
+)
+select
+    r.*,
+    -- the department's pull in the business unit: share of its customers who bought there lately
+    avg((r.dept_purchase_days_30d > 0)::int) over (partition by r.business_unit, r.department_id)
+        as popularity_30d,
+    avg((r.dept_purchase_days_90d > 0)::int) over (partition by r.business_unit, r.department_id)
+        as popularity_90d,
+    avg((r.dept_purchase_days_365d > 0)::int) over (partition by r.business_unit, r.department_id)
+        as popularity_365d,
+    -- the season: the share who bought there in the same 30 days a year earlier
+    avg((r.dept_purchase_days_last_year_30d > 0)::int) over (partition by r.business_unit, r.department_id)
+        as popularity_last_year_30d
+from rows as r
+"""
+
+# Browsing indicators per customer x department as of $ts (a timestamp literal): the names and
+# definitions of features.customer_department_browsing, from the stitched, non-bot events.
+BROWSING_SQL = """
+with cookies as (
+    select cookie_id, any_value(customer_id) as customer_id
+    from referential.cookie_xref
+    where customer_id is not null
+    group by cookie_id
+    having count(distinct customer_id) = 1
+),
+events as (
+    select k.customer_id, e.department_id, e.event_type, e.event_at
+    from staging.stg_web__events as e
+    join cookies as k using (cookie_id)
+    where not coalesce(e.is_bot, false) and e.department_id is not null
+        and e.event_at < $ts and e.event_at >= $ts - interval 365 day
+)
+select
+    customer_id,
+    department_id,
+    count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 30 day)
+        as product_views_30d,
+    count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 90 day)
+        as product_views_90d,
+    count(*) filter (where event_type = 'cart_add' and event_at >= $ts - interval 90 day) as cart_adds_90d,
+    count(*) filter (where event_type = 'search' and event_at >= $ts - interval 90 day) as searches_90d,
+    date_diff('day', max(event_at) filter (where event_type = 'product_view'), $ts) as days_since_last_view
+from events
+group by customer_id, department_id
+"""
+
+BROWSING_COLUMNS = (
+    "product_views_30d",
+    "product_views_90d",
+    "cart_adds_90d",
+    "searches_90d",
+    "days_since_last_view",
+)
+
+
+def has_browsing(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the web data path built the browsing indicators (and the events they come from)."""
+    return (
+        table_exists(conn, BROWSING_TABLE)
+        and not empty_by_design(conn, BROWSING_TABLE)
+        and table_exists(conn, COOKIE_XREF)
+        and _relation_exists(conn, WEB_EVENTS)
+    )
+
+
+def _relation_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """A table or a view (dbt builds staging as views)."""
+    schema, name = qualified.split(".")
+    return bool(
+        conn.execute(
+            "select 1 from duckdb_tables() where schema_name = ? and table_name = ? union all "
+            "select 1 from duckdb_views() where schema_name = ? and view_name = ?",
+            [schema, name, schema, name],
+        ).fetchall()
+    )
+
+
+def _date(cutoff: date) -> str:
+    return f"date '{cutoff.isoformat()}'"
+
+
+def purchases_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+    """One row per customer of the population x department, with the purchase indicators."""
+    sql = PURCHASES_SQL.replace("$population", str(POPULATION_DAYS)).replace("$c", _date(cutoff))
+    return conn.sql(sql).pl()
+
+
+def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+    """customer_id, department_id and BROWSING_COLUMNS of every customer x department browsed in the
+    year before ``cutoff``."""
+    return conn.sql(BROWSING_SQL.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
+
+
+def rows_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date, browsing: bool) -> pl.DataFrame:
+    """The model's rows as of ``cutoff``: purchase indicators, plus browsing when ``browsing``
+    (no view of a department = 0 views, days since last view null). Sorted by customer, department:
+    the same data gives the same frame, whatever order the query returned it in."""
+    rows = purchases_as_of(conn, cutoff)
+    if browsing:
+        seen = browsing_as_of(conn, cutoff)
+        rows = rows.join(seen, on=["customer_id", "department_id"], how="left").with_columns(
+            pl.col(c).fill_null(0) for c in BROWSING_COLUMNS if c != "days_since_last_view"
+        )
+    return rows.sort("customer_id", "department_id")
+
+
+def bought_between(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.DataFrame:
+    """customer_id, department_id of every purchase on a local date in [start, end)."""
+    return conn.sql(
+        "select distinct l.customer_id, p.department_id from sales.fct_sales_lines as l "
+        "join referential.dim_product as p using (product_id) "
+        "where l.customer_id is not null and p.department_id is not null "
+        "and not l.is_cancelled and not l.is_return and l.sold_date >= ? and l.sold_date < ?",
+        params=[start, end],
+    ).pl()
+
+
+def label(rows: pl.DataFrame, bought: pl.DataFrame) -> pl.Series:
+    """1 where the customer bought in the department in the window (``bought_between``), else 0."""
+    key = pl.concat_str("customer_id", pl.lit("|"), "department_id")
+    seen = bought.select(key.alias("k"))["k"].implode()
+    return rows.select(key.is_in(seen).cast(pl.Int8).alias("bought"))["bought"]

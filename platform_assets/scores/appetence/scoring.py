@@ -1,0 +1,179 @@
+"""One appetence run as of a reference date R: backtest, training, scores.
+
+Cutoffs (H = HORIZON_DAYS = 30):
+- backtest: train on the rows at R - 2H labelled by purchases in [R - 2H, R - H), then rank the rows
+  at R - H and compare with the purchases in [R - H, R) - a window the backtest model never saw;
+- production: train on the rows at R - H labelled by [R - H, R), score the rows at R.
+The rows at R - H are built once and used twice (evaluated, then trained on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from platform_assets.lib.metadata import polars_schema
+from platform_assets.scores.appetence import columns, data, model
+
+# Training (and backtest evaluation) rows are capped at this many customers (x departments), drawn by
+# a hash of the customer id: the same customers every run on the same data, and the fit and the
+# backtest stay bounded at 1M customers (every customer is still scored).
+TRAINING_MAX_CUSTOMERS = 50_000
+# The rankings the backtest measures: the model, the department's popularity in the business unit
+# (the baseline to beat), and the customer's own history (days bought in the department in the
+# last year, popularity breaking ties) - a second reference, not a target.
+RANKINGS = {"model": "probability", "popularity": "popularity_30d", "history": "history_score"}
+
+
+@dataclass
+class AppetenceRun:
+    scores: pl.DataFrame  # scores.customer_appetence
+    departments: pl.DataFrame  # scores.customer_department_appetence
+    model: model.AppetenceModel
+    backtest: dict[str, dict[str, float]]  # business unit (and ALL) -> measure -> value
+    cutoffs: dict[str, date]
+    uses_browsing: bool
+
+
+def cutoffs(reference_date: date) -> dict[str, date]:
+    h = timedelta(days=model.HORIZON_DAYS)
+    return {
+        "backtest_training": reference_date - 2 * h,
+        "backtest_evaluation": reference_date - h,
+        "training": reference_date - h,
+        "scoring": reference_date,
+    }
+
+
+def training_sample(rows: pl.DataFrame, max_customers: int = TRAINING_MAX_CUSTOMERS) -> pl.DataFrame:
+    """At most ``max_customers`` customers' rows, chosen by a hash of their id (not by row order)."""
+    ids = rows["customer_id"].unique().sort()
+    if ids.len() <= max_customers:
+        return rows
+    keep = ids.to_frame().with_columns(pl.col("customer_id").hash(seed=7).alias("h")).sort("h", "customer_id")
+    chosen = keep.head(max_customers)["customer_id"].implode()
+    return rows.filter(pl.col("customer_id").is_in(chosen))
+
+
+@dataclass
+class Backtest:
+    probe: model.AppetenceModel  # trained at the backtest's training cutoff
+    evaluation: pl.DataFrame  # the rows at the evaluation cutoff, labelled, with every ranking's score
+    measures: dict[str, dict[str, float]]  # business unit (and ALL) -> measure -> value
+
+
+class _Rows:
+    """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool):
+        self.conn, self.browsing, self.frames = conn, browsing, {}
+        self.numeric = model.numeric_features(data.BROWSING_COLUMNS if browsing else ())
+
+    def at(self, cutoff: date) -> pl.DataFrame:
+        if cutoff not in self.frames:
+            self.frames[cutoff] = data.rows_as_of(self.conn, cutoff, self.browsing)
+        return self.frames[cutoff]
+
+    def labelled(self, cutoff: date) -> pl.DataFrame:
+        rows = self.at(cutoff)
+        end = cutoff + timedelta(days=model.HORIZON_DAYS)
+        return rows.with_columns(data.label(rows, data.bought_between(self.conn, cutoff, end)))
+
+    def release(self, cutoff: date) -> None:
+        """Forget the rows at ``cutoff`` (millions of rows at 1M customers)."""
+        self.frames.pop(cutoff, None)
+
+    def train(self, cutoff: date) -> model.AppetenceModel:
+        sample = training_sample(self.labelled(cutoff))
+        return model.fit(sample, sample["bought"].to_numpy(), self.numeric, cutoff)
+
+
+def backtest(rows: _Rows, reference_date: date) -> Backtest:
+    """Train at R - 2H on labels from [R - 2H, R - H), rank the rows at R - H, measure on [R - H, R)."""
+    cuts = cutoffs(reference_date)
+    # The backtest model's labels end where its evaluation starts: nothing it learns comes from
+    # the window it is judged on.
+    if cuts["backtest_training"] + timedelta(days=model.HORIZON_DAYS) > cuts["backtest_evaluation"]:
+        raise ValueError(f"appetence backtest: training labels overlap the evaluation window ({cuts})")
+    probe = rows.train(cuts["backtest_training"])
+    rows.release(cuts["backtest_training"])
+    # measured on the same hashed sample of customers the training takes (all of them up to 50k)
+    evaluation = training_sample(rows.labelled(cuts["backtest_evaluation"]))
+    evaluation = evaluation.with_columns(
+        pl.Series("probability", model.predict(probe, evaluation)), _history_score()
+    )
+    measures = model.evaluate(evaluation, RANKINGS)
+    for unit in measures.values():
+        unit["training_rows"] = float(probe.training_rows)
+        unit["training_buy_rate"] = probe.training_buy_rate
+        unit["uses_browsing"] = float(rows.browsing)
+    return Backtest(probe, evaluation, measures)
+
+
+def run(conn: duckdb.DuckDBPyConnection, reference_date: date) -> AppetenceRun:
+    browsing = data.has_browsing(conn)
+    rows = _Rows(conn, browsing)
+    cuts = cutoffs(reference_date)
+    tested = backtest(rows, reference_date)
+    fitted = rows.train(cuts["training"])
+    rows.release(cuts["training"])
+    departments = _departments(fitted, rows.at(cuts["scoring"]), reference_date)
+    return AppetenceRun(
+        _top(departments, fitted, browsing), departments, fitted, tested.measures, cuts, browsing
+    )
+
+
+def _history_score() -> pl.Expr:
+    return (pl.col("dept_purchase_days_365d").cast(pl.Float64) + pl.col("popularity_30d")).alias(
+        "history_score"
+    )
+
+
+def _departments(fitted: model.AppetenceModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
+    """scores.customer_department_appetence: every customer x department with its probability and rank."""
+    scored = rows.with_columns(pl.Series("probability_30d", np.round(model.predict(fitted, rows), 4)))
+    ranked = model.ranked(scored, "probability_30d")
+    return ranked.select(
+        "customer_id",
+        pl.lit(reference_date).alias("reference_date"),
+        "business_unit",
+        "department_id",
+        "department_name",
+        "probability_30d",
+        pl.col("rank").alias("department_rank"),
+        pl.col("popularity_30d").round(4),
+        pl.lit(fitted.version).alias("model_version"),
+    ).cast(polars_schema(columns.DEPARTMENT_TYPES))
+
+
+def _top(departments: pl.DataFrame, fitted: model.AppetenceModel, browsing: bool) -> pl.DataFrame:
+    """scores.customer_appetence: one row per customer, the top TOP_K departments side by side."""
+    top = departments.filter(pl.col("department_rank") <= model.TOP_K)
+    wide = top.pivot(
+        on="department_rank",
+        index=["customer_id", "reference_date", "business_unit"],
+        values=["department_id", "department_name", "probability_30d"],
+    )
+    renamed = {}
+    for k in range(1, model.TOP_K + 1):
+        renamed |= {
+            f"department_id_{k}": f"department_{k}_id",
+            f"department_name_{k}": f"department_{k}_name",
+            f"probability_30d_{k}": f"probability_{k}",
+        }
+    wide = wide.rename({old: new for old, new in renamed.items() if old in wide.columns})
+    features = "purchases and browsing" if browsing else "purchases"
+    return (
+        wide.with_columns(
+            pl.lit(model.HORIZON_DAYS).alias("horizon_days"),
+            pl.lit(features).alias("features_used"),
+            pl.lit(fitted.version).alias("model_version"),
+        )
+        .select(list(columns.TYPES))
+        .cast(polars_schema(columns.TYPES))
+        .sort("customer_id")
+    )
