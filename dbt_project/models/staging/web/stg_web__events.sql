@@ -1,7 +1,8 @@
 -- The web analytics export, typed and renamed, with each event's department and the bot flag.
 -- Bot rule (dbt_project.yml vars, documented in stg_web__events.yml): a cookie is a bot when its
--- user agent matches web_bot_user_agent_pattern, or when on any day it has more than
--- web_bot_max_events_per_cookie_day events; every event of a bot cookie is flagged, none removed.
+-- user agent matches web_bot_user_agent_pattern, when on any day it has more than
+-- web_bot_max_events_per_cookie_day events, or when it has more than web_bot_max_events_per_cookie
+-- in the whole export; every event of a bot cookie is flagged, none removed.
 with
 
 source as (
@@ -62,7 +63,8 @@ cookies as (
     select
         *,
         bool_or(is_bot_user_agent) over (partition by cookie_id) as cookie_has_bot_user_agent,
-        max(cookie_day_events) over (partition by cookie_id) as cookie_max_day_events
+        max(cookie_day_events) over (partition by cookie_id) as cookie_max_day_events,
+        count(*) over (partition by cookie_id) as cookie_events
     from cookie_days
 ),
 
@@ -87,11 +89,13 @@ flagged as (
         cookies.user_agent,
         cookies.ip_address,
         cookies.cookie_has_bot_user_agent
-        or cookies.cookie_max_day_events > {{ var("web_bot_max_events_per_cookie_day") }} as is_bot,
+        or cookies.cookie_max_day_events > {{ var("web_bot_max_events_per_cookie_day") }}
+        or cookies.cookie_events > {{ var("web_bot_max_events_per_cookie") }} as is_bot,
         case
             when cookies.cookie_has_bot_user_agent then 'user_agent'
             when cookies.cookie_max_day_events > {{ var("web_bot_max_events_per_cookie_day") }}
                 then 'events_per_day'
+            when cookies.cookie_events > {{ var("web_bot_max_events_per_cookie") }} then 'events_total'
         end as bot_reason,
         cookies.source_file,
         cookies.source_row_number,
