@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from platform_assets.features import columns, ltv_cac, profile, rfm
+from platform_assets.features import browsing, columns, ltv_cac, profile, rfm
 from platform_assets.governance.ownership import FEATURES, MARKETING
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table
@@ -38,7 +38,21 @@ PROFILE_INPUTS = [
     dg.AssetKey(["marketing", "dim_customer_acquisition"]),
     dg.AssetKey(["intermediate", "int_consent_choices"]),
     dg.AssetKey(["staging", "stg_loyalty__cards"]),
+    dg.AssetKey(["marketing", "fct_web_events"]),
 ]
+WEB_EVENTS = "marketing.fct_web_events"
+
+
+def without_web_events(conn, platform: PlatformSettings) -> str | None:
+    """Why there is no browsing to compute from (None when there is): the retailer does not deliver
+    the web analytics export, or it delivered no event (``when_no_files: empty``, see raw.web_events)."""
+    if "web_events" in platform.retailer.absent_sources:
+        return not_delivered(("web_events",), platform.retailer_config, "the web analytics export")
+    [(events,)] = conn.execute(f"select count(*) from {WEB_EVENTS}").fetchall()
+    return (
+        None if events else f"no web event in {WEB_EVENTS} (raw.web_events is empty: see its load metadata)"
+    )
+
 
 # DuckDB spills to disk beyond this: with the Python side (the CLV frames) a features step stays
 # under the 6 GB the 1M-customer benchmark allows, and other steps keep their memory.
@@ -64,6 +78,8 @@ def customer_profile(
     started = time.perf_counter()
     absent = platform.retailer.absent_sources
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+        if "web_events" not in absent and without_web_events(conn, platform):
+            absent += ("web_events",)  # configured, but nothing delivered: null, not 0
         relation = profile.customer_profile(conn, ref, absent)
         departments = profile.departments(conn)
         rows = replace_table(conn, profile.TABLE, relation.sql_query())
@@ -81,6 +97,50 @@ def customer_profile(
             "indicators_null_for_missing_sources": ", ".join(profile.null_indicators(absent)) or "none",
             "run_seconds": round(time.perf_counter() - started, 1),
         }
+    )
+
+
+@dg.asset(
+    key=browsing.TABLE.split("."),
+    deps=[dg.AssetKey(["marketing", "fct_web_events"]), DIM_CUSTOMER],
+    group_name=layers.FEATURES,
+    owners=FEATURES.owners,
+    kinds={"duckdb", "sql"},
+    metadata=asset_metadata(
+        FEATURES,
+        browsing.TABLE,
+        "one row per customer and department browsed in the 365 days before the reference date",
+        [(name, type_, text) for name, (type_, text) in browsing.COLUMNS.items()],
+    ),
+    pool="duckdb_writer",
+)
+def customer_department_browsing(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """Per customer and department, as of the run's reference date: product views (30 and 90 days),
+    category page views, cart adds, searches that led to the department, visits, days since the last
+    view; from the web events stitched to customers (marketing.fct_web_events, bots left out).
+    Without any web event the table is dropped, not left empty: a model reading it (the appetence
+    score) trains on purchases alone when it does not exist."""
+    ref = run_reference_date(context, platform, warehouse)
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+        if reason := without_web_events(conn, platform):
+            conn.execute(f"drop table if exists {browsing.TABLE}")
+            context.log.info(f"{browsing.TABLE} not built: {reason}")
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "reference_date": str(ref), "skipped": reason}
+            )
+        rows = replace_table(conn, browsing.TABLE, browsing.department_browsing(conn, ref).sql_query())
+        comment_table(
+            conn,
+            browsing.TABLE,
+            "Browsing per customer and department as of the reference date (web events before it).",
+            {name: text for name, (_, text) in browsing.COLUMNS.items()},
+        )
+        [(customers,)] = conn.execute(f"select count(distinct customer_id) from {browsing.TABLE}").fetchall()
+    summary(context, browsing.TABLE, rows, customers=customers, as_of=str(ref))
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "reference_date": str(ref), "customers": customers}
     )
 
 

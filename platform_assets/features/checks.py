@@ -6,11 +6,19 @@ rows, warnings), run by the quality domain's runner.
 
 import dagster as dg
 
-from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
+from platform_assets.features.assets import (
+    channel_ltv_cac,
+    customer_clv,
+    customer_department_browsing,
+    customer_profile,
+    customer_rfm,
+)
+from platform_assets.features.browsing import TABLE as BROWSING_TABLE
 from platform_assets.features.columns import BOTTOM_TIER, TIERS
 from platform_assets.features.indicators import INDICATORS
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.metadata import check_description
+from platform_assets.lib.tables import table_exists
 from platform_assets.lib.warehouse import Warehouse
 
 SHARES = [i.name for i in INDICATORS if i.unit == "share 0-1"]
@@ -79,6 +87,26 @@ LTV_CAC_RULES = {
 }
 
 
+BROWSING_RULES = {
+    **key_rules(["customer_id", "department_id"]),
+    "null_reference_date": "reference_date is null",
+    "negative_counts": " or ".join(
+        f"{c} < 0"
+        for c in (
+            "product_views_30d",
+            "category_page_views_90d",
+            "cart_adds_90d",
+            "searches_90d",
+            "sessions_90d",
+        )
+    ),
+    "views_30d_above_90d": "product_views_30d > product_views_90d",
+    "no_activity": "product_views_90d + category_page_views_90d + cart_adds_90d + searches_90d = 0 "
+    "and days_since_last_view is null",
+    "view_on_or_after_reference_date": "days_since_last_view < 1",
+}
+
+
 @dg.asset_check(
     asset=customer_profile,
     blocking=True,
@@ -139,7 +167,31 @@ def channel_ltv_cac_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult
     return gate(warehouse, "marketing.channel_ltv_cac", LTV_CAC_RULES)
 
 
+@dg.asset_check(
+    asset=customer_department_browsing,
+    blocking=True,
+    pool="duckdb_writer",
+    description=check_description(
+        "(customer_id, department_id) unique and not null; counts non-negative, 30-day views within "
+        "90-day views, every row with an activity, no view on or after the reference date. Passes "
+        "unevaluated when the table does not exist (no web event).",
+        blocking=True,
+    ),
+)
+def customer_department_browsing_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        exists = table_exists(conn, BROWSING_TABLE)
+    if not exists:
+        return dg.AssetCheckResult(
+            passed=True,
+            description=f"not evaluated: {BROWSING_TABLE} does not exist (no web event)",
+            metadata={"evaluated": False},
+        )
+    return gate(warehouse, BROWSING_TABLE, BROWSING_RULES)
+
+
 CHECKS = [
+    customer_department_browsing_keys_and_ranges,
     customer_profile_keys_and_ranges,
     customer_rfm_keys_and_ranges,
     customer_clv_keys_and_ranges,

@@ -35,6 +35,7 @@ LOYALTY = ("loyalty_cards",)
 ECOMMERCE = ("ecommerce_orders", "ecommerce_order_lines")
 CONSENTS = ("consent_preferences",)
 ACQUISITIONS = ("marketing_acquisitions",)
+WEB = ("web_events",)
 
 
 KEYS = (
@@ -234,6 +235,47 @@ INDICATORS = (
         "Latest postal-mail choice collected before the reference date is opt-in.",
         "flag",
         requires=CONSENTS,
+    ),
+)
+
+# browsing (marketing.fct_web_events: a person's events, stitched to the customer through their
+# cookies; platform_assets/features/browsing.py)
+INDICATORS += (
+    Indicator(
+        "web_sessions_30d", "Web visits in the 30 days before the reference date.", "visits", requires=WEB
+    ),
+    Indicator(
+        "web_sessions_90d", "Web visits in the 90 days before the reference date.", "visits", requires=WEB
+    ),
+    Indicator(
+        "days_since_last_web_visit",
+        "Days from the start of the latest web visit to the reference date; null when none.",
+        "days",
+        requires=WEB,
+    ),
+    Indicator("web_product_views_90d", "Product views in the 90 days before.", "views", requires=WEB),
+    Indicator("web_searches_90d", "Site searches in the 90 days before.", "searches", requires=WEB),
+    Indicator("cart_visits_90d", "Web visits with a cart add in the 90 days before.", "visits", requires=WEB),
+    Indicator(
+        "cart_abandonment_rate_90d",
+        "Share of those visits with no web order of the customer in the 24 hours after the first "
+        "cart add (orders on or after the reference date not known); null without a cart add.",
+        "share 0-1",
+        requires=WEB,
+    ),
+    Indicator(
+        "main_arrival_channel_90d",
+        "How most web visits of the 90 days before arrived: the utm_medium of their session start "
+        "(cpc, social, email, referral, display) or direct; ties by name; null without a visit.",
+        "label",
+        requires=WEB,
+    ),
+    Indicator(
+        "top_search_department_90d",
+        "Department the customer's site searches of the 90 days before led to most (the first "
+        "department viewed after a search in the same visit); ties by id; null without one.",
+        "department id",
+        requires=WEB,
     ),
 )
 

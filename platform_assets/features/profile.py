@@ -12,6 +12,9 @@ from datetime import date, timedelta
 
 import duckdb
 
+from platform_assets.features.browsing import PROFILE_COLUMNS as BROWSING_COLUMNS
+from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
+from platform_assets.features.browsing import WEB_EVENTS_SQL
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
 
 TABLE = "features.customer_profile"
@@ -303,6 +306,7 @@ acquisitions as (
     where acquired_at < $ref_ts
 ),
 
+$browsing_ctes
 customers as (
     select d.customer_id, d.country_code, d.created_at, d.birth_date
     from referential.dim_customer as d
@@ -380,7 +384,7 @@ profile as (
         coalesce(cs.has_email_consent, false) as has_email_consent,
         coalesce(cs.has_sms_consent, false) as has_sms_consent,
         coalesce(cs.has_phone_consent, false) as has_phone_consent,
-        coalesce(cs.has_post_consent, false) as has_post_consent$department_shares
+        coalesce(cs.has_post_consent, false) as has_post_consent$browsing_columns$department_shares
     from customers as c
     left join referential.business_units as bu on c.country_code = bu.country_code
     left join rhythm as b on c.customer_id = b.customer_id
@@ -391,6 +395,8 @@ profile as (
     left join consents as cs on c.customer_id = cs.customer_id
     left join cards as k on c.customer_id = k.customer_id
     left join acquisitions as a on c.customer_id = a.customer_id
+    left join web as w on c.customer_id = w.customer_id
+    left join web_views as wv on c.customer_id = wv.customer_id
     -- known before the reference date: a source record, or a purchase
     where c.created_at < $ref_ts or b.customer_id is not null or sp.customer_id is not null
 )
@@ -467,6 +473,8 @@ def customer_profile(
     )
     sql = (
         PROFILE_SQL.replace("$orders_sql", ORDERS_SQL)
+        .replace("$browsing_ctes", BROWSING_CTES.replace("$web_events_sql", WEB_EVENTS_SQL))
+        .replace("$browsing_columns", BROWSING_COLUMNS)
         .replace("$returns_sql", RETURNS_SQL)
         .replace("$department_shares", shares)
         .replace("$campaigns_sent", _campaign_count("sent", campaigns))

@@ -73,6 +73,9 @@ class SourceContract:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # A file with a header and no rows is refused (a failed export) unless the source may be empty.
     may_be_empty: bool = False
+    # NDJSON only: a line that is not a JSON object goes to quarantine (rule malformed_json, with its
+    # file and line) instead of refusing the whole file; for high-volume exports (web analytics).
+    quarantines_malformed_lines: bool = False
 
     @property
     def table(self) -> str:
@@ -457,5 +460,57 @@ CONTRACTS: tuple[SourceContract, ...] = (
     ),
 )
 
+
+# The web analytics export: event types and page types the contract knows (staging tests them).
+WEB_EVENT_TYPES = ("session_start", "page_view", "product_view", "search", "cart_add", "cart_remove", "login")
+WEB_PAGE_TYPES = ("home", "category", "product", "search", "cart", "checkout", "account")
+
+CONTRACTS += (
+    SourceContract(
+        system="web",
+        entity="events",
+        description="Web analytics export (clickstream): sessions, page and product views, searches, cart "
+        "adds and removes, logins, keyed by an anonymous browser cookie; gzip-compressed newline-delimited "
+        "JSON, one file per day.",
+        grain="one row per web event",
+        primary_key=("event_id",),
+        quarantines_malformed_lines=True,
+        columns=(
+            col("event_id", "string", "Event id, unique across files.", required=True),
+            col("event_at", "timestamp", "Event time, ISO 8601 UTC.", required=True),
+            col("cookie_id", "string", "Anonymous browser cookie id.", required=True),
+            col("session_id", "string", "Visit (session) id, unique per visit.", required=True),
+            col("event_type", "string", ", ".join(WEB_EVENT_TYPES) + ".", required=True),
+            col(
+                "country_code",
+                "string",
+                "Web shop (business unit code) the event happened on.",
+                required=True,
+            ),
+            col("account_id", "string", "E-commerce account that logged in, on login events; else empty."),
+            col("page_type", "string", ", ".join(WEB_PAGE_TYPES) + "; empty on session_start."),
+            col(
+                "category_id",
+                "string",
+                "Level-2 catalogue category on category pages, product views and cart events.",
+            ),
+            col("sku", "string", "Catalogue SKU on product views and cart events."),
+            col("search_query", "string", "Text typed in the site search, on search events."),
+            col("utm_source", "string", "Campaign source on session_start (empty for a direct visit)."),
+            col(
+                "utm_medium",
+                "string",
+                "cpc, social, email, referral or display on session_start; empty when direct.",
+            ),
+            col(
+                "utm_campaign",
+                "string",
+                "Campaign code on session_start (the e-mail tool's campaign_id for e-mail links).",
+            ),
+            col("user_agent", "string", "Browser user agent (personal data: staging only)."),
+            col("ip_address", "string", "Client IP address (personal data: staging only)."),
+        ),
+    ),
+)
 
 CONTRACTS_BY_TABLE = {c.table: c for c in CONTRACTS}

@@ -5,13 +5,17 @@ encoding (the configured one; with the default UTF-8, Windows-1252/latin-1 is re
 usual French retail export; anything else is refused) and its line count. The file's layout
 (format, delimiter, header or ``file_columns``) is the retailer configuration's ``SourceDelivery``.
 Every problem is a ``LandingFileError`` naming the file, the line where there is one, and the problem.
+A file whose name ends in ``.gz`` is gzip-compressed: every check reads its decompressed text (the
+checksum too), and a file cut short or not gzip at all is refused.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,22 +40,50 @@ class FileScan:
     header: tuple[str, ...]  # the file's column names (its header, or the configured file_columns)
 
 
+def is_gzip(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def open_bytes(path: Path):
+    """The file's content as a binary stream: decompressed when its name ends in ``.gz``."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+
+
+def open_text(path: Path, encoding: str):
+    """The file's content as text in ``encoding`` (decompressed when gzip), line ends kept."""
+    return (
+        gzip.open(path, "rt", encoding=encoding, newline="")
+        if is_gzip(path)
+        else path.open("r", encoding=encoding, newline="")
+    )
+
+
 def _line_at(path: Path, offset: int) -> int:
     """1-based line holding byte ``offset`` (counted only when an error needs it)."""
-    with path.open("rb") as handle:
+    with open_bytes(path) as handle:
         return handle.read(offset).count(b"\n") + 1
 
 
 def scan_bytes(path: Path, encoding: str = "utf-8") -> tuple[str, int, str, bool]:
-    """(sha256, size, encoding, ends with a line break), streaming the file once. A configured
-    encoding other than UTF-8 is taken as given (decoding errors surface when the file is read)."""
+    """(sha256, size, encoding, ends with a line break) of the content (decompressed when gzip),
+    streaming the file once. A configured encoding other than UTF-8 is taken as given (decoding
+    errors surface when the file is read)."""
+    try:
+        return _scan_bytes(path, encoding)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise LandingFileError(
+            f"{path}: not a complete gzip file ({exc}): it looks truncated or is not gzip-compressed"
+        ) from None
+
+
+def _scan_bytes(path: Path, encoding: str) -> tuple[str, int, str, bool]:
     detect = codecs.lookup(encoding).name == "utf-8"
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     utf8 = True
     last = b""
-    with path.open("rb") as handle:
+    with open_bytes(path) as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             if size == 0 and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 raise LandingFileError(f"{path}: UTF-16 encoded; export it as UTF-8 (or latin-1)")
@@ -89,24 +121,45 @@ def scan_bytes(path: Path, encoding: str = "utf-8") -> tuple[str, int, str, bool
 
 
 def _count_lines(path: Path) -> int:
-    with path.open("rb") as handle:
-        count = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b""))
-    with path.open("rb") as handle:
-        handle.seek(-1, 2)
-        return count if handle.read(1) == b"\n" else count + 1
+    count, last = 0, b""
+    with open_bytes(path) as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count if last == b"\n" else count + 1
 
 
 def _has_data_line(path: Path, encoding: str, delivery: SourceDelivery) -> bool:
     """A CSV needs a non-blank line after its header; NDJSON or a header-less file one non-blank line."""
-    with path.open("r", encoding=encoding, newline="") as handle:
+    with open_text(path, encoding) as handle:
         lines = (line for line in handle if line.strip())
         needed = 1 if delivery.format == "ndjson" or not delivery.header else 2
         return sum(1 for _, _ in zip(range(needed), lines, strict=False)) == needed
 
 
 def _first_line(path: Path, encoding: str) -> str:
-    with path.open("rb") as handle:
+    with open_bytes(path) as handle:
         return handle.readline().decode(encoding, errors="replace").lstrip("\ufeff").strip()
+
+
+# Lines looked at for the first JSON object of a file whose malformed lines are quarantined.
+FIRST_OBJECT_LINES = 1000
+
+
+def _first_object_line(path: Path, encoding: str) -> str:
+    """The first line of the file that is a JSON object (a malformed line before it is quarantined
+    when the file is read); the first line when none of the first ``FIRST_OBJECT_LINES`` is."""
+    with open_text(path, encoding) as handle:
+        for n, line in enumerate(handle):
+            text = line.lstrip("\ufeff").strip()
+            try:
+                if isinstance(json.loads(text), dict):
+                    return text
+            except json.JSONDecodeError:
+                pass
+            if n >= FIRST_OBJECT_LINES:
+                break
+    return _first_line(path, encoding)
 
 
 def split_fields(line: str, delimiter: str) -> list[str]:
@@ -147,7 +200,9 @@ def scan_file(path: Path, contract: SourceContract, delivery: SourceDelivery) ->
     first = _first_line(path, encoding)
     if not first:
         raise LandingFileError(f"{path}, line 1: the first line is blank (no header)")
-    if delivery.header:
+    if delivery.format == "ndjson" and contract.quarantines_malformed_lines:
+        header = parse_header(path, contract, _first_object_line(path, encoding), delivery)
+    elif delivery.header:
         header = parse_header(path, contract, first, delivery)
     else:
         header = list(delivery.file_columns or ())
@@ -158,4 +213,4 @@ def scan_file(path: Path, contract: SourceContract, delivery: SourceDelivery) ->
             f"{path}, line {_count_lines(path)}: the file does not end with a line break: it looks truncated "
             "(re-deliver the complete export)"
         )
-    return FileScan(path, sha, size, encoding, tuple(header))
+    return FileScan(path, sha, path.stat().st_size, encoding, tuple(header))

@@ -28,6 +28,7 @@ SYSTEM_DESCRIPTIONS = {
     "catalog": "Product information management (catalogue and prices).",
     "erp": "Enterprise resource planning (store master).",
     "consent": "Consent management platform (opt-ins and erasure requests).",
+    "web": "Web analytics (clickstream export of the web shops).",
     "campaigns": "Campaign tool of the CRM team (campaigns and their contact log with control groups).",
 }
 

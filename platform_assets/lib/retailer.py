@@ -137,6 +137,11 @@ class SourceDelivery(_Strict):
     max_quarantined_share: float | None = Field(
         default=None, ge=0, le=1, description="This source's limit (default: quality.max_quarantined_share)."
     )
+    when_no_files: Literal["error", "empty"] = Field(
+        default="error",
+        description="When no file matches `files`: 'error' stops the load (a delivery went missing); "
+        "'empty' loads the source as an empty table whose metadata says so (a feed switched on later).",
+    )
 
     @property
     def patterns(self) -> dict[str, str]:

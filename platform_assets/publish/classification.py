@@ -64,6 +64,13 @@ COLUMN_RULES: dict[str, Treatment] = {
     "acquisition_record_id": Treatment.DROP,
     "customer_record_id": Treatment.DROP,
     "email_subscriber_id": Treatment.DROP,
+    # web analytics: the browser cookie, the visit and the text typed in the site search lead back
+    # to a person (online identifiers, free text); the IP address and user agent never leave staging
+    "cookie_id": Treatment.DROP,
+    "session_id": Treatment.DROP,
+    "search_query": Treatment.DROP,
+    "ip_address": Treatment.DROP,
+    "user_agent": Treatment.DROP,
     # run lineage that changes every run and means nothing to an analyst
     "linked_run_id": Treatment.DROP,
     "linked_at": Treatment.DROP,
@@ -85,6 +92,7 @@ PERSONAL_LOOKING = re.compile(
     r"|(^|_)(post_?code|zip(_code)?)(_std)?$"
     r"|(^|_)city(_std)?$"
     r"|(^|_)(iban|ssn|passport|national_id|ip_address)$"
+    r"|(^|_)(cookie|session)_id$|(^|_)user_agent$|(^|_)search_(query|text|terms)$"
 )
 
 

@@ -5,6 +5,9 @@ values, the first rule it broke (``quarantine_rule``) and all of them (``quarant
 Rules run in DuckDB, not in Great Expectations: they touch every row of the biggest tables.
 
 Rules, in the order that decides a row's ``quarantine_rule``:
+  malformed_json      a line of an NDJSON export that is not a JSON object (sources whose contract
+                      ``quarantines_malformed_lines``, the web analytics export; set by the loader, which
+                      keeps the file and line and leaves every column empty; elsewhere the file is refused)
   missing_required    a required or key column is empty, or holds a null marker (``NULL``, ``N/A``, ...)
   malformed_value     a key or required value does not match the id format the retailer's
                       configuration gives it (a column mapping's ``pattern``, whole, e.g. ``C[0-9]{8}``)
@@ -34,6 +37,7 @@ from platform_assets.landing.contracts import Column, SourceContract, typed_sql
 from platform_assets.lib.retailer import CUSTOMER_SOURCES, RetailerConfig
 
 RULES = (
+    "malformed_json",  # set by the loader (landing/loader.py), not by a condition here
     "missing_required",
     "malformed_value",
     "unparseable_number",

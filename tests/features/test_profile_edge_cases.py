@@ -24,6 +24,7 @@ INPUTS = [
     "marketing.dim_customer_acquisition",
     "intermediate.int_consent_choices",
     "staging.stg_loyalty__cards",
+    "marketing.fct_web_events",
 ]
 
 

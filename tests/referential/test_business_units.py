@@ -66,6 +66,7 @@ def test_indicators_of_an_absent_source_are_null_and_say_so():
             "ecommerce_order_lines",
             "consent_preferences",
             "marketing_acquisitions",
+            "web_events",
         }
         for i in INDICATORS
     )

@@ -1,0 +1,97 @@
+"""The web analytics export lands like the other sources: gzip NDJSON read by DuckDB, a malformed
+line quarantined with its file and line, a configured feed with no file yet an empty table."""
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+from platform_assets.landing.loader import LandingFileError, load_source
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
+from platform_assets.quality.reconciliation import reconciliation_rows
+from tests.web.files import event, write_day
+
+DEMO = load_retailer(DEMO_RETAILER)
+WEB = CONTRACTS_BY_TABLE["web_events"]
+LOADED_AT = datetime(2026, 11, 1, 6, 0)
+
+
+@pytest.fixture
+def conn():
+    with duckdb.connect() as c:
+        yield c
+
+
+def load(landing, conn):
+    return load_source(conn, landing, WEB, "run-1", LOADED_AT, DEMO, DEMO_RETAILER)
+
+
+def test_gzip_ndjson_is_read_with_line_numbers(tmp_path, conn):
+    write_day(
+        tmp_path,
+        "2026-10-03",
+        [
+            event(1, "2026-10-03T08:00:00Z", "ck_a", "session_start", utm_source="google", utm_medium="cpc"),
+            event(2, "2026-10-03T08:00:05Z", "ck_a", "product_view", category_id="D01C01", sku="10000001"),
+        ],
+    )
+    result = load(tmp_path, conn)
+    assert result.rows_read == 2 and result.rows_quarantined == 0
+    rows = conn.execute(
+        "select event_id, event_type, utm_medium, sku, _source_file, _row_number from raw.web_events order by 1"
+    ).fetchall()
+    assert rows == [
+        ("WEB000000000001", "session_start", "cpc", None, "web/events_2026-10-03.ndjson.gz", 1),
+        ("WEB000000000002", "product_view", None, "10000001", "web/events_2026-10-03.ndjson.gz", 2),
+    ]
+
+
+def test_a_malformed_line_is_quarantined_with_its_file_and_line(tmp_path, conn):
+    events = [event(n, f"2026-10-03T08:00:0{n}Z", "ck_a", "page_view") for n in range(1, 5)]
+    write_day(tmp_path, "2026-10-03", events, extra_lines={3: '{"event_id":"WEB0000000000', 5: "[1, 2]"})
+    write_day(tmp_path, "2026-10-04", [event(9, "2026-10-04T09:00:00Z", "ck_b", "page_view")])
+    result = load(tmp_path, conn)
+    assert result.rows_read == 7 and result.rows_quarantined == 2
+    assert result.quarantined_by_rule == {"malformed_json": 2}
+    quarantined = conn.execute(
+        "select _source_file, _row_number, quarantine_rule, event_id from quarantine.web_events order by 2"
+    ).fetchall()
+    assert quarantined == [
+        ("web/events_2026-10-03.ndjson.gz", 3, "malformed_json", None),
+        ("web/events_2026-10-03.ndjson.gz", 5, "malformed_json", None),
+    ]
+    # the good lines keep their own line numbers around the bad ones
+    assert conn.execute(
+        "select _row_number from raw.web_events where _source_file like '%10-03%' order by 1"
+    ).fetchall() == [(1,), (2,), (4,), (6,)]
+    # nothing lost: read = accepted + quarantined, file by file
+    assert [(f, r, a + q) for f, r, a, q, _ in reconciliation_rows(conn, "web_events", "run-1")] == [
+        ("web/events_2026-10-03.ndjson.gz", 6, 6),
+        ("web/events_2026-10-04.ndjson.gz", 1, 1),
+    ]
+
+
+def test_a_line_breaking_a_row_rule_is_quarantined_by_that_rule(tmp_path, conn):
+    write_day(
+        tmp_path,
+        "2026-10-03",
+        [event(1, "2026-10-03T08:00:00Z", "ck_a", "page_view"), event(2, "not a time", "ck_a", "page_view")],
+    )
+    load(tmp_path, conn)
+    assert conn.execute("select _row_number, quarantine_rule from quarantine.web_events").fetchall() == [
+        (2, "unparseable_date")
+    ]
+
+
+def test_a_truncated_gzip_file_is_refused_by_name(tmp_path, conn):
+    path = write_day(tmp_path, "2026-10-03", [event(1, "2026-10-03T08:00:00Z", "ck_a", "page_view")])
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(LandingFileError, match=r"events_2026-10-03\.ndjson\.gz: not a complete gzip file"):
+        load(tmp_path, conn)
+
+
+def test_no_web_file_yet_is_an_empty_source_that_says_so(tmp_path, conn):
+    result = load(tmp_path, conn)
+    assert result.not_delivered.startswith("no file delivered: nothing matches 'web/events_*.ndjson.gz'")
+    assert conn.execute("select count(*) from raw.web_events").fetchall() == [(0,)]
