@@ -1,5 +1,5 @@
 """A retailer unlike the demo, described in configuration only (no code change): a fourth business
-unit, ES (EUR, Europe/Madrid, es), and no loyalty programme, web shop or e-mail tool.
+unit, ES (EUR, Europe/Madrid, es), and no loyalty programme, web shop (nor web analytics) or e-mail tool.
 
 One graph run on the session's small generation (600 customers): its GB unit's data relabelled as
 ES (stores, receipts, contacts, prices, spend, campaigns; GB stays configured, with no data); the
@@ -30,8 +30,9 @@ REMOVED = (
     "ecommerce_orders",
     "ecommerce_order_lines",
     "emailing_events",
+    "web_events",
 )
-REMOVED_FOLDERS = ("loyalty", "ecommerce", "emailing")
+REMOVED_FOLDERS = ("loyalty", "ecommerce", "emailing", "web")
 SPAIN = {
     "code": "ES",
     "name": "Spain",
@@ -47,6 +48,9 @@ NULL_WITHOUT_SOURCES = (
     "email_open_rate_12m",
     "has_unsubscribed",
     "email_bounces_12m",
+    "web_sessions_90d",
+    "cart_abandonment_rate_90d",
+    "main_arrival_channel_90d",
 )
 # GB's data as ES: store codes and the receipt ids built on them, unit and currency fields, time zone
 RELABEL = (
@@ -183,10 +187,16 @@ def test_features_of_the_removed_sources_are_null_and_models_say_what_was_missin
     ):
         assert "loyalty_cards" in materialised[key]["sources_not_delivered"].value, key
     assert "has_loyalty_card" in materialised["scores/customer_churn"]["input_columns_all_null"].value
-    assert (
-        "web_spend_share"
-        in materialised["features/customer_profile"]["indicators_null_for_missing_sources"].value
-    )
+    null_indicators = materialised["features/customer_profile"]["indicators_null_for_missing_sources"].value
+    assert {"web_spend_share", "web_sessions_90d"} <= set(null_indicators.split(", "))
+    # no web analytics: the web tables are empty, the browsing table is not built and says why
+    for table in ("raw.web_events", "referential.cookie_xref", "marketing.fct_web_events"):
+        assert _rows(db, f"select count(*) from {table}") == [(0,)], table
+    assert _rows(
+        db, "select count(*) from duckdb_tables() where table_name = 'customer_department_browsing'"
+    ) == [(0,)]
+    assert "no web event" in materialised["features/customer_department_browsing"]["skipped"].value
+    assert materialised["ops/web_stitch_quality"]["why"].value == "no web events"
 
 
 def test_an_unconfigured_unit_and_a_date_outside_the_window_fail_the_dbt_tests(variant, tmp_path):

@@ -29,6 +29,10 @@ DEPS = [
     dg.AssetKey(["sales", "fct_sales_lines"]),
     dg.AssetKey(["referential", "dim_product"]),
     dg.AssetKey(["referential", "dim_customer"]),
+    # browsing, when the web analytics export is delivered (recomputed as of each cut-off from these)
+    dg.AssetKey(["features", "customer_department_browsing"]),
+    dg.AssetKey(["staging", "stg_web__events"]),
+    dg.AssetKey(["referential", "cookie_xref"]),
 ]
 GRAIN = "every customer with a purchase in the two years before the reference date"
 
