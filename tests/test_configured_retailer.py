@@ -195,7 +195,9 @@ def test_features_of_the_removed_sources_are_null_and_models_say_what_was_missin
     assert _rows(
         db, "select count(*) from duckdb_tables() where table_name = 'customer_department_browsing'"
     ) == [(0,)]
-    assert "no web event" in materialised["features/customer_department_browsing"]["skipped"].value
+    assert (
+        "web_events: not delivered" in materialised["features/customer_department_browsing"]["skipped"].value
+    )
     assert materialised["ops/web_stitch_quality"]["why"].value == "no web events"
 
 

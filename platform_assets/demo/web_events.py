@@ -353,6 +353,8 @@ def write_web(
                     f.result()
                 writing = []
                 for d, start, rows in zip(days.tolist(), offset.tolist(), per_day.tolist(), strict=True):
+                    if not rows:  # a day nobody visited (a small demo): no file, as an empty one reads as cut
+                        continue
                     name = f"events_{(cal.start + timedelta(days=d)).isoformat()}.ndjson.gz"
                     writing.append(pool.submit(write_gzip_ndjson, out.slice(start, rows), folder / name))
                     counts[f"landing/web/{name}"] = rows

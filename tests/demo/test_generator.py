@@ -103,9 +103,12 @@ def test_files_match_contract(dataset: GenerationSummary, contract: SourceContra
     # every contract column in order, but the optional ones the demo does not generate
     written = [c for c in contract.column_names if c not in NOT_GENERATED]
     for f in files:
-        first = f.read_bytes().split(b"\n", 1)[0].decode("utf-8")
+        opener = gzip.open if f.suffix == ".gz" else open
+        with opener(f, "rt", encoding="utf-8") as handle:
+            text = handle.read()
+        first = text.split("\n", 1)[0]
         if layout.format == "ndjson":
-            for line in f.read_text(encoding="utf-8").splitlines():
+            for line in text.splitlines():
                 assert list(json.loads(line)) == written
         else:
             assert first.split(layout.delimiter) == written, f.name

@@ -1,5 +1,5 @@
-"""The whole graph with a web analytics export (tests/web/scenario.py: hand-written files beside the
-session's 600-customer generation): landing, the bot rule, stitching, erasure, browsing features,
+"""The whole graph with a web analytics export (tests/web/scenario.py: hand-written files in place of
+the export of the session's 600-customer generation): landing, the bot rule, stitching, erasure, browsing features,
 stitch quality against the truth, and the analyst file without cookies, IPs or user agents."""
 
 import shutil
@@ -24,6 +24,7 @@ def web_run(demo_dir, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("web")
     shutil.copytree(demo_dir, root, dirs_exist_ok=True)
+    shutil.rmtree(root / "landing" / "web")  # the generator's export: this run lands the scenario's instead
     scenario = add_web_export(root)
     db = root / "cdp.duckdb"
     parse_dbt(db)  # for this warehouse: each dbt step then re-parses only what changed

@@ -92,6 +92,9 @@ def test_a_truncated_gzip_file_is_refused_by_name(tmp_path, conn):
 
 
 def test_no_web_file_yet_is_an_empty_source_that_says_so(tmp_path, conn):
-    result = load(tmp_path, conn)
+    """A feed switched on later: configured with ``when_no_files: empty``, no file yet."""
+    web = DEMO.sources["web_events"].model_copy(update={"when_no_files": "empty"})
+    later = DEMO.model_copy(update={"sources": {**DEMO.sources, "web_events": web}})
+    result = load_source(conn, tmp_path, WEB, "run-1", LOADED_AT, later, DEMO_RETAILER)
     assert result.not_delivered.startswith("no file delivered: nothing matches 'web/events_*.ndjson.gz'")
     assert conn.execute("select count(*) from raw.web_events").fetchall() == [(0,)]

@@ -41,7 +41,9 @@ def test_the_appetence_tables_are_gated_and_score_every_recent_buyer(refreshed):
     )
     assert scores.height > 0 and set(scores["customer_id"]) == set(buyers["customer_id"])
     assert long.height == scores.height * departments.height
-    assert (scores["reference_date"] == REF).all() and (scores["features_used"] == "purchases").all()
+    assert (scores["reference_date"] == REF).all() and (
+        scores["features_used"] == "purchases and browsing"
+    ).all()
 
 
 def test_the_backtest_is_recorded_per_business_unit_against_popularity(refreshed):
@@ -71,13 +73,13 @@ def test_the_backtest_is_recorded_per_business_unit_against_popularity(refreshed
         == overall["backtest_model_precision_at_3"] / overall["backtest_popularity_precision_at_3"]
     )
     assert overall["backtest_lift_precision_at_3"] > 1.0, overall
-    assert overall["backtest_uses_browsing"] == 0
+    assert overall["backtest_uses_browsing"] == 1  # the demo delivers its web analytics export
     [event] = [
         m
         for m in result.get_asset_materialization_events()
         if m.asset_key.path == ["scores", "customer_appetence"]
     ]
-    assert event.materialization.metadata["features_used"].value == "purchases only (no browsing table)"
+    assert event.materialization.metadata["features_used"].value == "purchases and browsing"
 
 
 def test_the_registered_model_reproduces_the_stored_probabilities(refreshed, demo_dir, monkeypatch):
@@ -86,7 +88,7 @@ def test_the_registered_model_reproduces_the_stored_probabilities(refreshed, dem
     long = read(db, "select * from scores.customer_department_appetence order by customer_id, department_id")
     with duckdb.connect(str(db), read_only=True) as conn:
         entry = active_version(conn, "appetence", "ALL")
-        rows = data.rows_as_of(conn, REF, browsing=False)
+        rows = data.rows_as_of(conn, REF, browsing=True)
     assert entry["version"] == long["model_version"][0]
     assert entry["training_reference_date"] == REF - timedelta(days=30)
     fitted = load_artifact(entry["artifact_path"])

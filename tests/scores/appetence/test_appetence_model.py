@@ -88,3 +88,22 @@ def test_too_few_purchases_to_train_is_a_clear_error():
     rows = ROWS.with_columns(pl.lit(1.0).alias(f) for f in model.PURCHASE_FEATURES)
     with pytest.raises(model.TooFewOutcomes, match="at least 20 of each"):
         model.fit(rows, rows["bought"].to_numpy(), model.numeric_features(), "2026-10-02")
+
+
+def test_a_feature_without_any_value_in_training_is_left_out():
+    """Browsing before the web export began is null for every training row: not a feature."""
+    import numpy as np
+    import polars as pl
+
+    from platform_assets.scores.appetence import model
+
+    rng = np.random.default_rng(0)
+    n = 400
+    rows = pl.DataFrame({c: rng.random(n) for c in model.PURCHASE_FEATURES}).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("product_views_30d"),
+        *(pl.Series(c, rng.choice(["D01", "D02"], n)) for c in model.CATEGORICAL),
+    )
+    y = (rows[model.PURCHASE_FEATURES[0]].to_numpy() > 0.5).astype(int)
+    fitted = model.fit(rows, y, model.numeric_features(("product_views_30d",)), "2026-09-01")
+    assert "product_views_30d" not in fitted.features and not fitted.uses_browsing
+    assert model.predict(fitted, rows).shape == (n,)
