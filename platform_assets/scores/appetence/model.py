@@ -120,11 +120,13 @@ def fit(rows: pl.DataFrame, y: np.ndarray, numeric: list[str], cutoff) -> Appete
             f"non-purchases in the {HORIZON_DAYS} days after {cutoff}; at least {MIN_OUTCOMES} of each "
             "are needed to train"
         )
-    # a column with no value at all in training (browsing before the web export began) teaches
-    # nothing, and the histogram binning cannot bin it: left out, and out of ``features``
-    numeric = [c for c in numeric if rows[c].null_count() < rows.height]
+    import numpy as np
+
     vocabulary = {c: sorted(rows[c].cast(str).unique().to_list()) for c in CATEGORICAL}
     x = _matrix(rows, numeric, vocabulary)
+    # a column with no value at all in training (browsing before the web export began) teaches
+    # nothing and the histogram binning cannot bin it: one constant value, which it never splits on
+    x[:, np.isnan(x).all(axis=0)] = 0.0
     categorical = [False] * len(numeric) + [True] * len(CATEGORICAL)
     classifier = HistGradientBoostingClassifier(categorical_features=categorical, **PARAMETERS)
     classifier.fit(x, y)
