@@ -1,4 +1,4 @@
-"""``python -m tests.publish.refresh [--publication-only | --from-records]``: the daily job (or only its
+"""``python -m tests.publish.refresh [--publication-only | --from-records | --identity-onwards]``: the daily job (or only its
 publication, or the customer records identity reads and everything after them) in this one process, so a SIGKILL stops
 all of it; configured by the CDP_* environment and DAGSTER_HOME like `make materialize`, which first
 recovers runs whose process died (a killed run would otherwise hold the warehouse pool's one slot: the
@@ -16,6 +16,14 @@ from platform_assets.lib.settings import REFERENCE_DATE_TAG
 def selection(argv: list[str]) -> list[dg.AssetKey] | None:
     if "--publication-only" in argv:
         return [dg.AssetKey(["ops", "publication_log"])]
+    if "--identity-onwards" in argv:  # for a run killed in identity resolution: nothing before it is needed
+        graph = defs.resolve_asset_graph()
+        identity = next(
+            a
+            for a in defs.assets
+            if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "identity_resolution"
+        )
+        return sorted(dg.AssetSelection.assets(*identity.keys).downstream().resolve(graph), key=str)
     if "--from-records" in argv:  # the same input as the last run: landing and staging are as they were
         # from the records, not from identity resolution: the last run deleted its erased persons' records
         # from them, and matching on fewer records trains other weights

@@ -193,7 +193,7 @@ def lifecycle(refreshed, demo_dir, tmp_path_factory) -> Lifecycle:
     state.before_kill = tuple(fingerprint(published / f) for f in files)
     # C1: a whole run killed halfway, while identity resolution writes the working file
     log_c1 = base / "run_c1.log"
-    run_c1 = start(env, log_c1, "--from-records")
+    run_c1 = start(env, log_c1, "--identity-onwards")
     wait_for(run_c1, lambda: 'Started execution of step "identity_resolution"' in log_c1.read_text())
     time.sleep(1)
     state.runs["C1"] = kill(run_c1)
