@@ -13,28 +13,12 @@ import polars as pl
 import pytest
 
 from platform_assets.demo.generator import GenerationSummary, generate
+from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 
 START, END = date(2023, 11, 1), date(2026, 10, 31)
 WINDOW_START = date(2025, 10, 1)  # the last 13 calendar months
 N = 2500
-KEYS = [
-    "event_id",
-    "event_at",
-    "cookie_id",
-    "session_id",
-    "event_type",
-    "country_code",
-    "account_id",
-    "page_type",
-    "category_id",
-    "sku",
-    "search_query",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "user_agent",
-    "ip_address",
-]
+KEYS = CONTRACTS_BY_TABLE["web_events"].column_names  # the contract's keys, in order
 EVENT_TYPES = {"session_start", "page_view", "product_view", "search", "cart_add", "cart_remove", "login"}
 PAGE_TYPES = {"home", "category", "product", "search", "cart", "checkout", "account"}
 # Documented band (platform_assets/demo/README.md): events of persons and prospects per customer and

@@ -8,24 +8,9 @@ import gzip
 import json
 from pathlib import Path
 
-KEYS = (
-    "event_id",
-    "event_at",
-    "cookie_id",
-    "session_id",
-    "event_type",
-    "country_code",
-    "account_id",
-    "page_type",
-    "category_id",
-    "sku",
-    "search_query",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "user_agent",
-    "ip_address",
-)
+from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+
+KEYS = tuple(CONTRACTS_BY_TABLE["web_events"].column_names)  # the contract's keys, in order
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PAGE_OF = {
     "page_view": "home",
