@@ -66,6 +66,20 @@ def abandoned_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, in
     return abandoned
 
 
+def free_slots(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Frees the run's pool slots and hands each to the next step waiting for that pool. Dagster's
+    ``free_concurrency_slots_for_run`` frees them but hands on only the slots of the run's own
+    pending steps: a step of another run already waiting would wait forever."""
+    storage = instance.event_log_storage
+    pools = sorted(
+        key
+        for key in storage.get_concurrency_keys()
+        if any(slot.run_id == run_id for slot in storage.get_concurrency_info(key).claimed_slots)
+    )
+    storage.free_concurrency_slots_for_run(run_id)
+    storage.assign_pending_steps([pool for pool in pools if storage.has_unassigned_slots(pool)])
+
+
 def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     """Marks every abandoned run failed (saying why) and frees its concurrency slots; their run ids."""
     recovered = []
@@ -76,7 +90,7 @@ def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
             "crashed - so it can never finish. Its pool slots are freed; the next run starts as usual.",
         )
         if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            free_slots(instance, run.run_id)
         recovered.append(run.run_id)
     return recovered
 
