@@ -71,3 +71,24 @@ def write_model_metrics(
         conn.execute("rollback")
         raise
     return len(values)
+
+
+def headline_measures(backtest: dict[str, dict[str, float]], measures) -> dict[str, float]:
+    """backtest_<measure>_<business unit> of ``measures`` from a backtest per unit (NaN left out), for
+    an asset's metadata."""
+    return {
+        f"backtest_{k}_{bu}": round(float(m[k]), 4)
+        for bu, m in backtest.items()
+        for k in measures
+        if m[k] == m[k]
+    }
+
+
+def backtest_frame(backtest: dict[str, dict[str, float]]):
+    """A row per backtest measure, a column per business unit (4 decimals), as a polars frame."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        [{"business_unit": bu, **{k: round(v, 4) for k, v in m.items()}} for bu, m in backtest.items()]
+    )
+    return frame.transpose(include_header=True, column_names="business_unit")

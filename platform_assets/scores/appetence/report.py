@@ -7,6 +7,7 @@ import math
 
 import polars as pl
 
+from platform_assets.lib.model_metrics import backtest_frame, headline_measures
 from platform_assets.scores.appetence.model import TOP_K, AppetenceModel
 from platform_assets.scores.appetence.scoring import AppetenceRun
 from platform_assets.scores.registry import ModelVersion
@@ -52,21 +53,13 @@ def model_version(result: AppetenceRun, run_id: str) -> tuple[AppetenceModel, Mo
 
 
 def headline(result: AppetenceRun) -> dict[str, float]:
-    """backtest_<measure>_<unit> of the HEADLINE measures (NaN left out)."""
-    return {
-        f"backtest_{k}_{bu}": round(float(m[k]), 4)
-        for bu, m in result.backtest.items()
-        for k in HEADLINE
-        if not math.isnan(m[k])
-    }
+    """backtest_<measure>_<business unit> of the HEADLINE measures (NaN left out)."""
+    return headline_measures(result.backtest, HEADLINE)
 
 
 def backtest_table(result: AppetenceRun) -> pl.DataFrame:
     """A row per backtest measure, a column per business unit (4 decimals)."""
-    frame = pl.DataFrame(
-        [{"business_unit": bu, **{k: round(v, 4) for k, v in m.items()}} for bu, m in result.backtest.items()]
-    )
-    return frame.transpose(include_header=True, column_names="business_unit")
+    return backtest_frame(result.backtest)
 
 
 def top_departments(result: AppetenceRun) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib.charts import figure_markdown, subplots
+from platform_assets.lib.model_metrics import backtest_frame, headline_measures
 from platform_assets.scores.churn import model
 from platform_assets.scores.churn.scoring import ChurnRun
 from platform_assets.scores.registry import ModelVersion
@@ -57,20 +58,12 @@ def model_versions(result: ChurnRun, run_id: str) -> list[tuple[model.ChurnModel
 
 def headline(result: ChurnRun) -> dict[str, float]:
     """backtest_<measure>_<business unit> of the HEADLINE measures (NaN left out)."""
-    return {
-        f"backtest_{k}_{bu}": round(float(m[k]), 4)
-        for bu, m in result.backtest.items()
-        for k in HEADLINE
-        if not np.isnan(m[k])
-    }
+    return headline_measures(result.backtest, HEADLINE)
 
 
 def backtest_table(result: ChurnRun) -> pl.DataFrame:
     """A row per backtest measure, a column per business unit (4 decimals)."""
-    frame = pl.DataFrame(
-        [{"business_unit": bu, **{k: round(v, 4) for k, v in m.items()}} for bu, m in result.backtest.items()]
-    )
-    return frame.transpose(include_header=True, column_names="business_unit")
+    return backtest_frame(result.backtest)
 
 
 def bands_table(scores: pl.DataFrame) -> pl.DataFrame:
