@@ -7,7 +7,8 @@ and a purchase in the POPULATION_DAYS before it, crossed with every department o
 Browsing: ``features.customer_department_browsing`` (the web data path) is as of the reference date
 only, and a model trained at earlier cutoffs needs the same indicators as of those cutoffs. So when
 that table exists, the browsing indicators are recomputed as of each cutoff, with the table's names
-and definitions, from the stitched web events (``staging.stg_web__events`` without bots, joined to
+and definitions (plus four of the model's own: the year's views, the month's events, and each as the
+department's share of the customer's), from the stitched web events (``staging.stg_web__events`` without bots, joined to
 ``referential.cookie_xref``): ``browsing_as_of``. Without it (no web source) the model trains on
 purchases alone and says so (``has_browsing``).
 """
@@ -125,25 +126,51 @@ with cookies as (
     group by cookie_id
     having count(distinct customer_id) = 1
 ),
-events as (
-    select k.customer_id, e.department_id, e.event_type, e.event_at
+stitched as (
+    select k.customer_id, e.session_id, e.event_id, e.event_at, e.event_type, e.page_type, e.department_id
     from staging.stg_web__events as e
     join cookies as k using (cookie_id)
-    where not coalesce(e.is_bot, false) and e.department_id is not null
-        and e.event_at < $ts and e.event_at >= $ts - interval 365 day
+    where not coalesce(e.is_bot, false) and e.event_at < $ts and e.event_at >= $ts - interval 365 day
+),
+events as (
+    -- a search counts for the department it leads to (the next one seen in the visit), as in the table
+    select
+        customer_id,
+        event_at,
+        event_type,
+        page_type,
+        case when event_type = 'search' then first_value(department_id ignore nulls) over (
+            partition by session_id order by event_at, event_id
+            rows between 1 following and unbounded following
+        ) else department_id end as department_id
+    from stitched
+),
+per_department as (
+    select
+        customer_id,
+        department_id,
+        count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 30 day)
+            as product_views_30d,
+        count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 90 day)
+            as product_views_90d,
+        count(*) filter (where event_type = 'cart_add' and event_at >= $ts - interval 90 day) as cart_adds_90d,
+        count(*) filter (where event_type = 'search' and event_at >= $ts - interval 90 day) as searches_90d,
+        date_diff('day', max(event_at) filter (
+            where event_type = 'product_view' or (event_type = 'page_view' and page_type = 'category')
+        ), $ts) as days_since_last_view,
+        -- the model's own: the year's views (a taste the purchases of a light buyer do not show yet)
+        -- and the month's events, each also as the department's share of the customer's
+        count(*) filter (where event_type = 'product_view') as product_views_365d,
+        count(*) filter (where event_at >= $ts - interval 30 day) as events_30d
+    from events
+    where department_id is not null
+    group by customer_id, department_id
 )
 select
-    customer_id,
-    department_id,
-    count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 30 day)
-        as product_views_30d,
-    count(*) filter (where event_type = 'product_view' and event_at >= $ts - interval 90 day)
-        as product_views_90d,
-    count(*) filter (where event_type = 'cart_add' and event_at >= $ts - interval 90 day) as cart_adds_90d,
-    count(*) filter (where event_type = 'search' and event_at >= $ts - interval 90 day) as searches_90d,
-    date_diff('day', max(event_at) filter (where event_type = 'product_view'), $ts) as days_since_last_view
-from events
-group by customer_id, department_id
+    *,
+    product_views_365d / nullif(sum(product_views_365d) over (partition by customer_id), 0) as view_share_365d,
+    events_30d / nullif(sum(events_30d) over (partition by customer_id), 0) as event_share_30d
+from per_department
 """
 
 BROWSING_COLUMNS = (
@@ -152,6 +179,10 @@ BROWSING_COLUMNS = (
     "cart_adds_90d",
     "searches_90d",
     "days_since_last_view",
+    "product_views_365d",
+    "events_30d",
+    "view_share_365d",
+    "event_share_30d",
 )
 
 

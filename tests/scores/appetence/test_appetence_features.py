@@ -102,20 +102,24 @@ def test_labels_are_the_departments_bought_in_the_window_after(conn):
 def _web(conn, with_table: bool = True):
     conn.execute(
         "create table staging.stg_web__events (event_id varchar, event_at timestamp, cookie_id varchar, "
-        "event_type varchar, department_id varchar, is_bot boolean)"
+        "session_id varchar, event_type varchar, page_type varchar, department_id varchar, is_bot boolean)"
     )
     events = [
-        ("e1", datetime(2026, 9, 25, 10), "ck_a", "product_view", "D03"),
-        ("e2", datetime(2026, 8, 1, 10), "ck_a", "product_view", "D03"),  # 61 days before: 90d only
-        ("e3", datetime(2026, 9, 26, 10), "ck_a", "cart_add", "D03"),
-        ("e4", datetime(2026, 9, 27, 10), "ck_a", "search", "D01"),
-        ("e5", datetime(2026, 10, 1, 0), "ck_a", "product_view", "D02"),  # on the cutoff: not yet
-        ("e6", datetime(2026, 9, 28, 10), "ck_bot", "product_view", "D02"),  # a bot's
-        ("e7", datetime(2026, 9, 28, 10), "ck_shared", "product_view", "D02"),  # a cookie of two customers
-        ("e8", datetime(2026, 9, 28, 10), "ck_anon", "product_view", "D02"),  # never logged in
+        ("e1", datetime(2026, 9, 25, 10), "ck_a", "s1", "product_view", "product", "D03"),
+        ("e2", datetime(2026, 8, 1, 10), "ck_a", "s0", "product_view", "product", "D03"),  # 61 days: 90d only
+        ("e3", datetime(2026, 9, 26, 10), "ck_a", "s2", "cart_add", "cart", "D03"),
+        # a search counts for the department it leads to in the visit (a category page of D01)
+        ("e4", datetime(2026, 9, 27, 10), "ck_a", "s3", "search", "search", None),
+        ("e4b", datetime(2026, 9, 27, 10, 1), "ck_a", "s3", "page_view", "category", "D01"),
+        ("e4c", datetime(2026, 9, 27, 11), "ck_a", "s4", "search", "search", None),  # leads nowhere
+        ("e5", datetime(2026, 10, 1, 0), "ck_a", "s5", "product_view", "product", "D02"),  # on the cutoff
+        ("e6", datetime(2026, 9, 28, 10), "ck_bot", "s6", "product_view", "product", "D02"),  # a bot's
+        # a cookie of two customers, and one that never logged in
+        ("e7", datetime(2026, 9, 28, 10), "ck_shared", "s7", "product_view", "product", "D02"),
+        ("e8", datetime(2026, 9, 28, 10), "ck_anon", "s8", "product_view", "product", "D02"),
     ]
     conn.executemany(
-        "insert into staging.stg_web__events values (?, ?, ?, ?, ?, ?)",
+        "insert into staging.stg_web__events values (?, ?, ?, ?, ?, ?, ?, ?)",
         [(*e, e[2] == "ck_bot") for e in events],
     )
     conn.execute(
@@ -146,11 +150,13 @@ def test_browsing_indicators_as_of_the_cutoff_from_stitched_non_bot_events(conn)
     assert flooring["product_views_30d"] == 1 and flooring["product_views_90d"] == 2
     assert flooring["cart_adds_90d"] == 1 and flooring["days_since_last_view"] == 6  # 2026-10-01 - 09-25
     garden = row(rows, "A", "D01")
-    assert (
-        garden["searches_90d"] == 1
-        and garden["product_views_90d"] == 0
-        and garden["days_since_last_view"] is None
-    )
+    assert garden["searches_90d"] == 1 and garden["product_views_90d"] == 0
+    assert garden["days_since_last_view"] == 4  # its category page on 09-27
+    # the model's own: the year's views and the month's events, and their shares of the customer's
+    assert flooring["product_views_365d"] == 2 and flooring["view_share_365d"] == 1.0
+    assert flooring["events_30d"] == 2 and garden["events_30d"] == 2  # the search and its page
+    assert flooring["event_share_30d"] == garden["event_share_30d"] == 0.5
+    assert row(rows, "A", "D02")["view_share_365d"] == 0  # its only view was on the cutoff
     # the view on the cutoff, the bot's and the shared cookie's count nowhere
     assert rows.filter(pl.col("department_id") == "D02")["product_views_90d"].to_list() == [0, 0, 0]
     assert set(data.BROWSING_COLUMNS) <= set(rows.columns)
