@@ -91,8 +91,8 @@ format: install  ## ruff fix and format
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-test: lint  ## lint, then the test suite (its session parses the dbt project first: tests/conftest.py)
-	$(RUN) pytest
+test: lint  ## lint, then the test suite in two workers, a test file each at a time (tests/conftest.py)
+	$(RUN) pytest -n 2 --dist loadfile
 
 clean:  ## remove generated data, warehouse, dbt target and Dagster history
 	rm -rf $(DATA_DIR) dbt_project/target dbt_project/logs

@@ -16,6 +16,11 @@ DBT_DIR = REPO_ROOT / "dbt_project"
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "yes")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# `make test` runs the suite in two pytest-xdist workers: each parses the dbt project for its own
+# session warehouse into its own target folder (dbt, dagster-dbt and the code location read it there),
+# so one worker's parse never rewrites the manifest the other is running from.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["DBT_TARGET_PATH"] = f"target/{os.environ['PYTEST_XDIST_WORKER']}"
 
 
 # The session's warehouse path is chosen before the manifest is parsed with it (tests/dbt_parse.py).
@@ -23,6 +28,8 @@ SESSION_WAREHOUSE = Path(tempfile.mkdtemp(prefix="cdp-e2e-warehouse-")) / "cdp.d
 
 
 def pytest_sessionstart(session):
+    if session.config.getoption("numprocesses", None) and not hasattr(session.config, "workerinput"):
+        return  # the controller of pytest-xdist's workers runs no test: each worker parses its own
     parse_dbt(SESSION_WAREHOUSE)
 
 

@@ -66,6 +66,13 @@ def warehouse_from_env(environ: Mapping[str, str] | None = None, lock_timeout: f
     return Warehouse(database=database, lock_timeout=lock_timeout)
 
 
+def dbt_target_path(environ: Mapping[str, str] | None = None) -> str:
+    """dbt's own ``DBT_TARGET_PATH`` (relative to the dbt project; ``target`` by default), which dbt and
+    dagster-dbt's invocations also read: the manifest the code location loads is the one parsed there."""
+    environ = os.environ if environ is None else environ
+    return environ.get("DBT_TARGET_PATH") or "target"
+
+
 def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
     """Every resource of the code location: ``platform`` (settings), ``warehouse``, ``dbt``."""
     from dagster_dbt import DbtCliResource

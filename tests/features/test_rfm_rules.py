@@ -11,9 +11,10 @@ import duckdb
 
 from platform_assets.features.assets import RFM_CELLS, customer_rfm
 from platform_assets.lib.resources import resources_from_env
-from platform_assets.lib.settings import DBT_PROJECT_DIR, REFERENCE_DATE_TAG
+from platform_assets.lib.settings import REFERENCE_DATE_TAG
 from platform_assets.referential.assets import dbt_models
 from tests.conftest import E2E_REFERENCE_DATE
+from tests.dbt_parse import dbt_target_dir
 
 PLAYBOOK = {  # DOMAIN.md: typical R-F-M pattern of each named segment
     "5-5-5": "Champions",
@@ -63,7 +64,7 @@ def test_a_playbook_with_a_hole_or_a_shadowed_pattern_stops_the_run_before_custo
     )
     assert not result.success
     assert customer_rfm.key not in {e.asset_key for e in result.get_asset_materialization_events()}
-    [folder] = (DBT_PROJECT_DIR / "target").glob(f"dbt_models*-{result.run_id[:7]}-*")
+    [folder] = dbt_target_dir().glob(f"dbt_models*-{result.run_id[:7]}-*")
     results = json.loads((folder / "run_results.json").read_text())["results"]
     failed = {r["unique_id"].split(".")[2]: r["failures"] for r in results if r["status"] == "fail"}
     assert failed == {GAP_TEST: holes, PATTERN_TEST: 1}

@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.dbt_parse import parse_dbt
+from tests.dbt_parse import dbt_target_dir, parse_dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -413,7 +413,7 @@ def test_the_erasure_search_finds_the_person_nowhere_the_platform_writes(lifecyc
     found = []
     files = [
         REPO_ROOT / "dbt_project" / "logs" / "dbt.log",
-        *sorted((REPO_ROOT / "dbt_project" / "target").glob("*.json")),
+        *sorted(dbt_target_dir().glob("*.json")),
     ]
     for name in SEARCHED:
         root = lifecycle.base / name

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from platform_assets.lib.settings import DBT_PROJECT_DIR
+from tests.dbt_parse import dbt_target_dir
 
 
 def test_every_dbt_unit_test_passes(refreshed, tmp_path):
@@ -33,7 +34,7 @@ def test_every_dbt_unit_test_passes(refreshed, tmp_path):
 def test_the_refresh_builds_models_and_tests_but_leaves_unit_tests_to_ci(refreshed):
     result, _ = refreshed
     # each dbt step of the run wrote its own target folder: <op>-<run id[:7]>-<invocation>
-    folders = list((DBT_PROJECT_DIR / "target").glob(f"dbt_models*-{result.run_id[:7]}-*"))
+    folders = list(dbt_target_dir().glob(f"dbt_models*-{result.run_id[:7]}-*"))
     ran = [
         r["unique_id"] for f in folders for r in json.loads((f / "run_results.json").read_text())["results"]
     ]
