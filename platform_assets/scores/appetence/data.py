@@ -40,10 +40,48 @@ with lines as (
         and p.department_id is not null
         and l.sold_date < $c and l.sold_date >= $c - $population
 ),
+population as (
+    select l.customer_id, any_value(c.country_code) as business_unit
+    from lines as l
+    join referential.dim_customer as c using (customer_id)
+    where c.country_code is not null
+    group by l.customer_id
+),
+-- the department's pull in the business unit, over its whole population (whichever customers get rows):
+-- the share of its customers who bought there lately, and in the same 30 days a year earlier (the season)
+popularity as (
+    select
+        g.business_unit,
+        g.department_id,
+        coalesce(b.buyers_30d, 0) / g.customers as popularity_30d,
+        coalesce(b.buyers_90d, 0) / g.customers as popularity_90d,
+        coalesce(b.buyers_365d, 0) / g.customers as popularity_365d,
+        coalesce(b.buyers_last_year_30d, 0) / g.customers as popularity_last_year_30d
+    from (
+        select u.business_unit, u.customers, dp.department_id
+        from (select business_unit, count(*) as customers from population group by business_unit) as u
+        cross join (select distinct department_id from referential.dim_product where department_id is not null) as dp
+    ) as g
+    left join (
+        select
+            pc.business_unit,
+            l.department_id,
+            count(distinct l.customer_id) filter (where l.d >= $c - 30) as buyers_30d,
+            count(distinct l.customer_id) filter (where l.d >= $c - 90) as buyers_90d,
+            count(distinct l.customer_id) filter (where l.d >= $c - 365) as buyers_365d,
+            count(distinct l.customer_id) filter (where l.d >= $c - 365 and l.d < $c - 335) as buyers_last_year_30d
+        from lines as l
+        join population as pc using (customer_id)
+        group by pc.business_unit, l.department_id
+    ) as b using (business_unit, department_id)
+),
+chosen as (
+    select * from population $sample
+),
 customers as (
     select
         l.customer_id,
-        c.country_code as business_unit,
+        c.business_unit,
         count(distinct l.d) filter (where l.d >= $c - 90) as purchase_days_90d,
         count(distinct l.d) filter (where l.d >= $c - 365) as purchase_days_365d,
         count(distinct l.d) as purchase_days_730d,
@@ -52,9 +90,8 @@ customers as (
         count(distinct l.department_id) filter (where l.d >= $c - 365) as departments_365d,
         coalesce(sum(l.amount) filter (where l.d >= $c - 365), 0)::double as spend_365d
     from lines as l
-    join referential.dim_customer as c using (customer_id)
-    where c.country_code is not null
-    group by l.customer_id, c.country_code
+    join chosen as c using (customer_id)
+    group by l.customer_id, c.business_unit
 ),
 departments as (
     select department_id, min(department_name) as department_name
@@ -77,43 +114,34 @@ per_department as (
         coalesce(sum(amount) filter (where d >= $c - 365), 0)::double as dept_spend_365d,
         $c - max(d) as dept_days_since_last_purchase
     from lines
+    where customer_id in (select customer_id from chosen)
     group by customer_id, department_id
-),
-rows as (
-    select
-        c.*,
-        dp.department_id,
-        dp.department_name,
-        coalesce(pd.dept_purchase_days_30d, 0) as dept_purchase_days_30d,
-        coalesce(pd.dept_purchase_days_90d, 0) as dept_purchase_days_90d,
-        coalesce(pd.dept_purchase_days_365d, 0) as dept_purchase_days_365d,
-        coalesce(pd.dept_purchase_days_730d, 0) as dept_purchase_days_730d,
-        coalesce(pd.dept_lines_365d, 0) as dept_lines_365d,
-        coalesce(pd.dept_purchase_days_last_year_30d, 0) as dept_purchase_days_last_year_30d,
-        -- the customer's own taste: the department's share of their lines and purchase days
-        coalesce(pd.dept_lines_730d, 0) / c.lines_730d as dept_line_share_730d,
-        coalesce(pd.dept_purchase_days_730d, 0) / c.purchase_days_730d as dept_day_share_730d,
-        coalesce(pd.dept_spend_90d, 0) as dept_spend_90d,
-        coalesce(pd.dept_spend_365d, 0) as dept_spend_365d,
-        coalesce(pd.dept_spend_365d, 0) / nullif(c.spend_365d, 0) as dept_spend_share_365d,
-        pd.dept_days_since_last_purchase
-    from customers as c
-    cross join departments as dp
-    left join per_department as pd using (customer_id, department_id)
 )
 select
-    r.*,
-    -- the department's pull in the business unit: share of its customers who bought there lately
-    avg((r.dept_purchase_days_30d > 0)::int) over (partition by r.business_unit, r.department_id)
-        as popularity_30d,
-    avg((r.dept_purchase_days_90d > 0)::int) over (partition by r.business_unit, r.department_id)
-        as popularity_90d,
-    avg((r.dept_purchase_days_365d > 0)::int) over (partition by r.business_unit, r.department_id)
-        as popularity_365d,
-    -- the season: the share who bought there in the same 30 days a year earlier
-    avg((r.dept_purchase_days_last_year_30d > 0)::int) over (partition by r.business_unit, r.department_id)
-        as popularity_last_year_30d
-from rows as r
+    c.*,
+    dp.department_id,
+    dp.department_name,
+    coalesce(pd.dept_purchase_days_30d, 0) as dept_purchase_days_30d,
+    coalesce(pd.dept_purchase_days_90d, 0) as dept_purchase_days_90d,
+    coalesce(pd.dept_purchase_days_365d, 0) as dept_purchase_days_365d,
+    coalesce(pd.dept_purchase_days_730d, 0) as dept_purchase_days_730d,
+    coalesce(pd.dept_lines_365d, 0) as dept_lines_365d,
+    coalesce(pd.dept_purchase_days_last_year_30d, 0) as dept_purchase_days_last_year_30d,
+    -- the customer's own taste: the department's share of their lines and purchase days
+    coalesce(pd.dept_lines_730d, 0) / c.lines_730d as dept_line_share_730d,
+    coalesce(pd.dept_purchase_days_730d, 0) / c.purchase_days_730d as dept_day_share_730d,
+    coalesce(pd.dept_spend_90d, 0) as dept_spend_90d,
+    coalesce(pd.dept_spend_365d, 0) as dept_spend_365d,
+    coalesce(pd.dept_spend_365d, 0) / nullif(c.spend_365d, 0) as dept_spend_share_365d,
+    pd.dept_days_since_last_purchase,
+    pop.popularity_30d,
+    pop.popularity_90d,
+    pop.popularity_365d,
+    pop.popularity_last_year_30d
+from customers as c
+cross join departments as dp
+left join per_department as pd using (customer_id, department_id)
+left join popularity as pop using (business_unit, department_id)
 """
 
 # Browsing indicators per customer x department as of $ts (a timestamp literal): the names and
@@ -212,10 +240,38 @@ def _date(cutoff: date) -> str:
     return f"date '{cutoff.isoformat()}'"
 
 
-def purchases_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
-    """One row per customer of the population x department, with the purchase indicators."""
+def population(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+    """customer_id of every customer of the population at ``cutoff`` (a business unit and a purchase in
+    the POPULATION_DAYS before it), sorted."""
+    return conn.sql(
+        "select distinct l.customer_id from sales.fct_sales_lines as l "
+        "join referential.dim_product as p using (product_id) "
+        "join referential.dim_customer as c using (customer_id) "
+        "where l.customer_id is not null and not l.is_cancelled and not l.is_return "
+        "and p.department_id is not null and c.country_code is not null "
+        f"and l.sold_date < {_date(cutoff)} and l.sold_date >= {_date(cutoff)} - {POPULATION_DAYS} "
+        "order by 1"
+    ).pl()
+
+
+SAMPLE_VIEW = "appetence_customers"
+
+
+def purchases_as_of(
+    conn: duckdb.DuckDBPyConnection, cutoff: date, customers: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per customer of the population (or of ``customers``, a customer_id frame, when given) x
+    department, with the purchase indicators; the departments' popularity is the whole population's."""
     sql = PURCHASES_SQL.replace("$population", str(POPULATION_DAYS)).replace("$c", _date(cutoff))
-    return conn.sql(sql).pl()
+    if customers is None:
+        return conn.sql(sql.replace("$sample", "")).pl()
+    conn.register(SAMPLE_VIEW, customers.select("customer_id"))
+    try:
+        return conn.sql(
+            sql.replace("$sample", f"where customer_id in (select customer_id from {SAMPLE_VIEW})")
+        ).pl()
+    finally:
+        conn.unregister(SAMPLE_VIEW)
 
 
 def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
@@ -224,13 +280,17 @@ def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFram
     return conn.sql(BROWSING_SQL.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
 
 
-def rows_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date, browsing: bool) -> pl.DataFrame:
-    """The model's rows as of ``cutoff``: purchase indicators, plus browsing when ``browsing``
-    (no view of a department = 0 views, days since last view null). Sorted by customer, department:
-    the same data gives the same frame, whatever order the query returned it in."""
-    rows = purchases_as_of(conn, cutoff)
+def rows_as_of(
+    conn: duckdb.DuckDBPyConnection, cutoff: date, browsing: bool, customers: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The model's rows as of ``cutoff`` (of ``customers`` only, when given): purchase indicators, plus
+    browsing when ``browsing`` (no view of a department = 0 views, days since last view null). Sorted by
+    customer, department: the same data gives the same frame, whatever order the query returned it in."""
+    rows = purchases_as_of(conn, cutoff, customers)
     if browsing:
         seen = browsing_as_of(conn, cutoff)
+        if customers is not None:
+            seen = seen.join(customers.select("customer_id"), on="customer_id", how="semi")
         rows = rows.join(seen, on=["customer_id", "department_id"], how="left").with_columns(
             pl.col(c).fill_null(0) for c in BROWSING_COLUMNS if c != "days_since_last_view"
         )

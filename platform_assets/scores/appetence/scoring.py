@@ -67,28 +67,33 @@ class Backtest:
 
 
 class _Rows:
-    """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff."""
+    """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff.
+    ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
+    customers, a fourteenth of the rows to build); else every customer's (the scoring cutoff)."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool):
         self.conn, self.browsing, self.frames = conn, browsing, {}
         self.numeric = model.numeric_features(data.BROWSING_COLUMNS if browsing else ())
 
-    def at(self, cutoff: date) -> pl.DataFrame:
-        if cutoff not in self.frames:
-            self.frames[cutoff] = data.rows_as_of(self.conn, cutoff, self.browsing)
-        return self.frames[cutoff]
+    def at(self, cutoff: date, sampled: bool = False) -> pl.DataFrame:
+        if (cutoff, sampled) not in self.frames:
+            customers = training_sample(data.population(self.conn, cutoff)) if sampled else None
+            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers)
+        return self.frames[cutoff, sampled]
 
     def labelled(self, cutoff: date) -> pl.DataFrame:
-        rows = self.at(cutoff)
+        """The training sample's rows at ``cutoff`` with their label."""
+        rows = self.at(cutoff, sampled=True)
         end = cutoff + timedelta(days=model.HORIZON_DAYS)
         return rows.with_columns(data.label(rows, data.bought_between(self.conn, cutoff, end)))
 
     def release(self, cutoff: date) -> None:
         """Forget the rows at ``cutoff`` (millions of rows at 1M customers)."""
-        self.frames.pop(cutoff, None)
+        self.frames.pop((cutoff, True), None)
+        self.frames.pop((cutoff, False), None)
 
     def train(self, cutoff: date) -> model.AppetenceModel:
-        sample = training_sample(self.labelled(cutoff))
+        sample = self.labelled(cutoff)
         return model.fit(sample, sample["bought"].to_numpy(), self.numeric, cutoff)
 
 
@@ -102,7 +107,7 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     probe = rows.train(cuts["backtest_training"])
     rows.release(cuts["backtest_training"])
     # measured on the same hashed sample of customers the training takes (all of them up to 50k)
-    evaluation = training_sample(rows.labelled(cuts["backtest_evaluation"]))
+    evaluation = rows.labelled(cuts["backtest_evaluation"])
     evaluation = evaluation.with_columns(
         pl.Series("probability", model.predict(probe, evaluation)), _history_score()
     )

@@ -161,3 +161,15 @@ def test_browsing_indicators_as_of_the_cutoff_from_stitched_non_bot_events(conn)
     assert rows.filter(pl.col("department_id") == "D02")["product_views_90d"].to_list() == [0, 0, 0]
     assert set(data.BROWSING_COLUMNS) <= set(rows.columns)
     assert not set(data.BROWSING_COLUMNS) & set(data.rows_as_of(conn, CUTOFF, browsing=False).columns)
+
+
+def test_a_sample_of_customers_gets_their_rows_with_the_whole_populations_popularity(conn):
+    """The training cutoffs build the rows of the training sample only; the popularity baseline stays the
+    business unit's (A alone bought garden in FR lately: half of FR's two customers, sampled or not)."""
+    _web(conn)
+    assert data.population(conn, CUTOFF)["customer_id"].to_list() == ["A", "B", "C"]
+    full = data.rows_as_of(conn, CUTOFF, browsing=True)
+    sampled = data.rows_as_of(conn, CUTOFF, browsing=True, customers=pl.DataFrame({"customer_id": ["A"]}))
+    assert sampled["customer_id"].unique().to_list() == ["A"]
+    assert sampled.equals(full.filter(pl.col("customer_id") == "A"))
+    assert row(sampled, "A", "D01")["popularity_30d"] == 0.5
