@@ -101,8 +101,8 @@ def run(
         name = f"life_moment_{m.name}"
         uses_browsing = m.browsing and chosen.web_start is not None
 
-        def frame(cutoff: date, moment: str = m.name) -> pl.DataFrame:
-            rows = survival.design(covariates[cutoff], moment, units, web[cutoff] if uses_browsing else None)
+        def frame(cutoff: date, moment: str = m.name, browsed: bool = uses_browsing) -> pl.DataFrame:
+            rows = survival.design(covariates[cutoff], moment, units, web[cutoff] if browsed else None)
             return survival.at_risk(rows, entries, moment, cutoff)
 
         probe = survival.fit(
