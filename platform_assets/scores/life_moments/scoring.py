@@ -1,10 +1,11 @@
 """One life-moment run as of a reference date R: detect entries, backtest, train, score.
 
 - Entries are detected in the sales before R; a burst needs BURST_DAYS ahead, so an outcome window
-  [c, c + FOLLOW_DAYS) is complete when c + FOLLOW_DAYS + BURST_DAYS <= R.
-- Production: Cox fitted as of c1 = R - LAG_DAYS on the entries of [c1, c1 + FOLLOW_DAYS), applied to
+  [c, c + F) of a follow-up of F days (FOLLOW_DAYS, or shorter with browsing) is complete when
+  c + F + BURST_DAYS <= R.
+- Production: Cox fitted as of c1 = R - (F + BURST_DAYS) on the entries of [c1, c1 + F), applied to
   the covariates as of R.
-- Backtest: the same fitted as of c2 = c1 - LAG_DAYS, applied as of c1 and measured against what
+- Backtest: the same fitted as of c2 = c1 - (F + BURST_DAYS), applied as of c1 and measured against what
   happened in [c1, c1 + 90): the generator's true moment dates when they exist (concordance,
   top-5 % precision), and the entries seen in the sales.
 - Browsing (``plan``): with a web source, the covariates include the browsing as of each cutoff, and
@@ -31,7 +32,6 @@ from platform_assets.scores.life_moments import columns, season, signals, surviv
 FOLLOW_DAYS = 180
 # Cox is fitted on a fixed-seed random sample above this many customers (1M: the fit would dominate).
 MAX_TRAINING_ROWS = 200_000
-LAG_DAYS = FOLLOW_DAYS + signals.BURST_DAYS
 MIN_FOLLOW_DAYS = survival.WINDOW_DAYS  # a follow-up at least as long as the window scored
 WEB_HISTORY_DAYS = 90  # of web events before the earliest cutoff browsing covariates are computed at
 DETECTION_TOLERANCE_DAYS = 120  # a detected entry matches a true moment starting this close to it
