@@ -27,7 +27,7 @@ def conn():
         "'Garden tools' as category_name, 'D01' as department_id, 'Garden & outdoor' as department_name"
     )
     conn.execute(
-        "create table referential.cookie_xref as select * from (values "
+        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at from (values "
         "('ckA', 'A'), ('ckB', 'B'), ('ckShared', 'A'), ('ckShared', 'B'), ('ckBot', 'B')) "
         "as t(cookie_id, customer_id)"
     )
@@ -82,7 +82,13 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
     conn.executemany(
         "insert into staging.stg_web__events values (?, ?, ?, ?, ?, null, null, ?, false)", later
     )
-    conn.execute("insert into referential.cookie_xref values ('ckC', 'C')")
+    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01')")
+    # B logs in on a new device on the cutoff day: that cookie's earlier sessions are not theirs yet
+    conn.execute("insert into referential.cookie_xref values ('ckB2', 'B', timestamp '2026-06-01')")
+    conn.execute(
+        "insert into staging.stg_web__events values "
+        "('b2', timestamp '2026-05-30 10:00', 'ckB2', 'sB2', 'session_start', null, null, 'email', false)"
+    )
     conn.execute(
         "update staging.stg_web__events set utm_medium = null where event_at >= ? and cookie_id = 'ckB'",
         [CUTOFF],

@@ -30,7 +30,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         "as t(product_id, category_id, category_name, department_id, department_name)"
     )
     conn.execute(
-        "create table referential.cookie_xref as select * from (values "
+        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at from (values "
         "('ckA', 'A'), ('ckB', 'B'), ('ckShared', 'A'), ('ckShared', 'B'), ('ckBot', 'A'), ('ckAnon', null)) "
         "as t(cookie_id, customer_id)"
     )
@@ -132,7 +132,13 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
         "insert into staging.stg_web__events values (?, ?, ?, ?, ?, ?, ?, null, false)",
         extra,
     )
-    conn.execute("insert into referential.cookie_xref values ('ckC', 'C')")
+    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01')")
+    # a cookie first logged in on the cutoff day: its earlier browsing is not the customer's yet
+    conn.execute("insert into referential.cookie_xref values ('ckLate', 'D', timestamp '2026-06-01 08:00')")
+    conn.execute(
+        "insert into staging.stg_web__events values "
+        "('late', timestamp '2026-05-20 10:00', 'ckLate', 'sLate', 'product_view', 'D01C05', 'D01', null, false)"
+    )
     assert signals.browsing(conn, CUTOFF, WEB_START).sort("customer_id").equals(before)
 
 
