@@ -38,8 +38,8 @@ class Moment:
     seen_as: str = "burst"
     # Whether the model takes the browsing covariates (with a web source). Not for a move: it is seen
     # as a store switch, which customers who shop online rarely show, so the entries the model learns
-    # from teach it that browsing lowers the odds (at 20k, 1 of the 21 entries of the backtest's
-    # training window had browsed; with browsing the backtest concordance fell from 0.73 to 0.64).
+    # from teach it that browsing lowers the odds (at 20k, at most 1 of the 21 entries of the backtest's
+    # training window had browsed; with browsing the backtest concordance fell from 0.73 to 0.66).
     browsing: bool = True
 
 
