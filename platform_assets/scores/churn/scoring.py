@@ -54,8 +54,7 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
     profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
     behaviours: dict[date, pl.DataFrame] = {}
-    browsed: dict[date, pl.DataFrame] = {}
-    web_start = web_events.history_start(conn, reference_date)
+    browsed: dict[date, pl.DataFrame] = {}  # filled below, once the cutoffs are known
 
     def design_at(cutoff: date, bu: str, horizon: int, browsing: bool = False) -> pl.DataFrame:
         """Eligible customers of ``bu`` as of ``cutoff`` (with the browsing drivers when ``browsing``)."""
@@ -63,8 +62,6 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
             profiles[cutoff] = data.profile_as_of(conn, cutoff)
         if cutoff not in behaviours:
             behaviours[cutoff] = data.behaviour_as_of(conn, cutoff)
-        if browsing and cutoff not in browsed:
-            browsed[cutoff] = data.browsing_as_of(conn, cutoff, web_start)
         rows = profiles[cutoff].filter(pl.col("business_unit") == bu)
         web = browsed[cutoff] if browsing else None
         # by customer: queries return rows in any order, and the backtest's float means (and the
@@ -79,18 +76,27 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     # The group's cutoffs are the longest horizon's: every unit's label window then ends by R, and
     # the profile is recomputed at two dates only (the costly part at 1M customers).
     longest = max(horizons.values(), default=0)
-    cutoffs = {
-        bu: {
-            "backtest_training": reference_date - timedelta(days=2 * longest),
-            "training": reference_date - timedelta(days=longest),
-        }
-        for bu in units
+    group_cutoffs = {
+        "backtest_training": reference_date - timedelta(days=2 * longest),
+        "training": reference_date - timedelta(days=longest),
     }
+    cutoffs = {bu: dict(group_cutoffs) for bu in units}
 
-    def covered(which: str) -> bool:
-        """Whether the web history covers the group's ``which`` cutoff by WEB_HISTORY_DAYS."""
-        cutoff = reference_date - timedelta(days=longest * (2 if which == "backtest_training" else 1))
-        return web_start is not None and (cutoff - web_start).days >= WEB_HISTORY_DAYS
+    # Browsing where the web history covers a model's training cutoff by WEB_HISTORY_DAYS, read in one
+    # pass for every date a browsing model is trained or applied at.
+    web_start = web_events.history_start(conn, reference_date)
+    browses = {
+        which: web_start is not None and (cutoff - web_start).days >= WEB_HISTORY_DAYS
+        for which, cutoff in group_cutoffs.items()
+    }
+    dates = (
+        {group_cutoffs["backtest_training"], group_cutoffs["training"]}
+        if browses["backtest_training"]
+        else set()
+    )
+    dates |= {group_cutoffs["training"], reference_date} if browses["training"] else set()
+    if dates and units:
+        browsed.update(data.browsing_as_of(conn, sorted(dates), web_start))
 
     def train(which: str, browsing: bool) -> model.ChurnModel:
         """One model for the group: every unit's eligible customers as of the unit's own cutoff,
@@ -104,8 +110,8 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         when = ", ".join(f"{bu} {cutoffs[bu][which]}" for bu in units)
         return model.fit(pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when)
 
-    probe = train("backtest_training", covered("backtest_training")) if units else None
-    fitted = train("training", covered("training")) if units else None
+    probe = train("backtest_training", browses["backtest_training"]) if units else None
+    fitted = train("training", browses["training"]) if units else None
     group = {}
     if fitted is not None:
         group = {

@@ -91,10 +91,11 @@ def run(
     [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
     start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
     covariates = {c: signals.covariates(conn, c) for c in (c2, c1, reference_date)}
-    web = {
-        c: signals.browsing(conn, c, chosen.web_start) if chosen.web_start else None
-        for c in (c2, c1, reference_date)
-    }
+    web = (
+        signals.browsing(conn, (c2, c1, reference_date), chosen.web_start)
+        if chosen.web_start
+        else dict.fromkeys((c2, c1, reference_date))
+    )
     true_dates = truth.moment_dates(conn, truth_dir)
     models, metrics, parts, notes = {}, [], [], [chosen.note] if chosen.note else []
     for m in signals.MOMENTS:

@@ -16,6 +16,7 @@ stitched events of ``lib.web_events``, cut at the same date).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -150,37 +151,44 @@ MIN_PACE_DAYS = 30
 VIEW_EVENTS = ("product_view", "page_view", "cart_add")
 
 
-def browsing(conn: duckdb.DuckDBPyConnection, cutoff: date, history_start: date) -> pl.DataFrame:
-    """One row per customer with a stitched web event in the BROWSING_DAYS before ``cutoff`` (none on
-    or after it): sessions in the last 30 and 90 days and in the rest of the year
-    (``web_sessions_before``, over ``web_known_days_before`` days of web history: the web source starts
-    on ``history_start``), views of a category in the last 90 days, and per moment its views (30 and
-    90 days) and cart adds (90 days) in its departments and signal categories."""
+def browsing(
+    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date
+) -> dict[date, pl.DataFrame]:
+    """Per cutoff, one row per customer with a stitched web event in the BROWSING_DAYS before it (none
+    on or after it; ``lib.web_events``, one pass for every cutoff): sessions in the last 30 and 90 days
+    and in the rest of the year (``web_sessions_before``, over ``web_known_days_before`` days of web
+    history: the web source starts on ``history_start``), views of a category in the last 90 days,
+    and per moment its views (30 and 90 days) and cart adds (90 days) in its departments and signal
+    categories."""
     per_moment = []
     for m in MOMENTS:
         where = f"(department_name in {_in(m.departments)} or category_name in {_in(m.signal_categories)})"
         views = f"event_type in {_in(VIEW_EVENTS)} and {where}"
         per_moment += [
-            f"count(*) filter (where {views} and event_at >= $ts - interval 30 day) as {m.name}_web_views_30d",
-            f"count(*) filter (where {views} and event_at >= $ts - interval 90 day) as {m.name}_web_views_90d",
-            f"count(*) filter (where event_type = 'cart_add' and {where} and event_at >= $ts - interval 90 day) "
+            f"count(*) filter (where {views} and event_at >= ts - interval 30 day) as {m.name}_web_views_30d",
+            f"count(*) filter (where {views} and event_at >= ts - interval 90 day) as {m.name}_web_views_90d",
+            f"count(*) filter (where event_type = 'cart_add' and {where} and event_at >= ts - interval 90 day) "
             f"as {m.name}_web_cart_adds_90d",
         ]
-    known_before = max((cutoff - history_start).days - 90, 0)
     sql = f"""
     select
+        cutoff,
         customer_id,
-        count(distinct session_id) filter (where event_at >= $ts - interval 30 day) as web_sessions_30d,
-        count(distinct session_id) filter (where event_at >= $ts - interval 90 day) as web_sessions_90d,
-        count(distinct session_id) filter (where event_at < $ts - interval 90 day) as web_sessions_before,
-        {min(known_before, BROWSING_DAYS - 90)} as web_known_days_before,
+        count(distinct session_id) filter (where event_at >= ts - interval 30 day) as web_sessions_30d,
+        count(distinct session_id) filter (where event_at >= ts - interval 90 day) as web_sessions_90d,
+        count(distinct session_id) filter (where event_at < ts - interval 90 day) as web_sessions_before,
+        least(greatest(date_diff('day', date '{history_start.isoformat()}', cutoff) - 90, 0), {BROWSING_DAYS - 90})
+            as web_known_days_before,
         count(*) filter (where event_type in {_in(VIEW_EVENTS)} and category_id is not null
-            and event_at >= $ts - interval 90 day) as web_views_90d,
+            and event_at >= ts - interval 90 day) as web_views_90d,
         {", ".join(per_moment)}
-    from ({web_events.stitched_events_sql(cutoff, BROWSING_DAYS)})
-    group by customer_id
+    from ({web_events.events_as_of_sql(cutoffs, BROWSING_DAYS)})
+    group by cutoff, customer_id
     """
-    return conn.sql(sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
+    import polars as pl
+
+    rows = conn.sql(sql).pl()
+    return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}
 
 
 def entries(conn: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:

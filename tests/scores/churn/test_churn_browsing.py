@@ -27,7 +27,8 @@ def conn():
         "'Garden tools' as category_name, 'D01' as department_id, 'Garden & outdoor' as department_name"
     )
     conn.execute(
-        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at from (values "
+        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at, "
+        "timestamp '2025-01-01' as first_seen_at from (values "
         "('ckA', 'A'), ('ckB', 'B'), ('ckShared', 'A'), ('ckShared', 'B'), ('ckBot', 'B')) "
         "as t(cookie_id, customer_id)"
     )
@@ -57,7 +58,7 @@ def conn():
 
 
 def test_browsing_counts_sessions_the_last_one_and_email_clicks_before_the_cutoff(conn):
-    web = data.browsing_as_of(conn, CUTOFF, WEB_START).sort("customer_id")
+    web = data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
     assert web["customer_id"].to_list() == ["A", "B"]
     a, b = web.row(0, named=True), web.row(1, named=True)
     # A: sessions 50, 64, 78 days ago in the last 90; 92 .. 232 before them
@@ -73,7 +74,7 @@ def test_browsing_counts_sessions_the_last_one_and_email_clicks_before_the_cutof
 
 
 def test_events_on_or_after_the_cutoff_change_nothing(conn):
-    before = data.browsing_as_of(conn, CUTOFF, WEB_START).sort("customer_id")
+    before = data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
     later = [
         (f"x{h}", datetime(2026, 6, 1) + timedelta(hours=h), c, f"s{c}{h}", "session_start", "email")
         for h in range(0, 24 * 20, 5)
@@ -82,9 +83,9 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
     conn.executemany(
         "insert into staging.stg_web__events values (?, ?, ?, ?, ?, null, null, ?, false)", later
     )
-    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01')")
+    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01', null)")
     # B logs in on a new device on the cutoff day: that cookie's earlier sessions are not theirs yet
-    conn.execute("insert into referential.cookie_xref values ('ckB2', 'B', timestamp '2026-06-01')")
+    conn.execute("insert into referential.cookie_xref values ('ckB2', 'B', timestamp '2026-06-01', null)")
     conn.execute(
         "insert into staging.stg_web__events values "
         "('b2', timestamp '2026-05-30 10:00', 'ckB2', 'sB2', 'session_start', null, null, 'email', false)"
@@ -93,12 +94,12 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
         "update staging.stg_web__events set utm_medium = null where event_at >= ? and cookie_id = 'ckB'",
         [CUTOFF],
     )
-    assert data.browsing_as_of(conn, CUTOFF, WEB_START).sort("customer_id").equals(before)
+    assert data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id").equals(before)
 
 
 def test_the_design_adds_the_browsing_drivers_only_with_a_web_source(conn):
     frame, behaviour, churned = _raw(300, seed=5)
-    web = data.browsing_as_of(conn, CUTOFF, WEB_START).with_columns(
+    web = data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF].with_columns(
         customer_id=pl.Series(["C000000", "C000001"])
     )
     without = model.design(frame, behaviour, 210)

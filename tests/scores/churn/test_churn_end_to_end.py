@@ -106,7 +106,9 @@ def test_the_registered_model_reproduces_the_stored_scores(refreshed, demo_dir, 
                 model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days),
                 data.behaviour_as_of(conn, REF),
                 fitted.horizon_days,
-                data.browsing_as_of(conn, REF, web_events.history_start(conn, REF)) if browses else None,
+                data.browsing_as_of(conn, [REF], web_events.history_start(conn, REF))[REF]
+                if browses
+                else None,
             )
             rows = rows.sort("customer_id")
             assert rows["customer_id"].to_list() == stored["customer_id"].to_list()

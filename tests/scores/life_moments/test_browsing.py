@@ -30,7 +30,8 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         "as t(product_id, category_id, category_name, department_id, department_name)"
     )
     conn.execute(
-        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at from (values "
+        "create table referential.cookie_xref as select *, timestamp '2025-01-01' as first_login_at, "
+        "timestamp '2025-01-01' as first_seen_at from (values "
         "('ckA', 'A'), ('ckB', 'B'), ('ckShared', 'A'), ('ckShared', 'B'), ('ckBot', 'A'), ('ckAnon', null)) "
         "as t(cookie_id, customer_id)"
     )
@@ -74,7 +75,7 @@ def conn():
 
 
 def test_browsing_counts_the_stitched_human_sessions_and_the_moments_views_before_the_cutoff(conn):
-    web = signals.browsing(conn, CUTOFF, WEB_START).sort("customer_id")
+    web = signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
     assert web["customer_id"].to_list() == ["A", "B"]
     a, b = web.row(0, named=True), web.row(1, named=True)
     # A: five weekly garden visits and the cart add 3 days ago (the cutoff day's noon visit is not seen)
@@ -102,7 +103,7 @@ def test_the_design_gives_every_customer_the_browsing_covariates_and_a_pace_agai
             "tenure_days": [800, 500, 300],
         }
     )
-    rows = survival.design(cov, "new_garden", UNITS, signals.browsing(conn, CUTOFF, WEB_START))
+    rows = survival.design(cov, "new_garden", UNITS, signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF])
     assert rows.columns[:2] == ["customer_id", "business_unit"]
     assert set(survival.covariate_names("new_garden", UNITS, browsing=True)) <= set(rows.columns)
     assert rows.null_count().sum_horizontal().item() == 0
@@ -117,7 +118,7 @@ def test_the_design_gives_every_customer_the_browsing_covariates_and_a_pace_agai
 
 
 def test_events_on_or_after_the_cutoff_change_nothing(conn):
-    before = signals.browsing(conn, CUTOFF, WEB_START).sort("customer_id")
+    before = signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
     # from the cutoff on: A's visits moved to the kitchen, B browses the garden every hour, C appears
     conn.execute(
         "update staging.stg_web__events set category_id = 'D04C01', department_id = 'D04' where event_at >= ?",
@@ -132,25 +133,48 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
         "insert into staging.stg_web__events values (?, ?, ?, ?, ?, ?, ?, null, false)",
         extra,
     )
-    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01')")
+    conn.execute("insert into referential.cookie_xref values ('ckC', 'C', timestamp '2025-01-01', null)")
     # a cookie first logged in on the cutoff day: its earlier browsing is not the customer's yet
-    conn.execute("insert into referential.cookie_xref values ('ckLate', 'D', timestamp '2026-06-01 08:00')")
+    conn.execute(
+        "insert into referential.cookie_xref values ('ckLate', 'D', timestamp '2026-06-01 08:00', null)"
+    )
     conn.execute(
         "insert into staging.stg_web__events values "
         "('late', timestamp '2026-05-20 10:00', 'ckLate', 'sLate', 'product_view', 'D01C05', 'D01', null, false)"
     )
-    assert signals.browsing(conn, CUTOFF, WEB_START).sort("customer_id").equals(before)
+    assert signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id").equals(before)
 
 
-def test_the_web_history_starts_with_the_first_stitched_human_event_and_is_none_without_a_web_source(conn):
-    first = date(2026, 6, 1) - timedelta(
-        days=420
-    )  # B's first visit (the bot's and the shared cookie's are later)
-    assert web_events.history_start(conn, date(2026, 11, 1)) == first
-    assert web_events.history_start(conn, first) is None  # nothing before that day
-    conn.execute("delete from staging.stg_web__events")
-    assert web_events.history_start(conn, date(2026, 11, 1)) is None  # delivered but empty
+def test_the_web_history_starts_when_the_first_stitched_cookie_was_seen_and_is_none_without_a_web_source(
+    conn,
+):
+    conn.execute(
+        "update referential.cookie_xref set first_seen_at = timestamp '2025-10-03 09:00' where cookie_id = 'ckA'"
+    )
+    conn.execute(
+        "update referential.cookie_xref set first_seen_at = timestamp '2025-11-20 09:00' where cookie_id <> 'ckA'"
+    )
+    assert web_events.history_start(conn, date(2026, 11, 1)) == date(2025, 10, 3)
+    assert web_events.history_start(conn, date(2025, 10, 3)) is None  # nothing seen before that day
+    conn.execute(
+        "update referential.cookie_xref set first_login_at = timestamp '2026-01-01' where cookie_id = 'ckA'"
+    )
+    assert web_events.history_start(conn, date(2025, 12, 1)) == date(2025, 11, 20)  # ckA not stitched yet
+    conn.execute("delete from referential.cookie_xref")
+    assert web_events.history_start(conn, date(2026, 11, 1)) is None  # delivered but nothing stitched
     assert web_events.history_start(duckdb.connect(), date(2026, 11, 1)) is None  # no such relations
+
+
+def test_one_pass_over_several_cutoffs_gives_each_cutoff_what_it_alone_gives(conn):
+    cutoffs = [date(2026, 3, 1), CUTOFF, date(2026, 5, 20)]
+    together = signals.browsing(conn, cutoffs, WEB_START)
+    for cutoff in cutoffs:
+        assert (
+            together[cutoff]
+            .sort("customer_id")
+            .equals(signals.browsing(conn, [cutoff], WEB_START)[cutoff].sort("customer_id"))
+        )
+    assert together[date(2026, 3, 1)]["new_garden_web_views_90d"].sum() == 0  # the garden came later
 
 
 def test_the_plan_browses_when_the_backtest_has_web_history_and_keeps_todays_models_otherwise():

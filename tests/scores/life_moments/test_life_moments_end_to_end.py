@@ -67,7 +67,7 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
     scores = read(db, "select * from scores.customer_life_moments")
     with duckdb.connect(str(db), read_only=True) as conn:
         covariates = signals.covariates(conn, REF)
-        web = signals.browsing(conn, REF, web_events.history_start(conn, REF))
+        web = signals.browsing(conn, [REF], web_events.history_start(conn, REF))[REF]
         units = tuple(
             u for (u,) in conn.execute("select country_code from referential.business_units").fetchall()
         )
