@@ -199,6 +199,16 @@ def test_features_of_the_removed_sources_are_null_and_models_say_what_was_missin
         "web_events: not delivered" in materialised["features/customer_department_browsing"]["skipped"].value
     )
     assert materialised["ops/web_stitch_quality"]["why"].value == "no web events"
+    # ... and the scores run on purchases alone, as they did before browsing, and say so
+    moments = materialised["scores/customer_life_moments"]
+    assert moments["uses_browsing"].value is False and moments["follow_days"].value == 180
+    assert not any("web" in c for names in moments["covariates"].value.values() for c in names)
+    assert materialised["scores/customer_churn"]["uses_browsing"].value is False
+    assert _rows(
+        db,
+        "select distinct value from ops.model_metrics where model = 'churn' and business_unit = 'ALL' "
+        "and metric in ('uses_browsing', 'backtest_uses_browsing')",
+    ) == [(0.0,)]
 
 
 def test_an_unconfigured_unit_and_a_date_outside_the_window_fail_the_dbt_tests(variant, tmp_path):

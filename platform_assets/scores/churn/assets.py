@@ -23,7 +23,13 @@ PROFILE = "features.customer_profile"
 
 @dg.asset(
     key=["scores", "customer_churn"],
-    deps=[dg.AssetKey(["features", "customer_profile"]), dg.AssetKey(["sales", "fct_sales_lines"])],
+    deps=[
+        dg.AssetKey(["features", "customer_profile"]),
+        dg.AssetKey(["sales", "fct_sales_lines"]),
+        # browsing drivers, when the web analytics export is delivered (as of each cutoff, lib.web_events)
+        dg.AssetKey(["staging", "stg_web__events"]),
+        dg.AssetKey(["referential", "cookie_xref"]),
+    ],
     group_name=layers.SCORES,
     owners=SCORES.owners,
     kinds={"duckdb", "scikitlearn"},
@@ -82,6 +88,11 @@ def customer_churn(
             "horizon_days": dg.MetadataValue.json(result.horizons),
             **missing_inputs(platform.retailer.absent_sources, profile),
             "model_versions": dg.MetadataValue.json({bu: m.version for bu, m in result.models.items()}),
+            # browsing drivers with a web source whose history covers the training cutoff
+            "uses_browsing": bool(result.group_measures.get("uses_browsing", 0.0)),
+            "features": dg.MetadataValue.json(
+                next(iter(result.models.values())).features if result.models else []
+            ),
             **report.headline(result),
             "backtest": dg.MetadataValue.md(markdown_table(report.backtest_table(result))),
             "calibration_chart": dg.MetadataValue.md(report.calibration_chart(result.backtest_predictions)),

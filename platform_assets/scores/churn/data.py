@@ -6,12 +6,14 @@ any cutoff, so the model trains on exactly the indicators it scores with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import duckdb
 import polars as pl
 
 from platform_assets.features import profile
+from platform_assets.lib import web_events
 
 # Gaps between consecutive purchase days in the last two years, per business unit.
 GAPS_SQL = """
@@ -144,3 +146,41 @@ def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFra
         .replace("$r", str(RECENT_DAYS))
     )
     return conn.sql(sql).pl()
+
+
+# Browsing per customer and cutoff, from the stitched, non-bot web events each cutoff may see
+# (lib.web_events, one pass for every cutoff): sessions in the last 30 and 90 days and in the rest of
+# the year (with the days of web history that covers, to know the customer's usual pace), the last
+# session, sessions opened by a click in an e-mail.
+BROWSING_DAYS = 365
+BROWSING_SQL = """
+select
+    cutoff,
+    customer_id,
+    count(distinct session_id) filter (where event_at >= ts - interval 30 day) as web_sessions_30d,
+    count(distinct session_id) filter (where event_at >= ts - interval 90 day) as web_sessions_90d,
+    count(distinct session_id) filter (where event_at < ts - interval 90 day) as web_sessions_before,
+    least(greatest(date_diff('day', $start, cutoff) - 90, 0), $days - 90) as web_known_days_before,
+    date_diff('day', max(event_at), ts) as days_since_last_session,
+    count(distinct session_id) filter (where utm_medium = 'email' and event_at >= ts - interval 90 day)
+        as email_click_sessions_90d,
+    count(distinct session_id) filter (where utm_medium = 'email' and event_at < ts - interval 90 day)
+        as email_click_sessions_before
+from ($events)
+group by cutoff, ts, customer_id
+"""
+
+
+def browsing_as_of(
+    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date
+) -> dict[date, pl.DataFrame]:
+    """Per cutoff, per customer with a stitched web event in the BROWSING_DAYS before it (none on or
+    after it): web sessions (30, 90 days, before), days since the last one, e-mail-click sessions; the
+    web source starts on ``history_start`` (``lib.web_events.history_start``)."""
+    sql = (
+        BROWSING_SQL.replace("$events", web_events.events_as_of_sql(cutoffs, BROWSING_DAYS))
+        .replace("$start", f"date '{history_start.isoformat()}'")
+        .replace("$days", str(BROWSING_DAYS))
+    )
+    rows = conn.sql(sql).pl()
+    return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}

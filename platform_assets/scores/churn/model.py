@@ -106,8 +106,31 @@ WORDING = {
     "premium_last": ("premium products on the latest visits", "few premium products lately"),
     "returned_last": ("returned items from the latest visits", "kept what they bought lately"),
     "lines_last": ("many items on the latest visits", "few items on the latest visits"),
+    # browsing, with a web source (data.browsing_as_of): the drift shows as fewer web visits too
+    "seen_on_web": ("browses our web shop", "not seen on our web shop"),
+    "log_web_sessions_30d": ("web visits in the last month", "no web visit in the last month"),
+    "log_web_sessions_90d": (
+        "several web visits in the last 3 months",
+        "few web visits in the last 3 months",
+    ),
+    "web_session_pace": ("browses more than usual lately", "browses less than usual lately"),
+    "log_days_since_session": ("no web visit for a long time", "visited the web shop recently"),
+    "log_email_click_sessions_90d": ("clicks through our e-mails", "no click in our e-mails lately"),
+    "email_click_shift": ("clicks our e-mails more than before", "clicks our e-mails less than before"),
 }
-FEATURES = list(WORDING)
+BROWSING_FEATURES = [
+    "seen_on_web",
+    "log_web_sessions_30d",
+    "log_web_sessions_90d",
+    "web_session_pace",
+    "log_days_since_session",
+    "log_email_click_sessions_90d",
+    "email_click_shift",
+]
+FEATURES = [f for f in WORDING if f not in BROWSING_FEATURES]  # purchases, e-mails, profile
+# The pace of web sessions is compared with the customer's own when this many days of web history
+# come before the last 90 days (else 0: unknown).
+MIN_PACE_DAYS = 30
 LAST_VISIT_COUNTS = ("discounted", "entry", "premium", "returned", "lines")
 
 
@@ -127,6 +150,8 @@ class ChurnModel:
     pooled: bool = True  # trained on every business unit's customers
     training_size: int = 0
     training_churn_rate: float = float("nan")
+    # AUC of the 5-fold out-of-fold scores on the training rows (data each fold's model did not see)
+    out_of_fold_auc: float = float("nan")
 
     @property
     def explainer(self) -> Pipeline:
@@ -151,9 +176,12 @@ def eligible(profile: pl.DataFrame, horizon: int) -> pl.DataFrame:
     )
 
 
-def design(profile: pl.DataFrame, behaviour: pl.DataFrame, horizon: int) -> pl.DataFrame:
+def design(
+    profile: pl.DataFrame, behaviour: pl.DataFrame, horizon: int, web: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """customer_id, business_unit and the model's features (no nulls) from profile indicators and
-    the latest purchases vs the earlier ones (``data.behaviour_as_of``, same date)."""
+    the latest purchases vs the earlier ones (``data.behaviour_as_of``, same date); with ``web``
+    (``data.browsing_as_of``, same date) the BROWSING_FEATURES too."""
 
     def log1p(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.Float64).clip(0).log1p()
@@ -200,10 +228,40 @@ def design(profile: pl.DataFrame, behaviour: pl.DataFrame, horizon: int) -> pl.D
             "basket_trend"
         ),
     )
-    return (
-        indicators.join(_shifts(behaviour), on="customer_id", how="left")
-        .select("customer_id", "business_unit", *[pl.col(f).cast(pl.Float64).fill_null(0) for f in FEATURES])
-        .fill_nan(0)
+    features = FEATURES if web is None else [*FEATURES, *BROWSING_FEATURES]
+    frame = indicators.join(_shifts(behaviour), on="customer_id", how="left")
+    if web is not None:
+        frame = frame.join(_browsing(web), on="customer_id", how="left", maintain_order="left").with_columns(
+            # not seen on the web before the date: as long ago as the year looked at
+            pl.col("log_days_since_session").fill_null(math.log1p(365))
+        )
+    return frame.select(
+        "customer_id", "business_unit", *[pl.col(f).cast(pl.Float64).fill_null(0) for f in features]
+    ).fill_nan(0)
+
+
+def _browsing(web: pl.DataFrame) -> pl.DataFrame:
+    """Web sessions lately, against the customer's own pace over the web history before them, days
+    since the last session, sessions opened from an e-mail (lately and against before)."""
+
+    def log1p(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.Float64).clip(0).log1p()
+
+    known = pl.col("web_known_days_before").cast(pl.Float64)
+
+    def pace(recent: str, before: str) -> pl.Expr:
+        shift = ((pl.col(recent) + 0.5) / 90).log() - ((pl.col(before) + 0.5) / known.clip(1)).log()
+        return pl.when(known >= MIN_PACE_DAYS).then(shift).otherwise(0.0)
+
+    return web.select(
+        "customer_id",
+        pl.lit(1.0).alias("seen_on_web"),
+        log1p("web_sessions_30d").alias("log_web_sessions_30d"),
+        log1p("web_sessions_90d").alias("log_web_sessions_90d"),
+        pace("web_sessions_90d", "web_sessions_before").alias("web_session_pace"),
+        log1p("days_since_last_session").alias("log_days_since_session"),
+        log1p("email_click_sessions_90d").alias("log_email_click_sessions_90d"),
+        pace("email_click_sessions_90d", "email_click_sessions_before").alias("email_click_shift"),
     )
 
 
@@ -248,9 +306,11 @@ def label(design_frame: pl.DataFrame, buyers_after: pl.DataFrame) -> np.ndarray:
     return (~came_back).cast(pl.Int8).to_numpy()
 
 
-def model_version(business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np.ndarray) -> str:
+def model_version(
+    business_unit: str, cutoff, horizon: int, x: np.ndarray, y: np.ndarray, features: list[str] = FEATURES
+) -> str:
     """Content-derived: the same training data and settings give the same version."""
-    digest = hashlib.sha1(f"{business_unit}|{cutoff}|{horizon}|{FEATURES}".encode())
+    digest = hashlib.sha1(f"{business_unit}|{cutoff}|{horizon}|{features}".encode())
     digest.update(np.ascontiguousarray(x).tobytes())
     digest.update(np.ascontiguousarray(y).tobytes())
     return digest.hexdigest()[:12]
@@ -260,8 +320,9 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     """Logistic regression on every row, calibrated by a Platt sigmoid fitted on the group's
     out-of-fold scores (5 folds). One calibration for every unit: the units' churn levels differ
     between windows by more than between units (measured in issue 8), so a unit's own sigmoid learns
-    its noise."""
+    its noise. The features are FEATURES, and BROWSING_FEATURES when ``design`` made them."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -276,7 +337,8 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     # happened to return them in
     order = np.lexsort((y, design_frame["customer_id"].to_numpy()))
     design_frame, y = design_frame[order], y[order]
-    x = design_frame.select(FEATURES).to_numpy()
+    features = [*FEATURES, *(f for f in BROWSING_FEATURES if f in design_frame.columns)]
+    x = design_frame.select(features).to_numpy()
     base = make_pipeline(StandardScaler(), LogisticRegression(C=REGULARISATION_C, max_iter=2000))
     folds = StratifiedKFold(n_splits=5)
     out_of_fold = cross_val_predict(base, x, y, cv=folds, method="decision_function")
@@ -284,12 +346,13 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     return ChurnModel(
         business_unit,
         horizon,
-        model_version(business_unit, cutoff, horizon, x, y),
+        model_version(business_unit, cutoff, horizon, x, y, features),
         base.fit(x, y),
         calibration,
-        FEATURES,
+        features,
         training_size=int(y.size),
         training_churn_rate=float(y.mean()),
+        out_of_fold_auc=float(roc_auc_score(y, out_of_fold)),
     )
 
 

@@ -26,15 +26,24 @@ HEADLINE = (
 
 
 def metric_rows(result: ChurnRun) -> list[dict]:
-    """Every business unit's backtest measures and horizon, for ops.model_metrics."""
-    return [
-        {"model": MODEL, "business_unit": bu, "metric": f"backtest_{k}", "value": v}
-        for bu, values in result.backtest.items()
-        for k, v in values.items()
-    ] + [
-        {"model": MODEL, "business_unit": bu, "metric": "horizon_days", "value": float(h)}
-        for bu, h in result.horizons.items()
-    ]
+    """Every business unit's backtest measures and horizon, and the group's (business unit ALL: pooled
+    backtest AUC, whether the models browse, out-of-fold AUC with and without browsing), for
+    ops.model_metrics."""
+    return (
+        [
+            {"model": MODEL, "business_unit": bu, "metric": f"backtest_{k}", "value": v}
+            for bu, values in result.backtest.items()
+            for k, v in values.items()
+        ]
+        + [
+            {"model": MODEL, "business_unit": bu, "metric": "horizon_days", "value": float(h)}
+            for bu, h in result.horizons.items()
+        ]
+        + [
+            {"model": MODEL, "business_unit": "ALL", "metric": k, "value": v}
+            for k, v in result.group_measures.items()
+        ]
+    )
 
 
 def model_versions(result: ChurnRun, run_id: str) -> list[tuple[model.ChurnModel, ModelVersion]]:

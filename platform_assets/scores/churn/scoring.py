@@ -8,6 +8,13 @@ own horizon h for its labels and scores: its windows are [cutoff, cutoff + h)):
 The profile at R - H is therefore computed once and used twice. Both models are the group's: every
 unit's customers as of the unit's own cutoff, labelled over the unit's own horizon, calibrated for the
 group (the backtest applies exactly the calibration production applies).
+
+Browsing (a web source, ``lib.web_events``): a model takes the browsing drivers when the web history
+covers its training cutoff by WEB_HISTORY_DAYS, and is applied with them (as of the later date). A web
+export shorter than 2H + WEB_HISTORY_DAYS (the demo's 13 months against H = 210 days) leaves the
+backtest's model on purchases alone while production browses: then the browsing drivers' worth is
+measured on the training cutoff instead, as the out-of-fold AUC with and without them
+(``group_measures``). Without a web source, everything is as it always was.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib import web_events
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.churn import columns, data, model
 
 SCORE_COLUMNS = polars_schema(columns.TYPES)
+WEB_HISTORY_DAYS = 90  # of web events before a training cutoff for its model to take browsing drivers
 
 
 @dataclass
@@ -33,6 +42,9 @@ class ChurnRun:
     backtest: dict[str, dict[str, float]]  # business unit -> metric -> value
     backtest_predictions: pl.DataFrame  # business_unit, probability, churned: for the calibration chart
     cutoffs: dict[str, dict[str, date]] = field(default_factory=dict)
+    # measures of the group (business unit ALL): pooled backtest AUC, which models browse, and the
+    # out-of-fold AUC at the training cutoff with and without the browsing drivers
+    group_measures: dict[str, float] = field(default_factory=dict)
 
 
 def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataFrame) -> ChurnRun:
@@ -42,17 +54,21 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
     profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
     behaviours: dict[date, pl.DataFrame] = {}
+    browsed: dict[date, pl.DataFrame] = {}  # filled below, once the cutoffs are known
 
-    def design_at(cutoff: date, bu: str, horizon: int) -> pl.DataFrame:
-        """Eligible customers of ``bu`` as of ``cutoff``."""
+    def design_at(cutoff: date, bu: str, horizon: int, browsing: bool = False) -> pl.DataFrame:
+        """Eligible customers of ``bu`` as of ``cutoff`` (with the browsing drivers when ``browsing``)."""
         if cutoff not in profiles:
             profiles[cutoff] = data.profile_as_of(conn, cutoff)
         if cutoff not in behaviours:
             behaviours[cutoff] = data.behaviour_as_of(conn, cutoff)
         rows = profiles[cutoff].filter(pl.col("business_unit") == bu)
+        web = browsed[cutoff] if browsing else None
         # by customer: queries return rows in any order, and the backtest's float means (and the
         # training) would differ in their last digits between two runs on the same data
-        return model.design(model.eligible(rows, horizon), behaviours[cutoff], horizon).sort("customer_id")
+        return model.design(model.eligible(rows, horizon), behaviours[cutoff], horizon, web).sort(
+            "customer_id"
+        )
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
         return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
@@ -60,33 +76,56 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
     # The group's cutoffs are the longest horizon's: every unit's label window then ends by R, and
     # the profile is recomputed at two dates only (the costly part at 1M customers).
     longest = max(horizons.values(), default=0)
-    cutoffs = {
-        bu: {
-            "backtest_training": reference_date - timedelta(days=2 * longest),
-            "training": reference_date - timedelta(days=longest),
-        }
-        for bu in units
+    group_cutoffs = {
+        "backtest_training": reference_date - timedelta(days=2 * longest),
+        "training": reference_date - timedelta(days=longest),
     }
+    cutoffs = {bu: dict(group_cutoffs) for bu in units}
 
-    def train(which: str) -> model.ChurnModel:
+    # Browsing where the web history covers a model's training cutoff by WEB_HISTORY_DAYS, read in one
+    # pass for every date a browsing model is trained or applied at.
+    web_start = web_events.history_start(conn, reference_date)
+    browses = {
+        which: web_start is not None and (cutoff - web_start).days >= WEB_HISTORY_DAYS
+        for which, cutoff in group_cutoffs.items()
+    }
+    dates = (
+        {group_cutoffs["backtest_training"], group_cutoffs["training"]}
+        if browses["backtest_training"]
+        else set()
+    )
+    dates |= {group_cutoffs["training"], reference_date} if browses["training"] else set()
+    if dates and units:
+        browsed.update(data.browsing_as_of(conn, sorted(dates), web_start))
+
+    def train(which: str, browsing: bool) -> model.ChurnModel:
         """One model for the group: every unit's eligible customers as of the unit's own cutoff,
         labelled over the unit's own horizon (the units share the generator's and the business's
         habits; a unit alone has a few hundred customers to learn from)."""
         frames, outcomes = [], []
         for bu in units:
-            rows = design_at(cutoffs[bu][which], bu, horizons[bu])
+            rows = design_at(cutoffs[bu][which], bu, horizons[bu], browsing)
             frames.append(rows)
             outcomes.append(labels(rows, cutoffs[bu][which], horizons[bu]))
         when = ", ".join(f"{bu} {cutoffs[bu][which]}" for bu in units)
         return model.fit(pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when)
 
-    probe = train("backtest_training") if units else None
-    fitted = train("training") if units else None
+    probe = train("backtest_training", browses["backtest_training"]) if units else None
+    fitted = train("training", browses["training"]) if units else None
+    group = {}
+    if fitted is not None:
+        group = {
+            "uses_browsing": float(_browses(fitted)),
+            "backtest_uses_browsing": float(_browses(probe)),
+            "training_oof_auc": fitted.out_of_fold_auc,
+        }
+        if _browses(fitted):  # what the browsing drivers add, on data each fold's model did not see
+            group["training_oof_auc_purchases_only"] = train("training", False).out_of_fold_auc
     models, backtest, parts, checks = {}, {}, [], []
     for bu in units:
         h = horizons[bu]
         recent = cutoffs[bu]["training"]
-        x_recent = design_at(recent, bu, h)
+        x_recent = design_at(recent, bu, h, _browses(probe))
         y_recent = labels(x_recent, recent, h)
         p_recent = model.predict(probe, x_recent)
         backtest[bu] = {
@@ -97,9 +136,18 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         }
         checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
         models[bu] = replace(fitted, business_unit=bu, horizon_days=h, pooled=True)
-        parts.append(_scores(models[bu], design_at(reference_date, bu, h), reference_date))
+        parts.append(_scores(models[bu], design_at(reference_date, bu, h, _browses(fitted)), reference_date))
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
-    return ChurnRun(scores, models, horizons, backtest, pl.concat(checks) if checks else None, cutoffs)
+    predictions = pl.concat(checks) if checks else None
+    if predictions is not None and 0 < predictions["churned"].sum() < predictions.height:
+        from sklearn.metrics import roc_auc_score
+
+        group["backtest_auc"] = float(roc_auc_score(predictions["churned"], predictions["probability"]))
+    return ChurnRun(scores, models, horizons, backtest, predictions, cutoffs, group)
+
+
+def _browses(fitted: model.ChurnModel | None) -> bool:
+    return fitted is not None and any(f in model.BROWSING_FEATURES for f in fitted.features)
 
 
 def _scores(fitted: model.ChurnModel, frame: pl.DataFrame, reference_date: date) -> pl.DataFrame:

@@ -34,6 +34,9 @@ NEEDS = ("catalog_products", "catalog_categories")
         dg.AssetKey(["referential", "dim_product"]),
         dg.AssetKey(["referential", "dim_customer"]),
         dg.AssetKey(["referential", "customer_xref"]),
+        # browsing, when the web analytics export is delivered (as of each cutoff, lib.web_events)
+        dg.AssetKey(["staging", "stg_web__events"]),
+        dg.AssetKey(["referential", "cookie_xref"]),
     ],
     group_name=layers.SCORES,
     owners=SCORES.owners,
@@ -50,7 +53,8 @@ def customer_life_moments(
     context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Probability of entering each life moment (moving home, renovation project, new garden) within
-    the next 90 days: Cox proportional hazards on behavioural signals with Kaplan-Meier baselines,
+    the next 90 days: Cox proportional hazards on behavioural signals (purchases, and browsing with a
+    web source) with Kaplan-Meier baselines,
     backtested every run on an earlier cutoff, against the demo's ground truth when it is there."""
     # imported when the asset runs: keeps the code location fast
     from platform_assets.scores.life_moments import report, scoring
@@ -85,6 +89,9 @@ def customer_life_moments(
             "cutoffs": dg.MetadataValue.json({k: str(v) for k, v in result.cutoffs.items()}),
             **missing_inputs(platform.retailer.absent_sources),
             "model_versions": dg.MetadataValue.json({k: m.version for k, m in result.models.items()}),
+            "uses_browsing": result.browsing,
+            "follow_days": result.follow_days,
+            "covariates": dg.MetadataValue.json({k: m.covariates for k, m in result.models.items()}),
             "season_profiles": dg.MetadataValue.json(report.season_profiles(result)),
             **report.headline(result),
             "backtest": dg.MetadataValue.md(markdown_table(report.backtest_table(result))),

@@ -1,12 +1,18 @@
 """One life-moment run as of a reference date R: detect entries, backtest, train, score.
 
 - Entries are detected in the sales before R; a burst needs BURST_DAYS ahead, so an outcome window
-  [c, c + FOLLOW_DAYS) is complete when c + FOLLOW_DAYS + BURST_DAYS <= R.
-- Production: Cox fitted as of c1 = R - LAG_DAYS on the entries of [c1, c1 + FOLLOW_DAYS), applied to
+  [c, c + F) of a follow-up of F days (FOLLOW_DAYS, or shorter with browsing) is complete when
+  c + F + BURST_DAYS <= R.
+- Production: Cox fitted as of c1 = R - (F + BURST_DAYS) on the entries of [c1, c1 + F), applied to
   the covariates as of R.
-- Backtest: the same fitted as of c2 = c1 - LAG_DAYS, applied as of c1 and measured against what
+- Backtest: the same fitted as of c2 = c1 - (F + BURST_DAYS), applied as of c1 and measured against what
   happened in [c1, c1 + 90): the generator's true moment dates when they exist (concordance,
   top-5 % precision), and the entries seen in the sales.
+- Browsing (``plan``): with a web source, the covariates include the browsing as of each cutoff, and
+  the backtest's training cutoff c2 needs WEB_HISTORY_DAYS of web history before it (else its model
+  would learn browsing from nothing): the follow-up shrinks to fit, in steps of 30 days, down to
+  MIN_FOLLOW_DAYS; a web history too short even for that leaves the models on purchases alone (noted).
+  Without a web source, everything is as it always was (FOLLOW_DAYS).
 """
 
 from __future__ import annotations
@@ -19,13 +25,15 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib import web_events
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.life_moments import columns, season, signals, survival, truth
 
 FOLLOW_DAYS = 180
 # Cox is fitted on a fixed-seed random sample above this many customers (1M: the fit would dominate).
 MAX_TRAINING_ROWS = 200_000
-LAG_DAYS = FOLLOW_DAYS + signals.BURST_DAYS
+MIN_FOLLOW_DAYS = survival.WINDOW_DAYS  # a follow-up at least as long as the window scored
+WEB_HISTORY_DAYS = 90  # of web events before the earliest cutoff browsing covariates are computed at
 DETECTION_TOLERANCE_DAYS = 120  # a detected entry matches a true moment starting this close to it
 
 SCORE_COLUMNS = polars_schema(columns.TYPES)
@@ -39,33 +47,70 @@ class MomentsRun:
     entries: pl.DataFrame
     cutoffs: dict[str, date]
     notes: list[str]  # models that fell back to their baselines, and why
+    browsing: bool = False  # the covariates include the browsing (a web source long enough)
+    follow_days: int = FOLLOW_DAYS
+
+
+@dataclass(frozen=True)
+class Plan:
+    follow_days: int
+    web_start: date | None  # None: purchases only
+    note: str = ""
+
+
+def plan(reference_date: date, web_start: date | None) -> Plan:
+    """The follow-up and whether to use browsing, from the first day of web history (None: no web
+    source). The backtest's training cutoff R - 2 (follow + BURST_DAYS) must have WEB_HISTORY_DAYS of
+    web history before it."""
+    if web_start is None:
+        return Plan(FOLLOW_DAYS, None)
+    history = (reference_date - web_start).days
+    fits = ((history - WEB_HISTORY_DAYS) // 2 - signals.BURST_DAYS) // 30 * 30
+    if fits < MIN_FOLLOW_DAYS:
+        return Plan(
+            FOLLOW_DAYS,
+            None,
+            f"web history of {history} days before {reference_date}: too short for browsing covariates "
+            f"(a backtest needs {2 * (MIN_FOLLOW_DAYS + signals.BURST_DAYS) + WEB_HISTORY_DAYS}); "
+            "purchases only",
+        )
+    return Plan(min(FOLLOW_DAYS, fits), web_start)
 
 
 def run(
     conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path, units: tuple[str, ...]
 ) -> MomentsRun:
     """``units``: the configured business-unit codes (one covariate dummy each but the first)."""
-    c1 = reference_date - timedelta(days=LAG_DAYS)
-    c2 = c1 - timedelta(days=LAG_DAYS)
+    chosen = plan(reference_date, web_events.history_start(conn, reference_date))
+    follow = chosen.follow_days
+    lag = follow + signals.BURST_DAYS
+    c1 = reference_date - timedelta(days=lag)
+    c2 = c1 - timedelta(days=lag)
     entries = signals.entries(conn, reference_date)
     # Entries can be seen from this day on: the pace to beat needs MIN_HISTORY_DAYS of history.
     [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
     start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
     covariates = {c: signals.covariates(conn, c) for c in (c2, c1, reference_date)}
+    web = (
+        signals.browsing(conn, (c2, c1, reference_date), chosen.web_start)
+        if chosen.web_start
+        else dict.fromkeys((c2, c1, reference_date))
+    )
     true_dates = truth.moment_dates(conn, truth_dir)
-    models, metrics, parts, notes = {}, [], [], []
+    models, metrics, parts, notes = {}, [], [], [chosen.note] if chosen.note else []
     for m in signals.MOMENTS:
         name = f"life_moment_{m.name}"
+        uses_browsing = m.browsing and chosen.web_start is not None
 
-        def frame(cutoff: date, moment: str = m.name) -> pl.DataFrame:
-            rows = survival.design(covariates[cutoff], moment, units)
+        def frame(cutoff: date, moment: str = m.name, browsed: bool = uses_browsing) -> pl.DataFrame:
+            rows = survival.design(covariates[cutoff], moment, units, web[cutoff] if browsed else None)
             return survival.at_risk(rows, entries, moment, cutoff)
 
         probe = survival.fit(
-            _sample(survival.outcomes(frame(c2), entries, m.name, c2, FOLLOW_DAYS)),
+            _sample(survival.outcomes(frame(c2), entries, m.name, c2, follow)),
             m.name,
             c2,
-            FOLLOW_DAYS,
+            follow,
             season.profile(entries, m.name, start, c1 - timedelta(days=signals.BURST_DAYS)),
         )
         check = frame(c1)
@@ -95,10 +140,10 @@ def run(
             metrics += _detection_quality(name, entries, true_dates, m.name, reference_date)
 
         fitted = survival.fit(
-            _sample(survival.outcomes(frame(c1), entries, m.name, c1, FOLLOW_DAYS)),
+            _sample(survival.outcomes(frame(c1), entries, m.name, c1, follow)),
             m.name,
             c1,
-            FOLLOW_DAYS,
+            follow,
             season.profile(entries, m.name, start, reference_date - timedelta(days=signals.BURST_DAYS)),
         )
         models[m.name] = fitted
@@ -107,6 +152,10 @@ def run(
         for bu in fitted.baseline_follow:
             p = survival.baseline(fitted, bu, reference_date)
             metrics.append({"model": name, "business_unit": bu, "metric": "km_baseline_90d", "value": p})
+        metrics += [
+            {"model": name, "metric": "uses_browsing", "value": float(uses_browsing)},
+            {"model": name, "metric": "follow_days", "value": float(follow)},
+        ]
         for month, factor in enumerate(fitted.season, start=1):
             metrics.append({"model": name, "metric": f"season_month_{month:02d}", "value": factor})
         if fitted.cox is not None:
@@ -119,7 +168,8 @@ def run(
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     for row in metrics:
         row.setdefault("business_unit", "ALL")
-    return MomentsRun(scores, models, metrics, entries, {"backtest_training": c2, "training": c1}, notes)
+    cutoffs = {"backtest_training": c2, "training": c1}
+    return MomentsRun(scores, models, metrics, entries, cutoffs, notes, chosen.web_start is not None, follow)
 
 
 def _sample(train: pl.DataFrame) -> pl.DataFrame:

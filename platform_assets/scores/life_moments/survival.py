@@ -19,7 +19,7 @@ import polars as pl
 
 from platform_assets.scores.life_moments import season as seasons
 from platform_assets.scores.life_moments.concordance import concordance_index
-from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MOMENTS
+from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MIN_PACE_DAYS, MOMENTS
 
 if TYPE_CHECKING:  # lifelines is imported when a model is fitted, not when the code location loads
     from lifelines import CoxPHFitter
@@ -27,10 +27,25 @@ if TYPE_CHECKING:  # lifelines is imported when a model is fitted, not when the 
 WINDOW_DAYS = 90  # the propensity: entering the moment within the next 90 days
 
 
-def covariate_names(moment: str, units: tuple[str, ...]) -> list[str]:
+def browsing_names(moment: str) -> list[str]:
+    """The browsing covariates (``signals.browsing``): whether the customer is seen on the web, their
+    sessions and their pace against their own usual one, the moment's views, share and cart adds."""
+    return [
+        "has_web",
+        "log_web_sessions_30d",
+        "log_web_sessions_90d",
+        "web_session_pace",
+        f"log_{moment}_web_views_30d",
+        f"log_{moment}_web_views_90d",
+        f"{moment}_web_share_90d",
+        f"log_{moment}_web_cart_adds_90d",
+    ]
+
+
+def covariate_names(moment: str, units: tuple[str, ...], browsing: bool = False) -> list[str]:
     """The model's covariates; ``units``: the configured business units in code order, one dummy
     each against the first (a unit absent from the training sample is a constant, dropped by ``fit``;
-    a unit the model never saw gets the first unit's hazard)."""
+    a unit the model never saw gets the first unit's hazard); ``browsing``: with the browsing ones."""
     return [
         "log_visits_90d",
         "visit_trend",
@@ -42,19 +57,23 @@ def covariate_names(moment: str, units: tuple[str, ...]) -> list[str]:
         "age_centred",
         "age_centred_sq",
         "log_tenure",
+        *(browsing_names(moment) if browsing else []),
         *[f"bu_{bu}" for bu in sorted(units)[1:]],
     ]
 
 
-def design(cov: pl.DataFrame, moment: str, units: tuple[str, ...]) -> pl.DataFrame:
+def design(
+    cov: pl.DataFrame, moment: str, units: tuple[str, ...], web: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """customer_id, business_unit and the moment's covariates (no nulls); ``units``: the configured
-    business units (``covariate_names``)."""
+    business units (``covariate_names``); ``web``: the browsing as of the same date
+    (``signals.browsing``), None without a web source (no browsing covariates)."""
 
     def log1p(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.Float64).clip(0).log1p()
 
     age = (pl.col("age_years").cast(pl.Float64).fill_null(45.0) - 45.0) / 10.0
-    return cov.select(
+    frame = cov.select(
         "customer_id",
         "business_unit",
         log1p("visits_90d").alias("log_visits_90d"),
@@ -68,6 +87,30 @@ def design(cov: pl.DataFrame, moment: str, units: tuple[str, ...]) -> pl.DataFra
         (age * age).alias("age_centred_sq"),
         log1p("tenure_days").fill_null(0).alias("log_tenure"),
         *[(pl.col("business_unit") == bu).cast(pl.Float64).alias(f"bu_{bu}") for bu in sorted(units)[1:]],
+    )
+    if web is None:
+        return frame
+    # The pace: sessions a day over the last 90 days against the days before them (smoothed), 0 when
+    # the web history before them is too short to know the customer's usual pace.
+    known = pl.col("web_known_days_before").cast(pl.Float64)
+    pace = ((pl.col("web_sessions_90d") + 0.5) / 90).log() - (
+        (pl.col("web_sessions_before") + 0.5) / known
+    ).log()
+    browsed = web.select(
+        "customer_id",
+        pl.lit(1.0).alias("has_web"),
+        log1p("web_sessions_30d").alias("log_web_sessions_30d"),
+        log1p("web_sessions_90d").alias("log_web_sessions_90d"),
+        pl.when(known >= MIN_PACE_DAYS).then(pace).otherwise(0.0).alias("web_session_pace"),
+        log1p(f"{moment}_web_views_30d").alias(f"log_{moment}_web_views_30d"),
+        log1p(f"{moment}_web_views_90d").alias(f"log_{moment}_web_views_90d"),
+        (pl.col(f"{moment}_web_views_90d") / pl.col("web_views_90d").clip(1)).alias(
+            f"{moment}_web_share_90d"
+        ),
+        log1p(f"{moment}_web_cart_adds_90d").alias(f"log_{moment}_web_cart_adds_90d"),
+    )
+    return frame.join(browsed, on="customer_id", how="left", maintain_order="left").with_columns(
+        pl.col(c).cast(pl.Float64).fill_null(0.0) for c in browsing_names(moment)
     )
 
 
@@ -125,8 +168,10 @@ def fit(
     (and a note saying so). ``season``: the moment's month profile, to apply the model at any date."""
     from lifelines import CoxPHFitter, KaplanMeierFitter
 
-    # the business-unit dummies are the ones ``design`` made (from the configured units)
-    names = [*covariate_names(moment, ()), *(c for c in train.columns if c.startswith("bu_"))]
+    # the business-unit dummies are the ones ``design`` made (from the configured units), and the
+    # browsing covariates when it made them (a web source)
+    browsing = "has_web" in train.columns
+    names = [*covariate_names(moment, (), browsing), *(c for c in train.columns if c.startswith("bu_"))]
     train = train.sort("customer_id")  # the version hashes the rows: not the order a query returned
     events = int(train["event"].sum())
     frame = train.select([*names, "duration", "event"]).to_pandas()

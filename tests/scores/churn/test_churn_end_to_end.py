@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib import web_events
 from platform_assets.scores.churn import data, model
 from platform_assets.scores.churn.checks import CHECKS
 from platform_assets.scores.registry import active_version, load_artifact
@@ -66,7 +67,16 @@ def test_the_backtest_is_recorded_per_business_unit_with_its_calibration(refresh
     )
     units = set(read(db, "select distinct business_unit from scores.customer_churn")["business_unit"])
     auc = metrics.filter(pl.col("metric") == "backtest_auc")
-    assert set(auc["business_unit"]) == units
+    assert set(auc["business_unit"]) == units | {"ALL"}  # ALL: the group's pooled backtest
+    group = dict(metrics.filter(pl.col("business_unit") == "ALL").select("metric", "value").iter_rows())
+    # a model browses when the demo's 13 months of web history cover its training cutoff by 90 days:
+    # R - H (H the longest horizon) for production, R - 2H for the backtest's
+    longest = int(metrics.filter(pl.col("metric") == "horizon_days")["value"].max())
+    with duckdb.connect(str(db), read_only=True) as conn:
+        web_days = (REF - web_events.history_start(conn, REF)).days
+    assert group["uses_browsing"] == float(web_days - longest >= 90) == 1.0, group
+    assert group["backtest_uses_browsing"] == float(web_days - 2 * longest >= 90), group
+    assert 0 < group["training_oof_auc"] < 1 and 0 < group["training_oof_auc_purchases_only"] < 1
     # 600 customers: a unit has a few dozen to evaluate on, the figure is recorded, not judged here.
     assert auc["value"].is_between(0, 1).all(), auc
     for metric in ("backtest_top_decile_lift", "backtest_pooled_training", "horizon_days"):
@@ -91,10 +101,14 @@ def test_the_registered_model_reproduces_the_stored_scores(refreshed, demo_dir, 
             stored = churn.filter(pl.col("business_unit") == bu).sort("customer_id")
             assert entry["version"] == stored["model_version"][0]
             fitted = load_artifact(entry["artifact_path"])
+            browses = any(f in model.BROWSING_FEATURES for f in fitted.features)
             rows = model.design(
                 model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days),
                 data.behaviour_as_of(conn, REF),
                 fitted.horizon_days,
+                data.browsing_as_of(conn, [REF], web_events.history_start(conn, REF))[REF]
+                if browses
+                else None,
             )
             rows = rows.sort("customer_id")
             assert rows["customer_id"].to_list() == stored["customer_id"].to_list()

@@ -5,6 +5,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib import web_events
 from platform_assets.scores.life_moments import signals, survival
 from platform_assets.scores.life_moments.checks import CHECKS
 from platform_assets.scores.registry import active_version, load_artifact
@@ -46,6 +47,18 @@ def test_each_moment_is_validated_against_the_ground_truth_and_recorded(refreshe
         assert values["backtest_truth_customers"] > 0
         assert 0 <= values["detection_precision"] <= 1
         assert mine.filter(pl.col("metric") == "km_baseline_90d").height >= 1
+        # the demo has a web source of 13 months: browsing for the moments configured to, on a
+        # follow-up short enough for the backtest's training cutoff to have web history
+        assert values["uses_browsing"] == float(next(m.browsing for m in signals.MOMENTS if m.name == moment))
+        assert values["follow_days"] == 120
+    [event] = [
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.path == ["scores", "customer_life_moments"]
+    ]
+    metadata = event.materialization.metadata
+    assert metadata["uses_browsing"].value is True and metadata["follow_days"].value == 120
+    assert set(metadata["covariates"].value) == MOMENTS
 
 
 def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed, demo_dir, monkeypatch):
@@ -54,6 +67,7 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
     scores = read(db, "select * from scores.customer_life_moments")
     with duckdb.connect(str(db), read_only=True) as conn:
         covariates = signals.covariates(conn, REF)
+        web = signals.browsing(conn, [REF], web_events.history_start(conn, REF))[REF]
         units = tuple(
             u for (u,) in conn.execute("select country_code from referential.business_units").fetchall()
         )
@@ -62,7 +76,8 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
             fitted = load_artifact(entry["artifact_path"])
             stored = scores.filter(pl.col("moment") == moment).sort("customer_id")
             assert entry["version"] == stored["model_version"][0]
-            rows = survival.design(covariates, moment, units).join(
+            browsing = web if "has_web" in fitted.covariates else None
+            rows = survival.design(covariates, moment, units, browsing).join(
                 stored.select("customer_id"), on="customer_id"
             )
             rows = rows.sort("customer_id")
