@@ -9,7 +9,8 @@ only, and a model trained at earlier cutoffs needs the same indicators as of tho
 that table exists, the browsing indicators are recomputed as of each cutoff, with the table's names
 and definitions (plus four of the model's own: the year's views, the month's events, and each as the
 department's share of the customer's), from the stitched web events (``staging.stg_web__events`` without bots, joined to
-``referential.cookie_xref``): ``browsing_as_of``. Without it (no web source) the model trains on
+``referential.cookie_xref``, cookies first logged in before the cutoff: ``lib/web_events.py``):
+``browsing_as_of``. Without it (no web source) the model trains on
 purchases alone and says so (``has_browsing``).
 """
 
@@ -20,12 +21,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from platform_assets.lib import web_events
 from platform_assets.lib.tables import empty_by_design, table_exists
 
 POPULATION_DAYS = 730
 BROWSING_TABLE = "features.customer_department_browsing"
-WEB_EVENTS = "staging.stg_web__events"
-COOKIE_XREF = "referential.cookie_xref"
+WEB_EVENTS = web_events.WEB_EVENTS
+COOKIE_XREF = web_events.COOKIE_XREF
 
 # Purchase indicators per customer x department and per customer, as of $c (a date literal).
 # Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
@@ -147,18 +149,13 @@ left join popularity as pop using (business_unit, department_id)
 # Browsing indicators per customer x department as of $ts (a timestamp literal): the names and
 # definitions of features.customer_department_browsing, from the stitched, non-bot events.
 BROWSING_SQL = """
-with cookies as (
-    select cookie_id, any_value(customer_id) as customer_id
-    from referential.cookie_xref
-    where customer_id is not null
-    group by cookie_id
-    having count(distinct customer_id) = 1
-),
+with cookies as ($cookies_sql),
 stitched as (
     select k.customer_id, e.session_id, e.event_id, e.event_at, e.event_type, e.page_type, e.department_id
     from staging.stg_web__events as e
     join cookies as k using (cookie_id)
     where not coalesce(e.is_bot, false) and e.event_at < $ts and e.event_at >= $ts - interval 365 day
+        and k.first_login_at < $ts  -- a login after the cutoff would hand over earlier browsing with hindsight
 ),
 events as (
     -- a search counts for the department it leads to (the next one seen in the visit), as in the table
@@ -220,19 +217,7 @@ def has_browsing(conn: duckdb.DuckDBPyConnection) -> bool:
         table_exists(conn, BROWSING_TABLE)
         and not empty_by_design(conn, BROWSING_TABLE)
         and table_exists(conn, COOKIE_XREF)
-        and _relation_exists(conn, WEB_EVENTS)
-    )
-
-
-def _relation_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    """A table or a view (dbt builds staging as views)."""
-    schema, name = qualified.split(".")
-    return bool(
-        conn.execute(
-            "select 1 from duckdb_tables() where schema_name = ? and table_name = ? union all "
-            "select 1 from duckdb_views() where schema_name = ? and view_name = ?",
-            [schema, name, schema, name],
-        ).fetchall()
+        and web_events.relation_exists(conn, WEB_EVENTS)
     )
 
 
@@ -277,7 +262,8 @@ def purchases_as_of(
 def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     """customer_id, department_id and BROWSING_COLUMNS of every customer x department browsed in the
     year before ``cutoff``."""
-    return conn.sql(BROWSING_SQL.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
+    sql = BROWSING_SQL.replace("$cookies_sql", web_events.COOKIES_SQL)
+    return conn.sql(sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
 
 
 def rows_as_of(

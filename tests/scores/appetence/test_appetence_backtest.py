@@ -165,7 +165,8 @@ def add_browsing(path, seed: int = 5) -> None:
         )
         conn.execute(
             "create table referential.cookie_xref as select distinct cookie_id, "
-            "case when cookie_id <> 'ck_BOT' then cookie_id[4:] end as customer_id from staging.stg_web__events"
+            "case when cookie_id <> 'ck_BOT' then cookie_id[4:] end as customer_id, "
+            "timestamp '2020-01-01' as first_login_at from staging.stg_web__events"
         )
         conn.execute(
             "create table features.customer_department_browsing (customer_id varchar, department_id varchar)"

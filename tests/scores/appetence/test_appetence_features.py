@@ -117,16 +117,19 @@ def _web(conn, with_table: bool = True):
         # a cookie of two customers, and one that never logged in
         ("e7", datetime(2026, 9, 28, 10), "ck_shared", "s7", "product_view", "product", "D02"),
         ("e8", datetime(2026, 9, 28, 10), "ck_anon", "s8", "product_view", "product", "D02"),
+        ("e9", datetime(2026, 9, 28, 10), "ck_late", "s9", "product_view", "product", "D02"),
     ]
     conn.executemany(
         "insert into staging.stg_web__events values (?, ?, ?, ?, ?, ?, ?, ?)",
         [(*e, e[2] == "ck_bot") for e in events],
     )
+    # ck_late: B's cookie, first logged in on the cutoff: its earlier browsing is not B's yet
     conn.execute(
-        "create table referential.cookie_xref as select * from (values ('ck_a', 'A'), ('ck_bot', 'B'), "
-        "('ck_shared', 'B'), ('ck_shared', 'C'), ('ck_anon', null)) as t(customer_id_unused, customer_id)"
+        "create table referential.cookie_xref as select cookie_id, customer_id, first_login_at::timestamp "
+        "as first_login_at from (values ('ck_a', 'A', '2026-01-01'), ('ck_bot', 'B', '2026-01-01'), "
+        "('ck_shared', 'B', '2026-01-01'), ('ck_shared', 'C', '2026-01-01'), ('ck_anon', null, null), "
+        "('ck_late', 'B', '2026-10-01')) as t(cookie_id, customer_id, first_login_at)"
     )
-    conn.execute("alter table referential.cookie_xref rename customer_id_unused to cookie_id")
     if with_table:
         conn.execute(
             "create table features.customer_department_browsing as select 'A' as customer_id, 'D03' as department_id, "
@@ -157,7 +160,8 @@ def test_browsing_indicators_as_of_the_cutoff_from_stitched_non_bot_events(conn)
     assert flooring["events_30d"] == 2 and garden["events_30d"] == 2  # the search and its page
     assert flooring["event_share_30d"] == garden["event_share_30d"] == 0.5
     assert row(rows, "A", "D02")["view_share_365d"] == 0  # its only view was on the cutoff
-    # the view on the cutoff, the bot's and the shared cookie's count nowhere
+    # the view on the cutoff, the bot's, the shared cookie's and the one stitched only on the cutoff
+    # count nowhere
     assert rows.filter(pl.col("department_id") == "D02")["product_views_90d"].to_list() == [0, 0, 0]
     assert set(data.BROWSING_COLUMNS) <= set(rows.columns)
     assert not set(data.BROWSING_COLUMNS) & set(data.rows_as_of(conn, CUTOFF, browsing=False).columns)
