@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))  # run as a script from the repo root
 
 from benchmarks import load_time  # noqa: E402
 from benchmarks.side_by_side import inputs_floor, rfm_comparison  # noqa: E402
+from platform_assets.lib.resources import dbt_target_path  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -157,7 +158,7 @@ def generate(customers: int, seed: int, out: Path, env: dict[str, str], logs: Pa
     }
 
 
-DBT_TARGET = REPO / "dbt_project" / "target"
+DBT_TARGET = REPO / "dbt_project" / dbt_target_path()
 
 
 def dbt_spans(since: float, target: Path = DBT_TARGET) -> dict[tuple[str, str], tuple[float, float]]:

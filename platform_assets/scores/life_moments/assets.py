@@ -86,11 +86,16 @@ def customer_life_moments(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
-            "cutoffs": dg.MetadataValue.json({k: str(v) for k, v in result.cutoffs.items()}),
+            "plans": dg.MetadataValue.json(
+                {
+                    m: {k: v if isinstance(v, bool | int) else str(v) for k, v in p.items()}
+                    for m, p in result.plans.items()
+                }
+            ),
             **missing_inputs(platform.retailer.absent_sources),
             "model_versions": dg.MetadataValue.json({k: m.version for k, m in result.models.items()}),
             "uses_browsing": result.browsing,
-            "follow_days": result.follow_days,
+            "follow_days": dg.MetadataValue.json({m: p["follow_days"] for m, p in result.plans.items()}),
             "covariates": dg.MetadataValue.json({k: m.covariates for k, m in result.models.items()}),
             "season_profiles": dg.MetadataValue.json(report.season_profiles(result)),
             **report.headline(result),

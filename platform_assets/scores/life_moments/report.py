@@ -34,9 +34,7 @@ def model_versions(result: MomentsRun, run_id: str) -> list[tuple[survival.Momen
             and r["business_unit"] == "ALL"
             and r["value"] == r["value"]
         }
-        entry = ModelVersion(
-            model, fitted.version, "ALL", result.cutoffs["training"], run_id, fitted.covariates, measured
-        )
+        entry = ModelVersion(model, fitted.version, "ALL", fitted.cutoff, run_id, fitted.covariates, measured)
         entries.append((fitted, entry))
     return entries
 

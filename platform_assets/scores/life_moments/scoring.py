@@ -45,10 +45,10 @@ class MomentsRun:
     models: dict[str, survival.MomentModel]
     metrics: list[dict]  # model, business_unit, metric, value
     entries: pl.DataFrame
-    cutoffs: dict[str, date]
+    # per moment: follow_days, uses_browsing, backtest_training and training (cutoffs)
+    plans: dict[str, dict]
     notes: list[str]  # models that fell back to their baselines, and why
-    browsing: bool = False  # the covariates include the browsing (a web source long enough)
-    follow_days: int = FOLLOW_DAYS
+    browsing: bool = False  # some moment's covariates include the browsing (a web source long enough)
 
 
 @dataclass(frozen=True)
@@ -82,28 +82,49 @@ def run(
 ) -> MomentsRun:
     """``units``: the configured business-unit codes (one covariate dummy each but the first)."""
     chosen = plan(reference_date, web_events.history_start(conn, reference_date))
-    follow = chosen.follow_days
-    lag = follow + signals.BURST_DAYS
-    c1 = reference_date - timedelta(days=lag)
-    c2 = c1 - timedelta(days=lag)
     entries = signals.entries(conn, reference_date)
     # Entries can be seen from this day on: the pace to beat needs MIN_HISTORY_DAYS of history.
     [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
     start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
-    covariates = {c: signals.covariates(conn, c) for c in (c2, c1, reference_date)}
+    covariates: dict[date, pl.DataFrame] = {}
+
+    def covariates_at(cutoff: date) -> pl.DataFrame:
+        if cutoff not in covariates:
+            covariates[cutoff] = signals.covariates(conn, cutoff)
+        return covariates[cutoff]
+
+    short = _cutoffs(reference_date, chosen.follow_days)
     web = (
-        signals.browsing(conn, (c2, c1, reference_date), chosen.web_start)
+        signals.browsing(conn, (*short, reference_date), chosen.web_start)
         if chosen.web_start
-        else dict.fromkeys((c2, c1, reference_date))
+        else dict.fromkeys((*short, reference_date))
     )
     true_dates = truth.moment_dates(conn, truth_dir)
     models, metrics, parts, notes = {}, [], [], [chosen.note] if chosen.note else []
+    plans: dict[str, dict] = {}
     for m in signals.MOMENTS:
         name = f"life_moment_{m.name}"
-        uses_browsing = m.browsing and chosen.web_start is not None
+        # The shorter follow-up a web history allows, unless it leaves a training window with too few
+        # entries to learn from (a small retailer, a rare moment): then the full one, purchases only.
+        follow = chosen.follow_days
+        thin = min(_entries_in(entries, m.name, c, follow) for c in short) < survival.MIN_ENTRIES
+        if follow < FOLLOW_DAYS and thin:
+            follow = FOLLOW_DAYS
+            notes.append(
+                f"{m.name}: fewer than {survival.MIN_ENTRIES} entries in a {chosen.follow_days}-day training "
+                f"window: followed {FOLLOW_DAYS} days, on purchases only"
+            )
+        uses_browsing = m.browsing and chosen.web_start is not None and follow == chosen.follow_days
+        c2, c1 = _cutoffs(reference_date, follow)
+        plans[m.name] = {
+            "follow_days": follow,
+            "uses_browsing": uses_browsing,
+            "backtest_training": c2,
+            "training": c1,
+        }
 
         def frame(cutoff: date, moment: str = m.name, browsed: bool = uses_browsing) -> pl.DataFrame:
-            rows = survival.design(covariates[cutoff], moment, units, web[cutoff] if browsed else None)
+            rows = survival.design(covariates_at(cutoff), moment, units, web[cutoff] if browsed else None)
             return survival.at_risk(rows, entries, moment, cutoff)
 
         probe = survival.fit(
@@ -168,8 +189,23 @@ def run(
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     for row in metrics:
         row.setdefault("business_unit", "ALL")
-    cutoffs = {"backtest_training": c2, "training": c1}
-    return MomentsRun(scores, models, metrics, entries, cutoffs, notes, chosen.web_start is not None, follow)
+    browsed = any(p["uses_browsing"] for p in plans.values())
+    return MomentsRun(scores, models, metrics, entries, plans, notes, browsed)
+
+
+def _cutoffs(reference_date: date, follow: int) -> tuple[date, date]:
+    """(c2, c1): the backtest's training cutoff and the production model's, for a follow-up of ``follow``
+    days (an entry is seen BURST_DAYS after it begins)."""
+    lag = timedelta(days=follow + signals.BURST_DAYS)
+    return reference_date - 2 * lag, reference_date - lag
+
+
+def _entries_in(entries: pl.DataFrame, moment: str, cutoff: date, follow: int) -> int:
+    """Entries into ``moment`` in [cutoff, cutoff + follow)."""
+    end = cutoff + timedelta(days=follow)
+    return entries.filter(
+        (pl.col("moment") == moment) & (pl.col("entry_date") >= cutoff) & (pl.col("entry_date") < end)
+    ).height
 
 
 def _sample(train: pl.DataFrame) -> pl.DataFrame:

@@ -39,6 +39,7 @@ def test_the_life_moments_table_is_gated_with_one_row_per_customer_and_moment(re
 
 def test_each_moment_is_validated_against_the_ground_truth_and_recorded(refreshed):
     result, db = refreshed
+    plans = {}
     metrics = read(db, f"select * from ops.model_metrics where run_id = '{result.run_id}'")
     for moment in MOMENTS:
         mine = metrics.filter(pl.col("model") == f"life_moment_{moment}")
@@ -48,16 +49,25 @@ def test_each_moment_is_validated_against_the_ground_truth_and_recorded(refreshe
         assert 0 <= values["detection_precision"] <= 1
         assert mine.filter(pl.col("metric") == "km_baseline_90d").height >= 1
         # the demo has a web source of 13 months: browsing for the moments configured to, on a
-        # follow-up short enough for the backtest's training cutoff to have web history
-        assert values["uses_browsing"] == float(next(m.browsing for m in signals.MOMENTS if m.name == moment))
-        assert values["follow_days"] == 120
+        # follow-up short enough for the backtest's training cutoff to have web history, unless that
+        # window holds too few entries at this size (then 180 days, purchases only)
+        configured = next(m.browsing for m in signals.MOMENTS if m.name == moment)
+        assert values["follow_days"] in (120, 180)
+        assert values["uses_browsing"] == float(configured and values["follow_days"] == 120)
+        plans[moment] = values["follow_days"]
     [event] = [
         m
         for m in result.get_asset_materialization_events()
         if m.asset_key.path == ["scores", "customer_life_moments"]
     ]
     metadata = event.materialization.metadata
-    assert metadata["uses_browsing"].value is True and metadata["follow_days"].value == 120
+    assert metadata["follow_days"].value == plans
+    # a moment back on the full follow-up says why (too few entries in the shorter window)
+    for moment, days in plans.items():
+        assert any(n.startswith(f"{moment}: fewer than") for n in metadata["notes"].value) == (days == 180)
+    assert metadata["uses_browsing"].value is any(
+        p["uses_browsing"] for p in metadata["plans"].value.values()
+    )
     assert set(metadata["covariates"].value) == MOMENTS
 
 
