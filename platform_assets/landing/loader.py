@@ -50,7 +50,12 @@ from platform_assets.lib.retailer import (
     RetailerConfigError,
     SourceDelivery,
 )
-from platform_assets.quality.rules import broken_rules_sql, record_field_warnings, referenced_tables
+from platform_assets.quality.rules import (
+    broken_rules_sql,
+    is_marker_sql,
+    record_field_warnings,
+    referenced_tables,
+)
 
 __all__ = [
     "FileLoad",
@@ -151,14 +156,17 @@ def source_files(landing_dir: Path, delivery: SourceDelivery) -> list[Path]:
     return sorted(p for p in landing_dir.glob(delivery.files) if p.is_file())
 
 
-def reader_sql(path: Path, delivery: SourceDelivery, header: tuple[str, ...]) -> str:
+def reader_sql(
+    path: Path, delivery: SourceDelivery, header: tuple[str, ...], ignore_errors: bool = False
+) -> str:
     """DuckDB reading one UTF-8 file (a readable copy when it was not) as configured, every column as
-    text."""
+    text; ``ignore_errors`` (NDJSON): a malformed line is a row of nulls instead of an error."""
     quoted = str(path).replace("'", "''")
     # Every column as text, named from the file's own header (no sniffing: its errors name no line).
     columns = ", ".join(literal(k) + ": 'varchar'" for k in header)
     if delivery.format == "ndjson":
-        return f"read_json('{quoted}', format='newline_delimited', columns={{{columns}}})"
+        tolerant = ", ignore_errors=true" if ignore_errors else ""
+        return f"read_json('{quoted}', format='newline_delimited', columns={{{columns}}}{tolerant})"
     if delivery.delimiter == "whitespace":  # the readable copy is tab-separated, nothing quoted
         return (
             f"read_csv('{quoted}', delim='\\t', header={str(delivery.header).lower()}, "
@@ -334,46 +342,105 @@ def read_indexes(plan: SourcePlan) -> list[int]:
     return indexes
 
 
+# Files read per statement when a source is read at plan time: each file read holds its own
+# buffers (tens of MB for a day of web analytics), so a year of files at once would hold gigabytes.
+FILES_PER_STATEMENT = 32
+
+
+def _json_select(plan: SourcePlan, n: int) -> str:
+    """File ``n`` by DuckDB's JSON reader (fast): contract columns, its name (the parameter), its
+    row number and ``_null_row``: a malformed line reads as a row of nulls, its file is read again."""
+    header = plan.scans[n].header
+    columns = [f"{plan.columns[n][c.name]} as {quote(c.name)}" for c in plan.contract.columns]
+    null_row = f"coalesce({', '.join(quote(k) for k in header)}) is null" if header else "true"
+    reader = reader_sql(plan.readable[n], plan.delivery, header, ignore_errors=True)
+    return (
+        f"select {', '.join(columns)}, ?::varchar as _source_file, ordinality as _row_number, "
+        f"{null_row} as _null_row from {reader} with ordinality"
+    )
+
+
 def _stage_lines(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, landing_dir: Path) -> None:
-    """Reads every file of a line-read source once, in one statement (DuckDB decompresses and parses
-    the files side by side): its JSON objects into ``staged_tables()[0]``, its malformed lines (file,
-    line, text) into ``staged_tables()[1]``. A file DuckDB cannot read gets the full scan
-    (``files.scan_file``): a Windows-1252 export is read again from a UTF-8 copy; anything else stops
-    the load with the file, the line and the problem, as for the other sources."""
-    objects, malformed = staged_tables(plan.contract.table)
+    """Reads every file of a line-read source once, when it is planned: DuckDB's JSON reader
+    decompresses and parses the files side by side (``FILES_PER_STATEMENT`` at a time) into
+    ``staged_tables()[0]``; the few files where a line did not read as a JSON object (a row of nulls)
+    are read again line by line (``lines_sql``): their objects keep their exact line numbers, their
+    malformed lines (file, line, text) go to ``staged_tables()[1]``. A file DuckDB cannot read gets
+    the full scan (``files.scan_file``): a Windows-1252 export is read again from a UTF-8 copy;
+    anything else stops the load with the file, the line and the problem, as for the other sources."""
+    contract = plan.contract
+    objects, malformed = staged_tables(contract.table)
     indexes = read_indexes(plan)
-    relative = [str(plan.scans[n].path.relative_to(landing_dir)) for n in indexes]
+    name = {n: str(plan.scans[n].path.relative_to(landing_dir)) for n in indexes}
+    values = ", ".join(f"{quote(c)} varchar" for c in contract.column_names)
     plan.staged = True
+    conn.execute("create schema if not exists raw")
+    conn.execute(
+        f"create or replace table {objects} ({values}, _source_file varchar, _row_number bigint, _null_row boolean)"
+    )
+    conn.execute(
+        f"create or replace table {malformed} (_source_file varchar, _row_number bigint, _line varchar)"
+    )
+    for start in range(0, len(indexes), FILES_PER_STATEMENT):
+        batch = indexes[start : start + FILES_PER_STATEMENT]
+        _insert_files(conn, plan, batch, [name[n] for n in batch], f"insert into {objects}", _json_select)
+    suspect = {
+        f for (f,) in conn.execute(f"select distinct _source_file from {objects} where _null_row").fetchall()
+    }
+    conn.execute(f"alter table {objects} drop column _null_row")
+    again = [n for n in indexes if name[n] in suspect]
+    if not again:
+        return
+    conn.execute(
+        f"delete from {objects} where _source_file in ({', '.join(literal(name[n]) for n in again)})"
+    )
+    _insert_files(
+        conn, plan, again, [name[n] for n in again], "create or replace temp table _lines as", _lines_select
+    )
+    try:
+        nul = conn.execute(
+            "select _source_file, min(_row_number) from _lines where _malformed and contains(_line, chr(0)) "
+            "group by 1 order by 1 limit 1"
+        ).fetchall()
+        if nul:
+            raise LandingFileError(
+                f"{landing_dir / nul[0][0]}, line {nul[0][1]}: NUL byte, this is not a text export"
+            )
+        columns = ", ".join(quote(c) for c in contract.column_names)
+        conn.execute(
+            f"insert into {objects} select {columns}, _source_file, _row_number from _lines where not _malformed"
+        )
+        conn.execute(
+            f"insert into {malformed} select _source_file, _row_number, _line from _lines where _malformed"
+        )
+    finally:
+        conn.execute("drop table if exists _lines")
+
+
+def _insert_files(
+    conn: duckdb.DuckDBPyConnection,
+    plan: SourcePlan,
+    indexes: list[int],
+    names: list[str],
+    statement: str,
+    select,
+) -> None:
+    """``statement`` followed by ``select(plan, n)`` of every file, in one statement; a file DuckDB
+    cannot read is rescanned (``_rescan_unreadable``) and the statement run again."""
     for _ in range(len(indexes) + 1):
-        selects = " union all ".join(_lines_select(plan, n) for n in indexes)
         try:
             with _insertion_order_not_preserved(conn):
-                conn.execute(f"create or replace table {objects} as {selects}", relative)
-            break
+                conn.execute(f"{statement} {' union all '.join(select(plan, n) for n in indexes)}", names)
+            return
         except duckdb.Error as exc:
-            _rescan_unreadable(conn, plan, indexes, exc)
-    else:  # every file re-read from a copy and the statement still fails
-        raise LandingFileError(f"{landing_dir}: cannot be read for raw.{plan.contract.table}")
-    nul = conn.execute(
-        f"select _source_file, min(_row_number) from {objects} where _malformed and contains(_line, chr(0)) "
-        "group by 1 order by 1 limit 1"
-    ).fetchall()
-    if nul:
-        raise LandingFileError(
-            f"{landing_dir / nul[0][0]}, line {nul[0][1]}: NUL byte, this is not a text export"
-        )
-    conn.execute(
-        f"create or replace table {malformed} as select _source_file, _row_number, _line from {objects} where _malformed"
+            _rescan_unreadable(conn, plan, indexes, exc, select)
+    raise LandingFileError(
+        f"{plan.scans[indexes[0]].path.parent}: cannot be read for raw.{plan.contract.table}"
     )
-    [(bad,)] = conn.execute(f"select count(*) from {malformed}").fetchall()
-    if bad:
-        conn.execute(f"delete from {objects} where _malformed")
-    conn.execute(f"alter table {objects} drop column _malformed")
-    conn.execute(f"alter table {objects} drop column _line")
 
 
 def _rescan_unreadable(
-    conn: duckdb.DuckDBPyConnection, plan: SourcePlan, indexes: list[int], exc: duckdb.Error
+    conn: duckdb.DuckDBPyConnection, plan: SourcePlan, indexes: list[int], exc: duckdb.Error, select
 ) -> None:
     """The first file that DuckDB cannot read on its own: a gzip stream cut short is refused; a file
     that is not UTF-8 gets the full scan, which refuses it or re-plans it as a UTF-8 copy (Windows-1252)."""
@@ -381,18 +448,16 @@ def _rescan_unreadable(
     try:
         for n in indexes:
             try:
-                probe.execute(
-                    f"select count(*), max(length(_line)) from {rows_sql(plan, n, by_lines=True)}"
-                ).fetchall()
+                probe.execute(f"select count(*) from ({select(plan, n)})", ["probe"]).fetchall()
             except duckdb.Error as file_exc:
                 scan = plan.scans[n]
                 text = str(file_exc)
-                if "GZIP" in text.upper() or "gzip" in text:
+                if "gzip" in text.lower():
                     raise not_complete_gzip(scan.path, text.splitlines()[0]) from None
                 if "unicode" not in text.lower() or _needs_copy(scan, plan.delivery):
                     raise _read_error(scan.path, file_exc) from None
                 plan.scans[n] = scan_file(scan.path, plan.contract, plan.delivery)  # raises when not cp1252
-                if plan.scans[n].sha256 != scan.sha256 or not _needs_copy(plan.scans[n], plan.delivery):
+                if not _needs_copy(plan.scans[n], plan.delivery):
                     raise _read_error(scan.path, file_exc) from None
                 if plan.workdir is None:
                     plan.workdir = tempfile.TemporaryDirectory(prefix="cdp-landing-")
@@ -669,8 +734,7 @@ def null_marked_values(
     optional = [c.name for c in contract.columns if not (c.required or c.name in contract.primary_key)]
     if not markers or not optional:
         return {}
-    listed = ", ".join(literal(m) for m in markers)
-    marked = {c: f"trim({quote(c)}) in ({listed})" for c in optional}
+    marked = {c: is_marker_sql(c, markers) for c in optional}
     [counts] = conn.execute(
         "select "
         + ", ".join(f"count(*) filter (where {cond})" for cond in marked.values())
