@@ -195,6 +195,7 @@ def main() -> None:
             started, wall_started = time.perf_counter(), time.time()
             landing = land(warehouse, data_dir / "landing", retailer, args.memory_limit)
             landed, wall_landed = time.perf_counter(), time.time()
+            print(f"landing: {landed - started:.1f} s {landing}", flush=True)
             stitching = stitch(warehouse, data_dir / "ground_truth")
             finished = time.perf_counter()
         cpu = cpu_seconds() - cpu_before

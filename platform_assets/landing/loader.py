@@ -902,7 +902,7 @@ LANDING_FILES_COLUMNS = {
     "source_file": ("varchar", "File path relative to the landing directory."),
     "rows": ("bigint", "Data rows read."),
     "bytes": ("bigint", "File size in bytes."),
-    "sha256": ("varchar", "Hex sha256 of the file content."),
+    "sha256": ("varchar", "Hex sha256 of the file as delivered (its compressed bytes for a gzip file)."),
     "loaded_at": ("timestamp", "When the file was loaded (UTC)."),
     "encoding": ("varchar", "Encoding the file was read with."),
     "duplicate_of": ("varchar", "File with the same content already loaded (this one was skipped)."),

@@ -55,24 +55,36 @@ bot_rule as (
     select * from {{ source('retailer', 'web_bot_rule') }}
 ),
 
+-- What the bot rule counts, read from the export on its own (three columns): each CTE over the
+-- 31M events is read once, so DuckDB never holds a materialised copy of them.
+cookie_day_agents as (
+    select
+        trim(cookie_id) as cookie_id,
+        date_trunc('day', {{ typed('web', 'events', 'event_at') }}) as event_day,
+        nullif(trim(user_agent), '') as user_agent,
+        count(*) as events
+    from {{ source('web', 'events') }}
+    group by all
+),
+
 user_agents as (
     -- each distinct user agent matched once against the configured pattern (not once per event)
     select
         agents.user_agent,
         regexp_matches(agents.user_agent, bot_rule.user_agent_pattern) as is_bot_user_agent
-    from (select distinct user_agent from renamed where user_agent is not null) as agents
+    from (select distinct user_agent from cookie_day_agents where user_agent is not null) as agents
     cross join bot_rule
 ),
 
 cookie_days as (
     select
-        renamed.cookie_id,
-        date_trunc('day', renamed.event_at) as event_day,
-        count(*) as events,
+        cookie_day_agents.cookie_id,
+        cookie_day_agents.event_day,
+        sum(cookie_day_agents.events) as events,
         coalesce(bool_or(user_agents.is_bot_user_agent), false) as has_bot_user_agent
-    from renamed
+    from cookie_day_agents
     left join user_agents
-        on renamed.user_agent = user_agents.user_agent
+        on cookie_day_agents.user_agent = user_agents.user_agent
     group by all
 ),
 
