@@ -4,7 +4,7 @@ One gzip NDJSON file per day over 13 months (396 files), every key of the contra
 (null where not relevant), sorted by event_at within a file: ~31 events per customer, ~1.5 cookies
 per customer (half the people browse from a second device), 40 % of the people with an e-commerce
 account, logins tying 70 % of their cookies to it, one cookie in a thousand of those shared by two
-account holders, 40 bot cookies (15 with a crawler's user agent, the rest over 300 events a day), and
+account holders (a shared computer: it logs in at every visit, as one or the other), 40 bot cookies (15 with a crawler's user agent, the rest over 300 events a day), and
 a few malformed lines (a cut line, an array) in 5 files. Written by DuckDB (its JSON writer, gzip, in
 parallel): ~1 GB of gzip for 1M customers in a few minutes, written once into ``data/`` and reused.
 
@@ -16,6 +16,7 @@ persons), as the demo generator writes them.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -72,7 +73,7 @@ def events_sql(customers: int) -> str:
         select s.*,
             case when cookie_no < {customers} then cookie_no else (cookie_no - {customers}) * 2 end as person,
             not bot and person % 5 < 2 and hash(cookie_no, 6) % 10 < 7 as logs_in,
-            cookie_no % 1000 = 3 as shared
+            hash(cookie_no, 25) % 1000 = 0 as shared
         from sessions s
     ),
     events as (
@@ -83,14 +84,17 @@ def events_sql(customers: int) -> str:
             hash(s, pos, 8) % 1000 as r,
             case
                 when pos = 0 then 'session_start'
-                when pos = 1 and logs_in and hash(s, 7) % 3 = 0 then 'login'
+                when pos = 1 and logs_in and (shared or hash(s, 7) % 3 = 0) then 'login'
                 when hash(s, pos, 8) % 1000 < 450 then 'product_view'
                 when hash(s, pos, 8) % 1000 < 835 then 'page_view'
                 when hash(s, pos, 8) % 1000 < 920 then 'cart_add'
                 when hash(s, pos, 8) % 1000 < 992 then 'search'
                 else 'cart_remove'
             end as event_type,
-            case when shared and hash(s, 10) % 2 = 0 then (person + 5) % {customers} else person end as login_person
+            -- hash(s * 7 + 1): DuckDB's hash(a, b) combines hash(a) and hash(b), so its low bits
+            -- follow hash(a, c)'s (here the session's cookie): one argument keeps them apart
+            case when shared and logs_in and hash(s * 7 + 1) % 2 = 0 then (person + 5) % {customers} else person end
+                as login_person
         from events
     )
     select
@@ -145,8 +149,10 @@ def write(root: Path, customers: int, threads: int = 2) -> dict:
     """The export under ``root/landing/web/``, the truth under ``root/ground_truth/`` and the
     stitching inputs in ``root/inputs.duckdb``; reused when ``root/manifest.json`` says they exist."""
     manifest = root / "manifest.json"
-    if manifest.exists() and json.loads(manifest.read_text()).get("customers") == customers:
-        return json.loads(manifest.read_text())
+    version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # older files are not reused
+    if manifest.exists() and json.loads(manifest.read_text()).get("generator") == version:
+        if json.loads(manifest.read_text()).get("customers") == customers:
+            return json.loads(manifest.read_text())
     shutil.rmtree(root, ignore_errors=True)
     web, truth = root / "landing" / "web", root / "ground_truth"
     web.mkdir(parents=True)
@@ -215,6 +221,7 @@ def write(root: Path, customers: int, threads: int = 2) -> dict:
         "cookies": cookies,
         "files": files,
         "gzip_bytes": gz,
+        "generator": version,
     }
     manifest.write_text(json.dumps(facts, indent=2))
     return facts
