@@ -150,9 +150,9 @@ def write(root: Path, customers: int, threads: int = 2) -> dict:
     stitching inputs in ``root/inputs.duckdb``; reused when ``root/manifest.json`` says they exist."""
     manifest = root / "manifest.json"
     version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # older files are not reused
-    if manifest.exists() and json.loads(manifest.read_text()).get("generator") == version:
-        if json.loads(manifest.read_text()).get("customers") == customers:
-            return json.loads(manifest.read_text())
+    known = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if known.get("generator") == version and known.get("customers") == customers:
+        return known
     shutil.rmtree(root, ignore_errors=True)
     web, truth = root / "landing" / "web", root / "ground_truth"
     web.mkdir(parents=True)
