@@ -18,6 +18,9 @@ from platform_assets.referential.business_units import (
 
 _GRAINS = {UNITS_TABLE: "one row per business unit", DATES_TABLE: "one row", BOT_RULE_TABLE: "one row"}
 _COLUMNS = TABLES
+# The bot rule's settings are read by a staging model (stg_web__events): they sit in its layer, so the
+# lineage still reads left to right (lib/layers.py).
+_LAYERS = {UNITS_TABLE: layers.REFERENTIAL, DATES_TABLE: layers.REFERENTIAL, BOT_RULE_TABLE: layers.STAGING}
 
 
 def _spec(table: str) -> dg.AssetSpec:
@@ -25,7 +28,7 @@ def _spec(table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=table.split("."),
         description=DESCRIPTIONS[table],
-        group_name=layers.REFERENTIAL,
+        group_name=_LAYERS[table],
         owners=REFERENTIAL.owners,
         kinds={"duckdb", "python"},
         metadata=asset_metadata(REFERENTIAL, table, _GRAINS[table], columns),
