@@ -4,7 +4,9 @@ Each source is read as the retailer configuration says (``SourceDelivery`` in
 ``platform_assets/lib/retailer.py``: files, format, delimiter, header, encoding, column mappings;
 ``landing/mapping.py``). Every selected source is planned first (``plan_source``: every file
 scanned, every mapping bound, every business unit and currency checked against the
-configuration), and only then loaded: bad configuration writes nothing. A source is reloaded whole
+configuration), and only then loaded: bad configuration writes nothing. A source read line by line
+(NDJSON whose malformed lines are quarantined: the web analytics export) is read once, when planned,
+into a scratch table that its load renames into ``raw.<table>`` (``_stage_lines``). A source is reloaded whole
 in one transaction, so a bad file leaves yesterday's raw table as it was and the error names the
 file, the line where there is one, and the problem. A file whose content was already read in this
 load (same checksum) is skipped. A source the retailer does not deliver is an empty raw table.
