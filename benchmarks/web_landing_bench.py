@@ -130,7 +130,8 @@ def stitch(warehouse: Path, truth: Path) -> dict:
     dbt_seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{done.stdout[-4000:]}")
-    results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
+    target = DBT_PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target")  # where dbt writes
+    results = json.loads((target / "run_results.json").read_text())["results"]
     models = {
         r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
         for r in results
