@@ -840,7 +840,7 @@ def load_source(
             return load_absent(conn, plan)
         return _load_planned(conn, plan, landing_dir, load_id, loaded_at, retailer)
     finally:
-        plan.cleanup()
+        plan.cleanup(conn)  # a failed load leaves no staged rows behind
 
 
 def _load_planned(

@@ -7,6 +7,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from platform_assets.landing import loader
 from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
 from platform_assets.landing.loader import LandingFileError, load_source, plan_sources
 from platform_assets.lib.retailer import DEMO_RETAILER, RetailerConfigError, load_retailer
@@ -174,3 +175,21 @@ def test_an_uncompressed_export_cut_short_is_refused(tmp_path, conn):
         LandingFileError, match=r"events_2026-10-03\.ndjson, line 2: the file does not end with a line break"
     ):
         load_source(conn, tmp_path, WEB, "run-1", LOADED_AT, retailer, DEMO_RETAILER)
+
+
+def test_a_load_that_fails_keeps_raw_as_it_was_and_drops_the_staged_rows(tmp_path, conn, monkeypatch):
+    write_day(tmp_path, "2026-10-03", [event(1, "2026-10-03T08:00:00Z", "ck_a", "page_view")])
+    load(tmp_path, conn)
+    write_day(tmp_path, "2026-10-04", [event(2, "2026-10-04T08:00:00Z", "ck_b", "page_view")])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(loader, "quarantine_rows", broken)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        load(tmp_path, conn)
+    assert conn.execute("select event_id from raw.web_events").fetchall() == [("WEB000000000001",)]
+    assert (
+        conn.execute("select table_name from duckdb_tables() where table_name like '_incoming%'").fetchall()
+        == []
+    )
