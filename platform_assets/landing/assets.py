@@ -92,42 +92,46 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: Warehouse, platfor
         context.log.debug(
             f"{len(plans)} source(s) checked against {config_path} in {time.perf_counter() - started:.1f}s"
         )
-        for n, (table, plan) in enumerate(zip(ordered, plans, strict=True), start=1):
-            contract = CONTRACTS_BY_TABLE[table]
-            started = time.perf_counter()
-            load = load_source(
-                conn, landing_dir, contract, context.run_id, loaded_at, retailer, config_path, plan
-            )
-            seconds = time.perf_counter() - started
-            if load.not_delivered:
-                totals["not delivered"] += 1
-                context.log.debug(f"[{n}/{len(ordered)}] raw.{table}: {load.not_delivered}: empty table")
-            else:
-                totals["rows"] += load.rows_read
-                totals["quarantined"] += load.rows_quarantined
-                totals["folded"] += load.rows_folded
-                totals["field warnings"] += load.field_warnings
-                totals["files"] += len(load.files)
-                context.log.debug(
-                    f"[{n}/{len(ordered)}] raw.{table}: {load.rows_read:,} rows read from {len(load.files)} "
-                    f"file(s), {load.rows_quarantined:,} quarantined, {load.rows_folded:,} folded, "
-                    f"{load.field_warnings:,} field warning(s), in {seconds:.1f}s"
+        try:
+            for n, (table, plan) in enumerate(zip(ordered, plans, strict=True), start=1):
+                contract = CONTRACTS_BY_TABLE[table]
+                started = time.perf_counter()
+                load = load_source(
+                    conn, landing_dir, contract, context.run_id, loaded_at, retailer, config_path, plan
                 )
-            yield dg.MaterializeResult(
-                asset_key=["raw", table], metadata=load_metadata(load, landing_dir, seconds)
-            )
-            started = time.perf_counter()
-            yield from raw_table_checks(
-                conn,
-                contract,
-                _suite(contract),
-                checks.get(table, set()),
-                context.run_id,
-                limits,
-                load.not_delivered,
-                retailer.max_quarantined_share(table),
-            )
-            context.log.debug(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")
+                seconds = time.perf_counter() - started
+                if load.not_delivered:
+                    totals["not delivered"] += 1
+                    context.log.debug(f"[{n}/{len(ordered)}] raw.{table}: {load.not_delivered}: empty table")
+                else:
+                    totals["rows"] += load.rows_read
+                    totals["quarantined"] += load.rows_quarantined
+                    totals["folded"] += load.rows_folded
+                    totals["field warnings"] += load.field_warnings
+                    totals["files"] += len(load.files)
+                    context.log.debug(
+                        f"[{n}/{len(ordered)}] raw.{table}: {load.rows_read:,} rows read from {len(load.files)} "
+                        f"file(s), {load.rows_quarantined:,} quarantined, {load.rows_folded:,} folded, "
+                        f"{load.field_warnings:,} field warning(s), in {seconds:.1f}s"
+                    )
+                yield dg.MaterializeResult(
+                    asset_key=["raw", table], metadata=load_metadata(load, landing_dir, seconds)
+                )
+                started = time.perf_counter()
+                yield from raw_table_checks(
+                    conn,
+                    contract,
+                    _suite(contract),
+                    checks.get(table, set()),
+                    context.run_id,
+                    limits,
+                    load.not_delivered,
+                    retailer.max_quarantined_share(table),
+                )
+                context.log.debug(f"raw.{table}: checks in {time.perf_counter() - started:.1f}s")
+        finally:  # a source not loaded (an earlier one failed) leaves no staged rows behind
+            for plan in plans:
+                plan.cleanup(conn)
     context.log.info(
         f"landing: {len(ordered)} source(s), {totals['files']:,} file(s), {totals['rows']:,} rows read, "
         f"{totals['quarantined']:,} quarantined, {totals['folded']:,} folded, {totals['field warnings']:,} "

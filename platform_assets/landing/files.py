@@ -6,7 +6,13 @@ usual French retail export; anything else is refused) and its line count. The fi
 (format, delimiter, header or ``file_columns``) is the retailer configuration's ``SourceDelivery``.
 Every problem is a ``LandingFileError`` naming the file, the line where there is one, and the problem.
 A file whose name ends in ``.gz`` is gzip-compressed: every check reads its decompressed text (the
-checksum too), and a file cut short or not gzip at all is refused.
+checksum is of the bytes as delivered), and a file cut short or not gzip at all is refused.
+
+A file read line by line by DuckDB (NDJSON whose malformed lines are quarantined: the web analytics
+export, tens of millions of lines) gets a light scan instead (``scan_lines_file``): the checksum of
+its bytes as delivered (compressed, for gzip), its header from its first JSON object; DuckDB checks
+the rest as it reads (a gzip stream cut short, a byte that is not UTF-8, a NUL byte), and a file it
+cannot read gets this full scan for the precise error (``landing/loader.py``).
 """
 
 from __future__ import annotations
@@ -191,6 +197,53 @@ def parse_header(path: Path, contract: SourceContract, first: str, delivery: Sou
     return header
 
 
+def _delivered_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
+
+
+def not_complete_gzip(path: Path, problem: str) -> LandingFileError:
+    return LandingFileError(
+        f"{path}: not a complete gzip file ({problem}): it looks truncated or is not gzip-compressed"
+    )
+
+
+def scan_lines_file(path: Path, contract: SourceContract, delivery: SourceDelivery) -> FileScan:
+    """The light scan of a UTF-8 NDJSON file read line by line by DuckDB (no decompression of the
+    whole file in Python): size, sha256 of the bytes as delivered, header from the first JSON object,
+    a first line and a data line, and the final line break of a plain file (a gzip stream cut short
+    is refused by DuckDB's reader, which checks its end). Raises ``LandingFileError``."""
+    size = path.stat().st_size
+    if size == 0:
+        raise LandingFileError(f"{path}: the file is empty (no header line)")
+    try:
+        first = _first_line(path, "utf-8")
+        if not first:
+            raise LandingFileError(f"{path}, line 1: the first line is blank (no header)")
+        header = parse_header(path, contract, _first_object_line(path, "utf-8"), delivery)
+        if not contract.may_be_empty and not _has_data_line(path, "utf-8", delivery):
+            raise LandingFileError(f"{path}: the file is empty (a header but no data rows)")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise not_complete_gzip(path, str(exc)) from None
+    except UnicodeDecodeError:  # the full scan recognises Windows-1252 or names the byte
+        return scan_file(path, contract, delivery)
+    if not is_gzip(path) and not _ends_with_newline(path):
+        raise LandingFileError(
+            f"{path}, line {_count_lines(path)}: the file does not end with a line break: it looks truncated "
+            "(re-deliver the complete export)"
+        )
+    return FileScan(path, _delivered_sha256(path), size, "utf-8", tuple(header))
+
+
 def scan_file(path: Path, contract: SourceContract, delivery: SourceDelivery) -> FileScan:
     """Every check that needs no parsing of the data rows; raises ``LandingFileError``. The columns
     the contract needs are matched to the file's by ``landing.mapping``."""
@@ -213,4 +266,6 @@ def scan_file(path: Path, contract: SourceContract, delivery: SourceDelivery) ->
             f"{path}, line {_count_lines(path)}: the file does not end with a line break: it looks truncated "
             "(re-deliver the complete export)"
         )
+    if is_gzip(path):  # the checksum of a gzip file is of its bytes as delivered (as the light scan's)
+        sha = _delivered_sha256(path)
     return FileScan(path, sha, path.stat().st_size, encoding, tuple(header))

@@ -4,7 +4,9 @@ Each source is read as the retailer configuration says (``SourceDelivery`` in
 ``platform_assets/lib/retailer.py``: files, format, delimiter, header, encoding, column mappings;
 ``landing/mapping.py``). Every selected source is planned first (``plan_source``: every file
 scanned, every mapping bound, every business unit and currency checked against the
-configuration), and only then loaded: bad configuration writes nothing. A source is reloaded whole
+configuration), and only then loaded: bad configuration writes nothing. A source read line by line
+(NDJSON whose malformed lines are quarantined: the web analytics export) is read once, when planned,
+into a scratch table that its load renames into ``raw.<table>`` (``_stage_lines``). A source is reloaded whole
 in one transaction, so a bad file leaves yesterday's raw table as it was and the error names the
 file, the line where there is one, and the problem. A file whose content was already read in this
 load (same checksum) is skipped. A source the retailer does not deliver is an empty raw table.
@@ -17,6 +19,7 @@ reconciliation check.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tempfile
 import time
@@ -28,15 +31,33 @@ from pathlib import Path
 
 import duckdb
 
-from platform_assets.landing.contracts import BUSINESS_UNIT_COLUMN, CURRENCY_COLUMN, SourceContract
-from platform_assets.landing.files import FileScan, LandingFileError, is_gzip, open_text, scan_file
+from platform_assets.landing.contracts import (
+    BUSINESS_UNIT_COLUMN,
+    CURRENCY_COLUMN,
+    LINEAGE_COLUMNS,
+    SourceContract,
+)
+from platform_assets.landing.files import (
+    FileScan,
+    LandingFileError,
+    is_gzip,
+    not_complete_gzip,
+    open_text,
+    scan_file,
+    scan_lines_file,
+)
 from platform_assets.landing.mapping import check_binding, column_sql, literal, quote
 from platform_assets.lib.retailer import (
     RetailerConfig,
     RetailerConfigError,
     SourceDelivery,
 )
-from platform_assets.quality.rules import broken_rules_sql, record_field_warnings, referenced_tables
+from platform_assets.quality.rules import (
+    broken_rules_sql,
+    is_marker_sql,
+    record_field_warnings,
+    referenced_tables,
+)
 
 __all__ = [
     "FileLoad",
@@ -114,15 +135,22 @@ class SourcePlan:
     columns: list[dict[str, str]] = field(default_factory=list)
     workdir: tempfile.TemporaryDirectory | None = None
     no_files: str | None = None  # configured, but no file matched and ``when_no_files`` is 'empty'
+    # A source read line by line (``reads_lines``) is read once, when planned: its rows wait in
+    # ``staged_tables(table)`` until its load renames them into ``raw.<table>`` (or ``cleanup`` drops them).
+    staged: bool = False
 
     @property
     def delivered(self) -> bool:
         return self.delivery is not None and self.no_files is None
 
-    def cleanup(self) -> None:
+    def cleanup(self, conn: duckdb.DuckDBPyConnection | None = None) -> None:
         if self.workdir is not None:
             self.workdir.cleanup()
             self.workdir = None
+        if self.staged and conn is not None:
+            for table in staged_tables(self.contract.table):
+                conn.execute(f"drop table if exists {table}")
+            self.staged = False
 
 
 def source_files(landing_dir: Path, delivery: SourceDelivery) -> list[Path]:
@@ -153,40 +181,45 @@ def reader_sql(
     )
 
 
-# Scratch table of a source read line by line: every line until the JSON objects are in raw, then
-# the malformed lines until they are quarantined (``quarantine_rows``).
-MALFORMED_LINES = "_malformed_lines"
 MALFORMED_JSON = "malformed_json"
 
-# The byte no line of a JSON export holds (control characters are escaped in JSON text, and NUL
-# bytes are refused by the file scan): the "delimiter" that reads each line whole.
+# The byte no line of a JSON export holds (control characters are escaped in JSON text; a NUL byte
+# in a line is refused with its line): the "delimiter" that reads each line whole.
 _NO_DELIMITER = "\\x00"
 
 
 def reads_lines(contract: SourceContract, delivery: SourceDelivery | None) -> bool:
     """NDJSON read line by line, each line parsed in SQL: a malformed line is quarantined with its
-    line number instead of refusing the file (``SourceContract.quarantines_malformed_lines``)."""
+    line number and text instead of refusing the file (``SourceContract.quarantines_malformed_lines``)."""
     return delivery is not None and delivery.format == "ndjson" and contract.quarantines_malformed_lines
+
+
+def staged_tables(table: str) -> tuple[str, str]:
+    """Scratch tables of a source read line by line, between its plan and its load: its JSON objects
+    (contract columns, ``_source_file``, ``_row_number``) and its malformed lines (file, line, text)."""
+    return f'raw."_incoming_{table}"', f'raw."_incoming_{table}_malformed"'
 
 
 def lines_sql(path: Path, header: tuple[str, ...]) -> str:
     """A FROM item over an NDJSON file read line by line: one row per non-blank line with the text
-    of each ``header`` key (null when absent), ``ordinality`` (the line number) and ``_malformed``
-    (the line is not a JSON object: its keys are null)."""
+    of each ``header`` key (null when absent), ``ordinality`` (the line number), ``_malformed`` (the
+    line is not a JSON object: its keys are null) and ``_line`` (the text of a malformed line). Each
+    line is parsed twice (valid JSON?, then its keys); an object is valid JSON starting with '{'."""
     quoted = str(path).replace("'", "''")
     paths = ", ".join(literal("$." + '"' + k.replace('"', '\\"') + '"') for k in header)
     values = ", ".join(f"_values[{i}] as {quote(k)}" for i, k in enumerate(header, start=1))
     return f"""(
-        select {values}, ordinality, _malformed from (
+        select {values}, ordinality, _malformed, case when _malformed then _line end as _line from (
             select
                 case when not _malformed then json_extract_string(_line, [{paths}]) end as _values,
                 ordinality,
-                _malformed
+                _malformed,
+                _line
             from (
                 select
                     _line,
                     ordinality,
-                    not (case when json_valid(_line) then json_type(_line::json) = 'OBJECT' else false end) as _malformed
+                    not coalesce(json_valid(_line) and starts_with(ltrim(_line), '{{'), false) as _malformed
                 from read_csv('{quoted}', columns={{'_line': 'varchar'}}, header=false, delim='{_NO_DELIMITER}',
                     quote='', escape='', auto_detect=false, strict_mode=false) with ordinality
             )
@@ -198,12 +231,10 @@ def lines_sql(path: Path, header: tuple[str, ...]) -> str:
 def rows_sql(plan: SourcePlan, n: int, by_lines: bool = False) -> str:
     """A FROM item over the plan's file ``n``: its columns (text, named as in the file) and ``ordinality``
     (the row's 1-based number in the file: for NDJSON its line, blank lines aside); ``by_lines``: read
-    line by line (``lines_sql``: exact line numbers, and ``_malformed``). A source that quarantines
-    malformed lines is otherwise read by DuckDB's JSON reader with such a line as a row of nulls."""
+    line by line (``lines_sql``: exact line numbers, ``_malformed`` and ``_line``)."""
     if by_lines:
         return lines_sql(plan.readable[n], plan.scans[n].header)
-    tolerant = reads_lines(plan.contract, plan.delivery)
-    return f"{reader_sql(plan.readable[n], plan.delivery, plan.scans[n].header, tolerant)} with ordinality"
+    return f"{reader_sql(plan.readable[n], plan.delivery, plan.scans[n].header)} with ordinality"
 
 
 def create_raw_table_sql(contract: SourceContract, schema: str = "raw") -> str:
@@ -216,6 +247,8 @@ def create_raw_table_sql(contract: SourceContract, schema: str = "raw") -> str:
     ]
     if schema == "quarantine":
         columns += ['"quarantine_rule" varchar', '"quarantine_rules" varchar[]']
+        if contract.quarantines_malformed_lines:
+            columns += ['"_line" varchar']  # the text of a malformed line, as delivered
     return f"create or replace table {schema}.{contract.table} ({', '.join(columns)})"
 
 
@@ -284,11 +317,160 @@ def _insertion_order_not_preserved(conn: duckdb.DuckDBPyConnection) -> Iterator[
         conn.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
 
-def _file_select(plan: SourcePlan, n: int, by_lines: bool = False) -> str:
+def _file_select(plan: SourcePlan, n: int) -> str:
     columns = [plan.columns[n][c.name] for c in plan.contract.columns]
-    malformed = ", _malformed" if by_lines else ""
     # WITH ORDINALITY numbers the rows in file order, even when DuckDB reads in parallel.
-    return f"select {', '.join(columns)}, ?, ordinality, ?, ?{malformed} from {rows_sql(plan, n, by_lines)}"
+    return f"select {', '.join(columns)}, ?, ordinality, ?, ? from {rows_sql(plan, n)}"
+
+
+def _lines_select(plan: SourcePlan, n: int) -> str:
+    """File ``n`` read line by line: contract columns, its name (the parameter), line number,
+    ``_malformed`` and ``_line``."""
+    columns = [f"{plan.columns[n][c.name]} as {quote(c.name)}" for c in plan.contract.columns]
+    return (
+        f"select {', '.join(columns)}, ?::varchar as _source_file, ordinality as _row_number, _malformed, _line "
+        f"from {rows_sql(plan, n, by_lines=True)}"
+    )
+
+
+def read_indexes(plan: SourcePlan) -> list[int]:
+    """The plan's files that are read: the first of each content (a file delivered twice is read once)."""
+    seen: set[str] = set()
+    indexes = []
+    for n, scan in enumerate(plan.scans):
+        if scan.sha256 not in seen:
+            seen.add(scan.sha256)
+            indexes.append(n)
+    return indexes
+
+
+# Files read per statement when a source is read at plan time: each file read holds its own
+# buffers (tens of MB for a day of web analytics), so a year of files at once would hold gigabytes.
+FILES_PER_STATEMENT = 32
+
+
+def _json_select(plan: SourcePlan, n: int) -> str:
+    """File ``n`` by DuckDB's JSON reader (fast): contract columns, its name (the parameter), its
+    row number and ``_null_row``: a malformed line reads as a row of nulls, its file is read again."""
+    header = plan.scans[n].header
+    columns = [f"{plan.columns[n][c.name]} as {quote(c.name)}" for c in plan.contract.columns]
+    null_row = f"coalesce({', '.join(quote(k) for k in header)}) is null" if header else "true"
+    reader = reader_sql(plan.readable[n], plan.delivery, header, ignore_errors=True)
+    return (
+        f"select {', '.join(columns)}, ?::varchar as _source_file, ordinality as _row_number, "
+        f"{null_row} as _null_row from {reader} with ordinality"
+    )
+
+
+def _stage_lines(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, landing_dir: Path) -> None:
+    """Reads every file of a line-read source once, when it is planned: DuckDB's JSON reader
+    decompresses and parses the files side by side (``FILES_PER_STATEMENT`` at a time) into
+    ``staged_tables()[0]``; the few files where a line did not read as a JSON object (a row of nulls)
+    are read again line by line (``lines_sql``): their objects keep their exact line numbers, their
+    malformed lines (file, line, text) go to ``staged_tables()[1]``. A file DuckDB cannot read gets
+    the full scan (``files.scan_file``): a Windows-1252 export is read again from a UTF-8 copy;
+    anything else stops the load with the file, the line and the problem, as for the other sources."""
+    contract = plan.contract
+    objects, malformed = staged_tables(contract.table)
+    indexes = read_indexes(plan)
+    name = {n: str(plan.scans[n].path.relative_to(landing_dir)) for n in indexes}
+    values = ", ".join(f"{quote(c)} varchar" for c in contract.column_names)
+    plan.staged = True
+    conn.execute("create schema if not exists raw")
+    conn.execute(
+        f"create or replace table {objects} ({values}, _source_file varchar, _row_number bigint, _null_row boolean)"
+    )
+    conn.execute(
+        f"create or replace table {malformed} (_source_file varchar, _row_number bigint, _line varchar)"
+    )
+    for start in range(0, len(indexes), FILES_PER_STATEMENT):
+        batch = indexes[start : start + FILES_PER_STATEMENT]
+        _insert_files(conn, plan, batch, [name[n] for n in batch], f"insert into {objects}", _json_select)
+    suspect = {
+        f for (f,) in conn.execute(f"select distinct _source_file from {objects} where _null_row").fetchall()
+    }
+    conn.execute(f"alter table {objects} drop column _null_row")
+    again = [n for n in indexes if name[n] in suspect]
+    if not again:
+        return
+    conn.execute(
+        f"delete from {objects} where _source_file in ({', '.join(literal(name[n]) for n in again)})"
+    )
+    _insert_files(
+        conn, plan, again, [name[n] for n in again], "create or replace temp table _lines as", _lines_select
+    )
+    try:
+        nul = conn.execute(
+            "select _source_file, min(_row_number) from _lines where _malformed and contains(_line, chr(0)) "
+            "group by 1 order by 1 limit 1"
+        ).fetchall()
+        if nul:
+            raise LandingFileError(
+                f"{landing_dir / nul[0][0]}, line {nul[0][1]}: NUL byte, this is not a text export"
+            )
+        columns = ", ".join(quote(c) for c in contract.column_names)
+        conn.execute(
+            f"insert into {objects} select {columns}, _source_file, _row_number from _lines where not _malformed"
+        )
+        conn.execute(
+            f"insert into {malformed} select _source_file, _row_number, _line from _lines where _malformed"
+        )
+    finally:
+        conn.execute("drop table if exists _lines")
+
+
+def _insert_files(
+    conn: duckdb.DuckDBPyConnection,
+    plan: SourcePlan,
+    indexes: list[int],
+    names: list[str],
+    statement: str,
+    select,
+) -> None:
+    """``statement`` followed by ``select(plan, n)`` of every file, in one statement; a file DuckDB
+    cannot read is rescanned (``_rescan_unreadable``) and the statement run again."""
+    for _ in range(len(indexes) + 1):
+        try:
+            with _insertion_order_not_preserved(conn):
+                conn.execute(f"{statement} {' union all '.join(select(plan, n) for n in indexes)}", names)
+            return
+        except duckdb.Error as exc:
+            _rescan_unreadable(conn, plan, indexes, exc, select)
+    raise LandingFileError(
+        f"{plan.scans[indexes[0]].path.parent}: cannot be read for raw.{plan.contract.table}"
+    )
+
+
+def _rescan_unreadable(
+    conn: duckdb.DuckDBPyConnection, plan: SourcePlan, indexes: list[int], exc: duckdb.Error, select
+) -> None:
+    """The first file that DuckDB cannot read on its own: a gzip stream cut short is refused; a file
+    that is not UTF-8 gets the full scan, which refuses it or re-plans it as a UTF-8 copy (Windows-1252)."""
+    probe = conn.cursor()
+    try:
+        for n in indexes:
+            try:
+                probe.execute(f"select count(*) from ({select(plan, n)})", ["probe"]).fetchall()
+            except duckdb.Error as file_exc:
+                scan = plan.scans[n]
+                text = str(file_exc)
+                if "gzip" in text.lower():
+                    raise not_complete_gzip(scan.path, text.splitlines()[0]) from None
+                if "unicode" not in text.lower() or _needs_copy(scan, plan.delivery):
+                    raise _read_error(scan.path, file_exc) from None
+                plan.scans[n] = scan_file(scan.path, plan.contract, plan.delivery)  # raises when not cp1252
+                if not _needs_copy(plan.scans[n], plan.delivery):
+                    raise _read_error(scan.path, file_exc) from None
+                if plan.workdir is None:
+                    plan.workdir = tempfile.TemporaryDirectory(prefix="cdp-landing-")
+                plan.readable[n] = _readable_copy(plan.scans[n], plan.delivery, Path(plan.workdir.name), n)
+                return
+    finally:
+        probe.close()
+    folder = plan.scans[indexes[0]].path.parent
+    raise LandingFileError(
+        f"{folder}: cannot be read for raw.{plan.contract.table}: {str(exc).splitlines()[0]}"
+    )
 
 
 def _header_lines(delivery: SourceDelivery) -> int:
@@ -322,7 +504,9 @@ def plan_source(
             f"(sources.{contract.table}.files in {config_path})"
         )
     plan = SourcePlan(contract, delivery, config_path)
-    plan.scans = [scan_file(path, contract, delivery) for path in files]
+    by_lines = reads_lines(contract, delivery) and codecs.lookup(delivery.encoding).name == "utf-8"
+    scan = scan_lines_file if by_lines else scan_file
+    plan.scans = [scan(path, contract, delivery) for path in files]
     for scan in plan.scans:
         selected = column_sql(contract, delivery, scan.header, scan.path, config_path)
         check_binding(conn, contract, delivery, selected, scan.header, scan.path, config_path)
@@ -334,9 +518,11 @@ def plan_source(
             _readable_copy(s, delivery, Path(plan.workdir.name), n) if _needs_copy(s, delivery) else s.path
             for n, s in enumerate(plan.scans)
         ]
-        _check_units(conn, plan, retailer)
+        if reads_lines(contract, delivery):
+            _stage_lines(conn, plan, landing_dir)
+        _check_units(conn, plan, retailer, landing_dir)
     except BaseException:
-        plan.cleanup()
+        plan.cleanup(conn)
         raise
     return plan
 
@@ -355,14 +541,17 @@ def plan_sources(
             plans.append(plan_source(conn, landing_dir, contract, retailer, config_path))
     except BaseException:
         for plan in plans:
-            plan.cleanup()
+            plan.cleanup(conn)
         raise
     return plans
 
 
-def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: RetailerConfig) -> None:
+def _check_units(
+    conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: RetailerConfig, landing_dir: Path
+) -> None:
     """Every business unit code and currency in the source's rows is configured: the first row that
-    is not stops the load with its file, line and value (a file DuckDB cannot read, likewise)."""
+    is not stops the load with its file, line and value (a file DuckDB cannot read, likewise). A
+    source read line by line is checked on its staged rows (read once)."""
     names = plan.contract.column_names
     codes = sorted(retailer.units_by_code)
     checks = []
@@ -376,19 +565,32 @@ def _check_units(conn: duckdb.DuckDBPyConnection, plan: SourcePlan, retailer: Re
         f"(nullif(v{i}, '') is not null and v{i} not in ({', '.join(map(literal, allowed))}))"
         for i, (_, allowed, _) in enumerate(checks)
     )
+    picked = ", ".join(f"v{i}" for i in range(len(checks)))
     for n, scan in enumerate(plan.scans):
-        values = ", ".join(f"upper(trim({plan.columns[n][c]})) as v{i}" for i, (c, _, _) in enumerate(checks))
-        try:
+        if plan.staged:  # every file at once, on the rows read at plan time
+            values = ", ".join(f"upper(trim({quote(c)})) as v{i}" for i, (c, _, _) in enumerate(checks))
             found = conn.execute(
-                f"select ordinality, {', '.join(f'v{i}' for i in range(len(checks)))} "
-                f"from (select {values}, ordinality from {rows_sql(plan, n)}) "
-                f"where {wrong} order by ordinality limit 1"
+                f"select _source_file, _row_number, {picked} from (select {values}, _source_file, _row_number "
+                f"from {staged_tables(plan.contract.table)[0]}) where {wrong} order by _source_file, _row_number limit 1"
             ).fetchall()
-        except duckdb.Error as exc:
-            raise _read_error(scan.path, exc) from None
-        if not found:
-            continue
-        row, *got = found[0]
+            if not found:
+                return
+            name, row, *got = found[0]
+            scan = next(s for s in plan.scans if s.path == landing_dir / name)
+        else:
+            values = ", ".join(
+                f"upper(trim({plan.columns[n][c]})) as v{i}" for i, (c, _, _) in enumerate(checks)
+            )
+            try:
+                found = conn.execute(
+                    f"select ordinality, {picked} from (select {values}, ordinality from {rows_sql(plan, n)}) "
+                    f"where {wrong} order by ordinality limit 1"
+                ).fetchall()
+            except duckdb.Error as exc:
+                raise _read_error(scan.path, exc) from None
+            if not found:
+                continue
+            row, *got = found[0]
         line = row + _header_lines(plan.delivery)
         for (column, allowed, what), value in zip(checks, got, strict=True):
             if value and value not in allowed:
@@ -411,69 +613,52 @@ def load_files(
     load_id: str,
     loaded_at: datetime,
 ) -> list[FileLoad]:
-    """The planned files ``indexes`` into ``raw.<table>`` in one statement (DuckDB reads them side by side)."""
+    """The planned files ``indexes`` into ``raw.<table>`` in one statement (DuckDB reads them side by
+    side); a source read at plan time (``plan.staged``) has its rows renamed into place instead."""
     if not indexes:
         return []
     contract = plan.contract
     relative = [str(plan.scans[n].path.relative_to(landing_dir)) for n in indexes]
-    selects = [_file_select(plan, n) for n in indexes]
-    params = [p for name in relative for p in (name, load_id, loaded_at)]
-    by_lines = reads_lines(contract, plan.delivery)
-    try:
-        with _insertion_order_not_preserved(conn):
-            conn.execute(f"insert into raw.{contract.table} {' union all '.join(selects)}", params)
-            if by_lines:
-                _reread_malformed(conn, plan, indexes, relative, load_id, loaded_at)
-    except duckdb.Error as exc:
-        raise _unreadable(conn, plan, indexes, exc) from None
-    rows = dict(
-        conn.execute(
-            f"select _source_file, count(*) from (select _source_file from raw.{contract.table} "
-            + (f"union all select _source_file from {MALFORMED_LINES}" if by_lines else "")
-            + ") group by all"
-        ).fetchall()
-    )
+    if plan.staged:
+        rows = _place_staged(conn, contract, load_id, loaded_at)
+    else:
+        selects = [_file_select(plan, n) for n in indexes]
+        params = [p for name in relative for p in (name, load_id, loaded_at)]
+        try:
+            with _insertion_order_not_preserved(conn):
+                conn.execute(f"insert into raw.{contract.table} {' union all '.join(selects)}", params)
+        except duckdb.Error as exc:
+            raise _unreadable(conn, plan, indexes, exc) from None
+        rows = dict(
+            conn.execute(f"select _source_file, count(*) from raw.{contract.table} group by all").fetchall()
+        )
     return [
         FileLoad(name, rows.get(name, 0), plan.scans[n].bytes, plan.scans[n].sha256, plan.scans[n].encoding)
         for name, n in zip(relative, indexes, strict=True)
     ]
 
 
-def _reread_malformed(
-    conn: duckdb.DuckDBPyConnection,
-    plan: SourcePlan,
-    indexes: list[int],
-    relative: list[str],
-    load_id: str,
-    loaded_at: datetime,
-) -> None:
-    """The files whose JSON reader gave a row of nulls (a malformed line, or an empty object) read
-    again line by line: their JSON objects replace their rows in raw, with exact line numbers, and
-    their malformed lines wait in ``MALFORMED_LINES`` for the quarantine. Clean files (nearly all)
-    are read once, by DuckDB's JSON reader, three times faster than line by line."""
-    table = plan.contract.table
-    conn.execute(f"create or replace temp table {MALFORMED_LINES} as select * from raw.{table} limit 0")
-    conn.execute(f"alter table {MALFORMED_LINES} add column _malformed boolean")
-    values = ", ".join(quote(c) for c in plan.contract.column_names)
-    suspect = {
-        name
-        for (name,) in conn.execute(
-            f"select distinct _source_file from raw.{table} where coalesce({values}) is null"
+def _place_staged(
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, load_id: str, loaded_at: datetime
+) -> dict[str, int]:
+    """The staged JSON objects become ``raw.<table>`` (a rename, in the load's transaction: nothing is
+    copied), with the load's lineage columns; returns the lines read (objects + malformed) by file."""
+    objects, malformed = staged_tables(contract.table)
+    table = f"raw.{quote(contract.table)}"
+    conn.execute(f"drop table if exists {table}")
+    conn.execute(f"alter table {objects} rename to {quote(contract.table)}")
+    for column, type_, value in (
+        ("_load_id", "varchar", literal(load_id)),
+        ("_loaded_at", "timestamp", f"timestamp {literal(loaded_at.isoformat(sep=' '))}"),
+    ):
+        conn.execute(f"alter table {table} add column {column} {type_} default {value}")
+        conn.execute(f"alter table {table} alter column {column} drop default")
+    return dict(
+        conn.execute(
+            f"select _source_file, count(*) from (select _source_file from {table} "
+            f"union all select _source_file from {malformed}) group by all"
         ).fetchall()
-    }
-    again = [(n, name) for n, name in zip(indexes, relative, strict=True) if name in suspect]
-    if not again:
-        return
-    conn.execute(
-        f"delete from raw.{table} where _source_file in ({', '.join(literal(name) for _, name in again)})"
     )
-    selects = [_file_select(plan, n, by_lines=True) for n, _ in again]
-    params = [p for _, name in again for p in (name, load_id, loaded_at)]
-    conn.execute(f"insert into {MALFORMED_LINES} {' union all '.join(selects)}", params)
-    conn.execute(
-        f"insert into raw.{table} select * exclude (_malformed) from {MALFORMED_LINES} where not _malformed"
-    )
-    conn.execute(f"delete from {MALFORMED_LINES} where not _malformed")
 
 
 def _unreadable(
@@ -551,8 +736,7 @@ def null_marked_values(
     optional = [c.name for c in contract.columns if not (c.required or c.name in contract.primary_key)]
     if not markers or not optional:
         return {}
-    listed = ", ".join(literal(m) for m in markers)
-    marked = {c: f"trim({quote(c)}) in ({listed})" for c in optional}
+    marked = {c: is_marker_sql(c, markers) for c in optional}
     [counts] = conn.execute(
         "select "
         + ", ".join(f"count(*) filter (where {cond})" for cond in marked.values())
@@ -573,36 +757,43 @@ def quarantine_rows(
     loaded_at: datetime,
     retailer: RetailerConfig,
     malformed_lines: bool = False,
+    load_id: str | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Move the rows that break a rule from ``raw.<table>`` to ``quarantine.<table>``; with
-    ``malformed_lines``, the lines read that were not JSON objects (``MALFORMED_LINES``) too, with
-    their file and line and every contract column empty (rule ``malformed_json``).
+    ``malformed_lines``, the lines read that were not JSON objects (``staged_tables()[1]``) too, with
+    their file, line and text (``_line``) and every contract column empty (rule ``malformed_json``).
 
     Returns the quarantined rows by file and by (first) rule."""
+    table = contract.table
     conn.execute(create_raw_table_sql(contract, "quarantine"))
     conn.execute(f"create temp table _broken as {broken_rules_sql(contract, loaded_at, retailer)}")
-    if malformed_lines:
-        conn.execute(
-            f"insert into _broken select _source_file, _row_number, ['{MALFORMED_JSON}'] from {MALFORMED_LINES}"
-        )
-        conn.execute(
-            f"insert into quarantine.{contract.table} select * exclude (_malformed), "
-            f"'{MALFORMED_JSON}', ['{MALFORMED_JSON}'] from {MALFORMED_LINES}"
-        )
-        conn.execute(f"drop table {MALFORMED_LINES}")
+    raw_columns = ", ".join(quote(c) for c in [*contract.column_names, *(c.name for c in LINEAGE_COLUMNS)])
+    line_column = ", null" if contract.quarantines_malformed_lines else ""
     try:
+        if malformed_lines:
+            lines = staged_tables(table)[1]
+            conn.execute(
+                f"insert into quarantine.{table} ({raw_columns}, quarantine_rule, quarantine_rules, _line) "
+                f"select {', '.join(['null'] * len(contract.columns))}, _source_file, _row_number, ?, ?, "
+                f"'{MALFORMED_JSON}', ['{MALFORMED_JSON}'], _line from {lines}",
+                [load_id, loaded_at],
+            )
+            conn.execute(f"drop table {lines}")
         conn.execute(
-            f"insert into quarantine.{contract.table} "
-            f"select r.*, b.rules[1], b.rules from raw.{contract.table} r "
+            f"insert into quarantine.{table} "
+            f"select r.*, b.rules[1], b.rules{line_column} from raw.{table} r "
             "join _broken b using (_source_file, _row_number)"
-            + (f" where b.rules[1] <> '{MALFORMED_JSON}'" if malformed_lines else "")
+        )
+        by_file = dict(
+            conn.execute(f"select _source_file, count(*) from quarantine.{table} group by 1").fetchall()
+        )
+        by_rule = dict(
+            conn.execute(f"select quarantine_rule, count(*) from quarantine.{table} group by 1").fetchall()
         )
         conn.execute(
-            f"delete from raw.{contract.table} r using _broken b "
+            f"delete from raw.{table} r using _broken b "
             "where r._source_file = b._source_file and r._row_number = b._row_number"
         )
-        by_file = dict(conn.execute("select _source_file, count(*) from _broken group by 1").fetchall())
-        by_rule = dict(conn.execute("select rules[1], count(*) from _broken group by 1").fetchall())
     finally:
         conn.execute("drop table _broken")
     return by_file, by_rule
@@ -649,7 +840,7 @@ def load_source(
             return load_absent(conn, plan)
         return _load_planned(conn, plan, landing_dir, load_id, loaded_at, retailer)
     finally:
-        plan.cleanup()
+        plan.cleanup(conn)  # a failed load leaves no staged rows behind
 
 
 def _load_planned(
@@ -664,19 +855,18 @@ def _load_planned(
     _require_references(conn, contract, set(retailer.sources))
     conn.execute("begin transaction")
     try:
-        conn.execute(create_raw_table_sql(contract))
-        first_with: dict[str, str] = {}
+        if not plan.staged:
+            conn.execute(create_raw_table_sql(contract))
+        to_read = read_indexes(plan)
+        first_with = {plan.scans[n].sha256: str(plan.scans[n].path.relative_to(landing_dir)) for n in to_read}
         duplicates: dict[str, FileLoad] = {}
-        to_read: list[int] = []
         for n, scan in enumerate(plan.scans):
             relative = str(scan.path.relative_to(landing_dir))
-            if scan.sha256 in first_with:  # delivered twice (a copy, a re-send): read once
+            if n not in to_read:  # delivered twice (a copy, a re-send): read once
                 duplicates[relative] = FileLoad(
                     relative, 0, scan.bytes, scan.sha256, scan.encoding, first_with[scan.sha256]
                 )
-                continue
-            first_with[scan.sha256] = relative
-            to_read.append(n)
+        staged = plan.staged
         read = load_files(conn, plan, to_read, landing_dir, load_id, loaded_at)
         by_name = {f.file: f for f in read}
         by_name.update(duplicates)
@@ -685,7 +875,7 @@ def _load_planned(
         started = time.perf_counter()
         nulled = null_marked_values(conn, contract, retailer.quality.null_markers)
         by_file, by_rule = quarantine_rows(
-            conn, contract, loaded_at, retailer, reads_lines(contract, plan.delivery) and bool(to_read)
+            conn, contract, loaded_at, retailer, malformed_lines=staged, load_id=load_id
         )
         warnings = record_field_warnings(conn, contract, load_id)
         result = SourceLoad(
@@ -714,7 +904,7 @@ LANDING_FILES_COLUMNS = {
     "source_file": ("varchar", "File path relative to the landing directory."),
     "rows": ("bigint", "Data rows read."),
     "bytes": ("bigint", "File size in bytes."),
-    "sha256": ("varchar", "Hex sha256 of the file content."),
+    "sha256": ("varchar", "Hex sha256 of the file as delivered (its compressed bytes for a gzip file)."),
     "loaded_at": ("timestamp", "When the file was loaded (UTC)."),
     "encoding": ("varchar", "Encoding the file was read with."),
     "duplicate_of": ("varchar", "File with the same content already loaded (this one was skipped)."),

@@ -11,7 +11,9 @@ nodes with ``meta: layer`` on their folder in ``dbt_project.yml`` (an exception 
 read by the translator.
 
   landing      raw.* — every source file as delivered, as text, with lineage columns
-  staging      staging.stg_* — dbt views over raw: typed and renamed, one row per raw row
+  staging      staging.stg_* — dbt views over raw (the web export's a table): typed and renamed, one
+               row per raw row; with the retailer settings a staging model applies
+               (referential.web_bot_rule)
   referential  the retailer's reference data (business units, date window), identity resolution
                and erasure, the golden record and the conformed dimensions and facts (sales,
                marketing) keyed by the resolved customer_id: dim_customer reads the facts, so they

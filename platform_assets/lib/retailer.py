@@ -1,4 +1,5 @@
-"""The retailer, in configuration: business units, dates, sources delivered and their file layout, CLV.
+"""The retailer, in configuration: business units, dates, sources delivered and their file layout, CLV,
+quality limits and the web analytics bot rule.
 
 Everything the retailer decides lives in one YAML file (``CDP_RETAILER_CONFIG``; the demo's is
 ``platform_assets/retailers/demo.yml``), validated here with a schema. A bad file stops the code
@@ -211,6 +212,45 @@ class ClvSettings(_Strict):
     )
 
 
+class WebBotRule(_Strict):
+    """The web analytics bot rule (``staging.stg_web__events``): a cookie is a bot when its user agent
+    matches ``user_agent_pattern``, when on any UTC day it has more than ``max_events_per_cookie_day``
+    events, or more than ``max_events_per_cookie`` in the whole export. Its events are flagged
+    (``is_bot``, ``bot_reason``), never deleted; stitching and the browsing features leave them out."""
+
+    user_agent_pattern: str = Field(
+        default="(?i)(bot|crawl|spider|slurp|headless|python-requests|curl/|wget/|scrapy|phantomjs)",
+        min_length=1,
+        description="Regular expression (DuckDB's RE2, searched anywhere in the user agent; (?i) for "
+        "any case): crawlers, headless browsers, scripts.",
+    )
+    max_events_per_cookie_day: int = Field(
+        default=300,
+        gt=0,
+        description="Events of one cookie on one UTC day above which it is a bot (a person browsing a "
+        "shop makes tens a day, a scraper thousands).",
+    )
+    max_events_per_cookie: int = Field(
+        default=2000,
+        gt=0,
+        description="Events of one cookie in the whole export above which it is a bot (a slow crawler "
+        "under the daily threshold; a person makes about 30 a year).",
+    )
+
+    @field_validator("user_agent_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        """Checked by the engine that applies it (DuckDB's RE2: no look-arounds or back-references)."""
+        import duckdb
+
+        try:
+            with duckdb.connect() as conn:
+                conn.execute("select regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as error:
+            raise ValueError(f"not a regular expression DuckDB reads: {error}") from None
+        return pattern
+
+
 class RetailerConfig(_Strict):
     """The whole retailer: see ``platform_assets/retailers/demo.yml`` for a commented example."""
 
@@ -220,6 +260,7 @@ class RetailerConfig(_Strict):
     sources: dict[str, SourceDelivery]
     clv: ClvSettings = ClvSettings()
     quality: QualityLimits = QualityLimits()
+    web_bots: WebBotRule = WebBotRule()
 
     @field_validator("business_units")
     @classmethod

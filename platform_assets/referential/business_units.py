@@ -3,7 +3,8 @@
 ``referential.business_units`` (one row per configured unit) is what the dbt models join for a unit's
 name, currency and time zone and what every country and currency test of the staging and marts
 models refers to; ``referential.plausible_dates`` (one row) is the date window the marts' date
-tests read. Nothing about a unit is written anywhere else: adding one to the YAML adds its row.
+tests read; ``referential.web_bot_rule`` (one row) the thresholds of the web analytics bot rule
+``staging.stg_web__events`` applies. Nothing about a unit is written anywhere else: adding one to the YAML adds its row.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from platform_assets.lib.tables import comment_statements
 
 UNITS_TABLE = "referential.business_units"
 DATES_TABLE = "referential.plausible_dates"
+BOT_RULE_TABLE = "referential.web_bot_rule"
 
 UNIT_COLUMNS = {
     "country_code": ("varchar", "Code of the business unit as the data's country_code columns carry it."),
@@ -31,10 +33,18 @@ DATE_COLUMNS = {
     "latest_date": ("date", "Last plausible business date: anything later is a data error."),
 }
 
+BOT_RULE_COLUMNS = {
+    "user_agent_pattern": ("varchar", "A cookie whose user agent matches this RE2 expression is a bot."),
+    "max_events_per_cookie_day": ("integer", "A cookie with more events than this on one UTC day is a bot."),
+    "max_events_per_cookie": ("integer", "A cookie with more events than this in the whole export is a bot."),
+}
+
 DESCRIPTIONS = {
     UNITS_TABLE: "The retailer's business units, from its configuration (platform.retailer.business_units).",
     DATES_TABLE: "The plausible business date window, from the retailer's configuration (dates).",
+    BOT_RULE_TABLE: "The web analytics bot rule staging applies, from the retailer's configuration (web_bots).",
 }
+TABLES = {UNITS_TABLE: UNIT_COLUMNS, DATES_TABLE: DATE_COLUMNS, BOT_RULE_TABLE: BOT_RULE_COLUMNS}
 
 
 def phone_plan(region: str) -> tuple[str, str | None, int]:
@@ -71,17 +81,22 @@ def unit_rows(config: RetailerConfig) -> list[tuple]:
 
 
 def write_referential(conn, config: RetailerConfig) -> dict[str, int]:
-    """Replaces both tables (one transaction) from ``config``; returns their row counts."""
+    """Replaces the three tables (one transaction) from ``config``; returns their row counts."""
     conn.execute("create schema if not exists referential")
     conn.execute("begin transaction")
     try:
-        for table, columns in ((UNITS_TABLE, UNIT_COLUMNS), (DATES_TABLE, DATE_COLUMNS)):
+        for table, columns in TABLES.items():
             typed = ", ".join(f"{name} {type_}" for name, (type_, _) in columns.items())
             conn.execute(f"create or replace table {table} ({typed})")
         placeholders = ", ".join("?" * len(UNIT_COLUMNS))
         conn.executemany(f"insert into {UNITS_TABLE} values ({placeholders})", unit_rows(config))
         conn.execute(f"insert into {DATES_TABLE} values (?, ?)", [config.dates.earliest, config.dates.latest])
-        for table, columns in ((UNITS_TABLE, UNIT_COLUMNS), (DATES_TABLE, DATE_COLUMNS)):
+        bots = config.web_bots
+        conn.execute(
+            f"insert into {BOT_RULE_TABLE} values (?, ?, ?)",
+            [bots.user_agent_pattern, bots.max_events_per_cookie_day, bots.max_events_per_cookie],
+        )
+        for table, columns in TABLES.items():
             for statement in comment_statements(
                 table, DESCRIPTIONS[table], {c: d for c, (_, d) in columns.items()}
             ):
@@ -90,4 +105,4 @@ def write_referential(conn, config: RetailerConfig) -> dict[str, int]:
     except Exception:
         conn.execute("rollback")
         raise
-    return {UNITS_TABLE: len(config.business_units), DATES_TABLE: 1}
+    return {UNITS_TABLE: len(config.business_units), DATES_TABLE: 1, BOT_RULE_TABLE: 1}

@@ -8,16 +8,19 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.referential.business_units import (
-    DATE_COLUMNS,
+    BOT_RULE_TABLE,
     DATES_TABLE,
     DESCRIPTIONS,
-    UNIT_COLUMNS,
+    TABLES,
     UNITS_TABLE,
     write_referential,
 )
 
-_GRAINS = {UNITS_TABLE: "one row per business unit", DATES_TABLE: "one row"}
-_COLUMNS = {UNITS_TABLE: UNIT_COLUMNS, DATES_TABLE: DATE_COLUMNS}
+_GRAINS = {UNITS_TABLE: "one row per business unit", DATES_TABLE: "one row", BOT_RULE_TABLE: "one row"}
+_COLUMNS = TABLES
+# The bot rule's settings are read by a staging model (stg_web__events): they sit in its layer, so the
+# lineage still reads left to right (lib/layers.py).
+_LAYERS = {UNITS_TABLE: layers.REFERENTIAL, DATES_TABLE: layers.REFERENTIAL, BOT_RULE_TABLE: layers.STAGING}
 
 
 def _spec(table: str) -> dg.AssetSpec:
@@ -25,19 +28,17 @@ def _spec(table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=table.split("."),
         description=DESCRIPTIONS[table],
-        group_name=layers.REFERENTIAL,
+        group_name=_LAYERS[table],
         owners=REFERENTIAL.owners,
         kinds={"duckdb", "python"},
         metadata=asset_metadata(REFERENTIAL, table, _GRAINS[table], columns),
     )
 
 
-@dg.multi_asset(
-    specs=[_spec(UNITS_TABLE), _spec(DATES_TABLE)], pool="duckdb_writer", name="retailer_referential"
-)
+@dg.multi_asset(specs=[_spec(table) for table in TABLES], pool="duckdb_writer", name="retailer_referential")
 def retailer_referential(context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse):
-    """Writes the configured business units and date window (``CDP_RETAILER_CONFIG``): the dbt
-    models and tests read them instead of any code or seed."""
+    """Writes the configured business units, date window and web bot rule (``CDP_RETAILER_CONFIG``):
+    the dbt models and tests read them instead of any code, seed or dbt var."""
     config = platform.retailer
     with warehouse.connect() as conn:
         counts = write_referential(conn, config)
@@ -63,4 +64,8 @@ def retailer_referential(context: dg.AssetExecutionContext, platform: PlatformSe
             "latest_date": str(config.dates.latest),
             **source,
         },
+    )
+    yield dg.MaterializeResult(
+        asset_key=BOT_RULE_TABLE.split("."),
+        metadata={"dagster/row_count": 1, **config.web_bots.model_dump(), **source},
     )

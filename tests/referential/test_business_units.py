@@ -7,7 +7,13 @@ import duckdb
 from platform_assets.features.indicators import INDICATORS, absent_indicators
 from platform_assets.features.profile import column_comments
 from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer, parse_retailer
-from platform_assets.referential.business_units import DATES_TABLE, UNITS_TABLE, phone_plan, write_referential
+from platform_assets.referential.business_units import (
+    BOT_RULE_TABLE,
+    DATES_TABLE,
+    UNITS_TABLE,
+    phone_plan,
+    write_referential,
+)
 
 FOUR_UNITS = (
     DEMO_RETAILER.read_text(encoding="utf-8")
@@ -17,6 +23,7 @@ FOUR_UNITS = (
         "language: es}\n",
     )
     .replace("latest: 2030-12-31", "latest: 2027-06-30")
+    .replace("max_events_per_cookie_day: 300", "max_events_per_cookie_day: 120")
 )
 
 
@@ -28,10 +35,13 @@ def test_phone_plans_come_from_phonenumbers():
     assert phone_plan("ES") == ("34", None, 9)
 
 
-def test_the_tables_hold_the_configured_units_and_window():
+def test_the_tables_hold_the_configured_units_window_and_bot_rule():
     config = parse_retailer(FOUR_UNITS, "four.yml")
     with duckdb.connect() as conn:
-        assert write_referential(conn, config) == {UNITS_TABLE: 4, DATES_TABLE: 1}
+        assert write_referential(conn, config) == {UNITS_TABLE: 4, DATES_TABLE: 1, BOT_RULE_TABLE: 1}
+        bot_rule = conn.execute(
+            f"select max_events_per_cookie_day, max_events_per_cookie from {BOT_RULE_TABLE}"
+        ).fetchall()
         units = conn.execute(
             f"select country_code, business_unit_name, currency_code, time_zone, language_code, "
             f"default_phone_region, calling_code from {UNITS_TABLE} order by 1"
@@ -43,6 +53,7 @@ def test_the_tables_hold_the_configured_units_and_window():
     assert units[0] == ("ES", "Spain", "EUR", "Europe/Madrid", "es", "ES", "34")
     assert [u[0] for u in units] == ["ES", "FR", "GB", "PL"]
     assert window == [(date(2000, 1, 1), date(2027, 6, 30))]
+    assert bot_rule == [(120, 2000)]
     assert comment[0][0].startswith("IANA time zone")
 
 
