@@ -83,3 +83,15 @@ def events_as_of_sql(cutoffs: Iterable[date], days: int) -> str:
     ) as p using (category_id)
     where not coalesce(e.is_bot, false) and e.event_at < {high} and e.event_at >= {low} - interval {int(days)} day
     """
+
+
+def session_pace_sql(history_start: date, days: int) -> str:
+    """Columns over ``events_as_of_sql(cutoffs, days)`` grouped by cutoff and customer: sessions in the
+    last 30 and 90 days and in the rest of the window (``web_sessions_before``), with the days of web
+    history that rest covers (the web source starts on ``history_start``): the customer's usual pace."""
+    return f"""
+        count(distinct session_id) filter (where event_at >= ts - interval 30 day) as web_sessions_30d,
+        count(distinct session_id) filter (where event_at >= ts - interval 90 day) as web_sessions_90d,
+        count(distinct session_id) filter (where event_at < ts - interval 90 day) as web_sessions_before,
+        least(greatest(date_diff('day', date '{history_start.isoformat()}', cutoff) - 90, 0), {int(days) - 90})
+            as web_known_days_before"""

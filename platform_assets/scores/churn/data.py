@@ -157,10 +157,7 @@ BROWSING_SQL = """
 select
     cutoff,
     customer_id,
-    count(distinct session_id) filter (where event_at >= ts - interval 30 day) as web_sessions_30d,
-    count(distinct session_id) filter (where event_at >= ts - interval 90 day) as web_sessions_90d,
-    count(distinct session_id) filter (where event_at < ts - interval 90 day) as web_sessions_before,
-    least(greatest(date_diff('day', $start, cutoff) - 90, 0), $days - 90) as web_known_days_before,
+    $pace,
     date_diff('day', max(event_at), ts) as days_since_last_session,
     count(distinct session_id) filter (where utm_medium = 'email' and event_at >= ts - interval 90 day)
         as email_click_sessions_90d,
@@ -177,10 +174,8 @@ def browsing_as_of(
     """Per cutoff, per customer with a stitched web event in the BROWSING_DAYS before it (none on or
     after it): web sessions (30, 90 days, before), days since the last one, e-mail-click sessions; the
     web source starts on ``history_start`` (``lib.web_events.history_start``)."""
-    sql = (
-        BROWSING_SQL.replace("$events", web_events.events_as_of_sql(cutoffs, BROWSING_DAYS))
-        .replace("$start", f"date '{history_start.isoformat()}'")
-        .replace("$days", str(BROWSING_DAYS))
+    sql = BROWSING_SQL.replace("$events", web_events.events_as_of_sql(cutoffs, BROWSING_DAYS)).replace(
+        "$pace", web_events.session_pace_sql(history_start, BROWSING_DAYS)
     )
     rows = conn.sql(sql).pl()
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}

@@ -174,11 +174,7 @@ def browsing(
     select
         cutoff,
         customer_id,
-        count(distinct session_id) filter (where event_at >= ts - interval 30 day) as web_sessions_30d,
-        count(distinct session_id) filter (where event_at >= ts - interval 90 day) as web_sessions_90d,
-        count(distinct session_id) filter (where event_at < ts - interval 90 day) as web_sessions_before,
-        least(greatest(date_diff('day', date '{history_start.isoformat()}', cutoff) - 90, 0), {BROWSING_DAYS - 90})
-            as web_known_days_before,
+        {web_events.session_pace_sql(history_start, BROWSING_DAYS)},
         count(*) filter (where event_type in {_in(VIEW_EVENTS)} and category_id is not null
             and event_at >= ts - interval 90 day) as web_views_90d,
         {", ".join(per_moment)}
