@@ -16,6 +16,8 @@ from datetime import date
 
 import duckdb
 
+from platform_assets.lib import web_events
+
 TABLE = "features.customer_department_browsing"
 
 # Attributed events before the reference date, with the department a search leads to.
@@ -28,13 +30,10 @@ select
     event_type,
     page_type,
     utm_medium,
-    case when event_type = 'search' then first_value(department_id ignore nulls) over (
-        partition by session_id order by event_at, event_id
-        rows between 1 following and unbounded following
-    ) else department_id end as department_id
+    $department_sql as department_id
 from marketing.fct_web_events
 where customer_id is not null and event_at < $ref_ts
-"""
+""".replace("$department_sql", web_events.DEPARTMENT_SQL)
 
 DEPARTMENT_BROWSING_SQL = """
 with

@@ -20,6 +20,12 @@ import duckdb
 WEB_EVENTS = "staging.stg_web__events"
 COOKIE_XREF = "referential.cookie_xref"
 
+# The department an event is about: a search counts for the one it leads to, the first department
+# (category page, product view or cart event) that follows it in the same visit; none if none follows.
+DEPARTMENT_SQL = """case when event_type = 'search' then first_value(department_id ignore nulls) over (
+    partition by session_id order by event_at, event_id rows between 1 following and unbounded following
+) else department_id end"""
+
 # Cookies attributed to exactly one customer, with their first login (which stitched them).
 COOKIES_SQL = """
 select cookie_id, any_value(customer_id) as customer_id, min(first_login_at) as first_login_at

@@ -164,10 +164,7 @@ events as (
         event_at,
         event_type,
         page_type,
-        case when event_type = 'search' then first_value(department_id ignore nulls) over (
-            partition by session_id order by event_at, event_id
-            rows between 1 following and unbounded following
-        ) else department_id end as department_id
+        $department_sql as department_id
     from stitched
 ),
 per_department as (
@@ -262,7 +259,9 @@ def purchases_as_of(
 def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     """customer_id, department_id and BROWSING_COLUMNS of every customer x department browsed in the
     year before ``cutoff``."""
-    sql = BROWSING_SQL.replace("$cookies_sql", web_events.COOKIES_SQL)
+    sql = BROWSING_SQL.replace("$cookies_sql", web_events.COOKIES_SQL).replace(
+        "$department_sql", web_events.DEPARTMENT_SQL
+    )
     return conn.sql(sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
 
 
