@@ -216,7 +216,9 @@ def main() -> None:
         landing_peak_gb=round(memory.peak(wall_started, wall_landed) / 1024**3, 2),
         target_met={"seconds": landing_s + stitching_s <= TARGET_SECONDS, "memory": peak_gb <= TARGET_GB},
         landing={k: round(v, 1) if isinstance(v, float) else v for k, v in landing.items()},
-        stitching={k: round(v, 1) if isinstance(v, float) else v for k, v in stitching.items() if "window" not in k},
+        stitching={
+            k: round(v, 1) if isinstance(v, float) else v for k, v in stitching.items() if "window" not in k
+        },
         dbt_peak_gb=round(memory.peak(*stitching["dbt_window"]) / 1024**3, 2),
         stitch_quality_peak_gb=round(memory.peak(*stitching["stitch_quality_window"]) / 1024**3, 2),
         warehouse_gb=round(warehouse.stat().st_size / 1024**3, 2),

@@ -251,6 +251,28 @@ class WebBotRule(_Strict):
         return pattern
 
 
+class MomentCatalogue(_Strict):
+    """Where one life moment shows in the retailer's catalogue, by the names of its categories
+    (``referential.dim_product``: ``category_name`` and ``department_name``)."""
+
+    signal_categories: tuple[str, ...] = Field(
+        min_length=1,
+        description="Categories bought (and browsed) in the weeks before the moment: its lead-in.",
+    )
+    departments: tuple[str, ...] = Field(
+        min_length=1, description="Departments the moment's burst of big baskets spends in."
+    )
+
+
+class LifeMomentCatalogue(_Strict):
+    """Each life moment scored (``scores.customer_life_moments``) and where it shows in the catalogue.
+    How an entry is seen (a burst in the departments; a move: a new home store) is the model's."""
+
+    moving: MomentCatalogue
+    renovation: MomentCatalogue
+    new_garden: MomentCatalogue
+
+
 class RetailerConfig(_Strict):
     """The whole retailer: see ``platform_assets/retailers/demo.yml`` for a commented example."""
 
@@ -261,6 +283,10 @@ class RetailerConfig(_Strict):
     clv: ClvSettings = ClvSettings()
     quality: QualityLimits = QualityLimits()
     web_bots: WebBotRule = WebBotRule()
+    life_moments: LifeMomentCatalogue | None = Field(
+        default=None,
+        description="The catalogue's categories of each life moment; without them no moment is scored.",
+    )
 
     @field_validator("business_units")
     @classmethod

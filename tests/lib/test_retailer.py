@@ -152,3 +152,14 @@ def test_an_id_format_is_for_key_or_required_columns():
     )
     message = _error(bad)
     assert "a pattern is for key or required columns; 'email' of crm_contacts is optional" in message
+
+
+def test_life_moments_are_the_three_moments_each_with_categories():
+    assert parse_retailer(DEMO_TEXT, "demo.yml").life_moments.new_garden.departments == ("Garden & outdoor",)
+    unknown = DEMO_TEXT.replace("  new_garden:\n    signal_categories", "  new_baby:\n    signal_categories")
+    message = _error(unknown)
+    assert f"line {_line_of(unknown, 'new_baby:')}, life_moments.new_baby" in message
+    empty = DEMO_TEXT.replace('departments: ["Garden & outdoor"]', "departments: []")
+    assert "life_moments.new_garden.departments" in _error(empty)
+    without = DEMO_TEXT[: DEMO_TEXT.index("# Life moments")] + DEMO_TEXT[DEMO_TEXT.index("# The sources") :]
+    assert parse_retailer(without, "retailer.yml").life_moments is None

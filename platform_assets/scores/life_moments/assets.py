@@ -9,6 +9,7 @@ from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, markdown_table, missing_inputs
 from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
+from platform_assets.lib.retailer import RetailerConfigError
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
 from platform_assets.lib.tables import (
@@ -57,11 +58,19 @@ def customer_life_moments(
     web source) with Kaplan-Meier baselines,
     backtested every run on an earlier cutoff, against the demo's ground truth when it is there."""
     # imported when the asset runs: keeps the code location fast
-    from platform_assets.scores.life_moments import report, scoring
+    from platform_assets.scores.life_moments import report, scoring, signals
 
     ref = run_reference_date(context, platform, warehouse)
+    catalogue = platform.retailer.life_moments
+    reason = None
     if missing := platform.retailer.undelivered(NEEDS):
         reason = not_delivered(missing, platform.retailer_config, "purchases by product department")
+    elif catalogue is None:
+        reason = (
+            f"no life moment configured: life_moments (the catalogue's categories of each moment) is "
+            f"absent from the retailer configuration {platform.retailer_config}"
+        )
+    if reason:
         with warehouse.connect() as conn:
             rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
         context.log.info(f"{TABLE} skipped: {reason}")
@@ -69,8 +78,15 @@ def customer_life_moments(
             metadata={"dagster/row_count": rows, "reference_date": str(ref), "skipped": reason}
         )
     started = time.perf_counter()
+    moments = signals.moments(catalogue)
     with warehouse.connect() as conn, library_output_to_debug(context):  # lifelines' fitting notes
-        result = scoring.run(conn, ref, platform.ground_truth_path, tuple(platform.retailer.units_by_code))
+        if unknown := signals.unknown_names(conn, moments):
+            raise RetailerConfigError(
+                f"{platform.retailer_config}: life_moments names the catalogue (referential.dim_product) "
+                f"does not have: {'; '.join(unknown)}"
+            )
+        units = tuple(platform.retailer.units_by_code)
+        result = scoring.run(conn, ref, platform.ground_truth_path, units, moments)
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, report.MODELS, result.metrics)
         for fitted, entry in report.model_versions(result, context.run_id):

@@ -6,11 +6,11 @@ from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.life_moments.assets import TABLE, customer_life_moments
-from platform_assets.scores.life_moments.signals import MOMENTS
+from platform_assets.scores.life_moments.signals import MOMENT_NAMES
 
 RULES = {
     **key_rules(["customer_id", "moment"]),
-    "unknown_moment": "moment not in (" + ", ".join(f"'{m.name}'" for m in MOMENTS) + ")",
+    "unknown_moment": "moment not in (" + ", ".join(f"'{name}'" for name in MOMENT_NAMES) + ")",
     "null_reference_date": "reference_date is null",
     "null_business_unit": "business_unit is null",
     "probability_outside_0_1": f"probability_90d is null or isnan(probability_90d) or {between('probability_90d', 0, 1)}",

@@ -3,7 +3,7 @@ asset spec, published as DuckDB column comments."""
 
 from __future__ import annotations
 
-from platform_assets.scores.life_moments.signals import MOMENTS
+from platform_assets.scores.life_moments.signals import MOMENT_NAMES
 
 TYPES = {
     "customer_id": "varchar",
@@ -20,7 +20,7 @@ DESCRIPTIONS = {
     "customer_id": "Stable customer id (referential.dim_customer).",
     "reference_date": "The date the probability is computed as of (nothing on or after it is used).",
     "business_unit": "Business unit (country, ISO 3166 code) of the customer.",
-    "moment": "Life moment scored: " + ", ".join(m.name for m in MOMENTS) + ".",
+    "moment": "Life moment scored: " + ", ".join(MOMENT_NAMES) + ".",
     "probability_90d": (
         "Cox proportional-hazards probability (0-1) of entering the moment within 90 days of the "
         "reference date, in that season (the moment's month profile: no new gardens in winter)."

@@ -10,7 +10,7 @@ from platform_assets.scores.life_moments import signals, survival
 from platform_assets.scores.life_moments.scoring import MomentsRun
 from platform_assets.scores.registry import ModelVersion
 
-MODELS = [f"life_moment_{m.name}" for m in signals.MOMENTS]
+MODELS = [f"life_moment_{name}" for name in signals.MOMENT_NAMES]
 # Measures shown on the asset's page and kept with the registered model.
 HEADLINE = (
     "backtest_truth_concordance",

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -78,11 +79,16 @@ def plan(reference_date: date, web_start: date | None) -> Plan:
 
 
 def run(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, truth_dir: Path, units: tuple[str, ...]
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    truth_dir: Path,
+    units: tuple[str, ...],
+    moments: Sequence[signals.Moment],
 ) -> MomentsRun:
-    """``units``: the configured business-unit codes (one covariate dummy each but the first)."""
+    """``units``: the configured business-unit codes (one covariate dummy each but the first);
+    ``moments``: the moments with the retailer's catalogue categories (``signals.moments``)."""
     chosen = plan(reference_date, web_events.history_start(conn, reference_date))
-    entries = signals.entries(conn, reference_date)
+    entries = signals.entries(conn, reference_date, moments)
     # Entries can be seen from this day on: the pace to beat needs MIN_HISTORY_DAYS of history.
     [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
     start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
@@ -90,19 +96,19 @@ def run(
 
     def covariates_at(cutoff: date) -> pl.DataFrame:
         if cutoff not in covariates:
-            covariates[cutoff] = signals.covariates(conn, cutoff)
+            covariates[cutoff] = signals.covariates(conn, cutoff, moments)
         return covariates[cutoff]
 
     short = _cutoffs(reference_date, chosen.follow_days)
     web = (
-        signals.browsing(conn, (*short, reference_date), chosen.web_start)
+        signals.browsing(conn, (*short, reference_date), chosen.web_start, moments)
         if chosen.web_start
         else dict.fromkeys((*short, reference_date))
     )
     true_dates = truth.moment_dates(conn, truth_dir)
     models, metrics, parts, notes = {}, [], [], [chosen.note] if chosen.note else []
     plans: dict[str, dict] = {}
-    for m in signals.MOMENTS:
+    for m in moments:
         name = f"life_moment_{m.name}"
         # The shorter follow-up a web history allows, unless it leaves a training window with too few
         # entries to learn from (a small retailer, a rare moment): then the full one, purchases only.

@@ -28,6 +28,8 @@ from platform_assets.lib import web_events
 if TYPE_CHECKING:
     import polars as pl
 
+    from platform_assets.lib.retailer import LifeMomentCatalogue
+
 
 @dataclass(frozen=True)
 class Moment:
@@ -37,28 +39,49 @@ class Moment:
     departments: tuple[str, ...]  # where the burst spends
     # How an entry is seen: "burst" in the departments, or "store_switch" (a new home store).
     seen_as: str = "burst"
-    # Whether the model takes the browsing covariates (with a web source). Not for a move: it is seen
-    # as a store switch, which customers who shop online rarely show, so the entries the model learns
-    # from teach it that browsing lowers the odds (at 20k, at most 1 of the 21 entries of the backtest's
-    # training window had browsed; with browsing the backtest concordance fell from 0.73 to 0.66).
+    # Whether the model takes the browsing covariates (with a web source).
     browsing: bool = True
 
 
-MOMENTS = (
-    Moment(
-        "moving",
-        ("Storage boxes", "Moving boxes & tape", "Cleaning supplies"),
-        ("Paint & decoration", "Flooring", "Lighting & electrical", "Storage & organisation"),
-        seen_as="store_switch",
-        browsing=False,
-    ),
-    Moment(
-        "renovation",
-        ("Hand tools", "Measuring & levelling", "Paint testers & samples", "Tiles"),
-        ("Kitchen", "Bathroom", "Plumbing & heating"),
-    ),
-    Moment("new_garden", ("Garden tools", "Seeds & plants"), ("Garden & outdoor",)),
-)
+# The moments scored. Where each shows in the catalogue is the retailer's (its configuration's
+# life_moments); how an entry is seen and which covariates the model takes are the model's. A move
+# is seen as a store switch, which customers who shop online rarely show, so the entries the model
+# learns from teach it that browsing lowers the odds (at 20k, at most 1 of the 21 entries of the
+# backtest's training window had browsed; with browsing the backtest concordance fell from 0.73 to 0.66).
+MOMENT_NAMES = ("moving", "renovation", "new_garden")
+_SEEN_AS = {"moving": "store_switch"}
+_WITHOUT_BROWSING = ("moving",)
+
+
+def moments(catalogue: LifeMomentCatalogue) -> tuple[Moment, ...]:
+    """The moments, with the catalogue's categories the retailer configured for each."""
+    return tuple(
+        Moment(
+            name,
+            getattr(catalogue, name).signal_categories,
+            getattr(catalogue, name).departments,
+            seen_as=_SEEN_AS.get(name, "burst"),
+            browsing=name not in _WITHOUT_BROWSING,
+        )
+        for name in MOMENT_NAMES
+    )
+
+
+def unknown_names(conn: duckdb.DuckDBPyConnection, moments: Sequence[Moment]) -> list[str]:
+    """``<moment>.<field>: '<name>'`` for each configured name the catalogue does not have (signal
+    categories among ``referential.dim_product``'s category names, departments among its departments)."""
+    [(categories, departments)] = conn.execute(
+        "select list(distinct category_name), list(distinct department_name) from referential.dim_product"
+    ).fetchall()
+    known = {"signal_categories": set(categories or ()), "departments": set(departments or ())}
+    return [
+        f"{m.name}.{field}: {name!r}"
+        for m in moments
+        for field in ("signal_categories", "departments")
+        for name in getattr(m, field)
+        if name not in known[field]
+    ]
+
 
 # A burst: at least this many purchase days in the moment's departments within BURST_DAYS, and
 # at least BURST_RATIO times the customer's own pace in them over the year before.
@@ -79,7 +102,7 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date, moments: Sequence[Moment]) -> pl.DataFrame:
     """One row per customer with a purchase in the two years before ``cutoff``: visit pace and
     trend, each moment's signal lines (30 and 90 days) and department share, age, tenure."""
     # Two plain aggregations, orders then customers, instead of count(distinct order_id) per window
@@ -87,7 +110,7 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
     # Amounts stay decimal until the share: exact sums, so a rerun gives the same bits whatever
     # order DuckDB's threads add them in (double sums differed in the last digit between runs).
     per_order, per_customer = [], []
-    for m in MOMENTS:
+    for m in moments:
         signal, department = _in(m.signal_categories), _in(m.departments)
         per_order += [
             f"count(*) filter (where category_name in {signal} and d >= $c - 30) as {m.name}_signal_30d",
@@ -152,7 +175,7 @@ VIEW_EVENTS = ("product_view", "page_view", "cart_add")
 
 
 def browsing(
-    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date
+    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date, moments: Sequence[Moment]
 ) -> dict[date, pl.DataFrame]:
     """Per cutoff, one row per customer with a stitched web event in the BROWSING_DAYS before it (none
     on or after it; ``lib.web_events``, one pass for every cutoff): sessions in the last 30 and 90 days
@@ -161,7 +184,7 @@ def browsing(
     and per moment its views (30 and 90 days) and cart adds (90 days) in its departments and signal
     categories."""
     per_moment = []
-    for m in MOMENTS:
+    for m in moments:
         where = f"(department_name in {_in(m.departments)} or category_name in {_in(m.signal_categories)})"
         views = f"event_type in {_in(VIEW_EVENTS)} and {where}"
         per_moment += [
@@ -187,14 +210,14 @@ def browsing(
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}
 
 
-def entries(conn: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:
+def entries(conn: duckdb.DuckDBPyConnection, until: date, moments: Sequence[Moment]) -> pl.DataFrame:
     """customer_id, moment, entry_date of every episode seen in sales before ``until``: bursts, and
     for moving the switch to a new home store.
 
     The pace to beat is the customer's own over the year before (or since their first purchase, when
     shorter; at least MIN_HISTORY_DAYS of history are needed to know it). Signal purchases are the
     lead-in, not the burst: they do not count in it."""
-    parts = [_switches(m) if m.seen_as == "store_switch" else _bursts(m) for m in MOMENTS]
+    parts = [_switches(m) if m.seen_as == "store_switch" else _bursts(m) for m in moments]
     sql = f"""
     with store_visits as (
         select distinct customer_id, store_id, sold_date as d

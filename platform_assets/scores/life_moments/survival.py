@@ -19,7 +19,7 @@ import polars as pl
 
 from platform_assets.scores.life_moments import season as seasons
 from platform_assets.scores.life_moments.concordance import concordance_index
-from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MIN_PACE_DAYS, MOMENTS
+from platform_assets.scores.life_moments.signals import EPISODE_GAP_DAYS, MIN_PACE_DAYS
 
 if TYPE_CHECKING:  # lifelines is imported when a model is fitted, not when the code location loads
     from lifelines import CoxPHFitter
@@ -241,7 +241,6 @@ def validate(prob: np.ndarray, duration: np.ndarray, event: np.ndarray, top_shar
 
 
 __all__ = [
-    "MOMENTS",
     "MomentModel",
     "at_risk",
     "baseline",

@@ -9,7 +9,10 @@ import polars as pl
 import pytest
 
 from platform_assets.lib import web_events
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from platform_assets.scores.life_moments import scoring, signals, survival
+
+DEMO_MOMENTS = signals.moments(load_retailer(DEMO_RETAILER).life_moments)
 
 CUTOFF = date(2026, 6, 1)
 WEB_START = date(2025, 10, 1)
@@ -75,7 +78,7 @@ def conn():
 
 
 def test_browsing_counts_the_stitched_human_sessions_and_the_moments_views_before_the_cutoff(conn):
-    web = signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
+    web = signals.browsing(conn, [CUTOFF], WEB_START, DEMO_MOMENTS)[CUTOFF].sort("customer_id")
     assert web["customer_id"].to_list() == ["A", "B"]
     a, b = web.row(0, named=True), web.row(1, named=True)
     # A: five weekly garden visits and the cart add 3 days ago (the cutoff day's noon visit is not seen)
@@ -103,7 +106,9 @@ def test_the_design_gives_every_customer_the_browsing_covariates_and_a_pace_agai
             "tenure_days": [800, 500, 300],
         }
     )
-    rows = survival.design(cov, "new_garden", UNITS, signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF])
+    rows = survival.design(
+        cov, "new_garden", UNITS, signals.browsing(conn, [CUTOFF], WEB_START, DEMO_MOMENTS)[CUTOFF]
+    )
     assert rows.columns[:2] == ["customer_id", "business_unit"]
     assert set(survival.covariate_names("new_garden", UNITS, browsing=True)) <= set(rows.columns)
     assert rows.null_count().sum_horizontal().item() == 0
@@ -118,7 +123,7 @@ def test_the_design_gives_every_customer_the_browsing_covariates_and_a_pace_agai
 
 
 def test_events_on_or_after_the_cutoff_change_nothing(conn):
-    before = signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id")
+    before = signals.browsing(conn, [CUTOFF], WEB_START, DEMO_MOMENTS)[CUTOFF].sort("customer_id")
     # from the cutoff on: A's visits moved to the kitchen, B browses the garden every hour, C appears
     conn.execute(
         "update staging.stg_web__events set category_id = 'D04C01', department_id = 'D04' where event_at >= ?",
@@ -142,7 +147,9 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
         "insert into staging.stg_web__events values "
         "('late', timestamp '2026-05-20 10:00', 'ckLate', 'sLate', 'product_view', 'D01C05', 'D01', null, false)"
     )
-    assert signals.browsing(conn, [CUTOFF], WEB_START)[CUTOFF].sort("customer_id").equals(before)
+    assert (
+        signals.browsing(conn, [CUTOFF], WEB_START, DEMO_MOMENTS)[CUTOFF].sort("customer_id").equals(before)
+    )
 
 
 def test_the_web_history_starts_when_the_first_stitched_cookie_was_seen_and_is_none_without_a_web_source(
@@ -167,12 +174,12 @@ def test_the_web_history_starts_when_the_first_stitched_cookie_was_seen_and_is_n
 
 def test_one_pass_over_several_cutoffs_gives_each_cutoff_what_it_alone_gives(conn):
     cutoffs = [date(2026, 3, 1), CUTOFF, date(2026, 5, 20)]
-    together = signals.browsing(conn, cutoffs, WEB_START)
+    together = signals.browsing(conn, cutoffs, WEB_START, DEMO_MOMENTS)
     for cutoff in cutoffs:
         assert (
             together[cutoff]
             .sort("customer_id")
-            .equals(signals.browsing(conn, [cutoff], WEB_START)[cutoff].sort("customer_id"))
+            .equals(signals.browsing(conn, [cutoff], WEB_START, DEMO_MOMENTS)[cutoff].sort("customer_id"))
         )
     assert together[date(2026, 3, 1)]["new_garden_web_views_90d"].sum() == 0  # the garden came later
 

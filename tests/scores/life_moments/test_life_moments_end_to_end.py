@@ -6,12 +6,15 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib import web_events
+from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
 from platform_assets.scores.life_moments import signals, survival
 from platform_assets.scores.life_moments.checks import CHECKS
 from platform_assets.scores.registry import active_version, load_artifact
 from tests.scores.churn.test_churn_end_to_end import REF, read
 
-MOMENTS = {m.name for m in signals.MOMENTS}
+DEMO_MOMENTS = signals.moments(load_retailer(DEMO_RETAILER).life_moments)
+
+MOMENTS = set(signals.MOMENT_NAMES)
 
 
 def test_the_life_moments_table_is_gated_with_one_row_per_customer_and_moment(refreshed):
@@ -51,7 +54,7 @@ def test_each_moment_is_validated_against_the_ground_truth_and_recorded(refreshe
         # the demo has a web source of 13 months: browsing for the moments configured to, on a
         # follow-up short enough for the backtest's training cutoff to have web history, unless that
         # window holds too few entries at this size (then 180 days, purchases only)
-        configured = next(m.browsing for m in signals.MOMENTS if m.name == moment)
+        configured = next(m.browsing for m in DEMO_MOMENTS if m.name == moment)
         assert values["follow_days"] in (120, 180)
         assert values["uses_browsing"] == float(configured and values["follow_days"] == 120)
         plans[moment] = values["follow_days"]
@@ -76,8 +79,8 @@ def test_the_registered_cox_models_reproduce_the_stored_probabilities(refreshed,
     monkeypatch.setenv("CDP_DATA_DIR", str(demo_dir))
     scores = read(db, "select * from scores.customer_life_moments")
     with duckdb.connect(str(db), read_only=True) as conn:
-        covariates = signals.covariates(conn, REF)
-        web = signals.browsing(conn, [REF], web_events.history_start(conn, REF))[REF]
+        covariates = signals.covariates(conn, REF, DEMO_MOMENTS)
+        web = signals.browsing(conn, [REF], web_events.history_start(conn, REF), DEMO_MOMENTS)[REF]
         units = tuple(
             u for (u,) in conn.execute("select country_code from referential.business_units").fetchall()
         )

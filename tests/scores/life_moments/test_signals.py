@@ -6,7 +6,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from platform_assets.lib.retailer import DEMO_RETAILER, MomentCatalogue, load_retailer
 from platform_assets.scores.life_moments import signals
+
+DEMO_MOMENTS = signals.moments(load_retailer(DEMO_RETAILER).life_moments)
 
 START = date(2025, 1, 1)
 
@@ -53,12 +56,12 @@ def _store_visits(conn, customer: str, visits: list[tuple[date, str]], channel: 
 
 
 def test_a_burst_in_the_moment_departments_is_one_entry_and_a_steady_habit_none(conn):
-    entries = signals.entries(conn, date(2026, 11, 1))
+    entries = signals.entries(conn, date(2026, 11, 1), DEMO_MOMENTS)
     assert entries.rows() == [("A", "new_garden", date(2026, 4, 1))]
 
 
 def test_covariates_count_signals_before_the_cutoff_only(conn):
-    cov = signals.covariates(conn, date(2026, 4, 1)).sort("customer_id")
+    cov = signals.covariates(conn, date(2026, 4, 1), DEMO_MOMENTS).sort("customer_id")
     a = cov.row(0, named=True)
     assert a["new_garden_signal_lines_30d"] == 1 and a["moving_signal_lines_30d"] == 0
     assert a["visits_90d"] == 1  # the signal purchase; the burst starts on the cutoff, not before
@@ -75,7 +78,47 @@ def test_a_change_of_home_store_is_a_move_entered_on_the_first_visit_at_the_new_
     # E: the new store's visits are web orders (web store ids are not home stores): no move.
     _store_visits(conn, "E", [(date(2025, m, 5), "S1") for m in (2, 4, 6)])
     _store_visits(conn, "E", [(date(2026, m, 5), "W1") for m in (2, 4, 6)], channel="web")
-    moves = signals.entries(conn, date(2026, 11, 1)).filter(pl.col("moment") == "moving")
+    moves = signals.entries(conn, date(2026, 11, 1), DEMO_MOMENTS).filter(pl.col("moment") == "moving")
     assert moves.rows() == [("C", "moving", date(2026, 3, 10))]
     # Seen only up to the cutoff: with one visit at S2 before it, not yet a move.
-    assert signals.entries(conn, date(2026, 4, 1)).filter(pl.col("moment") == "moving").is_empty()
+    assert (
+        signals.entries(conn, date(2026, 4, 1), DEMO_MOMENTS).filter(pl.col("moment") == "moving").is_empty()
+    )
+
+
+def test_another_catalogue_configured_by_its_own_names_finds_the_same_moments(conn):
+    """A retailer whose catalogue is in French: the same products under other names, and its
+    configuration names them; the entries and covariates are those of the demo's names."""
+    expected_entries = signals.entries(conn, date(2026, 11, 1), DEMO_MOMENTS)
+    expected_cov = signals.covariates(conn, date(2026, 4, 1), DEMO_MOMENTS)
+    french = {"Garden & outdoor": "Jardin", "Seeds & plants": "Graines et plantes", "Kitchen": "Cuisine"}
+    for english, name in french.items():
+        for column in ("department_name", "category_name"):
+            conn.execute(
+                f"update referential.dim_product set {column} = ? where {column} = ?", [name, english]
+            )
+    catalogue = load_retailer(DEMO_RETAILER).life_moments.model_copy(
+        update={
+            "new_garden": MomentCatalogue(
+                signal_categories=("Outils de jardin", "Graines et plantes"), departments=("Jardin",)
+            ),
+            "renovation": MomentCatalogue(
+                signal_categories=("Outillage",), departments=("Cuisine", "Salle de bains")
+            ),
+        }
+    )
+    configured = signals.moments(catalogue)
+    assert signals.entries(conn, date(2026, 11, 1), configured).equals(expected_entries)
+    assert signals.covariates(conn, date(2026, 4, 1), configured).equals(expected_cov)
+    # The demo's names no longer find the garden burst in this catalogue.
+    assert signals.entries(conn, date(2026, 11, 1), DEMO_MOMENTS).is_empty()
+
+
+def test_names_the_catalogue_does_not_have_are_listed_by_moment_and_field(conn):
+    unknown = signals.unknown_names(conn, DEMO_MOMENTS)
+    assert "new_garden.departments: 'Garden & outdoor'" not in unknown  # in this catalogue
+    assert "new_garden.signal_categories: 'Seeds & plants'" not in unknown
+    assert "renovation.departments: 'Bathroom'" in unknown
+    assert "moving.signal_categories: 'Moving boxes & tape'" in unknown
+    conn.execute("update referential.dim_product set department_name = 'Jardin'")
+    assert "new_garden.departments: 'Garden & outdoor'" in signals.unknown_names(conn, DEMO_MOMENTS)
