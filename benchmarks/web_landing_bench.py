@@ -116,14 +116,15 @@ def land(warehouse: Path, landing: Path, retailer, memory_limit: str) -> dict:
     return figures
 
 
-def stitch(warehouse: Path, truth: Path) -> dict:
-    """dbt build of the web models (with their tests), then the stitch quality asset's computation."""
+def stitch(warehouse: Path, truth: Path, memory_limit: str) -> dict:
+    """dbt build of the web models (with their tests; DuckDB's memory limit ``CDP_DBT_MEMORY_LIMIT``),
+    then the stitch quality asset's computation."""
     started, wall_started = time.perf_counter(), time.time()
     dbt = Path(sys.executable).parent / "dbt"
     done = subprocess.run(
         [str(dbt), "build", "--select", *WEB_MODELS, "--exclude-resource-type", "unit_test"],
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "CDP_DUCKDB_PATH": str(warehouse)},
+        env={**os.environ, "CDP_DUCKDB_PATH": str(warehouse), "CDP_DBT_MEMORY_LIMIT": memory_limit},
         capture_output=True,
         text=True,
     )
@@ -175,7 +176,11 @@ def cpu_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory_limit for the landing")
+    parser.add_argument(
+        "--memory-limit",
+        default="6GB",
+        help="DuckDB's memory_limit for the landing and for dbt (CDP_DBT_MEMORY_LIMIT)",
+    )
     args = parser.parse_args()
     scale = f"{args.customers // 1000}k"
     data_dir = REPO / "data" / "bench-web" / scale
@@ -191,7 +196,12 @@ def main() -> None:
     with LOCK.open("w") as lock:
         waited = time.perf_counter()
         fcntl.flock(lock, fcntl.LOCK_EX)  # no other big run at the same time
-        result = {"customers": args.customers, **facts, "lock_wait_s": round(time.perf_counter() - waited, 1)}
+        result = {
+            "customers": args.customers,
+            **facts,
+            "memory_limit": args.memory_limit,
+            "lock_wait_s": round(time.perf_counter() - waited, 1),
+        }
         result["machine"] = machine()  # its load_average_at_start: what else was running
         cpu_before = cpu_seconds()
         with MemorySampler(os.getpid()) as memory:
@@ -199,7 +209,7 @@ def main() -> None:
             landing = land(warehouse, data_dir / "landing", retailer, args.memory_limit)
             landed, wall_landed = time.perf_counter(), time.time()
             print(f"landing: {landed - started:.1f} s {landing}", flush=True)
-            stitching = stitch(warehouse, data_dir / "ground_truth")
+            stitching = stitch(warehouse, data_dir / "ground_truth", args.memory_limit)
             finished = time.perf_counter()
         cpu = cpu_seconds() - cpu_before
     landing_s = landed - started
