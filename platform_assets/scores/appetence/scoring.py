@@ -23,6 +23,9 @@ from platform_assets.scores.appetence import columns, data, model
 # a hash of the customer id: the same customers every run on the same data, and the fit and the
 # backtest stay bounded at 1M customers (every customer is still scored).
 TRAINING_MAX_CUSTOMERS = 50_000
+# A model learns from this many cut-offs, HORIZON_DAYS apart, the last one its own (stacked: three times
+# the buyers, and the seasons of three months).
+TRAINING_CUTOFFS = 3
 # The rankings the backtest measures: the model, the department's popularity in the business unit
 # (the baseline to beat), and the customer's own history (days bought in the department in the
 # last year, popularity breaking ties) - a second reference, not a target.
@@ -49,6 +52,11 @@ def cutoffs(reference_date: date) -> dict[str, date]:
     }
 
 
+def training_cutoffs(latest: date) -> list[date]:
+    """The cut-offs a model trained at ``latest`` learns from, the latest first."""
+    return [latest - k * timedelta(days=model.HORIZON_DAYS) for k in range(TRAINING_CUTOFFS)]
+
+
 def training_sample(rows: pl.DataFrame, max_customers: int = TRAINING_MAX_CUSTOMERS) -> pl.DataFrame:
     """At most ``max_customers`` customers' rows, chosen by a hash of their id (not by row order)."""
     ids = rows["customer_id"].unique().sort()
@@ -71,14 +79,15 @@ class _Rows:
     ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
     customers, a fourteenth of the rows to build); else every customer's (the scoring cutoff)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool):
-        self.conn, self.browsing, self.frames = conn, browsing, {}
+    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool, history: data.History | None = None):
+        self.conn, self.browsing, self.history, self.frames = conn, browsing, history, {}
         self.numeric = model.numeric_features(data.BROWSING_COLUMNS if browsing else ())
 
     def at(self, cutoff: date, sampled: bool = False) -> pl.DataFrame:
         if (cutoff, sampled) not in self.frames:
-            customers = training_sample(data.population(self.conn, cutoff)) if sampled else None
-            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers)
+            h = self.history
+            customers = training_sample(data.population(self.conn, cutoff, h)) if sampled else None
+            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers, h)
         return self.frames[cutoff, sampled]
 
     def labelled(self, cutoff: date) -> pl.DataFrame:
@@ -93,8 +102,16 @@ class _Rows:
         self.frames.pop((cutoff, False), None)
 
     def train(self, cutoff: date) -> model.AppetenceModel:
-        sample = self.labelled(cutoff)
-        return model.fit(sample, sample["bought"].to_numpy(), self.numeric, cutoff)
+        """The model on the training sample's rows at ``cutoff`` and the TRAINING_CUTOFFS - 1 cut-offs
+        before it, HORIZON_DAYS apart: every label ends by ``cutoff`` + HORIZON_DAYS."""
+        stacked = pl.concat(
+            [
+                self.labelled(at).with_columns(pl.lit(at).alias("training_cutoff"))
+                for at in training_cutoffs(cutoff)
+            ],
+            how="vertical_relaxed",
+        )
+        return model.fit(stacked, self.numeric, cutoff)
 
 
 def backtest(rows: _Rows, reference_date: date) -> Backtest:
@@ -105,7 +122,9 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     if cuts["backtest_training"] + timedelta(days=model.HORIZON_DAYS) > cuts["backtest_evaluation"]:
         raise ValueError(f"appetence backtest: training labels overlap the evaluation window ({cuts})")
     probe = rows.train(cuts["backtest_training"])
-    rows.release(cuts["backtest_training"])
+    # the production model's cut-offs start at the evaluation's: the older ones are done with
+    for at in set(training_cutoffs(cuts["backtest_training"])) - set(training_cutoffs(cuts["training"])):
+        rows.release(at)
     # measured on the same hashed sample of customers the training takes (all of them up to 50k)
     evaluation = rows.labelled(cuts["backtest_evaluation"])
     evaluation = evaluation.with_columns(
@@ -121,12 +140,16 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
 
 def run(conn: duckdb.DuckDBPyConnection, reference_date: date) -> AppetenceRun:
     browsing = data.has_browsing(conn)
-    rows = _Rows(conn, browsing)
     cuts = cutoffs(reference_date)
-    tested = backtest(rows, reference_date)
-    fitted = rows.train(cuts["training"])
-    rows.release(cuts["training"])
-    departments = _departments(fitted, rows.at(cuts["scoring"]), reference_date)
+    earliest = training_cutoffs(cuts["backtest_training"])[-1]
+    with data.History(conn, earliest, reference_date, browsing) as history:
+        rows = _Rows(conn, browsing, history)
+        tested = backtest(rows, reference_date)
+        fitted = rows.train(cuts["training"])
+        for at in training_cutoffs(cuts["training"]):
+            rows.release(at)
+        scoring_rows = rows.at(cuts["scoring"])
+    departments = _departments(fitted, scoring_rows, reference_date)
     return AppetenceRun(
         _top(departments, fitted, browsing), departments, fitted, tested.measures, cuts, browsing
     )
@@ -141,7 +164,7 @@ def _history_score() -> pl.Expr:
 def _departments(fitted: model.AppetenceModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
     """scores.customer_department_appetence: every customer x department with its probability and rank."""
     scored = rows.with_columns(pl.Series("probability_30d", np.round(model.predict(fitted, rows), 4)))
-    ranked = model.ranked(scored, "probability_30d")
+    ranked = scored.with_columns(_ranks(scored, "probability_30d"))
     return ranked.select(
         "customer_id",
         pl.lit(reference_date).alias("reference_date"),
@@ -153,6 +176,26 @@ def _departments(fitted: model.AppetenceModel, rows: pl.DataFrame, reference_dat
         pl.col("popularity_30d").round(4),
         pl.lit(fitted.version).alias("model_version"),
     ).cast(polars_schema(columns.DEPARTMENT_TYPES))
+
+
+def _ranks(rows: pl.DataFrame, score: str) -> pl.Series:
+    """``model.ranked``'s rank (by ``score`` descending, ties by department id) without its sort, for
+    rows sorted by customer and department with every department per customer (``data.rows_as_of``):
+    one stable argsort per customer's row of departments."""
+    names = rows["department_id"].unique().sort().to_numpy()
+    departments = names.size
+    dense = departments > 0 and rows.height % departments == 0
+    if dense:
+        grid = rows["department_id"].to_numpy().reshape(-1, departments)
+        customers = rows["customer_id"].to_numpy().reshape(-1, departments)
+        dense = bool((grid == names[None, :]).all() and (customers == customers[:, :1]).all())
+    if not dense:
+        return model.ranked(rows.with_row_index("_i"), score).sort("_i")["rank"]
+    scores = rows[score].to_numpy().reshape(-1, departments)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, departments + 1)[None, :], axis=1)
+    return pl.Series("rank", ranks.ravel(), dtype=pl.Int64)
 
 
 def _top(departments: pl.DataFrame, fitted: model.AppetenceModel, browsing: bool) -> pl.DataFrame:
