@@ -36,19 +36,21 @@ COOKIE_XREF = web_events.COOKIE_XREF
 # Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
 # order DuckDB's threads add them in (a double sum differing in its last digit can put a value on
 # the other side of a tree's threshold).
-# One row per customer, department and day bought there (lines and amount of the day) in [$start, $end):
-# every purchase indicator counts these rows (no distinct count over the lines).
+# One row per customer with a business unit, department and day bought there (lines and amount of the
+# day) in [$start, $end): every purchase indicator counts these rows (no distinct count over the lines).
 DAYS_SQL = """
 select
     l.customer_id,
+    c.country_code as business_unit,
     p.department_id,
     l.sold_date as d,
     count(*) as lines,
     sum(l.net_amount::decimal(18, 2)) as amount
 from sales.fct_sales_lines as l
 join referential.dim_product as p using (product_id)
+join referential.dim_customer as c using (customer_id)
 where l.customer_id is not null and not l.is_cancelled and not l.is_return
-    and p.department_id is not null
+    and p.department_id is not null and c.country_code is not null
     and l.sold_date < $end and l.sold_date >= $start
 group by all
 """
@@ -57,21 +59,18 @@ PURCHASES_SQL = """
 select * exclude (taste) from (
 with days as ($days),
 population as (
-    select b.customer_id, c.country_code as business_unit
-    from (select distinct customer_id from days) as b
-    join referential.dim_customer as c using (customer_id)
-    where c.country_code is not null
+    select distinct customer_id, business_unit from days
 ),
 -- per customer of the population and department: the last day bought there, and whether in the same
 -- 30 days a year before the cut-off
 bought as (
     select
         customer_id,
+        business_unit,
         department_id,
         max(d) as last_d,
         bool_or(d >= $c - 365 and d < $c - 335) as last_year_30d
     from days
-    where customer_id in (select customer_id from population)
     group by all
 ),
 -- the department's pull in the business unit, over its whole population (whichever customers get rows):
@@ -91,23 +90,21 @@ popularity as (
     ) as g
     left join (
         select
-            pc.business_unit,
-            b.department_id,
-            count(*) filter (where b.last_d >= $c - 30) as buyers_30d,
-            count(*) filter (where b.last_d >= $c - 90) as buyers_90d,
-            count(*) filter (where b.last_d >= $c - 365) as buyers_365d,
-            count(*) filter (where b.last_year_30d) as buyers_last_year_30d
-        from bought as b
-        join population as pc using (customer_id)
-        group by pc.business_unit, b.department_id
+            business_unit,
+            department_id,
+            count(*) filter (where last_d >= $c - 30) as buyers_30d,
+            count(*) filter (where last_d >= $c - 90) as buyers_90d,
+            count(*) filter (where last_d >= $c - 365) as buyers_365d,
+            count(*) filter (where last_year_30d) as buyers_last_year_30d
+        from bought
+        group by business_unit, department_id
     ) as b using (business_unit, department_id)
 ),
 -- the season: a department's share of the unit's lines in a calendar month over its share in the whole
 -- period (garden in spring above 1, in winter below), and that whole-period share (the unit's mix)
 unit_months as (
-    select pc.business_unit, b.department_id, month(b.d) as m, sum(b.lines) as n
-    from days as b
-    join population as pc using (customer_id)
+    select business_unit, department_id, month(d) as m, sum(lines) as n
+    from days
     group by all
 ),
 season as (
@@ -126,9 +123,7 @@ chosen as (
     select * from population $sample
 ),
 chosen_days as (
-    select b.*, c.business_unit
-    from days as b
-    join chosen as c using (customer_id)
+    select * from days $sample
 ),
 customer_days as (
     select customer_id, business_unit, d, sum(lines) as lines, sum(amount) as amount
@@ -150,6 +145,7 @@ customers as (
     join (
         select customer_id, count(*) filter (where last_d >= $c - 365) as departments_365d
         from bought
+        $sample
         group by customer_id
     ) as n using (customer_id)
     group by cd.customer_id, cd.business_unit
@@ -189,6 +185,30 @@ ahead as (
         coalesce(any_value(season_index) filter (where m = month($c + 15)), 0) as season_ahead
     from season
     group by all
+),
+-- the customer's taste per department (below) in two exact parts, their own lines and the unit's mix,
+-- each times the season ahead; and their sums over the departments, to share it out
+own_taste as (
+    select
+        pd.customer_id,
+        pd.department_id,
+        (pd.dept_season_lines * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
+    from per_department as pd
+    join chosen as c using (customer_id)
+    join ahead as a using (business_unit, department_id)
+),
+mix_taste as (
+    select
+        business_unit,
+        department_id,
+        (($prior_lines * line_share)::decimal(18, 9) * season_ahead::decimal(18, 9))::decimal(18, 9) as mix
+    from ahead
+),
+taste_totals as (
+    select c.customer_id, coalesce(o.own, 0) + m.mix as total
+    from chosen as c
+    left join (select customer_id, sum(own) as own from own_taste group by customer_id) as o using (customer_id)
+    join (select business_unit, sum(mix) as mix from mix_taste group by business_unit) as m using (business_unit)
 )
 select
     c.*,
@@ -209,12 +229,9 @@ select
     pd.dept_days_since_last_purchase,
     -- the customer's taste, estimated as their season-weighed lines plus $prior_lines lines of the unit's
     -- mix (a Dirichlet prior: little history leans on the mix), times the season ahead
-    (
-        (coalesce(pd.dept_season_lines, 0) + ($prior_lines * coalesce(a.line_share, 0))::decimal(18, 9))
-        * coalesce(a.season_ahead, 0)::decimal(18, 9)
-    )::decimal(18, 9) as taste,
+    coalesce(ot.own, 0) + coalesce(mt.mix, 0) as taste,
     taste::double as dept_taste,
-    (taste / nullif(sum(taste) over (partition by c.customer_id), 0))::double as dept_taste_share,
+    (taste / nullif(tt.total, 0))::double as dept_taste_share,
     coalesce(a.season_ahead, 0) as dept_season_ahead,
     pop.popularity_30d,
     pop.popularity_90d,
@@ -225,6 +242,9 @@ cross join departments as dp
 left join per_department as pd using (customer_id, department_id)
 left join popularity as pop using (business_unit, department_id)
 left join ahead as a using (business_unit, department_id)
+left join own_taste as ot using (customer_id, department_id)
+left join mix_taste as mt using (business_unit, department_id)
+left join taste_totals as tt using (customer_id)
 )
 """
 
@@ -316,11 +336,7 @@ def _days(cutoff: date, history: History | None) -> str:
 def population(conn: duckdb.DuckDBPyConnection, cutoff: date, history: History | None = None) -> pl.DataFrame:
     """customer_id of every customer of the population at ``cutoff`` (a business unit and a purchase in
     the POPULATION_DAYS before it), sorted."""
-    return conn.sql(
-        f"select distinct b.customer_id from ({_days(cutoff, history)}) as b "
-        "join referential.dim_customer as c using (customer_id) "
-        "where c.country_code is not null order by 1"
-    ).pl()
+    return conn.sql(f"select distinct customer_id from ({_days(cutoff, history)}) order by 1").pl()
 
 
 SAMPLE_VIEW = "appetence_customers"

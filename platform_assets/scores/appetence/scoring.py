@@ -22,7 +22,7 @@ from platform_assets.scores.appetence import columns, data, model
 # Training (and backtest evaluation) rows are capped at this many customers (x departments), drawn by
 # a hash of the customer id: the same customers every run on the same data, and the fit and the
 # backtest stay bounded at 1M customers (every customer is still scored).
-TRAINING_MAX_CUSTOMERS = 50_000
+TRAINING_MAX_CUSTOMERS = 20_000
 # A model learns from this many cut-offs, HORIZON_DAYS apart, the last one its own (stacked: three times
 # the buyers, and the seasons of three months).
 TRAINING_CUTOFFS = 3
@@ -182,13 +182,17 @@ def _ranks(rows: pl.DataFrame, score: str) -> pl.Series:
     """``model.ranked``'s rank (by ``score`` descending, ties by department id) without its sort, for
     rows sorted by customer and department with every department per customer (``data.rows_as_of``):
     one stable argsort per customer's row of departments."""
-    names = rows["department_id"].unique().sort().to_numpy()
-    departments = names.size
-    dense = departments > 0 and rows.height % departments == 0
+    names = rows["department_id"].unique().sort()
+    departments = names.len()
+    dense = departments > 0 and rows.height % departments == 0 and rows["customer_id"].is_sorted()
     if dense:
-        grid = rows["department_id"].to_numpy().reshape(-1, departments)
-        customers = rows["customer_id"].to_numpy().reshape(-1, departments)
-        dense = bool((grid == names[None, :]).all() and (customers == customers[:, :1]).all())
+        # each block of `departments` rows: one customer (sorted: its first = its last), every department
+        # in order, and no customer in two blocks
+        n = rows.height // departments
+        firsts = rows["customer_id"].gather_every(departments)
+        lasts = rows["customer_id"].gather_every(departments, offset=departments - 1)
+        grid = pl.Series(np.tile(names.to_numpy(), n))
+        dense = bool(firsts.equals(lasts) and firsts.n_unique() == n and rows["department_id"].equals(grid))
     if not dense:
         return model.ranked(rows.with_row_index("_i"), score).sort("_i")["rank"]
     scores = rows[score].to_numpy().reshape(-1, departments)
