@@ -1,10 +1,12 @@
 """One appetence run as of a reference date R: backtest, training, scores.
 
-Cutoffs (H = HORIZON_DAYS = 30):
-- backtest: train on the rows at R - 2H labelled by purchases in [R - 2H, R - H), then rank the rows
-  at R - H and compare with the purchases in [R - H, R) - a window the backtest model never saw;
-- production: train on the rows at R - H labelled by [R - H, R), score the rows at R.
-The rows at R - H are built once and used twice (evaluated, then trained on).
+Cutoffs (H = HORIZON_DAYS = 30; each model learns from TRAINING_CUTOFFS = 3 cut-offs, its own and the
+two before, each labelled by the H days after it):
+- backtest: train on the rows at R - 2H, R - 3H, R - 4H (labels up to R - H), then rank the rows at
+  R - H and compare with the purchases in [R - H, R) - a window the backtest model never saw;
+- production: train on the rows at R - H, R - 2H, R - 3H (labels up to R), score the rows at R.
+The rows at R - H, R - 2H and R - 3H are built once and used twice. The purchase days and the web
+events of the whole span are read once into temporary tables (``data.History``).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class Backtest:
 class _Rows:
     """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff.
     ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
-    customers, a fourteenth of the rows to build); else every customer's (the scoring cutoff)."""
+    customers, at 1M a thirtieth of the rows to build); else every customer's (the scoring cutoff)."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool, history: data.History | None = None):
         self.conn, self.browsing, self.history, self.frames = conn, browsing, history, {}
@@ -125,7 +127,7 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     # the production model's cut-offs start at the evaluation's: the older ones are done with
     for at in set(training_cutoffs(cuts["backtest_training"])) - set(training_cutoffs(cuts["training"])):
         rows.release(at)
-    # measured on the same hashed sample of customers the training takes (all of them up to 50k)
+    # measured on the same hashed sample of customers the training takes (all of them up to TRAINING_MAX_CUSTOMERS)
     evaluation = rows.labelled(cuts["backtest_evaluation"])
     evaluation = evaluation.with_columns(
         pl.Series("probability", model.predict(probe, evaluation)), _history_score()
