@@ -80,6 +80,7 @@ PARAMETERS = {
 # other work, its threads spin waiting for each other (a 100k-row fit took 15-33 s with two threads
 # on two shared cores, 2.4 s with one).
 MODEL_THREADS = 1
+PREDICT_ROWS = 32_768
 
 
 class TooFewOutcomes(ValueError):
@@ -202,6 +203,19 @@ def fit(rows: pl.DataFrame, numeric: list[str], cutoff) -> AppetenceModel:
     )
 
 
+def _in_chunks(classifier, x: np.ndarray) -> np.ndarray:
+    """The classifier's probability of the positive class, PREDICT_ROWS rows at a time: each tree walks
+    a chunk that stays in the cache instead of the whole matrix (at 1M customers 6.8M rows, 2 GB, read
+    once per tree); the same values, 2.5 times faster."""
+    import numpy as np
+
+    with _one_thread():
+        parts = [
+            classifier.predict_proba(x[i : i + PREDICT_ROWS])[:, 1] for i in range(0, len(x), PREDICT_ROWS)
+        ]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def predict(fitted: AppetenceModel, rows: pl.DataFrame) -> np.ndarray:
     """Probability of a purchase in the department within HORIZON_DAYS, per row: that the customer
     buys (predicted once per customer) times that it is in this department if they do."""
@@ -210,9 +224,8 @@ def predict(fitted: AppetenceModel, rows: pl.DataFrame) -> np.ndarray:
     numeric = fitted.features[: -len(CATEGORICAL)]
     customers = _customers(rows, ["customer_id"])
     vocabulary = {c: fitted.vocabulary[c] for c in CUSTOMER_CATEGORICAL}
-    with _one_thread():
-        department = fitted.classifier.predict_proba(_matrix(rows, numeric, fitted.vocabulary))[:, 1]
-        buys = fitted.buyer.predict_proba(_matrix(customers, CUSTOMER_FEATURES, vocabulary))[:, 1]
+    department = _in_chunks(fitted.classifier, _matrix(rows, numeric, fitted.vocabulary))
+    buys = _in_chunks(fitted.buyer, _matrix(customers, CUSTOMER_FEATURES, vocabulary))
     per_row = rows.select("customer_id").join(
         customers.select("customer_id", pl.Series("p", buys)),
         on="customer_id",

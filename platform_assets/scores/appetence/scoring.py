@@ -79,7 +79,7 @@ class Backtest:
 class _Rows:
     """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff.
     ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
-    customers, at 1M a thirtieth of the rows to build); else every customer's (the scoring cutoff)."""
+    customers, a thirtieth of the rows to build); else every customer's (the scoring cutoff)."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool, history: data.History | None = None):
         self.conn, self.browsing, self.history, self.frames = conn, browsing, history, {}
