@@ -25,6 +25,9 @@ from platform_assets.lib import web_events
 from platform_assets.lib.tables import empty_by_design, table_exists
 
 POPULATION_DAYS = 730
+# The weight of the unit's department mix in a customer's taste, in lines (a Dirichlet prior): a customer
+# with 2 lines is mostly the mix, one with 60 mostly their own.
+TASTE_PRIOR_LINES = 6
 BROWSING_TABLE = "features.customer_department_browsing"
 WEB_EVENTS = web_events.WEB_EVENTS
 COOKIE_XREF = web_events.COOKIE_XREF
@@ -33,21 +36,42 @@ COOKIE_XREF = web_events.COOKIE_XREF
 # Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
 # order DuckDB's threads add them in (a double sum differing in its last digit can put a value on
 # the other side of a tree's threshold).
+# One row per customer with a business unit, department and day bought there (lines and amount of the
+# day) in [$start, $end): every purchase indicator counts these rows (no distinct count over the lines).
+DAYS_SQL = """
+select
+    l.customer_id,
+    c.country_code as business_unit,
+    p.department_id,
+    l.sold_date as d,
+    count(*) as lines,
+    sum(l.net_amount::decimal(18, 2)) as amount
+from sales.fct_sales_lines as l
+join referential.dim_product as p using (product_id)
+join referential.dim_customer as c using (customer_id)
+where l.customer_id is not null and not l.is_cancelled and not l.is_return
+    and p.department_id is not null and c.country_code is not null
+    and l.sold_date < $end and l.sold_date >= $start
+group by all
+"""
+
 PURCHASES_SQL = """
-with lines as (
-    select l.customer_id, l.sold_date as d, l.net_amount::decimal(18, 2) as amount, p.department_id
-    from sales.fct_sales_lines as l
-    join referential.dim_product as p using (product_id)
-    where l.customer_id is not null and not l.is_cancelled and not l.is_return
-        and p.department_id is not null
-        and l.sold_date < $c and l.sold_date >= $c - $population
-),
+select * exclude (taste) from (
+with days as ($days),
 population as (
-    select l.customer_id, any_value(c.country_code) as business_unit
-    from lines as l
-    join referential.dim_customer as c using (customer_id)
-    where c.country_code is not null
-    group by l.customer_id
+    select distinct customer_id, business_unit from days
+),
+-- per customer of the population and department: the last day bought there, and whether in the same
+-- 30 days a year before the cut-off
+bought as (
+    select
+        customer_id,
+        business_unit,
+        department_id,
+        max(d) as last_d,
+        bool_or(d >= $c - 365 and d < $c - 335) as last_year_30d
+    from days
+    group by all
 ),
 -- the department's pull in the business unit, over its whole population (whichever customers get rows):
 -- the share of its customers who bought there lately, and in the same 30 days a year earlier (the season)
@@ -66,34 +90,65 @@ popularity as (
     ) as g
     left join (
         select
-            pc.business_unit,
-            l.department_id,
-            count(distinct l.customer_id) filter (where l.d >= $c - 30) as buyers_30d,
-            count(distinct l.customer_id) filter (where l.d >= $c - 90) as buyers_90d,
-            count(distinct l.customer_id) filter (where l.d >= $c - 365) as buyers_365d,
-            count(distinct l.customer_id) filter (where l.d >= $c - 365 and l.d < $c - 335) as buyers_last_year_30d
-        from lines as l
-        join population as pc using (customer_id)
-        group by pc.business_unit, l.department_id
+            business_unit,
+            department_id,
+            count(*) filter (where last_d >= $c - 30) as buyers_30d,
+            count(*) filter (where last_d >= $c - 90) as buyers_90d,
+            count(*) filter (where last_d >= $c - 365) as buyers_365d,
+            count(*) filter (where last_year_30d) as buyers_last_year_30d
+        from bought
+        group by business_unit, department_id
     ) as b using (business_unit, department_id)
+),
+-- the season: a department's share of the unit's lines in a calendar month over its share in the whole
+-- period (garden in spring above 1, in winter below), and that whole-period share (the unit's mix)
+unit_months as (
+    select business_unit, department_id, month(d) as m, sum(lines) as n
+    from days
+    group by all
+),
+season as (
+    select
+        business_unit,
+        department_id,
+        m,
+        sum(n) over (partition by business_unit, department_id) / sum(n) over (partition by business_unit)
+            as line_share,
+        (n / sum(n) over (partition by business_unit, m)) / (
+            sum(n) over (partition by business_unit, department_id) / sum(n) over (partition by business_unit)
+        ) as season_index
+    from unit_months
 ),
 chosen as (
     select * from population $sample
 ),
+chosen_days as (
+    select * from days $sample
+),
+customer_days as (
+    select customer_id, business_unit, d, sum(lines) as lines, sum(amount) as amount
+    from chosen_days
+    group by all
+),
 customers as (
     select
-        l.customer_id,
-        c.business_unit,
-        count(distinct l.d) filter (where l.d >= $c - 90) as purchase_days_90d,
-        count(distinct l.d) filter (where l.d >= $c - 365) as purchase_days_365d,
-        count(distinct l.d) as purchase_days_730d,
-        count(*) as lines_730d,
-        $c - max(l.d) as days_since_last_purchase,
-        count(distinct l.department_id) filter (where l.d >= $c - 365) as departments_365d,
-        coalesce(sum(l.amount) filter (where l.d >= $c - 365), 0)::double as spend_365d
-    from lines as l
-    join chosen as c using (customer_id)
-    group by l.customer_id, c.business_unit
+        cd.customer_id,
+        cd.business_unit,
+        count(*) filter (where cd.d >= $c - 90) as purchase_days_90d,
+        count(*) filter (where cd.d >= $c - 365) as purchase_days_365d,
+        count(*) as purchase_days_730d,
+        sum(cd.lines)::bigint as lines_730d,
+        $c - max(cd.d) as days_since_last_purchase,
+        any_value(n.departments_365d) as departments_365d,
+        coalesce(sum(cd.amount) filter (where cd.d >= $c - 365), 0)::double as spend_365d
+    from customer_days as cd
+    join (
+        select customer_id, count(*) filter (where last_d >= $c - 365) as departments_365d
+        from bought
+        $sample
+        group by customer_id
+    ) as n using (customer_id)
+    group by cd.customer_id, cd.business_unit
 ),
 departments as (
     select department_id, min(department_name) as department_name
@@ -103,21 +158,57 @@ departments as (
 ),
 per_department as (
     select
-        customer_id,
+        b.customer_id,
+        b.department_id,
+        count(*) filter (where b.d >= $c - 30) as dept_purchase_days_30d,
+        count(*) filter (where b.d >= $c - 90) as dept_purchase_days_90d,
+        count(*) filter (where b.d >= $c - 365) as dept_purchase_days_365d,
+        count(*) as dept_purchase_days_730d,
+        coalesce(sum(b.lines) filter (where b.d >= $c - 365), 0)::bigint as dept_lines_365d,
+        sum(b.lines)::bigint as dept_lines_730d,
+        count(*) filter (where b.d >= $c - 365 and b.d < $c - 335) as dept_purchase_days_last_year_30d,
+        coalesce(sum(b.amount) filter (where b.d >= $c - 90), 0)::double as dept_spend_90d,
+        coalesce(sum(b.amount) filter (where b.d >= $c - 365), 0)::double as dept_spend_365d,
+        $c - max(b.d) as dept_days_since_last_purchase,
+        -- the lines, each weighed by the inverse of its month's season (a garden line in May says less
+        -- about a taste for garden than one in January)
+        -- (decimal, as the amounts: an exact sum, the same bits whatever order the threads add in)
+        sum(b.lines * (1 / s.season_index)::decimal(18, 9)) as dept_season_lines
+    from chosen_days as b
+    join season as s on s.business_unit = b.business_unit and s.department_id = b.department_id
+        and s.m = month(b.d)
+    group by b.customer_id, b.department_id
+),
+-- the season of the coming 30 days (the month of their middle) and the unit's mix, per department
+ahead as (
+    select business_unit, department_id, any_value(line_share) as line_share,
+        coalesce(any_value(season_index) filter (where m = month($c + 15)), 0) as season_ahead
+    from season
+    group by all
+),
+-- the customer's taste per department (below) in two exact parts, their own lines and the unit's mix,
+-- each times the season ahead; and their sums over the departments, to share it out
+own_taste as (
+    select
+        pd.customer_id,
+        pd.department_id,
+        (pd.dept_season_lines * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
+    from per_department as pd
+    join chosen as c using (customer_id)
+    join ahead as a using (business_unit, department_id)
+),
+mix_taste as (
+    select
+        business_unit,
         department_id,
-        count(distinct d) filter (where d >= $c - 30) as dept_purchase_days_30d,
-        count(distinct d) filter (where d >= $c - 90) as dept_purchase_days_90d,
-        count(distinct d) filter (where d >= $c - 365) as dept_purchase_days_365d,
-        count(distinct d) as dept_purchase_days_730d,
-        count(*) filter (where d >= $c - 365) as dept_lines_365d,
-        count(*) as dept_lines_730d,
-        count(distinct d) filter (where d >= $c - 365 and d < $c - 335) as dept_purchase_days_last_year_30d,
-        coalesce(sum(amount) filter (where d >= $c - 90), 0)::double as dept_spend_90d,
-        coalesce(sum(amount) filter (where d >= $c - 365), 0)::double as dept_spend_365d,
-        $c - max(d) as dept_days_since_last_purchase
-    from lines
-    where customer_id in (select customer_id from chosen)
-    group by customer_id, department_id
+        (($prior_lines * line_share)::decimal(18, 9) * season_ahead::decimal(18, 9))::decimal(18, 9) as mix
+    from ahead
+),
+taste_totals as (
+    select c.customer_id, coalesce(o.own, 0) + m.mix as total
+    from chosen as c
+    left join (select customer_id, sum(own) as own from own_taste group by customer_id) as o using (customer_id)
+    join (select business_unit, sum(mix) as mix from mix_taste group by business_unit) as m using (business_unit)
 )
 select
     c.*,
@@ -136,6 +227,12 @@ select
     coalesce(pd.dept_spend_365d, 0) as dept_spend_365d,
     coalesce(pd.dept_spend_365d, 0) / nullif(c.spend_365d, 0) as dept_spend_share_365d,
     pd.dept_days_since_last_purchase,
+    -- the customer's taste, estimated as their season-weighed lines plus $prior_lines lines of the unit's
+    -- mix (a Dirichlet prior: little history leans on the mix), times the season ahead
+    coalesce(ot.own, 0) + coalesce(mt.mix, 0) as taste,
+    taste::double as dept_taste,
+    (taste / nullif(tt.total, 0))::double as dept_taste_share,
+    coalesce(a.season_ahead, 0) as dept_season_ahead,
     pop.popularity_30d,
     pop.popularity_90d,
     pop.popularity_365d,
@@ -144,18 +241,22 @@ from customers as c
 cross join departments as dp
 left join per_department as pd using (customer_id, department_id)
 left join popularity as pop using (business_unit, department_id)
+left join ahead as a using (business_unit, department_id)
+left join own_taste as ot using (customer_id, department_id)
+left join mix_taste as mt using (business_unit, department_id)
+left join taste_totals as tt using (customer_id)
+)
 """
 
 # Browsing indicators per customer x department as of $ts (a timestamp literal): the names and
 # definitions of features.customer_department_browsing, from the stitched, non-bot events.
 BROWSING_SQL = """
-with cookies as ($cookies_sql),
-stitched as (
-    select k.customer_id, e.session_id, e.event_id, e.event_at, e.event_type, e.page_type, e.department_id
-    from staging.stg_web__events as e
-    join cookies as k using (cookie_id)
-    where not coalesce(e.is_bot, false) and e.event_at < $ts and e.event_at >= $ts - interval 365 day
-        and k.first_login_at < $ts  -- a login after the cutoff would hand over earlier browsing with hindsight
+with stitched as (
+    select customer_id, session_id, event_id, event_at, event_type, page_type, department_id
+    from $events
+    where event_at < $ts and event_at >= $ts - interval 365 day
+        and first_login_at < $ts  -- a login after the cutoff would hand over earlier browsing with hindsight
+        $sample
 ),
 events as (
     -- a search counts for the department it leads to (the next one seen in the visit), as in the table
@@ -222,60 +323,117 @@ def _date(cutoff: date) -> str:
     return f"date '{cutoff.isoformat()}'"
 
 
-def population(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+def _days(cutoff: date, history: History | None) -> str:
+    """The purchase days of the POPULATION_DAYS before ``cutoff``: from the run's history when given."""
+    if history is not None:
+        return (
+            f"select * from {history.days} where d < {_date(cutoff)} "
+            f"and d >= {_date(cutoff)} - {POPULATION_DAYS}"
+        )
+    return DAYS_SQL.replace("$start", f"{_date(cutoff)} - {POPULATION_DAYS}").replace("$end", _date(cutoff))
+
+
+def population(conn: duckdb.DuckDBPyConnection, cutoff: date, history: History | None = None) -> pl.DataFrame:
     """customer_id of every customer of the population at ``cutoff`` (a business unit and a purchase in
     the POPULATION_DAYS before it), sorted."""
-    return conn.sql(
-        "select distinct l.customer_id from sales.fct_sales_lines as l "
-        "join referential.dim_product as p using (product_id) "
-        "join referential.dim_customer as c using (customer_id) "
-        "where l.customer_id is not null and not l.is_cancelled and not l.is_return "
-        "and p.department_id is not null and c.country_code is not null "
-        f"and l.sold_date < {_date(cutoff)} and l.sold_date >= {_date(cutoff)} - {POPULATION_DAYS} "
-        "order by 1"
-    ).pl()
+    return conn.sql(f"select distinct customer_id from ({_days(cutoff, history)}) order by 1").pl()
 
 
 SAMPLE_VIEW = "appetence_customers"
+SAMPLE_FILTER = f"customer_id in (select customer_id from {SAMPLE_VIEW})"
 
 
-def purchases_as_of(
-    conn: duckdb.DuckDBPyConnection, cutoff: date, customers: pl.DataFrame | None = None
+class History:
+    """The purchase days (DAYS_SQL) and the stitched, non-bot web events of [start, end), read once
+    into temporary tables for every cut-off of a run (a run builds rows at five)."""
+
+    days = "appetence_days"
+    events = "appetence_events"
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, start: date, end: date, browsing: bool):
+        self.conn = conn
+        days = DAYS_SQL.replace("$start", f"{_date(start)} - {POPULATION_DAYS}").replace("$end", _date(end))
+        conn.execute(f"create or replace temp table {self.days} as {days}")
+        if browsing:
+            since = f"timestamp '{start.isoformat()}' - interval 365 day"
+            conn.execute(
+                f"create or replace temp table {self.events} as select * from ({_events()}) "
+                f"where event_at < timestamp '{end.isoformat()}' and event_at >= {since}"
+            )
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.execute(f"drop table if exists {self.days}; drop table if exists {self.events}")
+
+
+def _events() -> str:
+    """Every stitched, non-bot web event with its customer and the cookie's first login."""
+    return (
+        "select k.customer_id, k.first_login_at, e.session_id, e.event_id, e.event_at, e.event_type, "
+        f"e.page_type, e.department_id from {WEB_EVENTS} as e join ({web_events.COOKIES_SQL}) as k "
+        "using (cookie_id) where not coalesce(e.is_bot, false)"
+    )
+
+
+def _with_sample(
+    conn: duckdb.DuckDBPyConnection, sql: str, customers: pl.DataFrame | None, keyword: str = "where"
 ) -> pl.DataFrame:
-    """One row per customer of the population (or of ``customers``, a customer_id frame, when given) x
-    department, with the purchase indicators; the departments' popularity is the whole population's."""
-    sql = PURCHASES_SQL.replace("$population", str(POPULATION_DAYS)).replace("$c", _date(cutoff))
+    """Run ``sql`` with $sample the filter to ``customers`` (a customer_id frame, after ``keyword``), or
+    no filter."""
     if customers is None:
         return conn.sql(sql.replace("$sample", "")).pl()
     conn.register(SAMPLE_VIEW, customers.select("customer_id"))
     try:
-        return conn.sql(
-            sql.replace("$sample", f"where customer_id in (select customer_id from {SAMPLE_VIEW})")
-        ).pl()
+        return conn.sql(sql.replace("$sample", f"{keyword} {SAMPLE_FILTER}")).pl()
     finally:
         conn.unregister(SAMPLE_VIEW)
 
 
-def browsing_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
-    """customer_id, department_id and BROWSING_COLUMNS of every customer x department browsed in the
-    year before ``cutoff``."""
-    sql = BROWSING_SQL.replace("$cookies_sql", web_events.COOKIES_SQL).replace(
-        "$department_sql", web_events.DEPARTMENT_SQL
+def purchases_as_of(
+    conn: duckdb.DuckDBPyConnection,
+    cutoff: date,
+    customers: pl.DataFrame | None = None,
+    history: History | None = None,
+) -> pl.DataFrame:
+    """One row per customer of the population (or of ``customers``, a customer_id frame, when given) x
+    department, with the purchase indicators; the departments' popularity is the whole population's."""
+    sql = (
+        PURCHASES_SQL.replace("$days", _days(cutoff, history))
+        .replace("$population", str(POPULATION_DAYS))
+        .replace("$prior_lines", str(TASTE_PRIOR_LINES))
+        .replace("$c", _date(cutoff))
     )
-    return conn.sql(sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'")).pl()
+    return _with_sample(conn, sql, customers)
+
+
+def browsing_as_of(
+    conn: duckdb.DuckDBPyConnection,
+    cutoff: date,
+    customers: pl.DataFrame | None = None,
+    history: History | None = None,
+) -> pl.DataFrame:
+    """customer_id, department_id and BROWSING_COLUMNS of every customer (of ``customers`` when given)
+    x department browsed in the year before ``cutoff``."""
+    events = history.events if history is not None else f"({_events()})"
+    sql = BROWSING_SQL.replace("$events", events).replace("$department_sql", web_events.DEPARTMENT_SQL)
+    return _with_sample(conn, sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'"), customers, "and")
 
 
 def rows_as_of(
-    conn: duckdb.DuckDBPyConnection, cutoff: date, browsing: bool, customers: pl.DataFrame | None = None
+    conn: duckdb.DuckDBPyConnection,
+    cutoff: date,
+    browsing: bool,
+    customers: pl.DataFrame | None = None,
+    history: History | None = None,
 ) -> pl.DataFrame:
     """The model's rows as of ``cutoff`` (of ``customers`` only, when given): purchase indicators, plus
     browsing when ``browsing`` (no view of a department = 0 views, days since last view null). Sorted by
     customer, department: the same data gives the same frame, whatever order the query returned it in."""
-    rows = purchases_as_of(conn, cutoff, customers)
+    rows = purchases_as_of(conn, cutoff, customers, history)
     if browsing:
-        seen = browsing_as_of(conn, cutoff)
-        if customers is not None:
-            seen = seen.join(customers.select("customer_id"), on="customer_id", how="semi")
+        seen = browsing_as_of(conn, cutoff, customers, history)
         rows = rows.join(seen, on=["customer_id", "department_id"], how="left").with_columns(
             pl.col(c).fill_null(0) for c in BROWSING_COLUMNS if c != "days_since_last_view"
         )

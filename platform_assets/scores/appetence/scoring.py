@@ -1,10 +1,12 @@
 """One appetence run as of a reference date R: backtest, training, scores.
 
-Cutoffs (H = HORIZON_DAYS = 30):
-- backtest: train on the rows at R - 2H labelled by purchases in [R - 2H, R - H), then rank the rows
-  at R - H and compare with the purchases in [R - H, R) - a window the backtest model never saw;
-- production: train on the rows at R - H labelled by [R - H, R), score the rows at R.
-The rows at R - H are built once and used twice (evaluated, then trained on).
+Cutoffs (H = HORIZON_DAYS = 30; each model learns from TRAINING_CUTOFFS = 3 cut-offs, its own and the
+two before, each labelled by the H days after it):
+- backtest: train on the rows at R - 2H, R - 3H, R - 4H (labels up to R - H), then rank the rows at
+  R - H and compare with the purchases in [R - H, R) - a window the backtest model never saw;
+- production: train on the rows at R - H, R - 2H, R - 3H (labels up to R), score the rows at R.
+The rows at R - H, R - 2H and R - 3H are built once and used twice. The purchase days and the web
+events of the whole span are read once into temporary tables (``data.History``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from platform_assets.scores.appetence import columns, data, model
 # Training (and backtest evaluation) rows are capped at this many customers (x departments), drawn by
 # a hash of the customer id: the same customers every run on the same data, and the fit and the
 # backtest stay bounded at 1M customers (every customer is still scored).
-TRAINING_MAX_CUSTOMERS = 50_000
+TRAINING_MAX_CUSTOMERS = 20_000
+# A model learns from this many cut-offs, HORIZON_DAYS apart, the last one its own (stacked: three times
+# the buyers, and the seasons of three months).
+TRAINING_CUTOFFS = 3
 # The rankings the backtest measures: the model, the department's popularity in the business unit
 # (the baseline to beat), and the customer's own history (days bought in the department in the
 # last year, popularity breaking ties) - a second reference, not a target.
@@ -49,6 +54,11 @@ def cutoffs(reference_date: date) -> dict[str, date]:
     }
 
 
+def training_cutoffs(latest: date) -> list[date]:
+    """The cut-offs a model trained at ``latest`` learns from, the latest first."""
+    return [latest - k * timedelta(days=model.HORIZON_DAYS) for k in range(TRAINING_CUTOFFS)]
+
+
 def training_sample(rows: pl.DataFrame, max_customers: int = TRAINING_MAX_CUSTOMERS) -> pl.DataFrame:
     """At most ``max_customers`` customers' rows, chosen by a hash of their id (not by row order)."""
     ids = rows["customer_id"].unique().sort()
@@ -69,16 +79,17 @@ class Backtest:
 class _Rows:
     """The model's rows per cutoff, built once each, labelled by the HORIZON_DAYS after the cutoff.
     ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
-    customers, a fourteenth of the rows to build); else every customer's (the scoring cutoff)."""
+    customers, a thirtieth of the rows to build); else every customer's (the scoring cutoff)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool):
-        self.conn, self.browsing, self.frames = conn, browsing, {}
+    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool, history: data.History | None = None):
+        self.conn, self.browsing, self.history, self.frames = conn, browsing, history, {}
         self.numeric = model.numeric_features(data.BROWSING_COLUMNS if browsing else ())
 
     def at(self, cutoff: date, sampled: bool = False) -> pl.DataFrame:
         if (cutoff, sampled) not in self.frames:
-            customers = training_sample(data.population(self.conn, cutoff)) if sampled else None
-            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers)
+            h = self.history
+            customers = training_sample(data.population(self.conn, cutoff, h)) if sampled else None
+            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers, h)
         return self.frames[cutoff, sampled]
 
     def labelled(self, cutoff: date) -> pl.DataFrame:
@@ -93,8 +104,16 @@ class _Rows:
         self.frames.pop((cutoff, False), None)
 
     def train(self, cutoff: date) -> model.AppetenceModel:
-        sample = self.labelled(cutoff)
-        return model.fit(sample, sample["bought"].to_numpy(), self.numeric, cutoff)
+        """The model on the training sample's rows at ``cutoff`` and the TRAINING_CUTOFFS - 1 cut-offs
+        before it, HORIZON_DAYS apart: every label ends by ``cutoff`` + HORIZON_DAYS."""
+        stacked = pl.concat(
+            [
+                self.labelled(at).with_columns(pl.lit(at).alias("training_cutoff"))
+                for at in training_cutoffs(cutoff)
+            ],
+            how="vertical_relaxed",
+        )
+        return model.fit(stacked, self.numeric, cutoff)
 
 
 def backtest(rows: _Rows, reference_date: date) -> Backtest:
@@ -105,8 +124,10 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     if cuts["backtest_training"] + timedelta(days=model.HORIZON_DAYS) > cuts["backtest_evaluation"]:
         raise ValueError(f"appetence backtest: training labels overlap the evaluation window ({cuts})")
     probe = rows.train(cuts["backtest_training"])
-    rows.release(cuts["backtest_training"])
-    # measured on the same hashed sample of customers the training takes (all of them up to 50k)
+    # the production model's cut-offs start at the evaluation's: the older ones are done with
+    for at in set(training_cutoffs(cuts["backtest_training"])) - set(training_cutoffs(cuts["training"])):
+        rows.release(at)
+    # measured on the same hashed sample of customers the training takes (all of them up to TRAINING_MAX_CUSTOMERS)
     evaluation = rows.labelled(cuts["backtest_evaluation"])
     evaluation = evaluation.with_columns(
         pl.Series("probability", model.predict(probe, evaluation)), _history_score()
@@ -121,12 +142,16 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
 
 def run(conn: duckdb.DuckDBPyConnection, reference_date: date) -> AppetenceRun:
     browsing = data.has_browsing(conn)
-    rows = _Rows(conn, browsing)
     cuts = cutoffs(reference_date)
-    tested = backtest(rows, reference_date)
-    fitted = rows.train(cuts["training"])
-    rows.release(cuts["training"])
-    departments = _departments(fitted, rows.at(cuts["scoring"]), reference_date)
+    earliest = training_cutoffs(cuts["backtest_training"])[-1]
+    with data.History(conn, earliest, reference_date, browsing) as history:
+        rows = _Rows(conn, browsing, history)
+        tested = backtest(rows, reference_date)
+        fitted = rows.train(cuts["training"])
+        for at in training_cutoffs(cuts["training"]):
+            rows.release(at)
+        scoring_rows = rows.at(cuts["scoring"])
+    departments = _departments(fitted, scoring_rows, reference_date)
     return AppetenceRun(
         _top(departments, fitted, browsing), departments, fitted, tested.measures, cuts, browsing
     )
@@ -141,7 +166,7 @@ def _history_score() -> pl.Expr:
 def _departments(fitted: model.AppetenceModel, rows: pl.DataFrame, reference_date: date) -> pl.DataFrame:
     """scores.customer_department_appetence: every customer x department with its probability and rank."""
     scored = rows.with_columns(pl.Series("probability_30d", np.round(model.predict(fitted, rows), 4)))
-    ranked = model.ranked(scored, "probability_30d")
+    ranked = scored.with_columns(_ranks(scored, "probability_30d"))
     return ranked.select(
         "customer_id",
         pl.lit(reference_date).alias("reference_date"),
@@ -153,6 +178,30 @@ def _departments(fitted: model.AppetenceModel, rows: pl.DataFrame, reference_dat
         pl.col("popularity_30d").round(4),
         pl.lit(fitted.version).alias("model_version"),
     ).cast(polars_schema(columns.DEPARTMENT_TYPES))
+
+
+def _ranks(rows: pl.DataFrame, score: str) -> pl.Series:
+    """``model.ranked``'s rank (by ``score`` descending, ties by department id) without its sort, for
+    rows sorted by customer and department with every department per customer (``data.rows_as_of``):
+    one stable argsort per customer's row of departments."""
+    names = rows["department_id"].unique().sort()
+    departments = names.len()
+    dense = departments > 0 and rows.height % departments == 0 and rows["customer_id"].is_sorted()
+    if dense:
+        # each block of `departments` rows: one customer (sorted: its first = its last), every department
+        # in order, and no customer in two blocks
+        n = rows.height // departments
+        firsts = rows["customer_id"].gather_every(departments)
+        lasts = rows["customer_id"].gather_every(departments, offset=departments - 1)
+        grid = pl.Series(np.tile(names.to_numpy(), n))
+        dense = bool(firsts.equals(lasts) and firsts.n_unique() == n and rows["department_id"].equals(grid))
+    if not dense:
+        return model.ranked(rows.with_row_index("_i"), score).sort("_i")["rank"]
+    scores = rows[score].to_numpy().reshape(-1, departments)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, departments + 1)[None, :], axis=1)
+    return pl.Series("rank", ranks.ravel(), dtype=pl.Int64)
 
 
 def _top(departments: pl.DataFrame, fitted: model.AppetenceModel, browsing: bool) -> pl.DataFrame:

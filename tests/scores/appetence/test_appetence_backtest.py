@@ -218,3 +218,24 @@ def test_with_a_web_source_the_backtest_never_learns_from_the_evaluation_windows
     assert tested[0].probe.version == tested[1].probe.version
     views = ["product_views_30d", "product_views_90d"]
     assert tested[0].evaluation.select(views).equals(tested[1].evaluation.select(views))
+
+
+def test_ranks_without_a_sort_are_the_sorted_ranking():
+    """Scoring ranks a customer's departments with one argsort per customer when the rows are dense and
+    sorted (as rows_as_of returns them); any other frame falls back to the sort: the same ranks."""
+    rng = np.random.default_rng(0)
+    n = 300
+    rows = pl.DataFrame(
+        {
+            "customer_id": np.repeat([f"C{i:04d}" for i in range(n)], len(DEPARTMENTS)),
+            "department_id": list(DEPARTMENTS) * n,
+            "p": np.round(rng.random(n * len(DEPARTMENTS)), 1),  # ties, broken by department id
+        }
+    )
+    expected = model.ranked(rows, "p").sort("customer_id", "department_id")["rank"]
+    assert scoring._ranks(rows, "p").equals(expected)
+    shuffled = rows.sample(fraction=1.0, shuffle=True, seed=1)
+    back = shuffled.with_columns(scoring._ranks(shuffled, "p")).sort("customer_id", "department_id")
+    assert back["rank"].equals(expected)
+    sparse = rows.filter(~((pl.col("customer_id") == "C0003") & (pl.col("department_id") == "D02")))
+    assert sparse.with_columns(scoring._ranks(sparse, "p"))["rank"].max() == len(DEPARTMENTS)

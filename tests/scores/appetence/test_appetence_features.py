@@ -177,3 +177,36 @@ def test_a_sample_of_customers_gets_their_rows_with_the_whole_populations_popula
     assert sampled["customer_id"].unique().to_list() == ["A"]
     assert sampled.equals(full.filter(pl.col("customer_id") == "A"))
     assert row(sampled, "A", "D01")["popularity_30d"] == 0.5
+
+
+def test_a_runs_history_read_once_gives_the_rows_read_directly(conn):
+    """A run reads the purchase days and the stitched events once (temporary tables) for its cut-offs:
+    the same rows, sampled or not, as reading the warehouse at each cut-off."""
+    _web(conn)
+    sample = pl.DataFrame({"customer_id": ["A", "C"]})
+    with data.History(conn, date(2026, 6, 1), date(2026, 11, 1), browsing=True) as history:
+        for cutoff in (CUTOFF, date(2026, 9, 26)):
+            direct = data.rows_as_of(conn, cutoff, browsing=True)
+            assert data.rows_as_of(conn, cutoff, True, history=history).equals(direct)
+            read_once = data.rows_as_of(conn, cutoff, True, customers=sample, history=history)
+            assert read_once.equals(direct.filter(pl.col("customer_id").is_in(["A", "C"])))
+            assert data.population(conn, cutoff, history).equals(data.population(conn, cutoff))
+        assert ("appetence_days",) in conn.sql("select table_name from duckdb_tables()").fetchall()
+    assert ("appetence_days",) not in conn.sql("select table_name from duckdb_tables()").fetchall()
+
+
+def test_the_taste_is_the_season_weighed_lines_plus_the_units_mix_times_the_season_ahead(conn):
+    """As of 2026-09-10, FR's population is A (kitchen in March), B (kitchen on 09-01) and OLD (garden on
+    2024-09-30): FR's mix is kitchen 2/3, garden 1/3; in September kitchen 1/2 and garden 1/2 of the lines,
+    so September's index is kitchen 3/4, garden 3/2 (March: kitchen 3/2); the 30 days ahead are September's."""
+    rows = data.rows_as_of(conn, date(2026, 9, 10), browsing=False)
+    a_kitchen, a_garden, a_flooring = (row(rows, "A", d) for d in ("D02", "D01", "D03"))
+    assert a_kitchen["dept_season_ahead"] == 0.75 and a_garden["dept_season_ahead"] == 1.5
+    assert a_flooring["dept_season_ahead"] == 0  # never bought in FR: nothing expected
+    # A's March kitchen line weighs 1 / (3/2), times 3/4 ahead = 0.5; the mix: 6 x 2/3 x 3/4 = 3
+    assert a_kitchen["dept_taste"] == pytest.approx(3.5)
+    assert a_garden["dept_taste"] == pytest.approx(3.0)  # 6 x 1/3 x 3/2, no garden line of A's
+    assert a_flooring["dept_taste"] == 0
+    assert a_kitchen["dept_taste_share"] == pytest.approx(3.5 / 6.5)
+    # B's September kitchen line weighs 1 / (3/4): a line in the busy month says less
+    assert row(rows, "B", "D02")["dept_taste"] == pytest.approx(4.0)

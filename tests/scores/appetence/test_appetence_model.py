@@ -87,7 +87,63 @@ def test_a_unit_where_nobody_bought_has_no_precision_rather_than_zero():
 def test_too_few_purchases_to_train_is_a_clear_error():
     rows = ROWS.with_columns(pl.lit(1.0).alias(f) for f in model.PURCHASE_FEATURES)
     with pytest.raises(model.TooFewOutcomes, match="at least 20 of each"):
-        model.fit(rows, rows["bought"].to_numpy(), model.numeric_features(), "2026-10-02")
+        model.fit(rows, model.numeric_features(), "2026-10-02")
+
+
+def training_rows(n_customers: int = 300, seed: int = 0):
+    """Customers x 2 departments: half the customers buy (more when their first feature is high), a
+    buyer buys in D01 when their second feature is high, else in D02."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    customer = {c: np.repeat(rng.random(n_customers), 2) for c in model.CUSTOMER_FEATURES}
+    rows = pl.DataFrame(
+        {
+            "customer_id": np.repeat([f"C{i:04d}" for i in range(n_customers)], 2),
+            "department_id": ["D01", "D02"] * n_customers,
+            "business_unit": np.repeat(rng.choice(["FR", "GB"], n_customers), 2),
+            **customer,
+            **{c: rng.random(2 * n_customers) for c in model.PURCHASE_FEATURES if c not in customer},
+        }
+    )
+    buys = customer[model.CUSTOMER_FEATURES[0]] + 0.3 * rng.random(2 * n_customers) > 0.65
+    buys = np.repeat(buys[::2], 2)
+    taste = rows[model.PURCHASE_FEATURES[-1]].to_numpy()
+    high = np.repeat(taste[::2] > 0.5, 2)
+    in_d01 = rows["department_id"].to_numpy() == "D01"
+    return rows.with_columns(pl.Series("bought", (buys & (high == in_d01)).astype(np.int8)))
+
+
+def test_the_probability_is_that_of_buying_times_that_of_the_department_if_buying():
+    import numpy as np
+
+    rows = training_rows()
+    fitted = model.fit(rows, model.numeric_features(), "2026-09-01")
+    p = model.predict(fitted, rows)
+    assert ((p >= 0) & (p <= 1)).all()
+    per_customer = p.reshape(-1, 2).sum(axis=1)
+    # the buyer model learned who buys (first feature) and the department model where (the taste)
+    first = rows[model.CUSTOMER_FEATURES[0]].to_numpy()[::2]
+    assert per_customer[first > 0.8].mean() > 2 * per_customer[first < 0.4].mean()
+    taste = rows[model.PURCHASE_FEATURES[-1]].to_numpy()[::2]
+    d01_first = p[::2] > p[1::2]
+    assert (d01_first == (taste > 0.5))[first > 0.8].mean() > 0.8
+    # the same rows in another order: the same probability per row
+    shuffled = rows.with_row_index("i").sample(fraction=1.0, shuffle=True, seed=2)
+    np.testing.assert_allclose(model.predict(fitted, shuffled.drop("i")), p[shuffled["i"].to_numpy()])
+
+
+def test_stacked_cutoffs_count_a_customer_once_per_cutoff():
+    rows = training_rows()
+    stacked = pl.concat(
+        [rows.with_columns(pl.lit(k).alias("training_cutoff")) for k in (1, 2)], how="vertical"
+    )
+    once, twice = (
+        model.fit(rows, model.numeric_features(), "x"),
+        model.fit(stacked, model.numeric_features(), "x"),
+    )
+    assert twice.training_rows == 2 * once.training_rows
+    assert twice.training_buy_rate == pytest.approx(once.training_buy_rate)
 
 
 def test_a_feature_without_any_value_in_training_does_not_stop_the_training():
@@ -97,14 +153,8 @@ def test_a_feature_without_any_value_in_training_does_not_stop_the_training():
 
     from platform_assets.scores.appetence import model
 
-    rng = np.random.default_rng(0)
-    n = 400
-    rows = pl.DataFrame({c: rng.random(n) for c in model.PURCHASE_FEATURES}).with_columns(
-        pl.lit(None, dtype=pl.Float64).alias("product_views_30d"),
-        *(pl.Series(c, rng.choice(["D01", "D02"], n)) for c in model.CATEGORICAL),
-    )
-    y = (rows[model.PURCHASE_FEATURES[0]].to_numpy() > 0.5).astype(int)
-    fitted = model.fit(rows, y, model.numeric_features(("product_views_30d",)), "2026-09-01")
-    without = model.fit(rows.drop("product_views_30d"), y, model.numeric_features(), "2026-09-01")
+    rows = training_rows().with_columns(pl.lit(None, dtype=pl.Float64).alias("product_views_30d"))
+    fitted = model.fit(rows, model.numeric_features(("product_views_30d",)), "2026-09-01")
+    without = model.fit(rows.drop("product_views_30d"), model.numeric_features(), "2026-09-01")
     # the column is never split on: the same probabilities as a model without it
     np.testing.assert_allclose(model.predict(fitted, rows), model.predict(without, rows))
