@@ -31,7 +31,7 @@ class Page:
     body: list[str] = field(default_factory=list)
     charts: dict[str, dict] = field(default_factory=dict)
 
-    def chart(self, figure: dict, height: int = 360, width: int = 560) -> str:
+    def chart(self, figure: dict, height: int = 340, width: int = 500) -> str:
         chart_id = f"chart-{len(self.charts) + 1}"
         layout = {"height": height, "width": width, "margin": {"l": 60, "r": 20, "t": 40, "b": 60}}
         self.charts[chart_id] = {"data": figure["data"], "layout": {**layout, **figure.get("layout", {})}}
@@ -103,7 +103,7 @@ h2{font-size:17px}.kpis{display:flex;flex-wrap:wrap;gap:12px}
 .kpi{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;min-width:150px}
 .kpi .label{font-size:12px;color:#5b6775}.kpi .value{font-size:22px;font-weight:600}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border-bottom:1px solid #e3e7ec;padding:3px 8px;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.charts{display:flex;flex-wrap:wrap;gap:8px}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.charts{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
 .missing{background:#fff4e5;border-left:4px solid #e8a33d;padding:8px 12px;margin:6px 0}
 .warn{color:#b3261e;font-weight:600}.note{font-size:12px;color:#5b6775}
 """
