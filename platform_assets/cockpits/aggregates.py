@@ -64,8 +64,8 @@ def profit_matrix(rows: list[dict]) -> list[ChannelEconomics]:
     CAC, placed in a quadrant by the business unit's medians over paid channels (high/low LTV,
     high/low CAC); unpaid channels cost nothing to acquire and sit apart."""
     paid = [r for r in rows if r["is_paid_channel"] and r["cac_12m"]]
-    median_ltv = _median([r["predicted_ltv_12m"] for r in paid])
-    median_cac = _median([r["cac_12m"] for r in paid])
+    median_ltv = median([r["predicted_ltv_12m"] for r in paid])
+    median_cac = median([r["cac_12m"] for r in paid])
     out = []
     for r in rows:
         ltv, cac = float(r["predicted_ltv_12m"] or 0.0), float(r["cac_12m"] or 0.0)
@@ -93,7 +93,7 @@ def profit_matrix(rows: list[dict]) -> list[ChannelEconomics]:
     return sorted(out, key=lambda c: (c.ratio is None, -(c.ratio or 0.0), c.channel))
 
 
-def _median(values: list[float]) -> float:
+def median(values: list[float]) -> float:
     values = sorted(float(v) for v in values)
     if not values:
         return 0.0

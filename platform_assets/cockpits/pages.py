@@ -233,6 +233,7 @@ def _profit(page: Page, economics: list[dict], code: str, currency: str) -> str:
             ],
             "layout": {
                 "title": {"text": "Marketing Profit Matrix: LTV vs CAC (paid channels)"},
+                "shapes": _median_lines(paid),
                 "xaxis": {"title": {"text": f"CAC, 12 months ({currency})"}},
                 "yaxis": {"title": {"text": f"predicted LTV, 12 months ({currency})"}},
             },
@@ -259,6 +260,18 @@ def _profit(page: Page, economics: list[dict], code: str, currency: str) -> str:
         + "</div><p class='note'>LTV is the predicted 12-month revenue of customers acquired in the last 12 months "
         "(marketing.channel_ltv_cac); payback = CAC / (LTV / 12); quadrants split at the medians of the paid channels.</p>"
     )
+
+
+def _median_lines(paid: list[aggregates.ChannelEconomics]) -> list[dict]:
+    """The quadrant borders: the paid channels' median CAC (vertical) and median LTV (horizontal)."""
+    if not paid:
+        return []
+    line = {"type": "line", "line": {"dash": "dot", "color": "#888"}}
+    cac, ltv = aggregates.median([c.cac for c in paid]), aggregates.median([c.ltv for c in paid])
+    return [
+        {**line, "xref": "x", "yref": "paper", "x0": cac, "x1": cac, "y0": 0, "y1": 1},
+        {**line, "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": ltv, "y1": ltv},
+    ]
 
 
 def model_performance(src: sources.Sources, bus: list[dict]) -> Page:
