@@ -50,6 +50,10 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
     )
     economics = sources.channel_ltv_cac(src) if src.has("marketing.channel_ltv_cac") else []
     figures: dict = {}
+    if not bus:
+        page.body.append(
+            section("Business units", _guarded(src, ("referential.business_units",), lambda: ""))
+        )
     for bu in bus:
         code, currency = bu["business_unit"], bu["currency_code"]
         act = activity.get(code, {})

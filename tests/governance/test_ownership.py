@@ -1,7 +1,6 @@
 import re
 
-import dagster as dg
-
+from platform_assets.cockpits.assets import cockpits_site
 from platform_assets.definitions import defs
 from platform_assets.governance.ownership import DOMAINS
 
@@ -29,7 +28,7 @@ def test_registry_entries_are_valid_dagster_owners():
 
 
 # assets that write files, not a DuckDB table
-FILE_ASSETS = {dg.AssetKey(["cockpits", "site"])}
+FILE_ASSETS = {cockpits_site.key}
 
 
 def test_asset_keys_mirror_schema_and_table():
