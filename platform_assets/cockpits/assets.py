@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from platform_assets.cockpits.site import NEEDED, build_site
+from platform_assets.cockpits.site import NEEDED, build_site, link_current
 from platform_assets.governance.ownership import COCKPITS
 from platform_assets.lib import layers
 from platform_assets.lib.settings import PlatformSettings
@@ -22,13 +22,17 @@ from platform_assets.lib.settings import PlatformSettings
     metadata={**COCKPITS.metadata, "reads": ", ".join(NEEDED)},
 )
 def cockpits_site(context: dg.AssetExecutionContext, platform: PlatformSettings) -> dg.MaterializeResult:
-    site = build_site(platform.published_path, platform.cockpits_path, platform.dagster_ui_url)
+    site = build_site(platform.published_path, None, platform.dagster_ui_url)  # into the current snapshot
+    link_current(platform.cockpits_path, site.directory, platform.published_path)
     if site.missing:
         context.log.warning(f"cockpits built with panels for missing tables: {', '.join(site.missing)}")
-    links = "\n".join(f"- [{title}](file://{path})" for title, path in site.pages.items())
+    links = "\n".join(
+        f"- [{title}](file://{platform.cockpits_path / path.name})" for title, path in site.pages.items()
+    )
     return dg.MaterializeResult(
         metadata={
-            "site": dg.MetadataValue.path(str(site.directory)),
+            "site": dg.MetadataValue.path(str(platform.cockpits_path)),
+            "snapshot_site": dg.MetadataValue.path(str(site.directory)),
             "pages": dg.MetadataValue.md(links),
             "summary": dg.MetadataValue.md(site.summary_markdown()),
             "page_bytes": dg.MetadataValue.json({p.name: p.stat().st_size for p in site.pages.values()}),

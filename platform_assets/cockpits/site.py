@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from platform_assets.cockpits import pages, sources
 from platform_assets.cockpits.html import PLOTLY_JS, Page, number, render
 from platform_assets.governance.ownership import COCKPITS
+from platform_assets.publish.snapshots import CURRENT
 
 SITE_DIR = "cockpits"
 MAX_PAGE_BYTES = 5_000_000
@@ -54,16 +56,31 @@ class Site:
         return "\n".join(lines)
 
 
+def link_current(link: Path, site: Path, published_dir: Path) -> None:
+    """``link`` (``<published>/cockpits``) becomes a relative link to ``current/cockpits``, the site of
+    the current publication, swapped in one rename (a directory there from before is replaced)."""
+    if site.resolve() == link.resolve() and not link.is_symlink():
+        return  # no snapshots: the site was written there
+    pointer = link.with_name(f".{link.name}.link.tmp")
+    pointer.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(published_dir / CURRENT / site.name, link.parent), pointer)
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(pointer, link)
+
+
 def plotly_js() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 
-def build_site(published_dir: Path, target: Path, dagster_url: str) -> Site:
+def build_site(published_dir: Path, target: Path | None, dagster_url: str) -> Site:
     """Reads the current publication (and the kept ones) and writes the site to ``target`` (built aside,
-    then renamed in)."""
+    then renamed in); by default into the current snapshot (``snapshots/<name>/cockpits``), so each
+    kept publication keeps the pages built from it."""
     src = sources.open_sources(published_dir)
+    target = target or src.current.path.parent / SITE_DIR
     try:
         bus = sources.business_units(src)
         command, figures = pages.command_center(src, bus)

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from platform_assets.cockpits.site import build_site
+from platform_assets.cockpits.site import build_site, link_current
+from platform_assets.publish.snapshots import prune
 from tests.cockpits.browser import render
 
 SEGMENTS = ("Champions", "Loyal", "At risk")
@@ -66,13 +67,31 @@ def _publication(
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    published = tmp_path_factory.mktemp("published")
+def published(tmp_path_factory):
+    return tmp_path_factory.mktemp("published")
+
+
+@pytest.fixture(scope="module")
+def site(published):
+    """Each publication followed by its site, as the daily job does: into its snapshot, then linked."""
     _publication(
         published, "20261001T060000Z_aaaaaaaa", "a" * 36, "2026-10-01", 0.0, {"marketing.channel_ltv_cac"}
     )
+    first = build_site(published, None, "http://dagster.example:3000")
+    link_current(published / "cockpits", first.directory, published)
     _publication(published, "20261101T060000Z_bbbbbbbb", "b" * 36, "2026-11-01", 0.5, set())
-    return build_site(published, published / "cockpits", "http://dagster.example:3000")
+    second = build_site(published, None, "http://dagster.example:3000")
+    link_current(published / "cockpits", second.directory, published)
+    return second
+
+
+def test_each_snapshot_keeps_its_site_and_the_link_shows_the_current_one(site, published):
+    for name in ("20261001T060000Z_aaaaaaaa", "20261101T060000Z_bbbbbbbb"):
+        assert (published / "snapshots" / name / "cockpits" / "command_center.html").is_file()
+    assert site.directory == published / "snapshots" / "20261101T060000Z_bbbbbbbb" / "cockpits"
+    (published / "current").symlink_to("snapshots/20261101T060000Z_bbbbbbbb")  # what the publication does
+    shown = (published / "cockpits" / "command_center.html").read_text()
+    assert "b" * 36 in shown and "a" * 36 not in shown
 
 
 def test_tables_the_publications_lack_are_named_with_since_when(site):
@@ -113,3 +132,12 @@ def test_every_page_is_written_under_the_size_limit_and_loads_plotly_from_the_si
             'src="plotly.min.js"' in text or '<div class="chart"' not in text
         )
     assert (site.directory / "plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_pruning_a_snapshot_removes_its_site_too(tmp_path):
+    _publication(tmp_path, "20261001T060000Z_aaaaaaaa", "a" * 36, "2026-10-01", 0.0, set())
+    build_site(tmp_path, None, "http://dagster.example:3000")
+    _publication(tmp_path, "20261101T060000Z_bbbbbbbb", "b" * 36, "2026-11-01", 0.0, set())
+    (tmp_path / "snapshots" / "20261001T060000Z_aaaaaaaa" / "cockpits").chmod(0o555)  # as read-only as can be
+    assert prune(tmp_path, keep=1) == ["20261001T060000Z_aaaaaaaa"]
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == ["20261101T060000Z_bbbbbbbb"]
