@@ -415,9 +415,25 @@ def _drift(drift: list[dict], code: str, src: sources.Sources) -> str:
 def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
     page = Page(CAMPAIGN_PERFORMANCE, "Campaign performance", "marketing")
     results = sources.campaign_results(src) if src.has("activation.campaign_results") else []
+    pressure = (
+        {p["business_unit"]: p for p in sources.contact_pressure(src)}
+        if src.has("activation.contact_pressure")
+        else {}
+    )
     for bu in bus:
         code, currency = bu["business_unit"], bu["currency_code"]
-        content = _guarded(
+        limit = _guarded(
+            src,
+            ("activation.contact_pressure",),
+            lambda code=code: (
+                f"<p>Contact pressure: at most <b data-key='max_contacts' data-bu='{esc(code)}' "
+                f"data-value='{float(pressure[code]['max_contacts'])!r}'>{pressure[code]['max_contacts']}</b> contacts per "
+                f"customer in {pressure[code]['period_days']} days (marketing's limit; audiences respect it).</p>"
+                if code in pressure
+                else "<p class='note'>No contact-pressure limit set for this business unit.</p>"
+            ),
+        )
+        content = limit + _guarded(
             src,
             ("activation.campaign_results",),
             lambda code=code, currency=currency: _campaigns(page, results, code, currency),

@@ -250,6 +250,10 @@ def campaign_results(src: Sources) -> list[dict]:
     )
 
 
+def contact_pressure(src: Sources) -> list[dict]:
+    return rows(src.conn, "from cur.activation.contact_pressure order by business_unit")
+
+
 # ---- Data health ------------------------------------------------------------------------------
 
 

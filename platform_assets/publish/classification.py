@@ -19,9 +19,11 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # Single tables of those other schemas that analysts read: campaign_results holds one row per
 # campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
 # no customer id; the run bookkeeping the cockpits show (platform_assets/cockpits/) holds no customer
-# either: model figures per run, landed files (rows, quarantined rows), identity match quality.
+# either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
+# marketing's contact-pressure limit per business unit.
 ANALYST_TABLES = (
     "activation.campaign_results",
+    "activation.contact_pressure",
     "ops.model_metrics",
     "ops.landing_files",
     "ops.identity_match_quality",

@@ -40,8 +40,18 @@ def analyst(published):
         campaigns = conn.execute(
             "select business_unit, sum(incremental_revenue), count(*) from activation.campaign_results group by 1"
         ).fetchall()
+        pressure = conn.execute(
+            "select business_unit, max_contacts from activation.contact_pressure"
+        ).fetchall()
         bus = [bu for (bu,) in conn.execute("select country_code from referential.business_units").fetchall()]
-    return {"orders": orders, "bands": bands, "segments": segments, "campaigns": campaigns, "bus": bus}
+    return {
+        "orders": orders,
+        "bands": bands,
+        "segments": segments,
+        "campaigns": campaigns,
+        "pressure": pressure,
+        "bus": bus,
+    }
 
 
 def test_every_page_renders_without_a_script_error_and_draws_every_chart(rendered):
@@ -74,6 +84,9 @@ def test_the_campaign_page_shows_the_analyst_files_figures(rendered, analyst):
     for bu, revenue, sends in analyst["campaigns"]:
         assert shown[("incremental_revenue", bu)] == pytest.approx(revenue, abs=0.01)
         assert shown[("campaigns", bu)] == sends
+    assert analyst["pressure"]
+    for bu, max_contacts in analyst["pressure"]:
+        assert shown[("max_contacts", bu)] == max_contacts
 
 
 def test_the_asset_reports_its_pages_and_summary(refreshed, published):
