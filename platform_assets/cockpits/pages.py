@@ -415,6 +415,7 @@ def _drift(drift: list[dict], code: str, src: sources.Sources) -> str:
 def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
     page = Page(CAMPAIGN_PERFORMANCE, "Campaign performance", "marketing")
     results = sources.campaign_results(src) if src.has("activation.campaign_results") else []
+    summary = sources.audience_summary(src) if src.has("activation.audience_summary") else []
     pressure = (
         {p["business_unit"]: p for p in sources.contact_pressure(src)}
         if src.has("activation.contact_pressure")
@@ -433,13 +434,55 @@ def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
                 else "<p class='note'>No contact-pressure limit set for this business unit.</p>"
             ),
         )
-        content = limit + _guarded(
+        audiences = _guarded(
             src,
-            ("activation.campaign_results",),
-            lambda code=code, currency=currency: _campaigns(page, results, code, currency),
+            ("activation.audience_summary",),
+            lambda code=code: _audiences(page, summary, code),
+        )
+        content = (
+            limit
+            + audiences
+            + _guarded(
+                src,
+                ("activation.campaign_results",),
+                lambda code=code, currency=currency: _campaigns(page, results, code, currency),
+            )
         )
         page.body.append(section(f"{bu['business_unit_name']} ({code}, {currency})", content, code))
     return page
+
+
+def _audiences(page: Page, summary: list[dict], code: str) -> str:
+    mine = [s for s in summary if s["business_unit"] == code]
+    if not mine:
+        return "<p class='note'>No audience selected today for this business unit.</p>"
+    groups = [s for s in mine if s["status"] != "excluded"]
+    excluded = [s for s in mine if s["status"] == "excluded"]
+    reasons: dict[str, int] = {}
+    for s in excluded:
+        reasons[s["reason"]] = reasons.get(s["reason"], 0) + s["customers"]
+    chart = page.chart(
+        {
+            "data": [{"type": "bar", "x": list(reasons), "y": list(reasons.values())}],
+            "layout": {"title": {"text": "Customers excluded today, by reason"}},
+        },
+        height=320,
+    )
+    cells = kpi(
+        "audience_customers", "in today's audiences", sum(s["customers"] for s in groups), code
+    ) + kpi("excluded_customers", "excluded today", sum(reasons.values()), code)
+    return (
+        f"<h3>Today's audiences</h3><div class='kpis'>{cells}</div><div class='charts'>{chart if reasons else ''}"
+        + table(
+            ["campaign", "channel", "group", "customers"],
+            [[s["campaign_code"], s["channel"], s["status"], s["customers"]] for s in groups],
+        )
+        + table(
+            ["campaign", "excluded because", "customers"],
+            [[s["campaign_code"], s["reason"], s["customers"]] for s in excluded],
+        )
+        + "</div>"
+    )
 
 
 def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str:

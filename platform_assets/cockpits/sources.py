@@ -250,6 +250,14 @@ def campaign_results(src: Sources) -> list[dict]:
     )
 
 
+def audience_summary(src: Sources) -> list[dict]:
+    return rows(
+        src.conn,
+        "select campaign_code, business_unit, coalesce(channel, '') as channel, status, coalesce(reason, '') as reason, "
+        "customers from cur.activation.audience_summary order by business_unit, campaign_code, status, channel, reason",
+    )
+
+
 def contact_pressure(src: Sources) -> list[dict]:
     return rows(src.conn, "from cur.activation.contact_pressure order by business_unit")
 

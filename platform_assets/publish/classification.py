@@ -20,10 +20,11 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
 # no customer id; the run bookkeeping the cockpits show (platform_assets/cockpits/) holds no customer
 # either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
-# marketing's contact-pressure limit per business unit.
+# marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers.
 ANALYST_TABLES = (
     "activation.campaign_results",
     "activation.contact_pressure",
+    "activation.audience_summary",
     "ops.model_metrics",
     "ops.landing_files",
     "ops.identity_match_quality",

@@ -43,6 +43,10 @@ def analyst(published):
         pressure = conn.execute(
             "select business_unit, max_contacts from activation.contact_pressure"
         ).fetchall()
+        audiences = conn.execute(
+            "select business_unit, sum(customers) filter (where status <> 'excluded'), "
+            "sum(customers) filter (where status = 'excluded') from activation.audience_summary group by 1"
+        ).fetchall()
         bus = [bu for (bu,) in conn.execute("select country_code from referential.business_units").fetchall()]
     return {
         "orders": orders,
@@ -50,6 +54,7 @@ def analyst(published):
         "segments": segments,
         "campaigns": campaigns,
         "pressure": pressure,
+        "audiences": audiences,
         "bus": bus,
     }
 
@@ -87,6 +92,26 @@ def test_the_campaign_page_shows_the_analyst_files_figures(rendered, analyst):
     assert analyst["pressure"]
     for bu, max_contacts in analyst["pressure"]:
         assert shown[("max_contacts", bu)] == max_contacts
+    assert analyst["audiences"]
+    for bu, members, excluded in analyst["audiences"]:
+        assert shown[("audience_customers", bu)] == (members or 0)
+        assert shown[("excluded_customers", bu)] == (excluded or 0)
+
+
+def test_the_audience_summary_counts_the_working_files_audiences(refreshed):
+    """The published summary against the audiences it counts (restricted: in the working file)."""
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        expected = conn.execute(
+            "select campaign_code, business_unit, reason, count(*) from activation.audience_exclusions group by all "
+            "union all select campaign_code, business_unit, audience_group, count(*) from activation.audiences group by all "
+            "order by all"
+        ).fetchall()
+        summary = conn.execute(
+            "select campaign_code, business_unit, coalesce(reason, status), sum(customers) from activation.audience_summary "
+            "group by all order by all"
+        ).fetchall()
+    assert expected and summary == expected
 
 
 def test_the_asset_reports_its_pages_and_summary(refreshed, published):

@@ -71,4 +71,4 @@ def test_campaign_results_reach_the_analyst_file_without_customer_ids(published)
         tables = conn.execute(
             "select table_name from duckdb_tables() where schema_name = 'activation' order by 1"
         ).fetchall()
-    assert tables == [("campaign_results",), ("contact_pressure",)]  # ANALYST_TABLES: no audience
+    assert tables == [("audience_summary",), ("campaign_results",), ("contact_pressure",)]  # ANALYST_TABLES
