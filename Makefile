@@ -35,7 +35,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := yes
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install data manifest materialize demo dev test bench lint format clean
+.PHONY: help install data manifest materialize demo dev test bench lint format clean screenshot
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,6 +93,12 @@ format: install  ## ruff fix and format
 
 test: lint  ## lint, then the test suite in two workers, a test file each at a time (tests/conftest.py)
 	$(RUN) pytest -n 2 --dist loadfile
+
+COCKPITS ?= $(DATA_DIR)/published/cockpits
+screenshot:  ## the README's picture of the Command Center (docs/command_center.png) from the site in COCKPITS
+	@test -f $(COCKPITS)/command_center.html || { echo "no site in $(COCKPITS): run make demo first" >&2; exit 1; }
+	mkdir -p docs && chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=10000 \
+		--window-size=1280,1700 --screenshot=$(CURDIR)/docs/command_center.png file://$(COCKPITS)/command_center.html
 
 clean:  ## remove generated data, warehouse, dbt target and Dagster history
 	rm -rf $(DATA_DIR) dbt_project/target dbt_project/logs

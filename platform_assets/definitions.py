@@ -3,7 +3,7 @@ environment (``lib/resources.py``). ``build_defs`` takes other resources (tests,
 
 import dagster as dg
 
-from platform_assets import activation, features, landing, publish, quality, referential
+from platform_assets import activation, cockpits, features, landing, publish, quality, referential
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
@@ -13,12 +13,14 @@ DOMAINS = (landing, referential, features, segments, churn, life_moments, appete
 
 
 def build_defs(resources: dict) -> dg.Definitions:
-    """Every domain's assets and checks; the publication last (it depends on all of them); the quality
-    domain's profile and suite checks on every asset; the daily job and its schedule."""
+    """Every domain's assets and checks; the publication last (it depends on all of them), then the
+    cockpits built from it; the quality domain's profile and suite checks on every asset; the daily job
+    and its schedule."""
     upstream = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
     return dg.Definitions.merge(
         upstream,
         publish.defs_for(upstream),
+        cockpits.defs,
         quality.checks_for([upstream]),
         dg.Definitions(
             jobs=[daily_refresh],

@@ -148,3 +148,29 @@ def test_the_backtest_predicts_the_published_holdout(cdnow_run):
     assert metrics[("bgnbd", "backtest_actual_total")] == 1882
     assert metrics[("bgnbd", "backtest_customers")] == 2357
     assert abs(metrics[("bgnbd", "backtest_aggregate_error")]) < 0.15
+
+
+def test_the_cockpits_of_a_one_business_unit_retailer_without_catalogue_render(cdnow_run):
+    """The cockpits on CDNOW's shape: one business unit, no catalogue, no churn model (too little
+    history): every page renders in Chromium without a script error, its charts drawn, and the
+    Command Center's active customers and revenue are the analyst file's."""
+    from tests.cockpits.browser import render
+
+    _, db = cdnow_run
+    published = db.parent.parent / "published"
+    pages = {
+        p: render(published / "cockpits" / f"{p}.html")
+        for p in ("command_center", "data_health", "model_performance", "campaign_performance")
+    }
+    for page, rendered in pages.items():
+        assert rendered.errors == 0, page
+        assert all(rendered.charts.values()), page
+    with duckdb.connect(str(published / "analyst.duckdb"), read_only=True) as conn:
+        [(active, revenue)] = conn.execute(
+            "select count(distinct customer_id), sum(net_amount)::double from sales.fct_orders "
+            "where not coalesce(is_cancelled, false) and ordered_date between date '1998-07-01' - 365 and date '1998-06-30'"
+        ).fetchall()
+    shown = pages["command_center"].figures
+    assert {bu for (_, bu) in shown if bu} == {"US"}
+    assert shown[("active_customers", "US")] == active
+    assert shown[("revenue_12m", "US")] == pytest.approx(revenue, abs=0.01)

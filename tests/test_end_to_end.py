@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from platform_assets.cockpits.assets import cockpits_site
 from platform_assets.definitions import build_defs, defs
 from platform_assets.landing.contracts import CONTRACTS
 from platform_assets.landing.loader import source_files
@@ -37,7 +38,8 @@ def test_the_daily_refresh_materialises_every_asset(refreshed):
     materialized = {m.asset_key for m in result.get_asset_materialization_events()}
     assert materialized == expected
     for event in result.get_asset_materialization_events():
-        assert "dagster/row_count" in event.materialization.metadata, event.asset_key
+        if event.asset_key != cockpits_site.key:  # the cockpits write HTML files, not a table
+            assert "dagster/row_count" in event.materialization.metadata, event.asset_key
 
 
 def test_every_dbt_test_passes_on_the_demo_data(refreshed):

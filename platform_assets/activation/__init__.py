@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-from platform_assets.activation.assets import audience_exports, audiences, campaign_results
+from platform_assets.activation.assets import audience_exports, audience_summary, audiences, campaign_results
 from platform_assets.activation.checks import CHECKS
 
-defs = dg.Definitions(assets=[audiences, audience_exports, campaign_results], asset_checks=CHECKS)
+defs = dg.Definitions(
+    assets=[audiences, audience_exports, audience_summary, campaign_results], asset_checks=CHECKS
+)

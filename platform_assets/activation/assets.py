@@ -25,7 +25,7 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table, missing
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import summary as step_summary
-from platform_assets.lib.tables import not_delivered
+from platform_assets.lib.tables import not_delivered, replace_table
 from platform_assets.lib.warehouse import Warehouse
 
 
@@ -272,3 +272,26 @@ def campaign_results(
             "run_seconds": round(time.perf_counter() - started, 1),
         }
     )
+
+
+@dg.asset(
+    key=["activation", "audience_summary"],
+    deps=[dg.AssetKey(AUDIENCES.split(".")), dg.AssetKey(EXCLUSIONS.split("."))],
+    description="The day's audiences in numbers, with no customer in them (published to the analyst file for "
+    "the cockpits): customers per campaign, business unit, channel and group (treatment, holdout), and "
+    "customers excluded per campaign, business unit and reason.",
+    group_name=layers.ACTIVATION,
+    owners=ACTIVATION.owners,
+    kinds={"duckdb", "sql"},
+    metadata=asset_metadata(
+        ACTIVATION,
+        "activation.audience_summary",
+        "one row per campaign, business unit, channel and group, or campaign, business unit and exclusion reason",
+        columns.AUDIENCE_SUMMARY,
+    ),
+    pool="duckdb_writer",
+)
+def audience_summary(warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        rows = replace_table(conn, "activation.audience_summary", audience_tables.SUMMARY_SQL)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})

@@ -185,3 +185,11 @@ def summarise(conn: duckdb.DuckDBPyConnection) -> AudienceSummary:
     ).pl()
     totals = dict(conn.execute(f"select reason, count(*) from {EXCLUDED} group by all").fetchall())
     return AudienceSummary(sizes, bands, reasons, {r: int(totals.get(r, 0)) for r in REASONS})
+
+
+SUMMARY_SQL = (
+    "select reference_date, campaign_code, business_unit, channel, audience_group as status, "
+    "null::varchar as reason, count(*)::bigint as customers from activation.audiences group by all "
+    "union all select reference_date, campaign_code, business_unit, null::varchar, 'excluded', reason, "
+    "count(*)::bigint from activation.audience_exclusions group by all order by all"
+)

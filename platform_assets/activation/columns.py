@@ -149,3 +149,21 @@ CAMPAIGN_RESULTS = (
     ("roi", "double", "(incremental_revenue - cost) / cost; null without a cost."),
     ("reference_date", "date", "The run's reference date (windows ending after it are not measured yet)."),
 )
+
+AUDIENCE_SUMMARY = (
+    ("reference_date", "date", "The run's reference date: the day the audiences were selected."),
+    _CAMPAIGN,
+    _BU,
+    (
+        "channel",
+        "varchar",
+        "Channel of the audience; null for an exclusion (a customer excluded from the campaign).",
+    ),
+    ("status", "varchar", "treatment (contacted), holdout (kept out to measure) or excluded."),
+    (
+        "reason",
+        "varchar",
+        "Why the customers were excluded (activation.audience_exclusions' reasons); null otherwise.",
+    ),
+    ("customers", "bigint", "Customers with this status (and reason)."),
+)

@@ -94,10 +94,28 @@ PUBLISH = Ownership(
     "team:data-engineering",
     "cdo@example.com",
 )
+COCKPITS = Ownership(
+    "cockpits",
+    "Pages per persona (Command Center, data health, model and campaign performance) built from the analyst file.",
+    "marketing.performance@example.com",
+    "team:data-engineering",
+    "cmo@example.com",
+)
 
 DOMAINS: dict[str, Ownership] = {
     o.domain: o
-    for o in (LANDING, REFERENTIAL, SALES, MARKETING, QUALITY, FEATURES, SCORES, ACTIVATION, PUBLISH)
+    for o in (
+        LANDING,
+        REFERENTIAL,
+        SALES,
+        MARKETING,
+        QUALITY,
+        FEATURES,
+        SCORES,
+        ACTIVATION,
+        PUBLISH,
+        COCKPITS,
+    )
 }
 
 

@@ -9,7 +9,9 @@ COLUMN_SCHEMA = "dagster/column_schema"
 # The asset kinds used, one spelling per tool: Dagster's own key where its UI has an icon for the
 # tool (it matches kinds lowercased, without spaces, dots, dashes or underscores: "scikitlearn" is
 # its key for scikit-learn), else the tool's package name (tests/governance/test_layers.py).
-KINDS = frozenset({"csv", "dbt", "duckdb", "polars", "python", "scikitlearn", "scipy", "splink", "sql"})
+KINDS = frozenset(
+    {"csv", "dbt", "duckdb", "plotly", "polars", "python", "scikitlearn", "scipy", "splink", "sql"}
+)
 
 # The last sentence of every check's description: what its failure does (tests/quality/test_check_descriptions.py).
 BLOCKING = (

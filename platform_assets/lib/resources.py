@@ -27,6 +27,7 @@ TUNABLES = {
     "CDP_GX_MAX_ROWS": "gx_max_rows",
     "CDP_HOLDOUT_SALT": "holdout_salt",
     "CDP_HOLDOUT_SHARE": "holdout_share",
+    "CDP_DAGSTER_UI_URL": "dagster_ui_url",
 }
 
 

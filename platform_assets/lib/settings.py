@@ -56,6 +56,9 @@ class PlatformSettings(dg.ConfigurableResource):
     )
     gx_max_rows: int = Field(default=200_000, ge=1, description="Above this, GX suites read a sample.")
     holdout_salt: str = Field(default="cdp-holdout-v1", description="Salt of the holdout draw.")
+    dagster_ui_url: str = Field(
+        default="http://localhost:3000", description="The Dagster UI the cockpits' data health page links to."
+    )
     holdout_share: float = Field(default=0.10, gt=0, lt=1, description="Share of each audience held out.")
 
     @property
@@ -92,6 +95,11 @@ class PlatformSettings(dg.ConfigurableResource):
     def restricted_path(self) -> Path:
         """The published restricted file: personal data, for referential and activation teams."""
         return self.published_path / "restricted.duckdb"
+
+    @property
+    def cockpits_path(self) -> Path:
+        """The cockpits site (static HTML), beside the analyst file it is built from."""
+        return self.published_path / "cockpits"
 
     @property
     def retailer(self) -> RetailerConfig:

@@ -18,8 +18,17 @@ from enum import StrEnum
 ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # Single tables of those other schemas that analysts read: campaign_results holds one row per
 # campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
-# no customer id.
-ANALYST_TABLES = ("activation.campaign_results",)
+# no customer id; the run bookkeeping the cockpits show (platform_assets/cockpits/) holds no customer
+# either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
+# marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers.
+ANALYST_TABLES = (
+    "activation.campaign_results",
+    "activation.contact_pressure",
+    "activation.audience_summary",
+    "ops.model_metrics",
+    "ops.landing_files",
+    "ops.identity_match_quality",
+)
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.
 RESTRICTED_SCHEMAS = (*ANALYST_SCHEMAS, "activation", "ops")

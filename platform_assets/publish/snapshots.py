@@ -115,9 +115,9 @@ def prune(published_dir: Path, keep: int) -> list[str]:
     for snapshot in snapshots(published_dir)[:-keep]:
         if snapshot.name == current:
             continue
-        for file in snapshot.iterdir():
+        for file in snapshot.iterdir():  # files, and the cockpits' folder (platform_assets/cockpits/)
             with contextlib.suppress(PermissionError):
-                file.chmod(0o600)
+                file.chmod(0o700 if file.is_dir() else 0o600)
         shutil.rmtree(snapshot)
         removed.append(snapshot.name)
     return removed

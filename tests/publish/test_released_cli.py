@@ -69,6 +69,6 @@ def test_campaign_results_reach_the_analyst_file_without_customer_ids(published)
     assert row["n"] > 20 and row["ids"] == 0
     with duckdb.connect(str(published / "analyst.duckdb"), read_only=True) as conn:
         tables = conn.execute(
-            "select table_name from duckdb_tables() where schema_name = 'activation'"
+            "select table_name from duckdb_tables() where schema_name = 'activation' order by 1"
         ).fetchall()
-    assert tables == [("campaign_results",)]
+    assert tables == [("audience_summary",), ("campaign_results",), ("contact_pressure",)]  # ANALYST_TABLES
