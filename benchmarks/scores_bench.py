@@ -36,7 +36,7 @@ def churn_bands(db: str) -> dict:
 
     bands: dict = {}
     for unit, metric, value in rows:
-        for name in (band.replace(" ", "_") for band, _, _ in BANDS):
+        for name in (band.replace(" ", "_") for band, _ in BANDS):
             if metric.startswith(f"backtest_band_{name}_"):
                 what = metric.removeprefix(f"backtest_band_{name}_")
                 bands.setdefault(unit, {}).setdefault(name, {})[what] = round(value, 1)

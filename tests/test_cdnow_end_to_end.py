@@ -58,7 +58,7 @@ def _metrics(db: Path) -> dict[tuple[str, str], float]:
     with duckdb.connect(str(db), read_only=True) as conn:
         rows = conn.execute(
             "select model, metric, value from ops.model_metrics "
-            "where business_unit = 'US' and model in ('bgnbd', 'gamma_gamma', 'clv_12m')"
+            "where business_unit = 'US' and model in ('bgnbd', 'gamma_gamma', 'clv')"
         ).fetchall()
     return {(model, metric): value for model, metric, value in rows}
 

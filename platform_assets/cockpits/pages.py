@@ -120,7 +120,7 @@ def _tiers(page: Page, tiers: list[dict], code: str, currency: str) -> str:
             "layout": {"title": {"text": "Customers per value tier (predicted 12-month value)"}},
         }
     )
-    rows = [[t["value_tier"], t["customers"], t["expected_value_12m"]] for t in mine]
+    rows = [[t["value_tier"], t["customers"], t["expected_value"]] for t in mine]
     return (
         "<h3>Value tiers</h3><div class='charts'>"
         + chart

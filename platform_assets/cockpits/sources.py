@@ -145,7 +145,7 @@ def activity(src: Sources) -> list[dict]:
 def value_tiers(src: Sources) -> list[dict]:
     return rows(
         src.conn,
-        "select business_unit, value_tier, count(*) as customers, sum(expected_value_12m) as expected_value_12m, "
+        "select business_unit, value_tier, count(*) as customers, sum(expected_value) as expected_value, "
         "min(value_rank_share) as rank_from from cur.features.customer_clv group by all order by 1, rank_from",
     )
 
@@ -200,7 +200,7 @@ def model_metrics(src: Sources) -> list[dict]:
 
 SCORES_FOR_PSI = (
     ("churn", "scores.customer_churn", "churn_probability"),
-    ("customer value (CLV)", "features.customer_clv", "expected_value_12m"),
+    ("customer value (CLV)", "features.customer_clv", "expected_value"),
 )
 
 

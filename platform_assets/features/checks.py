@@ -65,8 +65,8 @@ VALUE_TIERS = (*(label for _, label in TIERS), BOTTOM_TIER)
 CLV_RULES = {
     **key_rules(["customer_id"]),
     "p_alive_outside_0_1": f"p_alive is null or {between('p_alive', 0, 1)}",
-    "expected_purchases_negative": "expected_purchases_12m is null or expected_purchases_12m < 0 or isnan(expected_purchases_12m)",
-    "expected_value_negative": "expected_value_12m is null or expected_value_12m < 0 or isnan(expected_value_12m)",
+    "expected_purchases_negative": "expected_purchases is null or expected_purchases < 0 or isnan(expected_purchases)",
+    "expected_value_negative": "expected_value is null or expected_value < 0 or isnan(expected_value)",
     "expected_spend_not_positive": "expected_spend_per_purchase is null or expected_spend_per_purchase <= 0",
     "value_rank_share_outside_0_1": between("value_rank_share", 0, 1),
     "value_tier_unknown": "value_tier is null or value_tier not in ("

@@ -91,9 +91,9 @@ CUSTOMER_CLV = (
         "BG/NBD probability that the customer is still active at the reference date (0-1).",
     ),
     (
-        "expected_purchases_12m",
+        "expected_purchases",
         "double",
-        "BG/NBD expected purchase days in the 12 months after the reference date.",
+        "BG/NBD expected purchase days in the horizon_days after the reference date.",
     ),
     (
         "expected_spend_per_purchase",
@@ -101,14 +101,21 @@ CUSTOMER_CLV = (
         "Gamma-Gamma expected spend of one purchase day (population mean without a repeat), in currency_code.",
     ),
     (
-        "expected_value_12m",
+        "expected_value",
         "double",
-        "Predicted value of the next 12 months: expected purchases x expected spend, in currency_code.",
+        "Predicted value of the horizon_days after the reference date: expected purchases x expected "
+        "spend, in currency_code.",
+    ),
+    (
+        "horizon_days",
+        "bigint",
+        "CLV horizon of the customer's business unit, in days (its clv horizon, else the group's: "
+        "365 in the demo).",
     ),
     (
         "value_rank_share",
         "double",
-        "Rank of expected_value_12m within the business unit / its customers (near 0 = most valuable, 1 = least).",
+        "Rank of expected_value within the business unit / its customers (near 0 = most valuable, 1 = least).",
     ),
     (
         "value_tier",
@@ -146,7 +153,8 @@ CHANNEL_LTV_CAC = (
     (
         "predicted_ltv_12m",
         "double",
-        "Mean expected_value_12m (features.customer_clv) of the last 12 months' cohort (not yet buying = 0), "
+        "Mean expected_value (features.customer_clv, over the unit's CLV horizon) of the last 12 "
+        "months' cohort (not yet buying = 0), "
         "in currency_code.",
     ),
     (

@@ -3,7 +3,8 @@
 A transaction is a purchase day (the BG/NBD convention: several receipts on one day count once),
 valued at the day's sold amount (returns left out: the Gamma-Gamma model needs positive values).
 The retailer's ``clv`` settings give the time unit of t_x and T (weeks in the demo and CDNOW), the
-prediction horizon in that unit and the calibration end: the last day of the period the models are
+prediction horizon in that unit (a business unit may set its own: its customers' expected purchases
+and value cover it; the backtest's holdout is the group's horizon) and the calibration end: the last day of the period the models are
 fitted on, whose T counts to it (by default the day before the reference date, the last day known).
 Models are fitted per business unit (amounts are in its currency) on up to ``FIT_SAMPLE`` customers
 chosen by a seeded hash of their id, and predict for all, from everything known before the reference
@@ -14,7 +15,7 @@ with what happened after: the configured calibration end when it is earlier than
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
@@ -42,7 +43,12 @@ class ClvPeriods:
     backtest_end: date  # the backtest's fitting period ends on this day; its holdout runs to last_day
     time_unit: str
     unit_days: float
-    horizon: float  # prediction horizon, in units
+    horizon: float  # the group's prediction horizon, in units: the backtest's holdout when one horizon long
+    unit_horizons: dict[str, float] = field(default_factory=dict)  # a business unit's own horizon
+
+    def horizon_of(self, business_unit: str) -> float:
+        """The prediction horizon of ``business_unit``, in units."""
+        return self.unit_horizons.get(business_unit, self.horizon)
 
     @property
     def holdout_units(self) -> float:
@@ -74,6 +80,7 @@ def clv_periods(settings: ClvSettings, reference_date: date) -> ClvPeriods:
         time_unit=settings.time_unit,
         unit_days=unit_days,
         horizon=float(settings.horizon),
+        unit_horizons={bu: float(own.horizon) for bu, own in settings.by_business_unit.items()},
     )
 
 
@@ -135,7 +142,7 @@ where d.country_code is not null
 """
 
 # The run's models in ops.model_metrics (their rows are replaced together).
-MODELS = ["bgnbd", "gamma_gamma", "clv_12m"]
+MODELS = ["bgnbd", "gamma_gamma", "clv"]
 # Backtest measures shown on the asset's page, per model and business unit.
 HEADLINE = ("backtest_aggregate_error", "backtest_spearman")
 
@@ -226,18 +233,19 @@ def predict(models: UnitModels, summary: pl.DataFrame, horizon: float) -> pl.Dat
     purchases = clv.expected_purchases(models.bgnbd, horizon, x, t_x, T)
     spend = clv.expected_spend(models.gamma_gamma, x, np.where(m > 0, m, 0.0))
     return rows.with_columns(
+        pl.lit(horizon, pl.Float64).alias("horizon_units"),
         pl.Series("p_alive", clv.p_alive(models.bgnbd, x, t_x, T)),
-        pl.Series("expected_purchases_12m", purchases),
+        pl.Series("expected_purchases", purchases),
         pl.Series("expected_spend_per_purchase", spend),
-        pl.Series("expected_value_12m", purchases * spend),
+        pl.Series("expected_value", purchases * spend),
     )
 
 
 def value_tiers(predictions: pl.DataFrame) -> pl.DataFrame:
     """Rank share within the business unit (0 = most valuable) and the tier it falls in."""
-    share = pl.col("expected_value_12m").rank("ordinal", descending=True).over(
+    share = pl.col("expected_value").rank("ordinal", descending=True).over("business_unit") / pl.len().over(
         "business_unit"
-    ) / pl.len().over("business_unit")
+    )
     tier = pl.when(share <= TIERS[0][0]).then(pl.lit(TIERS[0][1]))
     for cut, label in TIERS[1:]:
         tier = tier.when(share <= cut).then(pl.lit(label))
@@ -261,8 +269,11 @@ def customer_clv(summaries: Summaries, periods: ClvPeriods) -> tuple[pl.DataFram
             f"{periods.calibration_end} (clv.calibration_end), nothing to fit on"
         )
     models = [fit_unit(bu, fit) for bu in units]
-    predicted = pl.concat([predict(m, now, periods.horizon) for m in models])
-    out = value_tiers(predicted).with_columns(pl.lit(periods.reference_date).alias("reference_date"))
+    predicted = pl.concat([predict(m, now, periods.horizon_of(m.business_unit)) for m in models])
+    out = value_tiers(predicted).with_columns(
+        pl.lit(periods.reference_date).alias("reference_date"),
+        (pl.col("horizon_units") * periods.unit_days).round(0).cast(pl.Int64).alias("horizon_days"),
+    )
     return out, models
 
 
@@ -295,8 +306,8 @@ def backtest(history: pl.DataFrame, holdout: float) -> list[dict]:
             continue  # too little history in this unit to backtest
         scored = predict(models, history, holdout)
         for model, actual_col, predicted_col in (
-            ("bgnbd", "actual_purchases", "expected_purchases_12m"),
-            ("clv_12m", "actual_value", "expected_value_12m"),
+            ("bgnbd", "actual_purchases", "expected_purchases"),
+            ("clv", "actual_value", "expected_value"),
         ):
             values = _metrics(scored[actual_col].to_numpy().astype(float), scored[predicted_col].to_numpy())
             rows += [
@@ -311,6 +322,7 @@ def period_metadata(periods: ClvPeriods) -> dict[str, str | float]:
     return {
         "time_unit": periods.time_unit,
         "horizon": periods.horizon,
+        **{f"horizon_{bu}": h for bu, h in sorted(periods.unit_horizons.items())},
         "calibration_period_end": str(periods.calibration_end),
         "backtest_period": f"fit to {periods.backtest_end}, holdout to {periods.last_day} "
         f"({round(periods.holdout_units, 2)} {periods.time_unit}s)",
@@ -371,9 +383,10 @@ def clv_table(predictions: pl.DataFrame, currencies: pl.DataFrame) -> pl.DataFra
         pl.col("T").alias("weeks_since_first_purchase"),
         pl.col("m").round(2).alias("mean_repeat_purchase_value"),
         "p_alive",
-        "expected_purchases_12m",
+        "expected_purchases",
         pl.col("expected_spend_per_purchase").round(2),
-        pl.col("expected_value_12m").round(2),
+        pl.col("expected_value").round(2),
+        "horizon_days",
         "value_rank_share",
         "value_tier",
     ).join(currencies, on="business_unit", how="left")

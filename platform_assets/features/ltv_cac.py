@@ -55,7 +55,7 @@ customers as (
         c.acquisition_channel,
         count(*) filter (where c.cohort = 'last_12m') as customers_acquired_12m,
         -- exact sums of cents (decimal): the same result whatever the order of addition
-        coalesce(sum(v.expected_value_12m::decimal(18, 2)) filter (where c.cohort = 'last_12m'), 0)::double
+        coalesce(sum(v.expected_value::decimal(18, 2)) filter (where c.cohort = 'last_12m'), 0)::double
             as predicted_value,
         count(*) filter (where c.cohort = 'prior_12m') as customers_acquired_prior_12m,
         coalesce(sum(f.value::decimal(18, 2)) filter (where c.cohort = 'prior_12m'), 0)::double as realised_value

@@ -74,6 +74,7 @@ def polars_schema(types) -> dict:
         "bigint": pl.Int64,
         "double": pl.Float64,
         "timestamp": pl.Datetime("us"),
+        "integer[]": pl.List(pl.Int32),
     }
     pairs = types.items() if isinstance(types, dict) else ((name, type_) for name, type_, _ in types)
     return {name: dtypes[type_] for name, type_ in pairs}

@@ -1,5 +1,5 @@
-"""The retailer, in configuration: business units, dates, sources delivered and their file layout, CLV,
-quality limits and the web analytics bot rule.
+"""The retailer, in configuration: business units, dates, sources delivered and their file layout, CLV and
+churn settings (per business unit where one differs), quality limits and the web analytics bot rule.
 
 Everything the retailer decides lives in one YAML file (``CDP_RETAILER_CONFIG``; the demo's is
 ``platform_assets/retailers/demo.yml``), validated here with a schema. A bad file stops the code
@@ -200,6 +200,12 @@ class QualityLimits(_Strict):
     )
 
 
+class ClvUnitSettings(_Strict):
+    """What one business unit sets apart from the group's ``clv``."""
+
+    horizon: Annotated[float, Field(gt=0)] = Field(description="Prediction horizon in the group's time unit.")
+
+
 class ClvSettings(_Strict):
     """BG/NBD + Gamma-Gamma: the period they are fitted on and what they predict."""
 
@@ -210,6 +216,80 @@ class ClvSettings(_Strict):
         description="Last day of the fitting period (T counts to it); default: the day before the "
         "reference date.",
     )
+    by_business_unit: dict[str, ClvUnitSettings] = Field(
+        default_factory=dict, description="A business unit's own horizon, by its code."
+    )
+
+    def horizon_of(self, business_unit: str) -> float:
+        """The prediction horizon (in ``time_unit``) of ``business_unit``."""
+        own = self.by_business_unit.get(business_unit)
+        return own.horizon if own else self.horizon
+
+
+class ChurnUnitSettings(_Strict):
+    """How churn is judged in one business unit (``scores.customer_churn``): the horizon of silence
+    that counts as churn and the playbook's band cut-offs. Unset keys take the group's ``churn``."""
+
+    horizon_days: int | None = Field(
+        default=None,
+        ge=7,
+        le=730,
+        description="Fixed horizon in days; empty: learned each run as the horizon_quantile of the "
+        "unit's gaps between purchase days, rounded up to 30 days, within horizon_bounds_days.",
+    )
+    horizon_quantile: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Quantile of the gaps between purchase days a learned horizon is.",
+    )
+    horizon_bounds_days: tuple[int, int] = Field(
+        default=(60, 365), description="Shortest and longest learned horizon, in days."
+    )
+    band_cutoffs: tuple[int, int, int] = Field(
+        default=(26, 51, 76),
+        description="Lowest score (0-100) of the bands attention, moderate risk and high risk; below "
+        "the first, healthy.",
+    )
+
+    @field_validator("horizon_bounds_days")
+    @classmethod
+    def _bounds_ordered(cls, bounds: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= bounds[0] < bounds[1] <= 730:
+            raise ValueError(f"{list(bounds)}: need 1 <= shortest < longest <= 730 days")
+        return bounds
+
+    @field_validator("band_cutoffs")
+    @classmethod
+    def _cutoffs_increase(cls, cutoffs: tuple[int, int, int]) -> tuple[int, int, int]:
+        if not 0 < cutoffs[0] < cutoffs[1] < cutoffs[2] <= 100:
+            raise ValueError(f"{list(cutoffs)}: need 0 < attention < moderate risk < high risk <= 100")
+        return cutoffs
+
+
+class ChurnSettings(ChurnUnitSettings):
+    """The group's churn settings and, by business unit code, the keys a unit sets apart."""
+
+    by_business_unit: dict[str, dict[str, object]] = Field(
+        default_factory=dict,
+        description="A business unit's own keys (any of those above), by its code; the others are the group's.",
+    )
+
+    @model_validator(mode="after")
+    def _units_valid(self) -> ChurnSettings:
+        for code in self.by_business_unit:
+            self.of(code)  # a bad key or value of a unit stops here, under by_business_unit.<code>
+        return self
+
+    def of(self, business_unit: str) -> ChurnUnitSettings:
+        """The settings ``business_unit`` runs with: its own keys over the group's."""
+        group = self.model_dump(exclude={"by_business_unit"})
+        own = self.by_business_unit.get(business_unit, {})
+        try:
+            return ChurnUnitSettings.model_validate({**group, **own})
+        except ValidationError as error:
+            problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise ValueError(f"by_business_unit.{business_unit}: {problem}") from None
 
 
 class WebBotRule(_Strict):
@@ -281,6 +361,7 @@ class RetailerConfig(_Strict):
     dates: DateWindow
     sources: dict[str, SourceDelivery]
     clv: ClvSettings = ClvSettings()
+    churn: ChurnSettings = ChurnSettings()
     quality: QualityLimits = QualityLimits()
     web_bots: WebBotRule = WebBotRule()
     life_moments: LifeMomentCatalogue | None = Field(
@@ -399,6 +480,17 @@ def source_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
     return problems
 
 
+def unit_setting_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
+    """(path, problem) for score settings set apart for a business unit the retailer does not have."""
+    codes = sorted(u.code for u in config.business_units)
+    return [
+        ((section, "by_business_unit", code), f"{code!r} is not one of the business units {codes}")
+        for section in ("clv", "churn")
+        for code in getattr(config, section).by_business_unit
+        if code not in codes
+    ]
+
+
 def _error_line(lines: dict[tuple, int], path: tuple) -> int | None:
     while path and path not in lines:
         path = path[:-1]
@@ -417,7 +509,7 @@ def parse_retailer(text: str, source: str) -> RetailerConfig:
         raise RetailerConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
         config = RetailerConfig.model_validate(document)
-        problems = source_problems(config)
+        problems = source_problems(config) + unit_setting_problems(config)
     except ValidationError as error:
         errors = [(_document_path(e["loc"]), e["msg"]) for e in error.errors()]
         # a mapping that is neither a string nor a valid mapping: report the mapping's own problem

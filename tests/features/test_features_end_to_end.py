@@ -140,7 +140,7 @@ def test_clv_is_backtested_per_business_unit_into_ops_model_metrics(refreshed):
     assert set(clv["customer_id"]) == set(rfm["customer_id"])
     metrics = query(db, "select * from ops.model_metrics where run_id = ?", [result.run_id])
     units = set(clv["business_unit"])
-    for model in ("bgnbd", "clv_12m"):
+    for model in ("bgnbd", "clv"):
         spearman = metrics.filter((pl.col("model") == model) & (pl.col("metric") == "backtest_spearman"))
         assert set(spearman["business_unit"]) == units
         # a model no better than chance at ranking next year's buyers fails here
@@ -151,7 +151,7 @@ def test_clv_is_backtested_per_business_unit_into_ops_model_metrics(refreshed):
     assert "backtest" in event.materialization.metadata
     # the top 10 % by predicted value hold far more than 10 % of it
     top = clv.filter(pl.col("value_tier").is_in(["top 1%", "top 5%", "top 10%"]))
-    assert top["expected_value_12m"].sum() > 0.3 * clv["expected_value_12m"].sum()
+    assert top["expected_value"].sum() > 0.3 * clv["expected_value"].sum()
 
 
 def test_ltv_cac_divides_spend_by_the_customers_acquired(refreshed):

@@ -132,7 +132,7 @@ def test_value_tiers_split_each_business_unit_by_rank():
     frame = pl.DataFrame(
         {
             "business_unit": ["FR"] * 200 + ["PL"] * 100,
-            "expected_value_12m": np.concatenate([np.arange(200.0), np.arange(100.0) * 1000]),
+            "expected_value": np.concatenate([np.arange(200.0), np.arange(100.0) * 1000]),
         }
     )
     tiers = lifetime_value.value_tiers(frame).group_by("business_unit", "value_tier").len()
@@ -168,3 +168,36 @@ def test_purchase_days_read_from_the_orders_equal_those_summed_from_the_lines(re
         ).fetchall()
     assert len(from_lines) > 100
     assert from_orders == from_lines
+
+
+def test_a_business_unit_predicts_over_its_own_horizon_and_records_it(conn):
+    conn.execute("update referential.dim_customer set country_code = 'GB' where customer_id = 'B'")
+    conn.executemany(  # enough repeat buyers in each unit to fit spend
+        "insert into sales.fct_orders values (?, ?, ?, ?, false, false)",
+        [
+            (
+                100 + 3 * i + k,
+                f"{bu}{i}",
+                date(2025, 1, 1) + timedelta(days=37 * k + 11 * i),
+                20.0 + i,
+            )
+            for bu in ("FR", "GB")
+            for i in range(15)
+            for k in range(3)
+        ],
+    )
+    conn.executemany(
+        "insert into referential.dim_customer values (?, ?)",
+        [(f"{bu}{i}", bu) for bu in ("FR", "GB") for i in range(15)],
+    )
+    group = ClvSettings(time_unit="week", horizon=52)
+    own = ClvSettings(time_unit="week", horizon=52, by_business_unit={"GB": {"horizon": 13}})
+    summaries = lifetime_value.customer_summaries(conn, lifetime_value.clv_periods(group, REF))
+    year, _ = lifetime_value.customer_clv(summaries, lifetime_value.clv_periods(group, REF))
+    mixed, _ = lifetime_value.customer_clv(summaries, lifetime_value.clv_periods(own, REF))
+    joined = year.join(mixed, on="customer_id", suffix="_own")
+    fr, gb = (joined.filter(pl.col("business_unit") == bu) for bu in ("FR", "GB"))
+    assert set(fr["horizon_days_own"]) == {364} and set(gb["horizon_days_own"]) == {91}
+    assert (fr["expected_value_own"] == fr["expected_value"]).all()
+    assert (gb["expected_purchases_own"] < gb["expected_purchases"]).all()  # a quarter, not a year
+    assert (gb["p_alive_own"] == gb["p_alive"]).all()  # the same fitted model

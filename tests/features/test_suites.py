@@ -46,7 +46,7 @@ GATE_CASES = {
     ),
     "clv: a rank share above 1, an unknown tier, no currency": (
         checks.CLV_RULES,
-        "customer_id, p_alive, expected_purchases_12m, expected_value_12m, expected_spend_per_purchase, "
+        "customer_id, p_alive, expected_purchases, expected_value, expected_spend_per_purchase, "
         "value_rank_share, value_tier, currency_code, repeat_purchases, weeks_first_to_last_purchase, "
         "weeks_since_first_purchase",
         "('C1', 0.5, 1.0, 10.0, 10.0, 0.01, 'top 1%', 'EUR', 1, 2, 3)",

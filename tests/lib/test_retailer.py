@@ -163,3 +163,36 @@ def test_life_moments_are_the_three_moments_each_with_categories():
     assert "life_moments.new_garden.departments" in _error(empty)
     without = DEMO_TEXT[: DEMO_TEXT.index("# Life moments")] + DEMO_TEXT[DEMO_TEXT.index("# The sources") :]
     assert parse_retailer(without, "retailer.yml").life_moments is None
+
+
+def test_a_business_unit_sets_its_own_churn_and_clv_settings_the_others_keep_the_groups():
+    text = DEMO_TEXT.replace(
+        "  band_cutoffs: [26, 51, 76]\n",
+        "  band_cutoffs: [26, 51, 76]\n  by_business_unit:\n    PL: {horizon_days: 90, band_cutoffs: [20, 45, 70]}\n",
+    ).replace("  time_unit: week\n", "  time_unit: week\n  by_business_unit: {GB: {horizon: 26}}\n")
+    config = parse_retailer(text, "retailer.yml")
+    pl_, fr = config.churn.of("PL"), config.churn.of("FR")
+    assert (pl_.horizon_days, pl_.band_cutoffs, pl_.horizon_bounds_days) == (90, (20, 45, 70), (60, 365))
+    assert (fr.horizon_days, fr.band_cutoffs) == (None, (26, 51, 76))
+    assert (config.clv.horizon_of("GB"), config.clv.horizon_of("FR")) == (26, 365 / 7)
+
+
+def test_score_settings_of_an_unknown_unit_or_out_of_order_bands_are_refused():
+    unknown = DEMO_TEXT.replace(
+        "  time_unit: week\n", "  time_unit: week\n  by_business_unit: {ES: {horizon: 26}}\n"
+    )
+    assert (
+        f"line {_line_of(unknown, 'ES:')}, clv.by_business_unit.ES: 'ES' is not one of the business units"
+        in _error(unknown)
+    )
+    disordered = DEMO_TEXT.replace("  band_cutoffs: [26, 51, 76]", "  band_cutoffs: [51, 26, 76]")
+    assert "churn.band_cutoffs: [51, 26, 76]: need 0 < attention < moderate risk < high risk" in _error(
+        disordered
+    )
+    bad_unit = DEMO_TEXT.replace(
+        "  band_cutoffs: [26, 51, 76]\n",
+        "  band_cutoffs: [26, 51, 76]\n  by_business_unit: {PL: {horizon: 90}}\n",
+    )
+    assert "churn: by_business_unit.PL: horizon: Extra inputs are not permitted" in _error(bad_unit)
+    bounds = DEMO_TEXT.replace("horizon_bounds_days: [60, 365]", "horizon_bounds_days: [365, 60]")
+    assert "churn.horizon_bounds_days: [365, 60]: need 1 <= shortest < longest" in _error(bounds)

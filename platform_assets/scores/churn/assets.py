@@ -62,7 +62,7 @@ def customer_churn(
         profile = conn.sql(f"select * from {PROFILE}").pl()
         try:
             with library_output_to_debug(context):  # scikit-learn's convergence notes
-                result = scoring.run(conn, ref, profile)
+                result = scoring.run(conn, ref, profile, platform.retailer.churn)
         except TooFewOutcomes as untrainable:  # e.g. a history shorter than the horizon and its backtest
             reason = f"the churn model cannot be trained on this history: {untrainable}"
             rows = replace_with_empty(conn, TABLE, described(columns.TYPES, columns.DESCRIPTIONS), reason)
@@ -81,11 +81,13 @@ def customer_churn(
         of_customers_profiled=profile.height,
         **{f"backtest_auc_{bu}": round(float(m["auc"]), 3) for bu, m in result.backtest.items()},
     )
+    cutoffs = {bu: platform.retailer.churn.of(bu).band_cutoffs for bu in result.horizons}
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "reference_date": str(ref),
             "horizon_days": dg.MetadataValue.json(result.horizons),
+            "band_cutoffs": dg.MetadataValue.json({bu: list(c) for bu, c in cutoffs.items()}),
             **missing_inputs(platform.retailer.absent_sources, profile),
             "model_versions": dg.MetadataValue.json({bu: m.version for bu, m in result.models.items()}),
             # browsing drivers with a web source whose history covers the training cutoff
@@ -95,7 +97,9 @@ def customer_churn(
             ),
             **report.headline(result),
             "backtest": dg.MetadataValue.md(markdown_table(report.backtest_table(result))),
-            "calibration_chart": dg.MetadataValue.md(report.calibration_chart(result.backtest_predictions)),
+            "calibration_chart": dg.MetadataValue.md(
+                report.calibration_chart(result.backtest_predictions, cutoffs)
+            ),
             "bands": dg.MetadataValue.md(markdown_table(report.bands_table(result.scores))),
             "run_seconds": round(time.perf_counter() - started, 1),
         }

@@ -15,6 +15,7 @@ TYPES = {
     "driver_2": "varchar",
     "driver_3": "varchar",
     "horizon_days": "bigint",
+    "band_cutoffs": "integer[]",
     "model_version": "varchar",
 }
 
@@ -27,16 +28,21 @@ DESCRIPTIONS = {
     ),
     "churn_score": "Churn risk 0-100: churn_probability in percent.",
     "churn_band": (
-        "Playbook band of the score: healthy (0-25), attention (26-50), moderate risk (51-75), "
-        "high risk (76-100)."
+        "Playbook band of the score: healthy, attention, moderate risk, high risk, each from its "
+        "cut-off in band_cutoffs (the demo's: 26, 51, 76)."
     ),
     "churn_action": "Action the playbook recommends for the band.",
     "driver_1": "Largest contribution to the risk (|coefficient x standardised value|), in words.",
     "driver_2": "Second largest contribution to the risk, in words.",
     "driver_3": "Third largest contribution to the risk, in words.",
     "horizon_days": (
-        "Churn horizon of the business unit: 95th percentile of the gaps between purchase days, "
-        "rounded up to 30 days, within 60-365 (days)."
+        "Churn horizon of the business unit (days): its configured churn.horizon_days, else the "
+        "horizon_quantile of its gaps between purchase days rounded up to 30 days, within "
+        "horizon_bounds_days (the demo's: 95th percentile, 60-365)."
+    ),
+    "band_cutoffs": (
+        "Lowest score of the bands attention, moderate risk and high risk in the business unit "
+        "(its churn.band_cutoffs) that churn_band was read with."
     ),
     "model_version": "Version of the fitted model in ops.model_registry (model churn).",
 }

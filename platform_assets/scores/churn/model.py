@@ -20,10 +20,12 @@ import numpy as np
 import polars as pl
 
 from platform_assets.scores.churn.data import RECENT_DAYS
-from platform_assets.scores.churn.playbook import BANDS, HORIZON_BOUNDS, HORIZON_QUANTILE
+from platform_assets.scores.churn.playbook import BANDS, band_lows
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is fitted, not when the code location loads
     from sklearn.pipeline import Pipeline
+
+    from platform_assets.lib.retailer import ChurnUnitSettings
 
 # Churn needs a habit to break: customers with at least this many purchase days, the latest within
 # the horizon. One-time buyers (RFM "New") and customers silent beyond the horizon (already churned:
@@ -152,6 +154,8 @@ class ChurnModel:
     training_churn_rate: float = float("nan")
     # AUC of the 5-fold out-of-fold scores on the training rows (data each fold's model did not see)
     out_of_fold_auc: float = float("nan")
+    # lowest score of attention, moderate risk and high risk in the unit it scores (its churn settings)
+    band_cutoffs: tuple[int, ...] = ()
 
     @property
     def explainer(self) -> Pipeline:
@@ -159,12 +163,16 @@ class ChurnModel:
         return self.pipeline
 
 
-def horizon_days(gaps: pl.Series) -> int:
-    """The churn horizon of one business unit from its inter-purchase gaps (days)."""
+def horizon_days(gaps: pl.Series, settings: ChurnUnitSettings) -> int:
+    """The churn horizon of one business unit: its configured one, else learned from its
+    inter-purchase gaps (days): their ``horizon_quantile``, rounded up to 30 days, within the bounds."""
+    if settings.horizon_days is not None:
+        return settings.horizon_days
+    shortest, longest = settings.horizon_bounds_days
     if gaps.len() == 0:
-        return HORIZON_BOUNDS[1]
-    q = float(gaps.quantile(HORIZON_QUANTILE, "higher"))
-    return int(min(max(math.ceil(q / 30) * 30, HORIZON_BOUNDS[0]), HORIZON_BOUNDS[1]))
+        return longest
+    q = float(gaps.quantile(settings.horizon_quantile, "higher"))
+    return int(min(max(math.ceil(q / 30) * 30, shortest), longest))
 
 
 def eligible(profile: pl.DataFrame, horizon: int) -> pl.DataFrame:
@@ -375,9 +383,10 @@ def score(probability: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(probability * 100), 0, 100).astype(np.int64)
 
 
-def band_of(scores: np.ndarray) -> np.ndarray:
-    """Index into BANDS of each 0-100 score."""
-    lows = np.array([low for _, low, _ in BANDS])
+def band_of(scores: np.ndarray, cutoffs: tuple[int, ...]) -> np.ndarray:
+    """Index into BANDS of each 0-100 score, the bands starting at ``cutoffs`` (the business unit's
+    ``churn.band_cutoffs``)."""
+    lows = np.array(band_lows(cutoffs))
     return np.searchsorted(lows, scores, side="right") - 1
 
 
@@ -420,7 +429,7 @@ def measurable_band_size(predicted: float, points: float = CALIBRATION_TARGET_PO
     return max(MIN_BAND_CUSTOMERS, math.ceil(Z_95**2 * p * (1 - p) / (points / 100) ** 2))
 
 
-def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def evaluate(probability: np.ndarray, y: np.ndarray, cutoffs: tuple[int, ...]) -> dict[str, float]:
     """AUC, precision and lift in the top decile, and per band: predicted vs observed churn (%), the
     observed rate's 95 % interval and whether the band is large enough to judge a 5-point gap."""
     from sklearn.metrics import roc_auc_score
@@ -430,9 +439,9 @@ def evaluate(probability: np.ndarray, y: np.ndarray) -> dict[str, float]:
     top = np.argsort(-probability, kind="stable")[: max(1, math.ceil(y.size / 10))]
     out["top_decile_precision"] = float(y[top].mean())
     out["top_decile_lift"] = out["top_decile_precision"] / out["churn_rate"] if y.mean() else float("nan")
-    bands = band_of(score(probability))
+    bands = band_of(score(probability), cutoffs)
     measured, described, weighted, outside = [], [], 0.0, 0
-    for i, (name, _, _) in enumerate(BANDS):
+    for i, (name, _) in enumerate(BANDS):
         key = name.replace(" ", "_")
         members = bands == i
         n = int(members.sum())

@@ -1,19 +1,20 @@
-"""The churn horizon's bounds and the playbook's bands: plain constants, read by the model and by the
-blocking checks (importable without numpy or polars)."""
+"""The playbook's churn bands and their actions: plain constants, read by the model and by the blocking
+checks (importable without numpy or polars). Where each band starts (its lowest score) and the churn
+horizon are the retailer's settings (``churn`` in its configuration, per business unit where one
+differs: ``lib.retailer.ChurnUnitSettings``)."""
 
-# Horizon = this quantile of a business unit's gaps between purchase days, rounded up to a month:
-# 19 repeat purchases in 20 come back within it, so silence beyond it is meaningful.
-HORIZON_QUANTILE = 0.95
-HORIZON_BOUNDS = (60, 365)
-
-# (band, lowest score, meaning, action) from the ChurnGuard playbook (DOMAIN.md).
+# (band, action) from the ChurnGuard playbook (DOMAIN.md), from the lowest risk to the highest.
 BANDS = (
-    ("healthy", 0, "prevention: loyalty, personalised content, early access"),
-    ("attention", 26, "closer monitoring: satisfaction survey, complementary offer, community"),
+    ("healthy", "prevention: loyalty, personalised content, early access"),
+    ("attention", "closer monitoring: satisfaction survey, complementary offer, community"),
     (
         "moderate risk",
-        51,
         "re-engagement campaign: personal e-mail, discount on the favourite product, service call",
     ),
-    ("high risk", 76, "urgent personal contact: human call, strong win-back offer, ask why"),
+    ("high risk", "urgent personal contact: human call, strong win-back offer, ask why"),
 )
+
+
+def band_lows(cutoffs: tuple[int, ...]) -> tuple[int, ...]:
+    """Lowest score of each band in BANDS: 0 for healthy, then the configured cut-offs."""
+    return (0, *cutoffs)

@@ -84,14 +84,15 @@ def bands_table(scores: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def calibration_chart(predictions: pl.DataFrame) -> str:
+def calibration_chart(predictions: pl.DataFrame, cutoffs: dict[str, tuple[int, ...]]) -> str:
     """Predicted vs observed churn per band and business unit on the backtest, with the observed
-    rate's 95 % interval (the diagonal = perfect), as a markdown image."""
+    rate's 95 % interval (the diagonal = perfect), as a markdown image; ``cutoffs``: each unit's
+    band cut-offs."""
     fig, ax = subplots(figsize=(5.5, 4.5))
     for bu in sorted(predictions["business_unit"].unique().to_list()):
         part = predictions.filter(pl.col("business_unit") == bu)
         p, y = part["probability"].to_numpy(), part["churned"].to_numpy()
-        bands = model.band_of(model.score(p))
+        bands = model.band_of(model.score(p), cutoffs[bu])
         present = [b for b in range(len(model.BANDS)) if (bands == b).any()]
         xs = np.array([100 * p[bands == b].mean() for b in present])
         ys = np.array([100 * y[bands == b].mean() for b in present])

@@ -28,6 +28,7 @@ import polars as pl
 
 from platform_assets.lib import web_events
 from platform_assets.lib.metadata import polars_schema
+from platform_assets.lib.retailer import ChurnSettings
 from platform_assets.scores.churn import columns, data, model
 
 SCORE_COLUMNS = polars_schema(columns.TYPES)
@@ -47,11 +48,17 @@ class ChurnRun:
     group_measures: dict[str, float] = field(default_factory=dict)
 
 
-def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataFrame) -> ChurnRun:
-    """``current`` is the profile as of the reference date (features.customer_profile)."""
+def run(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataFrame, settings: ChurnSettings
+) -> ChurnRun:
+    """``current`` is the profile as of the reference date (features.customer_profile); ``settings``
+    the retailer's churn settings (each business unit's horizon and band cut-offs)."""
     gaps = data.inter_purchase_gaps(conn, reference_date)
     units = sorted(current["business_unit"].drop_nulls().unique().to_list())
-    horizons = {bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"]) for bu in units}
+    horizons = {
+        bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"], settings.of(bu))
+        for bu in units
+    }
     profiles: dict[date, pl.DataFrame] = {reference_date: current.filter(pl.col("frequency_lifetime") > 0)}
     behaviours: dict[date, pl.DataFrame] = {}
     browsed: dict[date, pl.DataFrame] = {}  # filled below, once the cutoffs are known
@@ -129,13 +136,15 @@ def run(conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataF
         y_recent = labels(x_recent, recent, h)
         p_recent = model.predict(probe, x_recent)
         backtest[bu] = {
-            **model.evaluate(p_recent, y_recent),
+            **model.evaluate(p_recent, y_recent, settings.of(bu).band_cutoffs),
             "pooled_training": 1.0,
             "training_customers": float(probe.training_size),
             "training_churn_rate": probe.training_churn_rate,
         }
         checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
-        models[bu] = replace(fitted, business_unit=bu, horizon_days=h, pooled=True)
+        models[bu] = replace(
+            fitted, business_unit=bu, horizon_days=h, pooled=True, band_cutoffs=settings.of(bu).band_cutoffs
+        )
         parts.append(_scores(models[bu], design_at(reference_date, bu, h, _browses(fitted)), reference_date))
     scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
     predictions = pl.concat(checks) if checks else None
@@ -153,7 +162,7 @@ def _browses(fitted: model.ChurnModel | None) -> bool:
 def _scores(fitted: model.ChurnModel, frame: pl.DataFrame, reference_date: date) -> pl.DataFrame:
     probability = model.predict(fitted, frame)
     scores = model.score(probability)
-    bands = model.band_of(scores)
+    bands = model.band_of(scores, fitted.band_cutoffs)
     drivers = model.top_drivers(fitted, frame)
     return pl.DataFrame(
         {
@@ -163,11 +172,12 @@ def _scores(fitted: model.ChurnModel, frame: pl.DataFrame, reference_date: date)
             "churn_probability": probability.round(4),
             "churn_score": scores,
             "churn_band": [model.BANDS[b][0] for b in bands],
-            "churn_action": [model.BANDS[b][2] for b in bands],
+            "churn_action": [model.BANDS[b][1] for b in bands],
             "driver_1": [d[0] for d in drivers],
             "driver_2": [d[1] for d in drivers],
             "driver_3": [d[2] for d in drivers],
             "horizon_days": [fitted.horizon_days] * frame.height,
+            "band_cutoffs": [list(fitted.band_cutoffs)] * frame.height,
             "model_version": [fitted.version] * frame.height,
         },
         schema=SCORE_COLUMNS,

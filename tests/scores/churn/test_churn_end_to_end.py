@@ -9,8 +9,9 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib import web_events
-from platform_assets.scores.churn import data, model
-from platform_assets.scores.churn.checks import CHECKS
+from platform_assets.lib.retailer import ChurnSettings
+from platform_assets.scores.churn import data, model, scoring
+from platform_assets.scores.churn.checks import CHECKS, rules
 from platform_assets.scores.registry import active_version, load_artifact
 from tests.conftest import E2E_REFERENCE_DATE
 
@@ -43,11 +44,13 @@ def test_the_churn_table_is_gated_and_scores_the_active_repeat_customers(refresh
 def test_bands_actions_and_drivers_read_as_the_playbook(refreshed):
     _, db = refreshed
     churn = read(db, "select * from scores.customer_churn")
-    bands = {name: (low, action) for name, low, action in model.BANDS}
+    assert {tuple(c) for c in churn["band_cutoffs"].to_list()} == {(26, 51, 76)}  # the demo's: the playbook's
+    actions = dict(model.BANDS)
+    lows = dict(zip(actions, (0, 26, 51, 76), strict=True))
     for score, band, action in churn.select("churn_score", "churn_band", "churn_action").iter_rows():
-        low = bands[band][0]
-        assert low <= score and action == bands[band][1]
-        assert all(other_low <= low or other_low > score for other_low, _ in bands.values())
+        low = lows[band]
+        assert low <= score and action == actions[band]
+        assert all(other_low <= low or other_low > score for other_low in lows.values())
     vocabulary = {
         f"{words[side]} ({effect} risk)"
         for words in model.WORDING.values()
@@ -113,3 +116,42 @@ def test_the_registered_model_reproduces_the_stored_scores(refreshed, demo_dir, 
             rows = rows.sort("customer_id")
             assert rows["customer_id"].to_list() == stored["customer_id"].to_list()
             np.testing.assert_allclose(model.predict(fitted, rows), stored["churn_probability"], atol=1e-4)
+
+
+def test_a_units_own_horizon_and_cutoffs_are_used_and_recorded_the_others_keep_the_groups(refreshed):
+    """A retailer whose PL judges churn over a fixed 90 days with its own bands: PL's rows carry
+    them and pass the blocking rules built from the same settings; FR and GB keep the playbook's."""
+    _, db = refreshed
+    settings = ChurnSettings(by_business_unit={"PL": {"horizon_days": 90, "band_cutoffs": [10, 30, 60]}})
+    with duckdb.connect(str(db), read_only=True) as conn:
+        profile = conn.sql("select * from features.customer_profile").pl()
+        result = scoring.run(conn, REF, profile, settings)
+    scores = result.scores
+    assert result.horizons["PL"] == 90 and result.models["PL"].band_cutoffs == (10, 30, 60)
+    pl_rows = scores.filter(pl.col("business_unit") == "PL")
+    assert pl_rows.height and set(pl_rows["horizon_days"]) == {90}
+    assert {tuple(c) for c in pl_rows["band_cutoffs"].to_list()} == {(10, 30, 60)}
+    lows = dict(zip(dict(model.BANDS), (0, 10, 30, 60), strict=True))
+    for score, band in pl_rows.select("churn_score", "churn_band").iter_rows():
+        assert lows[band] <= score and all(low <= lows[band] or low > score for low in lows.values())
+    others = scores.filter(pl.col("business_unit") != "PL")
+    assert {tuple(c) for c in others["band_cutoffs"].to_list()} == {(26, 51, 76)}
+    assert all(60 <= h <= 365 for bu, h in result.horizons.items() if bu != "PL")
+    # the blocking rules of these settings pass; the demo's (PL on the playbook's bands) catch PL's rows
+    with duckdb.connect() as conn:
+        conn.register("scored", scores.to_arrow())
+        units = sorted(set(scores["business_unit"]))
+
+        def violations(rules: dict[str, str], name: str) -> int:
+            return conn.execute(
+                f"select count(*) from (select *, {rules[name]} as bad from scored) where bad"
+            ).fetchone()[0]
+
+        own, demo = rules(units, settings), rules(units, ChurnSettings())
+        for name in (
+            "cutoffs_not_the_units_settings",
+            "band_does_not_match_score",
+            "horizon_not_the_units_settings",
+        ):
+            assert violations(own, name) == 0
+        assert violations(demo, "cutoffs_not_the_units_settings") == pl_rows.height

@@ -7,20 +7,31 @@ import polars as pl
 import pytest
 from scipy.stats import binomtest
 
+from platform_assets.lib.retailer import ChurnUnitSettings
 from platform_assets.scores.churn import model
+
+PLAYBOOK = ChurnUnitSettings()  # the defaults: 95th percentile within 60-365 days; bands 26, 51, 76
 
 
 def test_the_horizon_is_the_95th_percentile_gap_rounded_up_to_a_month_and_bounded():
     gaps = pl.Series(list(range(1, 101)))  # 95th percentile = 95 days -> 120
-    assert model.horizon_days(gaps) == 120
-    assert model.horizon_days(pl.Series([5, 6, 7])) == 60  # floor
-    assert model.horizon_days(pl.Series([900, 1000])) == 365  # ceiling
-    assert model.horizon_days(pl.Series([], dtype=pl.Int64)) == 365
+    assert model.horizon_days(gaps, PLAYBOOK) == 120
+    assert model.horizon_days(pl.Series([5, 6, 7]), PLAYBOOK) == 60  # floor
+    assert model.horizon_days(pl.Series([900, 1000]), PLAYBOOK) == 365  # ceiling
+    assert model.horizon_days(pl.Series([], dtype=pl.Int64), PLAYBOOK) == 365
+
+
+def test_a_business_units_horizon_settings_replace_the_playbooks():
+    gaps = pl.Series(list(range(1, 101)))
+    assert model.horizon_days(gaps, ChurnUnitSettings(horizon_quantile=0.5)) == 60  # 50 days -> 60
+    assert model.horizon_days(gaps, ChurnUnitSettings(horizon_bounds_days=(30, 90))) == 90
+    assert model.horizon_days(gaps, ChurnUnitSettings(horizon_days=45)) == 45  # fixed: gaps not read
+    assert model.horizon_days(pl.Series([], dtype=pl.Int64), ChurnUnitSettings(horizon_days=45)) == 45
 
 
 def test_scores_fall_in_the_playbook_bands_at_their_bounds():
     scores = np.array([0, 25, 26, 50, 51, 75, 76, 100])
-    names = [model.BANDS[b][0] for b in model.band_of(scores)]
+    names = [model.BANDS[b][0] for b in model.band_of(scores, PLAYBOOK.band_cutoffs)]
     assert names == [
         "healthy",
         "healthy",
@@ -29,6 +40,17 @@ def test_scores_fall_in_the_playbook_bands_at_their_bounds():
         "moderate risk",
         "moderate risk",
         "high risk",
+        "high risk",
+    ]
+    other = [model.BANDS[b][0] for b in model.band_of(scores, (10, 60, 90))]
+    assert other == [
+        "healthy",
+        "attention",
+        "attention",
+        "attention",
+        "attention",
+        "moderate risk",
+        "moderate risk",
         "high risk",
     ]
     assert model.score(np.array([0.0, 0.254, 0.255, 1.0])).tolist() == [0, 25, 26, 100]
@@ -145,7 +167,7 @@ def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_d
     fitted = model.fit(train, y_train, "FR", 90, date(2026, 8, 3))
     assert set(fitted.calibration) == {"ALL"}  # one calibration for the group, backtest and production
     p = model.predict(fitted, test)
-    figures = model.evaluate(p, y_test)
+    figures = model.evaluate(p, y_test, PLAYBOOK.band_cutoffs)
     assert figures["auc"] > 0.8
     assert figures["top_decile_lift"] > 1.5
     assert figures["max_band_calibration_gap_pct"] < 6
@@ -170,7 +192,7 @@ def test_training_without_enough_churners_is_refused_with_the_counts():
 def test_backtest_figures_are_computed_from_the_outcomes():
     p = np.array([0.9, 0.8, 0.6, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05, 0.05])
     y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0])
-    figures = model.evaluate(p, y)
+    figures = model.evaluate(p, y, PLAYBOOK.band_cutoffs)
     assert figures["churn_rate"] == pytest.approx(0.3)
     assert figures["auc"] == pytest.approx(20 / 21)
     assert figures["top_decile_precision"] == 1.0  # the top decile is the first customer
@@ -201,12 +223,12 @@ def _calibration_sample(n: int, shift: float, seed: int) -> tuple[np.ndarray, np
 def test_the_band_gap_is_judged_on_measurable_bands_and_still_catches_a_miscalibrated_model():
     # Calibrated: every band's interval holds its prediction, the judged gap is within 5 points.
     p, y = _calibration_sample(20_000, 0.0, seed=5)
-    figures = model.evaluate(p, y)
+    figures = model.evaluate(p, y, PLAYBOOK.band_cutoffs)
     assert figures["bands_measured"] >= 3 and figures["max_band_calibration_gap_pct"] < 5
     assert figures["bands_outside_ci"] == 0
     # Churn 8 points above every prediction: the judged gap and the interval test both see it.
     p, y = _calibration_sample(20_000, 0.08, seed=5)
-    figures = model.evaluate(p, y)
+    figures = model.evaluate(p, y, PLAYBOOK.band_cutoffs)
     assert figures["max_band_calibration_gap_pct"] > 5
     assert figures["bands_outside_ci"] >= 3
 
@@ -216,7 +238,7 @@ def test_a_small_band_is_reported_with_its_interval_not_judged_but_flagged_when_
     # 60 % of whom 8 (20 %) churned: too few to judge a 5-point gap (needs 369), far outside its interval.
     p = np.r_[np.full(400, 0.10), np.full(40, 0.60)]
     y = np.r_[np.repeat([1, 0], [40, 360]), np.repeat([1, 0], [8, 32])].astype(np.int8)
-    figures = model.evaluate(p, y)
+    figures = model.evaluate(p, y, PLAYBOOK.band_cutoffs)
     assert figures["band_moderate_risk_customers"] == 40
     assert figures["band_moderate_risk_measurable_customers"] == 369
     low, high = model.wilson_interval(8, 40)
