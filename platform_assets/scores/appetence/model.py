@@ -26,13 +26,17 @@ TOP_K = 3
 # Fewer buyers (or non-buyers) than this in the training rows: nothing to learn from.
 MIN_OUTCOMES = 20
 
-PURCHASE_FEATURES = [
+# The buyer model's: the customer's own (the same on each of their rows).
+CUSTOMER_FEATURES = [
     "purchase_days_90d",
     "purchase_days_365d",
     "purchase_days_730d",
     "days_since_last_purchase",
     "departments_365d",
     "spend_365d",
+]
+PURCHASE_FEATURES = [
+    *CUSTOMER_FEATURES,
     "dept_purchase_days_30d",
     "dept_purchase_days_90d",
     "dept_purchase_days_365d",
@@ -55,15 +59,6 @@ PURCHASE_FEATURES = [
 ]
 # Categorical features, coded by the model's own vocabulary (unknown at scoring -> missing).
 CATEGORICAL = ["department_id", "business_unit"]
-# The buyer model's: the customer's own (the same on each of their rows).
-CUSTOMER_FEATURES = [
-    "purchase_days_90d",
-    "purchase_days_365d",
-    "purchase_days_730d",
-    "days_since_last_purchase",
-    "departments_365d",
-    "spend_365d",
-]
 CUSTOMER_CATEGORICAL = ["business_unit"]
 PARAMETERS = {
     "max_iter": 40,
