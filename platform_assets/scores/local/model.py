@@ -49,7 +49,8 @@ def fit(spec: ModelSpec, frame, labels, features: list[str]) -> Fitted:
     """Fits the declared model on ``frame``'s ``features`` and ``labels`` (0/1 numpy array)."""
     import numpy as np
 
-    pipeline = build(spec).fit(matrix(frame, features), labels)
+    with threads():
+        pipeline = build(spec).fit(matrix(frame, features), labels)
     digest = hashlib.sha256()
     digest.update(json.dumps([spec.model_dump(), features], sort_keys=True, default=str).encode())
     digest.update(str(frame.select(["customer_id", *features]).hash_rows(seed=0).sum()).encode())
@@ -58,7 +59,16 @@ def fit(spec: ModelSpec, frame, labels, features: list[str]) -> Fitted:
 
 
 def predict(fitted: Fitted, frame):
-    return fitted.pipeline.predict_proba(matrix(frame, fitted.features))[:, 1]
+    with threads():
+        return fitted.pipeline.predict_proba(matrix(frame, fitted.features))[:, 1]
+
+
+def threads():
+    """scikit-learn's OpenMP threads limited to one: steps run one at a time, and two threads spin
+    waiting for each other on shared cores (as the appetence model found)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def measures(labels, probabilities) -> dict[str, float]:
