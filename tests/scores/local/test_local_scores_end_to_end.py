@@ -25,9 +25,6 @@ DEMO = {"scores.local_pl_garden_season_buyer": "PL", "scores.local_fr_kitchen_pr
 
 def test_the_demo_scores_are_gated_assets_with_owners_metrics_and_registry(refreshed, demo_dir):
     result, db = refreshed
-    for e in result.all_events:  # TEMP timing
-        if e.event_type_value == "STEP_SUCCESS" and ("local" in e.step_key or "declarations" in e.step_key):
-            print("TIMING", e.step_key, e.event_specific_data.duration_ms)
     graph = defs.resolve_asset_graph()
     garden = graph.get(dg.AssetKey(["scores", "local_pl_garden_season_buyer"]))
     assert garden.owners == ["garden.category.pl@example.com", "team:data-science-pl"]
