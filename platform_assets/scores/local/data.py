@@ -40,7 +40,10 @@ def features_as_of(conn: duckdb.DuckDBPyConnection, score: LocalScore, cutoff: d
         params={"bu": score.business_unit, "since": cutoff - timedelta(days=HISTORY_DAYS)},
     ).pl()
     if score.feature_sql:
-        extra = conn.sql(score.feature_sql, params={"cutoff": cutoff}).pl()
+        try:
+            extra = conn.sql(score.feature_sql, params={"cutoff": cutoff}).pl()
+        except duckdb.Error as error:
+            raise LocalScoreRefused(f"{score.path}: features.sql: {str(error).splitlines()[0]}") from None
         _check_sql_features(score, extra)
         extra = extra.with_columns(pl.exclude("customer_id").cast(pl.Float64))
         clash = set(extra.columns) & set(frame.columns) - {"customer_id"}
@@ -137,5 +140,8 @@ def check_catalogue_names(conn: duckdb.DuckDBPyConnection, score: LocalScore) ->
 
 def had_event(conn: duckdb.DuckDBPyConnection, score: LocalScore, start: date, end: date) -> set[str]:
     """customer_id of everyone with the score's event in ``[start, end)``."""
-    rows = conn.execute(target_sql(score), {"start": start, "end": end}).fetchall()
+    try:
+        rows = conn.execute(target_sql(score), {"start": start, "end": end}).fetchall()
+    except duckdb.Error as error:
+        raise LocalScoreRefused(f"{score.path}: target: {str(error).splitlines()[0]}") from None
     return {customer for (customer,) in rows}

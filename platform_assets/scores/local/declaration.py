@@ -242,8 +242,9 @@ def profile_columns() -> frozenset[str]:
 @dataclass(frozen=True)
 class SqlReads:
     tables: dict[str, str]  # alias (or table) -> schema.table
+    occurrences: list[tuple[str, str]]  # (alias, schema.table) of every table read, in order
     problems: list[str]
-    cutoff_bounded: set[str]  # schema.table of facts with "<date column> < $cutoff"
+    cutoff_bounded: set[str]  # aliases of facts with "<alias>.<date column> < $cutoff" as a conjunct
     placeholders: set[str]
 
 
@@ -255,12 +256,13 @@ def read_sql(sql: str, documented: dict[str, frozenset[str]]) -> SqlReads:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as error:
-        return SqlReads({}, [f"not SQL DuckDB reads: {str(error).splitlines()[0]}"], set(), set())
+        return SqlReads({}, [], [f"not SQL DuckDB reads: {str(error).splitlines()[0]}"], set(), set())
     # names a query gives its own row sets: CTEs and aliased subqueries
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)} | {
         s.alias for s in tree.find_all(exp.Subquery) if s.alias
     }
     tables: dict[str, str] = {}
+    occurrences: list[tuple[str, str]] = []
     problems: list[str] = []
     for t in tree.find_all(exp.Table):
         if t.name in ctes and not t.db:
@@ -271,6 +273,7 @@ def read_sql(sql: str, documented: dict[str, frozenset[str]]) -> SqlReads:
             continue
         tables[t.alias_or_name] = qualified
         tables.setdefault(t.name, qualified)
+        occurrences.append((t.alias_or_name, qualified))
     known = set().union(*(documented[t] for t in tables.values())) if tables else set()
     aliases = {a.alias for a in tree.find_all(exp.Alias)} | {
         c.name for cte in tree.find_all(exp.CTE) for c in cte.this.selects if isinstance(cte.this, exp.Select)
@@ -294,12 +297,31 @@ def read_sql(sql: str, documented: dict[str, frozenset[str]]) -> SqlReads:
             if isinstance(comparison, exp.LT)
             else (comparison.expression, comparison.this)
         )
-        if isinstance(column, exp.Column) and isinstance(other, exp.Placeholder) and other.name == "cutoff":
-            for alias, table in tables.items():
-                if DATED_FACTS.get(table) == column.name and (column.table in ("", alias)):
-                    bounded.add(table)
+        if not (
+            isinstance(column, exp.Column)
+            and isinstance(other, exp.Placeholder)
+            and other.name == "cutoff"
+            and _is_conjunct(comparison)
+        ):
+            continue
+        dated = [(a, t) for a, t in occurrences if DATED_FACTS.get(t) == column.name]
+        if column.table:
+            bounded |= {a for a, _ in dated if a == column.table}
+        elif len(dated) == 1:  # an unqualified date column: only when one table read has it
+            bounded.add(dated[0][0])
     placeholders = {p.name for p in tree.find_all(exp.Placeholder)}
-    return SqlReads(tables, problems, bounded, placeholders)
+    return SqlReads(tables, occurrences, problems, bounded, placeholders)
+
+
+def _is_conjunct(condition) -> bool:
+    """Whether ``condition`` must hold for a row to pass: a term of the AND chain of a WHERE or a
+    JOIN's ON (not under an OR, a NOT or a CASE, where a row could pass without it)."""
+    from sqlglot import exp
+
+    node = condition.parent
+    while isinstance(node, exp.And | exp.Paren):
+        node = node.parent
+    return isinstance(node, exp.Where | exp.Join)
 
 
 def feature_sql_problems(sql: str, documented: dict[str, frozenset[str]]) -> list[str]:
@@ -309,14 +331,14 @@ def feature_sql_problems(sql: str, documented: dict[str, frozenset[str]]) -> lis
     problems = list(reads.problems)
     if unknown := sorted(reads.placeholders - {"cutoff"}):
         problems.append(f"parameter(s) {unknown}: a feature query takes only $cutoff")
-    for table in sorted(set(reads.tables.values())):
+    for alias, table in reads.occurrences:
         if table in STATIC_TABLES:
             continue
         if table in DATED_FACTS:
-            if table not in reads.cutoff_bounded:
+            if alias not in reads.cutoff_bounded:
                 problems.append(
-                    f"leakage: {table} is read without '{DATED_FACTS[table]} < $cutoff': rows after the "
-                    "training cutoff would reach the features"
+                    f"leakage: {table} (as {alias}) is read without '{alias}.{DATED_FACTS[table]} < $cutoff' "
+                    "in its WHERE or ON: rows after the training cutoff would reach the features"
                 )
             continue
         problems.append(
@@ -324,7 +346,7 @@ def feature_sql_problems(sql: str, documented: dict[str, frozenset[str]]) -> lis
             f"training cutoff; read the dated facts ({', '.join(DATED_FACTS)}) filtered by $cutoff, or "
             f"static tables ({', '.join(STATIC_TABLES)})"
         )
-    return problems
+    return list(dict.fromkeys(problems))
 
 
 def target_sql_problems(sql: str, documented: dict[str, frozenset[str]]) -> list[str]:

@@ -94,12 +94,21 @@ def test_a_column_of_a_table_as_of_the_run_date_is_leakage(tmp_path):
         # a dated fact read to the end of the data: the outcome window reaches the features
         (
             SAFE_SQL.replace("where l.sold_date < $cutoff", "where l.net_amount > 0"),
-            "without 'sold_date < $cutoff'",
+            "without 'l.sold_date < $cutoff'",
+        ),
+        # bounded only under an OR: a row passes without it
+        (SAFE_SQL.replace("l.sold_date < $cutoff", "(l.sold_date < $cutoff or l.net_amount > 0)"), "without"),
+        # bounded once, read a second time without the bound
+        (
+            SAFE_SQL.replace(
+                "as l ", "as l join sales.fct_sales_lines as later on later.customer_id = l.customer_id "
+            ),
+            "(as later) is read without 'later.sold_date < $cutoff'",
         ),
         # bounded, but on the wrong side of the cutoff
         (
             SAFE_SQL.replace("l.sold_date < $cutoff", "l.sold_date >= $cutoff"),
-            "without 'sold_date < $cutoff'",
+            "without 'l.sold_date < $cutoff'",
         ),
         # a snapshot as of the run's date (or the current state)
         ("select r.customer_id, r.r_score from features.customer_rfm as r", "features.customer_rfm is as of"),
