@@ -138,3 +138,13 @@ def test_a_bad_declaration_is_left_out_and_reported_the_others_load(tmp_path):
     specs = {spec.name: spec for checks in defs.asset_checks for spec in checks.check_specs}
     assert not specs["local_score_declarations_valid"].blocking  # a warning: the run and publication go on
     assert specs["local_pl_garden_keys_and_ranges"].blocking
+
+
+def test_the_command_line_checks_the_demo_declarations_and_names_a_bad_one(tmp_path, capsys):
+    from platform_assets.scores.local.__main__ import main
+
+    assert main([]) == 0
+    assert "local_pl_garden_season_buyer (gradient_boosting)" in capsys.readouterr().out
+    bad = write(tmp_path, "PL/garden.yml", GOOD.replace("gradient_boosting", "xgboost"))
+    assert main([str(bad)]) == 1
+    assert f"refused: {bad}: line 5, model.estimator:" in capsys.readouterr().out
