@@ -6,8 +6,10 @@ import dagster as dg
 from platform_assets import activation, cockpits, features, landing, publish, quality, referential
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
+from platform_assets.lib.retailer import RetailerConfigError
+from platform_assets.lib.settings import PlatformSettings
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
-from platform_assets.scores import appetence, churn, life_moments, segments
+from platform_assets.scores import appetence, churn, life_moments, local, segments
 
 DOMAINS = (landing, referential, features, segments, churn, life_moments, appetence, activation)
 
@@ -17,6 +19,7 @@ def build_defs(resources: dict) -> dg.Definitions:
     cockpits built from it; the quality domain's profile and suite checks on every asset; the daily job
     and its schedule."""
     upstream = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
+    upstream = dg.Definitions.merge(upstream, local_scores(resources.get("platform"), upstream))
     return dg.Definitions.merge(
         upstream,
         publish.defs_for(upstream),
@@ -32,6 +35,18 @@ def build_defs(resources: dict) -> dg.Definitions:
             executor=dg.in_process_executor,
         ),
     )
+
+
+def local_scores(platform, upstream: dg.Definitions) -> dg.Definitions:
+    """The retailer's declared local scores (none without a ``platform`` resource or a ``local_scores``
+    folder); a refused declaration is left out and reported (platform_assets/scores/local/README.md)."""
+    if not isinstance(platform, PlatformSettings):
+        return dg.Definitions()
+    try:
+        units = tuple(u.code for u in platform.retailer.business_units)
+    except RetailerConfigError:  # the first step that reads it stops with the file, line and key
+        return dg.Definitions()
+    return local.defs_for(platform.local_scores_path, units, upstream)
 
 
 defs = build_defs(resources_from_env())

@@ -26,6 +26,8 @@ HEADLINE_METRICS = {
     "segment_classifier": ("holdout_accuracy",),
     "segmentation": ("chosen_silhouette", "chosen_segments"),
 }
+# every local score a business unit declares (platform_assets/scores/local/): model local_<bu>_<score>
+LOCAL_SCORE_HEADLINE = ("backtest_auc", "backtest_lift_top_decile")
 CHURN_BANDS = ("healthy", "attention", "moderate_risk", "high_risk")
 
 
@@ -297,7 +299,8 @@ def _backtests(page: Page, metrics: list[dict], code: str, codes: set[str]) -> s
     mine = [m for m in metrics if m["business_unit"] == code or m["business_unit"] not in codes]
     runs = sorted({(m["computed_at"][:19], m["run_id"]) for m in mine})
     rows, charts = [], []
-    for model, names in HEADLINE_METRICS.items():
+    local = {m["model"]: LOCAL_SCORE_HEADLINE for m in mine if m["model"].startswith("local_")}
+    for model, names in {**HEADLINE_METRICS, **dict(sorted(local.items()))}.items():
         for name in names:
             series = [m for m in mine if m["model"] == model and m["metric"] == name]
             if not series:

@@ -368,6 +368,12 @@ class RetailerConfig(_Strict):
         default=None,
         description="The catalogue's categories of each life moment; without them no moment is scored.",
     )
+    local_scores: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Folder of the business units' local score declarations (<unit code>/<score>.yml, "
+        "platform_assets/scores/local/README.md), relative to this file; none: no local score.",
+    )
 
     @field_validator("business_units")
     @classmethod

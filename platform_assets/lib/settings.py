@@ -102,6 +102,13 @@ class PlatformSettings(dg.ConfigurableResource):
         return self.published_path / "cockpits"
 
     @property
+    def local_scores_path(self) -> Path | None:
+        """The folder of the local score declarations (the retailer configuration's ``local_scores``,
+        relative to that file), or None."""
+        folder = self.retailer.local_scores
+        return None if folder is None else Path(self.retailer_config).parent / folder
+
+    @property
     def retailer(self) -> RetailerConfig:
         """The retailer configuration (validated; read once per process)."""
         from platform_assets.lib.retailer import load_retailer

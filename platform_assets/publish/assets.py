@@ -12,6 +12,7 @@ from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.publish.docs import TableDoc, table_docs
 from platform_assets.publish.publication import (
+    ANALYST_FLAG,
     DESCRIPTION,
     LOG,
     LOG_COLUMNS,
@@ -103,6 +104,10 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     docs = {**table_docs(specs), LOG: TableDoc(DESCRIPTION, LOG_COLUMNS, PUBLISH.metadata)}
     blocking = blocking_checks(upstream)
     upstream_keys = frozenset(spec.key for spec in specs)
+    # tables whose asset says they stay out of the analyst file (a local score not published to analysts)
+    withheld = frozenset(
+        ".".join(spec.key.path) for spec in specs if spec.metadata.get(ANALYST_FLAG) is False
+    )
 
     @dg.asset(
         key=LOG.split("."),
@@ -124,7 +129,13 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
         )
         with warehouse.connect() as conn:
             done = publish(
-                conn, run, docs, platform.published_path, platform.exports_path, platform.snapshots_kept
+                conn,
+                run,
+                docs,
+                platform.published_path,
+                platform.exports_path,
+                platform.snapshots_kept,
+                withheld,
             )
         context.log.info(
             f"published {done.snapshot} ({len(done.analyst.rows)} analyst tables); pruned {done.pruned or 'none'}"

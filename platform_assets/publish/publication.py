@@ -29,6 +29,8 @@ from platform_assets.publish.classification import (
 from platform_assets.publish.docs import TableDoc, dictionary_markdown
 
 LOG = "ops.publication_log"
+# Asset metadata: False keeps the asset's table out of the analyst file (restricted file only).
+ANALYST_FLAG = "published_to_analysts"
 FORMER_LOG = "publications"  # the log's name until issue 19: an existing one is renamed
 LOG_SCHEMA = (
     ("run_id", "varchar", "Dagster run that published."),
@@ -84,9 +86,11 @@ def publish(
     published_dir: Path,
     exports_dir: Path,
     snapshots_kept: int,
+    withheld: frozenset[str] = frozenset(),
 ) -> Published:
     """Builds both files from the working file behind ``conn`` and makes them the current publication;
-    a build that fails leaves nothing behind and the previous publication in place."""
+    a build that fails leaves nothing behind and the previous publication in place. ``withheld``:
+    tables kept out of the analyst file (the restricted file has them)."""
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     name = snapshots.snapshot_name(published_at, run.run_id)
     building = snapshots.start_building(published_dir, run.run_id)
@@ -95,6 +99,7 @@ def publish(
         create_log(conn)
         swept = sweep_exports(conn, exports_dir)
         analyst_tables = builder.source_tables(conn, ANALYST_SCHEMAS, ANALYST_TABLES)
+        analyst_tables = {t: c for t, c in analyst_tables.items() if t not in withheld}
         check_all(analyst_tables)  # every unclassified column at once, before any work
         restricted_tables = builder.source_tables(conn, RESTRICTED_SCHEMAS)
         facts = {"run_id": run.run_id, "reference_date": run.reference_date, "published_at": published_at}
