@@ -167,3 +167,22 @@ AUDIENCE_SUMMARY = (
     ),
     ("customers", "bigint", "Customers with this status (and reason)."),
 )
+
+CONTACT_PRESSURE_DISTRIBUTION = (
+    ("reference_date", "date", "The run's reference date: the window ends on it (its audiences included)."),
+    _BU,
+    (
+        "contacts",
+        "integer",
+        "Contacts received in the business unit's pressure window [reference date - period_days, reference "
+        "date]: the campaign tool's log and the platform's treatment members (activation.contact_history).",
+    ),
+    (
+        "customers",
+        "bigint",
+        "Customers with that many contacts; for 0, the referential's customers of the unit with none.",
+    ),
+    ("max_contacts", "integer", "The unit's contact limit for the window (activation.contact_pressure)."),
+    ("period_days", "integer", "Length of the window in days (activation.contact_pressure)."),
+    ("over_limit", "boolean", "contacts > max_contacts (the campaign tool's own sends can exceed it)."),
+)
