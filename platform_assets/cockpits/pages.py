@@ -600,6 +600,7 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
             r["control"],
             r["incremental_revenue"],
             f"{number(r['incremental_revenue_ci_low'])} - {number(r['incremental_revenue_ci_high'])}",
+            _cuped(r),
             r["relative_uplift"],
             r["conversion_rate_treatment"],
             r["conversion_rate_control"],
@@ -624,6 +625,7 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
                 "control",
                 "incremental revenue",
                 "95 % interval",
+                "CUPED estimate and 95 % interval",
                 "uplift",
                 "conversion (treated)",
                 "conversion (control)",
@@ -640,6 +642,17 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
                 "ROI": 2,
             },
         )
+    )
+
+
+def _cuped(r: dict) -> str:
+    """The regression-adjusted estimate and interval (activation.campaign_results' cuped_ columns), when
+    the publication has them."""
+    if r.get("cuped_incremental_revenue") is None:
+        return "-"
+    return (
+        f"{number(r['cuped_incremental_revenue'])} ({number(r['cuped_incremental_revenue_ci_low'])} - "
+        f"{number(r['cuped_incremental_revenue_ci_high'])})"
     )
 
 

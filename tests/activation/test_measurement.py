@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from platform_assets.activation.measurement import cuped, roi, uplift
+from platform_assets.activation.measurement import PRE_PERIOD_DAYS, cuped, roi, uplift
 
 
 def simulated_campaign(rng: np.random.Generator, n: int, control_share: float, response: float):
@@ -185,9 +185,20 @@ def test_the_demo_generators_campaigns_have_the_effect_it_records(tmp_path):
         revenue = members.join(
             window.group_by(key).agg(pl.col("amount").sum()), on=key, how="left"
         ).with_columns(pl.col("amount").fill_null(0.0))
-        u = uplift(
-            revenue.filter(pl.col("contact_group") == "treatment")["amount"].to_numpy(),
-            revenue.filter(pl.col("contact_group") == "control")["amount"].to_numpy(),
+        past = sales.filter(
+            (pl.col("day") < start) & (pl.col("day") >= pl.lit(start) - pl.duration(days=PRE_PERIOD_DAYS))
+        )
+        revenue = revenue.join(
+            past.group_by(key).agg(pl.col("amount").sum().alias("pre")), on=key, how="left"
+        ).with_columns(pl.col("pre").fill_null(0.0))
+        treated = revenue.filter(pl.col("contact_group") == "treatment")
+        held = revenue.filter(pl.col("contact_group") == "control")
+        u = uplift(treated["amount"].to_numpy(), held["amount"].to_numpy())
+        a = cuped(
+            treated["amount"].to_numpy(),
+            held["amount"].to_numpy(),
+            treated["pre"].to_numpy(),
+            held["pre"].to_numpy(),
         )
         [true_effect] = expected.filter(pl.col("campaign_code") == c["campaign_code"])[
             "true_incremental_revenue_per_treated"
@@ -198,6 +209,7 @@ def test_the_demo_generators_campaigns_have_the_effect_it_records(tmp_path):
             <= true_effect
             <= u.incremental_revenue_per_customer_ci_high
         ), (c["campaign_code"], u, true_effect)
+        assert a.ci_low <= true_effect <= a.ci_high, (c["campaign_code"], a, true_effect)
 
 
 def test_campaign_results_do_not_depend_on_the_order_the_query_returned_members_in():
