@@ -2,9 +2,16 @@
 
 import dagster as dg
 
-from platform_assets.activation.assets import audience_exports, audience_summary, audiences, campaign_results
+from platform_assets.activation.assets import (
+    audience_exports,
+    audience_summary,
+    audiences,
+    campaign_results,
+    contact_pressure_distribution,
+)
 from platform_assets.activation.checks import CHECKS
 
 defs = dg.Definitions(
-    assets=[audiences, audience_exports, audience_summary, campaign_results], asset_checks=CHECKS
+    assets=[audiences, audience_exports, audience_summary, contact_pressure_distribution, campaign_results],
+    asset_checks=CHECKS,
 )

@@ -295,3 +295,45 @@ def audience_summary(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         rows = replace_table(conn, "activation.audience_summary", audience_tables.SUMMARY_SQL)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+@dg.asset(
+    key=audience_tables.PRESSURE_DISTRIBUTION.split("."),
+    deps=[
+        dg.AssetKey(CONTACT_HISTORY.split(".")),
+        dg.AssetKey(["activation", "contact_pressure"]),
+        dg.AssetKey(["referential", "dim_customer"]),
+    ],
+    description="Contact pressure in numbers, with no customer in them (published to the analyst file for the "
+    "cockpits): customers per business unit by the contacts they received in the unit's pressure window, "
+    "beside the limit.",
+    group_name=layers.ACTIVATION,
+    owners=ACTIVATION.owners,
+    kinds={"duckdb", "sql"},
+    metadata=asset_metadata(
+        ACTIVATION,
+        audience_tables.PRESSURE_DISTRIBUTION,
+        "one row per business unit and number of contacts in the window",
+        columns.CONTACT_PRESSURE_DISTRIBUTION,
+    ),
+    pool="duckdb_writer",
+)
+def contact_pressure_distribution(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
+) -> dg.MaterializeResult:
+    ref = run_reference_date(context, platform, warehouse)
+    with warehouse.connect() as conn:
+        rows = replace_table(
+            conn, audience_tables.PRESSURE_DISTRIBUTION, audience_tables.pressure_distribution_sql(ref)
+        )
+        over = conn.execute(
+            f"select business_unit, sum(customers) filter (where over_limit) from "
+            f"{audience_tables.PRESSURE_DISTRIBUTION} group by all order by 1"
+        ).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "reference_date": str(ref),
+            "customers_over_limit": dg.MetadataValue.json({bu: int(n or 0) for bu, n in over}),
+        }
+    )

@@ -193,3 +193,39 @@ SUMMARY_SQL = (
     "union all select reference_date, campaign_code, business_unit, null::varchar, 'excluded', reason, "
     "count(*)::bigint from activation.audience_exclusions group by all order by all"
 )
+
+PRESSURE_DISTRIBUTION = "activation.contact_pressure_distribution"
+
+
+def pressure_distribution_sql(reference_date: date) -> str:
+    """Customers per business unit by the contacts they received in the unit's pressure window, the
+    reference day included (``[ref - period_days, ref]``: the campaign tool's log and the platform's
+    treatment members, today's audiences too), beside the limit; the referential's customers of the
+    unit with no contact in it are the ``contacts = 0`` line. Counts only, no customer."""
+    ref = f"{sql_literal(reference_date)}::date"
+    return f"""
+        with contacted as (
+            select h.business_unit, h.customer_id, count(*) as contacts
+            from {CONTACT_HISTORY} h join {PRESSURE} p using (business_unit)
+            where h.contact_date >= {ref} - p.period_days::integer and h.contact_date <= {ref}
+            group by all
+        ),
+        uncontacted as (
+            select d.country_code as business_unit, 0 as contacts, count(*) as customers
+            from referential.dim_customer d
+            where d.country_code in (select business_unit from {PRESSURE})
+            and not exists (
+                select 1 from contacted c where c.customer_id = d.customer_id and c.business_unit = d.country_code
+            )
+            group by all
+        ),
+        counts as (
+            select business_unit, contacts, count(*) as customers from contacted group by all
+            union all select * from uncontacted where customers > 0
+        )
+        select {ref} as reference_date, business_unit, contacts::integer as contacts, customers::bigint as customers,
+            p.max_contacts::integer as max_contacts, p.period_days::integer as period_days,
+            contacts > p.max_contacts as over_limit
+        from counts join {PRESSURE} p using (business_unit)
+        order by business_unit, contacts
+    """

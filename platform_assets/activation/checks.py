@@ -184,7 +184,7 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
     pool="duckdb_writer",
     description=check_description(
         "(source, campaign_code, business_unit, channel, sent_on) unique; a known source; groups "
-        "non-negative; rates in [0, 1]; each interval holds its estimate; cost non-negative; windows ended by the "
+        "non-negative; rates in [0, 1]; each interval holds its estimate (the CUPED one too); the pre-period correlation in [-1, 1]; cost non-negative; windows ended by the "
         "reference date.",
         blocking=True,
     ),
@@ -200,6 +200,10 @@ def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
         ),
         "estimate_outside_interval": "incremental_revenue_per_customer < incremental_revenue_per_customer_ci_low "
         "- 1e-9 or incremental_revenue_per_customer > incremental_revenue_per_customer_ci_high + 1e-9",
+        "cuped_estimate_outside_interval": "cuped_incremental_revenue_per_customer < "
+        "cuped_incremental_revenue_per_customer_ci_low - 1e-9 or cuped_incremental_revenue_per_customer > "
+        "cuped_incremental_revenue_per_customer_ci_high + 1e-9",
+        "pre_period_correlation_outside_minus_1_1": between("pre_period_correlation", -1 - 1e-9, 1 + 1e-9),
         "relative_outside_interval": "relative_uplift < relative_uplift_ci_low - 1e-9 "
         "or relative_uplift > relative_uplift_ci_high + 1e-9",
         "relative_uplift_below_minus_1": "relative_uplift < -1",

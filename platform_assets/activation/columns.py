@@ -139,6 +139,35 @@ CAMPAIGN_RESULTS = (
     ("relative_uplift_ci_high", "double", "Upper bound of its 95 % interval."),
     ("p_value", "double", "Two-sided Welch test p-value of no difference in revenue per customer."),
     (
+        "cuped_incremental_revenue_per_customer",
+        "double",
+        "Incremental revenue per customer adjusted on pre-period behaviour (CUPED: each member's revenue minus "
+        f"cuped_theta x (their pre-period revenue - its mean over both groups), treatment - control), {_MONEY}. "
+        "Estimates the same effect as incremental_revenue_per_customer with a narrower interval when the past "
+        "predicts the window (measurement.py).",
+    ),
+    ("cuped_incremental_revenue_per_customer_ci_low", "double", "Lower bound of its 95 % Welch interval."),
+    ("cuped_incremental_revenue_per_customer_ci_high", "double", "Upper bound of its 95 % Welch interval."),
+    ("cuped_incremental_revenue", "double", f"cuped_incremental_revenue_per_customer x treated, {_MONEY}."),
+    ("cuped_incremental_revenue_ci_low", "double", "Lower bound of its 95 % interval."),
+    ("cuped_incremental_revenue_ci_high", "double", "Upper bound of its 95 % interval."),
+    (
+        "cuped_theta",
+        "double",
+        "Slope of the window revenue on the pre-period revenue, over both groups (CUPED's theta).",
+    ),
+    (
+        "pre_period_correlation",
+        "double",
+        "Correlation of the window revenue with the pre-period revenue: the interval's width is the plain "
+        "one's x sqrt(1 - correlation^2).",
+    ),
+    (
+        "pre_period_days",
+        "integer",
+        "Length of the pre-period before sent_on whose net revenue is the covariate (measurement.PRE_PERIOD_DAYS).",
+    ),
+    (
         "conversion_rate_treatment",
         "double",
         "Share (0-1) of treated customers with a purchase in the window.",
@@ -166,4 +195,23 @@ AUDIENCE_SUMMARY = (
         "Why the customers were excluded (activation.audience_exclusions' reasons); null otherwise.",
     ),
     ("customers", "bigint", "Customers with this status (and reason)."),
+)
+
+CONTACT_PRESSURE_DISTRIBUTION = (
+    ("reference_date", "date", "The run's reference date: the window ends on it (its audiences included)."),
+    _BU,
+    (
+        "contacts",
+        "integer",
+        "Contacts received in the business unit's pressure window [reference date - period_days, reference "
+        "date]: the campaign tool's log and the platform's treatment members (activation.contact_history).",
+    ),
+    (
+        "customers",
+        "bigint",
+        "Customers with that many contacts; for 0, the referential's customers of the unit with none.",
+    ),
+    ("max_contacts", "integer", "The unit's contact limit for the window (activation.contact_pressure)."),
+    ("period_days", "integer", "Length of the window in days (activation.contact_pressure)."),
+    ("over_limit", "boolean", "contacts > max_contacts (the campaign tool's own sends can exceed it)."),
 )

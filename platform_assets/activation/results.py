@@ -19,7 +19,8 @@ RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on")
 
 def members_sql(ref: date) -> str:
     """Every measurable campaign member with their revenue in the window: the campaign tool's
-    campaigns and the platform's audiences whose window ended by the reference date."""
+    campaigns and the platform's audiences whose window ended by the reference date, and their net
+    revenue in the ``PRE_PERIOD_DAYS`` before the send (the CUPED covariate)."""
     r = f"date '{ref.isoformat()}'"
     return f"""
     with tool as (
@@ -49,8 +50,21 @@ def members_sql(ref: date) -> str:
         m.source, m.campaign_code, m.business_unit, m.channel, m.sent_on, m.measurement_days,
         m.currency_code, m.cost_per_contact, m.customer_id, m.treated, m.in_both_groups,
         coalesce(sum(s.net_amount), 0)::double as revenue,
-        coalesce(bool_or(not s.is_return), false) as converted
+        coalesce(bool_or(not s.is_return), false) as converted,
+        any_value(coalesce(p.pre_revenue, 0))::double as pre_revenue
     from members m
+    left join (
+        select m.source, m.campaign_code, m.business_unit, m.sent_on, m.customer_id,
+            sum(s.net_amount) as pre_revenue
+        from members m
+        join sales.fct_sales_lines s
+            on s.customer_id = m.customer_id
+            and not s.is_cancelled
+            and s.currency_code = m.currency_code
+            and s.sold_date >= m.sent_on - {measurement.PRE_PERIOD_DAYS}
+            and s.sold_date < m.sent_on
+        group by all
+    ) p using (source, campaign_code, business_unit, sent_on, customer_id)
     left join sales.fct_sales_lines s
         on s.customer_id = m.customer_id
         and not s.is_cancelled
@@ -75,6 +89,12 @@ def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
             control["revenue"].to_numpy(),
             treated["converted"].to_numpy(),
             control["converted"].to_numpy(),
+        )
+        adjusted = measurement.cuped(
+            treated["revenue"].to_numpy(),
+            control["revenue"].to_numpy(),
+            treated["pre_revenue"].to_numpy(),
+            control["pre_revenue"].to_numpy(),
         )
         first = part.row(0, named=True)
         cost_per_contact = first["cost_per_contact"]
@@ -105,6 +125,15 @@ def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
                 "relative_uplift_ci_low": u.relative_uplift_ci_low,
                 "relative_uplift_ci_high": u.relative_uplift_ci_high,
                 "p_value": u.p_value,
+                "cuped_incremental_revenue_per_customer": adjusted.estimate,
+                "cuped_incremental_revenue_per_customer_ci_low": adjusted.ci_low,
+                "cuped_incremental_revenue_per_customer_ci_high": adjusted.ci_high,
+                "cuped_incremental_revenue": scale(adjusted.estimate),
+                "cuped_incremental_revenue_ci_low": scale(adjusted.ci_low),
+                "cuped_incremental_revenue_ci_high": scale(adjusted.ci_high),
+                "cuped_theta": adjusted.theta,
+                "pre_period_correlation": adjusted.correlation,
+                "pre_period_days": measurement.PRE_PERIOD_DAYS,
                 "conversion_rate_treatment": u.conversion_rate_treatment,
                 "conversion_rate_control": u.conversion_rate_control,
                 "cost_per_contact": cost_per_contact,

@@ -52,7 +52,7 @@ class ChannelEconomics:
     channel: str
     is_paid: bool
     customers: int
-    ltv: float  # predicted 12-month value of a customer acquired in the last 12 months
+    ltv: float  # predicted value (the unit's CLV horizon) of a customer acquired in the last 12 months
     cac: float  # spend per customer acquired, last 12 months
     ratio: float | None  # LTV / CAC; none for an unpaid channel
     payback_months: float | None  # months of predicted value that repay the CAC

@@ -1,8 +1,10 @@
 """The cockpits site: built after each publication from the published analyst file (site.py)."""
 
+import base64
+
 import dagster as dg
 
-from platform_assets.cockpits.site import NEEDED, build_site, link_current
+from platform_assets.cockpits.site import NEEDED, build_site, link_current, thumbnail
 from platform_assets.governance.ownership import COCKPITS
 from platform_assets.lib import layers
 from platform_assets.lib.settings import PlatformSettings
@@ -29,8 +31,17 @@ def cockpits_site(context: dg.AssetExecutionContext, platform: PlatformSettings)
     links = "\n".join(
         f"- [{title}](file://{platform.cockpits_path / path.name})" for title, path in site.pages.items()
     )
+    picture, why_not = thumbnail(next(iter(site.pages.values())))  # the Command Center
+    if picture:
+        data = base64.b64encode(picture.read_bytes()).decode()
+        links += f"\n\n![Command Center](data:image/png;base64,{data})"
+    else:
+        context.log.info(why_not)
     return dg.MaterializeResult(
         metadata={
+            "thumbnail": dg.MetadataValue.path(str(platform.cockpits_path / picture.name))
+            if picture
+            else dg.MetadataValue.text(why_not),
             "site": dg.MetadataValue.path(str(platform.cockpits_path)),
             "snapshot_site": dg.MetadataValue.path(str(site.directory)),
             "pages": dg.MetadataValue.md(links),

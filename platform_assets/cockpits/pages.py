@@ -17,7 +17,7 @@ CAMPAIGN_PERFORMANCE = "campaign_performance"
 # the backtest figures a model is judged by (ops.model_metrics names), headline first
 HEADLINE_METRICS = {
     "churn": ("backtest_auc", "backtest_top_decile_lift", "backtest_max_band_calibration_gap_pct"),
-    "clv_12m": ("backtest_spearman", "backtest_mae", "backtest_aggregate_error"),
+    "clv": ("backtest_spearman", "backtest_mae", "backtest_aggregate_error"),
     "bgnbd": ("backtest_spearman", "backtest_mae", "backtest_aggregate_error"),
     "life_moment_moving": ("backtest_observed_concordance", "backtest_observed_top5_precision_ratio"),
     "life_moment_renovation": ("backtest_observed_concordance", "backtest_observed_top5_precision_ratio"),
@@ -119,7 +119,7 @@ def _tiers(page: Page, tiers: list[dict], code: str, currency: str) -> str:
                     "name": "customers",
                 }
             ],
-            "layout": {"title": {"text": "Customers per value tier (predicted 12-month value)"}},
+            "layout": {"title": {"text": "Customers per value tier (predicted value over the CLV horizon)"}},
         }
     )
     rows = [[t["value_tier"], t["customers"], t["expected_value"]] for t in mine]
@@ -424,8 +424,16 @@ def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
         if src.has("activation.contact_pressure")
         else {}
     )
+    distribution = (
+        sources.pressure_distribution(src) if src.has("activation.contact_pressure_distribution") else []
+    )
     for bu in bus:
         code, currency = bu["business_unit"], bu["currency_code"]
+        spread = _guarded(
+            src,
+            ("activation.contact_pressure_distribution",),
+            lambda code=code: _pressure(page, [d for d in distribution if d["business_unit"] == code], code),
+        )
         limit = _guarded(
             src,
             ("activation.contact_pressure",),
@@ -444,6 +452,7 @@ def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
         )
         content = (
             limit
+            + spread
             + audiences
             + _guarded(
                 src,
@@ -453,6 +462,68 @@ def campaign_performance(src: sources.Sources, bus: list[dict]) -> Page:
         )
         page.body.append(section(f"{bu['business_unit_name']} ({code}, {currency})", content, code))
     return page
+
+
+def _pressure(page: Page, mine: list[dict], code: str) -> str:
+    """Customers by contacts received in the pressure window, the limit drawn as a line."""
+    if not mine:
+        return "<p class='note'>No contact-pressure limit set for this business unit: no distribution.</p>"
+    limit, days = mine[0]["max_contacts"], mine[0]["period_days"]
+    chart = page.chart(
+        {
+            "data": [
+                {
+                    "type": "bar",
+                    "x": [d["contacts"] for d in mine],
+                    "y": [d["customers"] for d in mine],
+                    "marker": {"color": ["#b3261e" if d["over_limit"] else "#4a78b5" for d in mine]},
+                }
+            ],
+            "layout": {
+                "title": {"text": f"Customers by contacts in {days} days (limit {limit})"},
+                "xaxis": {"title": {"text": "contacts received in the window"}, "dtick": 1},
+                "yaxis": {"title": {"text": "customers"}},
+                "shapes": [
+                    {
+                        "type": "line",
+                        "xref": "x",
+                        "yref": "paper",
+                        "x0": limit + 0.5,
+                        "x1": limit + 0.5,
+                        "y0": 0,
+                        "y1": 1,
+                        "line": {"dash": "dot", "color": "#b3261e"},
+                    }
+                ],
+            },
+        },
+        height=320,
+    )
+    rows = "".join(
+        f"<tr><td class='num'>{d['contacts']}</td><td class='num' data-key='pressure_customers:{d['contacts']}' "
+        f"data-bu='{esc(code)}' data-value='{float(d['customers'])!r}'>{number(d['customers'])}</td>"
+        f"<td>{'over the limit' if d['over_limit'] else ''}</td></tr>"
+        for d in mine
+    )
+    cells = kpi(
+        "customers_at_limit",
+        "customers at the limit",
+        sum(d["customers"] for d in mine if d["contacts"] == limit),
+        code,
+    ) + kpi(
+        "customers_over_limit",
+        "customers over the limit",
+        sum(d["customers"] for d in mine if d["over_limit"]),
+        code,
+    )
+    return (
+        f"<h3>Contact pressure in the last {days} days</h3><div class='kpis'>{cells}</div><div class='charts'>{chart}"
+        "<table><thead><tr><th>contacts</th><th>customers</th><th></th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div><p class='note'>Contacts in [reference date - {days} days, reference "
+        "date]: the campaign tool's log and the platform's treatment members, today's audiences included "
+        "(activation.contact_pressure_distribution). The campaign tool's own sends can exceed the limit; "
+        "the platform's audiences never add to a customer at it.</p>"
+    )
 
 
 def _audiences(page: Page, summary: list[dict], code: str) -> str:
@@ -532,6 +603,7 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
             r["control"],
             r["incremental_revenue"],
             f"{number(r['incremental_revenue_ci_low'])} - {number(r['incremental_revenue_ci_high'])}",
+            _cuped(r),
             r["relative_uplift"],
             r["conversion_rate_treatment"],
             r["conversion_rate_control"],
@@ -556,6 +628,7 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
                 "control",
                 "incremental revenue",
                 "95 % interval",
+                "CUPED estimate and 95 % interval",
                 "uplift",
                 "conversion (treated)",
                 "conversion (control)",
@@ -575,35 +648,53 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
     )
 
 
+def _cuped(r: dict) -> str:
+    """The regression-adjusted estimate and interval (activation.campaign_results' cuped_ columns), when
+    the publication has them."""
+    if r.get("cuped_incremental_revenue") is None:
+        return "-"
+    return (
+        f"{number(r['cuped_incremental_revenue'])} ({number(r['cuped_incremental_revenue_ci_low'])} - "
+        f"{number(r['cuped_incremental_revenue_ci_high'])})"
+    )
+
+
 def data_health(src: sources.Sources, bus: list[dict], dagster_url: str) -> Page:
     page = Page(DATA_HEALTH, "Data health", "data engineers, business owners")
-    checks = src.manifest.get("checks", {})
-    failed = checks.get("failed_non_blocking", [])
+    page.body.append(section("Checks of the publishing run (group-wide)", _checks(page, src)))
     page.body.append(
         section(
-            "Checks of the publishing run",
-            '<div class="kpis">'
-            + kpi("checks_passed", "checks passed", checks.get("passed"))
-            + kpi("checks_warned", "non-blocking checks failed (published anyway)", len(failed))
-            + "</div>"
-            + ("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in failed) + "</ul>" if failed else "")
-            + "<p class='note'>A blocking check that fails stops the publication: a published run had none.</p>",
-        )
-    )
-    page.body.append(
-        section(
-            "Sources: freshness, rows, quarantine",
+            "Sources: freshness, rows, quarantine (group-wide: a source's files hold every business unit)",
             _guarded(src, ("ops.landing_files",), lambda: _landing(page, src)),
         )
     )
+    quarantine = sources.quarantine_by_rule(src) if src.has("ops.quarantine_by_rule") else []
     page.body.append(
         section(
-            "Identity match quality", _guarded(src, ("ops.identity_match_quality",), lambda: _identity(src))
+            "Quarantined rows by rule, last load (group-wide)",
+            _guarded(src, ("ops.quarantine_by_rule",), lambda: _quarantine(page, quarantine, None)),
+        )
+    )
+    freshness = (
+        {r["business_unit"]: r for r in sources.sales_freshness(src)} if src.has("sales.fct_orders") else {}
+    )
+    for bu in bus:
+        code = bu["business_unit"]
+        body = _guarded(src, ("sales.fct_orders",), lambda code=code: _freshness(freshness.get(code), code))
+        body += _guarded(
+            src, ("ops.quarantine_by_rule",), lambda code=code: _quarantine(page, quarantine, code)
+        )
+        page.body.append(section(f"{bu['business_unit_name']} ({code}): its own data", body, code))
+    page.body.append(
+        section(
+            "Identity match quality (group-wide: one referential for every business unit)",
+            _guarded(src, ("ops.identity_match_quality",), lambda: _identity(src)),
         )
     )
     page.body.append(
         section(
-            "Published tables", _guarded(src, ("ops.published_tables",), lambda: _published(src, dagster_url))
+            "Published tables (group-wide)",
+            _guarded(src, ("ops.published_tables",), lambda: _published(src, dagster_url)),
         )
     )
     owners = [
@@ -616,6 +707,155 @@ def data_health(src: sources.Sources, bus: list[dict], dagster_url: str) -> Page
         )
     )
     return page
+
+
+OUTCOMES = ("passed", "warned", "failed")
+
+
+def _checks(page: Page, src: sources.Sources) -> str:
+    """Passed / warned / failed per kind from ops.check_results; the manifest's counts without it."""
+    note = (
+        "<p class='note'>Checks have no business unit: they run on whole tables. A failed blocking check "
+        "stops the publication, so a published run shows none; warned = failed with WARN severity, "
+        "published anyway.</p>"
+    )
+    if not src.has("ops.check_results"):
+        checks = src.manifest.get("checks", {})
+        failed = checks.get("failed_non_blocking", [])
+        return (
+            missing_panel(
+                src.missing("ops.check_results").message + " Counts from the publication's manifest."
+            )
+            + '<div class="kpis">'
+            + kpi("checks_passed", "checks passed", checks.get("passed"))
+            + kpi("checks_warned", "checks warned (published anyway)", len(failed))
+            + "</div>"
+            + ("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in failed) + "</ul>" if failed else "")
+            + note
+        )
+    counts = sources.check_results(src)
+    total = {o: sum(c["checks"] for c in counts if c["outcome"] == o) for o in OUTCOMES}
+    kinds = sorted({c["check_kind"] for c in counts})
+    per_kind = {
+        (k, o): sum(c["checks"] for c in counts if c["check_kind"] == k and c["outcome"] == o)
+        for k in kinds
+        for o in OUTCOMES
+    }
+    chart = page.chart(
+        {
+            "data": [
+                {
+                    "type": "bar",
+                    "name": o,
+                    "x": kinds,
+                    "y": [per_kind[(k, o)] for k in kinds],
+                    "marker": {"color": {"passed": "#3a8f5c", "warned": "#e8a33d", "failed": "#b3261e"}[o]},
+                }
+                for o in OUTCOMES
+            ],
+            "layout": {"title": {"text": "Checks per kind and outcome"}, "barmode": "stack"},
+        },
+        height=320,
+    )
+    blocking = {k: sum(c["checks"] for c in counts if c["check_kind"] == k and c["blocking"]) for k in kinds}
+    body = "".join(
+        f"<tr><td>{esc(k)}</td>"
+        + "".join(
+            f"<td class='num' data-key='checks:{esc(k)}:{o}' data-value='{float(per_kind[(k, o)])!r}'>"
+            f"{number(per_kind[(k, o)])}</td>"
+            for o in OUTCOMES
+        )
+        + f"<td class='num'>{number(blocking[k])}</td></tr>"
+        for k in kinds
+    )
+    head = "".join(f"<th>{h}</th>" for h in ("kind", *OUTCOMES, "of them blocking"))
+    not_passed = sources.checks_not_passed(src)
+    return (
+        '<div class="kpis">'
+        + kpi("checks_passed", "checks passed", total["passed"])
+        + kpi("checks_warned", "checks warned (published anyway)", total["warned"])
+        + kpi("checks_failed", "checks failed", total["failed"])
+        + "</div><div class='charts'>"
+        + chart
+        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        + "</div>"
+        + (
+            table(
+                ["asset", "check", "kind", "outcome"],
+                [[c["asset_key"], c["check_name"], c["check_kind"], c["outcome"]] for c in not_passed],
+            )
+            if not_passed
+            else ""
+        )
+        + note
+    )
+
+
+def _quarantine(page: Page, quarantine: list[dict], code: str | None) -> str:
+    """Rows the last load quarantined per source and rule: every business unit (``code`` None), or the
+    rows that carry business unit ``code`` (sources with a business-unit column)."""
+    mine = [q for q in quarantine if code is None or q["business_unit"] == code]
+    by = {}
+    for q in mine:
+        by[(q["raw_table"], q["quarantine_rule"])] = (
+            by.get((q["raw_table"], q["quarantine_rule"]), 0) + q["rows"]
+        )
+    total = sum(by.values())
+    scope = "" if code is None else "in rows of this business unit"
+    cells = kpi("quarantined_rows", f"rows quarantined by the last load {scope}".strip(), total, code)
+    if code is None:
+        cells += kpi(
+            "quarantined_rows_without_unit",
+            "of them in sources with no business unit",
+            sum(q["rows"] for q in quarantine if q["business_unit"] is None),
+        )
+    if not by:
+        return f"<div class='kpis'>{cells}</div><p class='note'>The last load quarantined no row{' of this unit' if code else ''}.</p>"
+    prefix = "quarantined" if code is None else "quarantined_bu"
+    rows = "".join(
+        f"<tr><td>{esc(t)}</td><td>{esc(r)}</td><td class='num' data-key='{prefix}:{esc(t)}:{esc(r)}'"
+        f"{'' if code is None else f' data-bu={chr(39)}{esc(code)}{chr(39)}'} data-value='{float(n)!r}'>{number(n)}</td></tr>"
+        for (t, r), n in sorted(by.items())
+    )
+    rules = sorted({r for _, r in by})
+    tables = sorted({t for t, _ in by})
+    chart = page.chart(
+        {
+            "data": [
+                {"type": "bar", "name": rule, "x": tables, "y": [by.get((t, rule), 0) for t in tables]}
+                for rule in rules
+            ],
+            "layout": {"title": {"text": "Quarantined rows per source and rule"}, "barmode": "stack"},
+        },
+        height=320,
+    )
+    note = (
+        "<p class='note'>Rows of sources with no business-unit column (receipts, their lines, ...) are counted "
+        "in the group-wide section only.</p>"
+        if code
+        else ""
+    )
+    return (
+        f"<div class='kpis'>{cells}</div><div class='charts'>{chart}"
+        f"<table><thead><tr><th>source (raw table)</th><th>rule</th><th>rows</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"</div>{note}"
+    )
+
+
+def _freshness(fresh: dict | None, code: str) -> str:
+    if not fresh:
+        return "<p class='note'>No order of this business unit in sales.fct_orders.</p>"
+    return (
+        "<h3>Sales data arriving</h3><div class='kpis'>"
+        + kpi(
+            "days_since_last_order",
+            f"days since the last order ({fresh['last_order_date']})",
+            fresh["days_since_last_order"],
+            code,
+        )
+        + kpi("orders_7d", "orders in the 7 days before the reference date", fresh["orders_7d"], code)
+        + "</div>"
+    )
 
 
 def _landing(page: Page, src: sources.Sources) -> str:

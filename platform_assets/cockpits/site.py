@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from platform_assets.governance.ownership import COCKPITS
 from platform_assets.publish.snapshots import CURRENT
 
 SITE_DIR = "cockpits"
+THUMBNAIL = "thumbnail.png"
+CHROMIUM = "chromium"  # Debian's package (.ci/run installs it)
 MAX_PAGE_BYTES = 5_000_000
 # every table a page reads (a missing one gets a panel, and is named in the asset's metadata)
 NEEDED = (
@@ -24,7 +27,10 @@ NEEDED = (
     "marketing.channel_ltv_cac",
     "ops.model_metrics",
     "activation.campaign_results",
+    "activation.contact_pressure_distribution",
     "ops.landing_files",
+    "ops.quarantine_by_rule",
+    "ops.check_results",
     "ops.identity_match_quality",
     "ops.published_tables",
 )
@@ -67,6 +73,32 @@ def link_current(link: Path, site: Path, published_dir: Path) -> None:
     if link.is_dir() and not link.is_symlink():
         shutil.rmtree(link)
     os.replace(pointer, link)
+
+
+def thumbnail(page: Path) -> tuple[Path | None, str]:
+    """A small PNG of ``page`` (the Command Center's first screen, 640 x 450) beside it, taken by headless
+    Chromium: (its path, "") or (None, why there is none)."""
+    binary = shutil.which(CHROMIUM)
+    if not binary:
+        return (
+            None,
+            f"no thumbnail: {CHROMIUM} is not installed here (apt-get install chromium); summary only",
+        )
+    out = page.with_name(THUMBNAIL)
+    try:
+        subprocess.run(
+            [
+                binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                "--virtual-time-budget=5000", "--window-size=1280,900", "--force-device-scale-factor=0.5",
+                f"--screenshot={out}", page.resolve().as_uri(),
+            ],
+            capture_output=True, timeout=60, check=True,
+        )  # fmt: skip
+    except (subprocess.SubprocessError, OSError) as exc:
+        return None, f"no thumbnail: {CHROMIUM} failed ({exc}); summary only"
+    if not out.exists():
+        return None, f"no thumbnail: {CHROMIUM} wrote no screenshot; summary only"
+    return out, ""
 
 
 def plotly_js() -> Path:

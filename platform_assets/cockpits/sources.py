@@ -262,6 +262,15 @@ def contact_pressure(src: Sources) -> list[dict]:
     return rows(src.conn, "from cur.activation.contact_pressure order by business_unit")
 
 
+def pressure_distribution(src: Sources) -> list[dict]:
+    """Per business unit, customers by contacts received in the pressure window, beside the limit."""
+    return rows(
+        src.conn,
+        "select business_unit, contacts, customers, max_contacts, period_days, over_limit "
+        "from cur.activation.contact_pressure_distribution order by business_unit, contacts",
+    )
+
+
 # ---- Data health ------------------------------------------------------------------------------
 
 
@@ -274,6 +283,51 @@ def landing_sources(src: Sources) -> list[dict]:
         "sum(rows_quarantined) filter (where load_id = (select max_by(load_id, loaded_at) from cur.ops.landing_files)) as quarantined_last_load, "
         "count(distinct source_file) as files, sum(rows) as rows_all_loads "
         "from cur.ops.landing_files group by all order by 1",
+    )
+
+
+def _last_load(src: Sources) -> str:
+    """The last load of the landing step (ops.landing_files when published, else the quarantine counts')."""
+    table = "ops.landing_files" if src.has("ops.landing_files") else "ops.quarantine_by_rule"
+    return f"(select max_by(load_id, loaded_at) from cur.{table})"
+
+
+def quarantine_by_rule(src: Sources) -> list[dict]:
+    """Rows the last load quarantined, per source, business unit (null: the source has none) and rule."""
+    return rows(
+        src.conn,
+        "select raw_table, business_unit, quarantine_rule, sum(rows)::bigint as rows "
+        f"from cur.ops.quarantine_by_rule where load_id = {_last_load(src)} group by all order by all",
+    )
+
+
+def check_results(src: Sources) -> list[dict]:
+    """The publishing run's checks per kind, blocking or not, and outcome."""
+    return rows(
+        src.conn,
+        "select check_kind, blocking, outcome, count(*) as checks from cur.ops.check_results "
+        "group by all order by all",
+    )
+
+
+def checks_not_passed(src: Sources) -> list[dict]:
+    return rows(
+        src.conn,
+        "select asset_key, check_name, check_kind, outcome from cur.ops.check_results "
+        "where outcome <> 'passed' order by all",
+    )
+
+
+def sales_freshness(src: Sources) -> list[dict]:
+    """Per business unit: the last order day, days from it to the reference date, and the orders of
+    the 7 days before the reference date (cancelled ones included: this is about data arriving)."""
+    return rows(
+        src.conn,
+        "select country_code as business_unit, max(ordered_date) as last_order_date, "
+        "?::date - max(ordered_date) as days_since_last_order, "
+        "count(*) filter (where ordered_date >= ?::date - 7 and ordered_date < ?::date) as orders_7d "
+        "from cur.sales.fct_orders group by all order by 1",
+        [src.current.reference_date] * 3,
     )
 
 

@@ -890,6 +890,7 @@ def _load_planned(
             nulled_by_column=nulled,
         )
         record_loads(conn, result, load_id, loaded_at)
+        record_quarantine_by_rule(conn, contract, load_id, loaded_at, tuple(retailer.units_by_code))
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -911,6 +912,62 @@ LANDING_FILES_COLUMNS = {
     "rows_quarantined": ("bigint", "Rows of the file sent to quarantine."),
     "rows_folded": ("bigint", "Rows of the file folded into an earlier row of the same key (distinct_on)."),
 }
+
+
+QUARANTINE_BY_RULE_COLUMNS = {
+    "load_id": ("varchar", "Load (Dagster run) that quarantined the rows."),
+    "loaded_at": ("timestamp", "When the load ran (UTC)."),
+    "raw_table": ("varchar", "Raw table (source) the rows were delivered for."),
+    "business_unit": (
+        "varchar",
+        "Business unit of the rows (their country_code when it is a configured unit); null when the source "
+        "has no business-unit column or the value is not a known unit.",
+    ),
+    "quarantine_rule": ("varchar", "First rule the rows broke (platform_assets/quality/rules.py)."),
+    "rows": ("bigint", "Rows of the load quarantined under that rule."),
+}
+
+
+def record_quarantine_by_rule(
+    conn: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    load_id: str,
+    loaded_at: datetime,
+    business_units: tuple[str, ...],
+) -> int:
+    """Count the load's quarantined rows per rule and business unit into ``ops.quarantine_by_rule``
+    (no record, only counts: the cockpits and the analyst file read it). Returns the lines written."""
+    conn.execute("create schema if not exists ops")
+    columns = ", ".join(f"{name} {type_}" for name, (type_, _) in QUARANTINE_BY_RULE_COLUMNS.items())
+    conn.execute(f"create table if not exists ops.quarantine_by_rule ({columns})")
+    conn.execute(
+        "comment on table ops.quarantine_by_rule is 'Rows quarantined by the landing loads, counted per load, "
+        "source, business unit and rule (no record in it). A load that quarantined nothing has no line.'"
+    )
+    for name, (_, text) in QUARANTINE_BY_RULE_COLUMNS.items():
+        quoted = text.replace("'", "''")
+        conn.execute(f"comment on column ops.quarantine_by_rule.{name} is '{quoted}'")
+    unit = (
+        f"case when upper(trim({quote(BUSINESS_UNIT_COLUMN)})) in ({', '.join('?' * len(business_units))}) "
+        f"then upper(trim({quote(BUSINESS_UNIT_COLUMN)})) end"
+        if BUSINESS_UNIT_COLUMN in contract.column_names and business_units
+        else "null::varchar"
+    )
+    params = list(business_units) if unit != "null::varchar" else []
+    conn.execute(
+        "delete from ops.quarantine_by_rule where load_id = ? and raw_table = ?", [load_id, contract.table]
+    )
+    conn.execute(
+        "insert into ops.quarantine_by_rule "
+        f"select ?, ?, ?, {unit}, quarantine_rule, count(*) from quarantine.{contract.table} "
+        "where _load_id = ? group by all",
+        [load_id, loaded_at, contract.table, *params, load_id],
+    )
+    [(written,)] = conn.execute(
+        "select count(*) from ops.quarantine_by_rule where load_id = ? and raw_table = ?",
+        [load_id, contract.table],
+    ).fetchall()
+    return written
 
 
 def record_loads(

@@ -19,7 +19,7 @@ DESCRIPTION = (
 )
 COLUMNS = {
     "run_id": "Dagster run that computed the metric.",
-    "model": "Model: bgnbd, gamma_gamma, clv_12m, churn, life_moment_<moment>, appetence, segmentation, ...",
+    "model": "Model: bgnbd, gamma_gamma, clv, churn, life_moment_<moment>, appetence, segmentation, ...",
     "business_unit": "Business unit (country, ISO 3166 code) the metric is for; ALL for a group-wide model.",
     "metric": "Metric name, e.g. a fitted parameter, backtest_<measure> or horizon_days.",
     "value": "Value of the metric (unit as the metric's name says).",

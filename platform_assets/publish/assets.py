@@ -4,12 +4,13 @@ working file and swaps them in atomically, only when every blocking check of the
 
 import dagster as dg
 
-from platform_assets.governance.ownership import PUBLISH
+from platform_assets.governance.ownership import PUBLISH, QUALITY
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
+from platform_assets.publish import check_results
 from platform_assets.publish.docs import TableDoc, table_docs
 from platform_assets.publish.publication import (
     ANALYST_FLAG,
@@ -43,20 +44,45 @@ def blocking_checks(upstream: dg.Definitions) -> dict[dg.AssetKey, set[str]]:
     return blocking
 
 
+def dbt_checks(upstream: dg.Definitions) -> set[tuple[dg.AssetKey, str]]:
+    """(asset, check) of the checks dbt defines (its tests, through dagster-dbt)."""
+    return {
+        (spec.asset_key, spec.name)
+        for definition in upstream.assets or []
+        if isinstance(definition, dg.AssetsDefinition) and any("dbt" in s.kinds for s in definition.specs)
+        for spec in definition.check_specs
+    }
+
+
 def check_outcomes(
-    context: dg.AssetExecutionContext, blocking_specs: dict[dg.AssetKey, set[str]]
-) -> tuple[int, list[str]]:
+    context: dg.AssetExecutionContext,
+    blocking_specs: dict[dg.AssetKey, set[str]],
+    from_dbt: set[tuple[dg.AssetKey, str]] = frozenset(),
+) -> tuple[int, list[str], list[check_results.CheckResult]]:
     """Checks of this run: (passed, failed non-blocking). A failed check of ERROR severity stops
     here, whatever the executor did (a belt to Dagster's braces; a WARN failure never blocks, as in
     Dagster), and so does a blocking check of an asset materialised in this run that gave no result
-    (Dagster lets downstream steps "proceed without gating" on a check that never reports)."""
-    passed, warned, failed, evaluated = 0, [], [], set()
+    (Dagster lets downstream steps "proceed without gating" on a check that never reports). Also
+    returns every evaluation as a ``CheckResult`` (for ``ops.check_results``)."""
+    passed, warned, failed, evaluated, results = 0, [], [], set(), []
     for entry in context.instance.all_logs(
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ):
         evaluation = entry.dagster_event.event_specific_data
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         evaluated.add(name)
+        error = evaluation.severity == dg.AssetCheckSeverity.ERROR
+        results.append(
+            check_results.CheckResult(
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                check_results.kind_of(
+                    evaluation.check_name, (evaluation.asset_key, evaluation.check_name) in from_dbt
+                ),
+                evaluation.check_name in blocking_specs.get(evaluation.asset_key, ()),
+                check_results.outcome_of(evaluation.passed, error),
+            )
+        )
         if evaluation.passed:
             passed += 1
         elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
@@ -82,7 +108,7 @@ def check_outcomes(
         problems.append(f"blocking checks of assets built in this run gave no result: {', '.join(silent)}")
     if problems:
         raise BlockingCheckFailedError("nothing published: " + "; ".join(problems))
-    return passed, sorted(warned)
+    return passed, sorted(warned), results
 
 
 def builds_every_asset(context: dg.AssetExecutionContext, upstream: frozenset[dg.AssetKey]) -> bool:
@@ -103,6 +129,12 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     ]
     docs = {**table_docs(specs), LOG: TableDoc(DESCRIPTION, LOG_COLUMNS, PUBLISH.metadata)}
     blocking = blocking_checks(upstream)
+    from_dbt = dbt_checks(upstream)
+    docs[check_results.TABLE] = TableDoc(
+        "The checks of the publishing run, one line per check: kind, blocking, outcome (passed / warned / failed).",
+        {name: text for name, (_, text) in check_results.COLUMNS.items()},
+        QUALITY.metadata,
+    )
     upstream_keys = frozenset(spec.key for spec in specs)
     # tables whose asset says they stay out of the analyst file (a local score not published to analysts)
     withheld = frozenset(
@@ -122,12 +154,13 @@ def build_publication(upstream: dg.Definitions) -> dg.AssetsDefinition:
     def publication_log(
         context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
     ) -> dg.MaterializeResult:
-        passed, warned = check_outcomes(context, blocking)
+        passed, warned, evaluated = check_outcomes(context, blocking, from_dbt)
         ref = run_reference_date(context, platform, warehouse)
         run = Run(
             context.run_id, ref, passed, warned, full_refresh=builds_every_asset(context, upstream_keys)
         )
         with warehouse.connect() as conn:
+            check_results.record(conn, context.run_id, evaluated)
             done = publish(
                 conn,
                 run,

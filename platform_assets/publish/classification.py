@@ -20,7 +20,9 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
 # no customer id; the run bookkeeping the cockpits show (platform_assets/cockpits/) holds no customer
 # either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
-# marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers.
+# marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers,
+# quarantined rows counted per source, business unit and rule, the run's check outcomes (check names
+# only), and customers counted by contacts received in the pressure window (counts, no customer).
 ANALYST_TABLES = (
     "activation.campaign_results",
     "activation.contact_pressure",
@@ -28,6 +30,9 @@ ANALYST_TABLES = (
     "ops.model_metrics",
     "ops.landing_files",
     "ops.identity_match_quality",
+    "ops.quarantine_by_rule",
+    "ops.check_results",
+    "activation.contact_pressure_distribution",
 )
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.

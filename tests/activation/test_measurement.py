@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from platform_assets.activation.measurement import roi, uplift
+from platform_assets.activation.measurement import PRE_PERIOD_DAYS, cuped, roi, uplift
 
 
 def simulated_campaign(rng: np.random.Generator, n: int, control_share: float, response: float):
@@ -36,6 +36,62 @@ def test_the_interval_covers_the_true_effect_about_95_percent_of_the_time():
     assert 366 <= covered <= 394, covered
     assert 360 <= covered_rel <= 396, covered_rel  # the delta method is a bit looser on skewed revenue
     assert significant > runs / 2  # a real effect is found most of the time at this size
+
+
+def campaign_with_a_past(rng: np.random.Generator, n: int, control_share: float, response: float):
+    """As ``simulated_campaign``, and each customer's pre-period revenue: visits in the window and in
+    the past year come from the same personal rate (gamma-distributed across customers), so the past
+    predicts the window. Returns (treatment, control, pre treatment, pre control, true effect)."""
+    control = rng.random(n) < control_share
+    rate = rng.gamma(0.6, 1.0, n)  # visits per window, per customer
+
+    def spend(visits: np.ndarray) -> np.ndarray:  # a lognormal basket per visit, summed per customer
+        return np.bincount(np.repeat(np.arange(n), visits), rng.lognormal(4.0, 1.0, visits.sum()), n)
+
+    pre, window = spend(rng.poisson(rate * 12)), spend(rng.poisson(rate))
+    extra = np.where(~control & (rng.random(n) < response), rng.lognormal(4.2, 0.9, n), 0.0)
+    revenue = window + extra
+    effect = response * np.exp(4.2 + 0.9**2 / 2)
+    return revenue[~control], revenue[control], pre[~control], pre[control], effect
+
+
+def test_cuped_intervals_cover_the_true_effect_about_95_percent_of_the_time_and_are_narrower():
+    rng = np.random.default_rng(20261204)
+    runs, covered, covered_plain, ratios, rho = 400, 0, 0, [], []
+    for _ in range(runs):
+        t, c, xt, xc, effect = campaign_with_a_past(rng, 1_500, 0.2, 0.15)
+        a, u = cuped(t, c, xt, xc), uplift(t, c)
+        covered += a.ci_low <= effect <= a.ci_high
+        covered_plain += (
+            u.incremental_revenue_per_customer_ci_low <= effect <= u.incremental_revenue_per_customer_ci_high
+        )
+        rho.append(a.correlation)
+        ratios.append(
+            (a.ci_high - a.ci_low)
+            / (u.incremental_revenue_per_customer_ci_high - u.incremental_revenue_per_customer_ci_low)
+        )
+    # 95 % of 400 = 380, +/- 3 % = 368-392 (2.75 binomial sd)
+    assert 368 <= covered <= 392, covered
+    assert 366 <= covered_plain <= 394, covered_plain
+    # Var shrinks by 1 - rho^2 (rho ~0.44 here): the half-width by sqrt(1 - rho^2), ~0.9
+    assert np.mean(ratios) == pytest.approx(np.sqrt(1 - np.mean(np.square(rho))), abs=0.03)
+    assert np.mean(ratios) < 0.93 and max(ratios) < 1.01, (np.mean(ratios), max(ratios))
+
+
+def test_cuped_without_a_predictive_past_is_the_difference_of_means():
+    rng = np.random.default_rng(3)
+    t, c = rng.exponential(50.0, 800), rng.exponential(50.0, 200)
+    noise_t, noise_c = rng.normal(0, 1, 800), rng.normal(0, 1, 200)  # unrelated to the revenue
+    a, u = cuped(t, c, noise_t, noise_c), uplift(t, c)
+    assert abs(a.correlation) < 0.1
+    assert a.estimate == pytest.approx(u.incremental_revenue_per_customer, abs=2.0)
+    assert (a.ci_high - a.ci_low) == pytest.approx(
+        u.incremental_revenue_per_customer_ci_high - u.incremental_revenue_per_customer_ci_low, rel=0.02
+    )
+    same = cuped(t, c, np.zeros(800), np.zeros(200))  # no variance in the past: no adjustment
+    assert same.theta == 0.0 and same.estimate == pytest.approx(u.incremental_revenue_per_customer)
+    with pytest.raises(ValueError, match="800/200 window values but 799/200 pre-period"):
+        cuped(t, c, noise_t[:-1], noise_c)
 
 
 def test_no_effect_is_not_found_more_than_5_percent_of_the_time():
@@ -129,9 +185,20 @@ def test_the_demo_generators_campaigns_have_the_effect_it_records(tmp_path):
         revenue = members.join(
             window.group_by(key).agg(pl.col("amount").sum()), on=key, how="left"
         ).with_columns(pl.col("amount").fill_null(0.0))
-        u = uplift(
-            revenue.filter(pl.col("contact_group") == "treatment")["amount"].to_numpy(),
-            revenue.filter(pl.col("contact_group") == "control")["amount"].to_numpy(),
+        past = sales.filter(
+            (pl.col("day") < start) & (pl.col("day") >= pl.lit(start) - pl.duration(days=PRE_PERIOD_DAYS))
+        )
+        revenue = revenue.join(
+            past.group_by(key).agg(pl.col("amount").sum().alias("pre")), on=key, how="left"
+        ).with_columns(pl.col("pre").fill_null(0.0))
+        treated = revenue.filter(pl.col("contact_group") == "treatment")
+        held = revenue.filter(pl.col("contact_group") == "control")
+        u = uplift(treated["amount"].to_numpy(), held["amount"].to_numpy())
+        a = cuped(
+            treated["amount"].to_numpy(),
+            held["amount"].to_numpy(),
+            treated["pre"].to_numpy(),
+            held["pre"].to_numpy(),
         )
         [true_effect] = expected.filter(pl.col("campaign_code") == c["campaign_code"])[
             "true_incremental_revenue_per_treated"
@@ -142,6 +209,7 @@ def test_the_demo_generators_campaigns_have_the_effect_it_records(tmp_path):
             <= true_effect
             <= u.incremental_revenue_per_customer_ci_high
         ), (c["campaign_code"], u, true_effect)
+        assert a.ci_low <= true_effect <= a.ci_high, (c["campaign_code"], a, true_effect)
 
 
 def test_campaign_results_do_not_depend_on_the_order_the_query_returned_members_in():
@@ -168,6 +236,7 @@ def test_campaign_results_do_not_depend_on_the_order_the_query_returned_members_
             "in_both_groups": False,
             "revenue": rng.exponential(80.0, n) * (rng.random(n) < 0.3) + rng.random(n) * 1e-9,
             "converted": rng.random(n) < 0.3,
+            "pre_revenue": rng.exponential(300.0, n) * (rng.random(n) < 0.6),
         }
     )
     shuffled = [members.sample(fraction=1.0, shuffle=True, seed=s) for s in range(5)]

@@ -48,6 +48,24 @@ def analyst(published):
             "sum(customers) filter (where status = 'excluded') from activation.audience_summary group by 1"
         ).fetchall()
         bus = [bu for (bu,) in conn.execute("select country_code from referential.business_units").fetchall()]
+        checks = conn.execute(
+            "select check_kind, outcome, count(*) from ops.check_results group by all"
+        ).fetchall()
+        last_load = "(select max_by(load_id, loaded_at) from ops.landing_files)"
+        quarantine = conn.execute(
+            f"select raw_table, business_unit, quarantine_rule, sum(rows) from ops.quarantine_by_rule "
+            f"where load_id = {last_load} group by all"
+        ).fetchall()
+        fresh = conn.execute(
+            "select country_code, ?::date - max(ordered_date), "
+            "count(*) filter (where ordered_date >= ?::date - 7 and ordered_date < ?::date) "
+            "from sales.fct_orders group by 1",
+            [ref, ref, ref],
+        ).fetchall()
+        distribution = conn.execute(
+            "select business_unit, contacts, customers, over_limit, max_contacts "
+            "from activation.contact_pressure_distribution"
+        ).fetchall()
     return {
         "orders": orders,
         "bands": bands,
@@ -56,6 +74,10 @@ def analyst(published):
         "pressure": pressure,
         "audiences": audiences,
         "bus": bus,
+        "checks": checks,
+        "quarantine": quarantine,
+        "fresh": fresh,
+        "distribution": distribution,
     }
 
 
@@ -130,3 +152,104 @@ def test_the_asset_reports_its_pages_and_summary(refreshed, published):
     assert "active customers" in metadata["summary"].value
     assert metadata["missing_tables"].value == []
     assert all(size < 5_000_000 for size in metadata["page_bytes"].value.values())
+
+
+def test_the_data_health_page_shows_the_analyst_files_checks_quarantine_and_freshness(rendered, analyst):
+    shown = rendered["data_health"].figures
+    assert analyst["checks"]
+    for outcome in ("passed", "warned", "failed"):
+        assert shown[(f"checks_{outcome}", None)] == sum(n for _, o, n in analyst["checks"] if o == outcome)
+    for kind, outcome, n in analyst["checks"]:
+        assert shown[(f"checks:{kind}:{outcome}", None)] == n
+    quarantine = analyst["quarantine"]
+    assert shown[("quarantined_rows", None)] == sum(n for *_, n in quarantine)
+    for table, _, rule in {(t, None, r) for t, _, r, _ in quarantine}:
+        assert shown[(f"quarantined:{table}:{rule}", None)] == sum(
+            n for t, _, r, n in quarantine if (t, r) == (table, rule)
+        )
+    for bu in analyst["bus"]:  # the business-unit sections: their own rows only
+        assert shown[("quarantined_rows", bu)] == sum(n for _, b, _, n in quarantine if b == bu)
+    assert {bu for bu, *_ in analyst["fresh"]} == set(analyst["bus"])
+    for bu, days, orders in analyst["fresh"]:
+        assert shown[("days_since_last_order", bu)] == days
+        assert shown[("orders_7d", bu)] == orders
+
+
+def test_the_checks_table_holds_what_the_run_recorded(refreshed, published):
+    """ops.check_results against the graph's own record: the publication's counts (manifest) and the
+    run's check evaluations in the Dagster event log."""
+    import json
+
+    result, _ = refreshed
+    manifest = json.loads((published / "manifest.json").read_text())
+    with duckdb.connect(str(published / "analyst.duckdb"), read_only=True) as conn:
+        recorded = conn.execute(
+            "select asset_key, check_name, outcome, check_kind from ops.check_results"
+        ).fetchall()
+    evaluations = result.get_asset_check_evaluations()
+    assert len(recorded) == len(evaluations) > 0
+    assert sum(o == "passed" for _, _, o, _ in recorded) == manifest["checks"]["passed"]
+    assert (
+        sorted(f"{a}:{c}" for a, c, o, _ in recorded if o == "warned")
+        == manifest["checks"]["failed_non_blocking"]
+    )
+    assert not [r for r in recorded if r[2] == "failed"]
+    kinds = {k for *_, k in recorded}
+    assert {"landing contract", "dbt test", "GX suite", "profile", "SQL gate"} <= kinds, kinds
+
+
+def test_the_campaign_page_shows_the_contact_pressure_distribution(rendered, analyst):
+    shown = rendered["campaign_performance"].figures
+    assert analyst["distribution"]
+    for bu, contacts, customers, _, _ in analyst["distribution"]:
+        assert shown[(f"pressure_customers:{contacts}", bu)] == customers
+    for bu in {d[0] for d in analyst["distribution"]}:
+        mine = [d for d in analyst["distribution"] if d[0] == bu]
+        assert shown[("customers_over_limit", bu)] == sum(d[2] for d in mine if d[3])
+        assert shown[("customers_at_limit", bu)] == sum(d[2] for d in mine if d[1] == d[4])
+
+
+def test_the_pressure_distribution_counts_the_working_files_contacts(refreshed):
+    """Recounted in Python from the restricted contact history and referential of the working file."""
+    from collections import Counter
+
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        [(ref,)] = conn.execute("select max(reference_date) from activation.audiences").fetchall()
+        limits = {
+            bu: (m, d)
+            for bu, m, d in conn.execute(
+                "select business_unit, max_contacts, period_days from activation.contact_pressure"
+            ).fetchall()
+        }
+        contacts = conn.execute(
+            "select business_unit, customer_id, contact_date from activation.contact_history"
+        ).fetchall()
+        customers = conn.execute("select country_code, customer_id from referential.dim_customer").fetchall()
+        table = conn.execute(
+            "select business_unit, contacts, customers from activation.contact_pressure_distribution"
+        ).fetchall()
+    per_customer = Counter(
+        (bu, cid) for bu, cid, day in contacts if bu in limits and 0 <= (ref - day).days <= limits[bu][1]
+    )
+    expected = Counter((bu, n) for (bu, _), n in per_customer.items())
+    for bu, cid in customers:
+        if bu in limits and (bu, cid) not in per_customer:
+            expected[(bu, 0)] += 1
+    assert expected and dict(expected) == {(bu, c): n for bu, c, n in table}
+
+
+def test_the_site_asset_shows_a_thumbnail_beside_its_pages(refreshed, published):
+    import dagster as dg
+
+    result, _ = refreshed
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["cockpits", "site"])
+    ]
+    metadata = event.materialization.metadata
+    picture = published / "cockpits" / "thumbnail.png"
+    assert metadata["thumbnail"].value == str(picture)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < picture.stat().st_size < 500_000
+    assert "![Command Center](data:image/png;base64," in metadata["pages"].value

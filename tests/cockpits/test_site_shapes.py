@@ -61,6 +61,21 @@ def _publication(
             "create table ops.published_tables as select schema_name, table_name, estimated_size as row_count "
             "from duckdb_tables()"
         )
+        if "ops.quarantine_by_rule" in tables:  # an older load, then the last one (GB none, FR two rules)
+            conn.execute(
+                "create table ops.quarantine_by_rule as select * from (values "
+                "('L1', timestamp '2026-10-31 05:00:00', 'crm_contacts', 'GB', 'missing_required', 50), "
+                "('L2', timestamp '2026-11-01 05:00:00', 'crm_contacts', 'FR', 'missing_required', 4), "
+                "('L2', timestamp '2026-11-01 05:00:00', 'crm_contacts', 'FR', 'unparseable_date', 2), "
+                "('L2', timestamp '2026-11-01 05:00:00', 'pos_receipts', null, 'unknown_store', 7)) "
+                "t(load_id, loaded_at, raw_table, business_unit, quarantine_rule, rows)"
+            )
+        if "ops.check_results" in tables:
+            conn.execute(
+                "create table ops.check_results as select 'r' as run_id, 'raw/x' as asset_key, 'c' || i as check_name, "
+                "case when i < 5 then 'dbt test' else 'GX suite' end as check_kind, i % 2 = 0 as blocking, "
+                "case when i = 6 then 'warned' else 'passed' end as outcome from range(9) t(i)"
+            )
     (root / "manifest.json").write_text(
         json.dumps({"snapshot": name, "checks": {"passed": 12, "failed_non_blocking": ["x:volume"]}})
     )
@@ -79,7 +94,8 @@ def site(published):
     )
     first = build_site(published, None, "http://dagster.example:3000")
     link_current(published / "cockpits", first.directory, published)
-    _publication(published, "20261101T060000Z_bbbbbbbb", "b" * 36, "2026-11-01", 0.5, set())
+    newer = {"ops.quarantine_by_rule", "ops.check_results"}
+    _publication(published, "20261101T060000Z_bbbbbbbb", "b" * 36, "2026-11-01", 0.5, newer)
     second = build_site(published, None, "http://dagster.example:3000")
     link_current(published / "cockpits", second.directory, published)
     return second
@@ -121,6 +137,28 @@ def test_migration_matrix_and_drift_against_the_previous_publication_in_the_brow
     assert psi["FR"] == pytest.approx(0.0, abs=1e-9)  # the same probabilities
     assert psi["GB"] > 0.2  # shifted by 0.5: drift flagged
     assert "drift</span>" in models.dom
+
+
+def test_data_health_counts_checks_and_quarantined_rows_by_rule_and_business_unit(site, published):
+    health = render(site.pages["Data health"])
+    assert health.errors == 0 and all(health.charts.values())
+    shown = health.figures
+    assert shown[("checks_passed", None)] == 8 and shown[("checks_warned", None)] == 1
+    assert shown[("checks_failed", None)] == 0
+    assert shown[("checks:dbt test:passed", None)] == 5 and shown[("checks:GX suite:warned", None)] == 1
+    # the last load only (L2): 13 rows, 7 of them in a source with no business unit
+    assert shown[("quarantined_rows", None)] == 13 and shown[("quarantined_rows_without_unit", None)] == 7
+    assert shown[("quarantined:crm_contacts:missing_required", None)] == 4
+    assert shown[("quarantined:pos_receipts:unknown_store", None)] == 7
+    assert shown[("quarantined_rows", "FR")] == 6 and shown[("quarantined_rows", "GB")] == 0
+    assert shown[("quarantined_bu:crm_contacts:unparseable_date", "FR")] == 2
+    assert ("quarantined_bu:pos_receipts:unknown_store", "FR") not in shown
+    # the first publication had neither table: the manifest's counts, and a panel saying what is missing
+    first = render(published / "snapshots" / "20261001T060000Z_aaaaaaaa" / "cockpits" / "data_health.html")
+    assert first.errors == 0
+    assert first.figures[("checks_passed", None)] == 12 and first.figures[("checks_warned", None)] == 1
+    assert "ops.check_results is not in the published analyst file" in first.dom
+    assert "ops.quarantine_by_rule is not in the published analyst file" in first.dom
 
 
 def test_every_page_is_written_under_the_size_limit_and_loads_plotly_from_the_site_only(site):

@@ -71,4 +71,9 @@ def test_campaign_results_reach_the_analyst_file_without_customer_ids(published)
         tables = conn.execute(
             "select table_name from duckdb_tables() where schema_name = 'activation' order by 1"
         ).fetchall()
-    assert tables == [("audience_summary",), ("campaign_results",), ("contact_pressure",)]  # ANALYST_TABLES
+    assert tables == [
+        ("audience_summary",),
+        ("campaign_results",),
+        ("contact_pressure",),
+        ("contact_pressure_distribution",),
+    ]  # ANALYST_TABLES

@@ -84,7 +84,13 @@ def test_every_damaged_row_is_quarantined_under_its_rule(loaded, corrupted):
             assert rule == damaged["rule"], damaged
             if damaged["column"]:
                 assert original == (damaged["value"] or None), damaged  # the damaged value, as delivered
+        counted = {}  # what the cockpits read: ops.quarantine_by_rule, summed over business units
+        for table, rule, n in conn.execute(
+            "select raw_table, quarantine_rule, sum(rows) from ops.quarantine_by_rule group by all"
+        ).fetchall():
+            counted.setdefault(table, {})[rule] = n
     assert found == manifest["expected_quarantine"]
+    assert counted == found
 
 
 def test_every_source_reconciles_exactly(loaded):

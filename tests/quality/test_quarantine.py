@@ -96,6 +96,30 @@ def test_each_line_rule_quarantines_its_row(conn, landing):
     }
 
 
+def test_the_quarantined_rows_are_counted_per_source_business_unit_and_rule(conn, landing):
+    """ops.quarantine_by_rule (published for the cockpits): the load's counts, with the row's business
+    unit where the source has one (erp_stores) and none where it has not (receipts, lines)."""
+    with open(landing / "erp" / "stores.csv", "a") as f:
+        f.write("FR002,Paris,store,FR,Paris,75001,Europe/Paris,EUR,someday,900\n")  # unparseable date
+    loads = load_all(conn, landing)
+    counts = conn.execute(
+        "select raw_table, business_unit, quarantine_rule, rows from ops.quarantine_by_rule "
+        "where load_id = 'run-1' order by all"
+    ).fetchall()
+    expected = sorted(
+        (table, "FR" if table == "erp_stores" else None, rule, n)
+        for table, load in loads.items()
+        for rule, n in load.quarantined_by_rule.items()
+    )
+    assert counts == expected
+    assert ("erp_stores", "FR", "unparseable_date", 1) in counts
+    assert ("pos_receipt_lines", None, "unknown_parent", 2) in counts
+    load_all(conn, landing)  # the same load again: replaced, not added
+    assert conn.execute("select sum(rows) from ops.quarantine_by_rule").fetchall() == [
+        (sum(n for *_, n in expected),)
+    ]
+
+
 def test_quarantine_keeps_original_values_and_every_rule_broken(conn, landing):
     load_all(conn, landing)
     [(qty, amount, rule, rules, source)] = conn.execute(
