@@ -263,8 +263,9 @@ def _profit(page: Page, economics: list[dict], code: str, currency: str) -> str:
             rows,
             {"CAC": 2, "LTV 12m": 0, "LTV/CAC": 1, "payback (months)": 1},
         )
-        + "</div><p class='note'>LTV is the predicted 12-month revenue of customers acquired in the last 12 months "
-        "(marketing.channel_ltv_cac); payback = CAC / (LTV / 12); quadrants split at the medians of the paid channels.</p>"
+        + "</div><p class='note'>LTV is the predicted revenue, over the business unit's CLV horizon (12 months in the "
+        "demo), of customers acquired in the last 12 months (marketing.channel_ltv_cac); payback = CAC / (LTV / 12), "
+        "LTV read as 12 months; quadrants split at the medians of the paid channels.</p>"
     )
 
 
