@@ -75,8 +75,9 @@ def record(conn: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResu
     for name, (_, text) in COLUMNS.items():
         quoted = text.replace("'", "''")
         conn.execute(f"comment on column {TABLE}.{name} is '{quoted}'")
-    conn.executemany(
-        f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
-        [(run_id, r.asset_key, r.check_name, r.kind, r.blocking, r.outcome) for r in results],
-    )
+    if results:  # a run of the publication alone evaluates no check: the table is then empty
+        conn.executemany(
+            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
+            [(run_id, r.asset_key, r.check_name, r.kind, r.blocking, r.outcome) for r in results],
+        )
     return len(results)
