@@ -253,3 +253,44 @@ def test_the_site_asset_shows_a_thumbnail_beside_its_pages(refreshed, published)
     assert metadata["thumbnail"].value == str(picture)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < picture.stat().st_size < 500_000
     assert "![Command Center](data:image/png;base64," in metadata["pages"].value
+
+
+def test_the_readmes_command_serves_the_site(published, tmp_path):
+    """The README's `python -m http.server -d data/published/cockpits 8000`, from a checkout whose
+    data/published is this run's (on a free port): the pages and their one plotly file are served."""
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"`(python -m http\.server -d (\S+) (\d+))`", readme)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "published").symlink_to(published)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    args = command[0].removeprefix("python ").replace(f" {command[2]}", f" {port}").split()
+    server = subprocess.Popen(
+        [sys.executable, *args, "--bind", "127.0.0.1"], cwd=tmp_path, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(100):  # until it listens
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/command_center.html", timeout=2
+                ) as page:
+                    html = page.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert "Command Center" in html and "plotly.min.js" in html
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/plotly.min.js", timeout=5) as script:
+            assert script.status == 200 and len(script.read()) > 1_000_000
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
