@@ -52,6 +52,7 @@ from platform_assets.lib.retailer import (
     RetailerConfigError,
     SourceDelivery,
 )
+from platform_assets.lib.tables import comment_table
 from platform_assets.quality.rules import (
     broken_rules_sql,
     is_marker_sql,
@@ -940,13 +941,13 @@ def record_quarantine_by_rule(
     conn.execute("create schema if not exists ops")
     columns = ", ".join(f"{name} {type_}" for name, (type_, _) in QUARANTINE_BY_RULE_COLUMNS.items())
     conn.execute(f"create table if not exists ops.quarantine_by_rule ({columns})")
-    conn.execute(
-        "comment on table ops.quarantine_by_rule is 'Rows quarantined by the landing loads, counted per load, "
-        "source, business unit and rule (no record in it). A load that quarantined nothing has no line.'"
+    comment_table(
+        conn,
+        "ops.quarantine_by_rule",
+        "Rows quarantined by the landing loads, counted per load, source, business unit and rule (no record "
+        "in it). A load that quarantined nothing has no line.",
+        {name: text for name, (_, text) in QUARANTINE_BY_RULE_COLUMNS.items()},
     )
-    for name, (_, text) in QUARANTINE_BY_RULE_COLUMNS.items():
-        quoted = text.replace("'", "''")
-        conn.execute(f"comment on column ops.quarantine_by_rule.{name} is '{quoted}'")
     unit = (
         f"case when upper(trim({quote(BUSINESS_UNIT_COLUMN)})) in ({', '.join('?' * len(business_units))}) "
         f"then upper(trim({quote(BUSINESS_UNIT_COLUMN)})) end"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from platform_assets.landing.keys import PRIMARY_KEY
+from platform_assets.lib.tables import comment_table
 from platform_assets.quality.reconciliation import QUARANTINE, RECONCILIATION
 from platform_assets.quality.table_checks import CRITICAL, PROFILE, WARNING
 
@@ -68,13 +69,13 @@ def record(conn: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResu
     conn.execute("create schema if not exists ops")
     columns = ", ".join(f"{name} {type_}" for name, (type_, _) in COLUMNS.items())
     conn.execute(f"create or replace table {TABLE} ({columns})")
-    conn.execute(
-        f"comment on table {TABLE} is 'Checks of the last publishing run: one line per check evaluated "
-        "(asset checks: landing contracts, dbt tests, GX suites, profiles, SQL gates) with its outcome.'"
+    comment_table(
+        conn,
+        TABLE,
+        "Checks of the last publishing run: one line per check evaluated (asset checks: landing contracts, "
+        "dbt tests, GX suites, profiles, SQL gates) with its outcome.",
+        {name: text for name, (_, text) in COLUMNS.items()},
     )
-    for name, (_, text) in COLUMNS.items():
-        quoted = text.replace("'", "''")
-        conn.execute(f"comment on column {TABLE}.{name} is '{quoted}'")
     if results:  # a run of the publication alone evaluates no check: the table is then empty
         conn.executemany(
             f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
