@@ -9,9 +9,19 @@ from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RetailerConfigError
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
-from platform_assets.scores import appetence, churn, life_moments, local, segments
+from platform_assets.scores import appetence, champion_challenger, churn, life_moments, local, segments
 
-DOMAINS = (landing, referential, features, segments, churn, life_moments, appetence, activation)
+DOMAINS = (
+    landing,
+    referential,
+    features,
+    segments,
+    churn,
+    life_moments,
+    appetence,
+    activation,
+    champion_challenger,
+)
 
 
 def build_defs(resources: dict) -> dg.Definitions:

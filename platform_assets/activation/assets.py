@@ -18,6 +18,7 @@ from platform_assets.activation.store import (
     EXCLUSIONS,
     EXPORTS,
     RESULTS,
+    RESULTS_BY_ARM,
 )
 from platform_assets.governance.ownership import ACTIVATION
 from platform_assets.lib import layers
@@ -223,54 +224,71 @@ def audience_exports(
     )
 
 
-@dg.asset(
-    key=RESULTS.split("."),
-    deps=[
-        dg.AssetKey(AUDIENCE_HISTORY.split(".")),
-        dg.AssetKey(["staging", "stg_campaigns__campaigns"]),
-        dg.AssetKey(["staging", "stg_campaigns__contact_log"]),
-        dg.AssetKey(["referential", "customer_xref"]),
-        dg.AssetKey(["sales", "fct_sales_lines"]),
-        dg.AssetKey(["activation", "channel_costs"]),
+RESULTS_DEPS = [
+    dg.AssetKey(AUDIENCE_HISTORY.split(".")),
+    dg.AssetKey(["staging", "stg_campaigns__campaigns"]),
+    dg.AssetKey(["staging", "stg_campaigns__contact_log"]),
+    dg.AssetKey(["referential", "customer_xref"]),
+    dg.AssetKey(["sales", "fct_sales_lines"]),
+    dg.AssetKey(["activation", "channel_costs"]),
+]
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            RESULTS,
+            "Measured campaigns: per campaign (the campaign tool's, and the platform's audiences once their "
+            "window has passed), business unit, channel and send day, revenue per customer in treatment and "
+            "control over the window, incremental revenue with a 95 % Welch interval, relative uplift (95 % "
+            "interval, delta method), conversion rates, cost and ROI; beside them the CUPED estimate.",
+            columns.CAMPAIGN_RESULTS,
+            "one row per source, campaign, business unit, channel and send day",
+            RESULTS_DEPS,
+        ),
+        _spec(
+            RESULTS_BY_ARM,
+            "The platform's measured campaigns within each churn model arm (champion, challenger): the "
+            "measures of campaign_results on the arm's treatment and control, for the promotion rule "
+            "(ops.model_comparisons).",
+            columns.CAMPAIGN_RESULTS_BY_ARM,
+            "one row per platform campaign, business unit, channel, send day and churn model arm",
+            RESULTS_DEPS,
+        ),
     ],
-    description="Measured campaigns: per campaign (the campaign tool's, and the platform's audiences once their "
-    "window has passed), business unit, channel and send day, revenue per customer in treatment and control "
-    "over the window, incremental revenue with a 95 % Welch interval, relative uplift (95 % interval, delta "
-    "method), conversion rates, cost and ROI.",
-    group_name=layers.ACTIVATION,
-    owners=ACTIVATION.owners,
-    kinds={"duckdb", "scipy"},
-    metadata=asset_metadata(
-        ACTIVATION,
-        RESULTS,
-        "one row per source, campaign, business unit, channel and send day",
-        columns.CAMPAIGN_RESULTS,
-    ),
+    name="campaign_results",
     pool="duckdb_writer",
 )
-def campaign_results(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
-) -> dg.MaterializeResult:
+def campaign_results(context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings):
     # imported when the asset runs: keeps the code location fast
     from platform_assets.activation import results
 
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        members, measured, rows = results.write_results(conn, ref)
+        members, measured, by_arm, rows = results.write_results(conn, ref)
         pending = results.audiences_in_window(conn, ref)
-    step_summary(context, RESULTS, rows, audiences_still_in_their_window=pending)
+    step_summary(context, RESULTS, rows[RESULTS], audiences_still_in_their_window=pending)
     both = int(members.filter(members["in_both_groups"])["customer_id"].n_unique()) if members.height else 0
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=RESULTS.split("."),
         metadata={
-            "dagster/row_count": rows,
+            "dagster/row_count": rows[RESULTS],
             "reference_date": str(ref),
-            "campaigns_measured": rows,
+            "campaigns_measured": rows[RESULTS],
             "platform_audiences_in_window": pending,
             "customers_in_both_groups_of_a_tool_campaign": both,
             "results": _md(results.results_shown(measured)),
             "run_seconds": round(time.perf_counter() - started, 1),
-        }
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=RESULTS_BY_ARM.split("."),
+        metadata={
+            "dagster/row_count": rows[RESULTS_BY_ARM],
+            "reference_date": str(ref),
+            "results": _md(results.results_shown(by_arm, ("model_arm",))),
+        },
     )
 
 

@@ -30,6 +30,12 @@ AUDIENCE_COLUMNS = (
         "Churn band of the customer ('not scored' without a score): the holdout's stratum.",
     ),
     (
+        "churn_model_arm",
+        "varchar",
+        "Version of the churn model whose band drove the selection (scores.customer_churn.model_arm: "
+        "champion or challenger); null when the customer has no churn score.",
+    ),
+    (
         "holdout_draw",
         "double",
         "Uniform draw in [0, 1) from sha256(salt|customer_id|campaign_code): below the holdout share = holdout.",
@@ -214,4 +220,18 @@ CONTACT_PRESSURE_DISTRIBUTION = (
     ("max_contacts", "integer", "The unit's contact limit for the window (activation.contact_pressure)."),
     ("period_days", "integer", "Length of the window in days (activation.contact_pressure)."),
     ("over_limit", "boolean", "contacts > max_contacts (the campaign tool's own sends can exceed it)."),
+)
+
+# The platform's campaigns measured within each churn model arm (champion, challenger): the rows of
+# CAMPAIGN_RESULTS with the arm after the send day.
+_SENT = next(i for i, (name, _, _) in enumerate(CAMPAIGN_RESULTS) if name == "sent_on")
+CAMPAIGN_RESULTS_BY_ARM = (
+    *CAMPAIGN_RESULTS[: _SENT + 1],
+    (
+        "model_arm",
+        "varchar",
+        "Churn model arm of the members measured (champion or challenger: the version whose band "
+        "selected them, activation.audiences.churn_model_arm); treatment and control of the arm only.",
+    ),
+    *CAMPAIGN_RESULTS[_SENT + 1 :],
 )

@@ -10,11 +10,12 @@ import polars as pl
 
 from platform_assets.activation import columns, measurement
 from platform_assets.activation.audience_tables import CAMPAIGNS_MODEL, CONTACT_LOG_MODEL
-from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, casts
+from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, RESULTS_BY_ARM
 from platform_assets.lib.metadata import polars_schema
-from platform_assets.lib.tables import replace_table_from_frame
+from platform_assets.lib.tables import replace_tables_from_frames
 
 RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on")
+BY_ARM_KEY = (*RESULT_KEY, "model_arm")
 
 
 def members_sql(ref: date) -> str:
@@ -27,7 +28,7 @@ def members_sql(ref: date) -> str:
         select
             'campaign_tool' as source, l.campaign_code, c.country_code as business_unit, c.channel,
             c.sent_on, c.measurement_days, c.currency_code, c.cost_per_contact::double as cost_per_contact,
-            x.customer_id, bool_or(l.contact_group = 'treatment') as treated,
+            x.customer_id, null::varchar as model_arm, bool_or(l.contact_group = 'treatment') as treated,
             count(distinct l.contact_group) > 1 as in_both_groups
         from {CONTACT_LOG_MODEL} l
         join {CAMPAIGNS_MODEL} c using (campaign_code)
@@ -38,7 +39,7 @@ def members_sql(ref: date) -> str:
         select
             'platform' as source, h.campaign_code, h.business_unit, h.channel,
             h.reference_date as sent_on, h.measurement_days, k.currency_code,
-            k.cost_per_contact::double as cost_per_contact, h.customer_id,
+            k.cost_per_contact::double as cost_per_contact, h.customer_id, h.churn_model_arm as model_arm,
             h.audience_group = 'treatment' as treated, false as in_both_groups
         from {AUDIENCE_HISTORY} h
         left join activation.channel_costs k on k.business_unit = h.business_unit and k.channel = h.channel
@@ -48,7 +49,7 @@ def members_sql(ref: date) -> str:
     )
     select
         m.source, m.campaign_code, m.business_unit, m.channel, m.sent_on, m.measurement_days,
-        m.currency_code, m.cost_per_contact, m.customer_id, m.treated, m.in_both_groups,
+        m.currency_code, m.cost_per_contact, m.customer_id, m.model_arm, m.treated, m.in_both_groups,
         coalesce(sum(s.net_amount), 0)::double as revenue,
         coalesce(bool_or(not s.is_return), false) as converted,
         any_value(coalesce(p.pre_revenue, 0))::double as pre_revenue
@@ -76,13 +77,16 @@ def members_sql(ref: date) -> str:
     """
 
 
-def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
-    """One row per campaign (``RESULT_KEY``): the groups' revenue, the uplift and its intervals, cost, ROI."""
+def results_frame(
+    members: pl.DataFrame, ref: date, key_columns: tuple[str, ...] = RESULT_KEY
+) -> pl.DataFrame:
+    """One row per campaign (``key_columns``: ``RESULT_KEY``, or with ``model_arm`` per churn model
+    arm): the groups' revenue, the uplift and its intervals, cost, ROI."""
     rows = []
     # in a fixed order: the query returns rows in any order, and float sums (numpy's means and
     # variances) depend on it in their last digits - two runs on the same data must agree
-    members = members.sort([*RESULT_KEY, "customer_id"])
-    for key, part in members.group_by(list(RESULT_KEY), maintain_order=True):
+    members = members.sort([*key_columns, "customer_id"])
+    for key, part in members.group_by(list(key_columns), maintain_order=True):
         treated, control = part.filter(pl.col("treated")), part.filter(~pl.col("treated"))
         u = measurement.uplift(
             treated["revenue"].to_numpy(),
@@ -107,7 +111,7 @@ def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
         incremental = scale(u.incremental_revenue_per_customer)
         rows.append(
             {
-                **dict(zip(RESULT_KEY, key, strict=True)),
+                **dict(zip(key_columns, key, strict=True)),
                 "measurement_days": first["measurement_days"],
                 "window_end": None,  # below, from sent_on and measurement_days
                 "currency_code": first["currency_code"],
@@ -142,19 +146,37 @@ def results_frame(members: pl.DataFrame, ref: date) -> pl.DataFrame:
                 "reference_date": ref,
             }
         )
-    schema = polars_schema(columns.CAMPAIGN_RESULTS)
+    schema = polars_schema(
+        columns.CAMPAIGN_RESULTS if key_columns == RESULT_KEY else columns.CAMPAIGN_RESULTS_BY_ARM
+    )
     frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     return frame.with_columns(
         window_end=pl.col("sent_on") + pl.duration(days=pl.col("measurement_days"))
-    ).sort(list(RESULT_KEY))
+    ).sort(list(key_columns))
 
 
-def write_results(conn: duckdb.DuckDBPyConnection, ref: date) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Measures every campaign whose window ended by ``ref``; returns (members, results, rows written)."""
+def write_results(
+    conn: duckdb.DuckDBPyConnection, ref: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """Measures every campaign whose window ended by ``ref``, and the platform's per churn model arm;
+    returns (members, results, results by arm, rows written per table), both tables in one transaction."""
     members = conn.sql(members_sql(ref)).pl()
     results = results_frame(members, ref)
-    rows = replace_table_from_frame(conn, RESULTS, results, select=casts(columns.CAMPAIGN_RESULTS))
-    return members, results, rows
+    by_arm = results_frame(members.filter(pl.col("model_arm").is_not_null()), ref, BY_ARM_KEY)
+    rows = replace_tables_from_frames(
+        conn,
+        {
+            RESULTS: results.select(columns_of(columns.CAMPAIGN_RESULTS)),
+            RESULTS_BY_ARM: by_arm.select(columns_of(columns.CAMPAIGN_RESULTS_BY_ARM)),
+        },
+    )
+    return members, results, by_arm, rows
+
+
+def columns_of(schema: tuple) -> list[pl.Expr]:
+    """The table's columns in order, cast to their documented types."""
+    types = polars_schema(schema)
+    return [pl.col(name).cast(types[name]) for name in types]
 
 
 def audiences_in_window(conn: duckdb.DuckDBPyConnection, ref: date) -> int:
@@ -166,7 +188,7 @@ def audiences_in_window(conn: duckdb.DuckDBPyConnection, ref: date) -> int:
     return int(pending)
 
 
-def results_shown(results: pl.DataFrame) -> pl.DataFrame:
+def results_shown(results: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
     """The results as the run's metadata shows them: rounded, the key figures only."""
     return results.select(
         "source",
@@ -174,6 +196,7 @@ def results_shown(results: pl.DataFrame) -> pl.DataFrame:
         "business_unit",
         "channel",
         "sent_on",
+        *extra,
         "treated",
         "control",
         pl.col("incremental_revenue_per_customer").round(2),

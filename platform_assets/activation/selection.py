@@ -7,8 +7,9 @@ one before: ``audience_matched``, ``audience_candidates``, ``audience_ranked``, 
 
 Inputs
   customers   one row per customer: customer_id, business_unit, rfm_segment, behavioural_segment,
-              churn_band, life_moment, appetence_department, consent_<channel> and reachable_<channel> for email, sms,
-              phone and post, is_erased (``CUSTOMERS_SQL`` builds it from the warehouse)
+              churn_band, churn_model_arm (the churn model version that gave the band),
+              life_moment, appetence_department, consent_<channel> and reachable_<channel> for
+              email, sms, phone and post, is_erased (``CUSTOMERS_SQL`` builds it from the warehouse)
   rules       the decision matrix (dbt seed activation.decision_matrix)
   pressure    business_unit, max_contacts, period_days (dbt seed activation.contact_pressure)
   contacts    customer_id, contact_date: every contact already sent (activation.contact_history)
@@ -87,6 +88,7 @@ select
     coalesce(r.segment, '{NO_RFM}') as rfm_segment,
     coalesce(s.segment_name, '{NO_SEGMENT}') as behavioural_segment,
     coalesce(c.churn_band, '{NOT_SCORED}') as churn_band,
+    c.model_arm as churn_model_arm,
     coalesce(m.life_moment, '{NO_MOMENT}') as life_moment,
     coalesce(a.appetence_department, '{NO_APPETENCE}') as appetence_department,
     d.has_email_consent as consent_email,
@@ -144,7 +146,7 @@ def select_audiences(
     conn.execute(f"""
         create or replace table {MATCHED} as
         select
-            c.customer_id, c.business_unit, c.churn_band as score_band, c.is_erased,
+            c.customer_id, c.business_unit, c.churn_band as score_band, c.churn_model_arm, c.is_erased,
             r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
             r.measurement_days,
             coalesce({_channel_case("consent")}, false) as consented,
@@ -160,7 +162,10 @@ def select_audiences(
                 bool_or(is_erased) as erased,
                 bool_or(consented) as any_consent,
                 arg_min(
-                    struct_pack(rule_id, priority, campaign_name, channel, offer, measurement_days, score_band),
+                    struct_pack(
+                        rule_id, priority, campaign_name, channel, offer, measurement_days, score_band,
+                        churn_model_arm
+                    ),
                     priority
                 ) filter (where consented and reachable and not is_erased) as best,
                 string_agg(distinct channel, ',' order by channel) as channels_matched
@@ -216,6 +221,7 @@ def select_audiences(
             best.priority as priority,
             customer_id,
             best.score_band as score_band,
+            best.churn_model_arm as churn_model_arm,
             {draw} as holdout_draw,
             case when {draw} < {selection.holdout_share!r} then 'holdout' else 'treatment' end as audience_group,
             best.measurement_days as measurement_days,

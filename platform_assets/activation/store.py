@@ -15,6 +15,7 @@ AUDIENCE_HISTORY = "activation.audience_history"
 CONTACT_HISTORY = "activation.contact_history"
 EXPORTS = "activation.audience_exports"
 RESULTS = "activation.campaign_results"
+RESULTS_BY_ARM = "activation.campaign_results_by_model_arm"
 
 # The selection's working tables (selection.py): rewritten by each run of ``audiences``, read by its
 # later steps, never published (the publication reads only its allow-listed schemas).
@@ -43,5 +44,8 @@ def day_history_sql(
     new = typed_sql(schema, new_sql)
     if not table_exists(conn, table):
         return new
-    kept = f"select * from {table} where reference_date <> date '{reference_date.isoformat()}'"
+    # a column added since the table was written reads null on its earlier days
+    present = {name for (name,) in conn.execute(f"select column_name from (describe {table})").fetchall()}
+    columns = ", ".join(name if name in present else f"null as {name}" for name, _, _ in schema)
+    kept = f"select {columns} from {table} where reference_date <> date '{reference_date.isoformat()}'"
     return f"{new} union all {typed_sql(schema, kept)}"

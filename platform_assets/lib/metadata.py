@@ -75,6 +75,7 @@ def polars_schema(types) -> dict:
         "double": pl.Float64,
         "timestamp": pl.Datetime("us"),
         "integer[]": pl.List(pl.Int32),
+        "boolean": pl.Boolean,
     }
     pairs = types.items() if isinstance(types, dict) else ((name, type_) for name, type_, _ in types)
     return {name: dtypes[type_] for name, type_ in pairs}

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from platform_assets.lib.estimators import ModelSpec
 from platform_assets.lib.settings import REPO_ROOT
 
 RETAILERS_DIR = REPO_ROOT / "platform_assets" / "retailers"
@@ -267,6 +268,43 @@ class ChurnUnitSettings(_Strict):
         return cutoffs
 
 
+class ChallengerSettings(_Strict):
+    """A challenger version of a score: its model, and the share of customers whose decisions it drives
+    (``scores/champion_challenger``)."""
+
+    model: ModelSpec = Field(description="The challenger's estimator and parameters (lib/estimators.py).")
+    share: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Share of customers (a deterministic hash of the customer id) whose decision matrix "
+        "the challenger drives; the others keep the champion's.",
+    )
+
+
+class PromotionRule(_Strict):
+    """When a challenger may replace the champion: both conditions, evaluated each run
+    (``ops.model_comparisons``); the ``promote_challenger`` job acts on it."""
+
+    min_backtest_auc_gain: float = Field(
+        default=0.005, ge=0, le=0.5, description="Backtest AUC the challenger must gain over the champion."
+    )
+    revenue_margin_per_contacted: float = Field(
+        default=0.0,
+        ge=0,
+        description="Non-inferiority margin (currency per contacted customer): the challenger arm's "
+        "incremental revenue per contacted customer minus the champion arm's must have its lower "
+        "confidence bound above minus this margin.",
+    )
+    confidence: float = Field(default=0.95, gt=0.5, lt=1, description="Confidence of that bound (two-sided).")
+    min_contacted_per_arm: int = Field(
+        default=100,
+        ge=1,
+        description="Contacted customers (treatment) each arm needs in campaigns measured so far before "
+        "the revenue condition is judged; fewer: not yet, and no promotion.",
+    )
+
+
 class ChurnSettings(ChurnUnitSettings):
     """The group's churn settings and, by business unit code, the keys a unit sets apart."""
 
@@ -274,6 +312,14 @@ class ChurnSettings(ChurnUnitSettings):
         default_factory=dict,
         description="A business unit's own keys (any of those above), by its code; the others are the group's.",
     )
+    model: ModelSpec = Field(
+        default=ModelSpec(estimator="logistic_regression", parameters={"C": 0.01, "max_iter": 2000}),
+        description="The champion's estimator until a challenger is promoted (ops.model_promotions).",
+    )
+    challenger: ChallengerSettings | None = Field(
+        default=None, description="A challenger scoring every customer beside the champion; none: no test."
+    )
+    promotion: PromotionRule = Field(default_factory=PromotionRule, description="When a challenger wins.")
 
     @model_validator(mode="after")
     def _units_valid(self) -> ChurnSettings:
@@ -283,7 +329,7 @@ class ChurnSettings(ChurnUnitSettings):
 
     def of(self, business_unit: str) -> ChurnUnitSettings:
         """The settings ``business_unit`` runs with: its own keys over the group's."""
-        group = self.model_dump(exclude={"by_business_unit"})
+        group = self.model_dump(exclude={"by_business_unit", "model", "challenger", "promotion"})
         own = self.by_business_unit.get(business_unit, {})
         try:
             return ChurnUnitSettings.model_validate({**group, **own})

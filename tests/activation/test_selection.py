@@ -62,6 +62,7 @@ def customer(
         "rfm_segment": rfm,
         "behavioural_segment": segment,
         "churn_band": band,
+        "churn_model_arm": flags.pop("arm", "champion"),
         "life_moment": moment,
         "appetence_department": appetence,
         "is_erased": flags.pop("erased", False),
@@ -121,6 +122,21 @@ def test_rules_match_on_every_dimension_with_wildcards_and_globs():
         ("f", "XSELL-TOOLS", "R6"),
     }
     assert excluded.is_empty()
+
+
+def test_each_member_carries_the_churn_model_arm_whose_band_selected_them():
+    selected, _ = run(
+        [
+            customer("a", band="high risk", arm="challenger"),
+            customer("b", band="high risk", arm="champion"),
+            customer("d", moment="moving", arm=None),  # no churn score: no arm
+        ]
+    )
+    assert pairs(selected, "campaign_code", "churn_model_arm") == {
+        ("a", "WIN-BACK", "challenger"),
+        ("b", "WIN-BACK", "champion"),
+        ("d", "MOVING-IN", None),
+    }
 
 
 def test_a_campaign_falls_back_to_the_next_channel_the_customer_consented_to():

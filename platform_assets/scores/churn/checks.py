@@ -8,7 +8,7 @@ from platform_assets.lib.metadata import check_description
 from platform_assets.lib.retailer import ChurnSettings
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.scores.churn.assets import TABLE, customer_churn
+from platform_assets.scores.churn.assets import TABLE
 from platform_assets.scores.churn.playbook import BANDS
 
 # The band each score must fall in, read with the row's own cut-offs (band_cutoffs[1] starts BANDS[1]).
@@ -53,7 +53,7 @@ def rules(units: list[str], settings: ChurnSettings) -> dict[str, str]:
 
 
 @dg.asset_check(
-    asset=customer_churn,
+    asset=dg.AssetKey(TABLE.split(".")),
     blocking=True,
     pool="duckdb_writer",
     description=check_description(

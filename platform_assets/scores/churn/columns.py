@@ -17,6 +17,21 @@ TYPES = {
     "horizon_days": "bigint",
     "band_cutoffs": "integer[]",
     "model_version": "varchar",
+    "estimator": "varchar",
+    "model_arm": "varchar",
+}
+# scores.customer_churn_versions: every version's score of every scored customer
+VERSION_TYPES = {
+    "customer_id": "varchar",
+    "reference_date": "date",
+    "business_unit": "varchar",
+    "model_arm": "varchar",
+    "estimator": "varchar",
+    "model_version": "varchar",
+    "churn_probability": "double",
+    "churn_score": "bigint",
+    "churn_band": "varchar",
+    "is_driving": "boolean",
 }
 
 DESCRIPTIONS = {
@@ -45,4 +60,19 @@ DESCRIPTIONS = {
         "(its churn.band_cutoffs) that churn_band was read with."
     ),
     "model_version": "Version of the fitted model in ops.model_registry (model churn).",
+    "estimator": "Estimator and parameters of that model version (lib/estimators.py).",
+    "model_arm": (
+        "champion or challenger: the version whose score, band, action and drivers are the customer's "
+        "(a hash of the customer id against churn.challenger.share; champion without a challenger)."
+    ),
+}
+
+VERSION_DESCRIPTIONS = {
+    **{c: DESCRIPTIONS[c] for c in ("customer_id", "reference_date", "business_unit", "churn_probability")},
+    "model_arm": "champion (the model in production) or challenger (churn.challenger, tested beside it).",
+    "estimator": "Estimator and parameters of the version (lib/estimators.py).",
+    "model_version": "Version of the fitted model in ops.model_registry (model churn, or churn_challenger).",
+    "churn_score": "Churn risk 0-100 of this version: its churn_probability in percent.",
+    "churn_band": "Playbook band of this version's score, read with the unit's band_cutoffs.",
+    "is_driving": "True for the version whose score drives the customer's decisions (scores.customer_churn).",
 }

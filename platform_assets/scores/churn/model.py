@@ -25,6 +25,7 @@ from platform_assets.scores.churn.playbook import BANDS, band_lows
 if TYPE_CHECKING:  # scikit-learn is imported when a model is fitted, not when the code location loads
     from sklearn.pipeline import Pipeline
 
+    from platform_assets.lib.estimators import ModelSpec
     from platform_assets.lib.retailer import ChurnUnitSettings
 
 # Churn needs a habit to break: customers with at least this many purchase days, the latest within
@@ -48,11 +49,10 @@ Z_95 = 1.959964
 MIN_BAND_CUSTOMERS = 30  # the bands of the descriptive all-bands gap
 # churners and returners a model needs (five folds)
 MIN_OUTCOMES = 5
-# Inverse L2 strength of the logistic regression (scikit-learn's C, on standardised features). Strong
-# for a few thousand training rows: out of time (the model is always applied a horizon later than its
-# training window) shrunken coefficients ranked better on every backtest pair measured (issue 8); the
-# penalty weighs less as the training set grows (at 1M it is negligible).
-REGULARISATION_C = 0.01
+# The champion's model is the retailer's churn.model (lib/retailer.py): the demo's logistic regression
+# with C = 0.01 on standardised features. Strong for a few thousand training rows: out of time (the
+# model is always applied a horizon later than its training window) shrunken coefficients ranked
+# better on every backtest pair measured (issue 8); the penalty weighs less as the training set grows.
 # Silence surprise, the data term of the BG/NBD odds of having stopped (Fader, Hardie & Lee 2005):
 # (r + x) log((alpha + T) / (alpha + t_x)), x repeat purchase days, t_x the latest and T the cutoff in
 # days from the first purchase: how unlikely the current silence is for someone who bought x + 1 times
@@ -145,7 +145,7 @@ class ChurnModel:
     business_unit: str
     horizon_days: int
     version: str
-    pipeline: Pipeline  # standard scaler + logistic regression, fitted on every training row
+    pipeline: Pipeline  # the configured estimator (scaled first when linear), fitted on every training row
     # "ALL" -> (slope, intercept) of the Platt sigmoid on the group's out-of-fold scores
     calibration: dict[str, tuple[float, float]]
     features: list[str]
@@ -156,11 +156,15 @@ class ChurnModel:
     out_of_fold_auc: float = float("nan")
     # lowest score of attention, moderate risk and high risk in the unit it scores (its churn settings)
     band_cutoffs: tuple[int, ...] = ()
+    estimator: str = "logistic_regression"  # ModelSpec.label() of the pipeline's estimator
+    # for an estimator without coefficients: a logistic regression fitted on the same rows, whose
+    # contributions word the drivers (the reasons stay readable whichever model ranks)
+    surrogate: Pipeline | None = None
 
     @property
     def explainer(self) -> Pipeline:
         """The logistic regression whose contributions are the drivers, scaler first."""
-        return self.pipeline
+        return self.surrogate if self.surrogate is not None else self.pipeline
 
 
 def horizon_days(gaps: pl.Series, settings: ChurnUnitSettings) -> int:
@@ -324,17 +328,27 @@ def model_version(
     return digest.hexdigest()[:12]
 
 
-def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: int, cutoff) -> ChurnModel:
-    """Logistic regression on every row, calibrated by a Platt sigmoid fitted on the group's
-    out-of-fold scores (5 folds). One calibration for every unit: the units' churn levels differ
-    between windows by more than between units (measured in issue 8), so a unit's own sigmoid learns
-    its noise. The features are FEATURES, and BROWSING_FEATURES when ``design`` made them."""
-    from sklearn.linear_model import LogisticRegression
+def fit(
+    design_frame: pl.DataFrame,
+    y: np.ndarray,
+    business_unit: str,
+    horizon: int,
+    cutoff,
+    spec: ModelSpec | None = None,
+) -> ChurnModel:
+    """The ``spec`` estimator (default: the champion's logistic regression) on every row, calibrated by
+    a Platt sigmoid fitted on the group's out-of-fold scores (5 folds). One calibration for every unit:
+    the units' churn levels differ between windows by more than between units (measured in issue 8), so
+    a unit's own sigmoid learns its noise. The features are FEATURES, and BROWSING_FEATURES when
+    ``design`` made them. An estimator without coefficients gets a logistic surrogate for the drivers."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
+    from platform_assets.lib import estimators
+    from platform_assets.lib.retailer import ChurnSettings
+
+    champion = ChurnSettings.model_fields["model"].default
+    spec = spec or champion
     positives = int(y.sum())
     if min(positives, y.size - positives) < MIN_OUTCOMES:
         raise TooFewOutcomes(
@@ -347,21 +361,46 @@ def fit(design_frame: pl.DataFrame, y: np.ndarray, business_unit: str, horizon: 
     design_frame, y = design_frame[order], y[order]
     features = [*FEATURES, *(f for f in BROWSING_FEATURES if f in design_frame.columns)]
     x = design_frame.select(features).to_numpy()
-    base = make_pipeline(StandardScaler(), LogisticRegression(C=REGULARISATION_C, max_iter=2000))
-    folds = StratifiedKFold(n_splits=5)
-    out_of_fold = cross_val_predict(base, x, y, cv=folds, method="decision_function")
-    calibration = {"ALL": _platt(out_of_fold, y)}
+    base = estimators.pipeline(spec, impute=False)
+    linear = hasattr(base, "decision_function")
+    with estimators.threads():
+        out_of_fold = cross_val_predict(
+            base,
+            x,
+            y,
+            cv=StratifiedKFold(n_splits=5),
+            method="decision_function" if linear else "predict_proba",
+        )
+        out_of_fold = out_of_fold if linear else _logit(out_of_fold[:, 1])
+        fitted = base.fit(x, y)
+        surrogate = None
+        if spec.estimator != "logistic_regression":
+            surrogate = estimators.pipeline(champion, impute=False).fit(x, y)
     return ChurnModel(
         business_unit,
         horizon,
-        model_version(business_unit, cutoff, horizon, x, y, features),
-        base.fit(x, y),
-        calibration,
+        model_version(business_unit, cutoff, horizon, x, y, [*features, spec.label()]),
+        fitted,
+        {"ALL": _platt(out_of_fold, y)},
         features,
         training_size=int(y.size),
         training_churn_rate=float(y.mean()),
         out_of_fold_auc=float(roc_auc_score(y, out_of_fold)),
+        estimator=spec.label(),
+        surrogate=surrogate,
     )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def raw_scores(pipeline: Pipeline, x: np.ndarray) -> np.ndarray:
+    """The uncalibrated score: the decision function, or the log-odds of a classifier without one."""
+    if hasattr(pipeline, "decision_function"):
+        return pipeline.decision_function(x)
+    return _logit(pipeline.predict_proba(x)[:, 1])
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -373,7 +412,7 @@ def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def predict(model: ChurnModel, design_frame: pl.DataFrame) -> np.ndarray:
     """Calibrated probability of churn (the group's calibration, whatever the business unit)."""
-    scores = model.pipeline.decision_function(design_frame.select(model.features).to_numpy())
+    scores = raw_scores(model.pipeline, design_frame.select(model.features).to_numpy())
     slope, intercept = model.calibration["ALL"]
     return 1.0 / (1.0 + np.exp(-(slope * scores + intercept)))
 

@@ -13,6 +13,7 @@ from platform_assets.scores.churn.scoring import ChurnRun
 from platform_assets.scores.registry import ModelVersion
 
 MODEL = "churn"
+CHALLENGER_MODEL = "churn_challenger"  # a challenger's metrics and registry entries
 # Backtest measures shown on the asset's page and kept with the registered model.
 HEADLINE = (
     "auc",
@@ -25,34 +26,36 @@ HEADLINE = (
 )
 
 
-def metric_rows(result: ChurnRun) -> list[dict]:
+def metric_rows(result: ChurnRun, name: str = MODEL) -> list[dict]:
     """Every business unit's backtest measures and horizon, and the group's (business unit ALL: pooled
     backtest AUC, whether the models browse, out-of-fold AUC with and without browsing), for
-    ops.model_metrics."""
+    ops.model_metrics (a challenger's under model ``churn_challenger``)."""
     return (
         [
-            {"model": MODEL, "business_unit": bu, "metric": f"backtest_{k}", "value": v}
+            {"model": name, "business_unit": bu, "metric": f"backtest_{k}", "value": v}
             for bu, values in result.backtest.items()
             for k, v in values.items()
         ]
         + [
-            {"model": MODEL, "business_unit": bu, "metric": "horizon_days", "value": float(h)}
+            {"model": name, "business_unit": bu, "metric": "horizon_days", "value": float(h)}
             for bu, h in result.horizons.items()
         ]
         + [
-            {"model": MODEL, "business_unit": "ALL", "metric": k, "value": v}
+            {"model": name, "business_unit": "ALL", "metric": k, "value": v}
             for k, v in result.group_measures.items()
         ]
     )
 
 
-def model_versions(result: ChurnRun, run_id: str) -> list[tuple[model.ChurnModel, ModelVersion]]:
+def model_versions(
+    result: ChurnRun, run_id: str, name: str = MODEL
+) -> list[tuple[model.ChurnModel, ModelVersion]]:
     """(fitted model, registry entry) per business unit, with its headline backtest measures."""
     return [
         (
             fitted,
             ModelVersion(
-                MODEL,
+                name,
                 fitted.version,
                 bu,
                 result.cutoffs[bu]["training"],

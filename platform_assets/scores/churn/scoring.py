@@ -27,11 +27,16 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib import web_events
+from platform_assets.lib.estimators import ModelSpec
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.retailer import ChurnSettings
+from platform_assets.scores.champion_challenger import split
+from platform_assets.scores.champion_challenger.split import CHALLENGER, CHAMPION
 from platform_assets.scores.churn import columns, data, model
 
 SCORE_COLUMNS = polars_schema(columns.TYPES)
+VERSION_COLUMNS = polars_schema(columns.VERSION_TYPES)
+MODEL = "churn"
 WEB_HISTORY_DAYS = 90  # of web events before a training cutoff for its model to take browsing drivers
 
 
@@ -46,13 +51,23 @@ class ChurnRun:
     # measures of the group (business unit ALL): pooled backtest AUC, which models browse, and the
     # out-of-fold AUC at the training cutoff with and without the browsing drivers
     group_measures: dict[str, float] = field(default_factory=dict)
+    challenger: ChurnRun | None = None  # the challenger version's own run (its backtest and models)
+    versions: pl.DataFrame | None = None  # every version's score per customer (VERSION_COLUMNS)
 
 
 def run(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, current: pl.DataFrame, settings: ChurnSettings
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    current: pl.DataFrame,
+    settings: ChurnSettings,
+    champion_spec: ModelSpec | None = None,
 ) -> ChurnRun:
     """``current`` is the profile as of the reference date (features.customer_profile); ``settings``
-    the retailer's churn settings (each business unit's horizon and band cut-offs)."""
+    the retailer's churn settings (each business unit's horizon and band cut-offs, the champion's model
+    and a challenger); ``champion_spec`` the promoted champion's model, when one was promoted
+    (``ops.model_promotions``) over ``settings.model``. With a challenger, both versions are
+    backtested and score every customer; each customer's arm (a hash of the id) says whose score,
+    band and drivers are theirs in ``scores``; ``versions`` holds both."""
     gaps = data.inter_purchase_gaps(conn, reference_date)
     units = sorted(current["business_unit"].drop_nulls().unique().to_list())
     horizons = {
@@ -105,7 +120,7 @@ def run(
     if dates and units:
         browsed.update(data.browsing_as_of(conn, sorted(dates), web_start))
 
-    def train(which: str, browsing: bool) -> model.ChurnModel:
+    def train(which: str, browsing: bool, spec: ModelSpec) -> model.ChurnModel:
         """One model for the group: every unit's eligible customers as of the unit's own cutoff,
         labelled over the unit's own horizon (the units share the generator's and the business's
         habits; a unit alone has a few hundred customers to learn from)."""
@@ -115,44 +130,97 @@ def run(
             frames.append(rows)
             outcomes.append(labels(rows, cutoffs[bu][which], horizons[bu]))
         when = ", ".join(f"{bu} {cutoffs[bu][which]}" for bu in units)
-        return model.fit(pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when)
-
-    probe = train("backtest_training", browses["backtest_training"]) if units else None
-    fitted = train("training", browses["training"]) if units else None
-    group = {}
-    if fitted is not None:
-        group = {
-            "uses_browsing": float(_browses(fitted)),
-            "backtest_uses_browsing": float(_browses(probe)),
-            "training_oof_auc": fitted.out_of_fold_auc,
-        }
-        if _browses(fitted):  # what the browsing drivers add, on data each fold's model did not see
-            group["training_oof_auc_purchases_only"] = train("training", False).out_of_fold_auc
-    models, backtest, parts, checks = {}, {}, [], []
-    for bu in units:
-        h = horizons[bu]
-        recent = cutoffs[bu]["training"]
-        x_recent = design_at(recent, bu, h, _browses(probe))
-        y_recent = labels(x_recent, recent, h)
-        p_recent = model.predict(probe, x_recent)
-        backtest[bu] = {
-            **model.evaluate(p_recent, y_recent, settings.of(bu).band_cutoffs),
-            "pooled_training": 1.0,
-            "training_customers": float(probe.training_size),
-            "training_churn_rate": probe.training_churn_rate,
-        }
-        checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
-        models[bu] = replace(
-            fitted, business_unit=bu, horizon_days=h, pooled=True, band_cutoffs=settings.of(bu).band_cutoffs
+        return model.fit(
+            pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when, spec
         )
-        parts.append(_scores(models[bu], design_at(reference_date, bu, h, _browses(fitted)), reference_date))
-    scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
-    predictions = pl.concat(checks) if checks else None
-    if predictions is not None and 0 < predictions["churned"].sum() < predictions.height:
-        from sklearn.metrics import roc_auc_score
 
-        group["backtest_auc"] = float(roc_auc_score(predictions["churned"], predictions["probability"]))
-    return ChurnRun(scores, models, horizons, backtest, predictions, cutoffs, group)
+    def version(spec: ModelSpec, measure_browsing: bool) -> ChurnRun:
+        """One version of the model (its estimator ``spec``): backtest, training, scores."""
+        probe = train("backtest_training", browses["backtest_training"], spec) if units else None
+        fitted = train("training", browses["training"], spec) if units else None
+        group = {}
+        if fitted is not None:
+            group = {
+                "uses_browsing": float(_browses(fitted)),
+                "backtest_uses_browsing": float(_browses(probe)),
+                "training_oof_auc": fitted.out_of_fold_auc,
+            }
+            if measure_browsing and _browses(fitted):  # what browsing adds, on data each fold did not see
+                group["training_oof_auc_purchases_only"] = train("training", False, spec).out_of_fold_auc
+        models, backtest, parts, checks = {}, {}, [], []
+        for bu in units:
+            h = horizons[bu]
+            recent = cutoffs[bu]["training"]
+            x_recent = design_at(recent, bu, h, _browses(probe))
+            y_recent = labels(x_recent, recent, h)
+            p_recent = model.predict(probe, x_recent)
+            backtest[bu] = {
+                **model.evaluate(p_recent, y_recent, settings.of(bu).band_cutoffs),
+                "pooled_training": 1.0,
+                "training_customers": float(probe.training_size),
+                "training_churn_rate": probe.training_churn_rate,
+            }
+            checks.append(pl.DataFrame({"business_unit": bu, "probability": p_recent, "churned": y_recent}))
+            models[bu] = replace(
+                fitted,
+                business_unit=bu,
+                horizon_days=h,
+                pooled=True,
+                band_cutoffs=settings.of(bu).band_cutoffs,
+            )
+            parts.append(
+                _scores(models[bu], design_at(reference_date, bu, h, _browses(fitted)), reference_date)
+            )
+        scores = pl.concat(parts) if parts else pl.DataFrame(schema=SCORE_COLUMNS)
+        predictions = pl.concat(checks) if checks else None
+        if predictions is not None and 0 < predictions["churned"].sum() < predictions.height:
+            from sklearn.metrics import roc_auc_score
+
+            group["backtest_auc"] = float(roc_auc_score(predictions["churned"], predictions["probability"]))
+        return ChurnRun(scores, models, horizons, backtest, predictions, cutoffs, group)
+
+    champion = version(settings.model if champion_spec is None else champion_spec, True)
+    if settings.challenger is None or settings.challenger.model == (champion_spec or settings.model):
+        return replace(champion, versions=_versions(champion.scores, None, None))
+    challenger = version(settings.challenger.model, False)
+    arm = split.arms(champion.scores["customer_id"].to_list(), MODEL, settings.challenger.share)
+    versions = _versions(champion.scores, challenger.scores, arm)
+    driving = versions.filter(pl.col("is_driving")).select("customer_id", "model_arm")
+    scores = (
+        pl.concat(
+            [
+                champion.scores.drop("model_arm").join(
+                    driving.filter(pl.col("model_arm") == CHAMPION), on="customer_id"
+                ),
+                challenger.scores.drop("model_arm").join(
+                    driving.filter(pl.col("model_arm") == CHALLENGER), on="customer_id"
+                ),
+            ]
+        )
+        .select(list(SCORE_COLUMNS))
+        .sort("customer_id")
+    )
+    return replace(champion, scores=scores, challenger=challenger, versions=versions)
+
+
+def _versions(champion: pl.DataFrame, challenger: pl.DataFrame | None, arm: list[str] | None) -> pl.DataFrame:
+    """Every version's score of every customer (scores.customer_churn_versions), which one drives."""
+    own = [c for c in list(VERSION_COLUMNS) if c not in ("model_arm", "is_driving")]
+    frames = [champion.select(own).with_columns(model_arm=pl.lit(CHAMPION))]
+    if challenger is not None:
+        frames.append(challenger.select(own).with_columns(model_arm=pl.lit(CHALLENGER)))
+    drives = pl.DataFrame(
+        {"customer_id": champion["customer_id"], "driving_arm": arm or [CHAMPION] * champion.height},
+        schema={"customer_id": pl.String, "driving_arm": pl.String},
+    )
+    return (
+        pl.concat(frames)
+        .join(drives, on="customer_id", how="left")
+        .with_columns(is_driving=pl.col("model_arm") == pl.col("driving_arm"))
+        .select(list(VERSION_COLUMNS))
+        .cast(dict(VERSION_COLUMNS))
+        .sort("customer_id", "model_arm")
+    )
 
 
 def _browses(fitted: model.ChurnModel | None) -> bool:
@@ -179,6 +247,8 @@ def _scores(fitted: model.ChurnModel, frame: pl.DataFrame, reference_date: date)
             "horizon_days": [fitted.horizon_days] * frame.height,
             "band_cutoffs": [list(fitted.band_cutoffs)] * frame.height,
             "model_version": [fitted.version] * frame.height,
+            "estimator": [fitted.estimator] * frame.height,
+            "model_arm": [CHAMPION] * frame.height,  # the champion's unless the split gives the challenger
         },
         schema=SCORE_COLUMNS,
     )

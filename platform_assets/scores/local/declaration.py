@@ -28,6 +28,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from platform_assets.lib.estimators import ModelSpec
+
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]+$"
 TEAM_OR_EMAIL = r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[a-z]+)$"
 SCORE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -44,34 +46,6 @@ DATED_FACTS = {
     "sales.fct_orders": "ordered_date",
     "marketing.fct_email_events": "event_at",
     "marketing.fct_web_events": "event_date",
-}
-
-# The allowed estimators: module, class, the parameters a declaration may set.
-ESTIMATORS: dict[str, tuple[str, str, frozenset[str]]] = {
-    "logistic_regression": (
-        "sklearn.linear_model",
-        "LogisticRegression",
-        frozenset({"C", "l1_ratio", "max_iter", "class_weight", "solver"}),
-    ),
-    "random_forest": (
-        "sklearn.ensemble",
-        "RandomForestClassifier",
-        frozenset({"n_estimators", "max_depth", "min_samples_leaf", "max_features", "class_weight"}),
-    ),
-    "gradient_boosting": (
-        "sklearn.ensemble",
-        "HistGradientBoostingClassifier",
-        frozenset(
-            {
-                "max_iter",
-                "learning_rate",
-                "max_depth",
-                "max_leaf_nodes",
-                "min_samples_leaf",
-                "l2_regularization",
-            }
-        ),
-    ),
 }
 
 
@@ -164,20 +138,6 @@ class Features(_Strict):
     def _something(self) -> Features:
         if not self.columns and not self.sql:
             raise ValueError("give columns, sql or both")
-        return self
-
-
-class ModelSpec(_Strict):
-    estimator: Literal["logistic_regression", "random_forest", "gradient_boosting"]
-    parameters: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _allowed(self) -> ModelSpec:
-        allowed = ESTIMATORS[self.estimator][2]
-        if unknown := sorted(set(self.parameters) - allowed):
-            raise ValueError(
-                f"parameter(s) {unknown} not allowed for {self.estimator} (allowed: {', '.join(sorted(allowed))})"
-            )
         return self
 
 

@@ -7,9 +7,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from platform_assets.scores.local.declaration import ESTIMATORS, ModelSpec
-
-SEED = 0
+from platform_assets.lib import estimators
+from platform_assets.lib.estimators import ModelSpec, threads
 
 
 @dataclass(frozen=True)
@@ -22,23 +21,8 @@ class Fitted:
 
 
 def build(spec: ModelSpec):
-    """An unfitted pipeline: median imputation (a feature of an absent source is null), scaling for
-    the linear model, then the estimator with the declared parameters (seeded where it draws)."""
-    import importlib
-
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    module, name, _ = ESTIMATORS[spec.estimator]
-    estimator_class = getattr(importlib.import_module(module), name)
-    parameters = dict(spec.parameters)
-    if "random_state" in estimator_class().get_params():
-        parameters["random_state"] = SEED
-    steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
-    if spec.estimator == "logistic_regression":
-        steps.append(StandardScaler())
-    return make_pipeline(*steps, estimator_class(**parameters))
+    """An unfitted pipeline: median imputation, scaling for the linear model, the declared estimator."""
+    return estimators.pipeline(spec)
 
 
 def matrix(frame, features: list[str]):
@@ -61,14 +45,6 @@ def fit(spec: ModelSpec, frame, labels, features: list[str]) -> Fitted:
 def predict(fitted: Fitted, frame):
     with threads():
         return fitted.pipeline.predict_proba(matrix(frame, fitted.features))[:, 1]
-
-
-def threads():
-    """scikit-learn's OpenMP threads limited to one: steps run one at a time, and two threads spin
-    waiting for each other on shared cores (as the appetence model found)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def measures(labels, probabilities) -> dict[str, float]:

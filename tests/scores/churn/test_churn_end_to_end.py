@@ -7,9 +7,11 @@ from datetime import date
 import duckdb
 import numpy as np
 import polars as pl
+import pytest
 
 from platform_assets.lib import web_events
-from platform_assets.lib.retailer import ChurnSettings
+from platform_assets.lib.retailer import DEMO_RETAILER, ChurnSettings, load_retailer
+from platform_assets.scores.champion_challenger import split
 from platform_assets.scores.churn import data, model, scoring
 from platform_assets.scores.churn.checks import CHECKS, rules
 from platform_assets.scores.registry import active_version, load_artifact
@@ -93,29 +95,56 @@ def test_the_backtest_is_recorded_per_business_unit_with_its_calibration(refresh
     assert chart.startswith("![churn calibration](data:image/png;base64,")
 
 
-def test_the_registered_model_reproduces_the_stored_scores(refreshed, demo_dir, monkeypatch):
+def test_the_registered_models_reproduce_the_stored_scores_of_both_versions(refreshed, demo_dir, monkeypatch):
+    """The champion (registry model churn) and the demo's challenger (churn_challenger) each reproduce
+    their rows of scores.customer_churn_versions from the stored profile."""
     _, db = refreshed
     monkeypatch.setenv("CDP_DATA_DIR", str(demo_dir))
-    churn = read(db, "select * from scores.customer_churn")
+    versions = read(db, "select * from scores.customer_churn_versions")
     profile = read(db, "select * from features.customer_profile")
+    assert set(versions["model_arm"]) == {"champion", "challenger"}
     with duckdb.connect(str(db), read_only=True) as conn:
-        for bu in churn["business_unit"].unique().to_list():
-            entry = active_version(conn, "churn", bu)
-            stored = churn.filter(pl.col("business_unit") == bu).sort("customer_id")
-            assert entry["version"] == stored["model_version"][0]
-            fitted = load_artifact(entry["artifact_path"])
-            browses = any(f in model.BROWSING_FEATURES for f in fitted.features)
-            rows = model.design(
-                model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days),
-                data.behaviour_as_of(conn, REF),
-                fitted.horizon_days,
-                data.browsing_as_of(conn, [REF], web_events.history_start(conn, REF))[REF]
-                if browses
-                else None,
-            )
-            rows = rows.sort("customer_id")
-            assert rows["customer_id"].to_list() == stored["customer_id"].to_list()
-            np.testing.assert_allclose(model.predict(fitted, rows), stored["churn_probability"], atol=1e-4)
+        for name, arm in (("churn", "champion"), ("churn_challenger", "challenger")):
+            for bu in versions["business_unit"].unique().to_list():
+                entry = active_version(conn, name, bu)
+                stored = versions.filter((pl.col("business_unit") == bu) & (pl.col("model_arm") == arm))
+                stored = stored.sort("customer_id")
+                assert entry["version"] == stored["model_version"][0]
+                fitted = load_artifact(entry["artifact_path"])
+                assert fitted.estimator == stored["estimator"][0]
+                browses = any(f in model.BROWSING_FEATURES for f in fitted.features)
+                rows = model.design(
+                    model.eligible(profile.filter(pl.col("business_unit") == bu), fitted.horizon_days),
+                    data.behaviour_as_of(conn, REF),
+                    fitted.horizon_days,
+                    data.browsing_as_of(conn, [REF], web_events.history_start(conn, REF))[REF]
+                    if browses
+                    else None,
+                )
+                rows = rows.sort("customer_id")
+                assert rows["customer_id"].to_list() == stored["customer_id"].to_list()
+                np.testing.assert_allclose(
+                    model.predict(fitted, rows), stored["churn_probability"], atol=1e-4
+                )
+
+
+def test_each_customer_is_scored_by_both_versions_and_driven_by_the_arm_of_their_hash(refreshed):
+    _, db = refreshed
+    churn = read(db, "select * from scores.customer_churn").sort("customer_id")
+    versions = read(db, "select * from scores.customer_churn_versions")
+    share = load_retailer(DEMO_RETAILER).churn.challenger.share
+    assert churn["model_arm"].to_list() == split.arms(churn["customer_id"].to_list(), "churn", share)
+    assert versions.group_by("customer_id").len()["len"].unique().to_list() == [2]  # both versions score all
+    assert versions.filter(pl.col("is_driving")).height == churn.height
+    driving = versions.filter(pl.col("is_driving")).sort("customer_id")
+    for column in ("model_arm", "model_version", "estimator", "churn_probability", "churn_band"):
+        assert driving[column].to_list() == churn[column].to_list(), column
+    arms = churn["model_arm"].value_counts()
+    assert arms.height == 2 and arms["count"].min() > 0.3 * churn.height  # about half each
+    # the challenger drives a customer with its own model (gradient boosting), the champion with its own
+    estimators = dict(churn.select("model_arm", "estimator").unique().iter_rows())
+    assert estimators["champion"].startswith("logistic_regression")
+    assert estimators["challenger"].startswith("gradient_boosting")
 
 
 def test_a_units_own_horizon_and_cutoffs_are_used_and_recorded_the_others_keep_the_groups(refreshed):
@@ -155,3 +184,22 @@ def test_a_units_own_horizon_and_cutoffs_are_used_and_recorded_the_others_keep_t
         ):
             assert violations(own, name) == 0
         assert violations(demo, "cutoffs_not_the_units_settings") == pl_rows.height
+
+
+def test_the_run_compares_the_challenger_with_the_champion_and_keeps_the_champion_without_measured_revenue(
+    refreshed,
+):
+    """One run: both backtests are measured on the same cutoffs, but no platform campaign of either
+    arm has ended its window yet, so the rule cannot promote."""
+    _, db = refreshed
+    [row] = read(db, "select * from ops.model_comparisons").to_dicts()
+    metrics = read(
+        db,
+        "select model, value from ops.model_metrics where metric = 'backtest_auc' and business_unit = 'ALL'",
+    )
+    auc = dict(metrics.iter_rows())
+    assert row["champion_backtest_auc"] == pytest.approx(auc["churn"])
+    assert row["challenger_backtest_auc"] == pytest.approx(auc["churn_challenger"])
+    assert row["challenger_estimator"].startswith("gradient_boosting")
+    assert row["revenue_condition_met"] is None and row["champion_contacted"] == 0
+    assert row["decision"] == "keep champion" and "not judged yet" in row["reason"]
