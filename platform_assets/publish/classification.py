@@ -22,7 +22,8 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
 # marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers,
 # quarantined rows counted per source, business unit and rule, the run's check outcomes (check names
-# only), and customers counted by contacts received in the pressure window (counts, no customer).
+# only), and customers counted by contacts received in the pressure window (counts, no customer); the
+# platform's campaigns measured per churn model arm and the champion/challenger rule's figures per run.
 ANALYST_TABLES = (
     "activation.campaign_results",
     "activation.contact_pressure",
@@ -33,6 +34,8 @@ ANALYST_TABLES = (
     "ops.quarantine_by_rule",
     "ops.check_results",
     "activation.contact_pressure_distribution",
+    "activation.campaign_results_by_model_arm",
+    "ops.model_comparisons",
 )
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.

@@ -242,3 +242,48 @@ def test_campaign_results_do_not_depend_on_the_order_the_query_returned_members_
     shuffled = [members.sample(fraction=1.0, shuffle=True, seed=s) for s in range(5)]
     orders = {tuple(results_frame(m, date(2026, 11, 1)).rows()) for m in shuffled}
     assert len(orders) == 1
+
+
+def test_each_churn_model_arm_is_measured_on_its_own_treatment_and_holdout():
+    """Champion-arm members gain 10 per contacted customer, challenger-arm members 30: each arm's row
+    finds its own effect, the campaign's row the mix, and the campaign tool's members (no arm) stay out."""
+    from datetime import date
+
+    from platform_assets.activation.results import BY_ARM_KEY, results_frame
+
+    rng = np.random.default_rng(3)
+    n = 6000
+    arm = rng.choice(["champion", "challenger"], n)
+    treated = rng.random(n) < 0.8
+    effect = np.where(arm == "champion", 10.0, 30.0) * treated
+    members = pl.DataFrame(
+        {
+            "source": "platform",
+            "campaign_code": "WIN-BACK",
+            "business_unit": "FR",
+            "channel": "email",
+            "sent_on": date(2026, 9, 1),
+            "measurement_days": 30,
+            "currency_code": "EUR",
+            "cost_per_contact": 0.05,
+            "customer_id": [f"CUS-{i:06d}" for i in range(n)],
+            "model_arm": arm,
+            "treated": treated,
+            "in_both_groups": False,
+            "revenue": rng.normal(50.0, 5.0, n) + effect,
+            "converted": True,
+            "pre_revenue": 0.0,
+        }
+    )
+    by_arm = results_frame(members, date(2026, 11, 1), BY_ARM_KEY)
+    assert by_arm["model_arm"].to_list() == ["challenger", "champion"]
+    for row in by_arm.iter_rows(named=True):
+        truth = 30.0 if row["model_arm"] == "challenger" else 10.0
+        low, high = (
+            row["incremental_revenue_per_customer_ci_low"],
+            row["incremental_revenue_per_customer_ci_high"],
+        )
+        assert low < truth < high and high - low < 1.5
+        assert row["treated"] + row["control"] == (arm == row["model_arm"]).sum()
+    [overall] = results_frame(members, date(2026, 11, 1)).iter_rows(named=True)
+    assert 15 < overall["incremental_revenue_per_customer"] < 25

@@ -85,7 +85,7 @@ def compare(
     gain = challenger_auc - champion_auc
     auc_met = math.isfinite(gain) and gain >= rule.min_backtest_auc_gain
     auc_text = (
-        f"backtest AUC {challenger_auc:.4f} vs {champion_auc:.4f} (gain {gain:+.4f}, "
+        f"backtest AUC challenger {challenger_auc:.4f} vs champion {champion_auc:.4f} (gain {gain:+.4f}, "
         f"{'meets' if auc_met else 'below'} the {rule.min_backtest_auc_gain:.4f} required)"
     )
     enough = min(champion.contacted, challenger.contacted) >= rule.min_contacted_per_arm
@@ -99,8 +99,8 @@ def compare(
         low, high = difference - half, difference + half
         revenue_met = bool(low >= -rule.revenue_margin_per_contacted)
         revenue_text = (
-            f"incremental revenue per contacted customer {challenger.incremental_per_contacted:.2f} vs "
-            f"{champion.incremental_per_contacted:.2f} (difference {difference:+.2f}, {rule.confidence:.0%} "
+            f"incremental revenue per contacted customer challenger {challenger.incremental_per_contacted:.2f} "
+            f"vs champion {champion.incremental_per_contacted:.2f} (difference {difference:+.2f}, {rule.confidence:.0%} "
             f"interval [{low:.2f}, {high:.2f}]: "
             f"{'not worse' if revenue_met else 'possibly worse'} than -{rule.revenue_margin_per_contacted:g})"
         )
