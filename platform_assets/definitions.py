@@ -3,7 +3,7 @@ environment (``lib/resources.py``). ``build_defs`` takes other resources (tests,
 
 import dagster as dg
 
-from platform_assets import activation, cockpits, features, landing, publish, quality, referential
+from platform_assets import activation, cockpits, features, forecasts, landing, publish, quality, referential
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RetailerConfigError
@@ -21,6 +21,7 @@ DOMAINS = (
     appetence,
     activation,
     champion_challenger,
+    forecasts,
 )
 
 

@@ -90,6 +90,7 @@ def test_scores_that_need_data_cdnow_lacks_say_why_and_stay_empty(cdnow_run):
         "scores/customer_churn": "cannot be trained",  # 18 months of history, a 300-day horizon
         "marketing/channel_ltv_cac": "marketing_acquisitions",
         "activation/audiences": "consent_preferences",
+        "forecasts/demand_weekly": "catalog_products",  # departments come from the catalogue
     }
     with duckdb.connect(str(db), read_only=True) as conn:
         for key, why in expected.items():

@@ -377,6 +377,27 @@ class WebBotRule(_Strict):
         return pattern
 
 
+class ForecastSettings(_Strict):
+    """The weekly demand forecast per department and store (``forecasts.demand_weekly``)."""
+
+    horizon_weeks: int = Field(
+        default=8, ge=1, le=26, description="Weeks forecast after the last complete one."
+    )
+    interval: float = Field(default=0.8, gt=0.5, lt=1, description="Coverage of the forecast interval.")
+    backtest_weeks: int = Field(
+        default=8,
+        ge=1,
+        le=26,
+        description="Last known weeks the backtest forecasts from before them, each run.",
+    )
+    min_history_weeks: int = Field(
+        default=80,
+        ge=60,
+        description="Complete weeks of sales needed before the backtest (a year of lags, then the weeks "
+        "to learn from); fewer: the table is left empty and says why.",
+    )
+
+
 class MomentCatalogue(_Strict):
     """Where one life moment shows in the retailer's catalogue, by the names of its categories
     (``referential.dim_product``: ``category_name`` and ``department_name``)."""
@@ -410,6 +431,7 @@ class RetailerConfig(_Strict):
     churn: ChurnSettings = ChurnSettings()
     quality: QualityLimits = QualityLimits()
     web_bots: WebBotRule = WebBotRule()
+    forecast: ForecastSettings = ForecastSettings()
     life_moments: LifeMomentCatalogue | None = Field(
         default=None,
         description="The catalogue's categories of each life moment; without them no moment is scored.",

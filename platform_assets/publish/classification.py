@@ -15,7 +15,7 @@ from enum import StrEnum
 
 # Layers an analyst reads. raw/staging/intermediate/quarantine hold source records with personal
 # data; activation holds contact lists; ops holds run bookkeeping: none of them is published there.
-ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
+ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores", "forecasts")
 # Single tables of those other schemas that analysts read: campaign_results holds one row per
 # campaign, business unit, channel and send day (group sizes, mean revenue, uplift with intervals),
 # no customer id; the run bookkeeping the cockpits show (platform_assets/cockpits/) holds no customer

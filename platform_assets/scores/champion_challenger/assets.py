@@ -52,7 +52,8 @@ def _backtest_auc(conn, run_id: str, model: str) -> float:
 @dg.asset(
     key=store.COMPARISONS.split("."),
     deps=[dg.AssetKey(VERSIONS.split(".")), dg.AssetKey(BY_ARM.split("."))],
-    group_name=layers.SCORES,
+    # it reads the campaigns measured per arm: the last layer before publication (owners: scores)
+    group_name=layers.ACTIVATION,
     owners=SCORES.owners,
     kinds={"duckdb", "python"},
     metadata=asset_metadata(
