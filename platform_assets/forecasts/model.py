@@ -20,6 +20,7 @@ import numpy as np
 from platform_assets.forecasts.series import Series
 
 SEASON = 52
+ORIGIN_STEP = 2  # training origins one in this many weeks (ending at the last)
 # Origins need a year and a quarter behind them: the same weeks a year before (o + h - 53 .. - 51) and
 # the last quarter a year before (o - 64 ..).
 MIN_ORIGIN = SEASON + 12
@@ -143,7 +144,9 @@ def fit(series: Series, last_origin: int, horizons: int, interval: float) -> Dem
 
     from platform_assets.lib.estimators import threads
 
-    origins = range(MIN_ORIGIN, last_origin)
+    # every other origin: each target week is still reached, from origins 1-8 weeks before it at
+    # alternate horizons, for half the rows (and the time) of every origin
+    origins = range(last_origin - 1, MIN_ORIGIN - 1, -ORIGIN_STEP)
     x, y, _ = design(_until(series, last_origin), origins, horizons)
     if y.size == 0 or y.sum() == 0:
         raise TooShort(
