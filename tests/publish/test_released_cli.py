@@ -74,6 +74,7 @@ def test_campaign_results_reach_the_analyst_file_without_customer_ids(published)
     assert tables == [
         ("audience_summary",),
         ("campaign_results",),
+        ("campaign_results_by_model_arm",),
         ("contact_pressure",),
         ("contact_pressure_distribution",),
     ]  # ANALYST_TABLES
