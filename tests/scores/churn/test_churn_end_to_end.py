@@ -203,3 +203,15 @@ def test_the_run_compares_the_challenger_with_the_champion_and_keeps_the_champio
     assert row["challenger_estimator"].startswith("gradient_boosting")
     assert row["revenue_condition_met"] is None and row["champion_contacted"] == 0
     assert row["decision"] == "keep champion" and "not judged yet" in row["reason"]
+
+
+def test_after_a_promotion_the_promoted_model_is_the_champion_and_is_no_longer_challenged(refreshed):
+    _, db = refreshed
+    settings = load_retailer(DEMO_RETAILER).churn
+    with duckdb.connect(str(db), read_only=True) as conn:
+        profile = conn.sql("select * from features.customer_profile").pl()
+        result = scoring.run(conn, REF, profile, settings, champion_spec=settings.challenger.model)
+    assert result.challenger is None
+    assert set(result.scores["model_arm"]) == {"champion"}
+    assert set(result.versions["estimator"]) == {settings.challenger.model.label()}
+    assert result.versions["is_driving"].all()
