@@ -29,7 +29,7 @@ create table if not exists ops.model_registry (
     features varchar[],
     metrics json,                          -- {"metric": value, ...} measured on held-out data
     artifact_path varchar,
-    status varchar not null,               -- 'active' (used for scoring) or 'superseded'
+    status varchar not null,               -- 'active', 'superseded' or (a challenger) 'promoted'
     primary key (model, version, business_unit)
 );
 comment on table ops.model_registry is 'Fitted models: one row per model, version and business unit.';
@@ -45,7 +45,7 @@ comment on column ops.model_registry.metrics is
     'Metrics measured on held-out data or the backtest, as JSON {"metric": value}.';
 comment on column ops.model_registry.artifact_path is 'Path of the joblib artifact under the data directory.';
 comment on column ops.model_registry.status is
-    'active (used for scoring) or superseded (replaced by a newer version).';
+    'active (used for scoring), superseded (replaced by a newer version or a promoted challenger) or promoted (a challenger version the promote_challenger job made champion).';
 """
 
 
