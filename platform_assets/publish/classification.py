@@ -22,7 +22,8 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores")
 # either: model figures per run, landed files (rows, quarantined rows), identity match quality, and
 # marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers,
 # quarantined rows counted per source, business unit and rule, the run's check outcomes (check names
-# only), and customers counted by contacts received in the pressure window (counts, no customer).
+# only), and customers counted by contacts received in the pressure window (counts, no customer); the
+# register of processing (one row per activity: purposes, categories, table names).
 ANALYST_TABLES = (
     "activation.campaign_results",
     "activation.contact_pressure",
@@ -33,6 +34,7 @@ ANALYST_TABLES = (
     "ops.quarantine_by_rule",
     "ops.check_results",
     "activation.contact_pressure_distribution",
+    "ops.processing_register",
 )
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.
@@ -90,6 +92,9 @@ COLUMN_RULES: dict[str, Treatment] = {
     "linked_at": Treatment.DROP,
     # the value standardisation could not use: an e-mail, a phone, a name as keyed
     "referential.identity_field_warnings.value": Treatment.DROP,
+    # the register of processing names the owners' mailboxes: role addresses, but shaped like e-mails
+    "ops.processing_register.business_owner": Treatment.DROP,
+    "ops.processing_register.sponsor": Treatment.DROP,
     # a store's or web shop's address is public, not a person's
     "referential.dim_store.city": Treatment.KEEP,
     "referential.dim_store.postcode": Treatment.KEEP,
