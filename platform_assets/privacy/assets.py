@@ -3,7 +3,6 @@ publication: the register of processing (``ops.processing_register``) depends on
 describes what this run publishes, and the publication depends on it (its blocking check stops a
 publication that would hold a table without a classification or a purpose)."""
 
-
 import dagster as dg
 
 from platform_assets.governance.ownership import PUBLISH

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from platform_assets.governance.ownership import DOMAINS
 from platform_assets.governance.processing import purpose_of
+from platform_assets.privacy.tables import REGISTER_TABLE
 from platform_assets.publish.classification import Treatment, treatment_of, unclassified
 
-TABLE = "ops.processing_register"
+TABLE = REGISTER_TABLE
 COLUMNS = (
     ("activity", "varchar", "The processing activity."),
     ("domain", "varchar", "The data domain that carries it out (ownership registry)."),

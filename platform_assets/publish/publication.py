@@ -17,10 +17,8 @@ import duckdb
 from platform_assets.lib.tables import table_exists
 from platform_assets.privacy.cleanups import record_cleanups
 from platform_assets.privacy.exports import sweep_exports
-from platform_assets.privacy.register import TABLE as REGISTER
-from platform_assets.privacy.register import register_markdown
 from platform_assets.privacy.snapshots import erase_from_snapshots
-from platform_assets.privacy.tables import LOG_TABLE, SUPPRESSION_TABLE
+from platform_assets.privacy.tables import LOG_TABLE, REGISTER_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish import builder, snapshots
 from platform_assets.publish.classification import (
     ANALYST_SCHEMAS,
@@ -185,9 +183,11 @@ def publish(
 
 def register_page(conn: duckdb.DuckDBPyConnection, run: Run, published_at: datetime) -> str:
     """The register of processing (``ops.processing_register``, written by its asset this run) as a page."""
+    from platform_assets.privacy.register import register_markdown  # it reads this package's rules
+
     rows = []
-    if table_exists(conn, REGISTER):
-        frame = conn.execute(f"select * from {REGISTER} order by domain")
+    if table_exists(conn, REGISTER_TABLE):
+        frame = conn.execute(f"select * from {REGISTER_TABLE} order by domain")
         names = [d[0] for d in frame.description]
         rows = [dict(zip(names, values, strict=True)) for values in frame.fetchall()]
     return register_markdown(
