@@ -123,7 +123,9 @@ def test_the_register_lists_every_published_table(published):
         with duckdb.connect(str(published / name), read_only=True) as conn:
             every = {
                 t
-                for (t,) in conn.execute("select schema_name || '.' || table_name from ops.published_tables")
+                for (t,) in conn.execute(
+                    "select schema_name || '.' || table_name from ops.published_tables"
+                ).fetchall()
             }
             listed = {
                 t for (ts,) in conn.execute(f"select tables from {register.TABLE}").fetchall() for t in ts
