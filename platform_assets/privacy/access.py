@@ -13,7 +13,8 @@ compared with the hashes of the records in the crosswalk:
 - nobody (an unknown identifier, or a person erased: their records are out of the crosswalk and their
   identifiers on the suppression list): "no data held", no bundle;
 - two customers or more (the e-mail of one and the phone of another): flagged for a human
-  (``needs_review``), nothing merged, no bundle; so is a request with no readable identifier.
+  (``needs_review``), nothing merged, no bundle; so is a request with no readable identifier, and one
+  where an identifier leads to a customer and another to nobody (a person checks before anything is sent).
 
 ``ops.privacy_requests`` keeps every request (hashed identifiers only): status, the legal due date
 (received + 30 days), the bundle. A bundle already written stays as answered; a person erased after
@@ -98,7 +99,8 @@ def requests(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def matches(conn: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFrame:
-    """access_request_id, customer_id of every customer a request's identifiers reach (hash to hash):
+    """access_request_id, key_type, customer_id of every customer each of a request's identifiers
+    (email, phone, number) reaches (hash to hash):
     e-mails and phones of the standardised records, record ids and customer ids as customer numbers."""
     keys = (
         wanted.select(
@@ -128,9 +130,9 @@ def matches(conn: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFra
                 union all
                 select distinct customer_id, 'number', sha256(lower(customer_id)) from {XREF}
             )
-            select distinct a.access_request_id, r.customer_id
+            select distinct a.access_request_id, a.k as key_type, r.customer_id
             from access_keys a join record_keys r on r.k = a.k and r.h = a.h
-            order by 1, 2
+            order by 1, 2, 3
             """
         ).pl()
     finally:
@@ -162,17 +164,25 @@ class Decision:
     customer_ids: tuple[str, ...]
 
 
+KEY_COLUMNS = {"email": "email_sha256", "phone": "phone_sha256", "number": "customer_number_sha256"}
+KEY_NAMES = {"email": "the e-mail", "phone": "the phone", "number": "the customer number"}
+
+
 def decide(wanted: pl.DataFrame, matched: pl.DataFrame, erased: set[str]) -> list[Decision]:
-    """Each request's status from the customers it matched."""
-    by_request: dict[str, list[str]] = {}
-    for request_id, customer_id in matched.iter_rows():
-        by_request.setdefault(request_id, []).append(customer_id)
+    """Each request's status from the customers its identifiers matched: answered only when every
+    identifier given leads to the same one customer; two customers, or an identifier leading nowhere
+    beside one that leads to a customer, go to a person (never merged, never guessed)."""
+    reached: dict[str, dict[str, set[str]]] = {}
+    for request_id, key_type, customer_id in matched.iter_rows():
+        reached.setdefault(request_id, {}).setdefault(key_type, set()).add(customer_id)
     decisions = []
     for row in wanted.iter_rows(named=True):
         request_id = row["access_request_id"]
-        customers = tuple(sorted(by_request.get(request_id, [])))
-        readable = any(row[c] is not None for c in ("email_sha256", "phone_sha256", "customer_number_sha256"))
-        if not readable:
+        given = [k for k, column in KEY_COLUMNS.items() if row[column] is not None]
+        by_key = reached.get(request_id, {})
+        customers = tuple(sorted(set().union(*by_key.values()))) if by_key else ()
+        unmatched = [KEY_NAMES[k] for k in given if k not in by_key]
+        if not given:
             status, reason = (
                 REVIEW,
                 "no identifier could be read (e-mail, phone, customer number): a person checks",
@@ -181,6 +191,13 @@ def decide(wanted: pl.DataFrame, matched: pl.DataFrame, erased: set[str]) -> lis
             status, reason = (
                 REVIEW,
                 (f"the identifiers match {len(customers)} different customers: not merged, a person decides"),
+            )
+        elif customers and unmatched:
+            status, reason = (
+                REVIEW,
+                (
+                    f"{', '.join(unmatched)} matches no customer while another identifier does: a person checks"
+                ),
             )
         elif customers:
             status, reason = ANSWERED, "one customer: bundle written"
@@ -306,7 +323,13 @@ def write_bundle(
     files["access.json"] = {"rows": sum(f.height for f in mine.values())}
     for name, entry in files.items():
         entry["sha256"] = hashlib.sha256((building / name).read_bytes()).hexdigest()
-    manifest = {"request_id": request_id, "generated_at": now.isoformat(), "run_id": run_id, "files": files}
+    manifest = {
+        "request_id": request_id,
+        "generated_at": now.isoformat(),
+        "run_id": run_id,
+        "customer_id_sha256": sha256(customer_id),  # the export sweep deletes the bundle if they are erased
+        "files": files,
+    }
     (building / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     building.rename(folder)
