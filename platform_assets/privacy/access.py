@@ -14,7 +14,8 @@ compared with the hashes of the records in the crosswalk:
   identifiers on the suppression list): "no data held", no bundle;
 - two customers or more (the e-mail of one and the phone of another): flagged for a human
   (``needs_review``), nothing merged, no bundle; so is a request with no readable identifier, and one
-  where an identifier leads to a customer and another to nobody (a person checks before anything is sent).
+  where an erased person's identifier stands beside one leading to a customer. An identifier that
+  matches nobody beside one that matches a customer is said in the reason (an address we never had).
 
 ``ops.privacy_requests`` keeps every request (hashed identifiers only): status, the legal due date
 (received + 30 days), the bundle. A bundle already written stays as answered; a person erased after
@@ -29,12 +30,15 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from platform_assets.lib.tables import table_exists
 from platform_assets.privacy.tables import RECORDS_MODEL, SUPPRESSION_TABLE
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REQUESTS_MODEL = "intermediate.int_access_requests_standardised"
 TABLE = "ops.privacy_requests"
@@ -76,12 +80,16 @@ def sha256(value: str) -> str:
 
 
 def empty_log() -> pl.DataFrame:
+    import polars as pl
+
     types = {"varchar": pl.String, "timestamp": pl.Datetime("us"), "date": pl.Date, "bigint": pl.Int64}
     return pl.DataFrame(schema={name: types[type_] for name, type_, _ in COLUMNS})
 
 
 def requests(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The standardised requests (none when the model is absent)."""
+    import polars as pl
+
     if not table_exists(conn, REQUESTS_MODEL):
         return pl.DataFrame(
             schema={
@@ -102,6 +110,8 @@ def matches(conn: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFra
     """access_request_id, key_type, customer_id of every customer each of a request's identifiers
     (email, phone, number) reaches (hash to hash):
     e-mails and phones of the standardised records, record ids and customer ids as customer numbers."""
+    import polars as pl
+
     keys = (
         wanted.select(
             "access_request_id",
@@ -169,9 +179,10 @@ KEY_NAMES = {"email": "the e-mail", "phone": "the phone", "number": "the custome
 
 
 def decide(wanted: pl.DataFrame, matched: pl.DataFrame, erased: set[str]) -> list[Decision]:
-    """Each request's status from the customers its identifiers matched: answered only when every
-    identifier given leads to the same one customer; two customers, or an identifier leading nowhere
-    beside one that leads to a customer, go to a person (never merged, never guessed)."""
+    """Each request's status from the customers its identifiers matched: answered when the identifiers
+    that match lead to one customer (one that matches nobody is said in the reason: a person may give
+    an address we never had); two customers, or an erased person's identifier beside a customer's, go
+    to a person (never merged, never guessed)."""
     reached: dict[str, dict[str, set[str]]] = {}
     for request_id, key_type, customer_id in matched.iter_rows():
         reached.setdefault(request_id, {}).setdefault(key_type, set()).add(customer_id)
@@ -192,15 +203,19 @@ def decide(wanted: pl.DataFrame, matched: pl.DataFrame, erased: set[str]) -> lis
                 REVIEW,
                 (f"the identifiers match {len(customers)} different customers: not merged, a person decides"),
             )
-        elif customers and unmatched:
+        elif customers and request_id in erased:
             status, reason = (
                 REVIEW,
                 (
-                    f"{', '.join(unmatched)} matches no customer while another identifier does: a person checks"
+                    "an identifier belongs to an erased person while another matches a customer: a person checks"
                 ),
             )
         elif customers:
-            status, reason = ANSWERED, "one customer: bundle written"
+            status, reason = (
+                ANSWERED,
+                "one customer: bundle written"
+                + (f" ({', '.join(unmatched)} matches no record)" if unmatched else ""),
+            )
         elif request_id in erased:
             status, reason = NO_DATA, "no data held: the person's data was erased"
         else:
@@ -240,6 +255,8 @@ def gather(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> dict[str
     """Section -> rows of the given customers (one scan per table for all of them): their source
     records (every system: the crosswalk, with the record's content where identity standardised it)
     and every customer table of the bundle schemas."""
+    import polars as pl
+
     conn.register(
         "access_customers", pl.DataFrame({"customer_id": customer_ids}, schema={"customer_id": pl.String})
     )
@@ -291,6 +308,8 @@ def write_bundle(
 ) -> int:
     """Writes one person's bundle (JSON, one CSV per non-empty section, manifest with sha256) into a
     fresh folder, swapped in whole; returns the source records it holds."""
+    import polars as pl
+
     mine = {name: frame.filter(pl.col("customer_id") == customer_id) for name, frame in sections.items()}
     building = folder.with_name(f".{folder.name}.building")
     shutil.rmtree(building, ignore_errors=True)
@@ -352,6 +371,7 @@ def verify_bundle(folder: Path) -> list[str]:
 
 
 def erased_customer_hashes(conn: duckdb.DuckDBPyConnection) -> set[str]:
+
     if not table_exists(conn, SUPPRESSION_TABLE):
         return set()
     rows = conn.execute(f"select key_hash from {SUPPRESSION_TABLE} where key_type = 'customer_id'").fetchall()
@@ -381,6 +401,8 @@ def answer(
 ) -> Answered:
     """Decides every request of the file not answered yet, writes the bundles, deletes those of persons
     erased since; returns the new ``ops.privacy_requests``."""
+    import polars as pl
+
     previous = conn.sql(f"select * from {TABLE}").pl() if table_exists(conn, TABLE) else empty_log()
     log = {row["request_id"]: row for row in previous.iter_rows(named=True)}
     erased = erased_customer_hashes(conn)

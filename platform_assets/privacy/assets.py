@@ -31,6 +31,8 @@ from platform_assets.publish.classification import (
     analyst_columns,
 )
 from platform_assets.publish.publication import ANALYST_FLAG
+from platform_assets.publish.publication import LOG as PUBLICATION_LOG
+from platform_assets.publish.publication import LOG_COLUMNS as PUBLICATION_LOG_COLUMNS
 
 REGISTER_CHECK = "every_published_table_classified_with_a_purpose"
 EXPORTS = "activation.audience_exports"
@@ -80,6 +82,7 @@ def build_register(upstream: dg.Definitions) -> dg.AssetsDefinition:
     expected |= {t: list(doc.columns) for t, doc in PUBLICATION_DOCS.items()}
     expected |= {
         CHECK_RESULTS: list(CHECK_RESULT_COLUMNS),
+        PUBLICATION_LOG: list(PUBLICATION_LOG_COLUMNS),
         register.TABLE: [c for c, _, _ in register.COLUMNS],
     }
 

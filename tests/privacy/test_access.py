@@ -63,6 +63,7 @@ def _working() -> duckdb.DuckDBPyConnection:
         ("AR-6", None, None, None),  # nothing readable
         ("AR-7", None, None, h("cus-b")),  # B by customer id
         ("AR-8", h("anna@mail.com"), h("+33699999999"), None),  # A's e-mail, a phone nobody has
+        ("AR-9", h("gone@mail.com"), h("+33600000002"), None),  # an erased e-mail, B's phone
     ]
     conn.execute(
         "create table intermediate.int_access_requests_standardised (access_request_id varchar, email_sha256 varchar, "
@@ -98,12 +99,14 @@ def test_each_request_gets_its_answer(tmp_path):
         "AR-5": (access.NO_DATA, 0),
         "AR-6": (access.REVIEW, 0),
         "AR-7": (access.ANSWERED, 1),
-        "AR-8": (access.REVIEW, 1),  # one identifier leads nowhere: a person checks
+        "AR-8": (access.ANSWERED, 1),  # a phone we never had beside her e-mail: answered, and said
+        "AR-9": (access.REVIEW, 1),  # an erased person's e-mail beside Ben's phone: a person checks
     }
     reasons = dict(done.log.select("request_id", "reason").iter_rows())
     assert "erased" in reasons["AR-5"] and "erased" not in reasons["AR-3"]
+    assert reasons["AR-8"] == "one customer: bundle written (the phone matches no record)"
     assert set(done.log["due_date"]) == {date(2026, 11, 19)}
-    assert sorted(done.written) == ["AR-1", "AR-4", "AR-7"]
+    assert sorted(done.written) == ["AR-1", "AR-4", "AR-7", "AR-8"]
     assert not (tmp_path / "privacy" / "access" / "AR-2").exists()
 
 
@@ -139,15 +142,19 @@ def test_an_answer_stays_and_a_person_erased_after_it_loses_the_bundle(tmp_path)
     again = access.answer(conn, tmp_path, EXPLAIN, "run-2", NOW)
     assert again.written == [] and again.deleted == []  # answered once
     assert access_problems(_stored(conn, again), tmp_path) == []
-    conn.execute(f"insert into {SUPPRESSION_TABLE} values ('customer_id', ?)", [h("CUS-a")])
+    # Anna is erased: her customer id and the e-mail of her request join the suppression list
+    conn.execute(
+        f"insert into {SUPPRESSION_TABLE} values ('customer_id', ?), ('email', ?)",
+        [h("CUS-a"), h("anna@mail.com")],
+    )
     conn.execute("delete from referential.customer_xref where customer_id = 'CUS-a'")
     later = access.answer(conn, tmp_path, EXPLAIN, "run-3", NOW)
-    assert sorted(later.deleted) == ["AR-1", "AR-4"]
+    assert sorted(later.deleted) == ["AR-1", "AR-4", "AR-8"]
     assert not (tmp_path / "privacy" / "access" / "AR-1").exists()
     assert (tmp_path / "privacy" / "access" / "AR-7").exists()  # Ben's stays
     statuses = dict(later.log.select("request_id", "status").iter_rows())
     assert statuses["AR-1"] == statuses["AR-4"] == access.NO_DATA
-    # Anna's e-mail now leads nowhere, Ben's phone to Ben: a person checks, Ben's data is not sent
+    # Anna's (erased) e-mail beside Ben's phone: a person checks, Ben's data is not sent
     assert statuses["AR-2"] == access.REVIEW
 
 
@@ -162,6 +169,7 @@ def test_the_publications_export_sweep_deletes_an_erased_persons_bundle(tmp_path
     assert sorted(k for k in removed if k.startswith("privacy/access/")) == [
         "privacy/access/AR-1",
         "privacy/access/AR-4",
+        "privacy/access/AR-8",
     ]
     assert not (tmp_path / "privacy" / "access" / "AR-1").exists()
     assert access.verify_bundle(tmp_path / "privacy" / "access" / "AR-7") == []  # Ben's is untouched
