@@ -168,7 +168,7 @@ def _access_requests(
                 "kind": "known",
                 "email": noise.blank(p_rows["email"], ~np.isin(mode, (0, 2))),
                 "phone": noise.blank(phone, ~np.isin(mode, (1, 2))),
-                "customer_number": noise.blank(number, mode != 3),
+                "customer_reference": noise.blank(number, mode != 3),
                 "country_code": np.array(cfg.COUNTRIES)[country],
             }
         )
@@ -181,7 +181,7 @@ def _access_requests(
                 "kind": "unknown",
                 "email": ["no.such.customer@example.org"],
                 "phone": [None],
-                "customer_number": [None],
+                "customer_reference": [None],
                 "country_code": [codes[0]],
             }
         )
@@ -198,7 +198,7 @@ def _access_requests(
                     "kind": "ambiguous",
                     "email": first["email"],
                     "phone": phone2,
-                    "customer_number": [None],
+                    "customer_reference": [None],
                     "country_code": [codes[int(second["country"][0])]],
                 }
             )
@@ -213,7 +213,7 @@ def _access_requests(
                     "kind": "erased",
                     "email": email,
                     "phone": [None],
-                    "customer_number": [None],
+                    "customer_reference": [None],
                     "country_code": gone["country_code"],
                 }
             )
@@ -223,7 +223,7 @@ def _access_requests(
             f.with_columns(
                 pl.col("pid").cast(pl.Int32),
                 pl.col("phone").cast(pl.String),
-                pl.col("customer_number").cast(pl.String),
+                pl.col("customer_reference").cast(pl.String),
                 pl.col("email").cast(pl.String),
             )
             for f in frames

@@ -429,7 +429,11 @@ CONTRACTS: tuple[SourceContract, ...] = (
             col("request_id", "string", "Request id.", required=True),
             col("email", "string", "E-mail of the person asking."),
             col("phone", "string", "Phone of the person asking."),
-            col("customer_number", "string", "A customer number the person gave (contact, account, card)."),
+            col(
+                "customer_reference",
+                "string",
+                "A customer number the person gave: CRM contact, web account or loyalty card number, or customer id.",
+            ),
             col("country_code", "string", "Business unit that received the request.", required=True),
             col("received_at", "timestamp", "When the request was received, ISO 8601 UTC.", required=True),
         ),

@@ -96,12 +96,12 @@ def requests(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                 "access_request_id": pl.String,
                 "email_sha256": pl.String,
                 "phone_sha256": pl.String,
-                "customer_number_sha256": pl.String,
+                "customer_reference_sha256": pl.String,
                 "received_at": pl.Datetime("us"),
             }
         )
     return conn.sql(
-        f"select access_request_id, email_sha256, phone_sha256, customer_number_sha256, received_at "
+        f"select access_request_id, email_sha256, phone_sha256, customer_reference_sha256, received_at "
         f"from {REQUESTS_MODEL} order by access_request_id"
     ).pl()
 
@@ -118,7 +118,7 @@ def matches(conn: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFra
             pl.concat_list(
                 pl.struct(pl.lit("email").alias("k"), pl.col("email_sha256").alias("h")),
                 pl.struct(pl.lit("phone").alias("k"), pl.col("phone_sha256").alias("h")),
-                pl.struct(pl.lit("number").alias("k"), pl.col("customer_number_sha256").alias("h")),
+                pl.struct(pl.lit("number").alias("k"), pl.col("customer_reference_sha256").alias("h")),
             ).alias("key"),
         )
         .explode("key")
@@ -174,7 +174,7 @@ class Decision:
     customer_ids: tuple[str, ...]
 
 
-KEY_COLUMNS = {"email": "email_sha256", "phone": "phone_sha256", "number": "customer_number_sha256"}
+KEY_COLUMNS = {"email": "email_sha256", "phone": "phone_sha256", "number": "customer_reference_sha256"}
 KEY_NAMES = {"email": "the e-mail", "phone": "the phone", "number": "the customer number"}
 
 

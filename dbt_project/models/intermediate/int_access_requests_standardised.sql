@@ -19,7 +19,7 @@ final as (
         -- match keys, as sha256 of the standardised e-mail, E.164 phone and lower-case customer number
         sha256({{ standardise_email('requests.email') }}) as email_sha256,
         sha256({{ phone_e164(phone_digits('requests.phone')) }}) as phone_sha256,
-        sha256(lower(requests.customer_number)) as customer_number_sha256,
+        sha256(lower(requests.customer_reference)) as customer_reference_sha256,
 
         -- strings
         requests.country_code,

@@ -12,7 +12,7 @@ renamed as (
         -- personal data, as given by the person
         nullif(trim(email), '') as email,
         nullif(trim(phone), '') as phone,
-        nullif(trim(customer_number), '') as customer_number,
+        nullif(trim(customer_reference), '') as customer_reference,
 
         -- strings
         upper(trim(country_code)) as country_code,
