@@ -12,9 +12,15 @@ import dagster as dg
 def defs_for(upstream: dg.Definitions) -> dg.Definitions:
     """The consent history; the access requests, then the register of processing, each depending on
     every asset before it (imported here, not with the package: the publication's modules import its tables)."""
-    from platform_assets.privacy.assets import CONSENT_CHECKS, build_access, build_register, consent_history
+    from platform_assets.privacy.assets import (
+        CONSENT_CHECKS,
+        build_access,
+        build_register,
+        consent_history,
+        retention_log,
+    )
 
-    consents = dg.Definitions(assets=[consent_history], asset_checks=CONSENT_CHECKS)
+    consents = dg.Definitions(assets=[consent_history, retention_log], asset_checks=CONSENT_CHECKS)
     upstream = dg.Definitions.merge(upstream, consents)
     requests = dg.Definitions(assets=[build_access(upstream)])  # a bundle holds every table about the person
     upstream = dg.Definitions.merge(upstream, requests)

@@ -12,15 +12,17 @@ from platform_assets.governance.processing import SIDE_TABLES
 from platform_assets.lib import layers
 from platform_assets.lib.gates import gate, key_rules
 from platform_assets.lib.metadata import asset_metadata, check_description, markdown_table
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import (
+    EMPTY_BY_DESIGN,
     comment_table,
     replace_table,
     replace_table_from_frame,
     table_exists,
 )
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy import access, consent, register
+from platform_assets.privacy import access, consent, register, retention
 from platform_assets.publish.builder import PUBLICATION_DOCS, source_tables
 from platform_assets.publish.check_results import COLUMNS as CHECK_RESULT_COLUMNS
 from platform_assets.publish.check_results import TABLE as CHECK_RESULTS
@@ -130,6 +132,7 @@ def build_register(upstream: dg.Definitions) -> dg.AssetsDefinition:
                     ],
                 },
                 platform.snapshots_kept,
+                retention_declared(platform),
             )
             frame = _frame(rows)
             count = replace_table_from_frame(conn, register.TABLE, frame)
@@ -222,9 +225,9 @@ def consent_history(
             conn.execute("rollback")
             raise
         rows = replace_table(conn, consent.HISTORY, consent.HISTORY_SQL)
-        comment_table(
-            conn, consent.HISTORY, consent.DESCRIPTION, {n: t for n, _, t in consent.HISTORY_COLUMNS}
-        )
+        # no choice at all (no consent source, no e-mail tool): empty, and it says why
+        described = consent.DESCRIPTION if rows else EMPTY_BY_DESIGN + consent.NO_CHOICE
+        comment_table(conn, consent.HISTORY, described, {n: t for n, _, t in consent.HISTORY_COLUMNS})
         comment_table(
             conn,
             consent.LEDGER,
@@ -406,3 +409,61 @@ def access_problems(conn, exports_dir) -> list[str]:
     ).fetchall():
         problems += access.verify_bundle(exports_dir / bundle)
     return problems
+
+
+def retention_declared(platform: PlatformSettings) -> dict[str, str]:
+    """Domain -> the configured retention periods that apply to it, in words (for the register)."""
+    days = platform.retailer.privacy.retention.campaign_exports_days
+    if days is None:
+        return {"activation": "campaign export files: kept (no retention period configured)"}
+    return {"activation": f"campaign export files removed {days} days after their day"}
+
+
+@dg.asset(
+    key=retention.TABLE.split("."),
+    deps=[dg.AssetKey(["activation", "audience_exports"])],
+    description=(
+        "Retention of files holding personal data, applied each run as the retailer configures it "
+        "(privacy.retention): campaign export folders older than the period are removed; one row per place "
+        "removed, kept across runs. Nothing outside the policy is touched."
+    ),
+    group_name=layers.PUBLICATION,
+    owners=PUBLISH.owners,
+    kinds={"python"},
+    pool="duckdb_writer",
+    metadata=asset_metadata(PUBLISH, retention.TABLE, "one row per run and place removed", retention.COLUMNS),
+)
+def retention_log(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
+) -> dg.MaterializeResult:
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    ref = run_reference_date(context, platform, warehouse)
+    days = platform.retailer.privacy.retention.campaign_exports_days
+    removed = retention.apply_retention(platform.exports_path, ref, days)
+    with warehouse.connect() as conn:
+        conn.execute("create schema if not exists ops")
+        conn.execute(
+            f"create table if not exists {retention.TABLE} "
+            f"({', '.join(f'{name} {type_}' for name, type_, _ in retention.COLUMNS)})"
+        )
+        rows = retention.log_rows(removed, context.run_id, ref, now)
+        if rows:
+            conn.executemany(f"insert into {retention.TABLE} values (?, ?, ?, ?, ?, ?, ?)", rows)
+        comment_table(
+            conn,
+            retention.TABLE,
+            "What the retention policy removed, run by run: one row per place removed.",
+            {name: text for name, _, text in retention.COLUMNS},
+        )
+        [(total,)] = conn.execute(f"select count(*) from {retention.TABLE}").fetchall()
+    context.log.info(
+        f"retention: {len(removed)} places removed ({sum(r.files for r in removed)} files); "
+        f"campaign exports kept {days if days is not None else 'without limit'} days"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(total),
+            "places_removed": dg.MetadataValue.json({r.place: r.files for r in removed}),
+            "campaign_exports_days": days if days is not None else "not configured",
+        }
+    )

@@ -130,10 +130,14 @@ def problems(tables: list[TableClass]) -> list[str]:
 
 
 def register_rows(
-    tables: list[TableClass], recipients: dict[str, list[str]], snapshots_kept: int
+    tables: list[TableClass],
+    recipients: dict[str, list[str]],
+    snapshots_kept: int,
+    retention: dict[str, str] | None = None,
 ) -> list[dict]:
     """One row per processing activity (a domain with a purpose and published tables), as ``COLUMNS``.
-    ``recipients``: domain -> recipients besides the published files' readers (export channels)."""
+    ``recipients``: domain -> recipients besides the published files' readers (export channels);
+    ``retention``: domain -> the configured retention periods that apply to it."""
     by_domain: dict[str, list[TableClass]] = {}
     for t in tables:
         if purpose_of(t.domain) is not None:
@@ -159,7 +163,13 @@ def register_rows(
                 "categories_of_persons": "; ".join(purpose.persons),
                 "categories_of_data": "; ".join(dict.fromkeys([*found, *purpose.data])),
                 "recipients": "; ".join([*readers, *recipients.get(domain, [])]),
-                "retention": f"{purpose.retention}; published snapshots: the last {snapshots_kept} publications",
+                "retention": "; ".join(
+                    [
+                        purpose.retention,
+                        *([retention[domain]] if retention and domain in retention else []),
+                        f"published snapshots: the last {snapshots_kept} publications",
+                    ]
+                ),
                 "classification": "; ".join(classes),
                 "tables": [t.table for t in members],
                 "analyst_tables": [t.table for t in members if t.in_analyst_file],

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from platform_assets.governance.processing import PURPOSES
+from platform_assets.lib.retailer import DEMO_RETAILER
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.privacy import register
@@ -62,6 +63,11 @@ def test_each_activity_lists_its_tables_recipients_and_owners():
     assert scores["recipients"].startswith("analysts (analyst file")
     assert not activation["recipients"].startswith("analysts") and activation["recipients"].endswith("email")
     assert activation["retention"].endswith("the last 3 publications")
+    configured = register.register_rows(
+        tables, {}, 3, {"activation": "campaign export files removed 90 days after"}
+    )
+    assert "; campaign export files removed 90 days after; " in configured[0]["retention"]
+    assert "campaign export" not in configured[1]["retention"]
     page = register.register_markdown(rows, "intro")
     assert "`scores.local_private` (restricted)" in page and "## Campaign targeting and measurement" in page
 
@@ -83,7 +89,7 @@ def _run_register(tmp_path, columns: str):
         published_dir=str(tmp_path / "published"),
         exports_dir=str(tmp_path / "exports"),
         ground_truth_dir=str(tmp_path / "truth"),
-        retailer_config=str(tmp_path / "retailer.yml"),
+        retailer_config=str(DEMO_RETAILER),
     )
     result = dg.materialize(
         [crafted, asset],
