@@ -106,7 +106,8 @@ PURPOSES: dict[str, Purpose] = {
         "legal obligation (GDPR art. 15, 17, 20, 30)",
         (CUSTOMERS, "persons who made a privacy request"),
         ("hashed identifiers of erased persons", "privacy request log", "run bookkeeping"),
-        "erasure suppression list kept for as long as the erasure holds; publication log kept",
+        "erasure suppression list kept for as long as the erasure holds; access bundles kept until the "
+        "person is erased; privacy request and publication logs kept",
     ),
 }
 

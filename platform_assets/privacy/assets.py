@@ -1,28 +1,27 @@
-"""The privacy assets of the publication layer, built from the other domains' definitions like the
-publication: the register of processing (``ops.processing_register``) depends on every asset so it
-describes what this run publishes, and the publication depends on it (its blocking check stops a
-publication that would hold a table without a classification or a purpose)."""
+"""The register of processing and the retention policy as assets of the publication layer. The register
+(``ops.processing_register``) is built from the other domains' definitions like the publication: it
+depends on every asset so it describes what this run publishes, and the publication depends on it (its
+blocking check stops a publication that would hold a table without a classification or a purpose).
+The consent history and the access requests have their own modules (``consent_assets.py``,
+``access_assets.py``)."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from platform_assets.governance.ownership import PUBLISH, REFERENTIAL
+from platform_assets.governance.ownership import PUBLISH
 from platform_assets.governance.processing import SIDE_TABLES
 from platform_assets.lib import layers
-from platform_assets.lib.gates import gate, key_rules
 from platform_assets.lib.metadata import asset_metadata, check_description, markdown_table
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import (
-    EMPTY_BY_DESIGN,
     comment_table,
-    replace_table,
     replace_table_from_frame,
     table_exists,
 )
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy import access, consent, register, retention
+from platform_assets.privacy import register, retention
 from platform_assets.publish.builder import PUBLICATION_DOCS, source_tables
 from platform_assets.publish.check_results import COLUMNS as CHECK_RESULT_COLUMNS
 from platform_assets.publish.check_results import TABLE as CHECK_RESULTS
@@ -62,7 +61,13 @@ def export_recipients(conn) -> list[str]:
     """The campaign channels this run exported audiences to (the activation's recipients)."""
     if not table_exists(conn, EXPORTS):
         return ["campaign channels: none exported"]
-    channels = [c for (c,) in conn.execute(f"select distinct channel from {EXPORTS} order by 1").fetchall()]
+    channels = [
+        c
+        for (c,) in conn.execute(
+            f"select distinct channel from {EXPORTS} "
+            f"where reference_date = (select max(reference_date) from {EXPORTS}) order by 1"
+        ).fetchall()
+    ]
     listed = ", ".join(channels) if channels else "none exported this run"
     return [f"campaign channels (one file per campaign, channel and unit under the exports folder): {listed}"]
 
@@ -184,231 +189,6 @@ def _frame(rows: list[dict]):
         name: pl.List(pl.String) if type_ == "varchar[]" else pl.String for name, type_, _ in register.COLUMNS
     }
     return pl.DataFrame(rows, schema=schema)
-
-
-CONSENT_AGREES = "in_effect_agrees_with_dim_customer"
-_FLAGS = {c: f"has_{c}_consent" for c in ("email", "sms", "phone", "post")}
-
-
-@dg.asset(
-    key=consent.HISTORY.split("."),
-    deps=[
-        dg.AssetKey(["intermediate", "int_consent_choices"]),
-        dg.AssetKey(["referential", "customer_xref"]),
-        dg.AssetKey(["referential", "dim_customer"]),
-    ],
-    description=consent.DESCRIPTION,
-    group_name=layers.REFERENTIAL,
-    owners=REFERENTIAL.owners,
-    kinds={"duckdb", "python"},
-    pool="duckdb_writer",
-    metadata=asset_metadata(
-        REFERENTIAL,
-        consent.HISTORY,
-        "one row per contact choice received for a customer's source record and channel",
-        consent.HISTORY_COLUMNS,
-        **{ANALYST_FLAG: False},
-    ),
-)
-def consent_history(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
-) -> dg.MaterializeResult:
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    with warehouse.connect() as conn:
-        restored = consent.ensure_ledger(conn, platform.restricted_path)
-        conn.execute("begin transaction")
-        try:
-            received = consent.record_new_choices(conn, context.run_id, now)
-            forgotten = consent.forget_erased(conn)
-            conn.execute("commit")
-        except Exception:
-            conn.execute("rollback")
-            raise
-        rows = replace_table(conn, consent.HISTORY, consent.HISTORY_SQL)
-        # no choice at all (no consent source, no e-mail tool): empty, and it says why
-        described = consent.DESCRIPTION if rows else EMPTY_BY_DESIGN + consent.NO_CHOICE
-        comment_table(conn, consent.HISTORY, described, {n: t for n, _, t in consent.HISTORY_COLUMNS})
-        comment_table(
-            conn,
-            consent.LEDGER,
-            "Every contact choice received, per source record and channel, kept across runs (working file only).",
-            {n: t for n, _, t in consent.LEDGER_COLUMNS},
-        )
-        [(ledger,)] = conn.execute(f"select count(*) from {consent.LEDGER}").fetchall()
-    context.log.info(
-        f"consent history: {rows} choices of customers; {received} new, {forgotten} of erased persons removed"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "ledger_rows": int(ledger),
-            "choices_received_this_run": received,
-            "choices_of_erased_persons_removed": forgotten,
-            "restored_from": restored or "none",
-        }
-    )
-
-
-@dg.asset_check(
-    asset=consent_history,
-    name="keys_and_values",
-    blocking=True,
-    pool="duckdb_writer",
-    description=check_description(
-        "A customer, a known channel and status, a time and an origin on every choice; no choice twice; "
-        "exactly one choice in effect per customer and channel; no customer outside the referential.",
-        blocking=True,
-    ),
-)
-def consent_history_keys(warehouse: Warehouse) -> dg.AssetCheckResult:
-    rules = {
-        **key_rules(["customer_id", *consent.CHOICE_KEYS]),
-        "channel_unknown": f"consent_channel not in ({', '.join(repr(c) for c in _FLAGS)})",
-        "status_unknown": "consent_status is null or consent_status not in ('opt_in', 'opt_out')",
-        "not_one_in_effect": "count(*) filter (where is_in_effect) over (partition by customer_id, consent_channel) <> 1",
-    }
-    extra = {
-        "customer_not_in_referential": f"select count(*) from {consent.HISTORY} h "
-        "anti join referential.dim_customer d using (customer_id)"
-    }
-    return gate(warehouse, consent.HISTORY, rules, extra)
-
-
-@dg.asset_check(
-    asset=consent_history,
-    name=CONSENT_AGREES,
-    blocking=False,
-    pool="duckdb_writer",
-    description=check_description(
-        "The choice in effect per customer and channel is the consent dim_customer shows (has_<channel>_consent); "
-        "a difference means a source withdrew a later choice it had delivered.",
-        blocking=False,
-    ),
-)
-def consent_history_agrees(warehouse: Warehouse) -> dg.AssetCheckResult:
-    flag = "case h.consent_channel " + " ".join(f"when '{c}' then d.{f}" for c, f in _FLAGS.items()) + " end"
-    with warehouse.connect() as conn:
-        [(checked, differ)] = conn.execute(
-            f"select count(*), count(*) filter (where (h.consent_status = 'opt_in') <> coalesce({flag}, false)) "
-            f"from {consent.HISTORY} h join referential.dim_customer d using (customer_id) where h.is_in_effect"
-        ).fetchall()
-    return dg.AssetCheckResult(
-        passed=differ == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"choices_in_effect": int(checked), "differ_from_dim_customer": int(differ)},
-    )
-
-
-CONSENT_CHECKS = [consent_history_keys, consent_history_agrees]
-
-
-ACCESS_CHECK = "statuses_due_dates_and_bundles"
-
-
-def build_access(upstream: dg.Definitions) -> dg.AssetsDefinition:
-    """``ops.privacy_requests``: the access requests answered, depending on every asset of ``upstream``
-    (a bundle holds every table about the person), whose descriptions explain each section."""
-    from platform_assets.publish.docs import table_docs
-
-    specs = [
-        spec
-        for assets in upstream.assets or []
-        if isinstance(assets, dg.AssetsDefinition) and assets.is_materializable
-        for spec in assets.specs
-    ]
-    explanations = {table: (doc.description, doc.columns) for table, doc in table_docs(specs).items()}
-    key = dg.AssetKey(access.TABLE.split("."))
-
-    @dg.asset(
-        key=key,
-        deps=sorted((spec.key for spec in specs), key=lambda k: k.path),
-        description=(
-            "Right of access and portability: each request of consent/access_requests.csv resolved through "
-            "identity resolution and answered with a bundle under the exports folder (JSON, CSVs, manifest with "
-            "sha256), or no data held, or flagged for a person when the identifiers match two customers; with "
-            "the legal due date (received + 30 days). Hashed identifiers only."
-        ),
-        group_name=layers.PUBLICATION,
-        owners=PUBLISH.owners,
-        kinds={"duckdb", "python"},
-        pool="duckdb_writer",
-        metadata=asset_metadata(PUBLISH, access.TABLE, "one row per access request received", access.COLUMNS),
-        check_specs=[
-            dg.AssetCheckSpec(
-                ACCESS_CHECK,
-                asset=key,
-                blocking=True,
-                description=check_description(
-                    "One row per request, a known status, the due date 30 days after receipt, and every answered "
-                    "request's bundle present with each file matching its manifest's sha256.",
-                    blocking=True,
-                ),
-            )
-        ],
-    )
-    def privacy_requests(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
-    ) -> dg.MaterializeResult:
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        with warehouse.connect() as conn:
-            done = access.answer(conn, platform.exports_path, explanations, context.run_id, now)
-            rows = replace_table_from_frame(conn, access.TABLE, done.log)
-            comment_table(
-                conn,
-                access.TABLE,
-                "Privacy requests (right of access and portability): status, legal due date, bundle. "
-                "One row per request; hashed identifiers only.",
-                {name: text for name, _, text in access.COLUMNS},
-            )
-            problems = access_problems(conn, platform.exports_path)
-        counts = done.log.group_by("status").len().sort("status")
-        context.log.info(
-            f"access requests: {rows} ({', '.join(f'{s} {n}' for s, n in counts.iter_rows())}); "
-            f"{len(done.written)} bundles written, {len(done.deleted)} deleted (erased since)"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": rows,
-                "statuses": dg.MetadataValue.json(dict(counts.iter_rows())),
-                "bundles_written": len(done.written),
-                "bundles_deleted_after_erasure": len(done.deleted),
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=ACCESS_CHECK,
-                    passed=not problems,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={"problems": dg.MetadataValue.json(problems[:20])},
-                )
-            ],
-        )
-
-    return privacy_requests
-
-
-def access_problems(conn, exports_dir) -> list[str]:
-    """What breaks the requests' invariants: keys, statuses, due dates, bundles and their manifests."""
-    statuses = ", ".join(f"'{s}'" for s in access.STATUSES)
-    [(duplicated, unknown, due, no_bundle)] = conn.execute(
-        f"select count(*) - count(distinct request_id), count(*) filter (where status is null or status not in ({statuses})), "
-        f"count(*) filter (where due_date is distinct from received_at::date + {access.DUE_DAYS}), "
-        f"count(*) filter (where status = '{access.ANSWERED}' and bundle is null) from {access.TABLE}"
-    ).fetchall()
-    problems = [
-        f"{n} {what}"
-        for n, what in (
-            (duplicated, "duplicated request ids"),
-            (unknown, "unknown statuses"),
-            (due, "due dates not received + 30 days"),
-            (no_bundle, "answered without a bundle"),
-        )
-        if n
-    ]
-    for (bundle,) in conn.execute(
-        f"select bundle from {access.TABLE} where status = '{access.ANSWERED}' and bundle is not null"
-    ).fetchall():
-        problems += access.verify_bundle(exports_dir / bundle)
-    return problems
 
 
 def retention_declared(platform: PlatformSettings) -> dict[str, str]:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from platform_assets.privacy import access
-from platform_assets.privacy.assets import ACCESS_CHECK, access_problems
+from platform_assets.privacy.access_assets import ACCESS_CHECK, access_problems
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 NOW = datetime(2026, 11, 1, 6)

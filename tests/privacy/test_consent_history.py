@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from platform_assets.privacy import consent
-from platform_assets.privacy.assets import CONSENT_AGREES
+from platform_assets.privacy.consent_assets import CONSENT_AGREES
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 NOW = datetime(2026, 11, 1, 6)
