@@ -3,7 +3,17 @@ environment (``lib/resources.py``). ``build_defs`` takes other resources (tests,
 
 import dagster as dg
 
-from platform_assets import activation, cockpits, features, forecasts, landing, publish, quality, referential
+from platform_assets import (
+    activation,
+    cockpits,
+    features,
+    forecasts,
+    landing,
+    privacy,
+    publish,
+    quality,
+    referential,
+)
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RetailerConfigError
@@ -31,6 +41,7 @@ def build_defs(resources: dict) -> dg.Definitions:
     and its schedule."""
     upstream = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
     upstream = dg.Definitions.merge(upstream, local_scores(resources.get("platform"), upstream))
+    upstream = dg.Definitions.merge(upstream, privacy.defs_for(upstream))  # the register reads them all
     return dg.Definitions.merge(
         upstream,
         publish.defs_for(upstream),

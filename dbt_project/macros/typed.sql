@@ -37,6 +37,7 @@
     "erp.stores.surface_m2": "try_cast(nullif(trim(\"surface_m2\"), '') as integer)",
     "consent.preferences.collected_at": "try_cast(nullif(trim(\"collected_at\"), '') as timestamptz) at time zone 'UTC'",
     "consent.erasure_requests.requested_at": "try_cast(nullif(trim(\"requested_at\"), '') as timestamptz) at time zone 'UTC'",
+    "consent.access_requests.received_at": "try_cast(nullif(trim(\"received_at\"), '') as timestamptz) at time zone 'UTC'",
     "campaigns.campaigns.sent_on": "try_cast(nullif(trim(\"sent_on\"), '') as date)",
     "campaigns.campaigns.measurement_days": "try_cast(nullif(trim(\"measurement_days\"), '') as integer)",
     "campaigns.campaigns.cost_per_contact": "try_cast(nullif(trim(\"cost_per_contact\"), '') as decimal(12, 4))",

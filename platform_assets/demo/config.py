@@ -117,6 +117,7 @@ SECOND_CARD_P = 0.04
 SECOND_ACCOUNT_P = 0.02
 ALT_LOGIN_EMAIL_P = 0.15
 ERASURE_P = 0.003
+ACCESS_P = 0.0005  # persons asking what the retailer holds on them (at least 3 in any demo)
 CONSENT_P = {"email": 0.60, "sms": 0.36, "phone": 0.19, "post": 0.40}
 
 # Drifting customers trade down: extra entry-tier probability, premium probability multiplier.

@@ -26,6 +26,7 @@ class Consents:
     preferences: pl.DataFrame  # contract columns + pid
     subscribers: pl.DataFrame  # subscriber_id, email, pid, since_sec, bad_domain
     erasures: pl.DataFrame  # contract columns + pid
+    access_requests: pl.DataFrame  # contract columns + kind, person_id (ground truth)
 
 
 def _records(ids: Identities) -> pl.DataFrame:
@@ -78,10 +79,12 @@ def build_consents(seed: int, persons: pl.DataFrame, ids: Identities, cal: Calen
         )
     prefs = pl.concat(frames).with_columns(collected_at=ts_utc(pl.col("collected_sec")))
     prefs = prefs.sort("source_system", "source_id", "channel")
+    erasures = _erasures(rng, persons, ids, cal)
     return Consents(
         preferences=prefs.drop("email"),
         subscribers=_subscribers(prefs),
-        erasures=_erasures(rng, persons, ids, cal),
+        erasures=erasures,
+        access_requests=_access_requests(stream(seed, 5, 1), persons, ids, cal, erasures),
     )
 
 
@@ -127,6 +130,115 @@ def _erasures(
     return frame.with_columns(
         request_id=padded(pl.int_range(1, pl.len() + 1), 6, "ER-"),
         requested_at=ts_utc(pl.col("requested_sec")),
+    )
+
+
+def _access_requests(
+    rng: np.random.Generator, persons: pl.DataFrame, ids: Identities, cal: Calendar, erasures: pl.DataFrame
+) -> pl.DataFrame:
+    """A few persons ask what the retailer holds on them in the last month (by e-mail, phone, both, or a
+    customer number: their CRM contact id, else their web account id); besides, one request names
+    nobody, one gives the e-mail of one person and the phone of another (ambiguous), and one comes
+    from a person who had asked to be erased. ``kind`` and ``person_id`` are the ground truth."""
+    n = persons.height
+    erased = np.zeros(n, dtype=bool)
+    erased[erasures["pid"].to_numpy()] = True
+    known = np.flatnonzero(
+        (ids.has_crm | ids.has_account) & ~erased & persons["email"].is_not_null().to_numpy()
+    )
+    m = min(known.size, max(3, round(cfg.ACCESS_P * n)))
+    pid = np.sort(rng.choice(known, size=m + 2, replace=False)) if known.size >= m + 2 else known
+    asked, pair = pid[:m], pid[m : m + 2]
+    p_rows = persons[asked]
+    country = p_rows["country"].to_numpy()
+    mode = rng.choice(4, size=asked.size, p=[0.4, 0.2, 0.2, 0.2])  # e-mail, phone, both, customer number
+    number = (
+        pl.DataFrame({"pid": asked.astype(np.int32)})
+        .join(ids.contacts.group_by("pid").agg(pl.col("contact_id").min()), on="pid", how="left")
+        .join(ids.accounts.group_by("pid").agg(pl.col("account_id").min()), on="pid", how="left")
+        .select(pl.coalesce("contact_id", "account_id"))
+        .to_series()
+    )
+    phone = noise.phones(p_rows["phone_nsn"], country, rng)
+    mode = np.where((mode == 1) & phone.is_null().to_numpy(), 0, mode)  # no phone: they give the e-mail
+    frames = [
+        pl.DataFrame(
+            {
+                "pid": asked.astype(np.int32),
+                "kind": "known",
+                "email": noise.blank(p_rows["email"], ~np.isin(mode, (0, 2))),
+                "phone": noise.blank(phone, ~np.isin(mode, (1, 2))),
+                "customer_reference": noise.blank(number, mode != 3),
+                "country_code": np.array(cfg.COUNTRIES)[country],
+            }
+        )
+    ]
+    codes = np.array(cfg.COUNTRIES)
+    frames.append(  # an address nobody has
+        pl.DataFrame(
+            {
+                "pid": [-1],
+                "kind": "unknown",
+                "email": ["no.such.customer@example.org"],
+                "phone": [None],
+                "customer_reference": [None],
+                "country_code": [codes[0]],
+            }
+        )
+    )
+    if (
+        pair.size == 2 and persons[int(pair[1])]["phone_nsn"][0] is not None
+    ):  # e-mail of one, phone of another
+        first, second = persons[int(pair[0])], persons[int(pair[1])]
+        phone2 = noise.phones(second["phone_nsn"], second["country"].to_numpy(), rng)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "pid": [int(pair[0])],
+                    "kind": "ambiguous",
+                    "email": first["email"],
+                    "phone": phone2,
+                    "customer_reference": [None],
+                    "country_code": [codes[int(second["country"][0])]],
+                }
+            )
+        )
+    if erasures.height:  # a person erased earlier asks what is left
+        gone = erasures.sort("pid").head(1)
+        email = persons[int(gone["pid"][0])]["email"]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "pid": gone["pid"],
+                    "kind": "erased",
+                    "email": email,
+                    "phone": [None],
+                    "customer_reference": [None],
+                    "country_code": gone["country_code"],
+                }
+            )
+        )
+    frame = pl.concat(
+        [
+            f.with_columns(
+                pl.col("pid").cast(pl.Int32),
+                pl.col("phone").cast(pl.String),
+                pl.col("customer_reference").cast(pl.String),
+                pl.col("email").cast(pl.String),
+            )
+            for f in frames
+        ]
+    )
+    day = cal.days - 1 - rng.integers(0, 30, frame.height)
+    sec = cal.epoch_seconds(day, rng.integers(7 * 3600, 20 * 3600, frame.height))
+    return (
+        frame.with_columns(received_sec=pl.Series(sec))
+        .sort("received_sec", "pid")
+        .with_columns(
+            request_id=padded(pl.int_range(1, pl.len() + 1), 6, "AR-"),
+            received_at=ts_utc(pl.col("received_sec")),
+            person_id=pl.when(pl.col("pid") >= 0).then(padded(pl.col("pid") + 1, 8, "P")),
+        )
     )
 
 

@@ -201,6 +201,9 @@ def generate(
         persons_frame(persons, ids, erased, stores, cal), truth / "persons.csv"
     )
     rows["ground_truth/source_records.csv"] = write_csv(sources, truth / "source_records.csv")
+    rows["ground_truth/access_requests.csv"] = write_csv(
+        consents.access_requests.select("request_id", "kind", "person_id"), truth / "access_requests.csv"
+    )
     rows["ground_truth/web_cookies.csv"] = write_csv(
         web_cookies_frame(cookies, seed), truth / "web_cookies.csv"
     )
@@ -235,3 +238,4 @@ def _write_records(put: Callable[..., None], ids, consents, stores: cat.Stores) 
     put(ids.accounts, "ecommerce", "accounts", "accounts.csv")
     put(consents.preferences, "consent", "preferences", "preferences.csv")
     put(consents.erasures, "consent", "erasure_requests", "erasure_requests.csv")
+    put(consents.access_requests, "consent", "access_requests", "access_requests.csv")

@@ -121,6 +121,13 @@ Receipts without a loyalty card are anonymous by design: about 3 % of persons on
 there and cannot be identified. Account orders belong to the account's person; card receipts to
 the card's person.
 
+## access_requests.csv — who is behind each right-of-access request (consent/access_requests.csv)
+| column | meaning |
+|---|---|
+| request_id | the request file's request_id |
+| kind | known (a person with records), unknown (an e-mail nobody has), ambiguous (the e-mail of one person and the phone of another), erased (a person who asked to be erased earlier) |
+| person_id | the person asking (for ambiguous: the e-mail's owner); empty for unknown |
+
 ## web_cookies.csv — who is behind each cookie of the web export (web/events_*.ndjson.gz)
 | column | meaning |
 |---|---|

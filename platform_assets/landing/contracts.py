@@ -418,6 +418,27 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
     ),
     SourceContract(
+        system="consent",
+        entity="access_requests",
+        description="Right-of-access and portability requests, identified by what the person gave: e-mail, "
+        "phone and/or a customer number (a CRM contact, web account or loyalty card number, or their customer id).",
+        may_be_empty=True,  # a day without any request is normal
+        grain="one row per request",
+        primary_key=("request_id",),
+        columns=(
+            col("request_id", "string", "Request id.", required=True),
+            col("email", "string", "E-mail of the person asking."),
+            col("phone", "string", "Phone of the person asking."),
+            col(
+                "customer_reference",
+                "string",
+                "A customer number the person gave: CRM contact, web account or loyalty card number, or customer id.",
+            ),
+            col("country_code", "string", "Business unit that received the request.", required=True),
+            col("received_at", "timestamp", "When the request was received, ISO 8601 UTC.", required=True),
+        ),
+    ),
+    SourceContract(
         system="campaigns",
         entity="campaigns",
         description="Campaigns the CRM team ran from its campaign tool, each with a control group.",

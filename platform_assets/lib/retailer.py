@@ -398,6 +398,24 @@ class ForecastSettings(_Strict):
     )
 
 
+class RetentionSettings(_Strict):
+    """How long files holding personal data are kept (platform_assets/privacy/retention.py): a
+    category without a period keeps everything."""
+
+    campaign_exports_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Campaign export folders (exports/activation/<day>/) more than this many days before the "
+        "run's reference date are removed, and logged in ops.retention_log; none: kept.",
+    )
+
+
+class PrivacySettings(_Strict):
+    """The retailer's privacy policy."""
+
+    retention: RetentionSettings = RetentionSettings()
+
+
 class MomentCatalogue(_Strict):
     """Where one life moment shows in the retailer's catalogue, by the names of its categories
     (``referential.dim_product``: ``category_name`` and ``department_name``)."""
@@ -432,6 +450,7 @@ class RetailerConfig(_Strict):
     quality: QualityLimits = QualityLimits()
     web_bots: WebBotRule = WebBotRule()
     forecast: ForecastSettings = ForecastSettings()
+    privacy: PrivacySettings = PrivacySettings()
     life_moments: LifeMomentCatalogue | None = Field(
         default=None,
         description="The catalogue's categories of each life moment; without them no moment is scored.",

@@ -23,7 +23,8 @@ ANALYST_SCHEMAS = ("referential", "sales", "marketing", "features", "scores", "f
 # marketing's contact-pressure limit per business unit, the audiences' sizes and exclusions in numbers,
 # quarantined rows counted per source, business unit and rule, the run's check outcomes (check names
 # only), and customers counted by contacts received in the pressure window (counts, no customer); the
-# platform's campaigns measured per churn model arm and the champion/challenger rule's figures per run.
+# platform's campaigns measured per churn model arm and the champion/challenger rule's figures per run;
+# the register of processing (one row per activity: purposes, categories, table names).
 ANALYST_TABLES = (
     "activation.campaign_results",
     "activation.contact_pressure",
@@ -36,6 +37,7 @@ ANALYST_TABLES = (
     "activation.contact_pressure_distribution",
     "activation.campaign_results_by_model_arm",
     "ops.model_comparisons",
+    "ops.processing_register",
 )
 # The restricted file serves the referential and activation teams: the same layers with personal
 # data, plus audiences and the run/erasure bookkeeping. Never the source-aligned layers.
@@ -93,6 +95,9 @@ COLUMN_RULES: dict[str, Treatment] = {
     "linked_at": Treatment.DROP,
     # the value standardisation could not use: an e-mail, a phone, a name as keyed
     "referential.identity_field_warnings.value": Treatment.DROP,
+    # the register of processing names the owners' mailboxes: role addresses, but shaped like e-mails
+    "ops.processing_register.business_owner": Treatment.DROP,
+    "ops.processing_register.sponsor": Treatment.DROP,
     # a store's or web shop's address is public, not a person's
     "referential.dim_store.city": Treatment.KEEP,
     "referential.dim_store.postcode": Treatment.KEEP,

@@ -32,7 +32,13 @@ SNAPSHOTS = "snapshots"
 CURRENT = "current"
 BUILDING_SUFFIX = ".building"  # <published>.building/<run id>: outside the published directory
 LEGACY_BUILDING_PREFIX = ".building-"  # inside it, before this version: removed when found
-PUBLISHED_FILES = ("analyst.duckdb", "restricted.duckdb", "manifest.json", "data_dictionary.md")
+PUBLISHED_FILES = (
+    "analyst.duckdb",
+    "restricted.duckdb",
+    "manifest.json",
+    "data_dictionary.md",
+    "processing_register.md",
+)
 # Read-only for everyone (analyst) / for the owner only (restricted): a published file is never
 # written in place, and a hard link shares its inode with its snapshot.
 MODES = {
@@ -40,6 +46,7 @@ MODES = {
     "restricted.duckdb": 0o400,
     "manifest.json": 0o444,
     "data_dictionary.md": 0o444,
+    "processing_register.md": 0o444,
 }
 
 
