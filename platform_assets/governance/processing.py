@@ -116,6 +116,7 @@ SIDE_TABLES: dict[str, str] = {
     "ops.landing_files": "landing",
     "ops.model_metrics": "scores",
     "ops.model_registry": "scores",
+    "ops.model_promotions": "scores",  # written by the promote_challenger job
     "ops.table_profiles": "quality",
     "ops.quarantine_by_rule": "quality",
     "ops.check_results": "quality",
