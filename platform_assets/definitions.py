@@ -3,7 +3,7 @@ environment (``lib/resources.py``). ``build_defs`` takes other resources (tests,
 
 import dagster as dg
 
-from platform_assets import activation, cockpits, features, landing, publish, quality, referential
+from platform_assets import activation, cockpits, features, landing, profit, publish, quality, referential
 from platform_assets.lib.recovery import run_recovery
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.retailer import RetailerConfigError
@@ -11,7 +11,7 @@ from platform_assets.lib.settings import PlatformSettings
 from platform_assets.schedules import daily_refresh, daily_refresh_schedule
 from platform_assets.scores import appetence, churn, life_moments, local, segments
 
-DOMAINS = (landing, referential, features, segments, churn, life_moments, appetence, activation)
+DOMAINS = (landing, referential, features, profit, segments, churn, life_moments, appetence, activation)
 
 
 def build_defs(resources: dict) -> dg.Definitions:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from platform_assets.lib.profit_settings import AttributionSettings, MarginMatrixSettings
 from platform_assets.lib.settings import REPO_ROOT
 
 RETAILERS_DIR = REPO_ROOT / "platform_assets" / "retailers"
@@ -374,6 +375,8 @@ class RetailerConfig(_Strict):
         description="Folder of the business units' local score declarations (<unit code>/<score>.yml, "
         "platform_assets/scores/local/README.md), relative to this file; none: no local score.",
     )
+    attribution: AttributionSettings = AttributionSettings()
+    margin_matrix: MarginMatrixSettings = MarginMatrixSettings()
 
     @field_validator("business_units")
     @classmethod
