@@ -25,6 +25,8 @@ NEEDED = (
     "scores.customer_churn",
     "features.customer_rfm",
     "marketing.channel_ltv_cac",
+    "marketing.attribution_by_channel",
+    "sales.product_margin_matrix",
     "ops.model_metrics",
     "activation.campaign_results",
     "activation.contact_pressure_distribution",
