@@ -118,7 +118,7 @@ PRODUCT_MARGIN_MATRIX = (
     (
         "margin_rate",
         "double",
-        "Gross margin rate net of returns and discounts: gross_margin / net_revenue; null without net revenue.",
+        "Gross margin rate net of returns and discounts: gross_margin / net_revenue; null unless net_revenue > 0.",
     ),
     (
         "list_margin_rate",
@@ -137,7 +137,7 @@ PRODUCT_MARGIN_MATRIX = (
     (
         "is_high_margin",
         "boolean",
-        "margin_rate (list_margin_rate without net revenue) at or above the configured threshold.",
+        "margin_rate (else list_margin_rate) at or above the configured threshold.",
     ),
     ("is_fast", "boolean", "velocity > 0 and at or above velocity_threshold."),
     ("has_high_return_rate", "boolean", "return_rate above the configured max_return_rate."),

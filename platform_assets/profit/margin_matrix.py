@@ -6,8 +6,9 @@ from when it came back before the reference date; a store's return receipt is an
 day; cancelled web orders left out):
 - **gross margin rate** net of returns and discounts: (net revenue - cost) / net revenue, where net
   revenue is what customers paid after discounts minus what returns refunded, and cost is the units
-  kept at the catalogue's cost price (``sales.fct_sales_lines.margin_amount``); a product with no net
-  revenue in the window has none, and is placed by its list margin rate ((list - cost) / list);
+  kept at the catalogue's cost price (``sales.fct_sales_lines.margin_amount``); a product whose net
+  revenue in the window is not positive (no sale, or refunds of older sales over its sales) has none,
+  and is placed by its list margin rate ((list - cost) / list);
 - **velocity**: units sold (return lines not deducted) per week of the window;
 - **return rate**: units returned / units sold.
 Every product priced in the business unit (``referential.dim_product_price``) or sold there in the
@@ -100,7 +101,7 @@ products as (
         coalesce(s.gross_margin, 0) as gross_margin,
         coalesce(s.discount_amount, 0) as discount_amount,
         coalesce(s.returned_amount, 0) as returned_amount,
-        s.gross_margin / nullif(s.net_revenue, 0) as margin_rate,
+        case when s.net_revenue > 0 then s.gross_margin / s.net_revenue end as margin_rate,
         (p.list_price - p.cost_price) / nullif(p.list_price, 0) as list_margin_rate,
         s.discount_amount / nullif(s.sales_at_paid_unit_price, 0) as discount_rate,
         coalesce(s.units_sold, 0) / {float(weeks)!r} as velocity,

@@ -20,7 +20,16 @@ FIXED = MarginMatrixSettings(
     max_return_rate=0.15,
 )
 # product, list price, cost price (FR, EUR)
-PRICES = [("P1", 10, 6), ("P2", 10, 8), ("P3", 10, 5), ("P4", 10, 9), ("P5", 10, 4), ("P6", 10, 3)]
+PRICES = [
+    ("P1", 10, 6),
+    ("P2", 10, 8),
+    ("P3", 10, 5),
+    ("P4", 10, 9),
+    ("P5", 10, 4),
+    ("P6", 10, 3),
+    ("P7", 10, 8),
+]
+DEPARTMENT = {"P7": "D2"}  # the others: D1
 IN_WINDOW = "2026-10-20"
 # product, quantity, unit price, discount, ordered date, sold date, cancelled
 LINES = [
@@ -34,6 +43,8 @@ LINES = [
     ("P5", 10, 10, 0, IN_WINDOW, IN_WINDOW, False),  # 100 paid, cost 40
     ("P5", -2, 10, 0, IN_WINDOW, "2026-10-25", False),  # 2 back: net 80, margin 48: 60 %, 20 % back
     ("P5", -1, 10, 0, IN_WINDOW, "2026-11-03", False),  # back after the reference date: not yet known
+    ("P7", 1, 10, 2, IN_WINDOW, IN_WINDOW, False),  # 8 paid
+    ("P7", -1, 10, 0, IN_WINDOW, IN_WINDOW, False),  # a store return receipt of an older sale: -10
 ]
 
 
@@ -45,8 +56,8 @@ def crafted(conn: duckdb.DuckDBPyConnection, prices: bool = True) -> None:
         "department_name varchar, category_name varchar)"
     )
     conn.executemany(
-        "insert into referential.dim_product values (?, 'D1', 'Paint', 'Wall paint')",
-        [[p[0]] for p in PRICES],
+        "insert into referential.dim_product values (?, ?, 'Paint', 'Wall paint')",
+        [[p[0], DEPARTMENT.get(p[0], "D1")] for p in PRICES],
     )
     conn.execute(
         "create table referential.dim_product_price (product_id varchar, country_code varchar, "
@@ -100,6 +111,7 @@ def test_quadrants_and_actions_by_hand_with_a_fixed_velocity_threshold():
         "P4": ("to_review", "to_review"),
         "P5": ("star", "high_returns"),  # a star with 20 % of its units back
         "P6": ("niche", "niche"),  # never sold: placed by its list margin (70 %), velocity 0
+        "P7": ("to_review", "high_returns"),  # refunds over sales: list margin 20 %, 1 back for 1 sold
     }
     assert rows["P5"]["recommended_action"] == FIXED.actions["high_returns"]
     assert rows["P2"]["recommended_action"] == FIXED.actions["traffic_builder"]
@@ -121,21 +133,29 @@ def test_margin_rate_is_net_of_returns_and_discounts():
     assert p5["returned_amount"] == 20.0
     assert (p6["units_sold"], p6["velocity"], p6["margin_rate"]) == (0, 0.0, None)
     assert p6["list_margin_rate"] == pytest.approx(0.7) and not p6["is_fast"]
+    p7 = rows["P7"]  # net revenue -2: no margin rate (a ratio of two negatives would read 100 %)
+    assert (p7["net_revenue"], p7["gross_margin"], p7["margin_rate"], p7["return_rate"]) == (
+        -2.0,
+        -2.0,
+        None,
+        1.0,
+    )
 
 
 def test_a_quantile_threshold_follows_the_departments_velocities():
     rows = matrix(FIXED.model_copy(update={"velocity_threshold": VelocityThreshold(quantile=0.5)}))
     # velocities 5, 3, 1, 0.5, 5, 0: the median of the department is (1 + 3) / 2 = 2
-    assert [r["velocity_threshold"] for r in rows.values()] == [pytest.approx(2.0)] * 6
+    assert [r["velocity_threshold"] for p, r in rows.items() if p != "P7"] == [pytest.approx(2.0)] * 6
+    assert rows["P7"]["velocity_threshold"] == 0.5  # alone in its department
     assert rows["P2"]["quadrant"] == "traffic_builder" and rows["P3"]["quadrant"] == "niche"
     rows = matrix(FIXED.model_copy(update={"velocity_threshold": VelocityThreshold(quantile=0.9)}))
-    # 90th percentile: 5 -> only P1 and P5 (5 a week) are fast
-    assert {p for p, r in rows.items() if r["is_fast"]} == {"P1", "P5"}
+    # 90th percentile: 5 -> only P1 and P5 (5 a week) are fast in D1; P7, alone in D2, is its own threshold
+    assert {p for p, r in rows.items() if r["is_fast"]} == {"P1", "P5", "P7"}
 
 
 def test_without_a_price_list_products_are_placed_by_their_sales_alone():
     rows = matrix(FIXED, prices=False)
-    assert set(rows) == {"P1", "P2", "P3", "P4", "P5"}  # P6, never sold nor priced, has no row
+    assert set(rows) == {"P1", "P2", "P3", "P4", "P5", "P7"}  # P6, never sold nor priced, has no row
     assert rows["P1"]["list_price"] is None and rows["P1"]["quadrant"] == "star"
     assert rows["P4"]["quadrant"] == "to_review"
 
