@@ -54,7 +54,8 @@ def marketing_attribution(
         )
         rows = replace_table(conn, attribution.TABLE, attribution.attribution_sql(ref))
         touches = conn.sql(
-            f"select n_touches, count(distinct (order_channel, order_id)) as orders "
+            # each order's position-based credits add up to 1: their sum counts the orders
+            f"select n_touches, round(sum(position_based))::bigint as orders "
             f"from {attribution.CREDITS} group by n_touches order by n_touches"
         ).pl()
         channels = conn.sql(

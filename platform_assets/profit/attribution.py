@@ -36,7 +36,7 @@ from platform_assets.lib.tables import sql_literal
 
 TABLE = "marketing.attribution"
 BY_CHANNEL_TABLE = "marketing.attribution_by_channel"
-CREDITS = "profit_order_credits"  # temporary table of the step: one row per order and touch
+CREDITS = "profit_order_credits"  # temporary table of the step: one row per order, channel and campaign
 MODELS = ("position_based", "last_touch", "linear")
 NO_TOUCH = "no_touch"
 NO_CAMPAIGN = "(none)"
@@ -112,8 +112,9 @@ def touches_sql(settings: AttributionSettings, reference_date: date) -> str:
 
 
 def credits_sql(settings: AttributionSettings, reference_date: date) -> str:
-    """One row per order and touch (one per order without a touch), with the order's business unit,
-    month, revenue and margin and the credit of the touch in each model (each order's credits sum to 1)."""
+    """One row per order, channel and campaign among its touches (one per order without a touch: no_touch),
+    with the order's business unit, month, revenue and margin and the credit of that channel and campaign
+    in each model (each order's credits sum to 1 in every model)."""
     w = settings.position_weights
     ends = w.first + w.last
     kind_rank = " ".join(f"when '{k}' then {i}" for i, k in enumerate(TOUCH_KINDS))
@@ -180,44 +181,63 @@ credits as (
 select
     c.order_channel,
     c.order_id,
-    o.business_unit,
-    o.currency_code,
-    date_trunc('month', o.ordered_date)::date as month,
+    any_value(o.business_unit) as business_unit,
+    any_value(o.currency_code) as currency_code,
+    any_value(date_trunc('month', o.ordered_date)::date) as month,
     c.channel,
     c.campaign_code,
-    c.n_touches,
-    o.revenue,
-    o.gross_margin,
-    c.position_based,
-    c.last_touch,
-    c.linear
+    any_value(c.n_touches) as n_touches,
+    any_value(o.revenue) as revenue,
+    any_value(o.gross_margin) as gross_margin,
+    sum(c.position_based) as position_based,
+    sum(c.last_touch) as last_touch,
+    sum(c.linear) as linear
 from credits as c
 inner join orders as o using (order_channel, order_id)
+group by c.order_channel, c.order_id, c.channel, c.campaign_code
 """
 
 
 def attribution_sql(reference_date: date, credits: str = CREDITS) -> str:
-    """``marketing.attribution``: per business unit, month, model, channel and campaign."""
-    models = ", ".join(MODELS)
+    """``marketing.attribution``: per business unit, month, model, channel and campaign. Summed per cell
+    first (three models side by side), then one row per model: the credits table is read once."""
+    sums = ",\n    ".join(
+        f"sum({m}) as orders_{m}, sum({m} * revenue) as revenue_{m}, sum({m} * gross_margin) as margin_{m}"
+        for m in MODELS
+    )
+
+    def pick(measure: str) -> str:
+        return "case m.model " + " ".join(f"when '{m}' then {measure}_{m}" for m in MODELS) + " end"
+
+    models = ", ".join(f"('{m}')" for m in MODELS)
     return f"""
-with long as (
-    unpivot {credits} on {models} into name model value credit
+with cells as (
+    select
+        business_unit,
+        month,
+        channel,
+        campaign_code,
+        any_value(currency_code) as currency_code,
+        count(*) as touched_orders,  -- the credits table has one row per order, channel and campaign
+        {sums}
+    from {credits}
+    group by business_unit, month, channel, campaign_code
 )
 select
-    business_unit,
-    month,
-    model,
-    channel,
-    campaign_code,
+    c.business_unit,
+    c.month,
+    m.model,
+    c.channel,
+    c.campaign_code,
     date '{reference_date.isoformat()}' as reference_date,
-    any_value(currency_code) as currency_code,
-    count(distinct (order_channel, order_id)) as touched_orders,
-    sum(credit) as attributed_orders,
-    sum(credit * revenue) as attributed_revenue,
-    sum(credit * gross_margin) as attributed_gross_margin
-from long
-group by business_unit, month, model, channel, campaign_code
-order by business_unit, month, model, channel, campaign_code
+    c.currency_code,
+    c.touched_orders,
+    {pick("orders")} as attributed_orders,
+    {pick("revenue")} as attributed_revenue,
+    {pick("margin")} as attributed_gross_margin
+from cells as c
+cross join (values {models}) as m(model)
+order by c.business_unit, c.month, m.model, c.channel, c.campaign_code
 """
 
 
