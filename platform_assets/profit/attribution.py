@@ -41,6 +41,7 @@ MODELS = ("position_based", "last_touch", "linear")
 NO_TOUCH = "no_touch"
 NO_CAMPAIGN = "(none)"
 TOUCH_KINDS = ("email_click", "web_session", "acquisition")  # tie order at the same instant
+CREDIT_TYPE = "decimal(18, 15)"  # a share of an order, exact to 1e-15
 
 
 def eligible_orders_sql(reference_date: date) -> str:
@@ -48,7 +49,8 @@ def eligible_orders_sql(reference_date: date) -> str:
     return f"""
     select
         channel as order_channel, order_id, customer_id, country_code as business_unit, currency_code,
-        ordered_at, ordered_date, net_amount::double as revenue, margin_amount::double as gross_margin
+        ordered_at, ordered_date, net_amount::decimal(18, 2) as revenue,
+        margin_amount::decimal(18, 2) as gross_margin
     from sales.fct_orders
     where not is_cancelled and not is_return_only and ordered_date < date '{reference_date.isoformat()}'
     """
@@ -151,23 +153,25 @@ touch_credits as (
         channel,
         coalesce(campaign_code, '{NO_CAMPAIGN}') as campaign_code,
         n_touches,
-        case
+        -- exact decimals: sums of them do not depend on the order of addition (same input, same table)
+        (case
             when n_touches = 1 then 1.0
             when n_touches = 2 and position = 1 then {w.first / ends!r}
             when n_touches = 2 then {w.last / ends!r}
             when position = 1 then {w.first!r}
             when position = n_touches then {w.last!r}
             else {w.middle!r} / (n_touches - 2)
-        end as position_based,
-        case when position = n_touches then 1.0 else 0.0 end as last_touch,
-        1.0 / n_touches as linear
+        end)::{CREDIT_TYPE} as position_based,
+        (case when position = n_touches then 1.0 else 0.0 end)::{CREDIT_TYPE} as last_touch,
+        (1.0 / n_touches)::{CREDIT_TYPE} as linear
     from ranked
 ),
 
 untouched as (
     select
         order_channel, order_id, '{NO_TOUCH}' as channel, '{NO_CAMPAIGN}' as campaign_code,
-        0 as n_touches, 1.0 as position_based, 1.0 as last_touch, 1.0 as linear
+        0 as n_touches, 1::{CREDIT_TYPE} as position_based, 1::{CREDIT_TYPE} as last_touch,
+        1::{CREDIT_TYPE} as linear
     from orders
     anti join order_touches using (order_channel, order_id)
 ),
@@ -202,7 +206,8 @@ def attribution_sql(reference_date: date, credits: str = CREDITS) -> str:
     """``marketing.attribution``: per business unit, month, model, channel and campaign. Summed per cell
     first (three models side by side), then one row per model: the credits table is read once."""
     sums = ",\n    ".join(
-        f"sum({m}) as orders_{m}, sum({m} * revenue) as revenue_{m}, sum({m} * gross_margin) as margin_{m}"
+        f"sum({m})::double as orders_{m}, sum({m} * revenue)::double as revenue_{m}, "
+        f"sum({m} * gross_margin)::double as margin_{m}"
         for m in MODELS
     )
 
@@ -251,9 +256,10 @@ with
 attributed as (
     select
         business_unit, month, model, channel, any_value(currency_code) as currency_code,
-        sum(attributed_orders) as attributed_orders,
-        sum(attributed_revenue) as attributed_revenue,
-        sum(attributed_gross_margin) as attributed_gross_margin
+        -- through exact decimals: the same sum whatever the order of addition
+        sum(attributed_orders::decimal(38, 12))::double as attributed_orders,
+        sum(attributed_revenue::decimal(38, 10))::double as attributed_revenue,
+        sum(attributed_gross_margin::decimal(38, 10))::double as attributed_gross_margin
     from {attribution}
     group by all
 ),

@@ -51,10 +51,11 @@ lines as (
         country_code as business_unit,
         currency_code,
         quantity,
-        (quantity * unit_price)::double as list_amount,
-        discount_amount::double as discount_amount,
-        net_amount::double as net_amount,
-        margin_amount::double as margin_amount,
+        -- decimals, summed exactly (the same sums whatever the order of addition), then doubles
+        quantity * unit_price as list_amount,
+        discount_amount,
+        net_amount,
+        margin_amount,
         is_return
     from sales.fct_sales_lines
     where not is_cancelled
@@ -70,11 +71,11 @@ sold as (
         any_value(currency_code) as currency_code,
         coalesce(sum(quantity) filter (where not is_return), 0) as units_sold,
         coalesce(-sum(quantity) filter (where is_return), 0) as units_returned,
-        coalesce(sum(list_amount) filter (where not is_return), 0) as sales_at_paid_unit_price,
-        coalesce(sum(discount_amount) filter (where not is_return), 0) as discount_amount,
-        coalesce(-sum(net_amount) filter (where is_return), 0) as returned_amount,
-        coalesce(sum(net_amount), 0) as net_revenue,
-        sum(margin_amount) as gross_margin
+        coalesce(sum(list_amount) filter (where not is_return), 0)::double as sales_at_paid_unit_price,
+        coalesce(sum(discount_amount) filter (where not is_return), 0)::double as discount_amount,
+        coalesce(-sum(net_amount) filter (where is_return), 0)::double as returned_amount,
+        coalesce(sum(net_amount), 0)::double as net_revenue,
+        sum(margin_amount)::double as gross_margin
     from lines
     group by product_id, business_unit
 ),

@@ -119,7 +119,7 @@ def credits(conn, order_id: str) -> dict[tuple[str, str], tuple[float, float, fl
         f"from {attribution.CREDITS} where order_id = ? group by all",
         [order_id],
     ).fetchall()
-    return {(ch, camp): tuple(round(v, 9) for v in vals) for ch, camp, *vals in rows}
+    return {(ch, camp): tuple(round(float(v), 9) for v in vals) for ch, camp, *vals in rows}
 
 
 @pytest.fixture
