@@ -194,3 +194,6 @@ def test_cdnow_orders_have_no_touch_and_its_products_are_placed_by_sales_alone(c
     [(products, priced, with_margin, quadrants)] = matrix
     # CDNOW has no cost prices: no margin, every product to review, still one row per product sold
     assert products > 0 and priced == 0 and with_margin == 0 and quadrants == 1
+    with duckdb.connect(str(db), read_only=True) as conn:
+        bands = conn.execute("select distinct distance_band from features.customer_catchment").fetchall()
+    assert bands == [("unknown",)]  # no postcode file: every customer kept, located nowhere

@@ -53,6 +53,7 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
     economics = sources.channel_ltv_cac(src) if src.has("marketing.channel_ltv_cac") else []
     attributed = profit_panels.attributed_margin(src) if src.has(profit_panels.ATTRIBUTION_TABLE) else []
     matrix = profit_panels.margin_matrix(src) if src.has(profit_panels.MATRIX_TABLE) else []
+    catchment = profit_panels.store_catchment(src) if src.has(profit_panels.CATCHMENT_TABLE) else []
     figures: dict = {}
     if not bus:
         page.body.append(
@@ -120,6 +121,15 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
                 (profit_panels.MATRIX_TABLE,),
                 lambda code=code, currency=currency: profit_panels.margin_matrix_panel(
                     page, matrix, code, currency
+                ),
+            )
+        )
+        body.append(
+            _guarded(
+                src,
+                (profit_panels.CATCHMENT_TABLE,),
+                lambda code=code, currency=currency: profit_panels.catchment_panel(
+                    page, catchment, code, currency
                 ),
             )
         )

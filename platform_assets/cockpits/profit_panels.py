@@ -172,3 +172,77 @@ def margin_matrix_panel(page: Page, figures: list[dict], code: str, currency: st
         "and actions in the retailer configuration. High returns: products over the return-rate limit, whose "
         "action is to investigate returns first.</p>"
     )
+
+
+CATCHMENT_TABLE = "sales.store_catchment"
+OUTSIDE = "share outside the primary zone (located buyers)"
+NOT_LOCATED = "share of anonymous or unknown buyers"
+
+
+def store_catchment(src: Sources) -> list[dict]:
+    """Per store and distance band: nearest customers, buyers, net revenue and its shares."""
+    return rows(
+        src.conn,
+        f"""
+        select business_unit, store_id, store_name, distance_band, band_order, is_outside_primary_zone,
+               nearest_customers, buying_customers, net_revenue, revenue_share, located_revenue_share
+        from cur.{CATCHMENT_TABLE}
+        order by business_unit, store_id, band_order
+        """,
+    )
+
+
+def catchment_panel(page: Page, figures: list[dict], code: str, currency: str) -> str:
+    mine = [r for r in figures if r["business_unit"] == code]
+    bands = [b for _, b in sorted({(r["band_order"], r["distance_band"]) for r in mine})]
+    stores = sorted({(r["store_id"], r["store_name"]) for r in mine})
+    cell = {(r["store_id"], r["distance_band"]): r for r in mine}
+    chart = page.chart(
+        {
+            "data": [
+                {
+                    "type": "bar",
+                    "name": band,
+                    "x": [name for _, name in stores],
+                    "y": [(cell.get((sid, band)) or {}).get("nearest_customers") or 0 for sid, _ in stores],
+                }
+                for band in bands
+                if band != "anonymous"
+            ],
+            "layout": {
+                "title": {"text": "Customers by nearest store and distance band"},
+                "barmode": "stack",
+                "yaxis": {"title": {"text": "customers"}},
+            },
+        },
+        height=380,
+    )
+    body = []
+    for sid, name in stores:
+        part = [cell[(sid, b)] for b in bands if (sid, b) in cell]
+        primary = next((r for r in part if r["band_order"] == 0), {})
+        body.append(
+            [
+                name,
+                sum(r["nearest_customers"] for r in part),
+                primary.get("nearest_customers", 0),
+                sum(r["net_revenue"] or 0 for r in part),
+                sum(r["located_revenue_share"] or 0 for r in part if r["is_outside_primary_zone"]),
+                sum(r["revenue_share"] or 0 for r in part if r["is_outside_primary_zone"] is None),
+            ]
+        )
+    revenue = f"net revenue ({currency})"
+    return (
+        "<h3>Catchment areas</h3><div class='charts'>"
+        + chart
+        + table(
+            ["store", "nearest customers", "in the primary zone", revenue, OUTSIDE, NOT_LOCATED],
+            body,
+            {revenue: 0, OUTSIDE: 3, NOT_LOCATED: 3},
+        )
+        + "</div><p class='note'>Customers and stores placed at their postcode's centroid (the retailer's reference "
+        "file); each customer counts for their nearest store, by distance band (unknown: no postcode the reference "
+        "knows). A store's revenue over the configured window by its buyers' distance to it: the share from beyond "
+        "the first band among the located buyers' revenue, and the share of anonymous receipts and buyers not located "
+        "in the whole (sales.store_catchment).</p>"
+    )

@@ -27,6 +27,7 @@ NEEDED = (
     "marketing.channel_ltv_cac",
     "marketing.attribution_by_channel",
     "sales.product_margin_matrix",
+    "sales.store_catchment",
     "ops.model_metrics",
     "activation.campaign_results",
     "activation.contact_pressure_distribution",

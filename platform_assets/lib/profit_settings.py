@@ -7,6 +7,8 @@ stays readable. Used by ``platform_assets/profit/``.
 
 from __future__ import annotations
 
+import itertools
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CHANNEL_NAME = r"^[a-z][a-z0-9_]*$"
@@ -137,3 +139,28 @@ class MarginMatrixSettings(_Strict):
         if empty := sorted(k for k, v in actions.items() if not v.strip()):
             raise ValueError(f"empty action for {empty}")
         return actions
+
+
+class CatchmentSettings(_Strict):
+    """Catchment areas (``features.customer_catchment``, ``sales.store_catchment``): the distance bands
+    around a store, and the window of the stores' revenue split by band."""
+
+    distance_bands_km: tuple[float, ...] = Field(
+        default=(10, 25, 50),
+        min_length=1,
+        description="Upper edges of the distance bands, in km, increasing: the first band is the primary "
+        "zone; beyond the last, one open band.",
+    )
+    revenue_window_days: int = Field(
+        default=365,
+        ge=1,
+        le=1095,
+        description="Days of store revenue before the reference date split by band.",
+    )
+
+    @field_validator("distance_bands_km")
+    @classmethod
+    def _increasing(cls, edges: tuple[float, ...]) -> tuple[float, ...]:
+        if edges[0] <= 0 or any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError(f"{list(edges)}: the edges must be positive and increase")
+        return edges

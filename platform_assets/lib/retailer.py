@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from platform_assets.lib.profit_settings import AttributionSettings, MarginMatrixSettings
+from platform_assets.lib.profit_settings import AttributionSettings, CatchmentSettings, MarginMatrixSettings
 from platform_assets.lib.settings import REPO_ROOT
 
 RETAILERS_DIR = REPO_ROOT / "platform_assets" / "retailers"
@@ -377,6 +377,7 @@ class RetailerConfig(_Strict):
     )
     attribution: AttributionSettings = AttributionSettings()
     margin_matrix: MarginMatrixSettings = MarginMatrixSettings()
+    catchment: CatchmentSettings = CatchmentSettings()
 
     @field_validator("business_units")
     @classmethod

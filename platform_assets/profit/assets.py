@@ -10,9 +10,9 @@ from platform_assets.lib.metadata import asset_metadata, markdown_table
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import summary
-from platform_assets.lib.tables import replace_table
+from platform_assets.lib.tables import replace_table, require_as_of
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.profit import attribution, columns, margin_matrix
+from platform_assets.profit import attribution, catchment, columns, margin_matrix
 
 ORDERS = dg.AssetKey(["sales", "fct_orders"])
 SALES_LINES = dg.AssetKey(["sales", "fct_sales_lines"])
@@ -162,5 +162,93 @@ def product_margin_matrix(
             "window_weeks": settings.window_weeks,
             "products_by_action": dg.MetadataValue.md(markdown_table(quadrants)),
             "run_seconds": seconds,
+        }
+    )
+
+
+CENTROIDS = dg.AssetKey(["staging", "stg_reference__postcode_centroids"])
+
+
+@dg.asset(
+    key=["features", "customer_catchment"],
+    deps=[CENTROIDS, dg.AssetKey(["referential", "dim_customer"]), dg.AssetKey(["referential", "dim_store"])],
+    group_name=layers.FEATURES,
+    owners=SALES.owners,
+    kinds={"duckdb", "sql"},
+    metadata=asset_metadata(
+        SALES, catchment.CUSTOMER_TABLE, "one row per customer of the referential", columns.CUSTOMER_CATCHMENT
+    ),
+    pool="duckdb_writer",
+)
+def customer_catchment(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """Each customer's nearest store and distance band, from the postcode centroids of the retailer's
+    reference file; a customer without a known postcode is unknown, not dropped."""
+    ref = run_reference_date(context, platform, warehouse)
+    settings = platform.retailer.catchment
+    started = time.perf_counter()
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+        rows = replace_table(conn, catchment.CUSTOMER_TABLE, catchment.customer_catchment_sql(settings, ref))
+        bands = conn.sql(
+            f"select business_unit, distance_band, count(*) as customers from {catchment.CUSTOMER_TABLE} "
+            "group by all order by all"
+        ).pl()
+        [(located,)] = conn.execute(
+            f"select count(*) filter (where is_located) from {catchment.CUSTOMER_TABLE}"
+        ).fetchall()
+    seconds = round(time.perf_counter() - started, 2)
+    summary(context, catchment.CUSTOMER_TABLE, rows, located=located, seconds=seconds)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "reference_date": str(ref),
+            "located_customers": located,
+            "distance_bands_km": dg.MetadataValue.json(list(settings.distance_bands_km)),
+            "customers_by_band": dg.MetadataValue.md(markdown_table(bands)),
+            "run_seconds": seconds,
+        }
+    )
+
+
+@dg.asset(
+    key=["sales", "store_catchment"],
+    deps=[
+        dg.AssetKey(["features", "customer_catchment"]),
+        CENTROIDS,
+        ORDERS,
+        dg.AssetKey(["referential", "dim_store"]),
+    ],
+    group_name=layers.FEATURES,
+    owners=SALES.owners,
+    kinds={"duckdb", "sql"},
+    metadata=asset_metadata(
+        SALES,
+        catchment.STORE_TABLE,
+        "one row per physical store and distance band (unknown and anonymous included)",
+        columns.STORE_CATCHMENT,
+    ),
+    pool="duckdb_writer",
+)
+def store_catchment(
+    context: dg.AssetExecutionContext, platform: PlatformSettings, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """Per store and distance band: the customers it is nearest to, and its buyers and net revenue of
+    the window by their distance to it; the revenue share from outside the primary zone."""
+    ref = run_reference_date(context, platform, warehouse)
+    settings = platform.retailer.catchment
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+        require_as_of(conn, catchment.CUSTOMER_TABLE, ref)
+        rows = replace_table(conn, catchment.STORE_TABLE, catchment.store_catchment_sql(settings, ref))
+        outside = conn.sql(
+            "select business_unit, store_id, round(sum(revenue_share) filter (where is_outside_primary_zone), 3) "
+            f"as share_outside_primary_zone from {catchment.STORE_TABLE} group by all order by all"
+        ).pl()
+    summary(context, catchment.STORE_TABLE, rows, stores=outside.height)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "reference_date": str(ref),
+            "revenue_share_outside_primary_zone": dg.MetadataValue.md(markdown_table(outside)),
         }
     )

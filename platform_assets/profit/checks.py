@@ -7,11 +7,13 @@ import dagster as dg
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.metadata import check_description
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.profit import attribution, margin_matrix
+from platform_assets.profit import attribution, catchment, margin_matrix
 from platform_assets.profit.assets import (
+    customer_catchment,
     marketing_attribution,
     marketing_attribution_by_channel,
     product_margin_matrix,
+    store_catchment,
 )
 
 
@@ -138,8 +140,79 @@ def product_margin_matrix_keys_and_reconciled(warehouse: Warehouse) -> dg.AssetC
     return gate(warehouse, table, MATRIX_RULES, {"units_differ_from_sales_lines": units})
 
 
+CUSTOMER_CATCHMENT_RULES = {
+    **key_rules(["customer_id"]),
+    "null_band": "distance_band is null",
+    "band_contradicts_location": "(distance_band = 'unknown') <> (nearest_store_id is null) or "
+    "(nearest_store_id is not null and not is_located)",
+    "negative_distance": "distance_km < 0 or isnan(distance_km)",
+}
+
+STORE_CATCHMENT_RULES = {
+    **key_rules(["store_id", "distance_band"]),
+    "negative_counts": "nearest_customers < 0 or buying_customers < 0",
+    "share_outside_0_1": between("revenue_share", -1e-9, 1 + 1e-9)
+    + " or isnan(revenue_share) or "
+    + between("located_revenue_share", -1e-9, 1 + 1e-9),
+    "zone_flag_contradicts_band": "(is_outside_primary_zone is null) <> (distance_band in ('unknown', 'anonymous'))",
+}
+
+
+@dg.asset_check(
+    asset=customer_catchment,
+    blocking=True,
+    pool="duckdb_writer",
+    description=check_description(
+        "customer_id unique and not null; one row per customer of referential.dim_customer (none dropped); "
+        "unknown exactly when no store is found; distances non-negative.",
+        blocking=True,
+    ),
+)
+def customer_catchment_keys_and_reconciled(warehouse: Warehouse) -> dg.AssetCheckResult:
+    every = f"""
+        select count(*) from referential.dim_customer as d
+        full outer join {catchment.CUSTOMER_TABLE} as c using (customer_id)
+        where d.customer_id is null or c.customer_id is null
+        """
+    return gate(
+        warehouse, catchment.CUSTOMER_TABLE, CUSTOMER_CATCHMENT_RULES, {"customers_not_one_row_each": every}
+    )
+
+
+@dg.asset_check(
+    asset=store_catchment,
+    blocking=True,
+    pool="duckdb_writer",
+    description=check_description(
+        "(store_id, distance_band) unique and not null; counts non-negative, revenue shares in [0, 1] and "
+        "adding up to 1 per store with revenue; the customers per store and band add up to "
+        "features.customer_catchment's located customers.",
+        blocking=True,
+    ),
+)
+def store_catchment_keys_and_reconciled(warehouse: Warehouse) -> dg.AssetCheckResult:
+    table = catchment.STORE_TABLE
+    shares = f"""
+        select count(*) from (
+            select store_id, sum(revenue_share) as total from {table} group by store_id having sum(net_revenue) <> 0
+        ) where abs(total - 1) > 1e-9
+        """
+    nearest = f"""
+        select abs((select coalesce(sum(nearest_customers), 0) from {table})
+                   - (select count(*) from {catchment.CUSTOMER_TABLE} where nearest_store_id is not null))
+        """
+    return gate(
+        warehouse,
+        table,
+        STORE_CATCHMENT_RULES,
+        {"shares_not_adding_to_1": shares, "nearest_customers_differ": nearest},
+    )
+
+
 CHECKS = [
     attribution_keys_and_reconciled,
     attribution_by_channel_keys_and_reconciled,
     product_margin_matrix_keys_and_reconciled,
+    customer_catchment_keys_and_reconciled,
+    store_catchment_keys_and_reconciled,
 ]

@@ -158,3 +158,57 @@ PRODUCT_MARGIN_MATRIX = (
         "Marketing's recommended action for action_key (retailer configuration).",
     ),
 )
+
+_BAND = (
+    "distance_band",
+    "varchar",
+    "Distance band (the retailer's distance_bands_km: 0-10 km, 10-25 km, 25-50 km, 50+ km in the demo); "
+    "unknown: no postcode, a postcode the reference file lacks, or no located store in the unit.",
+)
+
+CUSTOMER_CATCHMENT = (
+    ("customer_id", "varchar", "Stable customer id (referential.dim_customer)."),
+    ("business_unit", "varchar", "Business unit of the customer (their golden record's country)."),
+    _REFERENCE_DATE,
+    ("is_located", "boolean", "The customer's postcode is in the reference file of postcode centroids."),
+    ("nearest_store_id", "varchar", "Nearest physical store of the business unit (null when unknown)."),
+    ("distance_km", "double", "Great-circle distance from the postcode's centroid to that store's, in km."),
+    _BAND,
+)
+
+STORE_CATCHMENT = (
+    ("store_id", "varchar", "Physical store (referential.dim_store; web shops have no catchment)."),
+    (
+        "distance_band",
+        "varchar",
+        "Distance band from the store; unknown: customers not located; anonymous: receipts without a customer.",
+    ),
+    ("business_unit", "varchar", "Business unit of the store."),
+    _REFERENCE_DATE,
+    ("store_name", "varchar", "Name of the store."),
+    ("band_order", "integer", "Order of the band (0 = the primary zone, then further, unknown, anonymous)."),
+    ("is_located", "boolean", "The store's postcode is in the reference file (else every buyer is unknown)."),
+    ("nearest_customers", "bigint", "Customers whose nearest store this is, in this band."),
+    (
+        "buying_customers",
+        "bigint",
+        "Customers who bought in the store in the window, at this distance from it.",
+    ),
+    (
+        "net_revenue",
+        "double",
+        "The store's net revenue of the window from them, in the business unit's currency.",
+    ),
+    ("revenue_share", "double", "net_revenue / the store's net revenue of the window."),
+    (
+        "located_revenue_share",
+        "double",
+        "net_revenue / the store's net revenue from located buyers (the distance bands); null for unknown and "
+        "anonymous.",
+    ),
+    (
+        "is_outside_primary_zone",
+        "boolean",
+        "A distance band beyond the first (the primary zone); null for unknown and anonymous.",
+    ),
+)

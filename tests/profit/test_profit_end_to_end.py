@@ -7,11 +7,17 @@ import duckdb
 import polars as pl
 
 from platform_assets.lib.retailer import DEMO_RETAILER, load_retailer
-from platform_assets.profit import attribution, checks, margin_matrix
+from platform_assets.profit import attribution, catchment, checks, margin_matrix
 from tests.conftest import E2E_REFERENCE_DATE
 
 REF = date.fromisoformat(E2E_REFERENCE_DATE)
-TABLES = (attribution.TABLE, attribution.BY_CHANNEL_TABLE, margin_matrix.TABLE)
+TABLES = (
+    attribution.TABLE,
+    attribution.BY_CHANNEL_TABLE,
+    margin_matrix.TABLE,
+    catchment.CUSTOMER_TABLE,
+    catchment.STORE_TABLE,
+)
 
 
 def test_profit_tables_pass_their_gates_and_are_published_documented(refreshed, demo_dir):
@@ -127,6 +133,7 @@ def test_the_command_center_shows_attributed_margin_and_the_margin_matrix_per_bu
         ).fetchall()
     assert page.count("<h3>Attributed margin by channel</h3>") == units
     assert page.count("<h3>Product margin matrix</h3>") == units
+    assert page.count("<h3>Catchment areas</h3>") == units
     assert (
         f"{attribution.BY_CHANNEL_TABLE} is not in" not in page
         and f"{margin_matrix.TABLE} is not in" not in page
@@ -134,3 +141,24 @@ def test_the_command_center_shows_attributed_margin_and_the_margin_matrix_per_bu
     channels = {c for (c,) in recent}
     assert {"no_touch", "email", "paid_search"} <= channels
     assert [c for c in channels if f"<td>{c}</td>" not in page] == []
+
+
+def test_demo_customers_are_located_by_their_postcode_and_misspelt_ones_are_unknown(refreshed):
+    _, db = refreshed
+    with duckdb.connect(str(db), read_only=True) as conn:
+        [(customers, located, unknown, no_postcode_located, nearest_is_home)] = conn.execute(
+            f"""
+            select
+                count(*),
+                count(*) filter (where c.is_located),
+                count(*) filter (where c.distance_band = 'unknown'),
+                count(*) filter (where d.postcode is null and c.is_located),
+                -- the demo draws a home store near home: often the nearest one
+                count(*) filter (where c.nearest_store_id = d.home_store_id)
+            from {catchment.CUSTOMER_TABLE} as c
+            join referential.dim_customer as d using (customer_id)
+            """
+        ).fetchall()
+    # the reference file lists the demo's clean postcodes: typos (3 % of records) and missing ones are unknown
+    assert customers > 0 and 0.8 * customers < located < customers and unknown == customers - located
+    assert no_postcode_located == 0 and nearest_is_home > located / 3
