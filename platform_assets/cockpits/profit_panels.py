@@ -203,7 +203,7 @@ def catchment_panel(page: Page, figures: list[dict], code: str, currency: str) -
                 {
                     "type": "bar",
                     "name": band,
-                    "x": [name for _, name in stores],
+                    "x": [f"{name} ({sid})" for sid, name in stores],  # names may repeat
                     "y": [(cell.get((sid, band)) or {}).get("nearest_customers") or 0 for sid, _ in stores],
                 }
                 for band in bands
@@ -223,7 +223,7 @@ def catchment_panel(page: Page, figures: list[dict], code: str, currency: str) -
         primary = next((r for r in part if r["band_order"] == 0), {})
         body.append(
             [
-                name,
+                f"{name} ({sid})",
                 sum(r["nearest_customers"] for r in part),
                 primary.get("nearest_customers", 0),
                 sum(r["net_revenue"] or 0 for r in part),
