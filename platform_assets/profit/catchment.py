@@ -9,7 +9,8 @@ falls in a **band** of the configured ``distance_bands_km`` (``[10, 25, 50]``: `
 located store in their unit is ``unknown``: kept, never dropped.
 
 Per store, its customers by band, and its net revenue of the ``revenue_window_days`` before the
-reference date by the band of each buying customer's distance **to that store** (``unknown``: buyers not
+reference date (purchase receipts, net of the returns booked on them; return-only receipts left out, as
+in the attribution, so no band has a negative share) by the band of each buying customer's distance **to that store** (``unknown``: buyers not
 located; ``anonymous``: receipts without a customer); ``located_revenue_share`` divides by the revenue of
 located buyers only, so the share from outside the primary zone (beyond the first band) is theirs.
 """
@@ -126,7 +127,8 @@ with
 orders as (
     select o.store_id, o.customer_id, o.net_amount
     from sales.fct_orders as o
-    where not o.is_cancelled and o.ordered_date >= {ref} - {settings.revenue_window_days}
+    where not o.is_cancelled and not o.is_return_only
+        and o.ordered_date >= {ref} - {settings.revenue_window_days}
         and o.ordered_date < {ref}
 ),
 

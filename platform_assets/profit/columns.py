@@ -197,7 +197,8 @@ STORE_CATCHMENT = (
     (
         "net_revenue",
         "double",
-        "The store's net revenue of the window from them, in the business unit's currency.",
+        "The store's net revenue of the window from them (purchase receipts net of their returns; return-only "
+        "receipts left out), in the business unit's currency.",
     ),
     ("revenue_share", "double", "net_revenue / the store's net revenue of the window."),
     (

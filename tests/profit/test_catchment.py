@@ -47,6 +47,7 @@ ORDERS = [
     ("S1", "C1", "2025-10-01", 999, False),  # before the window
     ("S1", "C1", "2026-10-07", 999, True),  # cancelled
     ("W", "C1", "2026-10-08", 77, False),  # web shop: no catchment
+    ("S1", "C1", "2026-10-09", -60, False),  # a return-only receipt: left out
 ]
 
 
@@ -76,9 +77,11 @@ def build(conn: duckdb.DuckDBPyConnection) -> None:
     conn.executemany("insert into referential.dim_customer values (?, ?, ?)", CUSTOMERS)
     conn.execute(
         "create table sales.fct_orders (store_id varchar, customer_id varchar, ordered_date date, "
-        "net_amount decimal(14, 2), is_cancelled boolean)"
+        "net_amount decimal(14, 2), is_cancelled boolean, is_return_only boolean)"
     )
-    conn.executemany("insert into sales.fct_orders values (?, ?, ?, ?, ?)", ORDERS)
+    conn.executemany(
+        "insert into sales.fct_orders values (?, ?, ?, ?, ?, ?)", [(*o, o[3] < 0) for o in ORDERS]
+    )
     conn.execute(
         f"create table {catchment.CUSTOMER_TABLE} as {catchment.customer_catchment_sql(SETTINGS, REF)}"
     )
