@@ -175,3 +175,26 @@ def test_the_cockpits_of_a_one_business_unit_retailer_without_catalogue_render(c
     assert {bu for (_, bu) in shown if bu} == {"US"}
     assert shown[("active_customers", "US")] == active
     assert shown[("revenue_12m", "US")] == pytest.approx(revenue, abs=0.01)
+
+
+def test_cdnow_orders_have_no_touch_and_its_products_are_placed_by_sales_alone(cdnow_run):
+    """A retailer with no e-mail tool, web analytics, acquisitions or price list (platform_assets/profit)."""
+    _, db = cdnow_run
+    with duckdb.connect(str(db), read_only=True) as conn:
+        channels = conn.execute(
+            "select model, channel, sum(attributed_orders) from marketing.attribution group by all order by all"
+        ).fetchall()
+        [(orders,)] = conn.execute(
+            "select count(*) from sales.fct_orders where not is_cancelled and not is_return_only"
+        ).fetchall()
+        matrix = conn.execute(
+            "select count(*), count(list_price), count(margin_rate), count(distinct quadrant) "
+            "from sales.product_margin_matrix"
+        ).fetchall()
+    assert channels == [(m, "no_touch", orders) for m in ("last_touch", "linear", "position_based")]
+    [(products, priced, with_margin, quadrants)] = matrix
+    # CDNOW has no cost prices: no margin, every product to review, still one row per product sold
+    assert products > 0 and priced == 0 and with_margin == 0 and quadrants == 1
+    with duckdb.connect(str(db), read_only=True) as conn:
+        bands = conn.execute("select distinct distance_band from features.customer_catchment").fetchall()
+    assert bands == [("unknown",)]  # no postcode file: every customer kept, located nowhere

@@ -43,6 +43,8 @@
     "campaigns.campaigns.cost_per_contact": "try_cast(nullif(trim(\"cost_per_contact\"), '') as decimal(12, 4))",
     "campaigns.contact_log.contacted_at": "try_cast(nullif(trim(\"contacted_at\"), '') as timestamptz) at time zone 'UTC'",
     "web.events.event_at": "try_cast(nullif(trim(\"event_at\"), '') as timestamptz) at time zone 'UTC'",
+    "reference.postcode_centroids.latitude": "try_cast(nullif(trim(\"latitude\"), '') as double)",
+    "reference.postcode_centroids.longitude": "try_cast(nullif(trim(\"longitude\"), '') as double)",
 } -%}
 {%- set key = source_name ~ '.' ~ table_name ~ '.' ~ column_name -%}
 {%- if key not in expressions -%}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from platform_assets.cockpits import aggregates, sources
+from platform_assets.cockpits import aggregates, profit_panels, sources
 from platform_assets.cockpits.html import Page, esc, kpi, missing_panel, number, section, table
 from platform_assets.governance.ownership import DOMAINS
 
@@ -51,6 +51,9 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
         else None
     )
     economics = sources.channel_ltv_cac(src) if src.has("marketing.channel_ltv_cac") else []
+    attributed = profit_panels.attributed_margin(src) if src.has(profit_panels.ATTRIBUTION_TABLE) else []
+    matrix = profit_panels.margin_matrix(src) if src.has(profit_panels.MATRIX_TABLE) else []
+    catchment = profit_panels.store_catchment(src) if src.has(profit_panels.CATCHMENT_TABLE) else []
     figures: dict = {}
     if not bus:
         page.body.append(
@@ -101,6 +104,33 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
                 src,
                 ("marketing.channel_ltv_cac",),
                 lambda code=code, currency=currency: _profit(page, economics, code, currency),
+            )
+        )
+        body.append(
+            _guarded(
+                src,
+                (profit_panels.ATTRIBUTION_TABLE,),
+                lambda code=code, currency=currency: profit_panels.attributed_margin_panel(
+                    page, attributed, code, currency
+                ),
+            )
+        )
+        body.append(
+            _guarded(
+                src,
+                (profit_panels.MATRIX_TABLE,),
+                lambda code=code, currency=currency: profit_panels.margin_matrix_panel(
+                    page, matrix, code, currency
+                ),
+            )
+        )
+        body.append(
+            _guarded(
+                src,
+                (profit_panels.CATCHMENT_TABLE,),
+                lambda code=code, currency=currency: profit_panels.catchment_panel(
+                    page, catchment, code, currency
+                ),
             )
         )
         page.body.append(section(f"{bu['business_unit_name']} ({code}, {currency})", "".join(body), code))

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.demo import catalog as cat
-from platform_assets.demo import stats, web
+from platform_assets.demo import geography, stats, web
 from platform_assets.demo.behaviour import build_tables, chunk_inputs, simulate_chunk
 from platform_assets.demo.campaigns import (
     build_campaigns,
@@ -130,6 +130,21 @@ def generate(
     if identity_noise == "hard":  # households, twins, compound names (identities.py)
         persons = harden_persons(seed, persons)
     log("persons", persons.height)
+    # the national postcode files' centroids, for every postcode of the people (both homes) and stores
+    store_postcodes = cat.stores_frame(stores).select(  # sorted by store code: its own country column
+        pl.col("country_code")
+        .replace_strict(geography.COUNTRY_INDEX, return_dtype=pl.Int64)
+        .alias("country"),
+        "postcode",
+    )
+    postcodes = pl.concat(
+        [
+            persons.select(pl.col("country").cast(pl.Int64), "postcode"),
+            persons.select(pl.col("country").cast(pl.Int64), pl.col("new_postcode").alias("postcode")),
+            store_postcodes.select(pl.col("country").cast(pl.Int64), "postcode"),
+        ]
+    )
+    put(geography.centroids_frame(postcodes), "reference", "postcode_centroids", "postcode_centroids.csv")
     ids = build_identities(seed, persons, cal, identity_noise)
     consents = build_consents(seed, persons, ids, cal)
     erased = erased_mask(persons.height, consents)

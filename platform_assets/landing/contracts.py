@@ -532,6 +532,31 @@ CONTRACTS += (
             col("ip_address", "string", "Client IP address (personal data: staging only)."),
         ),
     ),
+    SourceContract(
+        system="reference",
+        entity="postcode_centroids",
+        description="Postcode centroids: the national postcode files the retailer buys (catchment areas).",
+        grain="one row per business unit and postcode",
+        primary_key=("country_code", "postcode"),
+        columns=(
+            col("country_code", "string", "Business unit the postcode belongs to.", required=True),
+            col("postcode", "string", "Postcode as the country writes it.", required=True),
+            col(
+                "latitude",
+                "decimal",
+                "Latitude of the centroid (WGS 84, degrees).",
+                required=True,
+                sql_type="double",
+            ),
+            col(
+                "longitude",
+                "decimal",
+                "Longitude of the centroid (WGS 84, degrees).",
+                required=True,
+                sql_type="double",
+            ),
+        ),
+    ),
 )
 
 CONTRACTS_BY_TABLE = {c.table: c for c in CONTRACTS}

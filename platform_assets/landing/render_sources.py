@@ -30,6 +30,7 @@ SYSTEM_DESCRIPTIONS = {
     "consent": "Consent management platform (opt-ins and erasure requests).",
     "web": "Web analytics (clickstream export of the web shops).",
     "campaigns": "Campaign tool of the CRM team (campaigns and their contact log with control groups).",
+    "reference": "Reference data the retailer buys (postcode centroids).",
 }
 
 

@@ -19,7 +19,8 @@ read by the translator.
                marketing) keyed by the resolved customer_id: dim_customer reads the facts, so they
                sit with it
   quality      measures of the referential's quality: identity match quality, field warnings
-  features     as-of features per customer (profile, RFM and its playbook, CLV) and LTV/CAC
+  features     as-of features per customer (profile, RFM and its playbook, CLV) and LTV/CAC; the
+               profit engine (attribution, product margin matrix)
   scores       predictive scores and behavioural segments
   activation   marketing's decision matrix and limits, audiences, exports, measured uplift
   publication  the analyst and restricted files, published last

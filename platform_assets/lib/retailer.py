@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from platform_assets.lib.estimators import ModelSpec
+from platform_assets.lib.profit_settings import AttributionSettings, CatchmentSettings, MarginMatrixSettings
 from platform_assets.lib.settings import REPO_ROOT
 
 RETAILERS_DIR = REPO_ROOT / "platform_assets" / "retailers"
@@ -461,6 +462,9 @@ class RetailerConfig(_Strict):
         description="Folder of the business units' local score declarations (<unit code>/<score>.yml, "
         "platform_assets/scores/local/README.md), relative to this file; none: no local score.",
     )
+    attribution: AttributionSettings = AttributionSettings()
+    margin_matrix: MarginMatrixSettings = MarginMatrixSettings()
+    catchment: CatchmentSettings = CatchmentSettings()
 
     @field_validator("business_units")
     @classmethod
