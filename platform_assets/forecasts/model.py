@@ -112,7 +112,10 @@ class DemandModel:
     def predict(self, x: np.ndarray, widen: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(forecast, low, high): the interval holds ``interval`` of a negative binomial with the
         forecast as mean and ``dispersion`` x mean as variance (Poisson when it is 1, or not ``widen``)."""
-        point = np.clip(self.point.predict(x), 0, None)
+        from platform_assets.lib.estimators import threads
+
+        with threads():  # OpenMP threads spin against each other on a busy machine (seconds per call)
+            point = np.clip(self.point.predict(x), 0, None)
         low, high = count_interval(point, self.dispersion if widen else 1.0, self.interval)
         return point, np.minimum(low, point), np.maximum(high, point)
 

@@ -398,9 +398,12 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def raw_scores(pipeline: Pipeline, x: np.ndarray) -> np.ndarray:
     """The uncalibrated score: the decision function, or the log-odds of a classifier without one."""
-    if hasattr(pipeline, "decision_function"):
-        return pipeline.decision_function(x)
-    return _logit(pipeline.predict_proba(x)[:, 1])
+    from platform_assets.lib.estimators import threads
+
+    with threads():  # a gradient-boosting challenger predicts with OpenMP: one thread (lib/estimators.py)
+        if hasattr(pipeline, "decision_function"):
+            return pipeline.decision_function(x)
+        return _logit(pipeline.predict_proba(x)[:, 1])
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
