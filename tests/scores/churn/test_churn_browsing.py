@@ -99,8 +99,11 @@ def test_events_on_or_after_the_cutoff_change_nothing(conn):
 
 def test_the_design_adds_the_browsing_drivers_only_with_a_web_source(conn):
     frame, behaviour, churned = _raw(300, seed=5)
-    web = data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF].with_columns(
-        customer_id=pl.Series(["C000000", "C000001"])
+    # A and B (in that order: the query's row order is not) become the first two customers
+    web = (
+        data.browsing_as_of(conn, [CUTOFF], WEB_START)[CUTOFF]
+        .sort("customer_id")
+        .with_columns(customer_id=pl.Series(["C000000", "C000001"]))
     )
     without = model.design(frame, behaviour, 210)
     assert without.columns == ["customer_id", "business_unit", *model.FEATURES]
