@@ -7,7 +7,7 @@ from datetime import date
 
 import duckdb
 
-from platform_assets.lib.tables import table_exists
+from platform_assets.lib.tables import casts, table_exists
 
 AUDIENCES = "activation.audiences"
 EXCLUSIONS = "activation.audience_exclusions"
@@ -24,11 +24,6 @@ WORK_SCHEMA = "activation_work"
 
 def column_names(schema: tuple) -> str:
     return ", ".join(name for name, _, _ in schema)
-
-
-def casts(schema: tuple) -> str:
-    """A select list of the table's columns, in order, cast to their documented types."""
-    return ", ".join(f"{name}::{type_} as {name}" for name, type_, _ in schema)
 
 
 def typed_sql(schema: tuple, relation_sql: str) -> str:

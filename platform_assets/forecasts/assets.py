@@ -12,7 +12,7 @@ from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import summary
-from platform_assets.lib.tables import replace_table_from_frame, replace_with_empty, table_exists
+from platform_assets.lib.tables import casts, replace_table_from_frame, replace_with_empty, table_exists
 from platform_assets.lib.warehouse import Warehouse
 
 TABLE = "forecasts.demand_weekly"
@@ -80,7 +80,7 @@ def demand_weekly(
                 metadata={"dagster/row_count": empty, "reference_date": str(ref), "skipped": reason}
             )
         frame = report.forecast_frame(weekly, forecast, fitted, ref)
-        written = replace_table_from_frame(conn, TABLE, frame, select=report.casts())
+        written = replace_table_from_frame(conn, TABLE, frame, select=casts(columns.COLUMNS))
         metrics = report.metric_rows(weekly, measured, rows, fitted)
         write_model_metrics(conn, context.run_id, ref, [MODEL], metrics)
         save_and_register(

@@ -13,10 +13,6 @@ from platform_assets.forecasts.series import Series
 from platform_assets.lib.metadata import polars_schema
 
 
-def casts() -> str:
-    return ", ".join(f"{name}::{type_} as {name}" for name, type_, _ in columns.COLUMNS)
-
-
 def forecast_frame(
     series: Series, rows: dict[str, np.ndarray], fitted: DemandModel, ref: date
 ) -> pl.DataFrame:

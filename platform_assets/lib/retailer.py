@@ -269,6 +269,11 @@ class ChurnUnitSettings(_Strict):
         return cutoffs
 
 
+# The churn champion without a churn.model: strongly regularised for a few thousand training rows
+# (scores/churn/model.py).
+DEFAULT_CHURN_MODEL = ModelSpec(estimator="logistic_regression", parameters={"C": 0.01, "max_iter": 2000})
+
+
 class ChallengerSettings(_Strict):
     """A challenger version of a score: its model, and the share of customers whose decisions it drives
     (``scores/champion_challenger``)."""
@@ -314,7 +319,7 @@ class ChurnSettings(ChurnUnitSettings):
         description="A business unit's own keys (any of those above), by its code; the others are the group's.",
     )
     model: ModelSpec = Field(
-        default=ModelSpec(estimator="logistic_regression", parameters={"C": 0.01, "max_iter": 2000}),
+        default=DEFAULT_CHURN_MODEL,
         description="The champion's estimator until a challenger is promoted (ops.model_promotions).",
     )
     challenger: ChallengerSettings | None = Field(

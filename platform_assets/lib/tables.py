@@ -40,6 +40,12 @@ def replace_table(conn: duckdb.DuckDBPyConnection, table: str, relation_sql: str
     return int(rows)
 
 
+def casts(schema) -> str:
+    """A select list of a table's columns ((name, DuckDB type, description) triples), in order, cast to
+    their documented types."""
+    return ", ".join(f"{name}::{type_} as {name}" for name, type_, _ in schema)
+
+
 def replace_table_from_frame(conn: duckdb.DuckDBPyConnection, table: str, frame, select: str = "*") -> int:
     """Create or replace ``table`` from a polars/pandas frame or arrow table in one transaction;
     ``select`` may cast or order the frame's columns. Returns the row count."""

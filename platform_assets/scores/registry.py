@@ -124,3 +124,13 @@ def active_version(conn: duckdb.DuckDBPyConnection, model: str, business_unit: s
         return None
     columns = [d[0] for d in conn.description]
     return dict(zip(columns, rows[0], strict=True))
+
+
+def change_status(conn: duckdb.DuckDBPyConnection, model: str, status: str, new_status: str) -> None:
+    """Every ``status`` row of ``model`` becomes ``new_status`` (e.g. a promotion: the champion's
+    active rows superseded, the challenger's promoted)."""
+    if table_exists(conn, "ops.model_registry"):
+        conn.execute(
+            "update ops.model_registry set status = ? where model = ? and status = ?",
+            [new_status, model, status],
+        )

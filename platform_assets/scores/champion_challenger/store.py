@@ -11,6 +11,7 @@ import duckdb
 
 from platform_assets.lib.estimators import ModelSpec
 from platform_assets.lib.tables import comment_table, table_exists
+from platform_assets.scores.registry import change_status
 
 COMPARISONS = "ops.model_comparisons"
 PROMOTIONS = "ops.model_promotions"
@@ -170,15 +171,8 @@ def promote(
             f"insert into {PROMOTIONS} ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
             list(row.values()),
         )
-        if table_exists(conn, "ops.model_registry"):
-            conn.execute(
-                "update ops.model_registry set status = 'superseded' where model = ? and status = 'active'",
-                [model],
-            )
-            conn.execute(
-                "update ops.model_registry set status = 'promoted' where model = ? and status = 'active'",
-                [f"{model}_challenger"],
-            )
+        change_status(conn, model, "active", "superseded")
+        change_status(conn, f"{model}_challenger", "active", "promoted")
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

@@ -345,9 +345,9 @@ def fit(
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from platform_assets.lib import estimators
-    from platform_assets.lib.retailer import ChurnSettings
+    from platform_assets.lib.retailer import DEFAULT_CHURN_MODEL
 
-    champion = ChurnSettings.model_fields["model"].default
+    champion = DEFAULT_CHURN_MODEL  # the surrogate that words a model without coefficients
     spec = spec or champion
     positives = int(y.sum())
     if min(positives, y.size - positives) < MIN_OUTCOMES:
