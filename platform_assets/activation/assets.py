@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from platform_assets.activation import audience_tables, columns, exports
+from platform_assets.activation import audience_tables, cascade, columns, exports
 from platform_assets.activation.selection import GROUPS, REASONS, Selection
 from platform_assets.activation.store import (
     AUDIENCE_HISTORY,
     AUDIENCES,
+    CASCADE_FOLLOW_UPS,
     CONTACT_HISTORY,
     EXCLUSIONS,
     EXPORTS,
@@ -58,6 +59,7 @@ AUDIENCE_DEPS = [
     dg.AssetKey(["activation", "contact_pressure"]),
     dg.AssetKey(["staging", "stg_campaigns__contact_log"]),
     dg.AssetKey(["staging", "stg_campaigns__campaigns"]),
+    dg.AssetKey(["marketing", "fct_email_events"]),
 ]
 
 
@@ -97,6 +99,15 @@ AUDIENCE_DEPS = [
             "one row per customer, campaign and contact date",
             AUDIENCE_DEPS,
         ),
+        _spec(
+            CASCADE_FOLLOW_UPS,
+            "Cascades (a decision-matrix e-mail rule with a follow-up channel): each e-mail treatment member "
+            "decided once, follow_up_days after the send - what the e-mail's events say (opened, unsubscribed, "
+            "bounced, not opened) and whether the follow-up was selected or why not. Every day's decisions.",
+            columns.CASCADE_FOLLOW_UPS,
+            "one row per decision date, campaign, customer and e-mail day",
+            AUDIENCE_DEPS,
+        ),
     ],
     pool="duckdb_writer",
     can_subset=False,
@@ -105,8 +116,9 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
+    email_events = not platform.retailer.undelivered((cascade.EVENTS_SOURCE,))
     with warehouse.connect() as conn:
-        counts = audience_tables.write_audiences(conn, selection, context.run_id)
+        counts = audience_tables.write_audiences(conn, selection, context.run_id, email_events)
         if missing := platform.retailer.undelivered(audience_tables.CONSENT_SOURCES):
             reason = not_delivered(
                 missing, platform.retailer_config, "each customer's consent to the channel"
@@ -172,6 +184,15 @@ def _audience_results(
         metadata={
             "dagster/row_count": counts.rows[CONTACT_HISTORY],
             "campaign_tool_contacts": counts.tool_contacts,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=CASCADE_FOLLOW_UPS.split("."),
+        metadata={
+            "dagster/row_count": counts.rows[CASCADE_FOLLOW_UPS],
+            "follow_ups_decided_today": sum(counts.follow_ups.values()),
+            "follow_ups_by_decision": dg.MetadataValue.json(counts.follow_ups),
+            "cascades_running": counts.cascades_running,
         },
     )
 

@@ -8,15 +8,16 @@ the four tables it owns written in one transaction. No Dagster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from platform_assets.activation import columns
+from platform_assets.activation import cascade, columns
 from platform_assets.activation.selection import (
     EXCLUDED,
+    FOLLOW_UP_DECISIONS,
     MATCHED,
     REASONS,
     SELECTED,
@@ -27,6 +28,7 @@ from platform_assets.activation.selection import (
 from platform_assets.activation.store import (
     AUDIENCE_HISTORY,
     AUDIENCES,
+    CASCADE_FOLLOW_UPS,
     CONTACT_HISTORY,
     EXCLUSIONS,
     WORK_SCHEMA,
@@ -50,6 +52,9 @@ if TYPE_CHECKING:
 
 CUSTOMERS = f"{WORK_SCHEMA}.audience_customers"
 CONTACTS = f"{WORK_SCHEMA}.contacts_before"
+PRESSURE_CONTACTS = f"{WORK_SCHEMA}.pressure_contacts"  # contacts sent + contacts running cascades hold
+CASCADES = f"{WORK_SCHEMA}.running_cascades"
+FOLLOW_UPS = f"{WORK_SCHEMA}.due_follow_ups"
 RULES = "activation.decision_matrix"
 PRESSURE = "activation.contact_pressure"
 SCORES = ("features.customer_rfm", "scores.customer_churn")  # must be as of the run's date
@@ -82,6 +87,8 @@ class AudienceCounts:
     selected: int
     excluded: int
     tool_contacts: int  # contacts of the campaign tool's log counted by the pressure limit
+    follow_ups: dict[str, int] = field(default_factory=dict)
+    cascades_running: int = 0  # e-mail treatment members whose follow-up is not due yet  # the day's follow-up decisions: decision -> customers
     skipped: str | None = None  # why no one can be contacted (no consent delivered)
 
 
@@ -91,17 +98,31 @@ CONSENT_SOURCES = ("consent_preferences",)
 
 def without_consent(conn: duckdb.DuckDBPyConnection, counts: AudienceCounts, reason: str) -> AudienceCounts:
     """No consent delivered: the day's tables left empty say why (their comment), and so does the run."""
-    for table in (AUDIENCES, EXCLUSIONS, AUDIENCE_HISTORY, CONTACT_HISTORY):
+    for table in (AUDIENCES, EXCLUSIONS, AUDIENCE_HISTORY, CONTACT_HISTORY, CASCADE_FOLLOW_UPS):
         if counts.rows[table] == 0:
             comment_table(conn, table, EMPTY_BY_DESIGN + reason, {})
     return replace(counts, skipped=reason)
 
 
-def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date) -> None:
-    """The customers and the contacts already sent, as working tables the selection reads."""
+def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date, email_events: bool) -> None:
+    """The customers, the contacts already sent, the running cascades and the due follow-ups, as
+    working tables the selection reads. ``email_events``: whether the retailer delivers them."""
     for table in SCORES:
         require_as_of(conn, table, reference_date)
+    if problems := cascade.rule_problems(conn, RULES):
+        raise ValueError(
+            "the decision matrix (dbt_project/seeds/decision_matrix.csv) declares follow-ups that cannot run: "
+            + "; ".join(problems)
+        )
     replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE)))
+    replace_table(conn, CASCADES, cascade.cascades_sql(conn, reference_date))
+    replace_table(
+        conn,
+        FOLLOW_UPS,
+        cascade.follow_ups_sql(
+            reference_date, CASCADES, CUSTOMERS, cascade.EMAIL_EVENTS if email_events else None
+        ),
+    )
     contacts = f"select {column_names(columns.CONTACT_HISTORY)} from ({TOOL_CONTACTS_SQL})"
     if table_exists(conn, CONTACT_HISTORY):
         contacts += (
@@ -109,6 +130,11 @@ def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date) -> Non
             f"where source = 'platform' and contact_date <> {sql_literal(reference_date.isoformat())}::date"
         )
     replace_table(conn, CONTACTS, contacts)
+    replace_table(
+        conn,
+        PRESSURE_CONTACTS,
+        f"select customer_id, contact_date from {CONTACTS} union all " + cascade.reservations_sql(CASCADES),
+    )
 
 
 def _accounting(conn: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
@@ -125,13 +151,42 @@ def _accounting(conn: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     return int(matched), int(selected), int(excluded)
 
 
-def write_audiences(conn: duckdb.DuckDBPyConnection, selection: Selection, run_id: str) -> AudienceCounts:
-    """Selects the day's audiences and writes audiences, exclusions, audience history and contact
-    history in one transaction."""
+def _follow_up_accounting(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Due follow-ups = decided ones, each decision once, or the step fails: nobody silently lost."""
+    [(due, decided, selected)] = conn.execute(
+        f"select (select count(*) from {FOLLOW_UPS}), (select count(*) from {FOLLOW_UP_DECISIONS}), "
+        f"(select count(*) from {SELECTED} where cascade_step = 2)"
+    ).fetchall()
+    by_decision = dict(
+        conn.execute(f"select decision, count(*) from {FOLLOW_UP_DECISIONS} group by all").fetchall()
+    )
+    if due != decided or by_decision.get("selected", 0) != selected:
+        raise RuntimeError(
+            f"follow-up accounting broken: {due} due, {decided} decided, "
+            f"{by_decision.get('selected', 0)} decided selected but {selected} in the audiences"
+        )
+    return {d: int(by_decision.get(d, 0)) for d in cascade.DECISIONS}
+
+
+def write_audiences(
+    conn: duckdb.DuckDBPyConnection, selection: Selection, run_id: str, email_events: bool = True
+) -> AudienceCounts:
+    """Selects the day's audiences and writes audiences, exclusions, audience history, contact
+    history and the cascades' follow-up decisions in one transaction."""
     ref = selection.reference_date
-    prepare_inputs(conn, ref)
-    select_audiences(conn, selection, customers=CUSTOMERS, rules=RULES, pressure=PRESSURE, contacts=CONTACTS)
+    prepare_inputs(conn, ref, email_events)
+    select_audiences(
+        conn,
+        selection,
+        customers=CUSTOMERS,
+        rules=RULES,
+        pressure=PRESSURE,
+        contacts=PRESSURE_CONTACTS,
+        cascades=CASCADES,
+        follow_ups=FOLLOW_UPS,
+    )
     matched, selected, excluded = _accounting(conn)
+    follow_ups = _follow_up_accounting(conn)
     run = sql_literal(run_id)
     sent = (
         "select customer_id, reference_date as contact_date, campaign_code, business_unit, channel, "
@@ -150,12 +205,20 @@ def write_audiences(conn: duckdb.DuckDBPyConnection, selection: Selection, run_i
                 ref,
             ),
             CONTACT_HISTORY: typed_sql(columns.CONTACT_HISTORY, f"select * from {CONTACTS} union all {sent}"),
+            CASCADE_FOLLOW_UPS: day_history_sql(
+                conn,
+                CASCADE_FOLLOW_UPS,
+                columns.CASCADE_FOLLOW_UPS,
+                f"select * from {FOLLOW_UP_DECISIONS}",
+                ref,
+            ),
         },
     )
     [(tool_contacts,)] = conn.execute(
         f"select count(*) from {CONTACTS} where source = 'campaign_tool'"
     ).fetchall()
-    return AudienceCounts(rows, matched, selected, excluded, int(tool_contacts))
+    [(running,)] = conn.execute(f"select count(*) from {CASCADES} where not is_due").fetchall()
+    return AudienceCounts(rows, matched, selected, excluded, int(tool_contacts), follow_ups, int(running))
 
 
 @dataclass(frozen=True)
@@ -170,7 +233,7 @@ def summarise(conn: duckdb.DuckDBPyConnection) -> AudienceSummary:
     """What the day's selection looks like, for the people who read the run."""
     holdout = "count(*) filter (where audience_group = 'holdout')"
     sizes = conn.sql(
-        "select campaign_code, channel, business_unit, "
+        "select campaign_code, channel, business_unit, cascade_step, "
         f"count(*) filter (where audience_group = 'treatment') as treatment, {holdout} as holdout, "
         f"round({holdout} / count(*), 4) as holdout_share from {SELECTED} group by all order by all"
     ).pl()
@@ -188,10 +251,10 @@ def summarise(conn: duckdb.DuckDBPyConnection) -> AudienceSummary:
 
 
 SUMMARY_SQL = (
-    "select reference_date, campaign_code, business_unit, channel, audience_group as status, "
+    "select reference_date, campaign_code, business_unit, channel, cascade_step, audience_group as status, "
     "null::varchar as reason, count(*)::bigint as customers from activation.audiences group by all "
-    "union all select reference_date, campaign_code, business_unit, null::varchar, 'excluded', reason, "
-    "count(*)::bigint from activation.audience_exclusions group by all order by all"
+    "union all select reference_date, campaign_code, business_unit, null::varchar, null::integer, 'excluded', "
+    "reason, count(*)::bigint from activation.audience_exclusions group by all order by all"
 )
 
 PRESSURE_DISTRIBUTION = "activation.contact_pressure_distribution"

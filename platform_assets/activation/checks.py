@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from platform_assets.activation.cascade import DECISIONS, OUTCOMES
 from platform_assets.activation.exports import erased, file_problems
 from platform_assets.activation.selection import CHANNELS, GROUPS, REASONS
 from platform_assets.activation.store import (
     AUDIENCE_HISTORY,
     AUDIENCES,
+    CASCADE_FOLLOW_UPS,
     CONTACT_HISTORY,
     EXCLUSIONS,
     EXPORTS,
@@ -48,6 +50,11 @@ def audience_rules(share: float) -> dict[str, str]:
         "priority_below_1": "priority is null or priority < 1",
         "no_rule": "rule_id is null or offer is null",
         "measurement_days_not_positive": "measurement_days is null or measurement_days < 1",
+        "cascade_step_unknown": "cascade_step is null or cascade_step not in (1, 2)",
+        "follow_up_without_its_email_day": "cascade_step = 2 and (first_sent_on is null "
+        "or first_sent_on >= reference_date)",
+        "follow_up_declared_on_a_non_email_step": "follow_up_channel is not null and (channel <> 'email' "
+        "or cascade_step <> 1 or follow_up_days is null or follow_up_days < 1)",
         "no_score_band": "score_band is null",
         "negative_contacts": "contacts_in_period < 0",
     }
@@ -70,9 +77,15 @@ def audiences_keys_and_ranges(warehouse: Warehouse, platform: PlatformSettings) 
         f"left join referential.dim_customer d using (customer_id) where not coalesce({_CONSENT}, false)",
         "member_not_in_referential": f"select count(*) from {AUDIENCES} a anti join referential.dim_customer d "
         "using (customer_id)",
+        # a cascade's e-mail costs two contacts: its follow-up may come (contacts_in_period holds the
+        # contacts sent and those running cascades hold)
         "customer_over_pressure_limit": f"select count(*) from (select a.customer_id, a.business_unit, "
-        f"any_value(a.contacts_in_period) + count(*) as contacts from {AUDIENCES} a group by all) a "
+        "any_value(a.contacts_in_period) + sum(case when a.cascade_step = 1 and a.follow_up_channel is not null "
+        f"then 2 else 1 end) as contacts from {AUDIENCES} a group by all) a "
         "join activation.contact_pressure p using (business_unit) where a.contacts > p.max_contacts",
+        "follow_up_without_decision": f"select count(*) from {AUDIENCES} a where a.cascade_step = 2 and not exists "
+        f"(select 1 from {CASCADE_FOLLOW_UPS} f where f.reference_date = a.reference_date and "
+        "f.campaign_code = a.campaign_code and f.customer_id = a.customer_id and f.decision = 'selected')",
     }
     if _suppression_exists(warehouse):
         extra["erased_member"] = f"select count(*) from {AUDIENCES} where {erased('customer_id')}"
@@ -98,8 +111,9 @@ def audience_exclusions_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckRe
         "negative_contacts": "contacts_in_period < 0",
     }
     extra = {
+        # in_cascade: excluded from the campaign's e-mail the day its follow-up may be selected
         "excluded_and_selected": f"select count(*) from {EXCLUSIONS} e join {AUDIENCES} a "
-        "using (reference_date, campaign_code, customer_id)"
+        "using (reference_date, campaign_code, customer_id) where e.reason <> 'in_cascade' or a.cascade_step <> 2"
     }
     return _gate_allowing_empty(warehouse, EXCLUSIONS, rules, extra)
 
@@ -156,7 +170,8 @@ def contact_history_keys_and_ranges(warehouse: Warehouse, platform: PlatformSett
     blocking=True,
     pool="duckdb_writer",
     description=check_description(
-        "One row per file (reference_date, campaign_code, channel, business_unit), one row per path; "
+        "One row per file (reference_date, campaign_code, channel, business_unit, cascade_step), one row per "
+        "path and send code; "
         "each file of the day exists with its checksum, row count and the channel's columns; nobody in a file is "
         "held out, unconsented to the channel or erased.",
         blocking=True,
@@ -164,8 +179,9 @@ def contact_history_keys_and_ranges(warehouse: Warehouse, platform: PlatformSett
 )
 def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> dg.AssetCheckResult:
     rules = {
-        **key_rules(["reference_date", "campaign_code", "channel", "business_unit"]),
+        **key_rules(["reference_date", "campaign_code", "channel", "business_unit", "cascade_step"]),
         "negative_rows": "rows is null or rows < 0",
+        "duplicate_send_code": "send_code is null or count(*) over (partition by send_code) > 1",
         "no_checksum": "sha256 is null or length(sha256) <> 64",
         "channel_unknown": f"{_in('channel', CHANNELS)}",
         "no_file_path": "file_path is null",
@@ -183,7 +199,7 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
     blocking=True,
     pool="duckdb_writer",
     description=check_description(
-        "(source, campaign_code, business_unit, channel, sent_on) unique; a known source; groups "
+        "(source, campaign_code, business_unit, channel, sent_on, cascade_step) unique; a known source; groups "
         "non-negative; rates in [0, 1]; each interval holds its estimate (the CUPED one too); the pre-period correlation in [-1, 1]; cost non-negative; windows ended by the "
         "reference date.",
         blocking=True,
@@ -191,7 +207,7 @@ def audience_exports_files(warehouse: Warehouse, platform: PlatformSettings) -> 
 )
 def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     rules = {
-        **key_rules(["source", "campaign_code", "business_unit", "channel", "sent_on"]),
+        **key_rules(["source", "campaign_code", "business_unit", "channel", "sent_on", "cascade_step"]),
         "source_unknown": _in("source", SOURCES),
         "negative_groups": "treated is null or control is null or treated < 0 or control < 0",
         "empty_campaign": "treated + control = 0",
@@ -218,6 +234,39 @@ def campaign_results_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResul
     return _gate_allowing_empty(warehouse, RESULTS, rules)
 
 
+@dg.asset_check(
+    asset=dg.AssetKey(CASCADE_FOLLOW_UPS.split(".")),
+    blocking=True,
+    pool="duckdb_writer",
+    description=check_description(
+        "(reference_date, campaign_code, customer_id, first_sent_on) unique; a known decision and e-mail "
+        "outcome; the e-mail before the decision; every selected follow-up in that day's audience and every "
+        "follow-up of the audience decided; nobody who opened, unsubscribed or did not consent selected.",
+        blocking=True,
+    ),
+)
+def cascade_follow_ups_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
+    rules = {
+        **key_rules(["reference_date", "campaign_code", "customer_id", "first_sent_on"]),
+        "decision_unknown": f"decision is null or {_in('decision', DECISIONS)}",
+        "email_outcome_unknown": f"email_outcome is null or {_in('email_outcome', OUTCOMES)}",
+        "email_not_before_decision": "first_sent_on is null or first_sent_on >= reference_date",
+        "selected_after_opening": "decision = 'selected' and email_outcome not in ('not_opened', 'bounced')",
+    }
+    extra = {
+        "selected_not_in_audience": f"select count(*) from {CASCADE_FOLLOW_UPS} f where f.decision = 'selected' "
+        f"and f.reference_date = (select max(reference_date) from {AUDIENCES}) and not exists (select 1 from "
+        f"{AUDIENCES} a where a.reference_date = f.reference_date and a.campaign_code = f.campaign_code "
+        "and a.customer_id = f.customer_id and a.cascade_step = 2)",
+        "selected_without_consent": f"select count(*) from {CASCADE_FOLLOW_UPS} f join referential.dim_customer d "
+        "using (customer_id) where f.decision = 'selected' and f.reference_date = (select max(reference_date) "
+        f"from {AUDIENCES}) and not coalesce(case f.follow_up_channel "
+        + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS)
+        + " end, false)",
+    }
+    return _gate_allowing_empty(warehouse, CASCADE_FOLLOW_UPS, rules, extra)
+
+
 def _gate_allowing_empty(
     warehouse: Warehouse, table: str, rules: dict[str, str], extra: dict[str, str] | None = None
 ) -> dg.AssetCheckResult:
@@ -242,4 +291,5 @@ CHECKS = [
     contact_history_keys_and_ranges,
     audience_exports_files,
     campaign_results_keys_and_ranges,
+    cascade_follow_ups_keys_and_ranges,
 ]

@@ -14,6 +14,13 @@ _CUSTOMER = ("customer_id", "varchar", "Stable customer id (referential.dim_cust
 _CHANNEL = ("channel", "varchar", "Contact channel: email, sms, phone or post.")
 _RUN = ("run_id", "varchar", "Dagster run that wrote the row.")
 
+_STEP = (
+    "cascade_step",
+    "integer",
+    "1: the campaign's contact (for a cascade, its e-mail); 2: a cascade's follow-up to those who did not "
+    "open the e-mail (cascade.py), drawn into its own holdout on campaign_code || '|follow-up'.",
+)
+
 AUDIENCE_COLUMNS = (
     _REF,
     _CAMPAIGN,
@@ -48,6 +55,18 @@ AUDIENCE_COLUMNS = (
         "varchar",
         "sha256 of the salt that drew the groups (the salt itself is not stored).",
     ),
+    _STEP,
+    (
+        "follow_up_channel",
+        "varchar",
+        "On a cascade's e-mail step: the follow-up's channel (decision matrix follow_up_channel); else null.",
+    ),
+    (
+        "follow_up_days",
+        "integer",
+        "On a cascade's e-mail step: days after the e-mail when the follow-up is decided.",
+    ),
+    ("first_sent_on", "date", "On a follow-up: the day of the e-mail it follows; else null."),
 )
 AUDIENCES = AUDIENCE_COLUMNS
 AUDIENCE_HISTORY = (*AUDIENCE_COLUMNS, _RUN)
@@ -62,6 +81,7 @@ AUDIENCE_EXCLUSIONS = (
         "varchar",
         "Why a customer a rule matched is not in the audience: erased (suppression list), no_consent "
         "(no matching channel consented), no_contact_data (consented, address or number missing), "
+        "in_cascade (the customer's cascade of this campaign is running: its follow-up is not decided yet), "
         "pressure_limit (the business unit's contact limit was reached by better-priority campaigns).",
     ),
     ("channels_matched", "varchar", "Channels of the rules that matched the customer for the campaign."),
@@ -91,6 +111,13 @@ AUDIENCE_EXPORTS = (
     _CAMPAIGN,
     _CHANNEL,
     _BU,
+    _STEP,
+    (
+        "send_code",
+        "varchar",
+        "Code the contact tool sends the file under (<campaign>-<business unit>-<YYYYMMDD>-<channel>, "
+        "'-follow-up' added for a follow-up): the e-mail events carrying it as campaign id decide a cascade's follow-up.",
+    ),
     ("offer", "varchar", "Offer of the campaign's contacts."),
     ("file_path", "varchar", "CSV file, relative to the exports directory (CDP_EXPORTS_DIR)."),
     ("rows", "bigint", "Customers in the file (treatment members only)."),
@@ -111,6 +138,13 @@ CAMPAIGN_RESULTS = (
     _BU,
     _CHANNEL,
     ("sent_on", "date", "Day the campaign was sent: the first day of the measurement window."),
+    (
+        "cascade_step",
+        "integer",
+        "1: the campaign (a cascade's e-mail, measured against a holdout never contacted: the whole cascade's "
+        "effect); 2: a cascade's follow-up, measured among the e-mail's non-openers against those held out of it "
+        "(the follow-up's own effect). The campaign tool's campaigns are 1.",
+    ),
     ("measurement_days", "integer", "Length of the window in days."),
     ("window_end", "date", "First day after the window (sent_on + measurement_days)."),
     ("currency_code", "varchar", "ISO 4217 currency of every amount of the row."),
@@ -194,6 +228,7 @@ AUDIENCE_SUMMARY = (
         "varchar",
         "Channel of the audience; null for an exclusion (a customer excluded from the campaign).",
     ),
+    ("cascade_step", "integer", "1, or 2 for a cascade's follow-up; null for an exclusion."),
     ("status", "varchar", "treatment (contacted), holdout (kept out to measure) or excluded."),
     (
         "reason",
@@ -234,4 +269,26 @@ CAMPAIGN_RESULTS_BY_ARM = (
         "selected them, activation.audiences.churn_model_arm); treatment and control of the arm only.",
     ),
     *CAMPAIGN_RESULTS[_SENT + 1 :],
+)
+
+CASCADE_FOLLOW_UPS = (
+    ("reference_date", "date", "The run's reference date: the day the follow-up was decided."),
+    _CAMPAIGN,
+    _BU,
+    _CUSTOMER,
+    ("first_sent_on", "date", "Day of the cascade's e-mail (its audience's reference date)."),
+    ("send_code", "varchar", "The e-mail's send code: the campaign id its events carry (cascade.send_code)."),
+    ("follow_up_channel", "varchar", "Channel of the follow-up (decision matrix follow_up_channel)."),
+    (
+        "email_outcome",
+        "varchar",
+        "What the e-mail's events say: unsubscribed, opened (an open or a click), bounced, not_opened, or unknown "
+        "(the e-mail tool's events are not delivered).",
+    ),
+    (
+        "decision",
+        "varchar",
+        "selected (in today's audience, cascade_step 2), or why not: erased, not_in_referential, no_email_events, "
+        "unsubscribed, opened, no_consent (to the follow-up channel), no_contact_data, pressure_limit.",
+    ),
 )

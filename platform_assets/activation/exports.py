@@ -8,7 +8,9 @@ manifest next to each (``<file>.manifest.json``) gives rows, columns, sha256, ge
 reference date, and ``manifest.json`` of the day lists them all. Files of the same day that this run
 did not write (a campaign that no longer has members) are removed.
 
-Layout: ``<exports dir>/activation/<reference date>/<campaign>__<channel>__<business unit>.csv``.
+Layout: ``<exports dir>/activation/<reference date>/<campaign>__<channel>__<business unit>.csv``, with
+``__follow-up`` before ``.csv`` for a cascade's follow-up (cascade.py). Each file's manifest gives the
+send code the contact tool must send it under: a cascade's e-mail events come back with it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from platform_assets.activation import columns
+from platform_assets.activation.cascade import send_code
 from platform_assets.activation.store import AUDIENCES, EXPORTS, day_history_sql
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.tables import replace_table, sql_literal, table_exists
@@ -49,6 +52,8 @@ class ExportFile:
     campaign_code: str
     channel: str
     business_unit: str
+    cascade_step: int
+    send_code: str  # the code the contact tool sends the file under (cascade.send_code)
     offer: str
     file_path: str  # relative to the exports directory
     rows: int
@@ -62,8 +67,9 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", text)
 
 
-def file_name(campaign_code: str, channel: str, business_unit: str) -> str:
-    return f"{_safe(campaign_code)}__{channel}__{_safe(business_unit)}.csv"
+def file_name(campaign_code: str, channel: str, business_unit: str, cascade_step: int = 1) -> str:
+    step = "__follow-up" if cascade_step == 2 else ""
+    return f"{_safe(campaign_code)}__{channel}__{_safe(business_unit)}{step}.csv"
 
 
 def sha256_of(path: Path) -> str:
@@ -95,14 +101,14 @@ def write_exports(
     day_dir = exports_dir / SUBDIR / reference_date.isoformat()
     day_dir.mkdir(parents=True, exist_ok=True)
     groups = conn.execute(
-        f"select campaign_code, channel, business_unit, any_value(offer) from {audiences} "
+        f"select campaign_code, channel, business_unit, cascade_step, any_value(offer) from {audiences} "
         "where audience_group = 'treatment' and reference_date = ? group by all order by all",
         [reference_date],
     ).fetchall()
     written: list[ExportFile] = []
-    for campaign_code, channel, business_unit, offer in groups:
+    for campaign_code, channel, business_unit, step, offer in groups:
         fields = FIELDS[channel]
-        name = file_name(campaign_code, channel, business_unit)
+        name = file_name(campaign_code, channel, business_unit, step)
         path = day_dir / name
         temporary = day_dir / f".{name}.tmp"
         select = ", ".join(f"c.{f}" for f in fields)
@@ -110,7 +116,8 @@ def write_exports(
             f"copy (select {select} from {audiences} a join {contacts} c using (customer_id) "
             f"where a.audience_group = 'treatment' and a.reference_date = {sql_literal(reference_date.isoformat())} "
             f"and a.campaign_code = {sql_literal(campaign_code)} and a.channel = {sql_literal(channel)} "
-            f"and a.business_unit = {sql_literal(business_unit)} order by c.customer_id) "
+            f"and a.business_unit = {sql_literal(business_unit)} and a.cascade_step = {int(step)} "
+            "order by c.customer_id) "
             f"to {sql_literal(str(temporary))} (format csv, header true)"
         )
         [(rows,)] = conn.execute(
@@ -122,6 +129,8 @@ def write_exports(
             campaign_code,
             channel,
             business_unit,
+            int(step),
+            send_code(campaign_code, business_unit, reference_date, channel, step),
             offer,
             str(path.relative_to(exports_dir)),
             int(rows),
@@ -191,11 +200,11 @@ def file_problems(conn: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[st
     and nobody in them held out, unconsented or erased. Problem -> count."""
     problems = {"file_missing": 0, "checksum_differs": 0, "rows_differ": 0, "columns_differ": 0}
     entries = conn.execute(
-        f"select file_path, sha256, rows, columns, channel, campaign_code, business_unit, reference_date "
-        f"from {EXPORTS} where reference_date = (select max(reference_date) from {EXPORTS})"
+        f"select file_path, sha256, rows, columns, channel, campaign_code, business_unit, reference_date, "
+        f"cascade_step from {EXPORTS} where reference_date = (select max(reference_date) from {EXPORTS})"
     ).fetchall()
     has_suppression = table_exists(conn, SUPPRESSION_TABLE)
-    for path, digest, rows, cols, channel, campaign, bu, ref in entries:
+    for path, digest, rows, cols, channel, campaign, bu, ref, step in entries:
         file = exports_dir / path
         if not file.exists():
             problems["file_missing"] += 1
@@ -208,8 +217,8 @@ def file_problems(conn: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[st
             problems["columns_differ"] += 1
         [(treated,)] = conn.execute(
             f"select count(*) from {AUDIENCES} where audience_group = 'treatment' and reference_date = ? "
-            "and campaign_code = ? and channel = ? and business_unit = ?",
-            [ref, campaign, channel, bu],
+            "and campaign_code = ? and channel = ? and business_unit = ? and cascade_step = ?",
+            [ref, campaign, channel, bu, step],
         ).fetchall()
         [(in_file,)] = conn.execute(f"select count(*) from {reader}").fetchall()
         if not (in_file == rows == treated):
@@ -221,9 +230,9 @@ def file_problems(conn: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[st
             + (f"count(*) filter (where {erased('f.customer_id')})" if has_suppression else "0")
             + f" from {reader} f "
             f"left join {AUDIENCES} a on a.customer_id = f.customer_id and a.campaign_code = ? "
-            "and a.channel = ? and a.business_unit = ? and a.reference_date = ? "
+            "and a.channel = ? and a.business_unit = ? and a.reference_date = ? and a.cascade_step = ? "
             "left join referential.dim_customer d on d.customer_id = f.customer_id",
-            [campaign, channel, bu, ref],
+            [campaign, channel, bu, ref, step],
         ).fetchall()[0]
         for name, n in zip(
             ("holdout_or_unselected_exported", "unconsented_exported", "erased_exported"), counts, strict=True

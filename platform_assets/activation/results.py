@@ -14,7 +14,7 @@ from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, RESULTS_
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.tables import replace_tables_from_frames
 
-RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on")
+RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on", "cascade_step")
 BY_ARM_KEY = (*RESULT_KEY, "model_arm")
 
 
@@ -28,7 +28,8 @@ def members_sql(ref: date) -> str:
         select
             'campaign_tool' as source, l.campaign_code, c.country_code as business_unit, c.channel,
             c.sent_on, c.measurement_days, c.currency_code, c.cost_per_contact::double as cost_per_contact,
-            x.customer_id, null::varchar as model_arm, bool_or(l.contact_group = 'treatment') as treated,
+            1 as cascade_step, x.customer_id, null::varchar as model_arm,
+            bool_or(l.contact_group = 'treatment') as treated,
             count(distinct l.contact_group) > 1 as in_both_groups
         from {CONTACT_LOG_MODEL} l
         join {CAMPAIGNS_MODEL} c using (campaign_code)
@@ -39,7 +40,8 @@ def members_sql(ref: date) -> str:
         select
             'platform' as source, h.campaign_code, h.business_unit, h.channel,
             h.reference_date as sent_on, h.measurement_days, k.currency_code,
-            k.cost_per_contact::double as cost_per_contact, h.customer_id, h.churn_model_arm as model_arm,
+            k.cost_per_contact::double as cost_per_contact, coalesce(h.cascade_step, 1) as cascade_step,
+            h.customer_id, h.churn_model_arm as model_arm,
             h.audience_group = 'treatment' as treated, false as in_both_groups
         from {AUDIENCE_HISTORY} h
         left join activation.channel_costs k on k.business_unit = h.business_unit and k.channel = h.channel
@@ -49,13 +51,14 @@ def members_sql(ref: date) -> str:
     )
     select
         m.source, m.campaign_code, m.business_unit, m.channel, m.sent_on, m.measurement_days,
-        m.currency_code, m.cost_per_contact, m.customer_id, m.model_arm, m.treated, m.in_both_groups,
+        m.currency_code, m.cost_per_contact, m.cascade_step, m.customer_id, m.model_arm, m.treated,
+        m.in_both_groups,
         coalesce(sum(s.net_amount), 0)::double as revenue,
         coalesce(bool_or(not s.is_return), false) as converted,
         any_value(coalesce(p.pre_revenue, 0))::double as pre_revenue
     from members m
     left join (
-        select m.source, m.campaign_code, m.business_unit, m.sent_on, m.customer_id,
+        select m.source, m.campaign_code, m.business_unit, m.sent_on, m.cascade_step, m.customer_id,
             sum(s.net_amount) as pre_revenue
         from members m
         join sales.fct_sales_lines s
@@ -65,7 +68,7 @@ def members_sql(ref: date) -> str:
             and s.sold_date >= m.sent_on - {measurement.PRE_PERIOD_DAYS}
             and s.sold_date < m.sent_on
         group by all
-    ) p using (source, campaign_code, business_unit, sent_on, customer_id)
+    ) p using (source, campaign_code, business_unit, sent_on, cascade_step, customer_id)
     left join sales.fct_sales_lines s
         on s.customer_id = m.customer_id
         and not s.is_cancelled
@@ -196,6 +199,7 @@ def results_shown(results: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.Data
         "business_unit",
         "channel",
         "sent_on",
+        "cascade_step",
         *extra,
         "treated",
         "control",

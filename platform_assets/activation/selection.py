@@ -38,6 +38,7 @@ from datetime import date
 
 import duckdb
 
+from platform_assets.activation.cascade import EMPTY_CASCADES, FOLLOW_UP_HOLDOUT_SUFFIX, follow_ups_sql
 from platform_assets.activation.holdout import draw_sql
 from platform_assets.activation.store import WORK_SCHEMA
 from platform_assets.lib.tables import sql_literal
@@ -47,9 +48,10 @@ CANDIDATES = f"{WORK_SCHEMA}.audience_candidates"
 RANKED = f"{WORK_SCHEMA}.audience_ranked"
 SELECTED = f"{WORK_SCHEMA}.audience_selected"
 EXCLUDED = f"{WORK_SCHEMA}.audience_excluded"
+FOLLOW_UP_DECISIONS = f"{WORK_SCHEMA}.follow_up_decisions"
 
 CHANNELS = ("email", "sms", "phone", "post")
-REASONS = ("erased", "no_consent", "no_contact_data", "pressure_limit")
+REASONS = ("erased", "in_cascade", "no_consent", "no_contact_data", "pressure_limit")
 GROUPS = ("treatment", "holdout")
 MATCHED_ON = (
     "business_unit",
@@ -139,16 +141,22 @@ def select_audiences(
     rules: str = "rules",
     pressure: str = "pressure",
     contacts: str = "contacts",
+    cascades: str | None = None,
+    follow_ups: str | None = None,
 ) -> None:
-    """Writes ``SELECTED`` and ``EXCLUDED`` (and the steps before them: see the module doc)."""
+    """Writes ``SELECTED``, ``EXCLUDED`` and ``FOLLOW_UP_DECISIONS`` (and the steps before them: see
+    the module doc). ``cascades`` and ``follow_ups`` (cascade.py) are the running cascades and the
+    due follow-ups; without them there are none."""
     conn.execute(f"create schema if not exists {WORK_SCHEMA}")
     ref = f"date '{selection.reference_date.isoformat()}'"
+    cascades = cascades or f"({EMPTY_CASCADES})"
+    follow_ups = follow_ups or f"({follow_ups_sql(selection.reference_date, cascades, customers, None)})"
     conn.execute(f"""
         create or replace table {MATCHED} as
         select
             c.customer_id, c.business_unit, c.churn_band as score_band, c.churn_model_arm, c.is_erased,
             r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
-            r.measurement_days,
+            r.measurement_days, r.follow_up_channel, r.follow_up_days::integer as follow_up_days,
             coalesce({_channel_case("consent")}, false) as consented,
             coalesce({_channel_case("reachable")}, false) as reachable
         from {customers} c
@@ -164,7 +172,7 @@ def select_audiences(
                 arg_min(
                     struct_pack(
                         rule_id, priority, campaign_name, channel, offer, measurement_days, score_band,
-                        churn_model_arm
+                        churn_model_arm, follow_up_channel, follow_up_days
                     ),
                     priority
                 ) filter (where consented and reachable and not is_erased) as best,
@@ -176,36 +184,53 @@ def select_audiences(
             customer_id, business_unit, campaign_code, channels_matched, best,
             case
                 when erased then 'erased'
+                when (customer_id, campaign_code) in (select (customer_id, campaign_code) from {cascades})
+                    then 'in_cascade'
                 when best is null and not any_consent then 'no_consent'
                 when best is null then 'no_contact_data'
             end as reason
         from per_campaign
     """)
+    # What is wanted today, at a cost in contacts: the due follow-ups first (their e-mail already
+    # reserved the contact), then the campaigns in priority order; a cascaded e-mail costs two.
     conn.execute(f"""
         create or replace table {RANKED} as
-        with history as (
+        with wanted as (
+            select
+                customer_id, business_unit, campaign_code, channels_matched, 1 as cascade_step,
+                best.rule_id, best.priority, best.campaign_name, best.channel, best.offer,
+                best.measurement_days, best.score_band, best.churn_model_arm, best.follow_up_channel,
+                best.follow_up_days, null::date as first_sent_on,
+                1 + (best.follow_up_channel is not null)::integer as cost, campaign_code as holdout_key
+            from {CANDIDATES} where reason is null
+            union all
+            select
+                customer_id, business_unit, campaign_code, follow_up_channel, 2, rule_id, priority,
+                campaign_name, follow_up_channel, offer, measurement_days, score_band, churn_model_arm,
+                null, null, first_sent_on, 1, campaign_code || '{FOLLOW_UP_HOLDOUT_SUFFIX}'
+            from {follow_ups} where reason is null
+        ),
+        history as (
             select k.customer_id, count(*) as contacts_in_period
             from {contacts} k
-            join (
-                select distinct customer_id, business_unit from {CANDIDATES} where reason is null
-            ) a on a.customer_id = k.customer_id
+            join (select distinct customer_id, business_unit from wanted) a on a.customer_id = k.customer_id
             join {pressure} p on p.business_unit = a.business_unit
             where k.contact_date >= {ref} - p.period_days::integer and k.contact_date < {ref}
             group by k.customer_id
         )
         select
-            a.*,
+            w.*,
             coalesce(h.contacts_in_period, 0) as contacts_in_period,
             greatest(coalesce(p.max_contacts, 0) - coalesce(h.contacts_in_period, 0), 0) as capacity,
-            row_number() over (
-                partition by a.customer_id order by a.best.priority, a.campaign_code
-            ) as campaign_rank
-        from {CANDIDATES} a
-        left join {pressure} p on p.business_unit = a.business_unit
-        left join history h on h.customer_id = a.customer_id
-        where a.reason is null
+            sum(w.cost) over (
+                partition by w.customer_id order by w.cascade_step desc, w.priority, w.campaign_code
+                rows unbounded preceding
+            ) as cumulative_cost
+        from wanted w
+        left join {pressure} p on p.business_unit = w.business_unit
+        left join history h on h.customer_id = w.customer_id
     """)
-    draw = draw_sql(selection.salt)
+    draw = draw_sql(selection.salt, campaign_column="holdout_key")
     # The salt stays out of the table: only its hash, to tell which salt drew the groups.
     salt_hash = hashlib.sha256(selection.salt.encode()).hexdigest()
     conn.execute(f"""
@@ -214,21 +239,25 @@ def select_audiences(
             {ref} as reference_date,
             campaign_code,
             business_unit,
-            best.campaign_name as campaign_name,
-            best.channel as channel,
-            best.offer as offer,
-            best.rule_id as rule_id,
-            best.priority as priority,
+            campaign_name,
+            channel,
+            offer,
+            rule_id,
+            priority,
             customer_id,
-            best.score_band as score_band,
-            best.churn_model_arm as churn_model_arm,
+            score_band,
+            churn_model_arm,
             {draw} as holdout_draw,
             case when {draw} < {selection.holdout_share!r} then 'holdout' else 'treatment' end as audience_group,
-            best.measurement_days as measurement_days,
+            measurement_days,
             contacts_in_period,
-            {sql_literal(salt_hash)} as holdout_salt_sha256
+            {sql_literal(salt_hash)} as holdout_salt_sha256,
+            cascade_step,
+            follow_up_channel,
+            follow_up_days,
+            first_sent_on
         from {RANKED}
-        where campaign_rank <= capacity
+        where cumulative_cost <= capacity
     """)
     conn.execute(f"""
         create or replace table {EXCLUDED} as
@@ -240,5 +269,15 @@ def select_audiences(
         select
             {ref}, campaign_code, business_unit, customer_id, 'pressure_limit', channels_matched,
             contacts_in_period::integer
-        from {RANKED} where campaign_rank > capacity
+        from {RANKED} where cascade_step = 1 and cumulative_cost > capacity
+    """)
+    conn.execute(f"""
+        create or replace table {FOLLOW_UP_DECISIONS} as
+        select
+            f.reference_date, f.campaign_code, f.business_unit, f.customer_id, f.first_sent_on, f.send_code,
+            f.follow_up_channel, f.email_outcome,
+            coalesce(f.reason, case when r.cumulative_cost <= r.capacity then 'selected' else 'pressure_limit' end)
+                as decision
+        from {follow_ups} f
+        left join (select * from {RANKED} where cascade_step = 2) r using (customer_id, campaign_code)
     """)

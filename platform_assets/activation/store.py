@@ -16,6 +16,7 @@ CONTACT_HISTORY = "activation.contact_history"
 EXPORTS = "activation.audience_exports"
 RESULTS = "activation.campaign_results"
 RESULTS_BY_ARM = "activation.campaign_results_by_model_arm"
+CASCADE_FOLLOW_UPS = "activation.cascade_follow_ups"
 
 # The selection's working tables (selection.py): rewritten by each run of ``audiences``, read by its
 # later steps, never published (the publication reads only its allow-listed schemas).

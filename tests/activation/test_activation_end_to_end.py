@@ -174,7 +174,9 @@ def test_nothing_is_lost_and_the_pressure_limit_holds(run):
     assert {"no_consent"} <= set(reasons["reason"])
     over = query(
         db,
-        "select a.customer_id, any_value(a.contacts_in_period) + count(*) as contacts, any_value(p.max_contacts) m "
+        # a cascade's e-mail counts two: its letter may follow
+        "select a.customer_id, any_value(a.contacts_in_period) + sum(if(a.follow_up_channel is null, 1, 2)) "
+        "as contacts, any_value(p.max_contacts) m "
         "from activation.audiences a join activation.contact_pressure p using (business_unit) group by all "
         "having contacts > m",
     )
@@ -239,3 +241,38 @@ def test_a_rerun_of_the_day_gives_the_same_groups_and_replaces_its_history(run, 
     assert query(db, "select count(*) n from activation.audience_history")["n"][0] == history_before
     runs = query(db, "select distinct run_id from activation.audience_history")["run_id"].to_list()
     assert runs == [again.run_id]
+
+
+def test_the_win_back_email_is_a_cascade_whose_letter_is_decided_later(run):
+    """The demo's decision matrix cascades WIN-BACK: the e-mail now, a letter to non-openers ten days
+    later (tests/activation/test_cascade.py decides it on a crafted event log). On the first day the
+    e-mails carry the follow-up and their file the send code the events will come back with."""
+    _, db, demo_dir = run
+    steps = query(
+        db,
+        "select channel, cascade_step, follow_up_channel, follow_up_days, count(*) n from activation.audiences "
+        "where campaign_code = 'WIN-BACK' group by all",
+    )
+    email = steps.filter(pl.col("channel") == "email")
+    assert email.height == 1 and email["n"][0] > 0
+    assert email.select("cascade_step", "follow_up_channel", "follow_up_days").row(0) == (1, "post", 10)
+    assert steps.filter(pl.col("channel") != "email")["follow_up_channel"].is_null().all()
+    assert query(db, "select count(*) n from activation.cascade_follow_ups")["n"][0] == 0  # nothing due yet
+    exports = query(
+        db,
+        "select business_unit, send_code from activation.audience_exports "
+        "where campaign_code = 'WIN-BACK' and channel = 'email'",
+    )
+    assert exports.height > 0
+    for bu, code in exports.iter_rows():
+        assert code == f"WIN-BACK-{bu}-{E2E_REFERENCE_DATE.replace('-', '')}-email"
+        manifest = json.loads(
+            (
+                demo_dir
+                / "exports"
+                / SUBDIR
+                / E2E_REFERENCE_DATE
+                / f"WIN-BACK__email__{bu}.csv.manifest.json"
+            ).read_text()
+        )
+        assert manifest["send_code"] == code

@@ -43,7 +43,13 @@ RULES = pl.DataFrame(
         "channel",
     ],
     orient="row",
-).with_columns(campaign_name=pl.col("campaign_code"), offer=pl.lit("offer"), measurement_days=pl.lit(30))
+).with_columns(
+    campaign_name=pl.col("campaign_code"),
+    offer=pl.lit("offer"),
+    measurement_days=pl.lit(30),
+    follow_up_channel=pl.lit(None, pl.String),  # no cascade here: tests/activation/test_cascade.py
+    follow_up_days=pl.lit(None, pl.Int32),
+)
 
 
 def customer(
