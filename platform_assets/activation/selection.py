@@ -24,7 +24,9 @@ Rules, in order
      consented), else ``no_contact_data`` (consented, but the address or number is missing);
   3. a customer's campaigns are kept in priority order while they fit under the business unit's
      limit: max_contacts minus the contacts sent in the period_days before the reference date;
-     the others are excluded with ``pressure_limit``;
+     the others are excluded with ``pressure_limit``. Cascades (cascade.py): a due follow-up comes
+     first, a cascaded e-mail costs two contacts, a running cascade holds one (in ``contacts``), and
+     a customer whose cascade of a campaign runs is excluded from it with ``in_cascade``;
   4. every kept member gets the holdout draw (holdout.py): ``holdout`` when below the share, else
      ``treatment``. Holdouts are recorded and never exported nor counted as contacts. The band the
      holdout is stratified on is the churn band (``score_band``).
