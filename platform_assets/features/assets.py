@@ -39,6 +39,7 @@ PROFILE_INPUTS = [
     dg.AssetKey(["intermediate", "int_consent_choices"]),
     dg.AssetKey(["staging", "stg_loyalty__cards"]),
     dg.AssetKey(["marketing", "fct_web_events"]),
+    dg.AssetKey(["features", "customer_catchment"]),
 ]
 WEB_EVENTS = "marketing.fct_web_events"
 
@@ -73,7 +74,8 @@ def customer_profile(
 ) -> dg.MaterializeResult:
     """50+ documented indicators per customer as of the run's reference date: recency, frequency,
     monetary (12 months and lifetime), baskets, category, channel and store shares, discounts,
-    returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py)."""
+    returns, purchase rhythm, recent trend, e-mail engagement, consents (platform_assets/features/indicators.py),
+    and the catchment: nearest store, distance and band (features.customer_catchment)."""
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     absent = platform.retailer.absent_sources
@@ -82,8 +84,9 @@ def customer_profile(
             absent += ("web_events",)  # configured, but nothing delivered: null, not 0
         relation = profile.customer_profile(conn, ref, absent)
         departments = profile.departments(conn)
-        rows = replace_table(conn, profile.TABLE, relation.sql_query())
-        comment_table(conn, profile.TABLE, None, profile.column_comments(departments))
+        rows = replace_table(conn, profile.TABLE, profile.with_catchment(conn, relation.sql_query(), ref))
+        comments = {**profile.column_comments(departments), **profile.CATCHMENT_COLUMNS}
+        comment_table(conn, profile.TABLE, None, comments)
         buyers, indicators = profile.counts(conn)
     summary(context, profile.TABLE, rows, buyers=buyers, indicators=indicators, as_of=str(ref))
     return dg.MaterializeResult(

@@ -16,6 +16,7 @@ from platform_assets.features.browsing import PROFILE_COLUMNS as BROWSING_COLUMN
 from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
 from platform_assets.features.browsing import WEB_EVENTS_SQL
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
+from platform_assets.lib.tables import require_as_of, table_exists
 
 TABLE = "features.customer_profile"
 
@@ -511,3 +512,30 @@ def counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         f"where schema_name = 'features' and table_name = 'customer_profile') from {TABLE}"
     ).fetchall()
     return int(buyers), int(columns) - len(KEYS)
+
+
+# The customer's catchment (features.customer_catchment, built from postcode centroids by the profit
+# package) as columns of the written profile; the backtests' profiles as of earlier cutoffs do without.
+CATCHMENT = "features.customer_catchment"
+CATCHMENT_COLUMNS = {
+    "nearest_store_id": "Nearest physical store of the customer's business unit to their postcode centroid "
+    "(features.customer_catchment); null when the postcode is missing or unknown.",
+    "distance_km": "Great-circle distance from the postcode centroid to that store (km); null when not located.",
+    "distance_band": "Catchment band of that distance (retailer configuration `catchment.distance_bands_km`), or "
+    "'unknown' when the postcode is missing or not among the centroids.",
+}
+
+
+def with_catchment(conn: duckdb.DuckDBPyConnection, profile_sql: str, reference_date: date) -> str:
+    """The profile with the catchment columns of the same day; 'unknown' band for a customer the
+    catchment does not place. Without the catchment table, the columns are null."""
+    if not table_exists(conn, CATCHMENT):
+        return (
+            f"select p.*, null::varchar as nearest_store_id, null::double as distance_km, "
+            f"null::varchar as distance_band from ({profile_sql}) p"
+        )
+    require_as_of(conn, CATCHMENT, reference_date)
+    return (
+        f"select p.*, c.nearest_store_id, c.distance_km, coalesce(c.distance_band, 'unknown') as distance_band "
+        f"from ({profile_sql}) p left join {CATCHMENT} c using (customer_id)"
+    )

@@ -12,8 +12,10 @@ import pytest
 from platform_assets.features import checks
 from platform_assets.features.assets import channel_ltv_cac, customer_clv, customer_profile, customer_rfm
 from platform_assets.features.indicators import INDICATORS, KEYS
+from platform_assets.features.profile import CATCHMENT_COLUMNS
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
+from platform_assets.profit.assets import customer_catchment
 from tests.conftest import E2E_REFERENCE_DATE
 
 REF = date.fromisoformat(E2E_REFERENCE_DATE)
@@ -58,7 +60,7 @@ def test_the_profile_has_40_documented_indicators_for_every_known_customer(refre
         "select column_name, comment from duckdb_columns() "
         "where schema_name = 'features' and table_name = 'customer_profile'",
     )
-    documented = {i.name for i in (*KEYS, *INDICATORS)}
+    documented = {i.name for i in (*KEYS, *INDICATORS)} | set(CATCHMENT_COLUMNS)
     undocumented = [
         c for c in columns["column_name"] if c not in documented and not c.startswith("spend_share_")
     ]
@@ -73,6 +75,19 @@ def test_the_profile_has_40_documented_indicators_for_every_known_customer(refre
         [REF, REF],
     ).rows()
     assert profiled == known
+
+
+def test_the_profile_carries_each_customers_catchment_and_unknown_when_not_located(refreshed):
+    _, db = refreshed
+    [(profiled, differ, unknown, not_located)] = query(
+        db,
+        "select count(*), count(*) filter (where p.nearest_store_id is distinct from c.nearest_store_id "
+        "or p.distance_km is distinct from c.distance_km or p.distance_band is distinct from c.distance_band), "
+        "count(*) filter (where p.distance_band = 'unknown'), count(*) filter (where not c.is_located) "
+        "from features.customer_profile p join features.customer_catchment c using (customer_id)",
+    ).rows()
+    assert profiled > 0 and differ == 0
+    assert unknown == not_located > 0  # the demo leaves some postcodes out: kept, as unknown
 
 
 def test_recency_frequency_monetary_match_an_independent_computation(refreshed):
@@ -192,7 +207,8 @@ DATED_INPUTS = {
 def _features_as_of(db, day: date, monkeypatch) -> dict[str, pl.DataFrame]:
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(db))
     result = dg.materialize(
-        [customer_profile, customer_rfm, customer_clv, channel_ltv_cac, *checks.CHECKS],
+        # the profile's catchment columns are the same day's: the catchment is rebuilt as of it too
+        [customer_catchment, customer_profile, customer_rfm, customer_clv, channel_ltv_cac, *checks.CHECKS],
         resources=resources_from_env(),
         instance=dg.DagsterInstance.ephemeral(),
         tags={REFERENCE_DATE_TAG: day.isoformat()},
