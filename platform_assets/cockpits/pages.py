@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from platform_assets.cockpits import aggregates, profit_panels, sources
+from platform_assets.cockpits import aggregates, forecast_panel, profit_panels, sources
 from platform_assets.cockpits.html import Page, esc, kpi, missing_panel, number, section, table
 from platform_assets.governance.ownership import DOMAINS
 
@@ -54,6 +54,8 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
     attributed = profit_panels.attributed_margin(src) if src.has(profit_panels.ATTRIBUTION_TABLE) else []
     matrix = profit_panels.margin_matrix(src) if src.has(profit_panels.MATRIX_TABLE) else []
     catchment = profit_panels.store_catchment(src) if src.has(profit_panels.CATCHMENT_TABLE) else []
+    forecast = forecast_panel.weekly_forecast(src) if src.has(forecast_panel.FORECAST_TABLE) else []
+    forecast_backtest = forecast_panel.last_backtest(src) if forecast else {}
     figures: dict = {}
     if not bus:
         page.body.append(
@@ -131,6 +133,13 @@ def command_center(src: sources.Sources, bus: list[dict]) -> tuple[Page, dict]:
                 lambda code=code, currency=currency: profit_panels.catchment_panel(
                     page, catchment, code, currency
                 ),
+            )
+        )
+        body.append(
+            _guarded(
+                src,
+                (forecast_panel.FORECAST_TABLE,),
+                lambda code=code: forecast_panel.forecast_panel(page, forecast, forecast_backtest, code),
             )
         )
         page.body.append(section(f"{bu['business_unit_name']} ({code}, {currency})", "".join(body), code))

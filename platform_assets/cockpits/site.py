@@ -28,6 +28,7 @@ NEEDED = (
     "marketing.attribution_by_channel",
     "sales.product_margin_matrix",
     "sales.store_catchment",
+    "forecasts.demand_weekly",
     "ops.model_metrics",
     "activation.campaign_results",
     "activation.contact_pressure_distribution",

@@ -62,6 +62,11 @@ def analyst(published):
             "from sales.fct_orders group by 1",
             [ref, ref, ref],
         ).fetchall()
+        forecast = conn.execute(
+            "select f.business_unit, sum(f.units_forecast), any_value(m.value) from forecasts.demand_weekly f "
+            "left join ops.model_metrics m on m.model = 'demand_forecast' and m.metric = 'backtest_wape' "
+            "and m.business_unit = f.business_unit group by 1"
+        ).fetchall()
         distribution = conn.execute(
             "select business_unit, contacts, customers, over_limit, max_contacts "
             "from activation.contact_pressure_distribution"
@@ -78,6 +83,7 @@ def analyst(published):
         "quarantine": quarantine,
         "fresh": fresh,
         "distribution": distribution,
+        "forecast": forecast,
     }
 
 
@@ -104,6 +110,10 @@ def test_the_command_center_shows_the_analyst_files_figures(rendered, analyst):
         assert shown[(f"churn_band:{band}", bu)] == n
     for bu, segment, n in analyst["segments"]:
         assert shown[(f"rfm_segment:{segment}", bu)] == n
+    assert analyst["forecast"]
+    for bu, units, wape in analyst["forecast"]:  # one run: its backtest is the last one
+        assert shown[("forecast_units", bu)] == pytest.approx(units, rel=1e-9)
+        assert wape is not None and shown[("forecast_wape", bu)] == pytest.approx(wape, rel=1e-9)
 
 
 def test_the_campaign_page_shows_the_analyst_files_figures(rendered, analyst):

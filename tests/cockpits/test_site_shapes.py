@@ -128,8 +128,8 @@ def test_migration_matrix_and_drift_against_the_previous_publication_in_the_brow
     command = render(site.pages["Command Center"])
     assert command.errors == 0 and command.charts and all(command.charts.values())
     # fct_orders, customer_clv, channel_ltv_cac, attribution_by_channel, product_margin_matrix,
-    # store_catchment, in each business unit
-    assert command.missing == 12
+    # store_catchment, demand_weekly, in each business unit
+    assert command.missing == 14
     # FR: 30 customers kept their segment, 70 moved one down; GB kept all 100
     assert "30.0 % kept their segment" in command.dom and "100.0 % kept their segment" in command.dom
     assert command.figures[("rfm_segment:Champions", "GB")] == 34  # i % 3 == 0 for i < 100
