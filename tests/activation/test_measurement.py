@@ -289,3 +289,51 @@ def test_each_churn_model_arm_is_measured_on_its_own_treatment_and_holdout():
         assert row["treated"] + row["control"] == (arm == row["model_arm"]).sum()
     [overall] = results_frame(members, date(2026, 11, 1)).iter_rows(named=True)
     assert 15 < overall["incremental_revenue_per_customer"] < 25
+
+
+def test_each_cascade_step_is_measured_against_its_own_holdout():
+    """A cascade's e-mail (its holdout never contacted) gains 20 per treated customer; its letter, sent
+    to the non-openers ten days later, gains 12 over the non-openers held out of it: two rows, each
+    finding its own effect."""
+    from datetime import date
+
+    from platform_assets.activation.results import results_frame
+
+    rng = np.random.default_rng(11)
+    n = 5000
+
+    def step(number: int, sent_on: date, channel: str, effect: float) -> pl.DataFrame:
+        treated = rng.random(n) < 0.85
+        return pl.DataFrame(
+            {
+                "source": "platform",
+                "campaign_code": "WIN-BACK",
+                "business_unit": "FR",
+                "channel": channel,
+                "sent_on": sent_on,
+                "measurement_days": 30,
+                "currency_code": "EUR",
+                "cost_per_contact": 0.05 if channel == "email" else 0.9,
+                "cascade_step": number,
+                "customer_id": [f"CUS-{number}-{i:06d}" for i in range(n)],
+                "treated": treated,
+                "in_both_groups": False,
+                "revenue": rng.normal(40.0, 5.0, n) + effect * treated,
+                "converted": True,
+                "pre_revenue": 0.0,
+            }
+        )
+
+    members = pl.concat([step(1, date(2026, 9, 1), "email", 20.0), step(2, date(2026, 9, 11), "post", 12.0)])
+    measured = results_frame(members, date(2026, 11, 1))
+    assert measured.select("cascade_step", "channel", "sent_on").rows() == [
+        (1, "email", date(2026, 9, 1)),
+        (2, "post", date(2026, 9, 11)),
+    ]
+    for row, truth in zip(measured.iter_rows(named=True), (20.0, 12.0), strict=True):
+        assert (
+            row["incremental_revenue_per_customer_ci_low"]
+            < truth
+            < row["incremental_revenue_per_customer_ci_high"]
+        )
+        assert row["treated"] + row["control"] == n
