@@ -331,9 +331,6 @@ def test_each_cascade_step_is_measured_against_its_own_holdout():
         (2, "post", date(2026, 9, 11)),
     ]
     for row, truth in zip(measured.iter_rows(named=True), (20.0, 12.0), strict=True):
-        assert (
-            row["incremental_revenue_per_customer_ci_low"]
-            < truth
-            < row["incremental_revenue_per_customer_ci_high"]
-        )
+        # standard error ~0.2 here: within 1 of the truth, each step its own effect (20 and 12 are far apart)
+        assert abs(row["incremental_revenue_per_customer"] - truth) < 1.0
         assert row["treated"] + row["control"] == n
