@@ -599,11 +599,15 @@ def _audiences(page: Page, summary: list[dict], code: str) -> str:
     )
 
 
+def _channel(result: dict) -> str:
+    return result["channel"] + (" (follow-up)" if result.get("cascade_step") == 2 else "")
+
+
 def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str:
     mine = [r for r in results if r["business_unit"] == code]
     if not mine:
         return "<p class='note'>No measured campaign for this business unit.</p>"
-    labels = [f"{r['campaign_code']} {r['channel']} {r['sent_on']}" for r in mine]
+    labels = [f"{r['campaign_code']} {_channel(r)} {r['sent_on']}" for r in mine]
     value = lambda r, k: r[k] if r[k] is not None else 0.0  # noqa: E731
     chart = page.chart(
         {
@@ -633,11 +637,12 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
         },
         height=420,
     )
-    total = sum(r["incremental_revenue"] or 0.0 for r in mine)
+    # a cascade's e-mail row measures the whole cascade: its follow-up's effect is in it already
+    total = sum(r["incremental_revenue"] or 0.0 for r in mine if r.get("cascade_step", 1) != 2)
     rows = [
         [
             r["campaign_code"],
-            r["channel"],
+            _channel(r),
             str(r["sent_on"]),
             r["treated"],
             r["control"],
@@ -655,7 +660,14 @@ def _campaigns(page: Page, results: list[dict], code: str, currency: str) -> str
     return (
         "<div class='kpis'>"
         + kpi("campaigns", "campaign sends measured", len(mine), code)
-        + kpi("incremental_revenue", "incremental revenue, all sends", total, code, 0, currency)
+        + kpi(
+            "incremental_revenue",
+            "incremental revenue, all sends (follow-ups in their e-mail's)",
+            total,
+            code,
+            0,
+            currency,
+        )
         + "</div><div class='charts'>"
         + chart
         + "</div>"

@@ -84,7 +84,7 @@ def customer_profile(
             absent += ("web_events",)  # configured, but nothing delivered: null, not 0
         relation = profile.customer_profile(conn, ref, absent)
         departments = profile.departments(conn)
-        rows = replace_table(conn, profile.TABLE, profile.with_catchment(conn, relation.sql_query(), ref))
+        rows = replace_table(conn, profile.TABLE, profile.with_catchment(conn, relation.sql_query()))
         comments = {**profile.column_comments(departments), **profile.CATCHMENT_COLUMNS}
         comment_table(conn, profile.TABLE, None, comments)
         buyers, indicators = profile.counts(conn)

@@ -16,7 +16,7 @@ from platform_assets.features.browsing import PROFILE_COLUMNS as BROWSING_COLUMN
 from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
 from platform_assets.features.browsing import WEB_EVENTS_SQL
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
-from platform_assets.lib.tables import require_as_of, table_exists
+from platform_assets.lib.tables import table_exists
 
 TABLE = "features.customer_profile"
 
@@ -526,15 +526,15 @@ CATCHMENT_COLUMNS = {
 }
 
 
-def with_catchment(conn: duckdb.DuckDBPyConnection, profile_sql: str, reference_date: date) -> str:
-    """The profile with the catchment columns of the same day; 'unknown' band for a customer the
-    catchment does not place. Without the catchment table, the columns are null."""
+def with_catchment(conn: duckdb.DuckDBPyConnection, profile_sql: str) -> str:
+    """The profile with the catchment columns; 'unknown' band for a customer the catchment does not
+    place. The catchment depends on addresses and stores only, not on the day (its reference_date is
+    a stamp), so an earlier run's serves a profile as of another day. Without it, the columns are null."""
     if not table_exists(conn, CATCHMENT):
         return (
             f"select p.*, null::varchar as nearest_store_id, null::double as distance_km, "
             f"null::varchar as distance_band from ({profile_sql}) p"
         )
-    require_as_of(conn, CATCHMENT, reference_date)
     return (
         f"select p.*, c.nearest_store_id, c.distance_km, coalesce(c.distance_band, 'unknown') as distance_band "
         f"from ({profile_sql}) p left join {CATCHMENT} c using (customer_id)"

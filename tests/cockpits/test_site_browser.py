@@ -38,7 +38,8 @@ def analyst(published):
             "select business_unit, segment, count(*) from features.customer_rfm group by all"
         ).fetchall()
         campaigns = conn.execute(
-            "select business_unit, sum(incremental_revenue), count(*) from activation.campaign_results group by 1"
+            "select business_unit, sum(incremental_revenue) filter (where cascade_step = 1), count(*) "
+            "from activation.campaign_results group by 1"
         ).fetchall()
         pressure = conn.execute(
             "select business_unit, max_contacts from activation.contact_pressure"

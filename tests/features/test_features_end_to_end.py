@@ -15,7 +15,6 @@ from platform_assets.features.indicators import INDICATORS, KEYS
 from platform_assets.features.profile import CATCHMENT_COLUMNS
 from platform_assets.lib.resources import resources_from_env
 from platform_assets.lib.settings import REFERENCE_DATE_TAG
-from platform_assets.profit.assets import customer_catchment
 from tests.conftest import E2E_REFERENCE_DATE
 
 REF = date.fromisoformat(E2E_REFERENCE_DATE)
@@ -207,8 +206,7 @@ DATED_INPUTS = {
 def _features_as_of(db, day: date, monkeypatch) -> dict[str, pl.DataFrame]:
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(db))
     result = dg.materialize(
-        # the profile's catchment columns are the same day's: the catchment is rebuilt as of it too
-        [customer_catchment, customer_profile, customer_rfm, customer_clv, channel_ltv_cac, *checks.CHECKS],
+        [customer_profile, customer_rfm, customer_clv, channel_ltv_cac, *checks.CHECKS],
         resources=resources_from_env(),
         instance=dg.DagsterInstance.ephemeral(),
         tags={REFERENCE_DATE_TAG: day.isoformat()},
