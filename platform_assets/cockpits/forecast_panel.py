@@ -97,6 +97,7 @@ def forecast_panel(page: Page, figures: list[dict], backtest: dict[str, dict], c
             "layout": {
                 "title": {"text": "Units sold per week, all stores: forecast"},
                 "yaxis": {"title": {"text": "units"}},
+                "legend": {"orientation": "h", "y": -0.2},
             },
         },
         height=380,
