@@ -180,7 +180,7 @@ def anonymised_select(table: str, columns: list[str], dormant: str, xref: str | 
     condition = dormant_condition(columns, dormant, xref) if identifying else None
     if condition is None:
         return None
-    return ", ".join(blanked(c, condition) if c in identifying else f'"{c}"' for c in columns)
+    return ", ".join(f'{blanked(c, condition)} as "{c}"' if c in identifying else f'"{c}"' for c in columns)
 
 
 def identified_rows_sql(

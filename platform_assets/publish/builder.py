@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import EMPTY_BY_DESIGN, sql_literal, table_exists
-from platform_assets.privacy.dormancy import blanked, dormant_condition, identifying_columns
+from platform_assets.privacy import dormancy  # a module: it imports this package's classification
 from platform_assets.privacy.tables import DORMANT_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
 from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
@@ -232,13 +232,13 @@ def _without_dormant_identifiers(
 ) -> list[PublishedColumn]:
     """The restricted file's columns, each direct identifier null on the rows of a customer past the
     retention period for inactive customers (the row and its facts stay)."""
-    identifying = set(identifying_columns(table, columns))
-    condition = dormant_condition(columns, DORMANT_TABLE) if identifying else None
+    identifying = set(dormancy.identifying_columns(table, columns))
+    condition = dormancy.dormant_condition(columns, DORMANT_TABLE) if identifying else None
     if condition is None:
         return published
     return [
         PublishedColumn(
-            p.name, blanked(p.source_column, condition), p.source_column, p.treatment, p.description
+            p.name, dormancy.blanked(p.source_column, condition), p.source_column, p.treatment, p.description
         )
         if p.source_column in identifying
         else p
