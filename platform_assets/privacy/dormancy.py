@@ -91,12 +91,14 @@ def cutoff_date(reference_date: date, years: int) -> date:
         return reference_date.replace(year=reference_date.year - years, day=28)
 
 
-def activity_sql(conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...]) -> str | None:
-    """customer_id, activity_date, kind of every counted activity whose tables exist (an absent source
-    leaves its marts empty or missing: that kind then counts nothing)."""
+def activity_sql(conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], reference_date: date) -> str | None:
+    """customer_id, activity_date (their latest before ``reference_date``), kind: one row per customer and
+    counted kind whose tables exist (an absent source leaves its marts empty or missing: that kind then
+    counts nothing). Only what happened before the reference date counts: a backfill sees the data as of its day."""
     parts = [
-        f"select customer_id, activity_date, '{kind}' as kind from ({sql}) as a(customer_id, activity_date) "
-        "where activity_date is not null"
+        f"select customer_id, max(activity_date) as activity_date, '{kind}' as kind "
+        f"from ({sql}) as a(customer_id, activity_date) "
+        f"where activity_date < '{reference_date.isoformat()}'::date group by customer_id"
         for kind in kinds
         for tables, sql in [ACTIVITY[kind]]
         if all(table_exists(conn, t) for t in tables)
@@ -113,20 +115,19 @@ def find_dormant(
 ) -> Dormancy:
     """Replaces ``DORMANT_TABLE`` with the customers past the period (none when ``years`` is None)."""
     empty = "select " + ", ".join(f"null::{t} as {c}" for c, t, _ in COLUMNS) + " where false"
-    activities = activity_sql(conn, kinds) if years is not None else None
+    activities = activity_sql(conn, kinds, reference_date) if years is not None else None
     if years is None or activities is None or not table_exists(conn, CUSTOMERS):
         replace_table(conn, DORMANT_TABLE, empty)
         return Dormancy(0, 0, cutoff_date(reference_date, years) if years is not None else None)
     cutoff = cutoff_date(reference_date, years)
-    # only what happened up to the reference date counts (a backfill sees the data as of its day)
+    # the kind of the latest activity (a tie: the last kind by name, so a rerun says the same)
     latest = f"""
-        select c.customer_id, arg_max(a.kind, a.activity_date) as last_activity_kind,
+        select c.customer_id, arg_max(a.kind, strftime(a.activity_date, '%Y%m%d') || a.kind) as last_activity_kind,
                max(a.activity_date) as last_activity_date
-        from {CUSTOMERS} c left join ({activities}) a
-          on a.customer_id = c.customer_id and a.activity_date < ?::date
+        from {CUSTOMERS} c left join ({activities}) a on a.customer_id = c.customer_id
         group by c.customer_id
     """
-    conn.execute(f"create or replace temp table _retention_latest as {latest}", [reference_date])
+    conn.execute(f"create or replace temp table _retention_latest as {latest}")
     try:
         replace_table(
             conn,
