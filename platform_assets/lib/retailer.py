@@ -419,6 +419,12 @@ class RetentionSettings(_Strict):
         description="Campaign export folders (exports/activation/<day>/) more than this many days before the "
         "run's reference date are removed, and logged in ops.retention_log; none: kept.",
     )
+    access_bundles_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Access bundles (exports/privacy/access/<request>/) answered more than this many days before "
+        "the run's reference date are deleted; the request stays, answered_bundle_deleted. None: kept.",
+    )
     inactive_customer_years: int | None = Field(
         default=None,
         ge=1,

@@ -26,7 +26,6 @@ import duckdb
 
 from platform_assets.lib.tables import replace_table, table_exists
 from platform_assets.privacy.tables import DORMANT_TABLE
-from platform_assets.publish.classification import Treatment, treatment_of
 
 CUSTOMERS = "referential.dim_customer"
 XREF = "referential.customer_xref"
@@ -148,6 +147,9 @@ def find_dormant(
 
 def identifying_columns(table: str, columns: list[str]) -> list[str]:
     """The columns a dormant customer's row loses: those the analyst file drops or coarsens, lineage aside."""
+    # imported here: the publication (publish/__init__) imports this module through exports.py and snapshots.py
+    from platform_assets.publish.classification import Treatment, treatment_of
+
     return [
         c
         for c in columns

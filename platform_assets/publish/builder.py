@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import EMPTY_BY_DESIGN, sql_literal, table_exists
-from platform_assets.privacy import dormancy  # a module: it imports this package's classification
+from platform_assets.privacy import dormancy
 from platform_assets.privacy.tables import DORMANT_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
 from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
