@@ -207,6 +207,12 @@ def retention_declared(platform: PlatformSettings) -> dict[str, str]:
         )
     else:
         declared["landing"] = "landing files: kept (no retention period configured)"
+    bundles = policy.access_bundles_days
+    declared["publish"] = (
+        "access bundles: kept (no retention period configured)"
+        if bundles is None
+        else f"access bundles deleted {bundles} days after the answer (the request stays)"
+    )
     years = policy.inactive_customer_years
     inactive = (
         "customers without activity: identifiers kept (no retention period configured)"

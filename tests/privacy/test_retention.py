@@ -112,6 +112,7 @@ def test_landing_files_past_their_sources_period_are_removed_never_the_newest(tm
     ("retention", "message"),
     [
         ({"inactive_customer_years": 0}, "inactive_customer_years"),
+        ({"access_bundles_days": -5}, "access_bundles_days"),
         ({"activity": ["purchase", "phone_call"]}, "activity"),
         ({"activity": []}, "activity"),
         ({"landing_files_days": {"web_events": 0}}, "landing_files_days.web_events"),
@@ -129,7 +130,11 @@ def test_the_configuration_refuses_a_wrong_retention_setting(tmp_path, retention
 
 def test_the_demo_documents_every_retention_setting():
     policy = load_retailer(DEMO_RETAILER).privacy.retention
-    assert (policy.inactive_customer_years, policy.landing_files_days) == (3, {"web_events": 395})
+    assert (policy.inactive_customer_years, policy.landing_files_days, policy.access_bundles_days) == (
+        3,
+        {"web_events": 395},
+        90,
+    )
     text = DEMO_RETAILER.read_text()
     assert all(f"# {kind}" in text or f"{kind} (" in text for kind in policy.activity)
 
@@ -165,3 +170,4 @@ def test_the_session_run_applies_the_demos_policy_to_nothing_it_should_keep(refr
     assert "campaign export files removed 90 days after their day" in register["activation"]
     assert "for 3 years: direct identifiers removed" in register["referential"]
     assert "web_events 395 days" in register["landing"]
+    assert "access bundles deleted 90 days after the answer" in register["publish"]
