@@ -1,7 +1,8 @@
 """Erasure reaches the files already handed out: every CSV or Parquet export under the exports
 directory loses the rows of erased persons (by customer id, e-mail or phone, matched on hashes), and
 an access bundle (``privacy/access/<request>/``, whose manifest names its customer by hash) of an
-erased person is deleted whole."""
+erased person is deleted whole. Retention reuses the rewrite (``anonymise_exports``): the customers
+past the retention period for inactive customers keep their rows, their direct identifiers blanked."""
 
 from __future__ import annotations
 

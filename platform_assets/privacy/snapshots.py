@@ -6,6 +6,9 @@ A file is rewritten whole into a new file, never edited in place: DuckDB does no
 a delete frees, so an edited file would still carry the values. The new file takes the old one's
 place in one rename; a reader who has the old file open keeps reading it until they close it.
 The snapshot's manifest records each rewrite (run, rows removed per table).
+
+Retention reuses the rewrite (``anonymise_snapshots``): the customers past the retention period for
+inactive customers keep their rows, their direct identifiers blanked (``dormancy.py``).
 """
 
 from __future__ import annotations
