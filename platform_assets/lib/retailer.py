@@ -445,7 +445,7 @@ class RetentionSettings(_Strict):
         description="Source table -> days: that source's landing files delivered (modified) more than this "
         "many days before the run's reference date are removed, never the source's newest file. A source is "
         "reloaded whole each run, so the removed files' rows leave the warehouse at the next run: for feeds "
-        "whose old rows may go (web events), not sales. A source not listed: kept.",
+        "whose old rows may go (web events), not sales. A source not listed, or not delivered: kept.",
     )
 
     @field_validator("activity")
@@ -634,15 +634,17 @@ def unit_setting_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
 
 
 def retention_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
-    """(path, problem) for landing retention periods of sources the retailer does not deliver."""
-    delivered = sorted(config.sources)
+    """(path, problem) for landing retention periods of tables that are no source (a typo). A known source
+    the retailer does not deliver (a variant without it) is allowed: it has no file to remove."""
+    from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+
     return [
         (
             ("privacy", "retention", "landing_files_days", table),
-            f"{table!r} is not a delivered source {delivered}",
+            f"unknown source {table!r} (known sources: {', '.join(sorted(CONTRACTS_BY_TABLE))})",
         )
         for table in config.privacy.retention.landing_files_days
-        if table not in config.sources
+        if table not in CONTRACTS_BY_TABLE
     ]
 
 

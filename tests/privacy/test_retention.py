@@ -116,7 +116,7 @@ def test_landing_files_past_their_sources_period_are_removed_never_the_newest(tm
         ({"activity": ["purchase", "phone_call"]}, "activity"),
         ({"activity": []}, "activity"),
         ({"landing_files_days": {"web_events": 0}}, "landing_files_days.web_events"),
-        ({"landing_files_days": {"loyalty_points": 30}}, "'loyalty_points' is not a delivered source"),
+        ({"landing_files_days": {"loyalty_points": 30}}, "unknown source 'loyalty_points'"),
     ],
 )
 def test_the_configuration_refuses_a_wrong_retention_setting(tmp_path, retention, message):
@@ -126,6 +126,15 @@ def test_the_configuration_refuses_a_wrong_retention_setting(tmp_path, retention
     bad.write_text(yaml.safe_dump(config))
     with pytest.raises(RetailerConfigError, match=message):
         load_retailer(bad)
+
+
+def test_a_source_not_delivered_may_keep_its_landing_period(tmp_path):
+    """A variant of the retailer without web analytics keeps the demo's period for it: nothing to remove."""
+    config = yaml.safe_load(DEMO_RETAILER.read_text())
+    del config["sources"]["web_events"]
+    variant = tmp_path / "retailer.yml"
+    variant.write_text(yaml.safe_dump(config))
+    assert load_retailer(variant).privacy.retention.landing_files_days == {"web_events": 395}
 
 
 def test_the_demo_documents_every_retention_setting():
