@@ -253,3 +253,80 @@ def test_a_source_not_delivered_counts_nothing_and_fails_nothing(missing):
         assert found.customers == 0 and listed == set()
     else:  # without sales, CUS-sent's last sign of life is their 2018 record; CUS-new's a click in 2026
         assert listed == {"CUS-old", "CUS-sent"}
+
+
+def test_on_the_session_runs_tables_two_years_reach_customers_and_keep_every_total(
+    refreshed, demo_dir, tmp_path
+):
+    """The demo keeps identifiers three years, as long as its data: nobody is past it. On a copy of the session
+    run's working file, restricted file and exports, two years reach some customers: every table of the
+    real schema loses their identifiers, keeps their rows, and the sales totals per business unit stay."""
+    import shutil
+
+    from platform_assets.publish.classification import RESTRICTED_SCHEMAS
+
+    _, db = refreshed
+    shutil.copy(db, tmp_path / "working.duckdb")
+    snapshot = tmp_path / "snapshots" / "20261101T060000Z_session"
+    snapshot.mkdir(parents=True)
+    shutil.copy(demo_dir / "published" / "restricted.duckdb", snapshot / "restricted.duckdb")
+    shutil.copytree(demo_dir / "exports" / "activation", tmp_path / "exports" / "activation")
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
+        found = dormancy.find_dormant(conn, REF, 2, KINDS, "run-2y")
+        assert (
+            0
+            < found.customers
+            < 0.2 * conn.execute("select count(*) from referential.dim_customer").fetchall()[0][0]
+        )
+        anonymise_exports(conn, tmp_path / "exports", DORMANT_TABLE)
+        assert identified_export_rows(conn, tmp_path / "exports", DORMANT_TABLE) == {}
+        builder.build(
+            conn,
+            tmp_path / "restricted.duckdb",
+            "restricted_build",
+            builder.source_tables(conn, RESTRICTED_SCHEMAS),
+            {},
+            False,
+            {"run_id": "run-2y", "reference_date": REF, "published_at": None, "file_kind": "restricted"},
+        )
+        rewritten = anonymise_snapshots(conn, [snapshot], "run-2y", builder.STORAGE_VERSION)
+        assert (
+            rewritten["20261101T060000Z_session/restricted.duckdb"]["referential.dim_customer"]
+            == found.customers
+        )
+        totals = conn.execute(
+            "select country_code, sum(net_amount), count(*) from sales.fct_sales_lines group by 1 order by 1"
+        ).fetchall()
+        dormant = [c for (c,) in conn.execute(f"select customer_id from {DORMANT_TABLE}").fetchall()]
+        tables = builder.source_tables(conn, RESTRICTED_SCHEMAS)
+    for path in (tmp_path / "restricted.duckdb", snapshot / "restricted.duckdb"):
+        with duckdb.connect(str(path), read_only=True) as conn:
+            conn.execute("create temp table dormant as select unnest(?::varchar[]) as customer_id", [dormant])
+            left = {}
+            for table, columns in tables.items():
+                count_sql = dormancy.identified_rows_sql(table, table, columns, "dormant")
+                if (
+                    count_sql
+                    and conn.execute(
+                        f"select count(*) from duckdb_tables() where schema_name || '.' || table_name = '{table}'"
+                    ).fetchall()[0][0]
+                ):
+                    left[table] = conn.execute(count_sql).fetchall()[0][0]
+            assert left and set(left.values()) == {0}, left
+            assert "referential.dim_customer" in left and "referential.customer_xref" in left
+            assert (
+                conn.execute(
+                    "select country_code, sum(net_amount), count(*) from sales.fct_sales_lines group by 1 order by 1"
+                ).fetchall()
+                == totals
+            )
+            [(kept, named)] = conn.execute(
+                "select count(*), count(email) + count(last_name) from referential.dim_customer "
+                "where customer_id in (select customer_id from dormant)"
+            ).fetchall()
+            assert (kept, named) == (found.customers, 0)
+            [(others, others_named)] = conn.execute(
+                "select count(*), count(last_name) from referential.dim_customer "
+                "where customer_id not in (select customer_id from dormant)"
+            ).fetchall()
+            assert others_named == others > 0  # an active customer keeps every identifier
