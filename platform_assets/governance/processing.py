@@ -107,7 +107,7 @@ PURPOSES: dict[str, Purpose] = {
         (CUSTOMERS, "persons who made a privacy request"),
         ("hashed identifiers of erased persons", "privacy request log", "run bookkeeping"),
         "erasure suppression list kept for as long as the erasure holds; access bundles kept until the "
-        "person is erased; privacy request and publication logs kept",
+        "person is erased or their retention period ends; privacy request and publication logs kept",
     ),
 }
 

@@ -404,9 +404,14 @@ class ForecastSettings(_Strict):
     )
 
 
+# What counts as a customer's activity for the retention of inactive customers
+# (platform_assets/privacy/dormancy.py says which table and date each kind reads).
+ACTIVITY_KINDS = ("purchase", "email_engagement", "web_visit", "consent_choice", "record_update")
+
+
 class RetentionSettings(_Strict):
-    """How long files holding personal data are kept (platform_assets/privacy/retention.py): a
-    category without a period keeps everything."""
+    """How long personal data is kept (platform_assets/privacy/retention.py): a category without a
+    period keeps everything."""
 
     campaign_exports_days: int | None = Field(
         default=None,
@@ -414,6 +419,41 @@ class RetentionSettings(_Strict):
         description="Campaign export folders (exports/activation/<day>/) more than this many days before the "
         "run's reference date are removed, and logged in ops.retention_log; none: kept.",
     )
+    access_bundles_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Access bundles (exports/privacy/access/<request>/) answered more than this many days before "
+        "the run's reference date are deleted; the request stays, answered_bundle_deleted. None: kept.",
+    )
+    inactive_customer_years: int | None = Field(
+        default=None,
+        ge=1,
+        description="A customer with no activity (see activity) in this many years before the run's reference "
+        "date loses their direct identifiers in the restricted file, the exports and the kept snapshots; their "
+        "facts stay under their customer id. None: kept.",
+    )
+    activity: tuple[Literal[ACTIVITY_KINDS], ...] = Field(
+        default=ACTIVITY_KINDS,
+        min_length=1,
+        description="What counts as activity for inactive_customer_years: purchase (a sales line), "
+        "email_engagement (an open or a click), web_visit (a web event of a cookie linked to them), "
+        "consent_choice (a consent choice they made), record_update (a source record of theirs created or "
+        "updated).",
+    )
+    landing_files_days: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="Source table -> days: that source's landing files delivered (modified) more than this "
+        "many days before the run's reference date are removed, never the source's newest file. A source is "
+        "reloaded whole each run, so the removed files' rows leave the warehouse at the next run: for feeds "
+        "whose old rows may go (web events), not sales. A source not listed, or not delivered: kept.",
+    )
+
+    @field_validator("activity")
+    @classmethod
+    def _distinct_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        if repeated := sorted({k for k in kinds if kinds.count(k) > 1}):
+            raise ValueError(f"activity kind(s) {repeated} appear more than once")
+        return kinds
 
 
 class PrivacySettings(_Strict):
@@ -593,6 +633,21 @@ def unit_setting_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
     ]
 
 
+def retention_problems(config: RetailerConfig) -> list[tuple[tuple, str]]:
+    """(path, problem) for landing retention periods of tables that are no source (a typo). A known source
+    the retailer does not deliver (a variant without it) is allowed: it has no file to remove."""
+    from platform_assets.landing.contracts import CONTRACTS_BY_TABLE
+
+    return [
+        (
+            ("privacy", "retention", "landing_files_days", table),
+            f"unknown source {table!r} (known sources: {', '.join(sorted(CONTRACTS_BY_TABLE))})",
+        )
+        for table in config.privacy.retention.landing_files_days
+        if table not in CONTRACTS_BY_TABLE
+    ]
+
+
 def _error_line(lines: dict[tuple, int], path: tuple) -> int | None:
     while path and path not in lines:
         path = path[:-1]
@@ -611,7 +666,7 @@ def parse_retailer(text: str, source: str) -> RetailerConfig:
         raise RetailerConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
         config = RetailerConfig.model_validate(document)
-        problems = source_problems(config) + unit_setting_problems(config)
+        problems = source_problems(config) + unit_setting_problems(config) + retention_problems(config)
     except ValidationError as error:
         errors = [(_document_path(e["loc"]), e["msg"]) for e in error.errors()]
         # a mapping that is neither a string nor a valid mapping: report the mapping's own problem

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,7 +46,8 @@ XREF = "referential.customer_xref"
 DUE_DAYS = 30  # GDPR art. 12(3): one month
 BUNDLES = Path("privacy") / "access"  # under the exports directory
 ANSWERED, NO_DATA, REVIEW = "answered", "no_data_held", "needs_review"
-STATUSES = (ANSWERED, NO_DATA, REVIEW)
+EXPIRED = "answered_bundle_deleted"  # answered; the bundle was deleted after the retention period
+STATUSES = (ANSWERED, NO_DATA, REVIEW, EXPIRED)
 # The schemas whose tables with a customer_id column make up a bundle (the published ones, no ops).
 BUNDLE_SCHEMAS = ("referential", "sales", "marketing", "features", "scores", "activation")
 SOURCE_RECORDS = "source_records"
@@ -58,8 +59,9 @@ COLUMNS = (
     (
         "status",
         "varchar",
-        "answered (a bundle was written), no_data_held (no customer matches, or the person was erased) or "
-        "needs_review (two or more customers match, or no identifier could be read: a person decides).",
+        "answered (a bundle was written), no_data_held (no customer matches, or the person was erased), "
+        "needs_review (two or more customers match, or no identifier could be read: a person decides) or "
+        "answered_bundle_deleted (answered; the bundle was deleted after the retention period).",
     ),
     ("reason", "varchar", "Why that status, in words."),
     ("customers_matched", "bigint", "Customers the request's identifiers matched."),
@@ -390,6 +392,9 @@ class Answered:
     log: pl.DataFrame  # COLUMNS, every request ever received
     written: list[str]  # request ids whose bundle this run wrote
     deleted: list[str]  # request ids whose bundle this run deleted (the person was erased since)
+    expired: dict[str, int] = field(
+        default_factory=dict
+    )  # bundle folder -> files, deleted after the retention period
 
 
 def answer(
@@ -398,9 +403,12 @@ def answer(
     explanations: dict[str, tuple[str | None, dict[str, str]]],
     run_id: str,
     now: datetime,
+    bundle_days: int | None = None,
+    reference_date: date | None = None,
 ) -> Answered:
     """Decides every request of the file not answered yet, writes the bundles, deletes those of persons
-    erased since; returns the new ``ops.privacy_requests``."""
+    erased since and those answered more than ``bundle_days`` before ``reference_date`` (the retention
+    period of access bundles; None: kept); returns the new ``ops.privacy_requests``."""
     import polars as pl
 
     previous = conn.sql(f"select * from {TABLE}").pl() if table_exists(conn, TABLE) else empty_log()
@@ -420,9 +428,10 @@ def answer(
                 run_id=run_id,
             )
             deleted.append(row["request_id"])
+    expired = expire_bundles(log, exports_dir, bundle_days, reference_date, run_id)
     done = {
         r for r, row in log.items() if row["status"] == ANSWERED and (exports_dir / row["bundle"]).is_dir()
-    }
+    } | {r for r, row in log.items() if row["status"] == EXPIRED}  # answered once: never again
     wanted = requests(conn).filter(~pl.col("access_request_id").is_in(sorted(done)))
     decisions = decide(wanted, matches(conn, wanted), suppressed(conn, wanted))
     answering = [d for d in decisions if d.status == ANSWERED]
@@ -463,4 +472,29 @@ def answer(
             row.update(answered_at=before["answered_at"], run_id=before["run_id"])  # nothing new to say
         log[d.request_id] = row
     frame = pl.DataFrame(list(log.values()), schema=empty_log().schema).sort("received_at", "request_id")
-    return Answered(frame, written, deleted)
+    return Answered(frame, written, deleted, expired)
+
+
+def expire_bundles(
+    log: dict[str, dict], exports_dir: Path, days: int | None, reference_date: date | None, run_id: str
+) -> dict[str, int]:
+    """Deletes the bundles answered more than ``days`` before ``reference_date`` (their rows say so and keep
+    when they were answered); returns bundle folder -> files deleted."""
+    if days is None or reference_date is None:
+        return {}
+    cutoff = reference_date - timedelta(days=days)
+    expired = {}
+    for row in log.values():
+        if row["status"] == ANSWERED and row["bundle"] and row["answered_at"].date() < cutoff:
+            folder = exports_dir / row["bundle"]
+            expired[row["bundle"]] = (
+                sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+            )
+            shutil.rmtree(folder, ignore_errors=True)
+            row.update(
+                status=EXPIRED,
+                reason=f"answered; the bundle was deleted {days} days after the answer (retention period)",
+                bundle=None,
+                run_id=run_id,
+            )
+    return expired

@@ -8,10 +8,11 @@ import dagster as dg
 from platform_assets.governance.ownership import PUBLISH
 from platform_assets.lib import layers
 from platform_assets.lib.metadata import asset_metadata, check_description
+from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.tables import comment_table, replace_table_from_frame
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy import access
+from platform_assets.privacy import access, retention
 
 ACCESS_CHECK = "statuses_due_dates_and_bundles"
 
@@ -62,7 +63,16 @@ def build_access(upstream: dg.Definitions) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         with warehouse.connect() as conn:
-            done = access.answer(conn, platform.exports_path, explanations, context.run_id, now)
+            ref = run_reference_date(context, platform, warehouse)
+            days = platform.retailer.privacy.retention.access_bundles_days
+            done = access.answer(conn, platform.exports_path, explanations, context.run_id, now, days, ref)
+            if done.expired:  # the retention policy's log says what it removed
+                rule = f"access bundles answered more than {days} days before the reference date"
+                removals = [
+                    retention.Removal("access_bundles", f"exports/{bundle}", files, rule)
+                    for bundle, files in sorted(done.expired.items())
+                ]
+                retention.record(conn, removals, context.run_id, ref)
             rows = replace_table_from_frame(conn, access.TABLE, done.log)
             comment_table(
                 conn,
@@ -75,7 +85,8 @@ def build_access(upstream: dg.Definitions) -> dg.AssetsDefinition:
         counts = done.log.group_by("status").len().sort("status")
         context.log.info(
             f"access requests: {rows} ({', '.join(f'{s} {n}' for s, n in counts.iter_rows())}); "
-            f"{len(done.written)} bundles written, {len(done.deleted)} deleted (erased since)"
+            f"{len(done.written)} bundles written, {len(done.deleted)} deleted (erased since), "
+            f"{len(done.expired)} deleted after the retention period"
         )
         return dg.MaterializeResult(
             metadata={
@@ -83,6 +94,7 @@ def build_access(upstream: dg.Definitions) -> dg.AssetsDefinition:
                 "statuses": dg.MetadataValue.json(dict(counts.iter_rows())),
                 "bundles_written": len(done.written),
                 "bundles_deleted_after_erasure": len(done.deleted),
+                "bundles_deleted_after_retention_period": len(done.expired),
             },
             check_results=[
                 dg.AssetCheckResult(

@@ -5,8 +5,6 @@ blocking check stops a publication that would hold a table without a classificat
 The consent history and the access requests have their own modules (``consent_assets.py``,
 ``access_assets.py``)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
 from platform_assets.governance.ownership import PUBLISH
@@ -21,7 +19,9 @@ from platform_assets.lib.tables import (
     table_exists,
 )
 from platform_assets.lib.warehouse import Warehouse
-from platform_assets.privacy import register, retention
+from platform_assets.privacy import dormancy, register, retention
+from platform_assets.privacy.exports import anonymise_exports, identified_export_rows
+from platform_assets.privacy.tables import DORMANT_TABLE
 from platform_assets.publish.builder import PUBLICATION_DOCS, source_tables
 from platform_assets.publish.check_results import COLUMNS as CHECK_RESULT_COLUMNS
 from platform_assets.publish.check_results import TABLE as CHECK_RESULTS
@@ -193,57 +193,127 @@ def _frame(rows: list[dict]):
 
 def retention_declared(platform: PlatformSettings) -> dict[str, str]:
     """Domain -> the configured retention periods that apply to it, in words (for the register)."""
-    days = platform.retailer.privacy.retention.campaign_exports_days
-    if days is None:
-        return {"activation": "campaign export files: kept (no retention period configured)"}
-    return {"activation": f"campaign export files removed {days} days after their day"}
+    policy = platform.retailer.privacy.retention
+    days = policy.campaign_exports_days
+    declared = {
+        "activation": "campaign export files: kept (no retention period configured)"
+        if days is None
+        else f"campaign export files removed {days} days after their day"
+    }
+    if policy.landing_files_days:
+        periods = ", ".join(f"{s} {d} days" for s, d in sorted(policy.landing_files_days.items()))
+        declared["landing"] = (
+            f"landing files removed that long after their delivery, the newest kept: {periods}"
+        )
+    else:
+        declared["landing"] = "landing files: kept (no retention period configured)"
+    bundles = policy.access_bundles_days
+    declared["publish"] = (
+        "access bundles: kept (no retention period configured)"
+        if bundles is None
+        else f"access bundles deleted {bundles} days after the answer (the request stays)"
+    )
+    years = policy.inactive_customer_years
+    inactive = (
+        "customers without activity: identifiers kept (no retention period configured)"
+        if years is None
+        else f"customers without activity ({', '.join(policy.activity)}) for {years} years: direct identifiers "
+        "removed from the restricted file, the exports and the kept snapshots, facts kept under the customer id"
+    )
+    for domain in ("referential", "marketing", "activation"):
+        declared[domain] = "; ".join(filter(None, [declared.get(domain), inactive]))
+    return declared
+
+
+RETENTION_CHECK = "inactive_customers_keep_no_identifier_in_exports"
+ACTIVITY_ASSETS = [
+    ["sales", "fct_sales_lines"],
+    ["marketing", "fct_email_events"],
+    ["marketing", "fct_web_events"],
+    ["referential", "consent_history"],
+    ["referential", "customer_xref"],
+    ["referential", "dim_customer"],
+]
 
 
 @dg.asset(
     key=retention.TABLE.split("."),
-    deps=[dg.AssetKey(["activation", "audience_exports"])],
+    deps=[dg.AssetKey(["activation", "audience_exports"]), *(dg.AssetKey(k) for k in ACTIVITY_ASSETS)],
     description=(
-        "Retention of files holding personal data, applied each run as the retailer configures it "
-        "(privacy.retention): campaign export folders older than the period are removed; one row per place "
-        "removed, kept across runs. Nothing outside the policy is touched."
+        "Retention of personal data, applied each run as the retailer configures it (privacy.retention): "
+        "campaign export folders and landing files older than their period are removed; customers without "
+        "activity for the configured years are listed in privacy.retention_dormant (working file only) and "
+        "lose their direct identifiers in the exports here, in the restricted file and the kept snapshots at "
+        "the publication, their facts kept. One row per place removed or anonymised, kept across runs. "
+        "Nothing outside the policy is touched."
     ),
     group_name=layers.PUBLICATION,
     owners=PUBLISH.owners,
-    kinds={"python"},
+    kinds={"python", "duckdb"},
     pool="duckdb_writer",
     metadata=asset_metadata(PUBLISH, retention.TABLE, "one row per run and place removed", retention.COLUMNS),
+    check_specs=[
+        dg.AssetCheckSpec(
+            RETENTION_CHECK,
+            asset=retention.TABLE.split("."),
+            blocking=True,
+            description=check_description(
+                "After the retention step, no export file holds a direct identifier of a customer past the "
+                "retention period for inactive customers, and every customer listed is past it.",
+                blocking=True,
+            ),
+        )
+    ],
 )
 def retention_log(
     context: dg.AssetExecutionContext, warehouse: Warehouse, platform: PlatformSettings
 ) -> dg.MaterializeResult:
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     ref = run_reference_date(context, platform, warehouse)
-    days = platform.retailer.privacy.retention.campaign_exports_days
-    removed = retention.apply_retention(platform.exports_path, ref, days)
+    policy = platform.retailer.privacy.retention
+    removed = retention.apply_retention(platform.exports_path, ref, policy.campaign_exports_days)
+    globs = {table: delivery.files for table, delivery in platform.retailer.sources.items()}
+    removed += retention.apply_landing_retention(platform.landing_path, globs, ref, policy.landing_files_days)
+    years = policy.inactive_customer_years
     with warehouse.connect() as conn:
-        conn.execute("create schema if not exists ops")
-        conn.execute(
-            f"create table if not exists {retention.TABLE} "
-            f"({', '.join(f'{name} {type_}' for name, type_, _ in retention.COLUMNS)})"
-        )
-        rows = retention.log_rows(removed, context.run_id, ref, now)
-        if rows:
-            conn.executemany(f"insert into {retention.TABLE} values (?, ?, ?, ?, ?, ?, ?)", rows)
-        comment_table(
-            conn,
-            retention.TABLE,
-            "What the retention policy removed, run by run: one row per place removed.",
-            {name: text for name, _, text in retention.COLUMNS},
-        )
-        [(total,)] = conn.execute(f"select count(*) from {retention.TABLE}").fetchall()
+        found = dormancy.find_dormant(conn, ref, years, policy.activity, context.run_id)
+        exports = anonymise_exports(conn, platform.exports_path, DORMANT_TABLE)
+        if years is not None and found.cutoff is not None:
+            rule = retention.inactive_rule(years, found.cutoff, policy.activity)
+            places = {"customers": found.customers} | {f"exports/{f}": n for f, n in exports.items()}
+            removed += retention.anonymised(rule, places)
+        total = retention.record(conn, removed, context.run_id, ref)
+        left = identified_export_rows(conn, platform.exports_path, DORMANT_TABLE)
+        [(too_recent,)] = conn.execute(
+            f"select count(*) from {DORMANT_TABLE} where not (last_activity_date < ?::date)",
+            [found.cutoff or ref],
+        ).fetchall()
+        comment_table(conn, DORMANT_TABLE, dormancy.DESCRIPTION, {n: t for n, _, t in dormancy.COLUMNS})
     context.log.info(
-        f"retention: {len(removed)} places removed ({sum(r.files for r in removed)} files); "
-        f"campaign exports kept {days if days is not None else 'without limit'} days"
+        f"retention: {sum(r.files for r in removed)} files removed; {found.customers} customers past the "
+        f"inactivity period ({found.undated} without dated activity kept), {sum(exports.values())} export rows "
+        f"anonymised; campaign exports kept {policy.campaign_exports_days or 'without limit'} days, inactive "
+        f"customers {years or 'without limit'} years"
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": int(total),
-            "places_removed": dg.MetadataValue.json({r.place: r.files for r in removed}),
-            "campaign_exports_days": days if days is not None else "not configured",
-        }
+            "dagster/row_count": total,
+            "places_removed": dg.MetadataValue.json({r.place: r.files for r in removed if r.files}),
+            "campaign_exports_days": policy.campaign_exports_days or "not configured",
+            "landing_files_days": dg.MetadataValue.json(policy.landing_files_days or "not configured"),
+            "inactive_customer_years": years or "not configured",
+            "inactive_customers": found.customers,
+            "customers_without_dated_activity": found.undated,
+            "export_rows_anonymised": dg.MetadataValue.json(exports),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=RETENTION_CHECK,
+                passed=not left and not too_recent,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "export_rows_with_identifiers": dg.MetadataValue.json(left),
+                    "listed_too_recent": too_recent,
+                },
+            )
+        ],
     )

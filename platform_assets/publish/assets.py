@@ -195,6 +195,7 @@ def _metadata(done: Published, run: Run, platform: PlatformSettings) -> dict:
         "export_rows_removed": dg.MetadataValue.json(done.swept),
         "snapshots_pruned": dg.MetadataValue.json(done.pruned),
         "snapshot_rows_erased": dg.MetadataValue.json(done.snapshots_erased),
+        "snapshot_rows_anonymised": dg.MetadataValue.json(done.snapshots_anonymised or {}),
         "reference_date": str(run.reference_date),
         "full_refresh": run.full_refresh,
         "slowest_analyst": dg.MetadataValue.json(slowest(analyst.seconds)),

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import EMPTY_BY_DESIGN, sql_literal, table_exists
-from platform_assets.privacy.tables import SUPPRESSION_TABLE
+from platform_assets.privacy import dormancy
+from platform_assets.privacy.tables import DORMANT_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish.classification import PublishedColumn, Treatment, analyst_columns
 from platform_assets.publish.docs import ColumnEntry, TableDoc, comment_statements
 
@@ -117,6 +118,10 @@ def build(
     conn.execute(f"attach {sql_literal(str(target))} as {catalog} (storage_version '{STORAGE_VERSION}')")
     try:
         has_suppression = table_exists(conn, SUPPRESSION_TABLE)
+        # customers past the retention period for inactive customers (privacy/dormancy.py)
+        has_dormant = table_exists(conn, DORMANT_TABLE) and bool(
+            conn.execute(f"select count(*) from {DORMANT_TABLE}").fetchall()[0][0]
+        )
         rows: dict[str, int] = {}
         entries: list[ColumnEntry] = []
         effective: dict[str, TableDoc] = {}
@@ -125,6 +130,8 @@ def build(
             started = time.perf_counter()
             schema_name, table_name = table.split(".")
             published = analyst_columns(table, columns) if analyst else [_as_is(c) for c in columns]
+            if not analyst and has_dormant:
+                published = _without_dormant_identifiers(table, columns, published)
             if not published:  # nothing but personal data: the table stays in the restricted file
                 continue
             select = ", ".join(f'{p.expression} as "{p.name}"' for p in published)
@@ -218,6 +225,25 @@ def _privacy_note(doc: TableDoc, columns: list[str], published: list[PublishedCo
         + " (personal data: see the restricted file)."
     )
     return TableDoc(f"{doc.description} {note}" if doc.description else note, doc.columns, doc.owners)
+
+
+def _without_dormant_identifiers(
+    table: str, columns: list[str], published: list[PublishedColumn]
+) -> list[PublishedColumn]:
+    """The restricted file's columns, each direct identifier null on the rows of a customer past the
+    retention period for inactive customers (the row and its facts stay)."""
+    identifying = set(dormancy.identifying_columns(table, columns))
+    condition = dormancy.dormant_condition(columns, DORMANT_TABLE) if identifying else None
+    if condition is None:
+        return published
+    return [
+        PublishedColumn(
+            p.name, dormancy.blanked(p.source_column, condition), p.source_column, p.treatment, p.description
+        )
+        if p.source_column in identifying
+        else p
+        for p in published
+    ]
 
 
 def _as_is(column: str) -> PublishedColumn:

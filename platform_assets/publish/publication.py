@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 
 from platform_assets.lib.tables import table_exists
+from platform_assets.privacy import retention
 from platform_assets.privacy.cleanups import record_cleanups
 from platform_assets.privacy.exports import sweep_exports
-from platform_assets.privacy.snapshots import erase_from_snapshots
+from platform_assets.privacy.snapshots import anonymise_snapshots, erase_from_snapshots
 from platform_assets.privacy.tables import LOG_TABLE, REGISTER_TABLE, SUPPRESSION_TABLE
 from platform_assets.publish import builder, snapshots
 from platform_assets.publish.classification import (
@@ -77,6 +78,8 @@ class Published:
     pruned: list[str]
     snapshots_erased: dict[str, dict[str, int]]  # earlier snapshot/file -> rows of erased persons removed
     log_rows: int
+    # earlier snapshot/file -> rows whose identifiers were removed (inactive customers past retention)
+    snapshots_anonymised: dict[str, dict[str, int]] | None = None
 
 
 def publish(
@@ -159,6 +162,17 @@ def publish(
         earlier = [s for s in snapshots.snapshots(published_dir) if s.name != name]
         snapshots_erased = erase_from_snapshots(conn, earlier, run.run_id, builder.STORAGE_VERSION)
         record_cleanups(conn, run.run_id, published_at, cleanup_places(swept, snapshots_erased))
+        # and lose the identifiers of the customers past retention for inactivity (privacy/dormancy.py)
+        snapshots_anonymised = anonymise_snapshots(conn, earlier, run.run_id, builder.STORAGE_VERSION)
+        if snapshots_anonymised:
+            places = {
+                f"snapshot:{file}:{table}": rows
+                for file, tables in snapshots_anonymised.items()
+                for table, rows in tables.items()
+            }
+            retention.record(
+                conn, retention.anonymised(retention.SNAPSHOT_RULE, places), run.run_id, run.reference_date
+            )
         row = [
             run.run_id,
             run.reference_date,
@@ -177,7 +191,16 @@ def publish(
         shutil.rmtree(building, ignore_errors=True)  # a build never promoted leaves nothing behind
         raise
     return Published(
-        name, analyst, restricted, undocumented, erased, swept, pruned, snapshots_erased, log_rows
+        name,
+        analyst,
+        restricted,
+        undocumented,
+        erased,
+        swept,
+        pruned,
+        snapshots_erased,
+        log_rows,
+        snapshots_anonymised,
     )
 
 

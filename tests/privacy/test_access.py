@@ -187,6 +187,48 @@ def test_no_request_file_is_no_request(tmp_path):
     assert done.log.is_empty() and done.written == []
 
 
+def test_a_bundle_past_its_retention_period_is_deleted_and_never_written_again(tmp_path):
+    """Answered on 1 November; kept 30 days: on 30 November it stays, on 2 December it goes, the request
+    stays answered (with the answer's date) and the next runs neither write it again nor fail the check."""
+    conn = _working()
+    done = access.answer(conn, tmp_path, EXPLAIN, "run-1", NOW, 30, date(2026, 11, 1))
+    _store(conn, done)
+    bundles = tmp_path / "privacy" / "access"
+    assert done.expired == {} and sorted(p.name for p in bundles.iterdir()) == [
+        "AR-1",
+        "AR-4",
+        "AR-7",
+        "AR-8",
+    ]
+    later = datetime(2026, 11, 30, 6)
+    kept = access.answer(conn, tmp_path, EXPLAIN, "run-2", later, 30, date(2026, 11, 30))
+    assert kept.expired == {} and kept.written == []
+    files = sum(1 for p in (bundles / "AR-1").rglob("*") if p.is_file())
+    gone = access.answer(conn, tmp_path, EXPLAIN, "run-3", later, 30, date(2026, 12, 2))
+    assert sorted(gone.expired) == [
+        "privacy/access/AR-1",
+        "privacy/access/AR-4",
+        "privacy/access/AR-7",
+        "privacy/access/AR-8",
+    ]
+    assert gone.expired["privacy/access/AR-1"] == files > 0 and not any(bundles.iterdir())
+    rows = {r["request_id"]: r for r in gone.log.iter_rows(named=True)}
+    assert rows["AR-1"]["status"] == access.EXPIRED and rows["AR-1"]["bundle"] is None
+    assert rows["AR-1"]["answered_at"] == NOW and "30 days after the answer" in rows["AR-1"]["reason"]
+    assert rows["AR-2"]["status"] == access.REVIEW  # not answered: nothing to delete
+    _store(conn, gone)
+    again = access.answer(conn, tmp_path, EXPLAIN, "run-4", later, 30, date(2026, 12, 3))
+    assert again.written == [] and again.expired == {} and not any(bundles.iterdir())
+    _store(conn, again)
+    assert access_problems(conn, tmp_path) == []
+    # without a period a bundle is kept whatever its age
+    fresh = tmp_path / "fresh"
+    conn = _working()
+    _store(conn, access.answer(conn, fresh, EXPLAIN, "run-1", NOW))
+    assert access.answer(conn, fresh, EXPLAIN, "run-2", later, None, date(2030, 1, 1)).expired == {}
+    assert (fresh / "privacy" / "access" / "AR-1").is_dir()
+
+
 @pytest.fixture(scope="module")
 def session(refreshed, demo_dir):
     result, db = refreshed
