@@ -45,6 +45,7 @@ from platform_assets.lib.tables import (
     sql_literal,
     table_exists,
 )
+from platform_assets.privacy.dormancy import past_retention_sql
 from platform_assets.privacy.tables import SUPPRESSION_TABLE
 
 if TYPE_CHECKING:
@@ -55,6 +56,17 @@ CONTACTS = f"{WORK_SCHEMA}.contacts_before"
 PRESSURE_CONTACTS = f"{WORK_SCHEMA}.pressure_contacts"  # contacts sent + contacts running cascades hold
 CASCADES = f"{WORK_SCHEMA}.running_cascades"
 FOLLOW_UPS = f"{WORK_SCHEMA}.due_follow_ups"
+PAST_RETENTION = f"{WORK_SCHEMA}.past_retention"  # customers whose identifiers the retention step removes
+
+
+@dataclass(frozen=True)
+class Retention:
+    """The retailer's retention period for inactive customers (``privacy.retention``): none = keep."""
+
+    years: int | None = None
+    activity: tuple[str, ...] = ()
+
+
 RULES = "activation.decision_matrix"
 PRESSURE = "activation.contact_pressure"
 SCORES = ("features.customer_rfm", "scores.customer_churn")  # must be as of the run's date
@@ -104,7 +116,9 @@ def without_consent(conn: duckdb.DuckDBPyConnection, counts: AudienceCounts, rea
     return replace(counts, skipped=reason)
 
 
-def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date, email_events: bool) -> None:
+def prepare_inputs(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, email_events: bool, retention: Retention
+) -> None:
     """The customers, the contacts already sent, the running cascades and the due follow-ups, as
     working tables the selection reads. ``email_events``: whether the retailer delivers them."""
     for table in SCORES:
@@ -114,7 +128,9 @@ def prepare_inputs(conn: duckdb.DuckDBPyConnection, reference_date: date, email_
             "the decision matrix (dbt_project/seeds/decision_matrix.csv) declares follow-ups that cannot run: "
             + "; ".join(problems)
         )
-    replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE)))
+    past = past_retention_sql(conn, reference_date, retention.years, retention.activity)
+    replace_table(conn, PAST_RETENTION, past or "select null::varchar as customer_id where false")
+    replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE), PAST_RETENTION))
     replace_table(conn, CASCADES, cascade.cascades_sql(conn, reference_date))
     replace_table(
         conn,
@@ -169,12 +185,16 @@ def _follow_up_accounting(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def write_audiences(
-    conn: duckdb.DuckDBPyConnection, selection: Selection, run_id: str, email_events: bool = True
+    conn: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    run_id: str,
+    email_events: bool = True,
+    retention: Retention = Retention(),
 ) -> AudienceCounts:
     """Selects the day's audiences and writes audiences, exclusions, audience history, contact
     history and the cascades' follow-up decisions in one transaction."""
     ref = selection.reference_date
-    prepare_inputs(conn, ref, email_events)
+    prepare_inputs(conn, ref, email_events, retention)
     select_audiences(
         conn,
         selection,

@@ -6,6 +6,7 @@ the send (or the first run after it), each treatment member of that step is deci
 order (``DECISIONS``):
 
   erased              on the erasure suppression list
+  past_retention      past the retention period for inactive customers (privacy/dormancy.py)
   not_in_referential  the customer id is no longer in referential.dim_customer (merged, erased)
   no_email_events     the retailer does not deliver the e-mail tool's events: nobody can tell an
                       opener, so nobody gets the follow-up
@@ -45,6 +46,7 @@ FOLLOW_UP_CHANNELS = ("sms", "phone", "post")
 FOLLOW_UP_HOLDOUT_SUFFIX = "|follow-up"
 DECISIONS = (
     "erased",
+    "past_retention",
     "not_in_referential",
     "no_email_events",
     "unsubscribed",
@@ -191,6 +193,7 @@ def follow_ups_sql(reference_date: date, cascades: str, customers: str, events: 
                 end as email_outcome,
                 case
                     when coalesce(c.is_erased, false) then 'erased'
+                    when coalesce(c.is_past_retention, false) then 'past_retention'
                     when c.customer_id is null then 'not_in_referential'
                     when not {delivered} then 'no_email_events'
                     when coalesce(o.unsubscribed, false) then 'unsubscribed'

@@ -81,6 +81,8 @@ AUDIENCE_EXCLUSIONS = (
         "varchar",
         "Why a customer a rule matched is not in the audience: erased (suppression list), no_consent "
         "(no matching channel consented), no_contact_data (consented, address or number missing), "
+        "past_retention (no activity in the retailer's retention period for inactive customers: their "
+        "identifiers are being removed), "
         "in_cascade (the customer's cascade of this campaign is running: its follow-up is not decided yet), "
         "pressure_limit (the business unit's contact limit was reached by better-priority campaigns).",
     ),
@@ -288,7 +290,8 @@ CASCADE_FOLLOW_UPS = (
     (
         "decision",
         "varchar",
-        "selected (in today's audience, cascade_step 2), or why not: erased, not_in_referential, no_email_events, "
+        "selected (in today's audience, cascade_step 2), or why not: erased, past_retention, not_in_referential, "
+        "no_email_events, "
         "unsubscribed, opened, no_consent (to the follow-up channel), no_contact_data, pressure_limit.",
     ),
 )

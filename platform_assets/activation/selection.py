@@ -9,7 +9,8 @@ Inputs
   customers   one row per customer: customer_id, business_unit, rfm_segment, behavioural_segment,
               churn_band, churn_model_arm (the churn model version that gave the band),
               life_moment, appetence_department, consent_<channel> and reachable_<channel> for
-              email, sms, phone and post, is_erased (``CUSTOMERS_SQL`` builds it from the warehouse)
+              email, sms, phone and post, is_erased, is_past_retention (``CUSTOMERS_SQL`` builds it from
+              the warehouse)
   rules       the decision matrix (dbt seed activation.decision_matrix)
   pressure    business_unit, max_contacts, period_days (dbt seed activation.contact_pressure)
   contacts    customer_id, contact_date: every contact already sent (activation.contact_history)
@@ -20,7 +21,8 @@ Rules, in order
   2. per customer and campaign, the matching rule of best priority (lowest number) whose channel the
      customer consented to and can be reached on (e-mail address, phone, full postal address) wins;
      a campaign without one is excluded: ``erased`` (on the suppression list - defence in depth,
-     erasure already removed them from the referential), else ``no_consent`` (no matching channel
+     erasure already removed them from the referential), else ``past_retention`` (no activity in the
+     retailer's retention period: their identifiers are being removed), else ``no_consent`` (no matching channel
      consented), else ``no_contact_data`` (consented, but the address or number is missing);
   3. a customer's campaigns are kept in priority order while they fit under the business unit's
      limit: max_contacts minus the contacts sent in the period_days before the reference date;
@@ -53,7 +55,7 @@ EXCLUDED = f"{WORK_SCHEMA}.audience_excluded"
 FOLLOW_UP_DECISIONS = f"{WORK_SCHEMA}.follow_up_decisions"
 
 CHANNELS = ("email", "sms", "phone", "post")
-REASONS = ("erased", "in_cascade", "no_consent", "no_contact_data", "pressure_limit")
+REASONS = ("erased", "past_retention", "in_cascade", "no_consent", "no_contact_data", "pressure_limit")
 GROUPS = ("treatment", "holdout")
 MATCHED_ON = (
     "business_unit",
@@ -103,7 +105,8 @@ select
     d.phone_e164 is not null as reachable_sms,
     d.phone_e164 is not null as reachable_phone,
     (d.street is not null and d.postcode is not null and d.city is not null) as reachable_post,
-    {{erased}} as is_erased
+    {{erased}} as is_erased,
+    {{past_retention}} as is_past_retention
 from referential.dim_customer d
 left join features.customer_rfm r using (customer_id)
 left join scores.customer_segment s using (customer_id)
@@ -117,8 +120,15 @@ ERASED_SQL = (
 )
 
 
-def customers_sql(has_suppression: bool) -> str:
-    return CUSTOMERS_SQL.format(erased=ERASED_SQL if has_suppression else "false")
+def customers_sql(has_suppression: bool, past_retention: str | None = None) -> str:
+    """``past_retention``: a relation of the customer ids past the retention period for inactive
+    customers (privacy/dormancy.py), whose identifiers the retention step removes: not contacted."""
+    return CUSTOMERS_SQL.format(
+        erased=ERASED_SQL if has_suppression else "false",
+        past_retention=f"d.customer_id in (select customer_id from {past_retention})"
+        if past_retention
+        else "false",
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,7 @@ def select_audiences(
         create or replace table {MATCHED} as
         select
             c.customer_id, c.business_unit, c.churn_band as score_band, c.churn_model_arm, c.is_erased,
+            c.is_past_retention,
             r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
             r.measurement_days, r.follow_up_channel, r.follow_up_days::integer as follow_up_days,
             coalesce({_channel_case("consent")}, false) as consented,
@@ -170,6 +181,7 @@ def select_audiences(
             select
                 customer_id, business_unit, campaign_code,
                 bool_or(is_erased) as erased,
+                bool_or(is_past_retention) as past_retention,
                 bool_or(consented) as any_consent,
                 arg_min(
                     struct_pack(
@@ -177,7 +189,7 @@ def select_audiences(
                         churn_model_arm, follow_up_channel, follow_up_days
                     ),
                     priority
-                ) filter (where consented and reachable and not is_erased) as best,
+                ) filter (where consented and reachable and not is_erased and not is_past_retention) as best,
                 string_agg(distinct channel, ',' order by channel) as channels_matched
             from {MATCHED}
             group by all
@@ -186,6 +198,7 @@ def select_audiences(
             customer_id, business_unit, campaign_code, channels_matched, best,
             case
                 when erased then 'erased'
+                when past_retention then 'past_retention'
                 when (customer_id, campaign_code) in (select (customer_id, campaign_code) from {cascades})
                     then 'in_cascade'
                 when best is null and not any_consent then 'no_consent'

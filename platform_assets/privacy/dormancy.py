@@ -105,6 +105,22 @@ def activity_sql(conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], refere
     return " union all ".join(parts) or None
 
 
+def past_retention_sql(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, years: int | None, kinds: tuple[str, ...]
+) -> str | None:
+    """customer_id of every customer past the period, as ``find_dormant`` counts them (a customer with no
+    dated activity is not); None when no period is configured or no counted kind has its tables. For the
+    steps that run before the retention step (activation: nobody past it is contacted)."""
+    activities = activity_sql(conn, kinds, reference_date) if years is not None else None
+    if activities is None:
+        return None
+    cutoff = cutoff_date(reference_date, years)
+    return (
+        f"select customer_id from ({activities}) group by customer_id "
+        f"having max(activity_date) < '{cutoff.isoformat()}'::date"
+    )
+
+
 def find_dormant(
     conn: duckdb.DuckDBPyConnection,
     reference_date: date,

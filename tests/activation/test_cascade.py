@@ -39,6 +39,7 @@ CUSTOMERS = [
     customer("f", band="high risk", reachable_post=False),  # not opened, no full postal address
     customer("g", band="high risk"),  # not opened; opens on the due day; two more contacts since the e-mail
 ]
+PAST_RETENTION = customer("h", band="high risk", past_retention=True)  # by the due day, past retention
 
 
 def _at(day: date, hour: int = 9) -> datetime:
@@ -137,6 +138,14 @@ def test_the_letter_goes_to_non_openers_who_consented_to_post_and_can_be_reached
         f"select customer_id, reason from {EXCLUDED} where campaign_code = 'WIN-BACK'"
     ).fetchall()
     assert sorted(excluded) == [(cid, "in_cascade") for cid in "abcdefg"]
+
+
+def test_a_customer_past_retention_by_the_due_day_gets_no_follow_up():
+    conn = _connect([*CUSTOMERS[:1], {**PAST_RETENTION, "is_past_retention": False}], max_contacts=4)
+    _send_emails(conn)  # h was active when e-mailed
+    conn.register("customers", pl.DataFrame([*CUSTOMERS[:1], PAST_RETENTION]))
+    _run_day(conn, DUE)
+    assert _decisions(conn) == {"a": ("opened", "opened"), "h": ("not_opened", "past_retention")}
 
 
 def test_the_pressure_limit_counts_both_steps():

@@ -72,6 +72,7 @@ def customer(
         "life_moment": moment,
         "appetence_department": appetence,
         "is_erased": flags.pop("erased", False),
+        "is_past_retention": flags.pop("past_retention", False),
     }
     for channel in ("email", "sms", "phone", "post"):
         row[f"consent_{channel}"] = flags.get(f"consent_{channel}", True)
@@ -171,6 +172,42 @@ def test_an_erased_customer_is_never_selected_whatever_their_consents():
         ("gone", "WIN-BACK", "erased"),
         ("gone", "MOVING-IN", "erased"),
     }
+
+
+def test_a_customer_past_the_retention_period_is_not_contacted():
+    """Their identifiers are being removed (privacy/dormancy.py): excluded with the reason, not sent a file
+    row the retention step would blank."""
+    selected, excluded = run(
+        [customer("dormant", band="high risk", past_retention=True), customer("active", band="high risk")]
+    )
+    assert pairs(selected, "campaign_code") == {("active", "WIN-BACK")}
+    assert pairs(excluded, "campaign_code", "reason") == {("dormant", "WIN-BACK", "past_retention")}
+
+
+def test_past_retention_counts_the_configured_activity_before_the_reference_date():
+    from platform_assets.privacy.dormancy import past_retention_sql
+
+    conn = duckdb.connect()
+    conn.execute("create schema sales; create schema marketing")
+    conn.execute(
+        "create table sales.fct_sales_lines as select * from (values "
+        "('old', date '2022-06-01', date '2022-06-01'), "  # last purchase over 3 years before REF
+        "('recent', date '2021-01-01', date '2021-01-01'), ('recent', date '2025-02-01', date '2025-02-01'), "
+        "('clicker', date '2022-01-01', date '2022-01-01'), "
+        "('future', date '2027-01-01', date '2027-01-01')"  # after the reference date: does not count
+        ") t(customer_id, sold_date, ordered_date)"
+    )
+    conn.execute(
+        "create table marketing.fct_email_events as select * from (values "
+        "('clicker', 'click', timestamp '2026-03-01 10:00'), ('old', 'sent', timestamp '2026-03-01 10:00')"
+        ") t(customer_id, event_type, event_at)"
+    )
+    past = lambda kinds: sorted(  # noqa: E731
+        cid for (cid,) in conn.execute(past_retention_sql(conn, REF, 3, kinds)).fetchall()
+    )
+    assert past(("purchase",)) == ["clicker", "old"]
+    assert past(("purchase", "email_engagement")) == ["old"]  # a click is activity, a send is not
+    assert past_retention_sql(conn, REF, None, ("purchase",)) is None  # no period: nobody
 
 
 def test_the_pressure_limit_keeps_the_best_campaigns_and_counts_recent_contacts_only():
