@@ -35,7 +35,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := yes
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install data manifest materialize demo dev test bench lint format clean screenshot
+.PHONY: help install install-spark data manifest materialize demo dev test test-spark bench lint format clean screenshot
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,14 @@ install:  ## install uv if missing, then the locked environment (.venv), compile
 	@# Every process (UI reload, CLI call, dbt step, test subprocess) then reads bytecode instead of
 	@# compiling thousands of modules again where PYTHONDONTWRITEBYTECODE is set.
 	$(RUN) python -m compileall -q platform_assets
+
+# The optional Spark engine (CDP_ENGINE=spark: pyspark, dbt-spark's session method; Java 17 on PATH).
+# A later `make install` takes it out again (uv sync keeps the environment to what it is asked for).
+install-spark:  ## install, plus the optional Spark engine (the `spark` dependency group; needs Java 17)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v java >/dev/null 2>&1 || { echo "install-spark: no java on PATH (Spark needs Java 17, e.g. Debian's openjdk-17-jre-headless)" >&2; exit 1; }
+	$(UV) sync --locked --compile-bytecode --group spark
+	$(RUN) --group spark python -m compileall -q platform_assets
 
 data: install  ## generate the demo retailer (CUSTOMERS=20000 SEED=42) into data/demo; DATASET=cdnow: land CDNOW's file
 ifeq ($(DATASET),cdnow)
@@ -93,6 +101,11 @@ format: install  ## ruff fix and format
 
 test: lint  ## lint, then the test suite in two workers, a test file each at a time (tests/conftest.py)
 	$(RUN) pytest -n 2 --dist loadfile
+
+# Not part of `make test` (minutes of JVM work): every dbt model built on Spark and DuckDB over a
+# small generated retailer and compared (tests/spark/, marker `spark`).
+test-spark: install-spark  ## the Spark equality tests (installs the spark group; needs Java 17)
+	$(RUN) --group spark pytest -m spark -p no:xdist tests/spark
 
 COCKPITS ?= $(DATA_DIR)/published/cockpits
 screenshot:  ## the README's picture of the Command Center (docs/command_center.png) from the site in COCKPITS

@@ -1,0 +1,131 @@
+"""The engine the dbt models (and Splink) run on: DuckDB (the default) or Spark (``CDP_ENGINE=spark``).
+
+DuckDB stays the working warehouse of the Python assets and the published files either way. On Spark,
+the dbt project builds with the ``spark`` target of ``dbt_project/profiles.yml`` (dbt-spark's session
+method: Spark runs inside dbt's own process, ``local[2]`` unless ``CDP_SPARK_MASTER`` says otherwise),
+and tables cross between the engines as Parquet files (``duckdb_to_spark``, ``spark_to_duckdb``).
+Spark is an optional install (``make install-spark``: the ``spark`` dependency group, Java 17).
+
+The Spark session settings are the profile's (``spark_conf``; ``tests/spark`` checks they agree):
+console progress bars off (dagster-dbt reads dbt's log lines), the session in UTC, tables as Parquet
+under ``<spark_dir>/warehouse`` and their catalog in an embedded Derby metastore under ``<spark_dir>``,
+which one process at a time can open (more need a Hive metastore or a Thrift server: the README's
+"Going to a cluster").
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+# engine -> the dbt target of dbt_project/profiles.yml
+DBT_TARGETS = {"duckdb": "dev", "spark": "spark"}
+
+
+class EngineUnavailableError(RuntimeError):
+    """The engine asked for is not installed on this machine."""
+
+
+def dbt_target(engine: str) -> str:
+    """The profiles.yml target that builds the dbt models on ``engine``."""
+    if engine not in DBT_TARGETS:
+        raise ValueError(f"CDP_ENGINE={engine!r}: use one of {', '.join(ENGINES)}")
+    return DBT_TARGETS[engine]
+
+
+def missing_for(engine: str, which=shutil.which, find_spec=importlib.util.find_spec) -> list[str]:
+    """What ``engine`` needs that this machine lacks (nothing for DuckDB)."""
+    if engine != "spark":
+        return []
+    missing = [f"the Python package {name}" for name in ("pyspark", "dbt.adapters.spark") if not _has(name, find_spec)]
+    if which("java") is None:
+        missing.append("java on PATH (Java 17, e.g. Debian's openjdk-17-jre-headless)")
+    return missing
+
+
+def _has(module: str, find_spec) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def require(engine: str, **probes) -> None:
+    """Refuses an engine this machine cannot run, saying what to install."""
+    missing = missing_for(engine, **probes)
+    if missing:
+        raise EngineUnavailableError(
+            f"CDP_ENGINE={engine} needs {'; '.join(missing)}: run `make install-spark` "
+            "(the optional `spark` dependency group) with Java 17 installed, or unset CDP_ENGINE for DuckDB"
+        )
+
+
+def spark_conf(spark_dir: Path | str, master: str = "local[2]") -> dict[str, str]:
+    """The Spark session settings of the ``spark`` target of profiles.yml (its server_side_parameters),
+    for a Python process that opens the same catalog (the tests, Splink on Spark)."""
+    spark_dir = Path(spark_dir)
+    return {
+        "spark.master": master,
+        "spark.app.name": "customer_scoring_dbt",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.memory": "2g",
+        "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+    }
+
+
+def spark_session(spark_dir: Path | str, master: str = "local[2]"):
+    """The process's Spark session on the catalog under ``spark_dir`` (created on first use). dbt-spark's
+    session method, run in the same process (``dbt.cli.main.dbtRunner``), reuses it."""
+    require("spark")
+    from pyspark.sql import SparkSession
+
+    Path(spark_dir).mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in spark_conf(spark_dir, master).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def duckdb_to_spark(conn, spark, tables: Iterable[str], scratch: Path) -> dict[str, int]:
+    """Copies DuckDB tables (``schema.table``) into Spark's catalog under the same names, through a
+    Parquet file each in ``scratch``; the rows copied per table."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    copied = {}
+    for table in tables:
+        schema, name = table.split(".")
+        path = scratch / f"{schema}.{name}.parquet"
+        conn.execute(f"copy {schema}.{name} to '{path}' (format parquet)")
+        spark.sql(f"create database if not exists {schema}")
+        frame = spark.read.parquet(str(path))
+        frame.write.mode("overwrite").saveAsTable(f"{schema}.{name}")
+        copied[table] = spark.table(f"{schema}.{name}").count()
+    return copied
+
+
+def spark_to_duckdb(spark, conn, tables: Iterable[str], scratch: Path) -> dict[str, int]:
+    """Copies Spark tables or views (``schema.table``) into DuckDB tables of the same names (replaced),
+    through Parquet files in ``scratch``; the rows copied per table."""
+    copied = {}
+    for table in tables:
+        schema, name = table.split(".")
+        folder = scratch / f"{schema}.{name}"
+        spark.table(f"{schema}.{name}").write.mode("overwrite").parquet(str(folder))
+        conn.execute(f"create schema if not exists {schema}")
+        conn.execute(f"create or replace table {schema}.{name} as select * from read_parquet('{folder}/*.parquet')")
+        copied[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
+    return copied
