@@ -28,9 +28,10 @@
     regexp({{ text }}, concat('^(?:', {{ pattern }}, ')$'))
 {%- endmacro %}
 
-{#- Accents folded ('é' -> 'e'). Spark has no strip_accents: the Latin letters with diacritics of
-    the Latin-1 Supplement and Latin Extended-A blocks are translated (lower case: the callers
-    lower-case first). A letter outside them keeps its accent on Spark. -#}
+{#- Accents folded ('é' -> 'e'). Spark has no strip_accents: the lower-case Latin letters whose
+    canonical decomposition is an ASCII letter and marks (Latin-1 Supplement, Latin Extended-A and B,
+    Latin Extended Additional: what DuckDB's strip_accents folds among them) are translated; the
+    callers lower-case first. A letter outside them keeps its accent on Spark. -#}
 {% macro strip_accents(text) -%}
     {{ return(adapter.dispatch('strip_accents', 'customer_scoring')(text)) }}
 {%- endmacro %}
@@ -38,8 +39,8 @@
 {% macro spark__strip_accents(text) -%}
     translate(
         {{ text }},
-        'àáâãäåāăąçćĉċčďđèéêëēĕėęěĝğġģĥħìíîïĩīĭįıĵķĺļľŀñńņňòóôõöøōŏőŕŗřśŝşšţťŧùúûüũūŭůűųŵýÿŷźżž',
-        'aaaaaaaaacccccddeeeeeeeeegggghhiiiiiiiiijklllnnnnnoooooooooorrrssssttttuuuuuuuuuuwyyyzzz'
+        'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ',
+        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy'
     )
 {%- endmacro %}
 
@@ -162,3 +163,43 @@
 {%- endmacro %}
 {% macro default__has_non_ascii(text) -%} regexp_matches({{ text }}, '[^[:ascii:]]') {%- endmacro %}
 {% macro spark__has_non_ascii(text) -%} regexp({{ text }}, r'[^\x00-\x7F]') {%- endmacro %}
+
+{#- On Spark (on-run-start): the dbt sources the selected nodes read (through ephemeral models too),
+    registered as Parquet tables over the files the platform's DuckDB side exported for this build
+    (<CDP_SPARK_DIR>/handoff/<schema>/<table>, lib/engine.export_for_spark). Nothing on DuckDB, where
+    the Python assets write the sources into the warehouse itself. -#}
+{% macro register_spark_sources() -%}
+    {{ return(adapter.dispatch('register_spark_sources', 'customer_scoring')()) }}
+{%- endmacro %}
+{% macro default__register_spark_sources() -%}{%- endmacro %}
+{% macro spark__register_spark_sources() -%}
+    {%- if execute -%}
+    {%- set folder = env_var('CDP_SPARK_DIR', '../data/spark') ~ '/handoff' -%}
+    {%- set sources = [] -%}
+    {%- set pending = selected_resources | list -%}
+    {%- set seen = [] -%}
+    {%- for _ in range(10000) -%}
+        {%- if pending -%}
+            {%- set uid = pending.pop() -%}
+            {%- if uid not in seen -%}
+                {%- do seen.append(uid) -%}
+                {%- set node = graph.nodes.get(uid) -%}
+                {%- for parent in (node.depends_on.nodes if node else []) -%}
+                    {%- if parent.startswith('source.') and parent not in sources -%}
+                        {%- do sources.append(parent) -%}
+                    {%- elif parent in graph.nodes and graph.nodes[parent].config.materialized == 'ephemeral' -%}
+                        {%- do pending.append(parent) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for uid in sources -%}
+        {%- set source = graph.sources[uid] -%}
+        {%- set relation = source.schema ~ '.' ~ source.identifier -%}
+        {%- do run_query('create database if not exists ' ~ source.schema) -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ folder ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'") -%}
+    {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -71,7 +71,8 @@ def _typed_spark(column: Column) -> str:
     value = "nullif(trim(`" + column.name.replace("`", "``") + "`), '')"
     sql_type = column.warehouse_type
     if column.type in ("date", "timestamp") and column.format:
-        parsed = f"try_to_timestamp({value}, '{spark_pattern(column.format)}')"
+        pattern = spark_pattern(column.format).replace("'", "''")
+        parsed = f"try_to_timestamp({value}, '{pattern}')"
         return f"cast({parsed} as date)" if column.type == "date" else parsed
     if sql_type in ("timestamptz", "timestamp"):  # an instant: the session in UTC keeps its UTC wall time
         return f"try_cast({value} as timestamp)"
@@ -91,7 +92,7 @@ def spark_pattern(strptime: str) -> str:
         out.append(_JAVA_PATTERN[match.group()])
         pos = match.end()
     out.append(strptime[pos:])
-    return "".join(out).replace("'", "''")
+    return "".join(out)
 
 
 # Columns whose values the retailer configuration must know: a business unit code, a currency.

@@ -91,7 +91,12 @@ def render_macro() -> str:
         by_dialect = ", ".join(f"{_quote(d)}: {_quote(typed_sql(column, d))}" for d in MACRO_DIALECTS)
         return f"    {_quote(f'{system}.{entity}.{column.name}')}: {{{by_dialect}}},"
 
-    entries = [entry(c.system, c.entity, column) for c in CONTRACTS for column in c.columns if column.type != "string"]
+    entries = [
+        entry(c.system, c.entity, column)
+        for c in CONTRACTS
+        for column in c.columns
+        if column.type != "string"
+    ]
     return (
         "\n".join(
             [

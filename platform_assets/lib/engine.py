@@ -43,7 +43,11 @@ def missing_for(engine: str, which=shutil.which, find_spec=importlib.util.find_s
     """What ``engine`` needs that this machine lacks (nothing for DuckDB)."""
     if engine != "spark":
         return []
-    missing = [f"the Python package {name}" for name in ("pyspark", "dbt.adapters.spark") if not _has(name, find_spec)]
+    missing = [
+        f"the Python package {name}"
+        for name in ("pyspark", "dbt.adapters.spark")
+        if not _has(name, find_spec)
+    ]
     if which("java") is None:
         missing.append("java on PATH (Java 17, e.g. Debian's openjdk-17-jre-headless)")
     return missing
@@ -126,6 +130,72 @@ def spark_to_duckdb(spark, conn, tables: Iterable[str], scratch: Path) -> dict[s
         folder = scratch / f"{schema}.{name}"
         spark.table(f"{schema}.{name}").write.mode("overwrite").parquet(str(folder))
         conn.execute(f"create schema if not exists {schema}")
-        conn.execute(f"create or replace table {schema}.{name} as select * from read_parquet('{folder}/*.parquet')")
+        conn.execute(
+            f"create or replace table {schema}.{name} as select * from read_parquet('{folder}/*.parquet')"
+        )
         copied[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
     return copied
+
+
+# The graph on Spark (CDP_ENGINE=spark): a dbt step hands the sources the Python assets wrote to DuckDB
+# over as Parquet files, which dbt registers on Spark before it builds (macros/portable.sql,
+# register_spark_sources: dbt's own process, the only one that opens Spark's catalog), and reads back
+# every model it built from the Parquet files of Spark's warehouse, so that the Python assets after it
+# read them in DuckDB as before. No Spark session in the Dagster process: Derby's catalog allows one.
+
+
+def handoff_path(spark_dir: Path | str) -> Path:
+    """Where the sources are handed to Spark: ``<spark_dir>/handoff/<schema>/<table>/``."""
+    return Path(spark_dir) / "handoff"
+
+
+def dbt_sources(manifest_path: Path | str) -> list[str]:
+    """Every dbt source of the manifest, as ``schema.table``."""
+    import json
+
+    manifest = json.loads(Path(manifest_path).read_text())
+    return sorted({f"{s['schema']}.{s['identifier']}" for s in manifest["sources"].values()})
+
+
+def export_for_spark(conn, tables: Iterable[str], folder: Path) -> dict[str, int]:
+    """Writes each DuckDB table that exists (``schema.table``) as ``folder/<schema>/<table>/data.parquet``
+    (replacing the previous file); the rows written per table."""
+    existing = {
+        f"{schema}.{name}"
+        for schema, name in conn.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+        ).fetchall()
+    }
+    written = {}
+    for table in tables:
+        if table not in existing:
+            continue  # not built yet: no dbt node of this step reads it
+        schema, name = table.split(".")
+        target = folder / schema / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        conn.execute(f"copy (select * from {schema}.{name}) to '{target / 'data.parquet'}' (format parquet)")
+        written[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
+    return written
+
+
+def spark_table_files(spark_dir: Path | str, table: str) -> Path:
+    """The folder of a managed Spark table's Parquet files (``<warehouse>/<schema>.db/<table>``)."""
+    schema, name = table.split(".")
+    return Path(spark_dir) / "warehouse" / f"{schema}.db" / name
+
+
+def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dict[str, int]:
+    """Replaces each DuckDB table (``schema.table``; a view of that name too) with the rows of the
+    Spark table of that name, read from its Parquet files; the rows read per table."""
+    read = {}
+    for table in tables:
+        schema, name = table.split(".")
+        files = spark_table_files(spark_dir, table)
+        conn.execute(f"create schema if not exists {schema}")
+        conn.execute(f"drop view if exists {schema}.{name}")
+        conn.execute(
+            f"create or replace table {schema}.{name} as select * from read_parquet('{files}/*.parquet')"
+        )
+        read[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
+    return read

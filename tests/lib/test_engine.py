@@ -1,0 +1,88 @@
+"""The engine setting (CDP_ENGINE): validated, mapped to a dbt target, Spark refused with what to install
+when it is missing; the profile's spark target and the Python session open Spark alike; the Spark
+dialect of the typed raw columns. Fast: no JVM (tests/spark builds on Spark)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from platform_assets.landing.contracts import CONTRACTS, col, spark_pattern, typed_sql
+from platform_assets.lib import engine
+from platform_assets.lib.resources import resources_from_env, settings_from_env
+from platform_assets.lib.settings import DBT_PROJECT_DIR
+
+
+def test_duckdb_is_the_default_engine_and_its_dbt_target_is_dev():
+    settings = settings_from_env({})
+    assert settings.engine == "duckdb"
+    assert resources_from_env({})["dbt"].target == "dev"
+    assert settings.spark_path == settings.data_path / "spark"
+
+
+def test_an_unknown_engine_is_refused_naming_the_variable():
+    with pytest.raises(ValueError, match="CDP_ENGINE: Input should be 'duckdb' or 'spark'"):
+        settings_from_env({"CDP_ENGINE": "snowflake"})
+    with pytest.raises(ValueError, match="CDP_ENGINE='snowflake'"):
+        engine.dbt_target("snowflake")
+
+
+def test_spark_selects_the_spark_target_and_its_own_folder(tmp_path):
+    if engine.missing_for("spark"):
+        pytest.skip("the spark group is not installed here")
+    environ = {"CDP_ENGINE": "spark", "CDP_SPARK_DIR": str(tmp_path / "s"), "CDP_SPARK_MASTER": "local[1]"}
+    resources = resources_from_env(environ)
+    assert resources["dbt"].target == "spark"
+    assert resources["platform"].spark_path == tmp_path / "s"
+    assert resources["platform"].spark_master == "local[1]"
+
+
+def test_spark_missing_is_refused_saying_what_to_install():
+    def no_pyspark(module):
+        return None if module == "pyspark" else object()
+
+    missing = engine.missing_for("spark", which=lambda _: None, find_spec=no_pyspark)
+    assert missing == [
+        "the Python package pyspark",
+        "java on PATH (Java 17, e.g. Debian's openjdk-17-jre-headless)",
+    ]
+    with pytest.raises(engine.EngineUnavailableError, match="make install-spark"):
+        engine.require("spark", which=lambda _: None, find_spec=no_pyspark)
+    assert engine.missing_for("duckdb", which=lambda _: None, find_spec=lambda _: None) == []
+    engine.require("spark", which=lambda _: "/usr/bin/java", find_spec=lambda _: object())  # all there
+
+
+def test_the_profile_and_the_python_session_open_spark_alike():
+    """lib/engine.spark_conf is the profile's spark target: the same catalog, UTC, no progress bars."""
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    outputs = profile["customer_scoring"]["outputs"]
+    assert set(outputs) == {engine.dbt_target(e) for e in engine.ENGINES}
+    parameters = outputs["spark"]["server_side_parameters"]
+    conf = engine.spark_conf(Path("/x"))
+    assert set(parameters) == set(conf)
+    assert parameters["spark.ui.showConsoleProgress"] == conf["spark.ui.showConsoleProgress"] == "false"
+    assert parameters["spark.sql.session.timeZone"] == conf["spark.sql.session.timeZone"] == "UTC"
+    assert conf["spark.sql.warehouse.dir"] == "/x/warehouse"
+    for key in ("spark.sql.warehouse.dir", "spark.hadoop.javax.jdo.option.ConnectionURL"):
+        assert "CDP_SPARK_DIR" in parameters[key]
+
+
+def test_typed_columns_in_the_spark_dialect():
+    by_name = {(c.table, column.name): column for c in CONTRACTS for column in c.columns}
+    instant = by_name[("ecommerce_orders", "ordered_at")]
+    assert typed_sql(instant, "spark") == "try_cast(nullif(trim(`ordered_at`), '') as timestamp)"
+    assert (
+        typed_sql(instant) == "try_cast(nullif(trim(\"ordered_at\"), '') as timestamptz) at time zone 'UTC'"
+    )
+    assert "decimal(14, 2)" in typed_sql(by_name[("marketing_spend", "spend")], "spark")
+    day = col("day", "date", "A day/month/year date.", fmt="%d/%m/%Y")
+    assert typed_sql(day, "spark") == "cast(try_to_timestamp(nullif(trim(`day`), ''), 'dd/MM/yyyy') as date)"
+    with pytest.raises(ValueError, match="no dialect 'oracle'"):
+        typed_sql(day, "oracle")
+
+
+def test_strptime_patterns_in_spark():
+    assert spark_pattern("%Y-%m-%d %H:%M:%S") == "yyyy-MM-dd HH:mm:ss"
+    assert spark_pattern("%Y%m%dT%H") == "yyyyMMdd'T'HH"
+    with pytest.raises(ValueError, match="%j has no Spark equivalent"):
+        spark_pattern("%Y-%j")
