@@ -3,7 +3,7 @@
 DuckDB stays the working warehouse of the Python assets and the published files either way. On Spark,
 the dbt project builds with the ``spark`` target of ``dbt_project/profiles.yml`` (dbt-spark's session
 method: Spark runs inside dbt's own process, ``local[2]`` unless ``CDP_SPARK_MASTER`` says otherwise),
-and tables cross between the engines as Parquet files (``duckdb_to_spark``, ``spark_to_duckdb``).
+and tables cross between the engines as Parquet files (``export_for_spark``, ``import_from_spark``).
 Spark is an optional install (``make install-spark``: the ``spark`` dependency group, Java 17).
 
 The Spark session settings are the profile's (``spark_conf``; ``tests/spark`` checks they agree):
@@ -97,44 +97,15 @@ def spark_session(spark_dir: Path | str, master: str = "local[2]"):
     from pyspark.sql import SparkSession
 
     Path(spark_dir).mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder.enableHiveSupport()
+    from splink.backends.spark import similarity_jar_location
+
+    # with Splink's jar of similarity functions: Splink on Spark in the same process (tests) finds them
+    builder = SparkSession.builder.enableHiveSupport().config("spark.jars", similarity_jar_location())
     for key, value in spark_conf(spark_dir, master).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
-
-
-def duckdb_to_spark(conn, spark, tables: Iterable[str], scratch: Path) -> dict[str, int]:
-    """Copies DuckDB tables (``schema.table``) into Spark's catalog under the same names, through a
-    Parquet file each in ``scratch``; the rows copied per table."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    copied = {}
-    for table in tables:
-        schema, name = table.split(".")
-        path = scratch / f"{schema}.{name}.parquet"
-        conn.execute(f"copy {schema}.{name} to '{path}' (format parquet)")
-        spark.sql(f"create database if not exists {schema}")
-        frame = spark.read.parquet(str(path))
-        frame.write.mode("overwrite").saveAsTable(f"{schema}.{name}")
-        copied[table] = spark.table(f"{schema}.{name}").count()
-    return copied
-
-
-def spark_to_duckdb(spark, conn, tables: Iterable[str], scratch: Path) -> dict[str, int]:
-    """Copies Spark tables or views (``schema.table``) into DuckDB tables of the same names (replaced),
-    through Parquet files in ``scratch``; the rows copied per table."""
-    copied = {}
-    for table in tables:
-        schema, name = table.split(".")
-        folder = scratch / f"{schema}.{name}"
-        spark.table(f"{schema}.{name}").write.mode("overwrite").parquet(str(folder))
-        conn.execute(f"create schema if not exists {schema}")
-        conn.execute(
-            f"create or replace table {schema}.{name} as select * from read_parquet('{folder}/*.parquet')"
-        )
-        copied[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
-    return copied
 
 
 # The graph on Spark (CDP_ENGINE=spark): a dbt step hands the sources the Python assets wrote to DuckDB
@@ -158,21 +129,21 @@ def dbt_sources(manifest_path: Path | str) -> list[str]:
 
 
 def export_for_spark(conn, tables: Iterable[str], folder: Path) -> dict[str, int]:
-    """Writes each DuckDB table that exists (``schema.table``) as ``folder/<schema>/<table>/data.parquet``
-    (replacing the previous file); the rows written per table."""
+    """Writes each DuckDB table that exists (``schema.table``) as ``folder/<schema>/<table>/data.parquet``,
+    in place of what ``folder`` held; the rows written per table."""
     existing = {
         f"{schema}.{name}"
         for schema, name in conn.execute(
             "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
         ).fetchall()
     }
+    shutil.rmtree(folder, ignore_errors=True)  # what the warehouse no longer holds is not handed over
     written = {}
     for table in tables:
         if table not in existing:
             continue  # not built yet: no dbt node of this step reads it
         schema, name = table.split(".")
         target = folder / schema / name
-        shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         conn.execute(f"copy (select * from {schema}.{name}) to '{target / 'data.parquet'}' (format parquet)")
         written[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
@@ -199,3 +170,26 @@ def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dic
         )
         read[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
     return read
+
+
+def splink_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):
+    """A Spark session for Splink in a Python process (identity resolution): Splink's jar of
+    similarity functions, no metastore (dbt's process owns the catalog; Splink needs none), its
+    scratch tables under ``<spark_dir>/splink``. An existing session of the process is reused."""
+    require("spark")
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    scratch = Path(spark_dir or ".") / "splink"
+    scratch.mkdir(parents=True, exist_ok=True)
+    conf = {
+        key: value
+        for key, value in spark_conf(spark_dir or ".", master).items()
+        if not key.startswith("spark.hadoop.javax.jdo") and key != "spark.driver.extraJavaOptions"
+    }
+    builder = SparkSession.builder.config("spark.jars", similarity_jar_location())
+    for key, value in {**conf, "spark.sql.warehouse.dir": str(scratch)}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
