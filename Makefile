@@ -44,7 +44,7 @@ export GX_ANALYTICS_ENABLED := false
 .PHONY: help install install-spark data manifest materialize demo dev test test-spark bench lint format clean screenshot
 
 help:  ## list the commands
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install:  ## install uv if missing, then the locked environment (.venv), compiled to bytecode
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -88,7 +88,7 @@ materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## run the daily_refresh job
 		-j daily_refresh --tags '{"cdp/reference_date": "$(REFERENCE_DATE)"}' -c platform_assets/run_config/console_info.yaml
 	$(RUN) python -m platform_assets.report
 
-demo: data materialize  ## install, generate the demo data and materialise the whole graph (DATASET=cdnow: CDNOW)
+demo: data materialize  ## install, generate the demo data and materialise the whole graph (DATASET=cdnow: CDNOW; ENGINE=spark: dbt and Splink on Spark)
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://localhost:3000 (history kept in data/dagster_home)
 	$(RUN) dg dev -w workspace.yaml
