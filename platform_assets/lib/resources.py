@@ -84,6 +84,9 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
 
     settings = settings_from_env(environ)
     require(settings.engine)  # Spark asked for and not installed: say what to install, now
+    if environ is None and settings.engine == "spark":
+        # the profile's spark target reads CDP_SPARK_DIR in dbt's own process: the folder chosen here
+        os.environ.setdefault("CDP_SPARK_DIR", str(settings.spark_path))
     return {
         "platform": settings,
         "warehouse": warehouse_from_env(environ, settings.lock_timeout),

@@ -86,3 +86,39 @@ def test_strptime_patterns_in_spark():
     assert spark_pattern("%Y%m%dT%H") == "yyyyMMdd'T'HH"
     with pytest.raises(ValueError, match="%j has no Spark equivalent"):
         spark_pattern("%Y-%j")
+
+
+def test_sources_are_handed_over_as_parquet_and_models_read_back(tmp_path):
+    """The graph's hand-off on Spark, without a JVM: DuckDB tables to Parquet folders dbt registers,
+    and a Spark table's Parquet files (written here by DuckDB) back into the warehouse."""
+    import duckdb
+
+    handoff = engine.handoff_path(tmp_path / "spark")
+    stale = handoff / "raw" / "gone"
+    stale.mkdir(parents=True)
+    with duckdb.connect() as conn:
+        conn.execute("create schema raw; create table raw.a as select range as x from range(5)")
+        written = engine.export_for_spark(conn, ["raw.a", "raw.not_built_yet"], handoff)
+        assert written == {"raw.a": 5}  # a table not in the warehouse yet is not handed over
+        assert not stale.exists()  # nor anything an earlier step left
+        assert conn.execute(f"select count(*) from '{handoff}/raw/a/*.parquet'").fetchall() == [(5,)]
+
+        files = engine.spark_table_files(tmp_path / "spark", "staging.b")
+        assert files == tmp_path / "spark" / "warehouse" / "staging.db" / "b"
+        files.mkdir(parents=True)
+        for part in range(2):  # Spark writes a table as part files
+            conn.execute(f"copy (select {part} as y) to '{files / f'part-{part}.parquet'}' (format parquet)")
+        conn.execute("create schema staging; create view staging.b as select 1 as y")  # DuckDB's view
+        assert engine.import_from_spark(conn, ["staging.b"], tmp_path / "spark") == {"staging.b": 2}
+        assert conn.execute(
+            "select table_type from information_schema.tables where table_name = 'b'"
+        ).fetchall() == [("BASE TABLE",)]
+
+
+def test_the_dbt_sources_of_the_manifest(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        '{"sources": {"s1": {"schema": "raw", "identifier": "pos_receipts"}, '
+        '"s2": {"schema": "referential", "identifier": "customer_xref"}}}'
+    )
+    assert engine.dbt_sources(manifest) == ["raw.pos_receipts", "referential.customer_xref"]
