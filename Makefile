@@ -4,7 +4,11 @@ SHELL := /bin/bash
 
 # uv from PATH, else the one pip installs into this Python (make install does that)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
-RUN := $(UV) run --locked
+# ENGINE=spark: the dbt models on Spark (CDP_ENGINE, platform_assets/lib/engine.py); installs the
+# optional spark dependency group (pyspark, dbt-spark; Java 17 needed). Default: duckdb.
+ENGINE ?= duckdb
+SPARK_GROUP := $(if $(filter spark,$(ENGINE)),--group spark)
+RUN := $(UV) run --locked $(SPARK_GROUP)
 
 DATA_DIR ?= $(CURDIR)/data
 CUSTOMERS ?= 20000
@@ -30,22 +34,32 @@ export CDP_RETAILER_CONFIG ?= $(CURDIR)/platform_assets/retailers/cdnow.yml
 else
 $(error DATASET=$(DATASET): use demo (the default) or cdnow)
 endif
+export CDP_ENGINE := $(ENGINE)
+export CDP_SPARK_DIR ?= $(CDP_DATA_DIR)/spark
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := yes
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install data manifest materialize demo dev test bench lint format clean screenshot
+.PHONY: help install install-spark data manifest materialize demo dev test test-spark bench lint format clean screenshot
 
 help:  ## list the commands
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install:  ## install uv if missing, then the locked environment (.venv), compiled to bytecode
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --locked --compile-bytecode
+	$(UV) sync --locked --compile-bytecode $(SPARK_GROUP)
 	@# Every process (UI reload, CLI call, dbt step, test subprocess) then reads bytecode instead of
 	@# compiling thousands of modules again where PYTHONDONTWRITEBYTECODE is set.
 	$(RUN) python -m compileall -q platform_assets
+
+# The optional Spark engine (CDP_ENGINE=spark: pyspark, dbt-spark's session method; Java 17 on PATH).
+# A later `make install` takes it out again (uv sync keeps the environment to what it is asked for).
+install-spark:  ## install, plus the optional Spark engine (the `spark` dependency group; needs Java 17)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v java >/dev/null 2>&1 || { echo "install-spark: no java on PATH (Spark needs Java 17, e.g. Debian's openjdk-17-jre-headless)" >&2; exit 1; }
+	$(UV) sync --locked --compile-bytecode --group spark
+	$(UV) run --locked --group spark python -m compileall -q platform_assets
 
 data: install  ## generate the demo retailer (CUSTOMERS=20000 SEED=42) into data/demo; DATASET=cdnow: land CDNOW's file
 ifeq ($(DATASET),cdnow)
@@ -74,7 +88,7 @@ materialize: manifest $(DAGSTER_HOME)/dagster.yaml  ## run the daily_refresh job
 		-j daily_refresh --tags '{"cdp/reference_date": "$(REFERENCE_DATE)"}' -c platform_assets/run_config/console_info.yaml
 	$(RUN) python -m platform_assets.report
 
-demo: data materialize  ## install, generate the demo data and materialise the whole graph (DATASET=cdnow: CDNOW)
+demo: data materialize  ## install, generate the demo data and materialise the whole graph (DATASET=cdnow: CDNOW; ENGINE=spark: dbt and Splink on Spark)
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://localhost:3000 (history kept in data/dagster_home)
 	$(RUN) dg dev -w workspace.yaml
@@ -93,6 +107,11 @@ format: install  ## ruff fix and format
 
 test: lint  ## lint, then the test suite in two workers, a test file each at a time (tests/conftest.py)
 	$(RUN) pytest -n 2 --dist loadfile
+
+# Not part of `make test` (minutes of JVM work): every dbt model built on Spark and DuckDB over a
+# small generated retailer and compared (tests/spark/, marker `spark`).
+test-spark: install-spark  ## the Spark equality tests (installs the spark group; needs Java 17)
+	$(UV) run --locked --group spark pytest -m spark -p no:xdist tests/spark
 
 COCKPITS ?= $(DATA_DIR)/published/cockpits
 screenshot:  ## the README's picture of the Command Center (docs/command_center.png) from the site in COCKPITS

@@ -40,7 +40,7 @@ missing_from_fact as (
 row_counts as (
     select
         'row counts differ' as problem,
-        null::varchar as sales_line_id,
+        null::string as sales_line_id,
         (select count(*) from staged) as n_staged,
         (select count(*) from sales_lines) as n_in_fact
 ),

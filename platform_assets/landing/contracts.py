@@ -44,8 +44,14 @@ class Column:
         return self.sql_type or WAREHOUSE_TYPES.get(self.type)
 
 
-def typed_sql(column: Column) -> str:
-    """SQL typing the raw text of ``column`` (blank is null; null when it does not parse)."""
+def typed_sql(column: Column, dialect: str = "duckdb") -> str:
+    """SQL typing the raw text of ``column`` (blank is null; null when it does not parse), in DuckDB's
+    dialect (the warehouse, the quarantine rules) or Spark's (``dialect="spark"``: the dbt staging models
+    on Spark, whose session runs in UTC with ANSI mode off, as dbt-spark sets it)."""
+    if dialect == "spark":
+        return _typed_spark(column)
+    if dialect != "duckdb":
+        raise ValueError(f"typed_sql: no dialect {dialect!r} (duckdb or spark)")
     value = "nullif(trim(" + '"' + column.name.replace('"', '""') + '"' + "), '')"
     sql_type = column.warehouse_type
     if column.type in ("date", "timestamp") and column.format:
@@ -55,6 +61,38 @@ def typed_sql(column: Column) -> str:
     if sql_type == "timestamptz":
         return f"try_cast({value} as timestamptz) at time zone 'UTC'"
     return f"try_cast({value} as {sql_type})" if sql_type else value
+
+
+# strptime directives and the Java datetime letters Spark parses them with
+_JAVA_PATTERN = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%%": "%"}
+
+
+def _typed_spark(column: Column) -> str:
+    value = "nullif(trim(`" + column.name.replace("`", "``") + "`), '')"
+    sql_type = column.warehouse_type
+    if column.type in ("date", "timestamp") and column.format:
+        pattern = spark_pattern(column.format).replace("'", "''")
+        parsed = f"try_to_timestamp({value}, '{pattern}')"
+        return f"cast({parsed} as date)" if column.type == "date" else parsed
+    if sql_type in ("timestamptz", "timestamp"):  # an instant: the session in UTC keeps its UTC wall time
+        return f"try_cast({value} as timestamp)"
+    return f"try_cast({value} as {sql_type})" if sql_type else value
+
+
+def spark_pattern(strptime: str) -> str:
+    """A strptime pattern as Spark's (Java) datetime pattern; a directive it cannot say is an error."""
+    import re
+
+    out, pos = [], 0
+    for match in re.finditer(r"%.", strptime):
+        literal = strptime[pos : match.start()]
+        out.append(f"'{literal}'" if re.search(r"[A-Za-z]", literal) else literal)
+        if match.group() not in _JAVA_PATTERN:
+            raise ValueError(f"format {strptime!r}: {match.group()} has no Spark equivalent here")
+        out.append(_JAVA_PATTERN[match.group()])
+        pos = match.end()
+    out.append(strptime[pos:])
+    return "".join(out)
 
 
 # Columns whose values the retailer configuration must know: a business unit code, a currency.

@@ -79,10 +79,20 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+# dbt adapter type -> dialect of typed_sql
+MACRO_DIALECTS = ("duckdb", "spark")
+
+
 def render_macro() -> str:
-    """The ``typed(source, table, column)`` macro: every typed raw column's expression."""
+    """The ``typed(source, table, column)`` macro: every typed raw column's expression, in the dialect
+    of the target's adapter (DuckDB's or Spark's)."""
+
+    def entry(system: str, entity: str, column) -> str:
+        by_dialect = ", ".join(f"{_quote(d)}: {_quote(typed_sql(column, d))}" for d in MACRO_DIALECTS)
+        return f"    {_quote(f'{system}.{entity}.{column.name}')}: {{{by_dialect}}},"
+
     entries = [
-        f"    {_quote(f'{c.system}.{c.entity}.{column.name}')}: {_quote(typed_sql(column))},"
+        entry(c.system, c.entity, column)
         for c in CONTRACTS
         for column in c.columns
         if column.type != "string"
@@ -92,7 +102,8 @@ def render_macro() -> str:
             [
                 "{#- Generated from platform_assets/landing/contracts.py (typed_sql) by",
                 "    `python -m platform_assets.landing.render_sources`: edit the contracts, not this file.",
-                "    A raw column in its contract type, parsed as the quarantine rules parse it. -#}",
+                "    A raw column in its contract type, parsed as the quarantine rules parse it, in the",
+                "    dialect of the target's adapter (duckdb, spark). -#}",
                 "{% macro typed(source_name, table_name, column_name) -%}",
                 "{%- set expressions = {",
                 *entries,
@@ -101,7 +112,10 @@ def render_macro() -> str:
                 "{%- if key not in expressions -%}",
                 "{{ exceptions.raise_compiler_error('typed: no typed raw column ' ~ key) }}",
                 "{%- endif -%}",
-                "{{ expressions[key] }}",
+                "{%- if adapter.type() not in expressions[key] -%}",
+                "{{ exceptions.raise_compiler_error('typed: no ' ~ adapter.type() ~ ' expression (duckdb, spark)') }}",
+                "{%- endif -%}",
+                "{{ expressions[key][adapter.type()] }}",
                 "{%- endmacro %}",
             ]
         )

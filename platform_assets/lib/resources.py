@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from platform_assets.lib.engine import dbt_target, require
 from platform_assets.lib.retailer import DEMO_RETAILER
 from platform_assets.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, PlatformSettings
 from platform_assets.lib.warehouse import Warehouse
@@ -28,6 +29,8 @@ TUNABLES = {
     "CDP_HOLDOUT_SALT": "holdout_salt",
     "CDP_HOLDOUT_SHARE": "holdout_share",
     "CDP_DAGSTER_UI_URL": "dagster_ui_url",
+    "CDP_ENGINE": "engine",
+    "CDP_SPARK_MASTER": "spark_master",
 }
 
 
@@ -49,6 +52,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> PlatformSetti
             exports_dir=_path(environ, "CDP_EXPORTS_DIR", data_dir / "exports"),
             ground_truth_dir=_path(environ, "CDP_GROUND_TRUTH_DIR", landing.parent / "ground_truth"),
             retailer_config=_path(environ, "CDP_RETAILER_CONFIG", DEMO_RETAILER),
+            spark_dir=_path(environ, "CDP_SPARK_DIR", data_dir / "spark"),
             **values,
         )
     except ValidationError as error:
@@ -79,6 +83,10 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
     from dagster_dbt import DbtCliResource
 
     settings = settings_from_env(environ)
+    require(settings.engine)  # Spark asked for and not installed: say what to install, now
+    if environ is None and settings.engine == "spark":
+        # the profile's spark target reads CDP_SPARK_DIR in dbt's own process: the folder chosen here
+        os.environ.setdefault("CDP_SPARK_DIR", str(settings.spark_path))
     return {
         "platform": settings,
         "warehouse": warehouse_from_env(environ, settings.lock_timeout),
@@ -87,5 +95,7 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> dict:
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),
             dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            # CDP_ENGINE: the profile's target of that engine (dev: DuckDB; spark)
+            target=dbt_target(settings.engine),
         ),
     }

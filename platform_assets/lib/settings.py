@@ -7,7 +7,7 @@ so a run's configuration shows in the UI and a test builds its own with no envir
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
 from pydantic import Field
@@ -60,10 +60,28 @@ class PlatformSettings(dg.ConfigurableResource):
         default="http://localhost:3000", description="The Dagster UI the cockpits' data health page links to."
     )
     holdout_share: float = Field(default=0.10, gt=0, lt=1, description="Share of each audience held out.")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Engine of the dbt models: duckdb (the working file) or spark (the profile's spark "
+        "target, an optional install: lib/engine.py).",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master of the spark engine (local[2]: this machine's two cores).",
+    )
+    spark_dir: str | None = Field(
+        default=None,
+        description="Spark's tables and catalog (the spark engine); unset: <data_dir>/spark.",
+    )
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def spark_path(self) -> Path:
+        """Spark's warehouse (Parquet tables) and metastore, as the profile's spark target reads them."""
+        return Path(self.spark_dir) if self.spark_dir else self.data_path / "spark"
 
     @property
     def landing_path(self) -> Path:

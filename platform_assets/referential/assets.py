@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from platform_assets.lib import engine
 from platform_assets.lib.reference_date import NoReferenceDateError, run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug
@@ -29,6 +30,13 @@ def dbt_models(
     # The seed step may run before any other asset has created the warehouse's folder; dbt opens the
     # file itself: wait here (CDP_LOCK_TIMEOUT) while another process holds it, with a clear error.
     warehouse.wait_until_free()
+    spark = platform.engine == "spark"
+    if spark:  # the sources, as Parquet files dbt registers on Spark (lib/engine.py)
+        with warehouse.connect() as conn:
+            handed = engine.export_for_spark(
+                conn, engine.dbt_sources(dbt_project.manifest_path), engine.handoff_path(platform.spark_path)
+            )
+        context.log.info(f"spark: {len(handed)} sources handed over ({sum(handed.values())} rows)")
     # dbt holds the DuckDB file while it runs, so row counts are read once it has finished;
     # events are then yielded in dbt's order (a test's check after its model's materialisation).
     # No --vars: a changed var makes dbt re-parse the whole project (~8 s per dbt step at 1M).
@@ -38,6 +46,14 @@ def dbt_models(
         invocation = dbt.cli(["build", *DBT_BUILD_ARGS], context=context)
         events = list(invocation.stream())
     context.log.info(dbt_summary(events))
+    if spark:  # what dbt built on Spark, read back into the warehouse for the Python assets after it
+        built = [
+            ".".join(_event_key(context, e).path)
+            for e in events
+            if isinstance(e, dg.Output | dg.AssetMaterialization)
+        ]
+        with warehouse.connect() as conn:
+            engine.import_from_spark(conn, built, platform.spark_path)
     pruned = prune_dbt_targets(invocation.target_path, DBT_TARGET_RETENTION_DAYS, time.time())
     if pruned:
         context.log.info(

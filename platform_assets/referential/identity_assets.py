@@ -54,7 +54,12 @@ def identity_resolution(context: dg.AssetExecutionContext, platform: PlatformSet
     from platform_assets.referential.identity.metadata import run_metadata
     from platform_assets.referential.identity.resolution import resolve_identities
 
-    config = MatchingConfig.with_threshold(platform.match_threshold)
+    config = MatchingConfig.with_threshold(
+        platform.match_threshold,  # Splink on the engine of CDP_ENGINE (lib/engine.py)
+        engine=platform.engine,
+        spark_dir=str(platform.spark_path),
+        spark_master=platform.spark_master,
+    )
     with warehouse.connect() as conn, library_output_to_debug(context):  # Splink's training notes
         run = resolve_identities(
             conn, config, context.run_id, platform.restricted_path, platform.ground_truth_path

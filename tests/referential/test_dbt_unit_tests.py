@@ -25,6 +25,8 @@ def test_every_dbt_unit_test_passes(refreshed, tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    # the project's on-run-start hook (sources registered on Spark; nothing on DuckDB) is no unit test
+    results = [r for r in results if not r["unique_id"].startswith("operation.")]
     assert len(results) >= 5 and {r["status"] for r in results} == {"pass"}
     assert all(r["unique_id"].startswith("unit_test.") for r in results)
     models = {r["unique_id"].split(".")[2] for r in results}

@@ -3,12 +3,10 @@ accounts (hard profile: households, twins, swapped, partial and compound names, 
 field, accounts without any phone) are folded with the dbt macros, standardised and matched, then
 measured against the generator's ground truth. A few hundred people: seconds, not a graph run."""
 
-import re
 from datetime import date
 from pathlib import Path
 
 import duckdb
-import jinja2
 import polars as pl
 import pytest
 
@@ -16,17 +14,14 @@ from platform_assets.demo.generator import generate
 from platform_assets.referential.identity.matching import MatchingConfig, resolve
 from platform_assets.referential.identity.quality import match_quality
 from platform_assets.referential.identity.standardise import standardise_records
+from tests.dbt_macros import render_macro
 
-MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "standardise.sql"
 PERSONS = 800
 REGIONS = {"FR": "FR", "PL": "PL", "GB": "GB"}
 
 
 def _fold(macro: str, column: str) -> str:
-    env = jinja2.Environment()
-    return re.sub(
-        r"\s+", " ", env.from_string(MACROS.read_text() + "{{ " + f"{macro}('{column}')" + " }}").render()
-    )
+    return render_macro(macro, column)
 
 
 def person_records(out: Path, drop_phones: bool = False) -> tuple[duckdb.DuckDBPyConnection, pl.DataFrame]:

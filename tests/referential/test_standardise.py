@@ -2,9 +2,7 @@
 records without a usable identifier flagged; and the dbt macros that fold names and addresses."""
 
 import random
-import re
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -17,8 +15,7 @@ from platform_assets.referential.identity.standardise import (
     phone_digits,
     standardise_records,
 )
-
-MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "standardise.sql"
+from tests.dbt_macros import render_macro
 
 
 @pytest.mark.parametrize(
@@ -165,11 +162,8 @@ def test_only_records_without_any_usable_identifier_are_left_unmatched_and_liste
 
 
 def _macro(name: str, value: str | None):
-    """Render a dbt macro of macros/standardise.sql on one value, as dbt would, and run it in DuckDB."""
-    import jinja2
-
-    template = jinja2.Environment().from_string(MACROS.read_text() + "{{ " + name + "('x') }}")
-    sql = re.sub(r"\s+", " ", template.render()).strip()
+    """Render a dbt macro of macros/standardise.sql on one value, as dbt would on DuckDB, and run it."""
+    sql = render_macro(name, "x")
     return duckdb.sql(f"select {sql} from (select ?::varchar as x)", params=[value]).fetchall()[0][0]
 
 

@@ -17,9 +17,9 @@ final as (
         requests.access_request_id,
 
         -- match keys, as sha256 of the standardised e-mail, E.164 phone and lower-case customer number
-        sha256({{ standardise_email('requests.email') }}) as email_sha256,
-        sha256({{ phone_e164(phone_digits('requests.phone')) }}) as phone_sha256,
-        sha256(lower(requests.customer_reference)) as customer_reference_sha256,
+        {{ sha256_hex(standardise_email('requests.email')) }} as email_sha256,
+        {{ sha256_hex(phone_e164(phone_digits('requests.phone'))) }} as phone_sha256,
+        {{ sha256_hex('lower(requests.customer_reference)') }} as customer_reference_sha256,
 
         -- strings
         requests.country_code,

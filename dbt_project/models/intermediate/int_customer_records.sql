@@ -24,9 +24,9 @@ email_events as (
 account_addresses as (
     select
         ecommerce_account_id,
-        arg_max(delivery_street, ordered_at) as street,
-        arg_max(delivery_postcode, ordered_at) as postcode,
-        arg_max(delivery_city, ordered_at) as city
+        {{ arg_max('delivery_street', ['ordered_at']) }} as street,
+        {{ arg_max('delivery_postcode', ['ordered_at']) }} as postcode,
+        {{ arg_max('delivery_city', ['ordered_at']) }} as city
     from ecommerce_orders
     where ecommerce_account_id is not null
     group by ecommerce_account_id
@@ -62,7 +62,7 @@ account_records as (
         accounts.login_email as email,
         accounts.phone,
         addresses.street,
-        null::varchar as address_line_2,
+        null::string as address_line_2,
         addresses.postcode,
         addresses.city,
         accounts.birth_date,
@@ -83,11 +83,11 @@ guest_order_records as (
         customer_email as email,
         delivery_phone as phone,
         delivery_street as street,
-        null::varchar as address_line_2,
+        null::string as address_line_2,
         delivery_postcode as postcode,
         delivery_city as city,
         null::date as birth_date,
-        null::varchar as customer_number,
+        null::string as customer_number,
         ordered_at as record_created_at,
         ordered_at as record_updated_at
     from ecommerce_orders
@@ -98,17 +98,17 @@ subscriber_records as (
     select
         'emailing' as source_system,
         email_subscriber_id as source_id,
-        null::varchar as country_code,
-        null::varchar as first_name,
-        null::varchar as last_name,
+        null::string as country_code,
+        null::string as first_name,
+        null::string as last_name,
         min(email) as email,
-        null::varchar as phone,
-        null::varchar as street,
-        null::varchar as address_line_2,
-        null::varchar as postcode,
-        null::varchar as city,
+        null::string as phone,
+        null::string as street,
+        null::string as address_line_2,
+        null::string as postcode,
+        null::string as city,
         null::date as birth_date,
-        null::varchar as customer_number,
+        null::string as customer_number,
         min(event_at) as record_created_at,
         max(event_at) as record_updated_at
     from email_events

@@ -17,8 +17,8 @@ final as (
         requests.erasure_request_id,
 
         -- match keys, as sha256 of the standardised e-mail and E.164 phone
-        sha256({{ standardise_email('requests.email') }}) as email_sha256,
-        sha256({{ phone_e164(phone_digits('requests.phone')) }}) as phone_sha256,
+        {{ sha256_hex(standardise_email('requests.email')) }} as email_sha256,
+        {{ sha256_hex(phone_e164(phone_digits('requests.phone'))) }} as phone_sha256,
 
         -- strings
         requests.country_code,

@@ -7,7 +7,7 @@ rules as (
 ),
 
 scores as (
-    select score from generate_series(1, 5) as scores (score)
+    select score from (values (1), (2), (3), (4), (5)) as scores (score)
 ),
 
 cells as (
@@ -47,7 +47,7 @@ final as (
         m_score,
 
         -- strings
-        r_score::varchar || '-' || f_score::varchar || '-' || m_score::varchar as rfm_cell,
+        r_score::string || '-' || f_score::string || '-' || m_score::string as rfm_cell,
         segment,
         action as segment_action,
 

@@ -52,7 +52,7 @@ receipt_orders as (
         coalesce(receipts.currency_code, stores.currency_code) as currency_code,
         stores.time_zone,
         -- till time is local: read it in the store's time zone, then express it in UTC
-        timezone(stores.time_zone, receipts.receipt_local_at) at time zone 'UTC' as ordered_at,
+        {{ local_to_utc('receipts.receipt_local_at', 'stores.time_zone') }} as ordered_at,
         receipts.receipt_local_at as ordered_local_at
     from receipts
     left join stores using (store_id)
@@ -76,7 +76,7 @@ web_shop_orders as (
         coalesce(web_orders.currency_code, stores.currency_code) as currency_code,
         stores.time_zone,
         web_orders.ordered_at,
-        timezone('UTC', web_orders.ordered_at) at time zone stores.time_zone as ordered_local_at
+        {{ utc_to_local('web_orders.ordered_at', 'stores.time_zone') }} as ordered_local_at
     from web_orders
     left join stores
         on stores.store_id = 'WEB-' || web_orders.country_code
@@ -91,10 +91,18 @@ orders_unioned as (
 -- the sale of a person erased (right to be forgotten) stays in the revenue but is anonymous
 orders_attributed as (
     select
-        orders_unioned.* replace (
-            orders_unioned.is_anonymous
-            or coalesce({{ is_erased_record('orders_unioned.customer_record_id') }}, false) as is_anonymous
-        ),
+        orders_unioned.channel,
+        orders_unioned.order_id,
+        orders_unioned.store_id,
+        orders_unioned.customer_record_id,
+        orders_unioned.is_anonymous
+        or coalesce({{ is_erased_record('orders_unioned.customer_record_id') }}, false) as is_anonymous,
+        orders_unioned.is_cancelled,
+        orders_unioned.country_code,
+        orders_unioned.currency_code,
+        orders_unioned.time_zone,
+        orders_unioned.ordered_at,
+        orders_unioned.ordered_local_at,
         customer_xref.customer_id
     from orders_unioned
     left join customer_xref
@@ -176,7 +184,7 @@ final as (
         orders.ordered_local_at::date as ordered_date,
         coalesce(lines.booked_at, orders.ordered_at) as sold_at,
         coalesce(
-            (timezone('UTC', lines.booked_at) at time zone orders.time_zone)::date,
+            ({{ utc_to_local('lines.booked_at', 'orders.time_zone') }})::date,
             orders.ordered_local_at::date
         ) as sold_date
 

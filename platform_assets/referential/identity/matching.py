@@ -45,16 +45,22 @@ class MatchingConfig:
     # (R 0.9503 vs 0.9505), in half the training time (u sampling is a fixed cost, most of it at 20k)
     u_max_pairs: float = 4e6
     seed: int = 42
+    # Splink's backend (CDP_ENGINE): duckdb (the working file's connection) or spark (lib/engine.py:
+    # the records are handed to a Spark session, the predictions come back to DuckDB)
+    engine: str = "duckdb"
+    spark_dir: str | None = None  # the spark engine's folder (its scratch tables)
+    spark_master: str = "local[2]"
 
     @classmethod
-    def with_threshold(cls, link_threshold: float | None) -> "MatchingConfig":
+    def with_threshold(cls, link_threshold: float | None, **backend) -> "MatchingConfig":
         """The defaults, with the configured link threshold when there is one (the threshold of
-        corroborated pairs is never above it)."""
+        corroborated pairs is never above it); ``backend``: engine, spark_dir, spark_master."""
         if link_threshold is None:
-            return cls()
+            return cls(**backend)
         return cls(
             link_threshold=link_threshold,
             corroborated_link_threshold=min(link_threshold, cls.corroborated_link_threshold),
+            **backend,
         )
 
 
@@ -250,8 +256,15 @@ def _sim(a: str, b: str) -> str:
         f"jaro_winkler_similarity({a}, {b}) >= 0.9 or (length({a}) >= 4 "
         f"and abs(length({a}) - length({b})) <= 1 and damerau_levenshtein({a}, {b}) <= 1)"
     )
-    words = f"(len({words_a}) > 1 or len({words_b}) > 1) and {words_a}[1] = {words_b}[1]"
+    words = f"(array_length({words_a}) > 1 or array_length({words_b}) > 1) and {words_a}[1] = {words_b}[1]"
     return f"(({guard} and ({close})) or ({words}))"
+
+
+def _level(sql_condition: str, label: str):
+    """A Splink level written in DuckDB's SQL: Splink transpiles it for another backend (Spark)."""
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(sql_condition, label, base_dialect_str="duckdb")
 
 
 def _name_comparison():
@@ -265,22 +278,22 @@ def _name_comparison():
     one_last_missing = f"({l_l} is null or {l_r} is null)"
     initial = f"((length({f_l}) = 1 or length({f_r}) = 1) and substr({f_l}, 1, 1) = substr({f_r}, 1, 1))"
     levels = [
-        cll.CustomLevel(
+        _level(
             f"({f_l} is null and {l_l} is null) or ({f_r} is null and {l_r} is null)", "a side has no name"
         ).configure(is_null_level=True),
         # a rare name agreeing says more than a common one: term frequencies of the full name
         cll.ExactMatchLevel("full_name").configure(
             tf_adjustment_column="full_name", label_for_charts="first and last name equal"
         ),
-        cll.CustomLevel(f"{f_l} = {l_r} and {l_l} = {f_r}", "first and last name swapped"),
-        cll.CustomLevel(f"{_sim(f_l, f_r)} and {_sim(l_l, l_r)}", "both close (typo, compound)").configure(
+        _level(f"{f_l} = {l_r} and {l_l} = {f_r}", "first and last name swapped"),
+        _level(f"{_sim(f_l, f_r)} and {_sim(l_l, l_r)}", "both close (typo, compound)").configure(
             tf_adjustment_column="full_name"
         ),
-        cll.CustomLevel(f"{_sim(f_l, l_r)} and {_sim(l_l, f_r)}", "both close, swapped"),
-        cll.CustomLevel(f"{initial} and {_sim(l_l, l_r)}", "last name close, first name an initial"),
-        cll.CustomLevel(f"{one_first_missing} and {_sim(l_l, l_r)}", "last name close, a first name missing"),
-        cll.CustomLevel(f"{one_last_missing} and {_sim(f_l, f_r)}", "first name close, a last name missing"),
-        cll.CustomLevel(_sim(l_l, l_r), "last name close, first names differ"),
+        _level(f"{_sim(f_l, l_r)} and {_sim(l_l, f_r)}", "both close, swapped"),
+        _level(f"{initial} and {_sim(l_l, l_r)}", "last name close, first name an initial"),
+        _level(f"{one_first_missing} and {_sim(l_l, l_r)}", "last name close, a first name missing"),
+        _level(f"{one_last_missing} and {_sim(f_l, f_r)}", "first name close, a last name missing"),
+        _level(_sim(l_l, l_r), "last name close, first names differ"),
         cll.ElseLevel(),
     ]
     return CustomComparison(levels, output_column_name="name", comparison_description="first and last name")
@@ -294,7 +307,7 @@ def _string_comparison(column: str, label: str, fuzzy_sql: str, fuzzy_label: str
         [
             cll.NullLevel(column),
             cll.ExactMatchLevel(column),
-            cll.CustomLevel(fuzzy_sql.format(l=f"{column}_l", r=f"{column}_r"), fuzzy_label),
+            _level(fuzzy_sql.format(l=f"{column}_l", r=f"{column}_r"), fuzzy_label),
             cll.ElseLevel(),
         ],
         output_column_name=label,
@@ -315,7 +328,7 @@ def _email_comparison():
             cll.ExactMatchLevel("email_std"),
             # a mistyped domain is far rarer than the one meant (gmial.com); two common ones close are
             # two providers (o2.pl, op.pl, wp.pl), which namesakes use with the same mailbox name
-            cll.CustomLevel(
+            _level(
                 f"left({e_l}, 3) = left({e_r}, 3) and {local_l} = {local_r} and levenshtein({e_l}, {e_r}) <= 2 "
                 f"and {RARE_DOMAIN_RATIO} * least(email_domain_records_l, email_domain_records_r) "
                 f"< greatest(email_domain_records_l, email_domain_records_r)",
@@ -324,7 +337,7 @@ def _email_comparison():
             # two edits leave the first three or the last eight characters as they were. Namesakes'
             # mailboxes differ in their digits (marie.martin84, marie.martin45) or their separators
             # (rachel.roberts, rachel_roberts, rachelroberts); typos hit letters
-            cll.CustomLevel(
+            _level(
                 f"(left({e_l}, 3) = left({e_r}, 3) or right({e_l}, 8) = right({e_r}, 8)) "
                 f"and levenshtein({e_l}, {e_r}) <= 2 and split_part({e_l}, '@', 2) = split_part({e_r}, '@', 2) "
                 f"and regexp_replace({local_l}, '[^0-9]', '', 'g') = regexp_replace({local_r}, '[^0-9]', '', 'g') "
@@ -347,13 +360,13 @@ def _birth_date_comparison():
             cll.NullLevel("birth_date"),
             # a date many share (a default, a clipped age) is weaker evidence than a rare one
             cll.ExactMatchLevel("birth_date").configure(tf_adjustment_column="birth_date"),
-            cll.CustomLevel(
+            _level(
                 "(left(birth_date_digits_l, 4) = left(birth_date_digits_r, 4) or "
                 "right(birth_date_digits_l, 4) = right(birth_date_digits_r, 4)) and "
                 "damerau_levenshtein(birth_date_digits_l, birth_date_digits_r) <= 1",
                 "one digit off or two swapped",
             ),
-            cll.CustomLevel(
+            _level(
                 f"year({b_l}) = year({b_r}) and month({b_l}) = day({b_r}) and day({b_l}) = month({b_r})",
                 "day and month swapped",
             ),
@@ -374,22 +387,20 @@ def _address_comparison():
     )
     return CustomComparison(
         [
-            cll.CustomLevel(
+            _level(
                 f"({s_l} is null and {p_l} is null and {c_l} is null) or "
                 f"({s_r} is null and {p_r} is null and {c_r} is null)",
                 "a side has no address",
             ).configure(is_null_level=True),
-            cll.CustomLevel(f"{s_l} = {s_r} and {p_l} = {p_r}", "street and postcode equal"),
-            cll.CustomLevel(
+            _level(f"{s_l} = {s_r} and {p_l} = {p_r}", "street and postcode equal"),
+            _level(
                 f"left({p_l}, 2) = left({p_r}, 2) and damerau_levenshtein({p_l}, {p_r}) <= 1 "
                 f"and jaro_winkler_similarity({s_l}, {s_r}) >= 0.9",
                 "street close, postcode equal or one character off",
             ),
-            cll.CustomLevel(
-                f"{p_l} = {p_r} and ({s_l} is null or {s_r} is null)", "postcode equal, a street missing"
-            ),
-            cll.CustomLevel(f"{p_l} = {p_r}", "postcode equal, streets differ"),
-            cll.CustomLevel(f"{c_l} = {c_r}", "city equal"),
+            _level(f"{p_l} = {p_r} and ({s_l} is null or {s_r} is null)", "postcode equal, a street missing"),
+            _level(f"{p_l} = {p_r}", "postcode equal, streets differ"),
+            _level(f"{c_l} = {c_r}", "city equal"),
             cll.ElseLevel(),
         ],
         output_column_name="address",
@@ -634,13 +645,22 @@ def probabilistic_edges(
         plan.training["splink"] = "skipped: fewer than two identifiers to compare"
         conn.execute("drop table if exists splink_records")
         return empty, _empty_weights(), 0, plan
-    api = DuckDBAPI(connection=conn)
-    records = api.register("splink_records", dataset_display_name="records")
+    if config.engine == "spark":
+        records = _spark_records(conn, config)
+    else:
+        records = DuckDBAPI(connection=conn).register("splink_records", dataset_display_name="records")
     linker = Linker(records, _settings(comparisons, blocks), log_level=logging.WARNING)
     watch.lap("splink_setup")
     plan.training.update(_train(linker, conn, config, present))
     watch.lap("splink_training")
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
+    if config.engine == "spark":  # the pairs come back to DuckDB, where the rest of the run reads them
+        conn.register("spark_predictions", predictions.as_spark_dataframe().toArrow())
+        conn.execute("create or replace temp table splink_predictions as select * from spark_predictions")
+        conn.unregister("spark_predictions")
+        predicted = "splink_predictions"
+    else:
+        predicted = predictions.physical_name
     watch.lap("splink_predict")
     conn.execute(
         """
@@ -661,7 +681,7 @@ def probabilistic_edges(
         f"""
         select record_id_l, record_id_r, 'probabilistic' as rule, match_probability,
                {_corroborated_sql(comparisons)} as corroborated
-        from {predictions.physical_name} as p {address_join}
+        from {predicted} as p {address_join}
         """
     ).pl()
     weights = match_weights_table(linker)
@@ -670,8 +690,29 @@ def probabilistic_edges(
     conn.execute("drop table if exists splink_records")
     conn.execute("drop table if exists splink_shared_emails")
     conn.execute("drop table if exists splink_address_identities")
+    conn.execute("drop table if exists splink_predictions")
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
+
+
+def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
+    """``splink_records`` handed to Splink on Spark (a session without a metastore: dbt's process
+    holds the catalog), with the similarity functions of Splink's jar; its Splink dataframe."""
+    from splink import SparkAPI
+
+    from platform_assets.lib.engine import splink_spark_session
+
+    spark = splink_spark_session(config.spark_dir, config.spark_master)
+    frame = spark.createDataFrame(conn.sql("select * from splink_records").to_arrow_table())
+    api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+    # Splink reads our DuckDB-written levels through sqlglot, which names DuckDB's Jaro-Winkler
+    # JAROWINKLER_SIMILARITY on Spark: the jar's function under that name too
+    from pyspark.sql.types import DoubleType
+
+    spark.udf.registerJavaFunction(
+        "jarowinkler_similarity", "uk.gov.moj.dash.linkage.JaroWinklerSimilarity", DoubleType()
+    )
+    return api.register(frame, dataset_display_name="records")
 
 
 def drop_splink_scratch(conn) -> list[str]:

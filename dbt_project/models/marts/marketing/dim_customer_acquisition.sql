@@ -30,10 +30,10 @@ earliest as (
     select
         customer_id,
         -- ties on the time: the lowest record id, so the choice is stable from run to run
-        arg_min(
-            {'record_id': record_id, 'channel': acquisition_channel, 'campaign': campaign_code},
-            (acquired_at, record_id)
-        ) as first_acquisition,
+        {{ arg_min(
+            struct_of({'record_id': 'record_id', 'channel': 'acquisition_channel', 'campaign': 'campaign_code'}),
+            ['acquired_at', 'record_id']
+        ) }} as first_acquisition,
         min(acquired_at) as acquired_at,
         count(*) as n_acquisitions
     from attributed

@@ -8,7 +8,7 @@ spend as (
 final as (
     select
         -- ids
-        strftime(spend_date, '%Y-%m-%d') || ':' || country_code || ':' || acquisition_channel
+        {{ format_date('spend_date', '%Y-%m-%d') }} || ':' || country_code || ':' || acquisition_channel
             as marketing_spend_id,
 
         -- dates

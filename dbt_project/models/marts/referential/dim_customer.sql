@@ -65,11 +65,11 @@ linked_records as (
         customer_records.birth_date,
         customer_records.record_created_at,
         -- how well a writing displays: with its accents (non-ASCII letters), in mixed case
-        regexp_matches(customer_records.first_name, '[^[:ascii:]]') as is_first_name_accented,
+        {{ has_non_ascii('customer_records.first_name') }} as is_first_name_accented,
         customer_records.first_name not in (
             upper(customer_records.first_name), lower(customer_records.first_name)
         ) as is_first_name_mixed_case,
-        regexp_matches(customer_records.last_name, '[^[:ascii:]]') as is_last_name_accented,
+        {{ has_non_ascii('customer_records.last_name') }} as is_last_name_accented,
         customer_records.last_name not in (
             upper(customer_records.last_name), lower(customer_records.last_name)
         ) as is_last_name_mixed_case,
@@ -95,7 +95,7 @@ customers as (
     select
         customer_id,
         count(*) as n_source_records,
-        array_to_string(list_sort(list_distinct(list(source_system))), ',') as source_systems,
+        {{ sorted_distinct_agg('source_system', ',') }} as source_systems,
         bool_and(is_too_little_identity) as is_too_little_identity
     from customer_xref
     group by customer_id
@@ -105,27 +105,27 @@ customers as (
 record_survivors as (
     select
         customer_id,
-        arg_max(
-            {
-                'first_name': first_name,
-                'last_name': last_name,
-                'first_name_std': first_name_std,
-                'last_name_std': last_name_std
-            },
-            (name_priority, record_seen_at, record_id)
-        ) filter (where first_name is not null or last_name is not null) as survivor_name,
-        arg_max(phone_e164, (record_seen_at, record_id))
+        {{ arg_max(
+            struct_of({
+                'first_name': 'first_name',
+                'last_name': 'last_name',
+                'first_name_std': 'first_name_std',
+                'last_name_std': 'last_name_std'
+            }),
+            ['name_priority', 'record_seen_at', 'record_id']
+        ) }} filter (where first_name is not null or last_name is not null) as survivor_name,
+        {{ arg_max('phone_e164', ['record_seen_at', 'record_id']) }}
             filter (where phone_e164 is not null) as phone_e164,
-        arg_max(
-            {
-                'street': street,
-                'postcode': postcode,
-                'city': city,
-                'street_std': street_std,
-                'postcode_std': postcode_std
-            },
-            (address_seen_at, record_id)
-        ) filter (where postcode is not null) as survivor_address,
+        {{ arg_max(
+            struct_of({
+                'street': 'street',
+                'postcode': 'postcode',
+                'city': 'city',
+                'street_std': 'street_std',
+                'postcode_std': 'postcode_std'
+            }),
+            ['address_seen_at', 'record_id']
+        ) }} filter (where postcode is not null) as survivor_address,
         min(record_created_at) as first_record_created_at
     from linked_records
     group by customer_id
@@ -136,28 +136,22 @@ record_survivors as (
 name_writings as (
     select
         linked_records.customer_id,
-        arg_max(
-            linked_records.first_name,
-            (
-                linked_records.is_first_name_accented,
-                linked_records.is_first_name_mixed_case,
-                linked_records.name_priority,
-                linked_records.record_seen_at,
-                linked_records.record_id
-            )
-        ) filter (
+        {{ arg_max('linked_records.first_name', [
+            'linked_records.is_first_name_accented',
+            'linked_records.is_first_name_mixed_case',
+            'linked_records.name_priority',
+            'linked_records.record_seen_at',
+            'linked_records.record_id'
+        ]) }} filter (
             where linked_records.first_name_std = record_survivors.survivor_name.first_name_std
         ) as first_name,
-        arg_max(
-            linked_records.last_name,
-            (
-                linked_records.is_last_name_accented,
-                linked_records.is_last_name_mixed_case,
-                linked_records.name_priority,
-                linked_records.record_seen_at,
-                linked_records.record_id
-            )
-        ) filter (
+        {{ arg_max('linked_records.last_name', [
+            'linked_records.is_last_name_accented',
+            'linked_records.is_last_name_mixed_case',
+            'linked_records.name_priority',
+            'linked_records.record_seen_at',
+            'linked_records.record_id'
+        ]) }} filter (
             where linked_records.last_name_std = record_survivors.survivor_name.last_name_std
         ) as last_name
     from linked_records
@@ -181,18 +175,12 @@ display_names as (
         customer_id,
         case
             when first_name in (upper(first_name), lower(first_name))
-                then array_to_string(list_transform(
-                    regexp_extract_all(first_name, '[^ ''-]+|[ ''-]'),
-                    lambda part: upper(part[1]) || lower(part[2:])
-                ), '')
+                then {{ capitalise_words('first_name') }}
             else first_name
         end as first_name,
         case
             when last_name in (upper(last_name), lower(last_name))
-                then array_to_string(list_transform(
-                    regexp_extract_all(last_name, '[^ ''-]+|[ ''-]'),
-                    lambda part: upper(part[1]) || lower(part[2:])
-                ), '')
+                then {{ capitalise_words('last_name') }}
             else last_name
         end as last_name
     from chosen_names
@@ -212,7 +200,7 @@ email_frequencies as (
 email_survivors as (
     select
         customer_id,
-        arg_max(email_std, (n_records, last_seen_at, email_std)) as email
+        {{ arg_max('email_std', ['n_records', 'last_seen_at', 'email_std']) }} as email
     from email_frequencies
     group by customer_id
 ),
@@ -232,7 +220,7 @@ birth_date_frequencies as (
 birth_date_survivors as (
     select
         customer_id,
-        arg_max(birth_date, (n_records, is_in_crm, last_seen_at, birth_date)) as birth_date
+        {{ arg_max('birth_date', ['n_records', 'is_in_crm', 'last_seen_at', 'birth_date']) }} as birth_date
     from birth_date_frequencies
     group by customer_id
 ),
@@ -251,32 +239,25 @@ country_frequencies as (
 country_survivors as (
     select
         customer_id,
-        arg_max(country_code, (n_records, last_seen_at, country_code)) as country_code
+        {{ arg_max('country_code', ['n_records', 'last_seen_at', 'country_code']) }} as country_code
     from country_frequencies
     group by customer_id
 ),
 
 -- consents: the latest choice per channel across the customer's records (a tie: opt-out wins),
 -- the e-mail tool's unsubscribes and hard bounces among them
+{%- set consent_order = ['consent_choices.collected_at', "consent_choices.consent_status = 'opt_out'"] %}
 consent_survivors as (
     select
         customer_xref.customer_id,
-        arg_max(
-            consent_choices.consent_status,
-            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
-        ) filter (where consent_choices.consent_channel = 'email') as email_consent_status,
-        arg_max(
-            consent_choices.consent_status,
-            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
-        ) filter (where consent_choices.consent_channel = 'sms') as sms_consent_status,
-        arg_max(
-            consent_choices.consent_status,
-            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
-        ) filter (where consent_choices.consent_channel = 'phone') as phone_consent_status,
-        arg_max(
-            consent_choices.consent_status,
-            (consent_choices.collected_at, consent_choices.consent_status = 'opt_out')
-        ) filter (where consent_choices.consent_channel = 'post') as post_consent_status
+        {{ arg_max('consent_choices.consent_status', consent_order) }}
+            filter (where consent_choices.consent_channel = 'email') as email_consent_status,
+        {{ arg_max('consent_choices.consent_status', consent_order) }}
+            filter (where consent_choices.consent_channel = 'sms') as sms_consent_status,
+        {{ arg_max('consent_choices.consent_status', consent_order) }}
+            filter (where consent_choices.consent_channel = 'phone') as phone_consent_status,
+        {{ arg_max('consent_choices.consent_status', consent_order) }}
+            filter (where consent_choices.consent_channel = 'post') as post_consent_status
     from consent_choices
     inner join customer_xref
         on consent_choices.source_system = customer_xref.source_system
@@ -288,10 +269,8 @@ card_dates as (
     select
         customer_xref.customer_id,
         min(loyalty_cards.issued_on) as first_card_issued_on,
-        arg_min(
-            loyalty_cards.issuing_store_id,
-            (loyalty_cards.issued_on, loyalty_cards.loyalty_card_id)
-        ) filter (where loyalty_cards.issuing_store_id is not null) as first_card_store_id
+        {{ arg_min('loyalty_cards.issuing_store_id', ['loyalty_cards.issued_on', 'loyalty_cards.loyalty_card_id']) }}
+            filter (where loyalty_cards.issuing_store_id is not null) as first_card_store_id
     from loyalty_cards
     inner join customer_xref
         on customer_xref.source_system = 'loyalty'
@@ -334,7 +313,7 @@ store_visits as (
 home_stores as (
     select
         customer_id,
-        arg_max(store_id, (n_receipts, last_receipt_at, store_id)) as home_store_id
+        {{ arg_max('store_id', ['n_receipts', 'last_receipt_at', 'store_id']) }} as home_store_id
     from store_visits
     group by customer_id
 ),

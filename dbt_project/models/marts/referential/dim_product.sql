@@ -53,14 +53,14 @@ referenced_product_ids as (
 inferred_products as (
     select
         referenced_product_ids.product_id,
-        null::varchar as product_name,
-        null::varchar as brand,
-        null::varchar as price_tier,
+        null::string as product_name,
+        null::string as brand,
+        null::string as price_tier,
         null::date as launched_on,
-        null::varchar as category_id,
-        null::varchar as category_name,
-        null::varchar as department_id,
-        null::varchar as department_name,
+        null::string as category_id,
+        null::string as category_name,
+        null::string as department_id,
+        null::string as department_name,
         true as is_inferred
     from referenced_product_ids
     anti join catalogue_products using (product_id)

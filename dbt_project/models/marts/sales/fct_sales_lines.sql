@@ -4,8 +4,8 @@
 -- (the relationships test on product_id reads dim_product: built first, the test runs in the step
 -- that builds this model; as siblings, Dagster ran it in no step and the check never reported)
 {{ config(
-    pre_hook="set preserve_insertion_order = false",
-    post_hook="set preserve_insertion_order = true"
+    pre_hook="{{ duckdb_setting('set preserve_insertion_order = false') }}",
+    post_hook="{{ duckdb_setting('set preserve_insertion_order = true') }}"
 ) }}
 with
 

@@ -71,7 +71,7 @@ user_agents as (
     -- each distinct user agent matched once against the configured pattern (not once per event)
     select
         agents.user_agent,
-        regexp_matches(agents.user_agent, bot_rule.user_agent_pattern) as is_bot_user_agent
+        {{ regex_contains('agents.user_agent', 'bot_rule.user_agent_pattern') }} as is_bot_user_agent
     from (select distinct user_agent from cookie_day_agents where user_agent is not null) as agents
     cross join bot_rule
 ),
