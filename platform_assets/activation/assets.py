@@ -117,8 +117,7 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     started = time.perf_counter()
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     email_events = not platform.retailer.undelivered((cascade.EVENTS_SOURCE,))
-    policy = platform.retailer.privacy.retention
-    retention = audience_tables.Retention(policy.inactive_customer_years, policy.activity)
+    retention = platform.retailer.privacy.retention
     with warehouse.connect() as conn:
         counts = audience_tables.write_audiences(conn, selection, context.run_id, email_events, retention)
         if missing := platform.retailer.undelivered(audience_tables.CONSENT_SOURCES):

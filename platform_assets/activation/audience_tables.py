@@ -36,6 +36,7 @@ from platform_assets.activation.store import (
     day_history_sql,
     typed_sql,
 )
+from platform_assets.lib.retailer import RetentionSettings
 from platform_assets.lib.tables import (
     EMPTY_BY_DESIGN,
     comment_table,
@@ -57,14 +58,6 @@ PRESSURE_CONTACTS = f"{WORK_SCHEMA}.pressure_contacts"  # contacts sent + contac
 CASCADES = f"{WORK_SCHEMA}.running_cascades"
 FOLLOW_UPS = f"{WORK_SCHEMA}.due_follow_ups"
 PAST_RETENTION = f"{WORK_SCHEMA}.past_retention"  # customers whose identifiers the retention step removes
-
-
-@dataclass(frozen=True)
-class Retention:
-    """The retailer's retention period for inactive customers (``privacy.retention``): none = keep."""
-
-    years: int | None = None
-    activity: tuple[str, ...] = ()
 
 
 RULES = "activation.decision_matrix"
@@ -117,10 +110,14 @@ def without_consent(conn: duckdb.DuckDBPyConnection, counts: AudienceCounts, rea
 
 
 def prepare_inputs(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, email_events: bool, retention: Retention
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    email_events: bool,
+    retention: RetentionSettings | None,
 ) -> None:
     """The customers, the contacts already sent, the running cascades and the due follow-ups, as
-    working tables the selection reads. ``email_events``: whether the retailer delivers them."""
+    working tables the selection reads. ``email_events``: whether the retailer delivers them;
+    ``retention``: the retailer's retention settings (None: no customer is past a period)."""
     for table in SCORES:
         require_as_of(conn, table, reference_date)
     if problems := cascade.rule_problems(conn, RULES):
@@ -128,7 +125,9 @@ def prepare_inputs(
             "the decision matrix (dbt_project/seeds/decision_matrix.csv) declares follow-ups that cannot run: "
             + "; ".join(problems)
         )
-    past = past_retention_sql(conn, reference_date, retention.years, retention.activity)
+    past = retention and past_retention_sql(
+        conn, reference_date, retention.inactive_customer_years, retention.activity
+    )
     replace_table(conn, PAST_RETENTION, past or "select null::varchar as customer_id where false")
     replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE), PAST_RETENTION))
     replace_table(conn, CASCADES, cascade.cascades_sql(conn, reference_date))
@@ -189,7 +188,7 @@ def write_audiences(
     selection: Selection,
     run_id: str,
     email_events: bool = True,
-    retention: Retention = Retention(),
+    retention: RetentionSettings | None = None,
 ) -> AudienceCounts:
     """Selects the day's audiences and writes audiences, exclusions, audience history, contact
     history and the cascades' follow-up decisions in one transaction."""

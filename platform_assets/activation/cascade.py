@@ -36,7 +36,7 @@ from datetime import date
 
 import duckdb
 
-from platform_assets.activation.store import AUDIENCE_HISTORY, CASCADE_FOLLOW_UPS
+from platform_assets.activation.store import AUDIENCE_HISTORY, CASCADE_FOLLOW_UPS, channel_case
 from platform_assets.lib.tables import sql_literal, table_exists
 
 EMAIL_EVENTS = "marketing.fct_email_events"
@@ -144,14 +144,6 @@ def reservations_sql(cascades: str) -> str:
     return f"select customer_id, first_sent_on as contact_date from {cascades} where not is_due"
 
 
-def _consent_case(prefix: str) -> str:
-    return (
-        "case d.follow_up_channel "
-        + " ".join(f"when '{ch}' then c.{prefix}_{ch}" for ch in FOLLOW_UP_CHANNELS)
-        + " end"
-    )
-
-
 def follow_ups_sql(reference_date: date, cascades: str, customers: str, events: str | None) -> str:
     """The due follow-ups, one row per e-mail treatment member, with the e-mail's outcome and the
     decision made before the pressure limit (null: still a candidate). ``customers`` is the
@@ -198,8 +190,8 @@ def follow_ups_sql(reference_date: date, cascades: str, customers: str, events: 
                     when not {delivered} then 'no_email_events'
                     when coalesce(o.unsubscribed, false) then 'unsubscribed'
                     when coalesce(o.opened, false) then 'opened'
-                    when not coalesce({_consent_case("consent")}, false) then 'no_consent'
-                    when not coalesce({_consent_case("reachable")}, false) then 'no_contact_data'
+                    when not coalesce({channel_case("d.follow_up_channel", "c.consent_{channel}", FOLLOW_UP_CHANNELS)}, false) then 'no_consent'
+                    when not coalesce({channel_case("d.follow_up_channel", "c.reachable_{channel}", FOLLOW_UP_CHANNELS)}, false) then 'no_contact_data'
                 end as reason
             from due d
             left join outcomes o using (customer_id, campaign_code, business_unit, first_sent_on)

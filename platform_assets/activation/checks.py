@@ -16,6 +16,7 @@ from platform_assets.activation.store import (
     EXCLUSIONS,
     EXPORTS,
     RESULTS,
+    channel_case,
 )
 from platform_assets.lib.gates import between, gate, key_rules
 from platform_assets.lib.metadata import check_description
@@ -30,7 +31,7 @@ def _in(column: str, values) -> str:
 
 
 SOURCES = ("campaign_tool", "platform")
-_CONSENT = "case a.channel " + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS) + " end"
+_CONSENT = channel_case("a.channel", "d.has_{channel}_consent", CHANNELS)
 
 
 def _suppression_exists(warehouse: Warehouse) -> bool:
@@ -260,9 +261,9 @@ def cascade_follow_ups_keys_and_ranges(warehouse: Warehouse) -> dg.AssetCheckRes
         "and a.customer_id = f.customer_id and a.cascade_step = 2)",
         "selected_without_consent": f"select count(*) from {CASCADE_FOLLOW_UPS} f join referential.dim_customer d "
         "using (customer_id) where f.decision = 'selected' and f.reference_date = (select max(reference_date) "
-        f"from {AUDIENCES}) and not coalesce(case f.follow_up_channel "
-        + " ".join(f"when '{c}' then d.has_{c}_consent" for c in CHANNELS)
-        + " end, false)",
+        f"from {AUDIENCES}) and not coalesce("
+        + channel_case("f.follow_up_channel", "d.has_{channel}_consent", CHANNELS)
+        + ", false)",
     }
     return _gate_allowing_empty(warehouse, CASCADE_FOLLOW_UPS, rules, extra)
 

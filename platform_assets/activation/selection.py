@@ -44,7 +44,7 @@ import duckdb
 
 from platform_assets.activation.cascade import EMPTY_CASCADES, FOLLOW_UP_HOLDOUT_SUFFIX, follow_ups_sql
 from platform_assets.activation.holdout import draw_sql
-from platform_assets.activation.store import WORK_SCHEMA
+from platform_assets.activation.store import WORK_SCHEMA, channel_case
 from platform_assets.lib.tables import sql_literal
 
 MATCHED = f"{WORK_SCHEMA}.audience_matched"
@@ -142,10 +142,6 @@ def _matches(column: str) -> str:
     return f"(r.{column} = '*' or lower(c.{column}) glob lower(r.{column}))"
 
 
-def _channel_case(prefix: str) -> str:
-    return "case r.channel " + " ".join(f"when '{ch}' then c.{prefix}_{ch}" for ch in CHANNELS) + " end"
-
-
 def select_audiences(
     conn: duckdb.DuckDBPyConnection,
     selection: Selection,
@@ -170,8 +166,8 @@ def select_audiences(
             c.is_past_retention,
             r.rule_id, r.priority, r.campaign_code, r.campaign_name, r.channel, r.offer,
             r.measurement_days, r.follow_up_channel, r.follow_up_days::integer as follow_up_days,
-            coalesce({_channel_case("consent")}, false) as consented,
-            coalesce({_channel_case("reachable")}, false) as reachable
+            coalesce({channel_case("r.channel", "c.consent_{channel}", CHANNELS)}, false) as consented,
+            coalesce({channel_case("r.channel", "c.reachable_{channel}", CHANNELS)}, false) as reachable
         from {customers} c
         join {rules} r on {" and ".join(_matches(col) for col in MATCHED_ON)}
     """)

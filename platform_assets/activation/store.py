@@ -45,3 +45,10 @@ def day_history_sql(
     columns = ", ".join(name if name in present else f"null as {name}" for name, _, _ in schema)
     kept = f"select {columns} from {table} where reference_date <> date '{reference_date.isoformat()}'"
     return f"{new} union all {typed_sql(schema, kept)}"
+
+
+def channel_case(channel: str, value: str, channels: tuple[str, ...]) -> str:
+    """SQL: per row, ``value`` with ``{channel}`` replaced by the row's channel (the value of the
+    ``channel`` column), e.g. ``channel_case("r.channel", "c.consent_{channel}", CHANNELS)``."""
+    whens = " ".join(f"when '{ch}' then {value.format(channel=ch)}" for ch in channels)
+    return f"case {channel} {whens} end"

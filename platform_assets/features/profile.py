@@ -17,6 +17,7 @@ from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
 from platform_assets.features.browsing import WEB_EVENTS_SQL
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
 from platform_assets.lib.tables import table_exists
+from platform_assets.profit.catchment import UNKNOWN
 
 TABLE = "features.customer_profile"
 
@@ -536,6 +537,6 @@ def with_catchment(conn: duckdb.DuckDBPyConnection, profile_sql: str) -> str:
             f"null::varchar as distance_band from ({profile_sql}) p"
         )
     return (
-        f"select p.*, c.nearest_store_id, c.distance_km, coalesce(c.distance_band, 'unknown') as distance_band "
+        f"select p.*, c.nearest_store_id, c.distance_km, coalesce(c.distance_band, '{UNKNOWN}') as distance_band "
         f"from ({profile_sql}) p left join {CATCHMENT} c using (customer_id)"
     )
