@@ -19,13 +19,20 @@ from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import library_output_to_debug, summary
-from platform_assets.lib.tables import empty_by_design, replace_table_from_frame, replace_with_empty
+from platform_assets.lib.tables import (
+    empty_by_design,
+    replace_table_from_frame,
+    replace_with_empty,
+    require_as_of,
+)
 from platform_assets.lib.warehouse import Warehouse
 from platform_assets.scores.local import columns
 from platform_assets.scores.local.declaration import LocalScore, Refusal
 
 DECLARATIONS = "ops.local_score_declarations"
-# The profile is recomputed as of each cutoff from what it reads; the target reads the facts.
+# The profile is recomputed as of each cutoff from what it reads (as of the reference date it is the
+# table's); the target reads the facts.
+PROFILE = "features.customer_profile"
 DEPS = [
     dg.AssetKey(["features", "customer_profile"]),
     dg.AssetKey(["sales", "fct_sales_lines"]),
@@ -80,9 +87,10 @@ def score_asset(score: LocalScore) -> dg.AssetsDefinition:
         ref = run_reference_date(context, platform, warehouse)
         started = time.perf_counter()
         with warehouse.connect() as conn:
+            require_as_of(conn, PROFILE, ref)  # the features as of the reference date are read from it
             try:
                 with library_output_to_debug(context):
-                    result = scoring.run(conn, score, ref, platform.retailer.absent_sources)
+                    result = scoring.run(conn, score, ref, platform.retailer.absent_sources, PROFILE)
             except LocalScoreRefused as refused:
                 replace_with_empty(conn, score.table, columns.SCHEMA, f"refused: {refused}")
                 context.log.warning(f"{score.table} refused: {refused}")

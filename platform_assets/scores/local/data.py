@@ -26,11 +26,21 @@ from platform_assets.scores.local.declaration import (
 HISTORY_DAYS = 730
 
 
-def features_as_of(conn: duckdb.DuckDBPyConnection, score: LocalScore, cutoff: date, absent: tuple[str, ...]):
-    """customer_id and the declared features (polars), one row per customer of the population."""
+def features_as_of(
+    conn: duckdb.DuckDBPyConnection,
+    score: LocalScore,
+    cutoff: date,
+    absent: tuple[str, ...],
+    profile_table: str | None = None,
+):
+    """customer_id and the declared features (polars), one row per customer of the population.
+    ``profile_table``: a table already holding the profile as of ``cutoff`` (else it is computed)."""
     import polars as pl
 
-    relation = profile.customer_profile(conn, cutoff, absent)
+    if profile_table is None:
+        relation = profile.customer_profile(conn, cutoff, absent)
+    else:
+        relation = conn.sql(f"select * from {profile_table}")
     columns = score.profile_columns
     _check_profile_columns(score, set(relation.columns))
     selected = ", ".join(["customer_id", *(f'"{c}"::double as "{c}"' for c in columns)])

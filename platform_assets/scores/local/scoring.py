@@ -5,6 +5,8 @@ With H the horizon and R the reference date:
   as of R - H and the event in [R - H, R) (AUC, lift at the top decile). It never sees that window's
   outcomes: moving them changes the judgement, not the model (tests/scores/local).
 - production: trained on features as of R - H and the event in [R - H, R), applied to features as of R.
+The features as of R - H are computed once and serve both (the profile is the costly read at 1M
+customers); those as of R are ``features.customer_profile``'s when the asset hands it in.
 A window where nobody had the event cannot train or judge the model: ``LocalScoreRefused`` names the
 file and ``target``.
 """
@@ -25,6 +27,8 @@ class Backtest:
     probe: model.Fitted  # trained before the evaluation window
     measures: dict[str, float]
     cutoffs: dict[str, date]
+    judged: object  # the features as of R - H (polars) and their outcomes: the production training set
+    outcomes: object
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,28 @@ def backtest(conn, score: LocalScore, ref: date, absent: tuple[str, ...] = ()) -
     probe = model.fit(score.declaration.model, frame, labels, features_of(frame))
     judged, outcomes = labelled(conn, score, evaluation, absent, "backtest evaluation")
     measures = model.measures(outcomes, model.predict(probe, judged))
-    return Backtest(probe, measures, {"backtest_training": training, "backtest_evaluation": evaluation})
+    cutoffs = {"backtest_training": training, "backtest_evaluation": evaluation}
+    return Backtest(probe, measures, cutoffs, judged, outcomes)
 
 
 def run(
-    conn: duckdb.DuckDBPyConnection, score: LocalScore, ref: date, absent: tuple[str, ...] = ()
+    conn: duckdb.DuckDBPyConnection,
+    score: LocalScore,
+    ref: date,
+    absent: tuple[str, ...] = (),
+    current_profile: str | None = None,
 ) -> LocalRun:
+    """``current_profile``: a table holding the profile as of ``ref`` (the asset checks its date);
+    without it, the profile as of ``ref`` is computed."""
     import polars as pl
 
     data.check_catalogue_names(conn, score)
     tested = backtest(conn, score, ref, absent)
     cutoff = tested.cutoffs["backtest_evaluation"]
-    frame, labels = labelled(conn, score, cutoff, absent, "training")
+    # the evaluation window of the backtest is the production training window: same rows, same labels
+    frame, labels = tested.judged, tested.outcomes
     fitted = model.fit(score.declaration.model, frame, labels, features_of(frame))
-    current = data.features_as_of(conn, score, ref, absent)
+    current = data.features_as_of(conn, score, ref, absent, current_profile)
     probability = model.predict(fitted, current) if current.height else []
     scores = (
         current.select("customer_id")

@@ -194,3 +194,22 @@ def test_a_catalogue_name_the_catalogue_does_not_have_is_refused(refreshed, gard
     assert "garden_season_buyer.yml: target.departments: ['Garden'] not in the catalogue" in str(
         refused.value
     )
+
+
+def test_the_features_are_read_once_per_date_and_as_of_the_reference_date_from_the_profile_table(
+    warehouses, garden
+):
+    """The run computes the features as of R - H once (the backtest's evaluation set is the production
+    training set) and takes those as of R from features.customer_profile: the same scores, model and
+    backtest as computing every date afresh."""
+    from platform_assets.scores.local import model
+
+    horizon = timedelta(days=garden.declaration.target.horizon_days)
+    with duckdb.connect(warehouses[0], read_only=True) as conn:
+        read = scoring.run(conn, garden, REF, current_profile="features.customer_profile")
+        computed = scoring.run(conn, garden, REF)
+        frame, labels = scoring.labelled(conn, garden, REF - horizon, (), "training")
+    assert read.scores.height > 50 and read.scores.equals(computed.scores)
+    assert read.backtest.measures == computed.backtest.measures
+    retrained = model.fit(garden.declaration.model, frame, labels, scoring.features_of(frame))
+    assert read.model.version == retrained.version
