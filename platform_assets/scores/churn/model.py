@@ -335,8 +335,10 @@ def fit(
     horizon: int,
     cutoff,
     spec: ModelSpec | None = None,
+    max_rows: int | None = None,
 ) -> ChurnModel:
-    """The ``spec`` estimator (default: the champion's logistic regression) on every row, calibrated by
+    """The ``spec`` estimator (default: the champion's logistic regression) on every row (on a seeded
+    random sample of ``max_rows`` of them when there are more: ``training_sample``), calibrated by
     a Platt sigmoid fitted on the group's out-of-fold scores (5 folds). One calibration for every unit:
     the units' churn levels differ between windows by more than between units (measured in issue 8), so
     a unit's own sigmoid learns its noise. The features are FEATURES, and BROWSING_FEATURES when
@@ -359,6 +361,9 @@ def fit(
     # happened to return them in
     order = np.lexsort((y, design_frame["customer_id"].to_numpy()))
     design_frame, y = design_frame[order], y[order]
+    if max_rows is not None and y.size > max_rows:
+        kept = training_sample(y.size, max_rows)
+        design_frame, y = design_frame[kept], y[kept]
     features = [*FEATURES, *(f for f in BROWSING_FEATURES if f in design_frame.columns)]
     x = design_frame.select(features).to_numpy()
     base = estimators.pipeline(spec, impute=False)
@@ -389,6 +394,12 @@ def fit(
         estimator=spec.label(),
         surrogate=surrogate,
     )
+
+
+def training_sample(rows: int, size: int, seed: int = 0) -> np.ndarray:
+    """``size`` of ``rows`` row positions, drawn with a fixed seed and kept in order: on rows in
+    customer order, the same customers give the same sample whatever order they were read in."""
+    return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

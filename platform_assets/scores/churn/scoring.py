@@ -131,7 +131,13 @@ def run(
             outcomes.append(labels(rows, cutoffs[bu][which], horizons[bu]))
         when = ", ".join(f"{bu} {cutoffs[bu][which]}" for bu in units)
         return model.fit(
-            pl.concat(frames), np.concatenate(outcomes), "ALL", max(horizons.values()), when, spec
+            pl.concat(frames),
+            np.concatenate(outcomes),
+            "ALL",
+            max(horizons.values()),
+            when,
+            spec,
+            settings.training_rows,
         )
 
     def version(spec: ModelSpec, measure_browsing: bool) -> ChurnRun:

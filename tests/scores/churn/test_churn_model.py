@@ -181,6 +181,31 @@ def test_the_calibrated_model_ranks_and_calibrates_out_of_sample_and_names_its_d
     assert model.fit(test, y_test, "FR", 90, date(2026, 8, 3)).version != fitted.version
 
 
+def test_a_training_set_above_training_rows_is_a_seeded_sample_whatever_the_row_order():
+    train, y_train = _profiles(4000, seed=1)
+    test, y_test = _profiles(4000, seed=2)
+    sampled = model.fit(train, y_train, "FR", 90, date(2026, 8, 3), max_rows=1500)
+    assert sampled.training_size == 1500
+    assert 0 < sampled.training_churn_rate < 1
+    # the same customers read in another order: the same sample, so the same model
+    shuffled = np.random.default_rng(7).permutation(train.height)
+    again = model.fit(train[shuffled], y_train[shuffled], "FR", 90, date(2026, 8, 3), max_rows=1500)
+    assert again.version == sampled.version
+    # a cap above the rows changes nothing; a sample is another training set, still a working model
+    whole = model.fit(train, y_train, "FR", 90, date(2026, 8, 3))
+    assert model.fit(train, y_train, "FR", 90, date(2026, 8, 3), max_rows=4000).version == whole.version
+    assert whole.training_size == 4000 and sampled.version != whole.version
+    assert model.evaluate(model.predict(sampled, test), y_test, PLAYBOOK.band_cutoffs)["auc"] > 0.8
+
+
+def test_the_training_rows_setting_is_validated():
+    from platform_assets.lib.retailer import ChurnSettings
+
+    assert ChurnSettings().training_rows == 200_000
+    with pytest.raises(ValueError, match="training_rows"):
+        ChurnSettings(training_rows=10)
+
+
 def test_training_without_enough_churners_is_refused_with_the_counts():
     train, _ = _profiles(200, seed=3)
     y = np.zeros(train.height, dtype=np.int8)
