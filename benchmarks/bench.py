@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))  # run as a script from the repo root
 
 from benchmarks import load_time  # noqa: E402
 from benchmarks.side_by_side import inputs_floor, rfm_comparison  # noqa: E402
+from platform_assets.lib.engine import dbt_target  # noqa: E402
 from platform_assets.lib.resources import dbt_target_path  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -283,8 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     db = work / "warehouse" / "cdp.duckdb"
     for stale in db.parent.glob("cdp.duckdb*"):
         stale.unlink()
+    # CDP_ENGINE (make bench ENGINE=spark): dbt and Splink on Spark, local[2] unless CDP_SPARK_MASTER
+    # says otherwise; its catalog and tables under <work>/spark, started afresh like the warehouse
+    engine = os.environ.get("CDP_ENGINE") or "duckdb"
+    target = dbt_target(engine)
+    spark_dir = work / "spark"
+    if engine == "spark":
+        shutil.rmtree(spark_dir, ignore_errors=True)
     env = {
         **os.environ,
+        "CDP_ENGINE": engine,
+        "CDP_SPARK_DIR": str(spark_dir),
         "CDP_DATA_DIR": str(work),
         "CDP_LANDING_DIR": str(work / "demo" / "landing"),
         "CDP_DUCKDB_PATH": str(db),
@@ -294,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         "GX_ANALYTICS_ENABLED": "false",
     }
     report: dict = {
-        "scale": {"customers": args.customers, "seed": args.seed, "reference_date": args.reference_date},
+        "scale": {
+            "customers": args.customers,
+            "seed": args.seed,
+            "reference_date": args.reference_date,
+            "engine": engine,
+        },
         "machine": machine(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -308,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     # As `make materialize` does: the manifest parsed with the run's own profile (warehouse path),
     # so each dbt step parses only what changed.
     dbt = str(Path(sys.executable).parent / "dbt")
-    subprocess.run([dbt, "parse", "--quiet"], cwd=REPO / "dbt_project", env=env, check=True)
+    subprocess.run(
+        [dbt, "parse", "--quiet", "--target", target], cwd=REPO / "dbt_project", env=env, check=True
+    )
     print("materialising the whole graph (daily_refresh) ...", flush=True)
     dagster = str(Path(sys.executable).parent / "dagster")
     tags = json.dumps({"cdp/reference_date": args.reference_date})
@@ -341,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     report["rows"] = rows
     report["side_by_side"] = side_by_side(db, steps, rows)
     report["code_location_load"] = load_time.measure(repeat=3)
-    write(report, args.customers)
+    write(report, args.customers, engine)
     return code
 
 
@@ -364,9 +381,9 @@ def side_by_side(db: Path, steps: list[dict], rows: dict[str, int]) -> dict:
     }
 
 
-def write(report: dict, customers: int) -> None:
+def write(report: dict, customers: int, engine: str = "duckdb") -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = f"{datetime.now(UTC):%Y-%m-%d}-{customers // 1000}k"
+    stem = f"{datetime.now(UTC):%Y-%m-%d}-{customers // 1000}k" + ("" if engine == "duckdb" else f"-{engine}")
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(report))
     print(f"report: {RESULTS / stem}.md and .json")
@@ -402,11 +419,20 @@ def load_lines(load: dict | None) -> list[str]:
     ]
 
 
+def engine_title(engine: str) -> str:
+    """What the title says of the engine: nothing for DuckDB, the default."""
+    if engine == "duckdb":
+        return ""
+    master = os.environ.get("CDP_SPARK_MASTER") or "local[2]"
+    return f", dbt and Splink on {engine.capitalize()} ({master}; the Python assets on DuckDB)"
+
+
 def markdown(r: dict) -> str:
     m, g, s = r["machine"], r["graph"], r["side_by_side"]
     gen = r["generation"]
     lines = [
-        f"# Benchmark — {r['scale']['customers']:,} customers (seed {r['scale']['seed']}), {r['started_at']}",
+        f"# Benchmark — {r['scale']['customers']:,} customers (seed {r['scale']['seed']}), {r['started_at']}"
+        + engine_title(r["scale"].get("engine", "duckdb")),
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gb']} GB RAM, Python {m['python']}, "
         f"DuckDB {m['duckdb']}, load average at start {tuple(round(x, 2) for x in m['load_average_at_start'])}.",
