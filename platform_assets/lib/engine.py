@@ -172,6 +172,12 @@ def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dic
     return read
 
 
+def splink_handoff_file(spark_dir: Path | str | None) -> Path:
+    """Where the records Splink matches are handed to Spark: a Parquet file under
+    ``<spark_dir>/splink`` (replaced at each run)."""
+    return Path(spark_dir or ".") / "splink" / "records.parquet"
+
+
 def splink_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):
     """A Spark session for Splink in a Python process (identity resolution): Splink's jar of
     similarity functions, no metastore (dbt's process owns the catalog; Splink needs none), its

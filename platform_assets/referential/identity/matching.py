@@ -691,6 +691,10 @@ def probabilistic_edges(
     conn.execute("drop table if exists splink_shared_emails")
     conn.execute("drop table if exists splink_address_identities")
     conn.execute("drop table if exists splink_predictions")
+    if config.engine == "spark":  # the records' personal data handed to Spark are not left behind
+        from platform_assets.lib.engine import splink_handoff_file
+
+        splink_handoff_file(config.spark_dir).unlink(missing_ok=True)
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
 
@@ -700,10 +704,16 @@ def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
     holds the catalog), with the similarity functions of Splink's jar; its Splink dataframe."""
     from splink import SparkAPI
 
-    from platform_assets.lib.engine import splink_spark_session
+    from platform_assets.lib.engine import splink_handoff_file, splink_spark_session
 
     spark = splink_spark_session(config.spark_dir, config.spark_master)
-    frame = spark.createDataFrame(conn.sql("select * from splink_records").to_arrow_table())
+    # Through a Parquet file, not createDataFrame: Spark keeps an Arrow table's rows in the plan (a
+    # LocalRelation), and hashes and compares them again in every query Splink plans on it (each
+    # cache lookup, each EM iteration): at 20k customers the training had not ended after 24 min
+    handed = splink_handoff_file(config.spark_dir)
+    handed.parent.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"copy (select * from splink_records) to '{handed}' (format parquet)")
+    frame = spark.read.parquet(str(handed))
     api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     # Splink reads our DuckDB-written levels through sqlglot, which names DuckDB's Jaro-Winkler
     # JAROWINKLER_SIMILARITY on Spark: the jar's function under that name too
