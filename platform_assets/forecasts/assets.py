@@ -12,7 +12,7 @@ from platform_assets.lib.model_metrics import write_model_metrics
 from platform_assets.lib.reference_date import run_reference_date
 from platform_assets.lib.settings import PlatformSettings
 from platform_assets.lib.step_output import summary
-from platform_assets.lib.tables import casts, replace_table_from_frame, replace_with_empty, table_exists
+from platform_assets.lib.tables import casts, replace_table_from_frame, replace_with_empty
 from platform_assets.lib.warehouse import Warehouse
 
 TABLE = "forecasts.demand_weekly"
@@ -52,9 +52,7 @@ def demand_weekly(
     settings = platform.retailer.forecast
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        weekly = series.weekly(
-            conn, ref, settings.horizon_weeks, table_exists(conn, "staging.stg_campaigns__campaigns")
-        )
+        weekly = series.weekly(conn, ref, settings.horizon_weeks, series.has_campaign_calendar(conn))
         try:
             if not weekly.weeks:
                 raise model.TooShort(

@@ -25,9 +25,10 @@ where not s.is_cancelled and not s.is_return and s.store_id is not null and p.de
     and s.sold_date < $ref and date_trunc('week', s.sold_date)::date + 7 <= $ref
 group by all
 """
-CAMPAIGNS_SQL = """
+CAMPAIGNS = "staging.stg_campaigns__campaigns"  # the campaign calendar (a feature known ahead)
+CAMPAIGNS_SQL = f"""
 select country_code as business_unit, date_trunc('week', sent_on)::date as week_start, count(*)::double as campaigns
-from staging.stg_campaigns__campaigns
+from {CAMPAIGNS}
 where sent_on is not null
 group by all
 """
@@ -46,6 +47,14 @@ class Series:
     @property
     def last_week(self) -> date | None:
         return self.weeks[-1] if self.weeks else None
+
+
+def has_campaign_calendar(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the campaign calendar exists: a staging model, a view on DuckDB and a table read back
+    from Spark (a check of tables only left the DuckDB forecast without its campaign feature)."""
+    from platform_assets.lib.tables import relation_exists
+
+    return relation_exists(conn, CAMPAIGNS)
 
 
 def weekly(

@@ -164,12 +164,25 @@ def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dic
         schema, name = table.split(".")
         files = spark_table_files(spark_dir, table)
         conn.execute(f"create schema if not exists {schema}")
-        conn.execute(f"drop view if exists {schema}.{name}")
+        # a view DuckDB's dbt built there (``drop view`` fails on a table, as an earlier Spark run left)
+        views = conn.execute(
+            "select count(*) from duckdb_views() where database_name = current_database() "
+            "and schema_name = ? and view_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+        if views:
+            conn.execute(f"drop view {schema}.{name}")
         conn.execute(
             f"create or replace table {schema}.{name} as select * from read_parquet('{files}/*.parquet')"
         )
         read[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
     return read
+
+
+def splink_handoff_file(spark_dir: Path | str | None) -> Path:
+    """Where the records Splink matches are handed to Spark: a Parquet file under
+    ``<spark_dir>/splink`` (replaced at each run)."""
+    return Path(spark_dir or ".") / "splink" / "records.parquet"
 
 
 def splink_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):

@@ -26,6 +26,19 @@ def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str, catalog: str |
     return bool(conn.execute(query, params).fetchall())
 
 
+def relation_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether ``schema.name`` exists as a table or a view: what a dbt model is, whichever the engine
+    (staging models are views on DuckDB, tables read back from Spark); ``table_exists`` sees tables only."""
+    schema, name = qualified.split(".")
+    return bool(
+        conn.execute(
+            "select 1 from duckdb_tables() where schema_name = ? and table_name = ? "
+            "union all select 1 from duckdb_views() where schema_name = ? and view_name = ?",
+            [schema, name, schema, name],
+        ).fetchall()
+    )
+
+
 def replace_table(conn: duckdb.DuckDBPyConnection, table: str, relation_sql: str) -> int:
     """Create or replace ``table`` from a query in one transaction; returns its row count."""
     conn.execute(f"create schema if not exists {table.split('.')[0]}")

@@ -112,6 +112,11 @@ def test_sources_are_handed_over_as_parquet_and_models_read_back(tmp_path):
         assert conn.execute(
             "select table_type from information_schema.tables where table_name = 'b'"
         ).fetchall() == [("BASE TABLE",)]
+        # a table there already (an earlier run on either engine, a DuckDB model materialised as a
+        # table) is replaced too: ``drop view`` fails on a table (the 20k demo on a DuckDB warehouse)
+        conn.execute("create or replace table staging.b as select 7 as y from range(3)")
+        assert engine.import_from_spark(conn, ["staging.b"], tmp_path / "spark") == {"staging.b": 2}
+        assert conn.execute("select sum(y) from staging.b").fetchall() == [(1,)]
 
 
 def test_the_dbt_sources_of_the_manifest(tmp_path):

@@ -51,6 +51,14 @@ class MatchingConfig:
     spark_dir: str | None = None  # the spark engine's folder (its scratch tables)
     spark_master: str = "local[2]"
 
+    @property
+    def u_chunks(self) -> int:
+        """Chunks of u sampling's pairs (Splink stops after a chunk once every level is seen 100 times).
+        On Spark each chunk is a job of its own, a second or more to plan and schedule whatever its
+        size (at 20k customers 55 jobs, a minute): one pass over all the pairs instead. Where no
+        comparison stops early, as at 20k, the counts are those of the ten chunks."""
+        return 1 if self.engine == "spark" else 10
+
     @classmethod
     def with_threshold(cls, link_threshold: float | None, **backend) -> "MatchingConfig":
         """The defaults, with the configured link threshold when there is one (the threshold of
@@ -565,7 +573,9 @@ def _train(linker, conn: duckdb.DuckDBPyConnection, config: "MatchingConfig", po
     else:
         training["prior"] = "skipped: no deterministic rule has its identifiers; Splink's default kept"
     started = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=config.u_max_pairs, seed=config.seed, num_chunks=config.u_chunks
+    )
     logging.getLogger(__name__).info("u sampling %.1f s", time.perf_counter() - started)
     training["u"] = f"random sampling, {config.u_max_pairs:.0e} pairs"
     for name, columns in TRAINING_BLOCKS.items():
@@ -691,6 +701,10 @@ def probabilistic_edges(
     conn.execute("drop table if exists splink_shared_emails")
     conn.execute("drop table if exists splink_address_identities")
     conn.execute("drop table if exists splink_predictions")
+    if config.engine == "spark":  # the records' personal data handed to Spark are not left behind
+        from platform_assets.lib.engine import splink_handoff_file
+
+        splink_handoff_file(config.spark_dir).unlink(missing_ok=True)
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
 
@@ -700,10 +714,16 @@ def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
     holds the catalog), with the similarity functions of Splink's jar; its Splink dataframe."""
     from splink import SparkAPI
 
-    from platform_assets.lib.engine import splink_spark_session
+    from platform_assets.lib.engine import splink_handoff_file, splink_spark_session
 
     spark = splink_spark_session(config.spark_dir, config.spark_master)
-    frame = spark.createDataFrame(conn.sql("select * from splink_records").to_arrow_table())
+    # Through a Parquet file, not createDataFrame: Spark keeps an Arrow table's rows in the plan (a
+    # LocalRelation), and hashes and compares them again in every query Splink plans on it (each
+    # cache lookup, each EM iteration): at 20k customers the training had not ended after 24 min
+    handed = splink_handoff_file(config.spark_dir)
+    handed.parent.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"copy (select * from splink_records) to '{handed}' (format parquet)")
+    frame = spark.read.parquet(str(handed))
     api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     # Splink reads our DuckDB-written levels through sqlglot, which names DuckDB's Jaro-Winkler
     # JAROWINKLER_SIMILARITY on Spark: the jar's function under that name too
