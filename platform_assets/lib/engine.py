@@ -16,6 +16,7 @@ which one process at a time can open (more need a Hive metastore or a Thrift ser
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -80,8 +81,9 @@ def spark_conf(spark_dir: Path | str, master: str = "local[2]") -> dict[str, str
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
-        "spark.driver.memory": "2g",
+        # as the profile: CDP_SPARK_SHUFFLE_PARTITIONS and CDP_SPARK_DRIVER_MEMORY size a bigger run
+        "spark.sql.shuffle.partitions": os.environ.get("CDP_SPARK_SHUFFLE_PARTITIONS") or "4",
+        "spark.driver.memory": os.environ.get("CDP_SPARK_DRIVER_MEMORY") or "2g",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"

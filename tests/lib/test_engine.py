@@ -51,12 +51,14 @@ def test_spark_missing_is_refused_saying_what_to_install():
     engine.require("spark", which=lambda _: "/usr/bin/java", find_spec=lambda _: object())  # all there
 
 
-def test_the_profile_and_the_python_session_open_spark_alike():
+def test_the_profile_and_the_python_session_open_spark_alike(monkeypatch):
     """lib/engine.spark_conf is the profile's spark target: the same catalog, UTC, no progress bars."""
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
     outputs = profile["customer_scoring"]["outputs"]
     assert set(outputs) == {engine.dbt_target(e) for e in engine.ENGINES}
     parameters = outputs["spark"]["server_side_parameters"]
+    for variable in ("CDP_SPARK_DRIVER_MEMORY", "CDP_SPARK_SHUFFLE_PARTITIONS"):
+        monkeypatch.delenv(variable, raising=False)
     conf = engine.spark_conf(Path("/x"))
     assert set(parameters) == set(conf)
     assert parameters["spark.ui.showConsoleProgress"] == conf["spark.ui.showConsoleProgress"] == "false"
@@ -64,6 +66,14 @@ def test_the_profile_and_the_python_session_open_spark_alike():
     assert conf["spark.sql.warehouse.dir"] == "/x/warehouse"
     for key in ("spark.sql.warehouse.dir", "spark.hadoop.javax.jdo.option.ConnectionURL"):
         assert "CDP_SPARK_DIR" in parameters[key]
+    # the sizes a bigger run sets, from the same variables with the same defaults
+    for key, variable in (
+        ("spark.driver.memory", "CDP_SPARK_DRIVER_MEMORY"),
+        ("spark.sql.shuffle.partitions", "CDP_SPARK_SHUFFLE_PARTITIONS"),
+    ):
+        assert f"env_var('{variable}', '{conf[key]}')" in parameters[key]
+        monkeypatch.setenv(variable, "8")
+        assert engine.spark_conf(Path("/x"))[key] == "8"
 
 
 def test_typed_columns_in_the_spark_dialect():
