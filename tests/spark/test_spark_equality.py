@@ -246,7 +246,7 @@ def test_identity_resolution_with_splink_on_spark_finds_the_same_customers(built
         on_duckdb = resolve(conn, MatchingConfig())
         on_spark = resolve(conn, MatchingConfig(engine="spark", spark_dir=str(spark_dir)))
     # the records' personal data handed to Spark are not left on disk
-    assert not engine.splink_handoff_file(spark_dir).exists()
+    assert not engine.splink_handoff_folder(spark_dir).exists()
     assert on_spark.plan["comparisons"] == on_duckdb.plan["comparisons"]
     assert on_spark.clusters.height == on_duckdb.clusters.height
     truth = read_ground_truth(db.parents[1] / "ground_truth")
