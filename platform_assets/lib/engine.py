@@ -181,10 +181,10 @@ def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dic
     return read
 
 
-def splink_handoff_file(spark_dir: Path | str | None) -> Path:
-    """Where the records Splink matches are handed to Spark: a Parquet file under
-    ``<spark_dir>/splink`` (replaced at each run)."""
-    return Path(spark_dir or ".") / "splink" / "records.parquet"
+def splink_handoff_folder(spark_dir: Path | str | None) -> Path:
+    """Where the records Splink matches are handed to Spark, a Parquet file a run (its own name: a
+    plan Spark cached for an earlier run's file is never taken for it): ``<spark_dir>/splink/handoff``."""
+    return Path(spark_dir or ".") / "splink" / "handoff"
 
 
 def splink_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):

@@ -701,10 +701,8 @@ def probabilistic_edges(
     conn.execute("drop table if exists splink_shared_emails")
     conn.execute("drop table if exists splink_address_identities")
     conn.execute("drop table if exists splink_predictions")
-    if config.engine == "spark":  # the records' personal data handed to Spark are not left behind
-        from platform_assets.lib.engine import splink_handoff_file
-
-        splink_handoff_file(config.spark_dir).unlink(missing_ok=True)
+    if config.engine == "spark":
+        _spark_cleanup(config)
     watch.lap("splink_collect")
     return scored, weights, scored.height, plan
 
@@ -714,13 +712,15 @@ def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
     holds the catalog), with the similarity functions of Splink's jar; its Splink dataframe."""
     from splink import SparkAPI
 
-    from platform_assets.lib.engine import splink_handoff_file, splink_spark_session
+    from platform_assets.lib.engine import splink_handoff_folder, splink_spark_session
 
     spark = splink_spark_session(config.spark_dir, config.spark_master)
     # Through a Parquet file, not createDataFrame: Spark keeps an Arrow table's rows in the plan (a
     # LocalRelation), and hashes and compares them again in every query Splink plans on it (each
     # cache lookup, each EM iteration): at 20k customers the training had not ended after 24 min
-    handed = splink_handoff_file(config.spark_dir)
+    import uuid
+
+    handed = splink_handoff_folder(config.spark_dir) / f"records-{uuid.uuid4().hex}.parquet"
     handed.parent.mkdir(parents=True, exist_ok=True)
     conn.execute(f"copy (select * from splink_records) to '{handed}' (format parquet)")
     frame = spark.read.parquet(str(handed))
@@ -732,7 +732,25 @@ def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
     spark.udf.registerJavaFunction(
         "jarowinkler_similarity", "uk.gov.moj.dash.linkage.JaroWinklerSimilarity", DoubleType()
     )
-    return api.register(frame, dataset_display_name="records")
+    # a view of the session, replaced by the next run in the same process (Splink refuses a frame
+    # whose name an earlier run registered, and does not drop its inputs)
+    frame.createOrReplaceTempView("splink_records")
+    return api.register("splink_records", dataset_display_name="records")
+
+
+def _spark_cleanup(config: "MatchingConfig") -> None:
+    """The records' personal data handed to Spark are not left on disk, nor Splink's frames in the
+    session's memory (Splink drops its views, not what it persisted)."""
+    import shutil
+
+    from pyspark.sql import SparkSession
+
+    from platform_assets.lib.engine import splink_handoff_folder
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.catalog.clearCache()
+    shutil.rmtree(splink_handoff_folder(config.spark_dir), ignore_errors=True)
 
 
 def drop_splink_scratch(conn) -> list[str]:
