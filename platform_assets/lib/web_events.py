@@ -17,6 +17,8 @@ from datetime import date
 
 import duckdb
 
+from platform_assets.lib.tables import relation_exists
+
 WEB_EVENTS = "staging.stg_web__events"
 COOKIE_XREF = "referential.cookie_xref"
 
@@ -34,18 +36,6 @@ where customer_id is not null
 group by cookie_id
 having count(distinct customer_id) = 1
 """
-
-
-def relation_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    """A table or a view (dbt builds staging as views)."""
-    schema, name = qualified.split(".")
-    return bool(
-        conn.execute(
-            "select 1 from duckdb_tables() where schema_name = ? and table_name = ? union all "
-            "select 1 from duckdb_views() where schema_name = ? and view_name = ?",
-            [schema, name, schema, name],
-        ).fetchall()
-    )
 
 
 def history_start(conn: duckdb.DuckDBPyConnection, before: date) -> date | None:

@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from platform_assets.lib import web_events
-from platform_assets.lib.tables import empty_by_design, table_exists
+from platform_assets.lib.tables import empty_by_design, relation_exists, table_exists
 
 POPULATION_DAYS = 730
 # The weight of the unit's department mix in a customer's taste, in lines (a Dirichlet prior): a customer
@@ -315,7 +315,7 @@ def has_browsing(conn: duckdb.DuckDBPyConnection) -> bool:
         table_exists(conn, BROWSING_TABLE)
         and not empty_by_design(conn, BROWSING_TABLE)
         and table_exists(conn, COOKIE_XREF)
-        and web_events.relation_exists(conn, WEB_EVENTS)
+        and relation_exists(conn, WEB_EVENTS)
     )
 
 
