@@ -14,6 +14,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib.tables import relation_exists
+
 WEEKLY_SQL = """
 select
     s.country_code as business_unit, s.store_id, p.department_name,
@@ -52,8 +54,6 @@ class Series:
 def has_campaign_calendar(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether the campaign calendar exists: a staging model, a view on DuckDB and a table read back
     from Spark (a check of tables only left the DuckDB forecast without its campaign feature)."""
-    from platform_assets.lib.tables import relation_exists
-
     return relation_exists(conn, CAMPAIGNS)
 
 

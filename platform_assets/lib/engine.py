@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from platform_assets.lib.tables import relation_exists, table_exists
+
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
@@ -167,12 +169,7 @@ def import_from_spark(conn, tables: Iterable[str], spark_dir: Path | str) -> dic
         files = spark_table_files(spark_dir, table)
         conn.execute(f"create schema if not exists {schema}")
         # a view DuckDB's dbt built there (``drop view`` fails on a table, as an earlier Spark run left)
-        views = conn.execute(
-            "select count(*) from duckdb_views() where database_name = current_database() "
-            "and schema_name = ? and view_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-        if views:
+        if relation_exists(conn, table) and not table_exists(conn, table):
             conn.execute(f"drop view {schema}.{name}")
         conn.execute(
             f"create or replace table {schema}.{name} as select * from read_parquet('{files}/*.parquet')"
