@@ -51,8 +51,8 @@ def demand_weekly(
     ref = run_reference_date(context, platform, warehouse)
     settings = platform.retailer.forecast
     started = time.perf_counter()
-    with warehouse.connect() as conn:
-        weekly = series.weekly(conn, ref, settings.horizon_weeks, series.has_campaign_calendar(conn))
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
+        weekly = series.weekly(conn, ref, settings.horizon_weeks, series.has_campaign_calendar(conn), scan)
         try:
             if not weekly.weeks:
                 raise model.TooShort(

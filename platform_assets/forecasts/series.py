@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.tables import relation_exists
 
 WEEKLY_SQL = """
@@ -27,6 +28,7 @@ where not s.is_cancelled and not s.is_return and s.store_id is not null and p.de
     and s.sold_date < $ref and date_trunc('week', s.sold_date)::date + 7 <= $ref
 group by all
 """
+WEEKLY_READS = ("sales.fct_sales_lines", "referential.dim_product")  # the scan grows with the sales
 CAMPAIGNS = "staging.stg_campaigns__campaigns"  # the campaign calendar (a feature known ahead)
 CAMPAIGNS_SQL = f"""
 select country_code as business_unit, date_trunc('week', sent_on)::date as week_start, count(*)::double as campaigns
@@ -58,11 +60,17 @@ def has_campaign_calendar(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def weekly(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, future_weeks: int, has_campaigns: bool
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    future_weeks: int,
+    has_campaigns: bool,
+    scan: Scan = on_duckdb,
 ) -> Series:
     """The weekly series as of ``reference_date``, and the campaign calendar over them and the
-    ``future_weeks`` after."""
-    frame = conn.sql(WEEKLY_SQL, params={"ref": reference_date}).pl()
+    ``future_weeks`` after. ``scan``: where the sales are summed per week (lib/engine_queries.py:
+    on Spark with ``CDP_ENGINE=spark``); the series (weeks x stores x departments) are read here."""
+    sql = WEEKLY_SQL.replace("$ref", f"date '{reference_date.isoformat()}'")
+    frame = conn.sql(scan(sql, WEEKLY_READS)).pl()
     calendar = conn.sql(CAMPAIGNS_SQL).pl() if has_campaigns else pl.DataFrame()
     return build(frame, calendar, future_weeks)
 

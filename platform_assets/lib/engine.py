@@ -184,15 +184,16 @@ def splink_handoff_folder(spark_dir: Path | str | None) -> Path:
     return Path(spark_dir or ".") / "splink" / "handoff"
 
 
-def splink_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):
-    """A Spark session for Splink in a Python process (identity resolution): Splink's jar of
-    similarity functions, no metastore (dbt's process owns the catalog; Splink needs none), its
-    scratch tables under ``<spark_dir>/splink``. An existing session of the process is reused."""
+def python_spark_session(spark_dir: Path | str | None, master: str = "local[2]"):
+    """A Spark session for a Python step (identity resolution's Splink, a scan on the engine:
+    ``engine_queries.py``): Splink's jar of similarity functions, no metastore (dbt's process owns the
+    catalog: the step's tables live in the session's memory), scratch under ``<spark_dir>/python``.
+    An existing session of the process is reused."""
     require("spark")
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
-    scratch = Path(spark_dir or ".") / "splink"
+    scratch = Path(spark_dir or ".") / "python"
     scratch.mkdir(parents=True, exist_ok=True)
     conf = {
         key: value

@@ -62,8 +62,8 @@ class PlatformSettings(dg.ConfigurableResource):
     holdout_share: float = Field(default=0.10, gt=0, lt=1, description="Share of each audience held out.")
     engine: Literal["duckdb", "spark"] = Field(
         default="duckdb",
-        description="Engine of the dbt models: duckdb (the working file) or spark (the profile's spark "
-        "target, an optional install: lib/engine.py).",
+        description="Engine of the dbt models and of the Python steps' scans of the facts: duckdb (the "
+        "working file) or spark (the profile's spark target, an optional install: lib/engine.py).",
     )
     spark_master: str = Field(
         default="local[2]",
@@ -82,6 +82,13 @@ class PlatformSettings(dg.ConfigurableResource):
     def spark_path(self) -> Path:
         """Spark's warehouse (Parquet tables) and metastore, as the profile's spark target reads them."""
         return Path(self.spark_dir) if self.spark_dir else self.data_path / "spark"
+
+    def scans(self, conn):
+        """The block in which a step's scans that grow with the facts run on this engine
+        (``lib/engine_queries.py``): in ``conn`` on DuckDB, on Spark otherwise."""
+        from platform_assets.lib.engine_queries import scans
+
+        return scans(conn, self.engine, self.spark_path, self.spark_master)
 
     @property
     def landing_path(self) -> Path:

@@ -282,3 +282,40 @@ def test_splink_reads_the_records_from_a_file_not_from_rows_held_in_its_plans(sp
     plan = records.as_spark_dataframe()._jdf.queryExecution().analyzed().toString()
     assert "LocalRelation" not in plan and "parquet" in plan.lower()
     assert records.as_spark_dataframe().count() == 50
+
+
+def test_a_python_steps_scan_on_spark_gives_duckdbs_weekly_series(built, spark):
+    """The forecast's weekly sums run on Spark (lib/engine_queries.py) over the tables dbt built there
+    (sales lines, products: read from Spark's files) give the series DuckDB sums; a table the Python
+    assets wrote (business units) is read from a copy, removed with the results when the block ends."""
+    import numpy as np
+
+    from platform_assets.forecasts import series
+    from platform_assets.lib import engine_queries
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    with duckdb.connect(str(db), read_only=True) as conn:
+        on_duckdb = series.weekly(conn, ref, 4, False)
+        with engine_queries.scans(conn, "spark", spark_dir) as scan:
+            on_spark = series.weekly(conn, ref, 4, False, scan)
+            units = conn.sql(
+                scan(
+                    "select b.currency_code, count(*) as lines from sales.fct_sales_lines l "
+                    "join referential.business_units b using (country_code) group by all order by all",
+                    ["sales.fct_sales_lines", "referential.business_units"],
+                )
+            ).fetchall()
+            copies = list((engine_queries.scans_folder(spark_dir)).glob("*/inputs/*/*"))
+        expected = conn.execute(
+            "select b.currency_code, count(*) from sales.fct_sales_lines l "
+            "join referential.business_units b using (country_code) group by all order by all"
+        ).fetchall()
+    assert on_spark.keys.equals(on_duckdb.keys) and on_spark.weeks == on_duckdb.weeks
+    assert np.array_equal(on_spark.units, on_duckdb.units)
+    # CDNOW delivers no store and no catalogue: no series on either engine
+    assert len(on_duckdb.weeks) > 52 if shape == "demo" else on_duckdb.weeks == []
+    assert units == expected and len(units) == (3 if shape == "demo" else 1)
+    assert [p.name for p in copies] == ["business_units"]  # the dbt models were read from Spark's files
+    assert not any(engine_queries.scans_folder(spark_dir).iterdir())

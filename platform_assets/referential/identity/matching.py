@@ -712,9 +712,9 @@ def _spark_records(conn: duckdb.DuckDBPyConnection, config: "MatchingConfig"):
     holds the catalog), with the similarity functions of Splink's jar; its Splink dataframe."""
     from splink import SparkAPI
 
-    from platform_assets.lib.engine import splink_handoff_folder, splink_spark_session
+    from platform_assets.lib.engine import python_spark_session, splink_handoff_folder
 
-    spark = splink_spark_session(config.spark_dir, config.spark_master)
+    spark = python_spark_session(config.spark_dir, config.spark_master)
     # Through a Parquet file, not createDataFrame: Spark keeps an Arrow table's rows in the plan (a
     # LocalRelation), and hashes and compares them again in every query Splink plans on it (each
     # cache lookup, each EM iteration): at 20k customers the training had not ended after 24 min

@@ -1,0 +1,120 @@
+"""A Python step's scan on the run's engine: DuckDB, or Spark reading the same tables.
+
+The Python assets write DuckDB tables either way (the working file the analysts' copy is published
+from). What grows with the facts — a scan of every sales line or web event — runs where the dbt models
+run: on DuckDB (the default) in the working file; on Spark (``CDP_ENGINE=spark``) in a Spark session of
+the step's process (``lib/engine.py``: no metastore, dbt's process owns the catalog). There the query
+reads the same schema-qualified tables: a dbt model from the Parquet files Spark built it into (when
+they hold the rows the working file holds), any other table from a Parquet copy of the working file's.
+The step gets back a DuckDB query over the result's Parquet files and writes its table from it as it
+does on DuckDB; copies and results are removed when the block ends.
+
+    with engine_queries.scans(conn, platform.engine, platform.spark_path, platform.spark_master) as scan:
+        rows = replace_table(conn, TABLE, scan(duckdb_sql, reads=[...], spark_sql=...))
+
+``spark_sql`` defaults to ``duckdb_sql`` translated by sqlglot (the library Splink's own SQL goes
+through), which refuses what it cannot translate rather than dropping it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from platform_assets.lib import engine as engines
+
+Scan = Callable[..., str]
+
+
+def on_duckdb(duckdb_sql: str, reads: Iterable[str] = (), spark_sql: str | None = None) -> str:
+    """The scan of the DuckDB engine: the query itself, run in the working file."""
+    return duckdb_sql
+
+
+def to_spark(duckdb_sql: str) -> str:
+    """``duckdb_sql`` in Spark SQL (sqlglot); a construct without a Spark form is an error, not a guess."""
+    import sqlglot
+
+    [translated] = sqlglot.transpile(
+        duckdb_sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
+    )
+    return translated
+
+
+def scans_folder(spark_dir: Path | str) -> Path:
+    """Where a step's copies and results live while it runs: ``<spark_dir>/scans/<step>/``."""
+    return Path(spark_dir) / "scans"
+
+
+def view_name(table: str) -> str:
+    """The session's temporary view of ``schema.table`` (``schema__table``): a view, not a table of a
+    catalog, so that nothing is written to or dropped from a metastore the session may share with dbt."""
+    return table.replace(".", "__")
+
+
+def on_views(spark_sql: str) -> str:
+    """``spark_sql`` reading each schema-qualified table from its view (``view_name``); common table
+    expressions and aliases, which have no schema, are left as they are."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(spark_sql, read="spark")
+    for table in tree.find_all(exp.Table):
+        if table.db and not table.catalog:
+            table.replace(exp.to_table(view_name(f"{table.db}.{table.name}")).as_(table.alias_or_name))
+    return tree.sql(dialect="spark")
+
+
+@contextmanager
+def scans(
+    conn: duckdb.DuckDBPyConnection, engine: str, spark_dir: Path | str, master: str = "local[2]"
+) -> Iterator[Scan]:
+    """``scan(duckdb_sql, reads, spark_sql=None) -> str``: SQL that DuckDB runs on ``conn`` to read the
+    query's result. On DuckDB: ``duckdb_sql`` itself. On Spark: a ``read_parquet`` of the result of
+    ``spark_sql`` (or the translation of ``duckdb_sql``) run on Spark over the tables ``reads``."""
+    if engine != "spark":
+        yield on_duckdb
+        return
+    folder = scans_folder(spark_dir) / uuid.uuid4().hex
+    session = engines.python_spark_session(spark_dir, master)
+    views: set[str] = set()
+
+    def scan(duckdb_sql: str, reads: Iterable[str] = (), spark_sql: str | None = None) -> str:
+        for table in reads:
+            if view_name(table) not in views:
+                files = spark_table(conn, table, spark_dir, folder / "inputs")
+                session.read.parquet(str(files)).createOrReplaceTempView(view_name(table))
+                views.add(view_name(table))
+        result = folder / "results" / uuid.uuid4().hex
+        session.sql(on_views(spark_sql or to_spark(duckdb_sql))).write.parquet(str(result))
+        return f"select * from read_parquet('{result}/*.parquet')"
+
+    try:
+        yield scan
+    finally:
+        for view in views:  # the session outlives the block in this process
+            session.catalog.dropTempView(view)
+        session.catalog.clearCache()
+        shutil.rmtree(folder, ignore_errors=True)  # copies of personal data are not left on disk
+
+
+def spark_table(conn: duckdb.DuckDBPyConnection, table: str, spark_dir: Path | str, copies: Path) -> Path:
+    """The Parquet folder Spark reads ``table`` from: the files of Spark's own table when it holds the
+    rows of the working file's (a dbt model built on Spark, read back unchanged), else a copy of the
+    working file's table or view written under ``copies``."""
+    files = engines.spark_table_files(spark_dir, table)
+    if any(files.glob("*.parquet")):
+        [(spark_rows,)] = conn.execute(f"select count(*) from read_parquet('{files}/*.parquet')").fetchall()
+        [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
+        if spark_rows == rows:
+            return files
+    schema, name = table.split(".")
+    target = copies / schema / name
+    target.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"copy (select * from {table}) to '{target / 'data.parquet'}' (format parquet)")
+    return target

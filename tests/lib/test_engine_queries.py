@@ -1,0 +1,66 @@
+"""A Python step's scans on the engine (lib/engine_queries.py): on DuckDB the query itself; on Spark the
+query translated (or refused), reading each table from a view, from Spark's own files only when they
+hold the working file's rows. Fast: no JVM (tests/spark runs scans on Spark)."""
+
+import duckdb
+import pytest
+import sqlglot
+
+from platform_assets.lib import engine, engine_queries
+
+
+def test_on_duckdb_a_scan_is_the_query_itself(tmp_path):
+    with duckdb.connect() as conn, engine_queries.scans(conn, "duckdb", tmp_path) as scan:
+        assert scan("select 42 as answer", ["sales.fct_sales_lines"]) == "select 42 as answer"
+        assert conn.sql(scan("select 42 as answer")).fetchall() == [(42,)]
+    assert not engine_queries.scans_folder(tmp_path).exists()  # nothing written for DuckDB
+
+
+def test_the_query_is_translated_to_spark_or_refused():
+    spark = engine_queries.to_spark(
+        "select customer_id, count(*) filter (where amount > 0) as n, sold_date::date as d "
+        "from sales.fct_sales_lines where sold_date < date '2026-11-01' group by all"
+    )
+    assert "sales.fct_sales_lines" in spark and "GROUP BY ALL" in spark and "CAST(" in spark
+    # DuckDB's top-n max has no Spark form: an error, not a query that means something else
+    with pytest.raises(sqlglot.errors.UnsupportedError):
+        engine_queries.to_spark("select max(sold_date, 2) from sales.fct_sales_lines")
+
+
+def test_schema_qualified_tables_are_read_from_views_and_ctes_left_alone():
+    sql = engine_queries.on_views(
+        "WITH lines AS (SELECT * FROM sales.fct_sales_lines AS l JOIN referential.dim_product USING (product_id)) "
+        "SELECT * FROM lines JOIN sales.fct_orders o ON lines.order_id = o.order_id"
+    )
+    assert "FROM sales__fct_sales_lines AS l" in sql
+    assert "JOIN referential__dim_product AS dim_product" in sql  # its columns still resolve by name
+    assert "FROM lines JOIN sales__fct_orders AS o" in sql
+    assert "sales." not in sql and "referential." not in sql
+    assert engine_queries.view_name("sales.fct_orders") == "sales__fct_orders"
+
+
+def _spark_files(spark_dir, table, rows):
+    files = engine.spark_table_files(spark_dir, table)
+    files.mkdir(parents=True)
+    with duckdb.connect() as conn:
+        conn.execute(f"copy (select range as id from range({rows})) to '{files / 'part-0.parquet'}'")
+
+
+def test_spark_reads_its_own_files_only_when_they_hold_the_working_files_rows(tmp_path):
+    spark_dir, copies = tmp_path / "spark", tmp_path / "copies"
+    with duckdb.connect() as conn:
+        conn.execute("create schema sales")
+        conn.execute("create table sales.fct_orders as select range as id from range(3)")
+        conn.execute("create table sales.fct_sales_lines as select range as id from range(5)")
+        conn.execute("create view sales.recent as select * from sales.fct_orders where id > 0")
+        _spark_files(spark_dir, "sales.fct_orders", 3)  # built on Spark, read back unchanged
+        _spark_files(spark_dir, "sales.fct_sales_lines", 4)  # not what the working file holds now
+        assert engine_queries.spark_table(conn, "sales.fct_orders", spark_dir, copies) == (
+            engine.spark_table_files(spark_dir, "sales.fct_orders")
+        )
+        for table, rows in (("sales.fct_sales_lines", 5), ("sales.recent", 2)):  # copied, views too
+            files = engine_queries.spark_table(conn, table, spark_dir, copies)
+            assert files == copies / "sales" / table.split(".")[1]
+            assert conn.execute(f"select count(*) from read_parquet('{files}/*.parquet')").fetchall() == [
+                (rows,)
+            ]
