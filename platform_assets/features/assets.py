@@ -41,7 +41,6 @@ PROFILE_INPUTS = [
     dg.AssetKey(["marketing", "fct_web_events"]),
     dg.AssetKey(["features", "customer_catchment"]),
 ]
-WEB_EVENTS = "marketing.fct_web_events"
 
 
 def without_web_events(conn, platform: PlatformSettings) -> str | None:
@@ -49,9 +48,11 @@ def without_web_events(conn, platform: PlatformSettings) -> str | None:
     the web analytics export, or it delivered no event (``when_no_files: empty``, see raw.web_events)."""
     if "web_events" in platform.retailer.absent_sources:
         return not_delivered(("web_events",), platform.retailer_config, "the web analytics export")
-    [(events,)] = conn.execute(f"select count(*) from {WEB_EVENTS}").fetchall()
+    [(events,)] = conn.execute(f"select count(*) from {browsing.WEB_EVENTS}").fetchall()
     return (
-        None if events else f"no web event in {WEB_EVENTS} (raw.web_events is empty: see its load metadata)"
+        None
+        if events
+        else f"no web event in {browsing.WEB_EVENTS} (raw.web_events is empty: see its load metadata)"
     )
 
 
@@ -126,14 +127,14 @@ def customer_department_browsing(
     Without any web event the table is dropped, not left empty: a model reading it (the appetence
     score) trains on purchases alone when it does not exist."""
     ref = run_reference_date(context, platform, warehouse)
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn, platform.scans(conn) as scan:
         if reason := without_web_events(conn, platform):
             conn.execute(f"drop table if exists {browsing.TABLE}")
             context.log.info(f"{browsing.TABLE} not built: {reason}")
             return dg.MaterializeResult(
                 metadata={"dagster/row_count": 0, "reference_date": str(ref), "skipped": reason}
             )
-        rows = replace_table(conn, browsing.TABLE, browsing.department_browsing(conn, ref).sql_query())
+        rows = replace_table(conn, browsing.TABLE, browsing.department_browsing(conn, ref, scan).sql_query())
         comment_table(
             conn,
             browsing.TABLE,
@@ -207,7 +208,8 @@ def customer_clv(
         warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn,
         library_output_to_debug(context),  # scipy's optimiser notes
     ):
-        summaries = lifetime_value.customer_summaries(conn, periods)
+        with platform.scans(conn) as scan:
+            summaries = lifetime_value.customer_summaries(conn, periods, scan)
         predictions, models = lifetime_value.customer_clv(summaries, periods)
         fitted_s = time.perf_counter() - started
         backtest = lifetime_value.backtest(summaries.history, periods.holdout_units)

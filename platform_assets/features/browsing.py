@@ -17,8 +17,10 @@ from datetime import date
 import duckdb
 
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 
 TABLE = "features.customer_department_browsing"
+WEB_EVENTS = "marketing.fct_web_events"
 
 # Attributed events before the reference date, with the department a search leads to.
 WEB_EVENTS_SQL = """
@@ -53,9 +55,9 @@ select
     count(*) filter (where event_type = 'cart_add' and event_at >= $ref_ts - interval 90 day) as cart_adds_90d,
     count(*) filter (where event_type = 'search' and event_at >= $ref_ts - interval 90 day) as searches_90d,
     count(distinct session_id) filter (where event_at >= $ref_ts - interval 90 day) as sessions_90d,
-    $ref - cast(max(event_at) filter (
+    date_diff('day', cast(max(event_at) filter (
         where event_type = 'product_view' or (event_type = 'page_view' and page_type = 'category')
-    ) as date) as days_since_last_view
+    ) as date), $ref) as days_since_last_view
 from web_events
 where department_id is not null and event_at >= $ref_ts - interval 365 day
 group by customer_id, department_id
@@ -98,9 +100,12 @@ def _sql(template: str, reference_date: date) -> str:
     )
 
 
-def department_browsing(conn: duckdb.DuckDBPyConnection, reference_date: date) -> duckdb.DuckDBPyRelation:
-    """One row per customer and department browsed in the 365 days before ``reference_date``."""
-    return conn.sql(_sql(DEPARTMENT_BROWSING_SQL, reference_date))
+def department_browsing(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, scan: Scan = on_duckdb
+) -> duckdb.DuckDBPyRelation:
+    """One row per customer and department browsed in the 365 days before ``reference_date``; the
+    events scanned where ``scan`` runs (lib/engine_queries.py: on Spark with ``CDP_ENGINE=spark``)."""
+    return conn.sql(scan(_sql(DEPARTMENT_BROWSING_SQL, reference_date), [WEB_EVENTS]))
 
 
 # The profile's browsing CTEs (inserted in profile.PROFILE_SQL): per customer, visits, views, cart

@@ -24,6 +24,7 @@ import polars as pl
 
 from platform_assets.features import clv
 from platform_assets.features.columns import BOTTOM_TIER, CLV_TABLE, TIERS
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.retailer import DAYS_PER_UNIT, ClvSettings
 
 TABLE = CLV_TABLE
@@ -123,16 +124,16 @@ select
     summary.customer_id,
     d.country_code as business_unit,
     n_last - 1 as x,
-    (last_last - first_day) / $unit as t_x,
-    ($last - first_day) / $unit as "T",
+    date_diff('day', first_day, last_last) / $unit as t_x,
+    date_diff('day', first_day, $last) / $unit as "T",
     coalesce((value_last - first_value)::double / nullif(n_last - 1, 0), 0) as m,
     n_fit - 1 as x_fit,
-    (last_fit - first_day) / $unit as t_x_fit,
-    ($fit - first_day) / $unit as "T_fit",
+    date_diff('day', first_day, last_fit) / $unit as t_x_fit,
+    date_diff('day', first_day, $fit) / $unit as "T_fit",
     coalesce((value_fit - first_value)::double / nullif(n_fit - 1, 0), 0) as m_fit,
     n_test - 1 as x_test,
-    (last_test - first_day) / $unit as t_x_test,
-    ($test - first_day) / $unit as "T_test",
+    date_diff('day', first_day, last_test) / $unit as t_x_test,
+    date_diff('day', first_day, $test) / $unit as "T_test",
     coalesce((value_test - first_value)::double / nullif(n_test - 1, 0), 0) as m_test,
     n_last - n_test as actual_purchases,
     (value_last - coalesce(value_test, 0))::double as actual_value
@@ -140,6 +141,8 @@ from summary
 inner join referential.dim_customer as d on summary.customer_id = d.customer_id
 where d.country_code is not null
 """
+
+SUMMARY_READS = ("sales.fct_orders", "referential.dim_customer")
 
 # The run's models in ops.model_metrics (their rows are replaced together).
 MODELS = ["bgnbd", "gamma_gamma", "clv"]
@@ -167,8 +170,11 @@ def _as_of(both: pl.DataFrame, suffix: str, *extra: str) -> pl.DataFrame:
     )
 
 
-def customer_summaries(conn: duckdb.DuckDBPyConnection, periods: ClvPeriods) -> Summaries:
-    """The buyers' summaries of the run's periods (one scan of sales.fct_orders)."""
+def customer_summaries(
+    conn: duckdb.DuckDBPyConnection, periods: ClvPeriods, scan: Scan = on_duckdb
+) -> Summaries:
+    """The buyers' summaries of the run's periods (one scan of sales.fct_orders, where ``scan`` runs:
+    lib/engine_queries.py, on Spark with ``CDP_ENGINE=spark``)."""
     sql = (
         SUMMARY_SQL.replace("$last", f"date '{periods.last_day.isoformat()}'")
         .replace("$fit", f"date '{periods.calibration_end.isoformat()}'")
@@ -178,7 +184,7 @@ def customer_summaries(conn: duckdb.DuckDBPyConnection, periods: ClvPeriods) -> 
     # in customer order: DuckDB returns groups in any order, and a sum of floats over them (the
     # Gamma-Gamma likelihood) then differs in the last bits from run to run (sorted by DuckDB, on
     # both threads: the same bytewise order as polars' sort, in half the time)
-    both = conn.sql(sql + "order by summary.customer_id").pl()
+    both = conn.sql(f"select * from ({scan(sql, SUMMARY_READS)}) order by customer_id").pl()
     return Summaries(
         now=both.select(SUMMARY_COLUMNS),
         fit=_as_of(both, "fit"),

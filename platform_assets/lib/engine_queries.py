@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,12 +28,18 @@ import duckdb
 
 from platform_assets.lib import engine as engines
 
-Scan = Callable[..., str]
+
+class Scan:
+    """Where a step's scans run: ``scan(duckdb_sql, reads, spark_sql=None)`` is the SQL DuckDB runs to
+    read the query's result. This one, the DuckDB engine's: the query itself, in the working file."""
+
+    engine = "duckdb"
+
+    def __call__(self, duckdb_sql: str, reads: Iterable[str] = (), spark_sql: str | None = None) -> str:
+        return duckdb_sql
 
 
-def on_duckdb(duckdb_sql: str, reads: Iterable[str] = (), spark_sql: str | None = None) -> str:
-    """The scan of the DuckDB engine: the query itself, run in the working file."""
-    return duckdb_sql
+on_duckdb = Scan()
 
 
 def to_spark(duckdb_sql: str) -> str:
@@ -70,37 +76,54 @@ def on_views(spark_sql: str) -> str:
     return tree.sql(dialect="spark")
 
 
+class SparkScan(Scan):
+    """The scans of the Spark engine: ``spark_sql`` (or the translation of ``duckdb_sql``) run on a Spark
+    session over views of the tables ``reads``, its result written as Parquet under ``folder``."""
+
+    engine = "spark"
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, session, spark_dir: Path | str, folder: Path):
+        self.conn, self.session, self.spark_dir, self.folder = conn, session, spark_dir, folder
+        self.views: set[str] = set()
+
+    def __call__(
+        self, duckdb_sql: str | None, reads: Iterable[str] = (), spark_sql: str | None = None
+    ) -> str:
+        for table in reads:
+            if view_name(table) not in self.views:
+                files = spark_table(self.conn, table, self.spark_dir, self.folder / "inputs")
+                self.session.read.parquet(str(files)).createOrReplaceTempView(view_name(table))
+                self.views.add(view_name(table))
+        result = self.folder / "results" / uuid.uuid4().hex
+        self.session.sql(on_views(spark_sql or to_spark(duckdb_sql))).write.parquet(str(result))
+        return f"select * from read_parquet('{result}/*.parquet')"
+
+    def close(self) -> None:
+        for view in self.views:  # the session outlives the block in this process
+            self.session.catalog.dropTempView(view)
+        self.session.catalog.clearCache()
+        shutil.rmtree(self.folder, ignore_errors=True)  # copies of personal data are not left on disk
+
+
 @contextmanager
 def scans(
     conn: duckdb.DuckDBPyConnection, engine: str, spark_dir: Path | str, master: str = "local[2]"
 ) -> Iterator[Scan]:
-    """``scan(duckdb_sql, reads, spark_sql=None) -> str``: SQL that DuckDB runs on ``conn`` to read the
-    query's result. On DuckDB: ``duckdb_sql`` itself. On Spark: a ``read_parquet`` of the result of
-    ``spark_sql`` (or the translation of ``duckdb_sql``) run on Spark over the tables ``reads``."""
+    """The block in which a step's scans run on ``engine``: ``on_duckdb``, or a ``SparkScan`` over
+    ``conn``'s tables whose files are removed when the block ends."""
     if engine != "spark":
         yield on_duckdb
         return
-    folder = scans_folder(spark_dir) / uuid.uuid4().hex
-    session = engines.python_spark_session(spark_dir, master)
-    views: set[str] = set()
-
-    def scan(duckdb_sql: str, reads: Iterable[str] = (), spark_sql: str | None = None) -> str:
-        for table in reads:
-            if view_name(table) not in views:
-                files = spark_table(conn, table, spark_dir, folder / "inputs")
-                session.read.parquet(str(files)).createOrReplaceTempView(view_name(table))
-                views.add(view_name(table))
-        result = folder / "results" / uuid.uuid4().hex
-        session.sql(on_views(spark_sql or to_spark(duckdb_sql))).write.parquet(str(result))
-        return f"select * from read_parquet('{result}/*.parquet')"
-
+    scan = SparkScan(
+        conn,
+        engines.python_spark_session(spark_dir, master),
+        spark_dir,
+        scans_folder(spark_dir) / uuid.uuid4().hex,
+    )
     try:
         yield scan
     finally:
-        for view in views:  # the session outlives the block in this process
-            session.catalog.dropTempView(view)
-        session.catalog.clearCache()
-        shutil.rmtree(folder, ignore_errors=True)  # copies of personal data are not left on disk
+        scan.close()
 
 
 def spark_table(conn: duckdb.DuckDBPyConnection, table: str, spark_dir: Path | str, copies: Path) -> Path:
