@@ -49,9 +49,9 @@ def marketing_attribution(
     settings = platform.retailer.attribution
     started = time.perf_counter()
     with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        conn.execute(
-            f"create or replace temp table {attribution.CREDITS} as {attribution.credits_sql(settings, ref)}"
-        )
+        with platform.scans(conn) as scan:  # per order: the scan of the orders and touches
+            credits = scan(attribution.credits_sql(settings, ref), attribution.CREDITS_READS)
+            conn.execute(f"create or replace temp table {attribution.CREDITS} as {credits}")
         rows = replace_table(conn, attribution.TABLE, attribution.attribution_sql(ref))
         touches = conn.sql(
             # each order's position-based credits add up to 1: their sum counts the orders
@@ -147,8 +147,8 @@ def product_margin_matrix(
     ref = run_reference_date(context, platform, warehouse)
     settings = platform.retailer.margin_matrix
     started = time.perf_counter()
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        rows = replace_table(conn, margin_matrix.TABLE, margin_matrix.margin_matrix_sql(settings, ref))
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn, platform.scans(conn) as scan:
+        rows = replace_table(conn, margin_matrix.TABLE, margin_matrix.margin_matrix_sql(settings, ref, scan))
         quadrants = conn.sql(
             "select business_unit, action_key, count(*) as products, round(sum(net_revenue)) as net_revenue, "
             f"round(sum(gross_margin)) as gross_margin from {margin_matrix.TABLE} group by all order by all"

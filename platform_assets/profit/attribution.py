@@ -113,6 +113,15 @@ def touches_sql(settings: AttributionSettings, reference_date: date) -> str:
     return "\n        union all".join(parts)
 
 
+# the tables the credits scan (lib/engine_queries.py: on Spark with CDP_ENGINE=spark)
+CREDITS_READS = (
+    "sales.fct_orders",
+    "marketing.fct_email_events",
+    "marketing.fct_web_events",
+    "marketing.dim_customer_acquisition",
+)
+
+
 def credits_sql(settings: AttributionSettings, reference_date: date) -> str:
     """One row per order, channel and campaign among its touches (one per order without a touch: no_touch),
     with the order's business unit, month, revenue and margin and the credit of that channel and campaign
@@ -132,7 +141,7 @@ order_touches as (
     inner join touches as t
         on o.customer_id = t.customer_id
         and t.touched_at <= o.ordered_at
-        and t.touched_at > o.ordered_at - to_days({settings.lookback_days})
+        and t.touched_at > o.ordered_at - interval {settings.lookback_days} day
 ),
 
 ranked as (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.profit_settings import QUADRANTS, MarginMatrixSettings
 from platform_assets.lib.tables import sql_literal
 
@@ -33,16 +34,13 @@ TABLE = "sales.product_margin_matrix"
 ACTION_KEYS = (*QUADRANTS, "high_returns")
 
 
-def margin_matrix_sql(settings: MarginMatrixSettings, reference_date: date) -> str:
+# What the window sold per product and business unit: the one scan of the sales lines (on the run's
+# engine: lib/engine_queries.py), a row per product and unit for the classification to read.
+SOLD_READS = ("sales.fct_sales_lines",)
+
+
+def sold_sql(reference_date: date, weeks: int) -> str:
     ref = f"date '{reference_date.isoformat()}'"
-    weeks = settings.window_weeks
-    v = settings.velocity_threshold
-    threshold = (
-        f"{v.units_per_week!r}"
-        if v.units_per_week is not None
-        else f"quantile_cont(velocity, {v.quantile!r}) over (partition by business_unit, department_id)"
-    )
-    actions = ", ".join(f"({sql_literal(k)}, {sql_literal(settings.actions[k])})" for k in ACTION_KEYS)
     return f"""
 with
 lines as (
@@ -78,7 +76,27 @@ sold as (
         sum(margin_amount)::double as gross_margin
     from lines
     group by product_id, business_unit
-),
+)
+
+select * from sold
+"""
+
+
+def margin_matrix_sql(settings: MarginMatrixSettings, reference_date: date, scan: Scan = on_duckdb) -> str:
+    """The matrix as of ``reference_date``: the window's sales lines scanned where ``scan`` runs, the
+    classification (thresholds, quadrants, actions) over its row per product in DuckDB."""
+    ref = f"date '{reference_date.isoformat()}'"
+    weeks = settings.window_weeks
+    v = settings.velocity_threshold
+    threshold = (
+        f"{v.units_per_week!r}"
+        if v.units_per_week is not None
+        else f"quantile_cont(velocity, {v.quantile!r}) over (partition by business_unit, department_id)"
+    )
+    actions = ", ".join(f"({sql_literal(k)}, {sql_literal(settings.actions[k])})" for k in ACTION_KEYS)
+    return f"""
+with
+sold as ({scan(sold_sql(reference_date, weeks), SOLD_READS)}),
 
 priced as (
     select product_id, country_code as business_unit, currency_code, list_price::double as list_price,

@@ -363,3 +363,32 @@ def test_the_features_scans_on_spark_give_duckdbs_rows(built, spark):
                 _same_frames(on_spark, duck, ["customer_id", "department_id"])
                 assert duck.height > 0
     assert checked > 0
+
+
+def test_the_profit_scans_on_spark_give_duckdbs_rows(built, spark):
+    """The attribution's credits per order (orders and every touch) and the margin matrix (its window
+    of sales lines scanned on Spark, classified in DuckDB) give DuckDB's rows."""
+    from platform_assets.lib import engine_queries
+    from platform_assets.lib.retailer import load_retailer
+    from platform_assets.profit import attribution, margin_matrix
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    retailer = load_retailer(RETAILERS_DIR / ("demo.yml" if shape == "demo" else "cdnow.yml"))
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        credits = attribution.credits_sql(retailer.attribution, ref)
+        duck, on_spark = (
+            conn.sql(s(credits, attribution.CREDITS_READS)).pl() for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(on_spark, duck, ["order_channel", "order_id", "channel", "campaign_code"])
+        assert duck.height > 0
+        duck, on_spark = (
+            conn.sql(margin_matrix.margin_matrix_sql(retailer.margin_matrix, ref, s)).pl()
+            for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(on_spark, duck, ["business_unit", "product_id"])
+        assert duck.height > 0  # CDNOW too: its products have sales, without a catalogue
