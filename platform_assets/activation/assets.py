@@ -118,8 +118,10 @@ def audiences(context: dg.AssetExecutionContext, warehouse: Warehouse, platform:
     selection = Selection(ref, platform.holdout_salt, platform.holdout_share)
     email_events = not platform.retailer.undelivered((cascade.EVENTS_SOURCE,))
     retention = platform.retailer.privacy.retention
-    with warehouse.connect() as conn:
-        counts = audience_tables.write_audiences(conn, selection, context.run_id, email_events, retention)
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
+        counts = audience_tables.write_audiences(
+            conn, selection, context.run_id, email_events, retention, scan
+        )
         if missing := platform.retailer.undelivered(audience_tables.CONSENT_SOURCES):
             reason = not_delivered(
                 missing, platform.retailer_config, "each customer's consent to the channel"

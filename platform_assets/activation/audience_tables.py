@@ -36,6 +36,7 @@ from platform_assets.activation.store import (
     day_history_sql,
     typed_sql,
 )
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.retailer import RetentionSettings
 from platform_assets.lib.tables import (
     EMPTY_BY_DESIGN,
@@ -114,10 +115,12 @@ def prepare_inputs(
     reference_date: date,
     email_events: bool,
     retention: RetentionSettings | None,
+    scan: Scan = on_duckdb,
 ) -> None:
     """The customers, the contacts already sent, the running cascades and the due follow-ups, as
     working tables the selection reads. ``email_events``: whether the retailer delivers them;
-    ``retention``: the retailer's retention settings (None: no customer is past a period)."""
+    ``retention``: the retailer's retention settings (None: no customer is past a period), whose
+    activities are scanned where ``scan`` runs (lib/engine_queries.py)."""
     for table in SCORES:
         require_as_of(conn, table, reference_date)
     if problems := cascade.rule_problems(conn, RULES):
@@ -126,7 +129,7 @@ def prepare_inputs(
             + "; ".join(problems)
         )
     past = retention and past_retention_sql(
-        conn, reference_date, retention.inactive_customer_years, retention.activity
+        conn, reference_date, retention.inactive_customer_years, retention.activity, scan
     )
     replace_table(conn, PAST_RETENTION, past or "select null::varchar as customer_id where false")
     replace_table(conn, CUSTOMERS, customers_sql(table_exists(conn, SUPPRESSION_TABLE), PAST_RETENTION))
@@ -189,11 +192,12 @@ def write_audiences(
     run_id: str,
     email_events: bool = True,
     retention: RetentionSettings | None = None,
+    scan: Scan = on_duckdb,
 ) -> AudienceCounts:
     """Selects the day's audiences and writes audiences, exclusions, audience history, contact
     history and the cascades' follow-up decisions in one transaction."""
     ref = selection.reference_date
-    prepare_inputs(conn, ref, email_events, retention)
+    prepare_inputs(conn, ref, email_events, retention, scan)
     select_audiences(
         conn,
         selection,

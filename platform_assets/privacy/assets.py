@@ -275,7 +275,8 @@ def retention_log(
     removed += retention.apply_landing_retention(platform.landing_path, globs, ref, policy.landing_files_days)
     years = policy.inactive_customer_years
     with warehouse.connect() as conn:
-        found = dormancy.find_dormant(conn, ref, years, policy.activity, context.run_id)
+        with platform.scans(conn) as scan:
+            found = dormancy.find_dormant(conn, ref, years, policy.activity, context.run_id, scan)
         exports = anonymise_exports(conn, platform.exports_path, DORMANT_TABLE)
         if years is not None and found.cutoff is not None:
             rule = retention.inactive_rule(years, found.cutoff, policy.activity)

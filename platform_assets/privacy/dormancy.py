@@ -24,6 +24,7 @@ from datetime import date
 
 import duckdb
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.tables import replace_table, table_exists
 from platform_assets.privacy.tables import DORMANT_TABLE
 
@@ -90,28 +91,41 @@ def cutoff_date(reference_date: date, years: int) -> date:
         return reference_date.replace(year=reference_date.year - years, day=28)
 
 
-def activity_sql(conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], reference_date: date) -> str | None:
+def activity_sql(
+    conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...], reference_date: date, scan: Scan = on_duckdb
+) -> str | None:
     """customer_id, activity_date (their latest before ``reference_date``), kind: one row per customer and
     counted kind whose tables exist (an absent source leaves its marts empty or missing: that kind then
-    counts nothing). Only what happened before the reference date counts: a backfill sees the data as of its day."""
-    parts = [
-        f"select customer_id, max(activity_date) as activity_date, '{kind}' as kind "
-        f"from ({sql}) as a(customer_id, activity_date) "
-        f"where activity_date < '{reference_date.isoformat()}'::date group by customer_id"
+    counts nothing). Only what happened before the reference date counts: a backfill sees the data as of its day.
+    The activities (every sales line, e-mail and web event) are scanned where ``scan`` runs (lib/engine_queries.py)."""
+    counted = [
+        (kind, tables, sql)
         for kind in kinds
         for tables, sql in [ACTIVITY[kind]]
         if all(table_exists(conn, t) for t in tables)
     ]
-    return " union all ".join(parts) or None
+    parts = [
+        f"select customer_id, max(activity_date) as activity_date, '{kind}' as kind "
+        f"from ({sql}) as a(customer_id, activity_date) "
+        f"where activity_date < '{reference_date.isoformat()}'::date group by customer_id"
+        for kind, _, sql in counted
+    ]
+    if not parts:
+        return None
+    return scan(" union all ".join(parts), sorted({t for _, tables, _ in counted for t in tables}))
 
 
 def past_retention_sql(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, years: int | None, kinds: tuple[str, ...]
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    years: int | None,
+    kinds: tuple[str, ...],
+    scan: Scan = on_duckdb,
 ) -> str | None:
     """customer_id of every customer past the period, as ``find_dormant`` counts them (a customer with no
     dated activity is not); None when no period is configured or no counted kind has its tables. For the
     steps that run before the retention step (activation: nobody past it is contacted)."""
-    activities = activity_sql(conn, kinds, reference_date) if years is not None else None
+    activities = activity_sql(conn, kinds, reference_date, scan) if years is not None else None
     if activities is None:
         return None
     cutoff = cutoff_date(reference_date, years)
@@ -127,10 +141,11 @@ def find_dormant(
     years: int | None,
     kinds: tuple[str, ...],
     run_id: str,
+    scan: Scan = on_duckdb,
 ) -> Dormancy:
     """Replaces ``DORMANT_TABLE`` with the customers past the period (none when ``years`` is None)."""
     empty = "select " + ", ".join(f"null::{t} as {c}" for c, t, _ in COLUMNS) + " where false"
-    activities = activity_sql(conn, kinds, reference_date) if years is not None else None
+    activities = activity_sql(conn, kinds, reference_date, scan) if years is not None else None
     if years is None or activities is None or not table_exists(conn, CUSTOMERS):
         replace_table(conn, DORMANT_TABLE, empty)
         return Dormancy(0, 0, cutoff_date(reference_date, years) if years is not None else None)

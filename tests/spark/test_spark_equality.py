@@ -392,3 +392,26 @@ def test_the_profit_scans_on_spark_give_duckdbs_rows(built, spark):
         )
         _same_frames(on_spark, duck, ["business_unit", "product_id"])
         assert duck.height > 0  # CDNOW too: its products have sales, without a catalogue
+
+
+def test_the_dormancy_scan_on_spark_gives_duckdbs_latest_activities(built, spark):
+    """Each customer's latest activity per kind (every sales line, e-mail and web event, record update),
+    which the retention step and the audiences read, scanned on Spark: DuckDB's rows."""
+    from platform_assets.lib import engine_queries
+    from platform_assets.lib.retailer import load_retailer
+    from platform_assets.privacy import dormancy
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    kinds = load_retailer(RETAILERS_DIR / "demo.yml").privacy.retention.activity
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        duck, on_spark = (
+            conn.sql(dormancy.activity_sql(conn, kinds, ref - timedelta(days=365), s)).pl()
+            for s in (engine_queries.on_duckdb, scan)
+        )
+    _same_frames(on_spark, duck, ["customer_id", "kind"])
+    assert duck["kind"].n_unique() >= (3 if shape == "demo" else 1)
