@@ -188,8 +188,11 @@ def customer_catchment(
     ref = run_reference_date(context, platform, warehouse)
     settings = platform.retailer.catchment
     started = time.perf_counter()
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
-        rows = replace_table(conn, catchment.CUSTOMER_TABLE, catchment.customer_catchment_sql(settings, ref))
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn, platform.scans(conn) as scan:
+        nearest = scan(catchment.customer_catchment_sql(settings, ref), catchment.CUSTOMER_READS)
+        rows = replace_table(
+            conn, catchment.CUSTOMER_TABLE, f"select * from ({nearest}) order by customer_id"
+        )
         bands = conn.sql(
             f"select business_unit, distance_band, count(*) as customers from {catchment.CUSTOMER_TABLE} "
             "group by all order by all"
@@ -237,9 +240,12 @@ def store_catchment(
     the window by their distance to it; the revenue share from outside the primary zone."""
     ref = run_reference_date(context, platform, warehouse)
     settings = platform.retailer.catchment
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn, platform.scans(conn) as scan:
         require_as_of(conn, catchment.CUSTOMER_TABLE, ref)
-        rows = replace_table(conn, catchment.STORE_TABLE, catchment.store_catchment_sql(settings, ref))
+        by_store = scan(catchment.store_catchment_sql(settings, ref), catchment.STORE_READS)
+        rows = replace_table(
+            conn, catchment.STORE_TABLE, f"select * from ({by_store}) order by store_id, band_order"
+        )
         outside = conn.sql(
             "select business_unit, store_id, round(sum(revenue_share) filter (where is_outside_primary_zone), 3) "
             f"as share_outside_primary_zone from {catchment.STORE_TABLE} group by all order by all"

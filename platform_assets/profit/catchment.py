@@ -25,6 +25,10 @@ from platform_assets.lib.profit_settings import CatchmentSettings
 CUSTOMER_TABLE = "features.customer_catchment"
 STORE_TABLE = "sales.store_catchment"
 CENTROIDS = "staging.stg_reference__postcode_centroids"
+# what the two catchment queries read: customers x stores, and the window's orders (on the run's engine:
+# lib/engine_queries.py)
+CUSTOMER_READS = (CENTROIDS, "referential.dim_store", "referential.dim_customer")
+STORE_READS = (*CUSTOMER_READS, "sales.fct_orders", CUSTOMER_TABLE)
 UNKNOWN = "unknown"
 ANONYMOUS = "anonymous"
 EARTH_RADIUS_KM = 6371.0

@@ -415,3 +415,33 @@ def test_the_dormancy_scan_on_spark_gives_duckdbs_latest_activities(built, spark
         )
     _same_frames(on_spark, duck, ["customer_id", "kind"])
     assert duck["kind"].n_unique() >= (3 if shape == "demo" else 1)
+
+
+def test_the_catchment_scans_on_spark_give_duckdbs_rows(built, spark, tmp_path):
+    """Each customer's nearest store (customers x stores, haversine) and each store's buyers and revenue
+    by band (the window's orders), scanned on Spark: DuckDB's rows."""
+    from platform_assets.lib import engine_queries
+    from platform_assets.lib.retailer import load_retailer
+    from platform_assets.profit import catchment
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    settings = load_retailer(RETAILERS_DIR / ("demo.yml" if shape == "demo" else "cdnow.yml")).catchment
+    copy = tmp_path / "catchment.duckdb"
+    shutil.copy(db, copy)  # the store catchment reads the customers' table: written here
+    with duckdb.connect(str(copy)) as conn, engine_queries.scans(conn, "spark", spark_dir) as scan:
+        customers = catchment.customer_catchment_sql(settings, ref)
+        duck, on_spark = (
+            conn.sql(s(customers, catchment.CUSTOMER_READS)).pl() for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(on_spark, duck, ["customer_id"])
+        conn.execute(f"create schema features; create table {catchment.CUSTOMER_TABLE} as {customers}")
+        stores = catchment.store_catchment_sql(settings, ref)
+        duck_stores, spark_stores = (
+            conn.sql(s(stores, catchment.STORE_READS)).pl() for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(spark_stores, duck_stores, ["store_id", "band_order"])
+    assert duck.height > 0
+    if shape == "demo":  # CDNOW delivers no postcodes and no stores: nobody is located
+        assert duck["nearest_store_id"].is_not_null().sum() > 0 and duck_stores.height > 0
