@@ -176,13 +176,15 @@ select
     coalesce(n.nearest_customers, 0) as nearest_customers,
     coalesce(b.buying_customers, 0) as buying_customers,
     coalesce(b.net_revenue, 0)::double as net_revenue,
-    (coalesce(b.net_revenue, 0) / nullif(sum(coalesce(b.net_revenue, 0)) over (partition by g.store_id), 0))::double
-        as revenue_share,
+    -- exact decimal sums divided as doubles (Spark's decimal division keeps 6 decimals, DuckDB's none)
+    coalesce(b.net_revenue, 0)::double
+        / nullif(sum(coalesce(b.net_revenue, 0)) over (partition by g.store_id), 0)::double as revenue_share,
     -- of the revenue from located buyers (the distance bands): unknown and anonymous have none
-    case when g.band_order < {n_bands} then (
-        coalesce(b.net_revenue, 0) / nullif(sum(coalesce(b.net_revenue, 0)) filter (where g.band_order < {n_bands})
-            over (partition by g.store_id), 0)
-    )::double end as located_revenue_share,
+    case when g.band_order < {n_bands} then
+        coalesce(b.net_revenue, 0)::double / nullif(
+            sum(coalesce(b.net_revenue, 0)) filter (where g.band_order < {n_bands}) over (partition by g.store_id), 0
+        )::double
+    end as located_revenue_share,
     case when g.band_order < {n_bands} then g.band_order > 0 end as is_outside_primary_zone
 from grid as g
 left join nearest as n using (store_id, distance_band)
