@@ -31,8 +31,8 @@ def _first_by_spark(value: str, *keys: str) -> str:
 
 # name -> dialect -> a template of the arguments ({0}, {1}, ...) or a function of them
 FRAGMENTS: dict[str, dict[str, str | Callable[..., str]]] = {
-    # days from {1} to {0}: date - date is an integer in DuckDB, an interval in Spark
-    "days": {"duckdb": "(({0}) - ({1}))", "spark": "datediff({0}, {1})"},
+    # days from {1} to {0}: date - date is a bigint in DuckDB, an interval in Spark (datediff: an int)
+    "days": {"duckdb": "(({0}) - ({1}))", "spark": "cast(datediff({0}, {1}) as bigint)"},
     # a weekend day: DuckDB numbers Sunday 0 and Saturday 6, Spark 1 and 7
     "is_weekend": {"duckdb": "dayofweek({0}) in (0, 6)", "spark": "dayofweek({0}) in (1, 7)"},
     # the two greatest values, greatest first: Spark's max takes no count
