@@ -236,8 +236,9 @@ preferred_store as (
 ),
 
 -- per customer in one pass: the campaigns with a send, an open or a click in the last 12 months as
--- one bit per campaign each (feat_email_campaigns numbers them), so the rates need no distinct
--- counts and no customer x campaign grouping; an event without a campaign counts as one of its own
+-- one bit per campaign each (feat_email_campaigns numbers them; Spark has no bitstrings: the sets of
+-- their ids), so the rates need no distinct counts and no customer x campaign grouping; an event
+-- without a campaign counts as one of its own
 emails as (
     select
         e.customer_id,
