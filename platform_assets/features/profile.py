@@ -1,7 +1,10 @@
-"""The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL.
+"""The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL (or Spark SQL).
 
 Scan-and-aggregate work stays in DuckDB (20M sales lines in seconds, out of core if needed); the
-functions take a connection and a date and return relations, the asset writes them. Every input
+functions take a connection and a date and return relations, the asset writes them. The same query
+in Spark SQL, for a warehouse on Spark, is ``profile_query(..., dialect="spark")``: the SQL below is
+written once, and the constructs the engines spell differently are ``$name(...)`` calls rendered per
+engine by ``dialects.py``. Every input
 is cut at the reference date: sales lines by local sale date (``sold_date``; a web return booked
 later is not yet known), events, consents, cards and acquisitions by their own time.
 """
