@@ -24,6 +24,20 @@ from platform_assets.lib.tables import table_exists
 from platform_assets.profit.catchment import UNKNOWN
 
 TABLE = "features.customer_profile"
+# The warehouse tables the profile query reads, by the names an engine's catalog must hold them under.
+INPUT_TABLES = (
+    "sales.fct_orders",
+    "sales.fct_sales_lines",
+    "referential.dim_customer",
+    "referential.dim_product",
+    "referential.business_units",
+    "referential.customer_xref",
+    "marketing.fct_email_events",
+    "marketing.dim_customer_acquisition",
+    "marketing.fct_web_events",
+    "intermediate.int_consent_choices",
+    "staging.stg_loyalty__cards",
+)
 
 # Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
 # cents whatever order the threads add them in (18 digits: 64-bit sums, not 128).

@@ -96,3 +96,13 @@ def test_duckdb_reads_the_fragments_duckdb_spelling():
     )
     assert duckdb.sql(sql).fetchall()[0][:7] == (2, True, 2, 3, 1, 1_000_000, 26)
     assert duckdb.sql(sql).fetchall()[0][8:] == (0.25, 1.0, 3)
+
+
+def test_the_spark_query_reads_the_warehouse_tables_it_declares_and_nothing_else():
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(profile.profile_query(REF, DEPARTMENTS, dialect="spark"), read="spark")
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    read = {f"{t.db}.{t.name}" if t.db else t.name for t in tree.find_all(exp.Table)} - ctes
+    assert read == set(profile.INPUT_TABLES)
