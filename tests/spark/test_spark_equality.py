@@ -6,7 +6,8 @@ models read (landing, retailer tables, identity resolution, erasure) are materia
 the dbt sources are handed to Spark as the graph's dbt step hands them (lib/engine.py: Parquet files
 registered by dbt's on-run-start) and the whole dbt project is built there (``dbt build --target spark``: seeds, models and, for the demo, their tests; dbt-spark's
 session method in this process); every model is read back from Spark's Parquet files and compared with DuckDB's: built, row count, the same rows
-(every column), revenue per business unit.
+(every column), revenue per business unit. The customer profile's query in Spark SQL
+(``features.profile.profile_query``) runs on that catalog and gives ``customer_profile``'s rows on DuckDB.
 
 Slow (a JVM, ~460 dbt nodes per shape): marker ``spark``, run by ``make test-spark`` only.
 """
