@@ -18,8 +18,8 @@ def _first_by_duckdb(value: str, *keys: str) -> str:
 
 
 def _first_by_spark(value: str, *keys: str) -> str:
-    """The least struct of the sort keys (a descending key negated, nulls last as DuckDB sorts them),
-    ending with the value: Spark's ``first`` takes no order."""
+    """The least struct of the sort keys (a descending key negated, so a number; nulls last as DuckDB
+    sorts them), ending with the value: Spark's ``first`` takes no order."""
     fields = []
     for i, key in enumerate(keys):
         descending = key.endswith(" desc")
@@ -41,12 +41,12 @@ FRAGMENTS: dict[str, dict[str, str | Callable[..., str]]] = {
     "item": {"duckdb": "{0}[{1}]", "spark": "try_element_at({0}, {1})"},
     # a 128-bit integer: Spark has none, decimal(38, 0) holds the same values
     "int128": {"duckdb": "hugeint", "spark": "decimal(38, 0)"},
-    # integer division
+    # integer division: DuckDB's // is Spark's div
     "div": {"duckdb": "(({0}) // ({1}))", "spark": "(({0}) div ({1}))"},
-    # microseconds since the epoch
+    # microseconds since the epoch: the same function under another name
     "epoch_us": {"duckdb": "epoch_us({0})", "spark": "unix_micros({0})"},
-    # whole years from {0} to {1}: DuckDB's date_sub counts a 29 February birthday's year complete on
-    # 28 February, as Spark's months_between counts two month ends a whole month apart
+    # whole years from {0} to {1} (an age): Spark has no date_sub('year'); its months_between counts a
+    # month end to a month end as whole months, as DuckDB does (a 29 February birthday on 28 February)
     "years_between": {
         "duckdb": "date_sub('year', {0}, {1})",
         "spark": "cast(months_between({1}, {0}) / 12 as bigint)",
@@ -57,7 +57,8 @@ FRAGMENTS: dict[str, dict[str, str | Callable[..., str]]] = {
     "ratio": {"duckdb": "(({0}) / ({1}))", "spark": "(cast(({0}) as double) / ({1}))"},
     # a double rounded to cents: DuckDB rounds the double times 100; Spark rounds its decimal text
     "round_cents": {"duckdb": "round({0}, 2)", "spark": "(round(({0}) * 100) / 100)"},
-    # the value of the first row in the order of the keys ("x desc" for descending)
+    # the value of the first row in the order of the keys ("x desc" for descending): Spark's first
+    # takes no order
     "first_by": {"duckdb": _first_by_duckdb, "spark": _first_by_spark},
 }
 
