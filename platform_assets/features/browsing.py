@@ -23,7 +23,7 @@ TABLE = "features.customer_department_browsing"
 WEB_EVENTS = "marketing.fct_web_events"
 
 # Attributed events before the reference date, with the department a search leads to.
-WEB_EVENTS_SQL = """
+_WEB_EVENTS_SQL = """
 select
     customer_id,
     session_id,
@@ -35,7 +35,15 @@ select
     $department_sql as department_id
 from marketing.fct_web_events
 where customer_id is not null and event_at < $ref_ts
-""".replace("$department_sql", web_events.DEPARTMENT_SQL)
+"""
+
+
+def web_events_sql(dialect: str = "duckdb") -> str:
+    """``WEB_EVENTS_SQL`` in ``dialect`` ("duckdb" or "spark")."""
+    return _WEB_EVENTS_SQL.replace("$department_sql", web_events.department_sql(dialect))
+
+
+WEB_EVENTS_SQL = web_events_sql()
 
 DEPARTMENT_BROWSING_SQL = """
 with
@@ -112,6 +120,7 @@ def department_browsing(
 # abandonment (a visit with a cart add and no web order of the customer in the 24 hours after its
 # first cart add; an order on or after the reference date is not known yet), the channel the visits of the last 90 days arrived by (the utm_medium of their
 # session_start, 'direct' without one; the most frequent, ties by name) and the department searched most.
+# Written with the calls of features/dialects.py (``$days(...)``, ...): profile.py renders them per engine.
 PROFILE_CTES = """
 web_events as ($web_events_sql),
 
@@ -120,7 +129,7 @@ web_visits as (
         customer_id,
         session_id,
         min(event_at) as started_at,
-        coalesce(any_value(utm_medium) filter (where event_type = 'session_start'), 'direct') as arrival_channel,
+        coalesce($any_value(utm_medium) filter (where event_type = 'session_start'), 'direct') as arrival_channel,
         min(event_at) filter (where event_type = 'cart_add') as first_cart_add_at
     from web_events
     group by customer_id, session_id
@@ -148,7 +157,7 @@ web_carts as (
 ),
 
 web_arrivals as (
-    select customer_id, first(arrival_channel order by visits desc, arrival_channel) as main_arrival_channel_90d
+    select customer_id, $first_by(arrival_channel, visits desc, arrival_channel) as main_arrival_channel_90d
     from (
         select customer_id, arrival_channel, count(*) as visits
         from web_visits
@@ -159,7 +168,7 @@ web_arrivals as (
 ),
 
 web_searches as (
-    select customer_id, first(department_id order by searches desc, department_id) as top_search_department_90d
+    select customer_id, $first_by(department_id, searches desc, department_id) as top_search_department_90d
     from (
         select customer_id, department_id, count(*) as searches
         from web_events
@@ -175,10 +184,10 @@ web as (
         count(*) filter (where v.started_at >= $ref_ts - interval 30 day) as web_sessions_30d,
         count(*) filter (where v.started_at >= $ref_ts - interval 90 day) as web_sessions_90d,
         max(v.started_at) as last_web_visit_at,
-        any_value(c.cart_visits_90d) as cart_visits_90d,
-        any_value(c.abandoned_carts_90d) as abandoned_carts_90d,
-        any_value(a.main_arrival_channel_90d) as main_arrival_channel_90d,
-        any_value(s.top_search_department_90d) as top_search_department_90d
+        $any_value(c.cart_visits_90d) as cart_visits_90d,
+        $any_value(c.abandoned_carts_90d) as abandoned_carts_90d,
+        $any_value(a.main_arrival_channel_90d) as main_arrival_channel_90d,
+        $any_value(s.top_search_department_90d) as top_search_department_90d
     from web_visits as v
     left join web_carts as c on v.customer_id = c.customer_id
     left join web_arrivals as a on v.customer_id = a.customer_id
@@ -201,7 +210,7 @@ web_views as (
 PROFILE_COLUMNS = """,
         coalesce(w.web_sessions_30d, 0) as web_sessions_30d,
         coalesce(w.web_sessions_90d, 0) as web_sessions_90d,
-        $ref - w.last_web_visit_at::date as days_since_last_web_visit,
+        $days($ref, w.last_web_visit_at::date) as days_since_last_web_visit,
         coalesce(wv.web_product_views_90d, 0) as web_product_views_90d,
         coalesce(wv.web_searches_90d, 0) as web_searches_90d,
         coalesce(w.cart_visits_90d, 0) as cart_visits_90d,

@@ -1,7 +1,10 @@
-"""The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL.
+"""The customer profile: 50+ indicators per customer as of a reference date, in DuckDB SQL (or Spark SQL).
 
 Scan-and-aggregate work stays in DuckDB (20M sales lines in seconds, out of core if needed); the
-functions take a connection and a date and return relations, the asset writes them. Every input
+functions take a connection and a date and return relations, the asset writes them. The same query
+in Spark SQL, for a warehouse on Spark, is ``profile_query(..., dialect="spark")``: the SQL below is
+written once, and the constructs the engines spell differently are ``$name(...)`` calls rendered per
+engine by ``dialects.py``. Every input
 is cut at the reference date: sales lines by local sale date (``sold_date``; a web return booked
 later is not yet known), events, consents, cards and acquisitions by their own time.
 """
@@ -14,12 +17,27 @@ import duckdb
 
 from platform_assets.features.browsing import PROFILE_COLUMNS as BROWSING_COLUMNS
 from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
-from platform_assets.features.browsing import WEB_EVENTS_SQL
+from platform_assets.features.browsing import web_events_sql
+from platform_assets.features.dialects import DIALECTS, render
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
 from platform_assets.lib.tables import table_exists
 from platform_assets.profit.catchment import UNKNOWN
 
 TABLE = "features.customer_profile"
+# The warehouse tables the profile query reads, by the names an engine's catalog must hold them under.
+INPUT_TABLES = (
+    "sales.fct_orders",
+    "sales.fct_sales_lines",
+    "referential.dim_customer",
+    "referential.dim_product",
+    "referential.business_units",
+    "referential.customer_xref",
+    "marketing.fct_email_events",
+    "marketing.dim_customer_acquisition",
+    "marketing.fct_web_events",
+    "intermediate.int_consent_choices",
+    "staging.stg_loyalty__cards",
+)
 
 # Amounts stay DECIMAL until the final select: exact sums, so a recomputation gives the same
 # cents whatever order the threads add them in (18 digits: 64-bit sums, not 128).
@@ -71,7 +89,6 @@ group by customer_id, order_id
 # bit per catalogue product; products missing from the catalogue counted apart). One key and no
 # customer x product grouping: this used to be three scans, one of them 12M groups at 1M customers.
 LINES_SQL = """
-create or replace temp table feat_lines as
 with
 products as (
     select
@@ -112,6 +129,7 @@ group by l.customer_id
 # integer ratio (the formula below), computed in integers and divided once.
 PROFILE_SQL = """
 with
+$lines_cte
 feat_orders as ($orders_sql),
 
 feat_returns as ($returns_sql),
@@ -151,7 +169,7 @@ buying as (
         sum(items) filter (where purchase_date >= $ref - 365) as items_12m,
         sum(store_amount) as store_amount,
         sum(web_amount) as web_amount,
-        coalesce(sum(orders) filter (where dayofweek(purchase_date) in (0, 6)), 0)::bigint as weekend_purchases,
+        coalesce(sum(orders) filter (where $is_weekend(purchase_date)), 0)::bigint as weekend_purchases,
         -- rhythm, over distinct purchase days
         count(*) as purchase_days_lifetime,
         bit_count(
@@ -160,8 +178,8 @@ buying as (
                     then 1::bigint << (year(purchase_date) * 12 + month(purchase_date) - $first_month_12m) end
             )
         )::bigint as active_months_12m,
-        max(purchase_date, 2) as last_two_days,
-        sum(purchase_date - $ref) as day_sum
+        $max_two(purchase_date) as last_two_days,
+        sum($days(purchase_date, $ref)) as day_sum
     from days
     group by customer_id
 ),
@@ -170,22 +188,22 @@ rhythm as (
     select
         *,
         case when purchase_days_lifetime >= 2
-            then (last_purchase_date - first_purchase_date) / (purchase_days_lifetime - 1) end
+            then $days(last_purchase_date, first_purchase_date) / (purchase_days_lifetime - 1) end
             as mean_days_between_purchases,
         -- gaps g_i = d_i - d_(i-1) at ranks i = 2..n: k = n - 1 points, sum(i) = n(n+1)/2 - 1,
         -- sum(i^2) = n(n+1)(2n+1)/6 - 1, sum(g) = d_n - d_1, sum(i g_i) = (n+1) d_n - sum(d) - d_1
         case when purchase_days_lifetime >= 3 then (
-            (n - 1) * ((n + 1) * d_last - day_sum - d_first) - (n * (n + 1) // 2 - 1) * (d_last - d_first)
+            (n - 1) * ((n + 1) * d_last - day_sum - d_first) - ($div(n * (n + 1), 2) - 1) * (d_last - d_first)
         )::double / (
-            (n - 1) * (n * (n + 1) * (2 * n + 1) // 6 - 1) - (n * (n + 1) // 2 - 1) * (n * (n + 1) // 2 - 1)
+            (n - 1) * ($div(n * (n + 1) * (2 * n + 1), 6) - 1) - ($div(n * (n + 1), 2) - 1) * ($div(n * (n + 1), 2) - 1)
         )::double end as trend_days_between_purchases,
-        last_two_days[1] - last_two_days[2] as last_gap_days
+        $days($item(last_two_days, 1), $item(last_two_days, 2)) as last_gap_days
     from (
         select
             *,
-            purchase_days_lifetime::hugeint as n,
-            (last_purchase_date - $ref)::hugeint as d_last,
-            (first_purchase_date - $ref)::hugeint as d_first
+            cast(purchase_days_lifetime as $int128()) as n,
+            cast($days(last_purchase_date, $ref) as $int128()) as d_last,
+            cast($days(first_purchase_date, $ref) as $int128()) as d_first
         from buying
     )
 ),
@@ -227,7 +245,7 @@ store_visits as (
 preferred_store as (
     select
         customer_id,
-        first(store_id order by purchases desc, amount desc, store_id) as preferred_store_id,
+        $first_by(store_id, purchases desc, amount desc, store_id) as preferred_store_id,
         max(purchases) / sum(purchases) as preferred_store_share,
         count(*) as distinct_stores
     from store_visits
@@ -235,8 +253,9 @@ preferred_store as (
 ),
 
 -- per customer in one pass: the campaigns with a send, an open or a click in the last 12 months as
--- one bit per campaign each (feat_email_campaigns numbers them), so the rates need no distinct
--- counts and no customer x campaign grouping; an event without a campaign counts as one of its own
+-- one bit per campaign each (feat_email_campaigns numbers them; Spark has no bitstrings: the sets of
+-- their ids), so the rates need no distinct counts and no customer x campaign grouping; an event
+-- without a campaign counts as one of its own
 emails as (
     select
         e.customer_id,
@@ -246,10 +265,10 @@ emails as (
         max(e.event_at) filter (where e.event_type = 'open') as last_open_at,
         max(e.event_at) filter (where e.event_type = 'click') as last_click_at,
         bool_or(e.event_type = 'unsubscribe') as has_unsubscribed,
-        (count(*) filter (where e.event_type = 'bounce' and e.event_at >= $ref_ts - interval 365 day))::hugeint
+        cast(count(*) filter (where e.event_type = 'bounce' and e.event_at >= $ref_ts - interval 365 day) as $int128())
             as email_bounces_12m
     from marketing.fct_email_events as e
-    left join feat_email_campaigns as c on e.email_campaign_id = c.email_campaign_id
+    $campaign_join
     where e.customer_id is not null and e.event_at < $ref_ts
     group by e.customer_id
 ),
@@ -263,7 +282,7 @@ consent_choices as (
         source_system,
         source_id,
         consent_channel,
-        epoch_us(collected_at) * 4
+        $epoch_us(collected_at) * 4
         + case consent_status when 'opt_out' then 3 when 'opt_in' then 1 else 2 end as choice
     from intermediate.int_consent_choices  -- the e-mail tool's unsubscribes and hard bounces included
     where collected_at < $ref_ts and consent_status is not null
@@ -321,13 +340,13 @@ profile as (
         c.country_code as business_unit,
         bu.currency_code,
 
-        $ref - least(c.created_at::date, b.first_purchase_date) as tenure_days,
+        $days($ref, least(c.created_at::date, b.first_purchase_date)) as tenure_days,
         b.first_purchase_date,
         b.last_purchase_date,
-        $ref - b.first_purchase_date as days_since_first_purchase,
-        $ref - b.last_purchase_date as recency_days,
+        $days($ref, b.first_purchase_date) as days_since_first_purchase,
+        $days($ref, b.last_purchase_date) as recency_days,
         a.acquisition_channel,
-        date_sub('year', c.birth_date, $ref) as age_years,
+        $years_between(c.birth_date, $ref) as age_years,
         k.customer_id is not null as has_loyalty_card,
 
         coalesce(b.frequency_lifetime, 0) as frequency_lifetime,
@@ -342,44 +361,44 @@ profile as (
         round(coalesce(b.gross_spend_lifetime, 0), 2)::double as gross_spend_lifetime,
         round(coalesce(sp.spend_last_90d, 0), 2)::double as spend_last_90d,
         round(coalesce(sp.spend_prior_90d, 0), 2)::double as spend_prior_90d,
-        (coalesce(sp.spend_last_90d, 0) - sp.spend_prior_90d) / nullif(sp.spend_prior_90d, 0) as spend_90d_change,
-        lt.margin_amount / nullif(lt.costed_amount, 0) as margin_rate,
+        $ratio(coalesce(sp.spend_last_90d, 0) - sp.spend_prior_90d, nullif(sp.spend_prior_90d, 0)) as spend_90d_change,
+        $ratio(lt.margin_amount, nullif(lt.costed_amount, 0)) as margin_rate,
 
-        round(b.gross_spend_lifetime / b.frequency_lifetime, 2)::double as avg_basket_value,
-        round(b.gross_spend_12m / nullif(b.frequency_12m, 0), 2)::double as avg_basket_value_12m,
+        $round_cents($ratio(b.gross_spend_lifetime, b.frequency_lifetime))::double as avg_basket_value,
+        $round_cents($ratio(b.gross_spend_12m, nullif(b.frequency_12m, 0)))::double as avg_basket_value_12m,
         round(b.max_basket_value, 2)::double as max_basket_value,
         b.items_lifetime / b.frequency_lifetime as avg_basket_size,
         b.items_12m / nullif(b.frequency_12m, 0) as avg_basket_size_12m,
-        round(b.gross_spend_lifetime / nullif(b.items_lifetime, 0), 2)::double as avg_unit_price,
+        $round_cents($ratio(b.gross_spend_lifetime, nullif(b.items_lifetime, 0)))::double as avg_unit_price,
         coalesce(lt.distinct_products, 0) as distinct_products,
         coalesce(lt.distinct_departments, 0) as distinct_departments,
-        coalesce(lt.premium_amount, 0) / nullif(lt.sold_amount, 0) as premium_spend_share,
-        coalesce(lt.entry_amount, 0) / nullif(lt.sold_amount, 0) as entry_spend_share,
+        $ratio(coalesce(lt.premium_amount, 0), nullif(lt.sold_amount, 0)) as premium_spend_share,
+        $ratio(coalesce(lt.entry_amount, 0), nullif(lt.sold_amount, 0)) as entry_spend_share,
 
-        coalesce(b.store_amount, 0) / nullif(b.gross_spend_lifetime, 0) as store_spend_share,
-        coalesce(b.web_amount, 0) / nullif(b.gross_spend_lifetime, 0) as web_spend_share,
+        $ratio(coalesce(b.store_amount, 0), nullif(b.gross_spend_lifetime, 0)) as store_spend_share,
+        $ratio(coalesce(b.web_amount, 0), nullif(b.gross_spend_lifetime, 0)) as web_spend_share,
         coalesce(ps.distinct_stores, 0) as distinct_stores,
         ps.preferred_store_id,
         ps.preferred_store_share,
         b.weekend_purchases / b.frequency_lifetime as weekend_purchase_share,
 
-        lt.discount_amount / nullif(b.gross_spend_lifetime + lt.discount_amount, 0) as discount_rate,
+        $ratio(lt.discount_amount, nullif(b.gross_spend_lifetime + lt.discount_amount, 0)) as discount_rate,
         lt.discounted_lines / nullif(lt.sold_lines, 0) as discounted_line_share,
-        coalesce(sp.returned_amount, 0) / nullif(b.gross_spend_lifetime, 0) as return_rate,
+        $ratio(coalesce(sp.returned_amount, 0), nullif(b.gross_spend_lifetime, 0)) as return_rate,
         coalesce(sp.returned_orders, 0) as returned_orders,
 
         b.mean_days_between_purchases,
         b.trend_days_between_purchases,
         b.last_gap_days,
-        ($ref - b.last_purchase_date) / nullif(b.mean_days_between_purchases, 0) as expected_gap_ratio,
+        $days($ref, b.last_purchase_date) / nullif(b.mean_days_between_purchases, 0) as expected_gap_ratio,
 
         coalesce(e.emails_received_12m, 0) as emails_received_12m,
         case when e.emails_received_12m > 0 then least(e.campaigns_opened_12m / e.emails_received_12m, 1) end
             as email_open_rate_12m,
         case when e.emails_received_12m > 0 then least(e.campaigns_clicked_12m / e.emails_received_12m, 1) end
             as email_click_rate_12m,
-        $ref - e.last_open_at::date as days_since_last_email_open,
-        $ref - e.last_click_at::date as days_since_last_email_click,
+        $days($ref, e.last_open_at::date) as days_since_last_email_open,
+        $days($ref, e.last_click_at::date) as days_since_last_email_click,
         coalesce(e.has_unsubscribed, false) as has_unsubscribed,
         coalesce(e.email_bounces_12m, 0) as email_bounces_12m,
 
@@ -419,16 +438,141 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _campaign_count(event_type: str, campaigns: int) -> str:
+def _campaign_count(event_type: str, campaigns: int, dialect: str) -> str:
     """Distinct campaigns with an event of ``event_type`` in the 12 months before the reference date
-    (0 when none): a bit per numbered campaign, plus one for events without a campaign."""
+    (0 when none): a bit per numbered campaign (DuckDB), plus one for events without a campaign."""
     window = f"e.event_type = '{event_type}' and e.event_at >= $ref_ts - interval 365 day"
-    numbered = (
-        f"coalesce(bit_count(bitstring_agg(c.campaign_bit, 0, {campaigns - 1}) filter (where {window})), 0)"
-        if campaigns
-        else "0"
-    )
+    if dialect == "spark":  # no bitstrings: the set of the campaigns' ids (nulls left out)
+        numbered = f"size(collect_set(e.email_campaign_id) filter (where {window}))"
+    elif campaigns:
+        numbered = f"coalesce(bit_count(bitstring_agg(c.campaign_bit, 0, {campaigns - 1}) filter (where {window})), 0)"
+    else:
+        numbered = "0"
     return f"({numbered} + (coalesce(bool_or(e.email_campaign_id is null) filter (where {window}), false))::bigint)"
+
+
+def _product_count(products: int, dialect: str) -> str:
+    """Distinct products bought, a null id counted as one: one bit per catalogue product (DuckDB); a
+    product missing from the catalogue (or a null id, a group of its own in a grouping) counts apart."""
+    if dialect == "spark":  # no bitstrings: the set of the products' ids (nulls left out)
+        return "cast(size(collect_set(l.product_id)) + (bool_or(l.product_id is null))::integer as $int128())"
+    catalogue_products = f"bit_count(bitstring_agg(p.product_bit, 0, {products - 1}))" if products else "0"
+    return (
+        f"(coalesce({catalogue_products}, 0)"
+        " + coalesce(len(list_distinct(list(l.product_id) filter (where p.product_bit is null))), 0)"
+        " + (bool_or(l.product_id is null))::integer)::hugeint"
+    )
+
+
+def _literals(sql: str, reference_date: date) -> str:
+    return sql.replace("$ref_ts", f"timestamp '{reference_date.isoformat()}'").replace(
+        "$ref", f"date '{reference_date.isoformat()}'"
+    )
+
+
+def lines_query(
+    reference_date: date, departments: list[tuple[str, str]], products: int = 0, dialect: str = "duckdb"
+) -> str:
+    """The lines pass (``feat_lines``: one row per customer) as of ``reference_date``. ``departments``:
+    ``departments(conn)``; ``products``: the rows of ``referential.dim_product`` (DuckDB's bit width)."""
+    department_columns = "".join(
+        f"sum(l.net_amount) filter (where p.department_name = {_quoted(name)}) as {column},\n    "
+        for name, column in departments
+    )
+    # one bit per department of the catalogue (a bigint holds 62 of them), else one flag each
+    department_count = (
+        "coalesce(bit_count(bit_or(p.department_bit)), 0)"
+        if len(departments) <= 62
+        else " + ".join(
+            f"(bool_or(p.department_name = {_quoted(name)}) is true)::bigint" for name, _ in departments
+        )
+    )
+    department_columns += f"({department_count})::bigint as distinct_departments,\n    "
+    sql = LINES_SQL.replace("$department_columns", department_columns).replace(
+        "$product_count", _product_count(products, dialect)
+    )
+    return render(_literals(sql, reference_date), dialect)
+
+
+# What differs in the query's shape: DuckDB reads the lines pass and the numbered campaigns from the
+# temp tables ``customer_profile`` writes first; Spark's query is one statement, the lines pass a CTE
+# and the campaigns counted as sets of ids (no numbering to join).
+CAMPAIGN_JOIN = {
+    "duckdb": "left join feat_email_campaigns as c on e.email_campaign_id = c.email_campaign_id",
+    "spark": "",
+}
+
+
+def profile_query(
+    reference_date: date,
+    departments: list[tuple[str, str]],
+    absent_sources: tuple[str, ...] = (),
+    *,
+    campaigns: int = 0,
+    dialect: str = "duckdb",
+) -> str:
+    """The profile as of ``reference_date`` (one row per customer known before it, the indicators of
+    ``indicators.py``), as one query text in ``dialect`` ("duckdb" or "spark": Spark SQL, Spark 4).
+    ``departments``: ``departments(conn)``, the catalogue's departments (a spend share column each).
+    ``absent_sources``: contract tables the retailer does not deliver; the indicators computed from
+    them are null (of their type) for every customer, not the 0 or false an empty table would give.
+
+    Spark's query is self-contained: it reads the warehouse's tables by their schema-qualified names
+    (``sales.fct_orders``, ``referential.dim_customer``, ...) and nothing else. DuckDB's reads two temp
+    tables besides, which ``customer_profile`` writes first: ``feat_lines`` (``lines_query``) and
+    ``feat_email_campaigns`` (``EMAIL_CAMPAIGNS_SQL``), whose row count is ``campaigns``."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
+    first_month_12m = reference_date - timedelta(days=365)
+    shares = "".join(
+        f",\n        $ratio(coalesce(lt.{column}, 0), nullif(lt.sold_amount, 0)) as {column}"
+        for _, column in departments
+    )
+    lines_cte = (
+        f"feat_lines as ({lines_query(reference_date, departments, dialect=dialect)}),\n"
+        if dialect == "spark"
+        else ""
+    )
+    sql = (
+        PROFILE_SQL.replace("$lines_cte", lines_cte)
+        .replace("$orders_sql", ORDERS_SQL)
+        .replace("$browsing_ctes", BROWSING_CTES.replace("$web_events_sql", web_events_sql(dialect)))
+        .replace("$browsing_columns", BROWSING_COLUMNS)
+        .replace("$returns_sql", RETURNS_SQL)
+        .replace("$department_shares", shares)
+        .replace("$campaigns_sent", _campaign_count("sent", campaigns, dialect))
+        .replace("$campaigns_open", _campaign_count("open", campaigns, dialect))
+        .replace("$campaigns_click", _campaign_count("click", campaigns, dialect))
+        .replace("$campaign_join", CAMPAIGN_JOIN[dialect])
+        .replace("$first_month_12m", str(first_month_12m.year * 12 + first_month_12m.month))
+    )
+    sql = render(_literals(sql, reference_date), dialect)
+    nulled = null_indicators(absent_sources)
+    if not nulled:
+        return sql
+    replaced = {name: f"case when false then {name} end as {name}" for name in nulled}
+    if dialect == "duckdb":
+        return f"select * replace ({', '.join(replaced.values())}) from ({sql})"
+    # Spark has no `select * replace`: every column, in the query's order
+    columns = ", ".join(replaced.get(name, name) for name in output_columns(sql))
+    return f"select {columns} from ({sql})"
+
+
+def output_columns(sql: str) -> list[str]:
+    """The names of the columns of a Spark SQL query, in order (read by sqlglot: a query it cannot
+    parse raises, nothing is guessed); ``select * from <cte>`` names the columns of that CTE."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="spark", error_level=sqlglot.ErrorLevel.RAISE)
+    names = tree.named_selects
+    if names == ["*"]:
+        [source] = [t.name for t in tree.find_all(exp.From) if t.parent is tree]
+        [cte] = [c for c in tree.ctes if c.alias == source]
+        names = cte.this.named_selects
+    if "*" in names or not names:
+        raise ValueError("the profile's columns cannot be listed: a `*` is left among them")
+    return names
 
 
 def customer_profile(
@@ -439,58 +583,12 @@ def customer_profile(
     numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table).
     ``absent_sources``: contract tables the retailer does not deliver; the indicators computed from
     them are null (of their type) for every customer, not the 0 or false an empty table would give."""
-    params = {"ref": reference_date}
     names = departments(conn)
     [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
-    # one bit per catalogue product; a product missing from the catalogue (or a null id, a group of
-    # its own in a grouping) counts apart
-    catalogue_products = f"bit_count(bitstring_agg(p.product_bit, 0, {products - 1}))" if products else "0"
-    product_count = (
-        f"(coalesce({catalogue_products}, 0)"
-        " + coalesce(len(list_distinct(list(l.product_id) filter (where p.product_bit is null))), 0)"
-        " + (bool_or(l.product_id is null))::integer)::hugeint"
-    )
-    department_columns = "".join(
-        f"sum(l.net_amount) filter (where p.department_name = {_quoted(name)}) as {column},\n    "
-        for name, column in names
-    )
-    # one bit per department of the catalogue (a bigint holds 62 of them), else one flag each
-    department_count = (
-        "coalesce(bit_count(bit_or(p.department_bit)), 0)"
-        if len(names) <= 62
-        else " + ".join(
-            f"(bool_or(p.department_name = {_quoted(name)}) is true)::bigint" for name, _ in names
-        )
-    )
-    department_columns += f"({department_count})::bigint as distinct_departments,\n    "
-    lines_sql = LINES_SQL.replace("$department_columns", department_columns).replace(
-        "$product_count", product_count
-    )
-    conn.execute(lines_sql, params)
+    conn.execute(f"create or replace temp table feat_lines as {lines_query(reference_date, names, products)}")
     conn.execute(EMAIL_CAMPAIGNS_SQL)
     [(campaigns,)] = conn.execute("select count(*) from feat_email_campaigns").fetchall()
-    first_month_12m = reference_date - timedelta(days=365)
-    shares = "".join(
-        f",\n        coalesce(lt.{column}, 0) / nullif(lt.sold_amount, 0) as {column}" for _, column in names
-    )
-    sql = (
-        PROFILE_SQL.replace("$orders_sql", ORDERS_SQL)
-        .replace("$browsing_ctes", BROWSING_CTES.replace("$web_events_sql", WEB_EVENTS_SQL))
-        .replace("$browsing_columns", BROWSING_COLUMNS)
-        .replace("$returns_sql", RETURNS_SQL)
-        .replace("$department_shares", shares)
-        .replace("$campaigns_sent", _campaign_count("sent", campaigns))
-        .replace("$campaigns_open", _campaign_count("open", campaigns))
-        .replace("$campaigns_click", _campaign_count("click", campaigns))
-        .replace("$first_month_12m", str(first_month_12m.year * 12 + first_month_12m.month))
-        .replace("$ref_ts", f"timestamp '{reference_date.isoformat()}'")
-        .replace("$ref", f"date '{reference_date.isoformat()}'")
-    )
-    nulled = [i.name for i in absent_indicators(absent_sources)]
-    if nulled:
-        replaced = ", ".join(f"case when false then {name} end as {name}" for name in nulled)
-        sql = f"select * replace ({replaced}) from ({sql})"
-    return conn.sql(sql)
+    return conn.sql(profile_query(reference_date, names, absent_sources, campaigns=campaigns))
 
 
 def null_indicators(absent_sources: tuple[str, ...]) -> list[str]:

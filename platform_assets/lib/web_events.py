@@ -24,9 +24,22 @@ COOKIE_XREF = "referential.cookie_xref"
 
 # The department an event is about: a search counts for the one it leads to, the first department
 # (category page, product view or cart event) that follows it in the same visit; none if none follows.
-DEPARTMENT_SQL = """case when event_type = 'search' then first_value(department_id ignore nulls) over (
+_DEPARTMENT_SQL = """case when event_type = 'search' then $first_department over (
     partition by session_id order by event_at, event_id rows between 1 following and unbounded following
 ) else department_id end"""
+# the first non-null department of the window: DuckDB takes IGNORE NULLS inside the call, Spark after it
+_FIRST_DEPARTMENT = {
+    "duckdb": "first_value(department_id ignore nulls)",
+    "spark": "first_value(department_id) ignore nulls",
+}
+
+
+def department_sql(dialect: str = "duckdb") -> str:
+    """``DEPARTMENT_SQL`` in ``dialect`` ("duckdb" or "spark": Spark SQL)."""
+    return _DEPARTMENT_SQL.replace("$first_department", _FIRST_DEPARTMENT[dialect])
+
+
+DEPARTMENT_SQL = department_sql()
 
 # Cookies attributed to exactly one customer, with their first login (which stitched them).
 COOKIES_SQL = """

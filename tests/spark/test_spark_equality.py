@@ -6,7 +6,8 @@ models read (landing, retailer tables, identity resolution, erasure) are materia
 the dbt sources are handed to Spark as the graph's dbt step hands them (lib/engine.py: Parquet files
 registered by dbt's on-run-start) and the whole dbt project is built there (``dbt build --target spark``: seeds, models and, for the demo, their tests; dbt-spark's
 session method in this process); every model is read back from Spark's Parquet files and compared with DuckDB's: built, row count, the same rows
-(every column), revenue per business unit.
+(every column), revenue per business unit. The customer profile's query in Spark SQL
+(``features.profile.profile_query``) runs on that catalog and gives ``customer_profile``'s rows on DuckDB.
 
 Slow (a JVM, ~460 dbt nodes per shape): marker ``spark``, run by ``make test-spark`` only.
 """
@@ -445,3 +446,150 @@ def test_the_catchment_scans_on_spark_give_duckdbs_rows(built, spark, tmp_path):
     assert duck.height > 0
     if shape == "demo":  # CDNOW delivers no postcodes and no stores: nobody is located
         assert duck["nearest_store_id"].is_not_null().sum() > 0 and duck_stores.height > 0
+
+
+# The customer profile's query in Spark SQL (features/profile.py, ``profile_query(dialect="spark")``)
+# on the catalog Spark built, against ``customer_profile`` on the DuckDB warehouse.
+PROFILE_RETAILERS = {"demo": "demo.yml", "cdnow": "cdnow.yml"}
+
+
+def _absent_sources(shape: str, conn: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The sources the profile nulls, as the features asset finds them: the retailer's, and the web
+    analytics export when it delivered no event."""
+    from platform_assets.lib.retailer import load_retailer
+
+    absent = load_retailer(RETAILERS_DIR / PROFILE_RETAILERS[shape]).absent_sources
+    if "web_events" not in absent:
+        [(events,)] = conn.execute("select count(*) from staging.stg_web__events").fetchall()
+        absent += () if events else ("web_events",)
+    return absent
+
+
+def _profile_differences(duck, spark) -> dict[str, int]:
+    """Column -> rows of either side the other lacks (customer id and that column; floats to 9 decimals)."""
+    conn = duckdb.connect()
+    conn.register("duck", duck)
+    conn.register("spark", spark)
+    types = dict(conn.execute("select column_name, column_type from (describe duck)").fetchall())
+    differing = {}
+    for column, data_type in types.items():
+        value = f'round("{column}", 9)' if data_type in ("DOUBLE", "FLOAT") else f'"{column}"'
+        only = sum(
+            conn.execute(
+                f"select count(*) from (select customer_id, {value} from {a} except all "
+                f"select customer_id, {value} from {b})"
+            ).fetchall()[0][0]
+            for a, b in (("duck", "spark"), ("spark", "duck"))
+        )
+        if only:
+            differing[column] = only
+    return differing
+
+
+def test_the_profile_query_on_spark_gives_the_profile_duckdb_gives(built, spark):
+    """As of the shape's reference date and 90 days before: the same customers, columns (names,
+    order, types as DuckDB reads Spark's result back) and values, the indicators of the sources a
+    retailer does not deliver null on both (CDNOW)."""
+    from datetime import timedelta
+
+    from platform_assets.features import profile
+
+    shape, db, _, _, _ = built
+    session, _ = spark
+    reference_date = date.fromisoformat(SHAPES[shape])
+    with duckdb.connect(str(db), read_only=True) as conn:
+        absent = _absent_sources(shape, conn)
+        departments = profile.departments(conn)
+        for as_of in (reference_date, reference_date - timedelta(days=90)):
+            duck = profile.customer_profile(conn, as_of, absent).to_arrow_table()
+            spark_rows = session.sql(
+                profile.profile_query(as_of, departments, absent, dialect="spark")
+            ).toArrow()
+            assert spark_rows.schema.names == duck.schema.names
+            assert {f.name: str(f.type) for f in spark_rows.schema} == {
+                f.name: str(f.type) for f in duck.schema
+            }
+            assert spark_rows.num_rows == duck.num_rows > 300
+            assert _profile_differences(duck, spark_rows) == {}
+            nulled = profile.null_indicators(absent)
+            filled = {n for n in duck.schema.names if duck[n].null_count < duck.num_rows}
+            if shape == "demo":  # every source delivered: the browsing, e-mail and consent columns compared
+                assert nulled == []
+                assert {"web_sessions_90d", "email_open_rate_12m", "has_email_consent", "age_years"} <= filled
+            else:  # CDNOW: no web shop, e-mail, loyalty, consent, acquisition or browsing data
+                assert len(nulled) >= 20
+                assert not set(nulled) & {
+                    n for n in spark_rows.schema.names if spark_rows[n].null_count < spark_rows.num_rows
+                }
+            assert {
+                "frequency_lifetime",
+                "monetary_12m",
+                "trend_days_between_purchases",
+                "last_gap_days",
+            } <= filled
+
+
+# Each per-dialect fragment of the profile's SQL (features/dialects.py) on crafted values, corners
+# included (29 February birthdays, month ends, ties, nulls, halves of a cent), run by both engines.
+FRAGMENT_CASES = {
+    "days, weekend, whole years": """
+        select k, $days(a, b) as days, $is_weekend(a) as weekend, $years_between(b, a) as years
+        from (
+            select k, cast(a as date) as a, cast(b as date) as b from (values
+                (1, '2024-03-01', '2024-02-28'), (2, '2026-02-28', '2000-02-29'), (3, '2024-02-28', '2000-02-29'),
+                (4, '2024-02-29', '2000-02-29'), (5, '2026-03-30', '2000-03-31'), (6, '2024-02-29', '1999-02-28'),
+                (7, '2026-06-14', '2010-06-15'), (8, '2026-06-15', '2010-06-15'), (9, '2026-01-01', '2027-01-01'),
+                (10, '2026-12-05', '2026-06-15'), (11, '2026-12-06', null), (12, '2026-12-07', '2026-12-31')
+            ) as t(k, a, b)
+        )""",
+    "the two latest days, the gap between them": """
+        select k, $days($item(two, 1), $item(two, 2)) as gap, $item(two, 1) as latest, $item(two, 2) as second
+        from (
+            select k, $max_two(d) as two
+            from (
+                select k, cast(d as date) as d from (values
+                    (1, '2026-01-01'), (2, '2026-01-01'), (2, '2026-03-01'), (2, '2026-02-01')
+                ) as t(k, d)
+            )
+            group by k
+        )""",
+    "exact integers, microseconds": """
+        select k, cast($div(cast(n as $int128()) * (n + 1) * (2 * n + 1), 6) as bigint) as squares,
+            $epoch_us(ts) * 4 + 1 as choice
+        from (
+            select k, cast(n as bigint) as n, cast(ts as timestamp) as ts from (values
+                (1, 1, '1997-01-01 00:00:00'), (2, 3650, '2026-11-01 23:59:59.123456')
+            ) as t(k, n, ts)
+        )""",
+    "ratios of decimals, cents of doubles": """
+        select k, $ratio(a, b) as ratio, $round_cents(cast(x as double)) as cents,
+            $round_cents($ratio(a, cast(3 as bigint))) as third
+        from (
+            select k, cast(a as decimal(38, 2)) as a, cast(b as decimal(38, 2)) as b, x from (values
+                (1, 1.00, 3.00, 1.005), (2, 10.01, 2.00, 5.005), (3, 2.67, 7.00, 2.675), (4, -2.68, 0.07, -2.675),
+                (5, 100.00, 3.00, 0.125), (6, 0.01, 99999999.99, 12.3449999)
+            ) as t(k, a, b, x)
+        )""",
+    "first by an order, any value": """
+        select k, $first_by(v, n desc, amount desc, v) as first, $any_value(w) as any
+        from (
+            select k, v, cast(n as bigint) as n, cast(amount as decimal(18, 2)) as amount, w from (values
+                (1, 'b', 2, 10.00, null), (1, 'a', 2, 10.00, 'x'), (1, 'c', 1, 99.00, null),
+                (2, null, 3, 1.00, null), (2, 'z', 3, 1.00, null), (2, 'y', 3, 0.50, 'w'),
+                (3, 'q', null, 5.00, 'u'), (3, 'p', 1, 5.00, 'u')
+            ) as t(k, v, n, amount, w)
+        )
+        group by k""",
+}
+
+
+@pytest.mark.parametrize("case", list(FRAGMENT_CASES))
+def test_each_dialect_fragment_gives_the_same_values_on_both_engines(spark, case):
+    from platform_assets.features.dialects import render
+
+    session, _ = spark
+    sql = FRAGMENT_CASES[case] + " order by k"
+    on_duckdb = duckdb.sql(render(sql, "duckdb")).fetchall()
+    on_spark = [tuple(row) for row in session.sql(render(sql, "spark")).collect()]
+    assert on_spark == on_duckdb
+    assert len(on_duckdb) >= 2

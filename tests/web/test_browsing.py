@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from platform_assets.features import browsing
+from platform_assets.features import browsing, dialects
 
 REF = date(2026, 11, 1)
 EVENT_COLUMNS = (
@@ -74,7 +74,7 @@ def _profile_part(conn, ref: date) -> dict:
     sql = sql.replace("$ref_ts", f"timestamp '{ref.isoformat()}'").replace(
         "$ref", f"date '{ref.isoformat()}'"
     )
-    frame = conn.sql(sql).pl()
+    frame = conn.sql(dialects.render(sql, "duckdb")).pl()
     return {row["customer_id"]: row for row in frame.iter_rows(named=True)}
 
 
