@@ -80,10 +80,10 @@ def customer_profile(
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     absent = platform.retailer.absent_sources
-    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn:
+    with warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as conn, platform.scans(conn) as scan:
         if "web_events" not in absent and without_web_events(conn, platform):
             absent += ("web_events",)  # configured, but nothing delivered: null, not 0
-        relation = profile.customer_profile(conn, ref, absent)
+        relation = profile.customer_profile(conn, ref, absent, scan)
         departments = profile.departments(conn)
         rows = replace_table(conn, profile.TABLE, profile.with_catchment(conn, relation.sql_query()))
         comments = {**profile.column_comments(departments), **profile.CATCHMENT_COLUMNS}

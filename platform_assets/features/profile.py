@@ -20,6 +20,7 @@ from platform_assets.features.browsing import PROFILE_CTES as BROWSING_CTES
 from platform_assets.features.browsing import web_events_sql
 from platform_assets.features.dialects import DIALECTS, render
 from platform_assets.features.indicators import INDICATORS, KEYS, absent_indicators, department_column
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.tables import table_exists
 from platform_assets.profit.catchment import UNKNOWN
 
@@ -576,19 +577,32 @@ def output_columns(sql: str) -> list[str]:
 
 
 def customer_profile(
-    conn: duckdb.DuckDBPyConnection, reference_date: date, absent_sources: tuple[str, ...] = ()
+    conn: duckdb.DuckDBPyConnection,
+    reference_date: date,
+    absent_sources: tuple[str, ...] = (),
+    scan: Scan = on_duckdb,
 ) -> duckdb.DuckDBPyRelation:
     """One row per customer known before ``reference_date`` (a source record or a purchase before it),
     with the indicators of ``indicators.py``; builds two temp tables on ``conn`` (the lines pass, the
     numbered e-mail campaigns) and returns the final query (not run: the asset writes it straight into its table).
     ``absent_sources``: contract tables the retailer does not deliver; the indicators computed from
-    them are null (of their type) for every customer, not the 0 or false an empty table would give."""
+    them are null (of their type) for every customer, not the 0 or false an empty table would give.
+    ``scan``: where the facts are scanned (lib/engine_queries.py). On Spark the whole profile is Spark's
+    query and the temp tables are written empty: DuckDB's query is only bound, for the columns' types."""
     names = departments(conn)
     [(products,)] = conn.execute("select count(*) from referential.dim_product").fetchall()
-    conn.execute(f"create or replace temp table feat_lines as {lines_query(reference_date, names, products)}")
-    conn.execute(EMAIL_CAMPAIGNS_SQL)
+    on_engine = scan.engine != "duckdb"
+    empty = " limit 0" if on_engine else ""
+    conn.execute(
+        f"create or replace temp table feat_lines as {lines_query(reference_date, names, products)}{empty}"
+    )
+    conn.execute(EMAIL_CAMPAIGNS_SQL + empty)
     [(campaigns,)] = conn.execute("select count(*) from feat_email_campaigns").fetchall()
-    return conn.sql(profile_query(reference_date, names, absent_sources, campaigns=campaigns))
+    duckdb_sql = profile_query(reference_date, names, absent_sources, campaigns=campaigns)
+    if not on_engine:
+        return conn.sql(duckdb_sql)
+    spark_sql = profile_query(reference_date, names, absent_sources, dialect="spark")
+    return conn.sql(scan(duckdb_sql, INPUT_TABLES, spark_sql=spark_sql))
 
 
 def null_indicators(absent_sources: tuple[str, ...]) -> list[str]:

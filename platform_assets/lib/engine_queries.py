@@ -78,7 +78,8 @@ def on_views(spark_sql: str) -> str:
 
 class SparkScan(Scan):
     """The scans of the Spark engine: ``spark_sql`` (or the translation of ``duckdb_sql``) run on a Spark
-    session over views of the tables ``reads``, its result written as Parquet under ``folder``."""
+    session over views of the tables ``reads``, its result written as Parquet under ``folder`` and read
+    with the column types of ``duckdb_sql`` (bound on ``conn``; None: Spark's types)."""
 
     engine = "spark"
 
@@ -96,7 +97,18 @@ class SparkScan(Scan):
                 self.views.add(view_name(table))
         result = self.folder / "results" / uuid.uuid4().hex
         self.session.sql(on_views(spark_sql or to_spark(duckdb_sql))).write.parquet(str(result))
-        return f"select * from read_parquet('{result}/*.parquet')"
+        files = f"read_parquet('{result}/*.parquet')"
+        if duckdb_sql is None:
+            return f"select * from {files}"
+        # with the types DuckDB binds its own query to (binding reads no row): Spark's sum of integers is
+        # a bigint where DuckDB's is a hugeint, its decimals have other precisions; tables and the code
+        # computing with them get the same types whichever engine scanned
+        bound = self.conn.sql(duckdb_sql)
+        casts = ", ".join(
+            f'cast("{name}" as {type_}) as "{name}"'
+            for name, type_ in zip(bound.columns, bound.types, strict=True)
+        )
+        return f"select {casts} from {files}"
 
     def close(self) -> None:
         for view in self.views:  # the session outlives the block in this process

@@ -593,3 +593,25 @@ def test_each_dialect_fragment_gives_the_same_values_on_both_engines(spark, case
     on_spark = [tuple(row) for row in session.sql(render(sql, "spark")).collect()]
     assert on_spark == on_duckdb
     assert len(on_duckdb) >= 2
+
+
+def test_the_profile_scanned_on_spark_is_duckdbs_with_its_types(built, spark):
+    """``customer_profile`` with the Spark scan (the query over views of the tables it reads, read back
+    with the types DuckDB binds its own query to): the same columns, types and rows as on DuckDB."""
+    from platform_assets.features import profile
+    from platform_assets.lib import engine_queries
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        absent = _absent_sources(shape, conn)
+        duck, on_spark = (
+            profile.customer_profile(conn, ref, absent, s).pl() for s in (engine_queries.on_duckdb, scan)
+        )
+    assert on_spark.schema == duck.schema
+    _same_frames(on_spark, duck, ["customer_id"])
+    assert duck.height > 0 and duck["frequency_lifetime"].sum() > 0

@@ -86,11 +86,11 @@ def score_asset(score: LocalScore) -> dg.AssetsDefinition:
 
         ref = run_reference_date(context, platform, warehouse)
         started = time.perf_counter()
-        with warehouse.connect() as conn:
+        with warehouse.connect() as conn, platform.scans(conn) as scan:
             require_as_of(conn, PROFILE, ref)  # the features as of the reference date are read from it
             try:
                 with library_output_to_debug(context):
-                    result = scoring.run(conn, score, ref, platform.retailer.absent_sources, PROFILE)
+                    result = scoring.run(conn, score, ref, platform.retailer.absent_sources, PROFILE, scan)
             except LocalScoreRefused as refused:
                 replace_with_empty(conn, score.table, columns.SCHEMA, f"refused: {refused}")
                 context.log.warning(f"{score.table} refused: {refused}")

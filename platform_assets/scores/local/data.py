@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import duckdb
 
 from platform_assets.features import profile
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.tables import sql_literal
 from platform_assets.scores.local.declaration import (
     EmailTarget,
@@ -32,13 +33,15 @@ def features_as_of(
     cutoff: date,
     absent: tuple[str, ...],
     profile_table: str | None = None,
+    scan: Scan = on_duckdb,
 ):
     """customer_id and the declared features (polars), one row per customer of the population.
-    ``profile_table``: a table already holding the profile as of ``cutoff`` (else it is computed)."""
+    ``profile_table``: a table already holding the profile as of ``cutoff`` (else it is computed, its
+    facts scanned where ``scan`` runs: lib/engine_queries.py)."""
     import polars as pl
 
     if profile_table is None:
-        relation = profile.customer_profile(conn, cutoff, absent)
+        relation = profile.customer_profile(conn, cutoff, absent, scan)
     else:
         relation = conn.sql(f"select * from {profile_table}")
     columns = score.profile_columns

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.scores.local import data, model
 from platform_assets.scores.local.declaration import LocalScore, LocalScoreRefused
 
@@ -39,12 +40,14 @@ class LocalRun:
     cutoffs: dict[str, date]
 
 
-def labelled(conn, score: LocalScore, cutoff: date, absent: tuple[str, ...], stage: str):
+def labelled(
+    conn, score: LocalScore, cutoff: date, absent: tuple[str, ...], stage: str, scan: Scan = on_duckdb
+):
     """Features as of ``cutoff`` and whether each customer had the event in the horizon after it."""
     import numpy as np
 
     horizon = timedelta(days=score.declaration.target.horizon_days)
-    frame = data.features_as_of(conn, score, cutoff, absent)
+    frame = data.features_as_of(conn, score, cutoff, absent, scan=scan)
     events = data.had_event(conn, score, cutoff, cutoff + horizon)
     labels = np.array([c in events for c in frame["customer_id"].to_list()], dtype="int8")
     if frame.height == 0:
@@ -66,12 +69,14 @@ def features_of(frame) -> list[str]:
     return [c for c in frame.columns if c != "customer_id"]
 
 
-def backtest(conn, score: LocalScore, ref: date, absent: tuple[str, ...] = ()) -> Backtest:
+def backtest(
+    conn, score: LocalScore, ref: date, absent: tuple[str, ...] = (), scan: Scan = on_duckdb
+) -> Backtest:
     horizon = timedelta(days=score.declaration.target.horizon_days)
     training, evaluation = ref - 2 * horizon, ref - horizon
-    frame, labels = labelled(conn, score, training, absent, "backtest training")
+    frame, labels = labelled(conn, score, training, absent, "backtest training", scan)
     probe = model.fit(score.declaration.model, frame, labels, features_of(frame))
-    judged, outcomes = labelled(conn, score, evaluation, absent, "backtest evaluation")
+    judged, outcomes = labelled(conn, score, evaluation, absent, "backtest evaluation", scan)
     measures = model.measures(outcomes, model.predict(probe, judged))
     cutoffs = {"backtest_training": training, "backtest_evaluation": evaluation}
     return Backtest(probe, measures, cutoffs, judged, outcomes)
@@ -83,18 +88,20 @@ def run(
     ref: date,
     absent: tuple[str, ...] = (),
     current_profile: str | None = None,
+    scan: Scan = on_duckdb,
 ) -> LocalRun:
     """``current_profile``: a table holding the profile as of ``ref`` (the asset checks its date);
-    without it, the profile as of ``ref`` is computed."""
+    without it, the profile as of ``ref`` is computed. ``scan``: where the profiles as of the
+    backtest's cutoffs scan the facts (lib/engine_queries.py)."""
     import polars as pl
 
     data.check_catalogue_names(conn, score)
-    tested = backtest(conn, score, ref, absent)
+    tested = backtest(conn, score, ref, absent, scan)
     cutoff = tested.cutoffs["backtest_evaluation"]
     # the evaluation window of the backtest is the production training window: same rows, same labels
     frame, labels = tested.judged, tested.outcomes
     fitted = model.fit(score.declaration.model, frame, labels, features_of(frame))
-    current = data.features_as_of(conn, score, ref, absent, current_profile)
+    current = data.features_as_of(conn, score, ref, absent, current_profile, scan)
     probability = model.predict(fitted, current) if current.height else []
     scores = (
         current.select("customer_id")
