@@ -18,6 +18,7 @@ through), which refuses what it cannot translate rather than dropping it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
@@ -63,17 +64,29 @@ def view_name(table: str) -> str:
     return table.replace(".", "__")
 
 
-def on_views(spark_sql: str) -> str:
-    """``spark_sql`` reading each schema-qualified table from its view (``view_name``); common table
-    expressions and aliases, which have no schema, are left as they are."""
+def on_views(duckdb_sql: str) -> str:
+    """``duckdb_sql`` in Spark SQL, reading each schema-qualified table from its view (``view_name``,
+    aliased by the table's name or its own alias); common table expressions, which have no schema, are
+    left as they are. The renaming is done on sqlglot's tree: the SQL it writes back is its own."""
     import sqlglot
     from sqlglot import exp
 
-    tree = sqlglot.parse_one(spark_sql, read="spark")
+    tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
     for table in tree.find_all(exp.Table):
         if table.db and not table.catalog:
             table.replace(exp.to_table(view_name(f"{table.db}.{table.name}")).as_(table.alias_or_name))
-    return tree.sql(dialect="spark")
+    return to_spark(tree.sql(dialect="duckdb"))
+
+
+def written_on_views(spark_sql: str, tables: Iterable[str]) -> str:
+    """A query written in Spark SQL by hand (sqlglot does not write every Spark construct back), each of
+    ``tables`` renamed to its view in the text: its qualified name, with an alias of its own or read
+    through unqualified columns (a column qualified by the bare table name would not resolve)."""
+    for table in sorted(tables, key=len, reverse=True):
+        schema, name = table.split(".")
+        pattern = rf"(?<![\w.`]){re.escape(schema)}\.{re.escape(name)}(?![\w`])"
+        spark_sql = re.sub(pattern, view_name(table), spark_sql)
+    return spark_sql
 
 
 class SparkScan(Scan):
@@ -90,13 +103,15 @@ class SparkScan(Scan):
     def __call__(
         self, duckdb_sql: str | None, reads: Iterable[str] = (), spark_sql: str | None = None
     ) -> str:
+        reads = tuple(reads)
         for table in reads:
             if view_name(table) not in self.views:
                 files = spark_table(self.conn, table, self.spark_dir, self.folder / "inputs")
                 self.session.read.parquet(str(files)).createOrReplaceTempView(view_name(table))
                 self.views.add(view_name(table))
         result = self.folder / "results" / uuid.uuid4().hex
-        self.session.sql(on_views(spark_sql or to_spark(duckdb_sql))).write.parquet(str(result))
+        query = written_on_views(spark_sql, reads) if spark_sql else on_views(duckdb_sql)
+        self.session.sql(query).write.parquet(str(result))
         files = f"read_parquet('{result}/*.parquet')"
         if duckdb_sql is None:
             return f"select * from {files}"
