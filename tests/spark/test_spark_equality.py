@@ -319,3 +319,84 @@ def test_a_python_steps_scan_on_spark_gives_duckdbs_weekly_series(built, spark):
     assert units == expected and len(units) == (3 if shape == "demo" else 1)
     assert [p.name for p in copies] == ["business_units"]  # the dbt models were read from Spark's files
     assert not any(engine_queries.scans_folder(spark_dir).iterdir())
+
+
+def _comparable_frame(frame):
+    """A frame as both engines' results compare: integers as Int64, decimals and floats as doubles to 9
+    decimals, times without a zone; rows sorted."""
+    import polars as pl
+
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype.is_integer():
+            column = column.cast(pl.Int64)
+        elif dtype.is_float() or isinstance(dtype, pl.Decimal):
+            column = column.cast(pl.Float64).round(9)
+        elif isinstance(dtype, pl.Datetime) and dtype.time_zone:
+            column = column.dt.replace_time_zone(None)
+        columns.append(column)
+    comparable = frame.select(columns)
+    return comparable.sort(comparable.columns, nulls_last=True)
+
+
+class _OnBoth:
+    """Reads a frame with a function of ``scan`` on Spark and on DuckDB, asserts they are the same
+    (columns in order, types as ``_comparable_frame`` has them, rows) and keeps DuckDB's."""
+
+    def __init__(self, scan):
+        self.scan, self.frames = scan, {}
+
+    def __call__(self, what: str, read) -> None:
+        from platform_assets.lib.engine_queries import on_duckdb
+
+        on_spark, on_duckdb_ = read(self.scan), read(on_duckdb)
+        pairs = on_duckdb_.items() if isinstance(on_duckdb_, dict) else [(None, on_duckdb_)]
+        if isinstance(on_duckdb_, dict):
+            assert list(on_spark) == list(on_duckdb_), what
+        for key, duck in pairs:
+            name = what if key is None else f"{what} {key}"
+            other = on_spark if key is None else on_spark[key]
+            assert other.columns == duck.columns, name
+            left, right = _comparable_frame(other), _comparable_frame(duck)
+            assert left.schema == right.schema, name
+            assert left.equals(right), f"{name}: {left.join(right, on=left.columns, how='anti').head(3)}"
+            self.frames[name] = duck
+
+    def rows(self) -> dict[str, int]:
+        return {name: frame.height for name, frame in self.frames.items()}
+
+
+def test_the_churn_scans_on_spark_give_duckdbs_frames(built, spark):
+    """The churn model's reads of the sales lines, orders, e-mail and web events (scores/churn/data.py)
+    on Spark give DuckDB's frames, at the reference date and at an earlier training cutoff. CDNOW has
+    no web source (browsing is not read) and no e-mail (no e-mail sent)."""
+    from datetime import timedelta
+
+    from platform_assets.lib import engine_queries, web_events
+    from platform_assets.scores.churn import data
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    earlier = ref - timedelta(days=180)
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        both = _OnBoth(scan)
+        both("gaps", lambda s: data.inter_purchase_gaps(conn, ref, s))
+        both(f"behaviour {ref}", lambda s: data.behaviour_as_of(conn, ref, s))
+        both(f"behaviour {earlier}", lambda s: data.behaviour_as_of(conn, earlier, s))
+        both("buyers", lambda s: data.buyers_between(conn, earlier, ref, s))
+        web_start = web_events.history_start(conn, ref)
+        if web_start is not None:
+            both("browsing", lambda s: data.browsing_as_of(conn, [earlier, ref], web_start, s))
+    rows = both.rows()
+    print(f"churn frames on both engines ({shape}): {rows}")
+    assert all(n > 0 for name, n in rows.items() if not name.startswith("browsing")), rows
+    sent = both.frames[f"behaviour {ref}"]["sent_recent"].sum()
+    if shape == "demo":
+        assert rows[f"browsing {ref}"] > 0 and rows[f"browsing {earlier}"] > 0 and sent > 0
+    else:
+        assert web_start is None and sent == 0
