@@ -342,10 +342,10 @@ def _comparable_frame(frame):
 
 class _OnBoth:
     """Reads a frame with a function of ``scan`` on Spark and on DuckDB, asserts they are the same
-    (columns in order, types as ``_comparable_frame`` has them, rows) and keeps DuckDB's."""
+    (columns in order, types as ``_comparable_frame`` has them, rows) and keeps both."""
 
     def __init__(self, scan):
-        self.scan, self.frames = scan, {}
+        self.scan, self.frames, self.on_spark = scan, {}, {}
 
     def __call__(self, what: str, read) -> None:
         from platform_assets.lib.engine_queries import on_duckdb
@@ -361,7 +361,7 @@ class _OnBoth:
             left, right = _comparable_frame(other), _comparable_frame(duck)
             assert left.schema == right.schema, name
             assert left.equals(right), f"{name}: {left.join(right, on=left.columns, how='anti').head(3)}"
-            self.frames[name] = duck
+            self.frames[name], self.on_spark[name] = duck, other
 
     def rows(self) -> dict[str, int]:
         return {name: frame.height for name, frame in self.frames.items()}
@@ -400,3 +400,92 @@ def test_the_churn_scans_on_spark_give_duckdbs_frames(built, spark):
         assert rows[f"browsing {ref}"] > 0 and rows[f"browsing {earlier}"] > 0 and sent > 0
     else:
         assert web_start is None and sent == 0
+
+
+def test_the_appetence_scans_on_spark_give_duckdbs_frames(built, spark):
+    """The appetence model's reads (scores/appetence/data.py) on Spark give DuckDB's frames: the run's
+    history of purchase days and web events, the rows at the scoring cutoff (every customer) and at the
+    earliest training cutoff (a sample of customers: a table of the step's, copied to Spark), the
+    purchases of the label window. CDNOW delivers no catalogue (no department: no rows on either)."""
+    from platform_assets.lib import engine_queries
+    from platform_assets.scores.appetence import data, scoring
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    cuts = scoring.cutoffs(ref)
+    earliest = scoring.training_cutoffs(cuts["backtest_training"])[-1]
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        both = _OnBoth(scan)
+        browsing = data.has_browsing(conn)
+        with (
+            data.History(conn, earliest, ref, browsing) as on_duckdb,
+            data.History(conn, earliest, ref, browsing, scan) as on_spark,
+        ):
+            histories = {engine_queries.on_duckdb: on_duckdb, scan: on_spark}
+            both("history days", lambda s: conn.sql(f"select * from {histories[s].days}").pl())
+            if browsing:
+                both("history events", lambda s: conn.sql(f"select * from {histories[s].events}").pl())
+            population = data.population(conn, earliest, on_duckdb)
+            sample = scoring.training_sample(population, max(population.height // 2, 1))
+            both(
+                "rows scoring",
+                lambda s: data.rows_as_of(conn, cuts["scoring"], browsing, None, histories[s], s),
+            )
+            both("rows sample", lambda s: data.rows_as_of(conn, earliest, browsing, sample, histories[s], s))
+        both("bought", lambda s: data.bought_between(conn, cuts["backtest_evaluation"], ref, s))
+    rows = both.rows()
+    print(f"appetence frames on both engines ({shape}): {rows}")
+    if shape == "demo":
+        assert browsing and all(n > 0 for n in rows.values()), rows
+        sampled = both.frames["rows sample"]["customer_id"].unique()
+        assert 0 < sampled.len() <= population.height // 2 and sampled.is_in(sample["customer_id"]).all()
+        assert both.frames["rows scoring"]["product_views_365d"].sum() > 0
+    else:
+        assert not browsing and set(rows.values()) == {0}, rows
+
+
+def test_the_life_moment_scans_on_spark_give_duckdbs_frames(built, spark):
+    """The life moments' reads of the sales lines and web events (scores/life_moments/signals.py) on
+    Spark give DuckDB's frames: the entries seen before the reference date, the covariates at it and
+    at an earlier cutoff, the browsing at both. CDNOW (no catalogue, no web source): the demo's
+    moments find no signal line and no entry on either engine."""
+    from datetime import timedelta
+
+    from platform_assets.lib import engine_queries, web_events
+    from platform_assets.lib.retailer import load_retailer
+    from platform_assets.scores.life_moments import signals
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    earlier = ref - timedelta(days=150)
+    moments = signals.moments(load_retailer(RETAILERS_DIR / "demo.yml").life_moments)
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        both = _OnBoth(scan)
+        both("entries", lambda s: signals.entries(conn, ref, moments, s))
+        both(f"covariates {ref}", lambda s: signals.covariates(conn, ref, moments, s))
+        both(f"covariates {earlier}", lambda s: signals.covariates(conn, earlier, moments, s))
+        web_start = web_events.history_start(conn, ref)
+        if web_start is not None:
+            both("browsing", lambda s: signals.browsing(conn, [earlier, ref], web_start, moments, s))
+    rows = both.rows()
+    print(f"life moment frames on both engines ({shape}): {rows}")
+    assert rows[f"covariates {ref}"] > 0 and rows[f"covariates {earlier}"] > 0
+    # entries come sorted from Spark's files too, as the DuckDB query returns them
+    entries = both.frames["entries"]
+    assert both.on_spark["entries"].equals(entries) and entries.equals(entries.sort(entries.columns))
+    covariates = both.frames[f"covariates {ref}"]
+    if shape == "demo":
+        assert set(entries["moment"]) == set(signals.MOMENT_NAMES)
+        assert covariates["renovation_signal_lines_90d"].sum() > 0 and rows[f"browsing {ref}"] > 0
+    else:
+        assert (
+            web_start is None and entries.height == 0 and covariates["renovation_signal_lines_90d"].sum() == 0
+        )

@@ -386,7 +386,9 @@ class History:
 def _events() -> str:
     """Every stitched, non-bot web event with its customer and the cookie's first login."""
     return (
-        "select k.customer_id, k.first_login_at, e.session_id, e.event_id, e.event_at, e.event_type, "
+        # times without a zone, as here, from Spark too (whose own timestamps are its session's, UTC)
+        "select k.customer_id, k.first_login_at::timestamp as first_login_at, e.session_id, e.event_id, "
+        "e.event_at::timestamp as event_at, e.event_type, "
         f"e.page_type, e.department_id from {WEB_EVENTS} as e join ({web_events.COOKIES_SQL}) as k "
         "using (cookie_id) where not coalesce(e.is_bot, false)"
     )
