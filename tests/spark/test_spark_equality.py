@@ -342,7 +342,7 @@ def _comparable_frame(frame):
 
 class _OnBoth:
     """Reads a frame with a function of ``scan`` on Spark and on DuckDB, asserts they are the same
-    (columns in order, types as ``_comparable_frame`` has them, rows) and keeps both."""
+    (columns in order, types, rows as ``_comparable_frame`` has them) and keeps both."""
 
     def __init__(self, scan):
         self.scan, self.frames, self.on_spark = scan, {}, {}
@@ -358,8 +358,10 @@ class _OnBoth:
             name = what if key is None else f"{what} {key}"
             other = on_spark if key is None else on_spark[key]
             assert other.columns == duck.columns, name
+            # the same types (lib/scan_types.py): code downstream computes with them
+            differing = {c: (t, duck.schema[c]) for c, t in other.schema.items() if duck.schema[c] != t}
+            assert differing == {}, f"{name}: types (Spark, DuckDB) {differing}"
             left, right = _comparable_frame(other), _comparable_frame(duck)
-            assert left.schema == right.schema, name
             assert left.equals(right), f"{name}: {left.join(right, on=left.columns, how='anti').head(3)}"
             self.frames[name], self.on_spark[name] = duck, other
 

@@ -25,6 +25,7 @@ import polars as pl
 
 from platform_assets.lib import web_events
 from platform_assets.lib.engine_queries import Scan, on_duckdb
+from platform_assets.lib.scan_types import typed_scan
 from platform_assets.lib.tables import empty_by_design, relation_exists, table_exists
 
 POPULATION_DAYS = 730
@@ -189,7 +190,8 @@ per_department as (
 -- the season of the coming 30 days (the month of their middle) and the unit's mix, per department
 ahead as (
     select business_unit, department_id, any_value(line_share) as line_share,
-        coalesce(any_value(season_index) filter (where m = month($c + 15)), 0) as season_ahead
+        -- (max: one month's row at most; sqlglot's Spark form of any_value ... filter does not parse)
+        coalesce(max(season_index) filter (where m = month($c + 15)), 0) as season_ahead
     from season
     group by all
 ),
@@ -367,14 +369,18 @@ class History:
         suffix = uuid.uuid4().hex[:12]
         self.days, self.events = f"temp.appetence_days_{suffix}", f"temp.appetence_events_{suffix}"
         days = DAYS_SQL.replace("$start", f"{_date(start)} - {POPULATION_DAYS}").replace("$end", _date(end))
-        conn.execute(f"create or replace temp table {self.days} as {scan(days, DAYS_READS)}")
+        conn.execute(
+            f"create or replace temp table {self.days} as {typed_scan(conn, scan, days, DAYS_READS)}"
+        )
         if browsing:
             since = f"timestamp '{start.isoformat()}' - interval 365 day"
             events = (
                 f"select * from ({_events()}) "
                 f"where event_at < timestamp '{end.isoformat()}' and event_at >= {since}"
             )
-            conn.execute(f"create or replace temp table {self.events} as {scan(events, EVENTS_READS)}")
+            conn.execute(
+                f"create or replace temp table {self.events} as {typed_scan(conn, scan, events, EVENTS_READS)}"
+            )
 
     def __enter__(self) -> History:
         return self
@@ -406,12 +412,12 @@ def _with_sample(
     customer_id frame, after ``keyword``), or no filter. The frame is registered under a name of its
     own (a scan on Spark copies a table once per block: a name reused would read an earlier sample)."""
     if customers is None:
-        return conn.sql(scan(sql.replace("$sample", ""), reads)).pl()
+        return conn.sql(typed_scan(conn, scan, sql.replace("$sample", ""), reads)).pl()
     view = f"{SAMPLE_VIEW}_{uuid.uuid4().hex[:12]}"
     conn.register(view, customers.select("customer_id"))
     try:
         sample = f"{keyword} customer_id in (select customer_id from temp.{view})"
-        return conn.sql(scan(sql.replace("$sample", sample), (*reads, f"temp.{view}"))).pl()
+        return conn.sql(typed_scan(conn, scan, sql.replace("$sample", sample), (*reads, f"temp.{view}"))).pl()
     finally:
         conn.unregister(view)
 
@@ -482,7 +488,7 @@ def bought_between(
         "where l.customer_id is not null and p.department_id is not null and not l.is_cancelled "
         f"and not l.is_return and l.sold_date >= {_date(start)} and l.sold_date < {_date(end)}"
     )
-    return conn.sql(scan(sql, DAYS_READS[:2])).pl()
+    return conn.sql(typed_scan(conn, scan, sql, DAYS_READS[:2])).pl()
 
 
 def label(rows: pl.DataFrame, bought: pl.DataFrame) -> pl.Series:

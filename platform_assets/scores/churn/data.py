@@ -15,6 +15,7 @@ import polars as pl
 from platform_assets.features import profile
 from platform_assets.lib import web_events
 from platform_assets.lib.engine_queries import Scan, on_duckdb
+from platform_assets.lib.scan_types import typed_scan
 
 # The facts each scan reads (lib/engine_queries.py: on Spark with CDP_ENGINE=spark, over these tables).
 SALES = ("sales.fct_sales_lines", "referential.dim_customer")
@@ -53,7 +54,7 @@ def inter_purchase_gaps(
     sql = GAPS_SQL.replace("$end", _date(reference_date)).replace(
         "$start", _date(reference_date - timedelta(days=730))
     )
-    return conn.sql(scan(sql, SALES)).pl()
+    return conn.sql(typed_scan(conn, scan, sql, SALES)).pl()
 
 
 def profile_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
@@ -69,7 +70,7 @@ def buyers_between(
         "select distinct customer_id from sales.fct_sales_lines where customer_id is not null "
         f"and not is_cancelled and not is_return and sold_date >= {_date(start)} and sold_date < {_date(end)}"
     )
-    return conn.sql(scan(sql, SALES[:1])).pl()
+    return conn.sql(typed_scan(conn, scan, sql, SALES[:1])).pl()
 
 
 # The customer's latest purchase days against their earlier ones (two years back), and e-mail opens
@@ -168,7 +169,7 @@ def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date, scan: Scan = 
         .replace("$k", str(LAST_PURCHASE_DAYS))
         .replace("$r", str(RECENT_DAYS))
     )
-    return conn.sql(scan(sql, BEHAVIOUR_READS)).pl()
+    return conn.sql(typed_scan(conn, scan, sql, BEHAVIOUR_READS)).pl()
 
 
 # Browsing per customer and cutoff, from the stitched, non-bot web events each cutoff may see
@@ -200,5 +201,5 @@ def browsing_as_of(
     sql = BROWSING_SQL.replace("$events", web_events.events_as_of_sql(cutoffs, BROWSING_DAYS)).replace(
         "$pace", web_events.session_pace_sql(history_start, BROWSING_DAYS)
     )
-    rows = conn.sql(scan(sql, BROWSING_READS)).pl()
+    rows = conn.sql(typed_scan(conn, scan, sql, BROWSING_READS)).pl()
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}

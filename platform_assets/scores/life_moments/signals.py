@@ -25,6 +25,7 @@ import duckdb
 
 from platform_assets.lib import web_events
 from platform_assets.lib.engine_queries import Scan, on_duckdb
+from platform_assets.lib.scan_types import typed_scan
 
 if TYPE_CHECKING:
     import polars as pl
@@ -173,7 +174,9 @@ def covariates(
     from behaviour as b
     join referential.dim_customer as c using (customer_id)
     """
-    return conn.sql(scan(sql.replace("$c", f"date '{cutoff.isoformat()}'"), COVARIATES_READS)).pl()
+    return conn.sql(
+        typed_scan(conn, scan, sql.replace("$c", f"date '{cutoff.isoformat()}'"), COVARIATES_READS)
+    ).pl()
 
 
 # Browsing looked at: a year back at most; the customer's usual pace is known from this many days of
@@ -220,7 +223,7 @@ def browsing(
     """
     import polars as pl
 
-    rows = conn.sql(scan(sql, BROWSING_READS)).pl()
+    rows = conn.sql(typed_scan(conn, scan, sql, BROWSING_READS)).pl()
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}
 
 
@@ -271,7 +274,7 @@ def entries(
     from ordered
     where since_previous is null or since_previous > {EPISODE_GAP_DAYS}
     """
-    found = scan(sql.replace("$until", f"date '{until.isoformat()}'"), ENTRIES_READS)
+    found = typed_scan(conn, scan, sql.replace("$until", f"date '{until.isoformat()}'"), ENTRIES_READS)
     return conn.sql(f"select * from ({found}) order by customer_id, moment, entry_date").pl()
 
 
