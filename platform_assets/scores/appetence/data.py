@@ -180,8 +180,9 @@ per_department as (
         date_diff('day', max(b.d), $c) as dept_days_since_last_purchase,
         -- the lines, each weighed by the inverse of its month's season (a garden line in May says less
         -- about a taste for garden than one in January)
-        -- (decimal, as the amounts: an exact sum, the same bits whatever order the threads add in)
-        sum(b.lines * (1 / s.season_index)::decimal(18, 9)) as dept_season_lines
+        -- (decimal, as the amounts: an exact sum, the same bits whatever order the threads add in; each
+        -- product's precision stated, within 38 digits: Spark drops decimals from a wider one)
+        sum(b.lines::decimal(18, 0) * (1 / s.season_index)::decimal(18, 9)) as dept_season_lines
     from chosen_days as b
     join season as s on s.business_unit = b.business_unit and s.department_id = b.department_id
         and s.m = month(b.d)
@@ -201,7 +202,7 @@ own_taste as (
     select
         pd.customer_id,
         pd.department_id,
-        (pd.dept_season_lines * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
+        (pd.dept_season_lines::decimal(19, 9) * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
     from per_department as pd
     join chosen as c using (customer_id)
     join ahead as a using (business_unit, department_id)
@@ -240,7 +241,7 @@ select
     -- mix (a Dirichlet prior: little history leans on the mix), times the season ahead
     coalesce(ot.own, 0) + coalesce(mt.mix, 0) as taste,
     taste::double as dept_taste,
-    (taste / nullif(tt.total, 0))::double as dept_taste_share,
+    taste::double / nullif(tt.total, 0)::double as dept_taste_share,  -- as DuckDB divides decimals
     coalesce(a.season_ahead, 0) as dept_season_ahead,
     pop.popularity_30d,
     pop.popularity_90d,
