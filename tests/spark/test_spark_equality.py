@@ -340,6 +340,22 @@ def _comparable_frame(frame):
     return comparable.sort(comparable.columns, nulls_last=True)
 
 
+@pytest.fixture(scope="module")
+def scores_scan(built, spark):
+    """(shape, reference date, the shape's DuckDB warehouse, a scan on Spark): one block for the scores'
+    tests of a shape, so that each table is handed to Spark once."""
+    from platform_assets.lib import engine_queries
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    with (
+        duckdb.connect(str(db), read_only=True) as conn,
+        engine_queries.scans(conn, "spark", spark_dir) as scan,
+    ):
+        yield shape, date.fromisoformat(SHAPES[shape]), conn, scan
+    assert not any(engine_queries.scans_folder(spark_dir).iterdir())  # copies and results removed
+
+
 class _OnBoth:
     """Reads a frame with a function of ``scan`` on Spark and on DuckDB, asserts they are the same
     (columns in order, types, rows as ``_comparable_frame`` has them) and keeps both."""
@@ -369,31 +385,25 @@ class _OnBoth:
         return {name: frame.height for name, frame in self.frames.items()}
 
 
-def test_the_churn_scans_on_spark_give_duckdbs_frames(built, spark):
+def test_the_churn_scans_on_spark_give_duckdbs_frames(scores_scan):
     """The churn model's reads of the sales lines, orders, e-mail and web events (scores/churn/data.py)
     on Spark give DuckDB's frames, at the reference date and at an earlier training cutoff. CDNOW has
     no web source (browsing is not read) and no e-mail (no e-mail sent)."""
     from datetime import timedelta
 
-    from platform_assets.lib import engine_queries, web_events
+    from platform_assets.lib import web_events
     from platform_assets.scores.churn import data
 
-    shape, db, _, _, _ = built
-    _, spark_dir = spark
-    ref = date.fromisoformat(SHAPES[shape])
+    shape, ref, conn, scan = scores_scan
     earlier = ref - timedelta(days=180)
-    with (
-        duckdb.connect(str(db), read_only=True) as conn,
-        engine_queries.scans(conn, "spark", spark_dir) as scan,
-    ):
-        both = _OnBoth(scan)
-        both("gaps", lambda s: data.inter_purchase_gaps(conn, ref, s))
-        both(f"behaviour {ref}", lambda s: data.behaviour_as_of(conn, ref, s))
-        both(f"behaviour {earlier}", lambda s: data.behaviour_as_of(conn, earlier, s))
-        both("buyers", lambda s: data.buyers_between(conn, earlier, ref, s))
-        web_start = web_events.history_start(conn, ref)
-        if web_start is not None:
-            both("browsing", lambda s: data.browsing_as_of(conn, [earlier, ref], web_start, s))
+    both = _OnBoth(scan)
+    both("gaps", lambda s: data.inter_purchase_gaps(conn, ref, s))
+    both(f"behaviour {ref}", lambda s: data.behaviour_as_of(conn, ref, s))
+    both(f"behaviour {earlier}", lambda s: data.behaviour_as_of(conn, earlier, s))
+    both("buyers", lambda s: data.buyers_between(conn, earlier, ref, s))
+    web_start = web_events.history_start(conn, ref)
+    if web_start is not None:
+        both("browsing", lambda s: data.browsing_as_of(conn, [earlier, ref], web_start, s))
     rows = both.rows()
     print(f"churn frames on both engines ({shape}): {rows}")
     assert all(n > 0 for name, n in rows.items() if not name.startswith("browsing")), rows
@@ -404,7 +414,7 @@ def test_the_churn_scans_on_spark_give_duckdbs_frames(built, spark):
         assert web_start is None and sent == 0
 
 
-def test_the_appetence_scans_on_spark_give_duckdbs_frames(built, spark):
+def test_the_appetence_scans_on_spark_give_duckdbs_frames(scores_scan):
     """The appetence model's reads (scores/appetence/data.py) on Spark give DuckDB's frames: the run's
     history of purchase days and web events, the rows at the scoring cutoff (every customer) and at the
     earliest training cutoff (a sample of customers: a table of the step's, copied to Spark), the
@@ -412,35 +422,28 @@ def test_the_appetence_scans_on_spark_give_duckdbs_frames(built, spark):
     from platform_assets.lib import engine_queries, web_events
     from platform_assets.scores.appetence import data, scoring
 
-    shape, db, _, _, _ = built
-    _, spark_dir = spark
-    ref = date.fromisoformat(SHAPES[shape])
+    shape, ref, conn, scan = scores_scan
     cuts = scoring.cutoffs(ref)
     earliest = scoring.training_cutoffs(cuts["backtest_training"])[-1]
+    both = _OnBoth(scan)
+    # with the web events where there are (the run reads them when the web data path built its table,
+    # which the fixture does not materialise)
+    browsing = web_events.history_start(conn, ref) is not None
     with (
-        duckdb.connect(str(db), read_only=True) as conn,
-        engine_queries.scans(conn, "spark", spark_dir) as scan,
+        data.History(conn, earliest, ref, browsing) as on_duckdb,
+        data.History(conn, earliest, ref, browsing, scan) as on_spark,
     ):
-        both = _OnBoth(scan)
-        # with the web events when there are (the run reads them when the web data path built its table,
-        # which the fixture does not materialise)
-        browsing = web_events.history_start(conn, ref) is not None
-        with (
-            data.History(conn, earliest, ref, browsing) as on_duckdb,
-            data.History(conn, earliest, ref, browsing, scan) as on_spark,
-        ):
-            histories = {engine_queries.on_duckdb: on_duckdb, scan: on_spark}
-            both("history days", lambda s: conn.sql(f"select * from {histories[s].days}").pl())
-            if browsing:
-                both("history events", lambda s: conn.sql(f"select * from {histories[s].events}").pl())
-            population = data.population(conn, earliest, on_duckdb)
-            sample = scoring.training_sample(population, max(population.height // 2, 1))
-            both(
-                "rows scoring",
-                lambda s: data.rows_as_of(conn, cuts["scoring"], browsing, None, histories[s], s),
-            )
-            both("rows sample", lambda s: data.rows_as_of(conn, earliest, browsing, sample, histories[s], s))
-        both("bought", lambda s: data.bought_between(conn, cuts["backtest_evaluation"], ref, s))
+        histories = {engine_queries.on_duckdb: on_duckdb, scan: on_spark}
+        both("history days", lambda s: conn.sql(f"select * from {histories[s].days}").pl())
+        if browsing:
+            both("history events", lambda s: conn.sql(f"select * from {histories[s].events}").pl())
+        population = data.population(conn, earliest, on_duckdb)
+        sample = scoring.training_sample(population, max(population.height // 2, 1))
+        both(
+            "rows scoring", lambda s: data.rows_as_of(conn, cuts["scoring"], browsing, None, histories[s], s)
+        )
+        both("rows sample", lambda s: data.rows_as_of(conn, earliest, browsing, sample, histories[s], s))
+    both("bought", lambda s: data.bought_between(conn, cuts["backtest_evaluation"], ref, s))
     rows = both.rows()
     print(f"appetence frames on both engines ({shape}): {rows}")
     if shape == "demo":
@@ -452,33 +455,27 @@ def test_the_appetence_scans_on_spark_give_duckdbs_frames(built, spark):
         assert not browsing and set(rows.values()) == {0}, rows
 
 
-def test_the_life_moment_scans_on_spark_give_duckdbs_frames(built, spark):
+def test_the_life_moment_scans_on_spark_give_duckdbs_frames(scores_scan):
     """The life moments' reads of the sales lines and web events (scores/life_moments/signals.py) on
     Spark give DuckDB's frames: the entries seen before the reference date, the covariates at it and
     at an earlier cutoff, the browsing at both. CDNOW (no catalogue, no web source): the demo's
     moments find no signal line and no entry on either engine."""
     from datetime import timedelta
 
-    from platform_assets.lib import engine_queries, web_events
+    from platform_assets.lib import web_events
     from platform_assets.lib.retailer import load_retailer
     from platform_assets.scores.life_moments import signals
 
-    shape, db, _, _, _ = built
-    _, spark_dir = spark
-    ref = date.fromisoformat(SHAPES[shape])
+    shape, ref, conn, scan = scores_scan
     earlier = ref - timedelta(days=150)
     moments = signals.moments(load_retailer(RETAILERS_DIR / "demo.yml").life_moments)
-    with (
-        duckdb.connect(str(db), read_only=True) as conn,
-        engine_queries.scans(conn, "spark", spark_dir) as scan,
-    ):
-        both = _OnBoth(scan)
-        both("entries", lambda s: signals.entries(conn, ref, moments, s))
-        both(f"covariates {ref}", lambda s: signals.covariates(conn, ref, moments, s))
-        both(f"covariates {earlier}", lambda s: signals.covariates(conn, earlier, moments, s))
-        web_start = web_events.history_start(conn, ref)
-        if web_start is not None:
-            both("browsing", lambda s: signals.browsing(conn, [earlier, ref], web_start, moments, s))
+    both = _OnBoth(scan)
+    both("entries", lambda s: signals.entries(conn, ref, moments, s))
+    both(f"covariates {ref}", lambda s: signals.covariates(conn, ref, moments, s))
+    both(f"covariates {earlier}", lambda s: signals.covariates(conn, earlier, moments, s))
+    web_start = web_events.history_start(conn, ref)
+    if web_start is not None:
+        both("browsing", lambda s: signals.browsing(conn, [earlier, ref], web_start, moments, s))
     rows = both.rows()
     print(f"life moment frames on both engines ({shape}): {rows}")
     assert rows[f"covariates {ref}"] > 0 and rows[f"covariates {earlier}"] > 0
