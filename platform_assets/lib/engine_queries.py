@@ -112,18 +112,8 @@ class SparkScan(Scan):
         result = self.folder / "results" / uuid.uuid4().hex
         query = written_on_views(spark_sql, reads) if spark_sql else on_views(duckdb_sql)
         self.session.sql(query).write.parquet(str(result))
-        files = f"read_parquet('{result}/*.parquet')"
-        if duckdb_sql is None:
-            return f"select * from {files}"
-        # with the types DuckDB binds its own query to (binding reads no row): Spark's sum of integers is
-        # a bigint where DuckDB's is a hugeint, its decimals have other precisions; tables and the code
-        # computing with them get the same types whichever engine scanned
-        bound = self.conn.sql(duckdb_sql)
-        casts = ", ".join(
-            f'cast("{name}" as {type_}) as "{name}"'
-            for name, type_ in zip(bound.columns, bound.types, strict=True)
-        )
-        return f"select {casts} from {files}"
+        files = f"select * from read_parquet('{result}/*.parquet')"
+        return files if duckdb_sql is None else with_types_of(self.conn, duckdb_sql, files)
 
     def close(self) -> None:
         for view in self.views:  # the session outlives the block in this process
@@ -151,6 +141,19 @@ def scans(
         yield scan
     finally:
         scan.close()
+
+
+def with_types_of(conn: duckdb.DuckDBPyConnection, duckdb_sql: str, result_sql: str) -> str:
+    """``result_sql`` (a scan's result) with each column cast to its type in ``duckdb_sql`` bound on
+    ``conn`` (binding reads no row): Spark's sum of integers is a bigint where DuckDB's is a hugeint, its
+    decimals have other precisions, its times a zone. Tables, and the code computing with the frames,
+    get the same types whichever engine scanned; the same names in the same order, or an error."""
+    bound = conn.sql(duckdb_sql)
+    casts = ", ".join(
+        f'cast("{name}" as {type_}) as "{name}"'
+        for name, type_ in zip(bound.columns, bound.types, strict=True)
+    )
+    return f"select {casts} from ({result_sql})"
 
 
 def spark_table(conn: duckdb.DuckDBPyConnection, table: str, spark_dir: Path | str, copies: Path) -> Path:

@@ -78,3 +78,30 @@ def test_spark_reads_its_own_files_only_when_they_hold_the_working_files_rows(tm
             assert conn.execute(f"select count(*) from read_parquet('{files}/*.parquet')").fetchall() == [
                 (rows,)
             ]
+
+
+TYPED_QUERY = (
+    "select customer_id, sum(lines) as lines, sum(amount) as amount, max(seen_at) as seen_at "
+    "from facts group by customer_id"
+)
+
+
+def test_a_scans_result_is_read_with_the_types_duckdb_gives_the_query(tmp_path):
+    """As Spark returns it: the sum of integers a bigint (DuckDB: a HUGEINT), the sum of decimals of
+    another precision, the time with a zone; read back with DuckDB's types, the same values."""
+    with duckdb.connect() as conn:
+        conn.execute(
+            "create table facts as select * from (values ('A', 2, 1.25::decimal(14, 2), timestamp '2026-10-01 08:00'), "
+            "('A', 3, 2.50::decimal(14, 2), timestamp '2026-10-02 09:30'), ('B', 1, 4.00::decimal(14, 2), null)) "
+            "as t(customer_id, lines, amount, seen_at)"
+        )
+        conn.execute(
+            f"copy (select customer_id, sum(lines)::bigint as lines, sum(amount)::decimal(24, 2) as amount, "
+            f"max(seen_at)::timestamptz as seen_at from facts group by all) to '{tmp_path}/r.parquet'"
+        )
+        result = f"select * from read_parquet('{tmp_path}/r.parquet')"
+        typed = conn.sql(engine_queries.with_types_of(conn, TYPED_QUERY, result)).pl()
+        expected, untyped = conn.sql(TYPED_QUERY).pl(), conn.sql(result).pl()
+    assert untyped.schema != expected.schema  # what the cast is for
+    assert typed.schema == expected.schema
+    assert typed.sort("customer_id").equals(expected.sort("customer_id"))

@@ -77,12 +77,12 @@ def customer_appetence(context: dg.AssetExecutionContext, platform: PlatformSett
 
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
         try:
             if missing := platform.retailer.undelivered(NEEDS):
                 raise TooFewOutcomes(not_delivered(missing, platform.retailer_config, "product departments"))
             with library_output_to_debug(context):
-                result = scoring.run(conn, ref)
+                result = scoring.run(conn, ref, scan)
         except TooFewOutcomes as untrainable:
             reason = f"the appetence model cannot be trained: {untrainable}"
             for table, schema in SCHEMAS.items():

@@ -16,12 +16,15 @@ purchases alone and says so (``has_browsing``).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
 import polars as pl
 
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.tables import empty_by_design, relation_exists, table_exists
 
 POPULATION_DAYS = 730
@@ -31,6 +34,10 @@ TASTE_PRIOR_LINES = 6
 BROWSING_TABLE = "features.customer_department_browsing"
 WEB_EVENTS = web_events.WEB_EVENTS
 COOKIE_XREF = web_events.COOKIE_XREF
+# The tables each scan reads (lib/engine_queries.py: on Spark with CDP_ENGINE=spark, over these tables).
+PRODUCTS = "referential.dim_product"
+DAYS_READS = ("sales.fct_sales_lines", PRODUCTS, "referential.dim_customer")
+EVENTS_READS = (WEB_EVENTS, COOKIE_XREF)
 
 # Purchase indicators per customer x department and per customer, as of $c (a date literal).
 # Amounts stay decimal until summed: exact sums, so a recomputation gives the same bits whatever
@@ -138,7 +145,7 @@ customers as (
         count(*) filter (where cd.d >= $c - 365) as purchase_days_365d,
         count(*) as purchase_days_730d,
         sum(cd.lines)::bigint as lines_730d,
-        $c - max(cd.d) as days_since_last_purchase,
+        date_diff('day', max(cd.d), $c) as days_since_last_purchase,
         any_value(n.departments_365d) as departments_365d,
         coalesce(sum(cd.amount) filter (where cd.d >= $c - 365), 0)::double as spend_365d
     from customer_days as cd
@@ -169,11 +176,12 @@ per_department as (
         count(*) filter (where b.d >= $c - 365 and b.d < $c - 335) as dept_purchase_days_last_year_30d,
         coalesce(sum(b.amount) filter (where b.d >= $c - 90), 0)::double as dept_spend_90d,
         coalesce(sum(b.amount) filter (where b.d >= $c - 365), 0)::double as dept_spend_365d,
-        $c - max(b.d) as dept_days_since_last_purchase,
+        date_diff('day', max(b.d), $c) as dept_days_since_last_purchase,
         -- the lines, each weighed by the inverse of its month's season (a garden line in May says less
         -- about a taste for garden than one in January)
-        -- (decimal, as the amounts: an exact sum, the same bits whatever order the threads add in)
-        sum(b.lines * (1 / s.season_index)::decimal(18, 9)) as dept_season_lines
+        -- (decimal, as the amounts: an exact sum, the same bits whatever order the threads add in; each
+        -- product's precision stated, within 38 digits: Spark drops decimals from a wider one)
+        sum(b.lines::decimal(18, 0) * (1 / s.season_index)::decimal(18, 9)) as dept_season_lines
     from chosen_days as b
     join season as s on s.business_unit = b.business_unit and s.department_id = b.department_id
         and s.m = month(b.d)
@@ -182,7 +190,8 @@ per_department as (
 -- the season of the coming 30 days (the month of their middle) and the unit's mix, per department
 ahead as (
     select business_unit, department_id, any_value(line_share) as line_share,
-        coalesce(any_value(season_index) filter (where m = month($c + 15)), 0) as season_ahead
+        -- (max: one month's row at most; sqlglot's Spark form of any_value ... filter does not parse)
+        coalesce(max(season_index) filter (where m = month($c + 15)), 0) as season_ahead
     from season
     group by all
 ),
@@ -192,7 +201,7 @@ own_taste as (
     select
         pd.customer_id,
         pd.department_id,
-        (pd.dept_season_lines * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
+        (pd.dept_season_lines::decimal(19, 9) * a.season_ahead::decimal(18, 9))::decimal(18, 9) as own
     from per_department as pd
     join chosen as c using (customer_id)
     join ahead as a using (business_unit, department_id)
@@ -231,7 +240,7 @@ select
     -- mix (a Dirichlet prior: little history leans on the mix), times the season ahead
     coalesce(ot.own, 0) + coalesce(mt.mix, 0) as taste,
     taste::double as dept_taste,
-    (taste / nullif(tt.total, 0))::double as dept_taste_share,
+    taste::double / nullif(tt.total, 0)::double as dept_taste_share,  -- as DuckDB divides decimals
     coalesce(a.season_ahead, 0) as dept_season_ahead,
     pop.popularity_30d,
     pop.popularity_90d,
@@ -278,9 +287,9 @@ per_department as (
             as product_views_90d,
         count(*) filter (where event_type = 'cart_add' and event_at >= $ts - interval 90 day) as cart_adds_90d,
         count(*) filter (where event_type = 'search' and event_at >= $ts - interval 90 day) as searches_90d,
-        date_diff('day', max(event_at) filter (
+        date_diff('day', (max(event_at) filter (
             where event_type = 'product_view' or (event_type = 'page_view' and page_type = 'category')
-        ), $ts) as days_since_last_view,
+        ))::date, $ts::date) as days_since_last_view,
         -- the model's own: the year's views (a taste the purchases of a light buyer do not show yet)
         -- and the month's events, each also as the department's share of the customer's
         count(*) filter (where event_type = 'product_view') as product_views_365d,
@@ -340,26 +349,34 @@ def population(conn: duckdb.DuckDBPyConnection, cutoff: date, history: History |
 
 
 SAMPLE_VIEW = "appetence_customers"
-SAMPLE_FILTER = f"customer_id in (select customer_id from {SAMPLE_VIEW})"
 
 
 class History:
     """The purchase days (DAYS_SQL) and the stitched, non-bot web events of [start, end), read once
-    into temporary tables for every cut-off of a run (a run builds rows at five)."""
+    into temporary tables for every cut-off of a run (a run builds rows at five). ``scan``: where
+    the facts are read (lib/engine_queries.py); the tables' names are the instance's own (a scan on
+    Spark reads a table by its name once per block)."""
 
-    days = "appetence_days"
-    events = "appetence_events"
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection, start: date, end: date, browsing: bool):
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        start: date,
+        end: date,
+        browsing: bool,
+        scan: Scan = on_duckdb,
+    ):
         self.conn = conn
+        suffix = uuid.uuid4().hex[:12]
+        self.days, self.events = f"temp.appetence_days_{suffix}", f"temp.appetence_events_{suffix}"
         days = DAYS_SQL.replace("$start", f"{_date(start)} - {POPULATION_DAYS}").replace("$end", _date(end))
-        conn.execute(f"create or replace temp table {self.days} as {days}")
+        conn.execute(f"create or replace temp table {self.days} as {scan(days, DAYS_READS)}")
         if browsing:
             since = f"timestamp '{start.isoformat()}' - interval 365 day"
-            conn.execute(
-                f"create or replace temp table {self.events} as select * from ({_events()}) "
+            events = (
+                f"select * from ({_events()}) "
                 f"where event_at < timestamp '{end.isoformat()}' and event_at >= {since}"
             )
+            conn.execute(f"create or replace temp table {self.events} as {scan(events, EVENTS_READS)}")
 
     def __enter__(self) -> History:
         return self
@@ -371,24 +388,34 @@ class History:
 def _events() -> str:
     """Every stitched, non-bot web event with its customer and the cookie's first login."""
     return (
-        "select k.customer_id, k.first_login_at, e.session_id, e.event_id, e.event_at, e.event_type, "
+        # times without a zone, as here, from Spark too (whose own timestamps are its session's, UTC)
+        "select k.customer_id, k.first_login_at::timestamp as first_login_at, e.session_id, e.event_id, "
+        "e.event_at::timestamp as event_at, e.event_type, "
         f"e.page_type, e.department_id from {WEB_EVENTS} as e join ({web_events.COOKIES_SQL}) as k "
         "using (cookie_id) where not coalesce(e.is_bot, false)"
     )
 
 
 def _with_sample(
-    conn: duckdb.DuckDBPyConnection, sql: str, customers: pl.DataFrame | None, keyword: str = "where"
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    customers: pl.DataFrame | None,
+    keyword: str = "where",
+    scan: Scan = on_duckdb,
+    reads: Sequence[str] = (),
 ) -> pl.DataFrame:
-    """Run ``sql`` with $sample the filter to ``customers`` (a customer_id frame, after ``keyword``), or
-    no filter."""
+    """Run ``sql`` (through ``scan``, over ``reads``) with $sample the filter to ``customers`` (a
+    customer_id frame, after ``keyword``), or no filter. The frame is registered under a name of its
+    own (a scan on Spark copies a table once per block: a name reused would read an earlier sample)."""
     if customers is None:
-        return conn.sql(sql.replace("$sample", "")).pl()
-    conn.register(SAMPLE_VIEW, customers.select("customer_id"))
+        return conn.sql(scan(sql.replace("$sample", ""), reads)).pl()
+    view = f"{SAMPLE_VIEW}_{uuid.uuid4().hex[:12]}"
+    conn.register(view, customers.select("customer_id"))
     try:
-        return conn.sql(sql.replace("$sample", f"{keyword} {SAMPLE_FILTER}")).pl()
+        sample = f"{keyword} customer_id in (select customer_id from temp.{view})"
+        return conn.sql(scan(sql.replace("$sample", sample), (*reads, f"temp.{view}"))).pl()
     finally:
-        conn.unregister(SAMPLE_VIEW)
+        conn.unregister(view)
 
 
 def purchases_as_of(
@@ -396,6 +423,7 @@ def purchases_as_of(
     cutoff: date,
     customers: pl.DataFrame | None = None,
     history: History | None = None,
+    scan: Scan = on_duckdb,
 ) -> pl.DataFrame:
     """One row per customer of the population (or of ``customers``, a customer_id frame, when given) x
     department, with the purchase indicators; the departments' popularity is the whole population's."""
@@ -405,7 +433,8 @@ def purchases_as_of(
         .replace("$prior_lines", str(TASTE_PRIOR_LINES))
         .replace("$c", _date(cutoff))
     )
-    return _with_sample(conn, sql, customers)
+    reads = (history.days, PRODUCTS) if history is not None else DAYS_READS
+    return _with_sample(conn, sql, customers, scan=scan, reads=reads)
 
 
 def browsing_as_of(
@@ -413,12 +442,15 @@ def browsing_as_of(
     cutoff: date,
     customers: pl.DataFrame | None = None,
     history: History | None = None,
+    scan: Scan = on_duckdb,
 ) -> pl.DataFrame:
     """customer_id, department_id and BROWSING_COLUMNS of every customer (of ``customers`` when given)
     x department browsed in the year before ``cutoff``."""
     events = history.events if history is not None else f"({_events()})"
     sql = BROWSING_SQL.replace("$events", events).replace("$department_sql", web_events.DEPARTMENT_SQL)
-    return _with_sample(conn, sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'"), customers, "and")
+    sql = sql.replace("$ts", f"timestamp '{cutoff.isoformat()}'")
+    reads = (history.events,) if history is not None else EVENTS_READS
+    return _with_sample(conn, sql, customers, "and", scan, reads)
 
 
 def rows_as_of(
@@ -427,28 +459,32 @@ def rows_as_of(
     browsing: bool,
     customers: pl.DataFrame | None = None,
     history: History | None = None,
+    scan: Scan = on_duckdb,
 ) -> pl.DataFrame:
     """The model's rows as of ``cutoff`` (of ``customers`` only, when given): purchase indicators, plus
     browsing when ``browsing`` (no view of a department = 0 views, days since last view null). Sorted by
-    customer, department: the same data gives the same frame, whatever order the query returned it in."""
-    rows = purchases_as_of(conn, cutoff, customers, history)
+    customer, department: the same data gives the same frame, whatever order the query returned it in.
+    ``scan``: where the queries run (lib/engine_queries.py: on Spark with ``CDP_ENGINE=spark``)."""
+    rows = purchases_as_of(conn, cutoff, customers, history, scan)
     if browsing:
-        seen = browsing_as_of(conn, cutoff, customers, history)
+        seen = browsing_as_of(conn, cutoff, customers, history, scan)
         rows = rows.join(seen, on=["customer_id", "department_id"], how="left").with_columns(
             pl.col(c).fill_null(0) for c in BROWSING_COLUMNS if c != "days_since_last_view"
         )
     return rows.sort("customer_id", "department_id")
 
 
-def bought_between(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.DataFrame:
+def bought_between(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, scan: Scan = on_duckdb
+) -> pl.DataFrame:
     """customer_id, department_id of every purchase on a local date in [start, end)."""
-    return conn.sql(
+    sql = (
         "select distinct l.customer_id, p.department_id from sales.fct_sales_lines as l "
         "join referential.dim_product as p using (product_id) "
-        "where l.customer_id is not null and p.department_id is not null "
-        "and not l.is_cancelled and not l.is_return and l.sold_date >= ? and l.sold_date < ?",
-        params=[start, end],
-    ).pl()
+        "where l.customer_id is not null and p.department_id is not null and not l.is_cancelled "
+        f"and not l.is_return and l.sold_date >= {_date(start)} and l.sold_date < {_date(end)}"
+    )
+    return conn.sql(scan(sql, DAYS_READS[:2])).pl()
 
 
 def label(rows: pl.DataFrame, bought: pl.DataFrame) -> pl.Series:

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.appetence import columns, data, model
 
@@ -81,22 +82,30 @@ class _Rows:
     ``sampled``: of the training sample's customers only (the training and backtest cutoffs: at 1M
     customers, a thirtieth of the rows to build); else every customer's (the scoring cutoff)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, browsing: bool, history: data.History | None = None):
-        self.conn, self.browsing, self.history, self.frames = conn, browsing, history, {}
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        browsing: bool,
+        history: data.History | None = None,
+        scan: Scan = on_duckdb,
+    ):
+        self.conn, self.browsing, self.history, self.scan, self.frames = conn, browsing, history, scan, {}
         self.numeric = model.numeric_features(data.BROWSING_COLUMNS if browsing else ())
 
     def at(self, cutoff: date, sampled: bool = False) -> pl.DataFrame:
         if (cutoff, sampled) not in self.frames:
             h = self.history
             customers = training_sample(data.population(self.conn, cutoff, h)) if sampled else None
-            self.frames[cutoff, sampled] = data.rows_as_of(self.conn, cutoff, self.browsing, customers, h)
+            self.frames[cutoff, sampled] = data.rows_as_of(
+                self.conn, cutoff, self.browsing, customers, h, self.scan
+            )
         return self.frames[cutoff, sampled]
 
     def labelled(self, cutoff: date) -> pl.DataFrame:
         """The training sample's rows at ``cutoff`` with their label."""
         rows = self.at(cutoff, sampled=True)
         end = cutoff + timedelta(days=model.HORIZON_DAYS)
-        return rows.with_columns(data.label(rows, data.bought_between(self.conn, cutoff, end)))
+        return rows.with_columns(data.label(rows, data.bought_between(self.conn, cutoff, end, self.scan)))
 
     def release(self, cutoff: date) -> None:
         """Forget the rows at ``cutoff`` (millions of rows at 1M customers)."""
@@ -140,12 +149,14 @@ def backtest(rows: _Rows, reference_date: date) -> Backtest:
     return Backtest(probe, evaluation, measures)
 
 
-def run(conn: duckdb.DuckDBPyConnection, reference_date: date) -> AppetenceRun:
+def run(conn: duckdb.DuckDBPyConnection, reference_date: date, scan: Scan = on_duckdb) -> AppetenceRun:
+    """``scan``: where the scans of the sales lines and web events run (lib/engine_queries.py: on Spark
+    with ``CDP_ENGINE=spark``); the model's rows are read back here."""
     browsing = data.has_browsing(conn)
     cuts = cutoffs(reference_date)
     earliest = training_cutoffs(cuts["backtest_training"])[-1]
-    with data.History(conn, earliest, reference_date, browsing) as history:
-        rows = _Rows(conn, browsing, history)
+    with data.History(conn, earliest, reference_date, browsing, scan) as history:
+        rows = _Rows(conn, browsing, history, scan)
         tested = backtest(rows, reference_date)
         fitted = rows.train(cuts["training"])
         for at in training_cutoffs(cuts["training"]):

@@ -76,13 +76,13 @@ def customer_churn(context: dg.AssetExecutionContext, platform: PlatformSettings
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
     settings = platform.retailer.churn
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
         require_as_of(conn, PROFILE, ref)
         profile = conn.sql(f"select * from {PROFILE}").pl()
         promoted = promoted_champion(conn, report.MODEL)
         try:
             with library_output_to_debug(context):  # scikit-learn's convergence notes
-                result = scoring.run(conn, ref, profile, settings, promoted)
+                result = scoring.run(conn, ref, profile, settings, promoted, scan)
         except TooFewOutcomes as untrainable:  # e.g. a history shorter than the horizon and its backtest
             reason = f"the churn model cannot be trained on this history: {untrainable}"
             context.log.info(f"{TABLE} skipped: {reason}")

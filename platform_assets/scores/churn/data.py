@@ -14,6 +14,17 @@ import polars as pl
 
 from platform_assets.features import profile
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
+
+# The facts each scan reads (lib/engine_queries.py: on Spark with CDP_ENGINE=spark, over these tables).
+SALES = ("sales.fct_sales_lines", "referential.dim_customer")
+BEHAVIOUR_READS = (
+    "sales.fct_sales_lines",
+    "referential.dim_product",
+    "sales.fct_orders",
+    "marketing.fct_email_events",
+)
+BROWSING_READS = (web_events.WEB_EVENTS, web_events.COOKIE_XREF, "referential.dim_product")
 
 # Gaps between consecutive purchase days in the last two years, per business unit.
 GAPS_SQL = """
@@ -21,32 +32,44 @@ with days as (
     select l.customer_id, c.country_code as business_unit, l.sold_date as d
     from sales.fct_sales_lines as l
     join referential.dim_customer as c using (customer_id)
-    where not l.is_cancelled and not l.is_return and l.sold_date < ? and l.sold_date >= ?
+    where not l.is_cancelled and not l.is_return and l.sold_date < $end and l.sold_date >= $start
     group by all
 )
-select business_unit, d - lag(d) over (partition by customer_id order by d) as gap
+select business_unit, date_diff('day', lag(d) over (partition by customer_id order by d), d) as gap
 from days
 qualify gap is not null
 """
 
 
-def inter_purchase_gaps(conn: duckdb.DuckDBPyConnection, reference_date: date) -> pl.DataFrame:
-    """business_unit, gap (days) of every repeat purchase in the two years before the reference date."""
-    return conn.sql(GAPS_SQL, params=[reference_date, reference_date - timedelta(days=730)]).pl()
+def _date(day: date) -> str:
+    return f"date '{day.isoformat()}'"
 
 
-def profile_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
-    """The features package's customer profile as of ``cutoff``, buyers only."""
-    return profile.customer_profile(conn, cutoff).filter("frequency_lifetime > 0").pl()
+def inter_purchase_gaps(
+    conn: duckdb.DuckDBPyConnection, reference_date: date, scan: Scan = on_duckdb
+) -> pl.DataFrame:
+    """business_unit, gap (days) of every repeat purchase in the two years before the reference date.
+    ``scan``: where the sales lines are read (lib/engine_queries.py)."""
+    sql = GAPS_SQL.replace("$end", _date(reference_date)).replace(
+        "$start", _date(reference_date - timedelta(days=730))
+    )
+    return conn.sql(scan(sql, SALES)).pl()
 
 
-def buyers_between(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.DataFrame:
+def profile_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date, scan: Scan = on_duckdb) -> pl.DataFrame:
+    """The features package's customer profile as of ``cutoff``, buyers only (scanned where ``scan`` runs)."""
+    return profile.customer_profile(conn, cutoff, scan=scan).filter("frequency_lifetime > 0").pl()
+
+
+def buyers_between(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, scan: Scan = on_duckdb
+) -> pl.DataFrame:
     """customer_id of everyone with a purchase on a local date in [start, end)."""
-    return conn.sql(
+    sql = (
         "select distinct customer_id from sales.fct_sales_lines where customer_id is not null "
-        "and not is_cancelled and not is_return and sold_date >= ? and sold_date < ?",
-        params=[start, end],
-    ).pl()
+        f"and not is_cancelled and not is_return and sold_date >= {_date(start)} and sold_date < {_date(end)}"
+    )
+    return conn.sql(scan(sql, SALES[:1])).pl()
 
 
 # The customer's latest purchase days against their earlier ones (two years back), and e-mail opens
@@ -70,7 +93,7 @@ days as (
     select customer_id, d, count(*) as lines, sum(discounted) as discounted, sum(entry) as entry,
         sum(premium) as premium,
         row_number() over (partition by customer_id order by d desc) as k,
-        d - lag(d) over (partition by customer_id order by d) as gap
+        date_diff('day', lag(d) over (partition by customer_id order by d), d) as gap
     from lines
     group by customer_id, d
 ),
@@ -135,7 +158,7 @@ left join mail as m using (customer_id)
 """
 
 
-def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFrame:
+def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date, scan: Scan = on_duckdb) -> pl.DataFrame:
     """Per customer with a purchase in the two years before ``cutoff``: their last LAST_PURCHASE_DAYS
     purchase days vs the earlier ones (lines, discounted/entry/premium/returned lines, gaps), purchase
     days in the last RECENT_DAYS vs before, e-mails sent and opened in the last RECENT_DAYS vs before."""
@@ -145,7 +168,7 @@ def behaviour_as_of(conn: duckdb.DuckDBPyConnection, cutoff: date) -> pl.DataFra
         .replace("$k", str(LAST_PURCHASE_DAYS))
         .replace("$r", str(RECENT_DAYS))
     )
-    return conn.sql(sql).pl()
+    return conn.sql(scan(sql, BEHAVIOUR_READS)).pl()
 
 
 # Browsing per customer and cutoff, from the stitched, non-bot web events each cutoff may see
@@ -158,7 +181,7 @@ select
     cutoff,
     customer_id,
     $pace,
-    date_diff('day', max(event_at), ts) as days_since_last_session,
+    date_diff('day', max(event_at)::date, cutoff) as days_since_last_session,
     count(distinct session_id) filter (where utm_medium = 'email' and event_at >= ts - interval 90 day)
         as email_click_sessions_90d,
     count(distinct session_id) filter (where utm_medium = 'email' and event_at < ts - interval 90 day)
@@ -169,7 +192,7 @@ group by cutoff, ts, customer_id
 
 
 def browsing_as_of(
-    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date
+    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date, scan: Scan = on_duckdb
 ) -> dict[date, pl.DataFrame]:
     """Per cutoff, per customer with a stitched web event in the BROWSING_DAYS before it (none on or
     after it): web sessions (30, 90 days, before), days since the last one, e-mail-click sessions; the
@@ -177,5 +200,5 @@ def browsing_as_of(
     sql = BROWSING_SQL.replace("$events", web_events.events_as_of_sql(cutoffs, BROWSING_DAYS)).replace(
         "$pace", web_events.session_pace_sql(history_start, BROWSING_DAYS)
     )
-    rows = conn.sql(sql).pl()
+    rows = conn.sql(scan(sql, BROWSING_READS)).pl()
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}

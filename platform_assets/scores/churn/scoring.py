@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.estimators import ModelSpec
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.retailer import ChurnSettings
@@ -61,14 +62,16 @@ def run(
     current: pl.DataFrame,
     settings: ChurnSettings,
     champion_spec: ModelSpec | None = None,
+    scan: Scan = on_duckdb,
 ) -> ChurnRun:
     """``current`` is the profile as of the reference date (features.customer_profile); ``settings``
     the retailer's churn settings (each business unit's horizon and band cut-offs, the champion's model
     and a challenger); ``champion_spec`` the promoted champion's model, when one was promoted
     (``ops.model_promotions``) over ``settings.model``. With a challenger, both versions are
     backtested and score every customer; each customer's arm (a hash of the id) says whose score,
-    band and drivers are theirs in ``scores``; ``versions`` holds both."""
-    gaps = data.inter_purchase_gaps(conn, reference_date)
+    band and drivers are theirs in ``scores``; ``versions`` holds both. ``scan``: where the scans of the
+    sales, e-mail and web events run (lib/engine_queries.py: on Spark with ``CDP_ENGINE=spark``)."""
+    gaps = data.inter_purchase_gaps(conn, reference_date, scan)
     units = sorted(current["business_unit"].drop_nulls().unique().to_list())
     horizons = {
         bu: model.horizon_days(gaps.filter(pl.col("business_unit") == bu)["gap"], settings.of(bu))
@@ -81,9 +84,9 @@ def run(
     def design_at(cutoff: date, bu: str, horizon: int, browsing: bool = False) -> pl.DataFrame:
         """Eligible customers of ``bu`` as of ``cutoff`` (with the browsing drivers when ``browsing``)."""
         if cutoff not in profiles:
-            profiles[cutoff] = data.profile_as_of(conn, cutoff)
+            profiles[cutoff] = data.profile_as_of(conn, cutoff, scan)
         if cutoff not in behaviours:
-            behaviours[cutoff] = data.behaviour_as_of(conn, cutoff)
+            behaviours[cutoff] = data.behaviour_as_of(conn, cutoff, scan)
         rows = profiles[cutoff].filter(pl.col("business_unit") == bu)
         web = browsed[cutoff] if browsing else None
         # by customer: queries return rows in any order, and the backtest's float means (and the
@@ -93,7 +96,7 @@ def run(
         )
 
     def labels(frame: pl.DataFrame, start: date, days: int) -> np.ndarray:
-        return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days)))
+        return model.label(frame, data.buyers_between(conn, start, start + timedelta(days=days), scan))
 
     # The group's cutoffs are the longest horizon's: every unit's label window then ends by R, and
     # the profile is recomputed at two dates only (the costly part at 1M customers).
@@ -118,7 +121,7 @@ def run(
     )
     dates |= {group_cutoffs["training"], reference_date} if browses["training"] else set()
     if dates and units:
-        browsed.update(data.browsing_as_of(conn, sorted(dates), web_start))
+        browsed.update(data.browsing_as_of(conn, sorted(dates), web_start, scan))
 
     def train(which: str, browsing: bool, spec: ModelSpec) -> model.ChurnModel:
         """One model for the group: every unit's eligible customers as of the unit's own cutoff,

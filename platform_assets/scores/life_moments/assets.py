@@ -79,14 +79,18 @@ def customer_life_moments(
         )
     started = time.perf_counter()
     moments = signals.moments(catalogue)
-    with warehouse.connect() as conn, library_output_to_debug(context):  # lifelines' fitting notes
+    with (
+        warehouse.connect() as conn,
+        platform.scans(conn) as scan,
+        library_output_to_debug(context),  # lifelines' fitting notes
+    ):
         if unknown := signals.unknown_names(conn, moments):
             raise RetailerConfigError(
                 f"{platform.retailer_config}: life_moments names the catalogue (referential.dim_product) "
                 f"does not have: {'; '.join(unknown)}"
             )
         units = tuple(platform.retailer.units_by_code)
-        result = scoring.run(conn, ref, platform.ground_truth_path, units, moments)
+        result = scoring.run(conn, ref, platform.ground_truth_path, units, moments, scan)
         rows = replace_table_from_frame(conn, TABLE, result.scores)
         write_model_metrics(conn, context.run_id, ref, report.MODELS, result.metrics)
         for fitted, entry in report.model_versions(result, context.run_id):

@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.scores.life_moments import columns, season, signals, survival, truth
 
@@ -84,11 +85,13 @@ def run(
     truth_dir: Path,
     units: tuple[str, ...],
     moments: Sequence[signals.Moment],
+    scan: Scan = on_duckdb,
 ) -> MomentsRun:
     """``units``: the configured business-unit codes (one covariate dummy each but the first);
-    ``moments``: the moments with the retailer's catalogue categories (``signals.moments``)."""
+    ``moments``: the moments with the retailer's catalogue categories (``signals.moments``); ``scan``:
+    where the scans of the sales lines and web events run (lib/engine_queries.py)."""
     chosen = plan(reference_date, web_events.history_start(conn, reference_date))
-    entries = signals.entries(conn, reference_date, moments)
+    entries = signals.entries(conn, reference_date, moments, scan)
     # Entries can be seen from this day on: the pace to beat needs MIN_HISTORY_DAYS of history.
     [(first_day,)] = conn.sql("select min(sold_date) from sales.fct_sales_lines").fetchall()
     start = (first_day or reference_date) + timedelta(days=signals.MIN_HISTORY_DAYS)
@@ -96,12 +99,12 @@ def run(
 
     def covariates_at(cutoff: date) -> pl.DataFrame:
         if cutoff not in covariates:
-            covariates[cutoff] = signals.covariates(conn, cutoff, moments)
+            covariates[cutoff] = signals.covariates(conn, cutoff, moments, scan)
         return covariates[cutoff]
 
     short = _cutoffs(reference_date, chosen.follow_days)
     web = (
-        signals.browsing(conn, (*short, reference_date), chosen.web_start, moments)
+        signals.browsing(conn, (*short, reference_date), chosen.web_start, moments, scan)
         if chosen.web_start
         else dict.fromkeys((*short, reference_date))
     )

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from platform_assets.lib import web_events
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 
 if TYPE_CHECKING:
     import polars as pl
@@ -98,13 +99,22 @@ MIN_HISTORY_DAYS = 90
 EPISODE_GAP_DAYS = 180
 
 
+# The tables each scan reads (lib/engine_queries.py: on Spark with CDP_ENGINE=spark, over these tables).
+COVARIATES_READS = ("sales.fct_sales_lines", "referential.dim_product", "referential.dim_customer")
+ENTRIES_READS = ("sales.fct_sales_lines", "referential.dim_product")
+BROWSING_READS = (web_events.WEB_EVENTS, web_events.COOKIE_XREF, "referential.dim_product")
+
+
 def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date, moments: Sequence[Moment]) -> pl.DataFrame:
+def covariates(
+    conn: duckdb.DuckDBPyConnection, cutoff: date, moments: Sequence[Moment], scan: Scan = on_duckdb
+) -> pl.DataFrame:
     """One row per customer with a purchase in the two years before ``cutoff``: visit pace and
-    trend, each moment's signal lines (30 and 90 days) and department share, age, tenure."""
+    trend, each moment's signal lines (30 and 90 days) and department share, age, tenure. ``scan``:
+    where the sales lines are read (lib/engine_queries.py: on Spark with ``CDP_ENGINE=spark``)."""
     # Two plain aggregations, orders then customers, instead of count(distinct order_id) per window
     # (same counts: an order counts in a window when one of its lines falls in it; 2x faster at 1M).
     # Amounts stay decimal until the share: exact sums, so a rerun gives the same bits whatever
@@ -150,7 +160,7 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date, moments: Sequence[
             count(*) filter (where in_90d) as visits_90d,
             count(*) filter (where in_prior_90d) as visits_prior_90d,
             count(*) filter (where in_12m) as visits_12m,
-            $c - max(last_day) as recency_days,
+            date_diff('day', max(last_day), $c) as recency_days,
             {", ".join(per_customer)}
         from orders
         group by customer_id
@@ -158,12 +168,12 @@ def covariates(conn: duckdb.DuckDBPyConnection, cutoff: date, moments: Sequence[
     select
         b.*,
         c.country_code as business_unit,
-        date_diff('year', c.birth_date, $c) as age_years,
+        year($c) - year(c.birth_date) as age_years,  -- the years' boundaries crossed (as DuckDB's date_diff)
         date_diff('day', c.created_at::date, $c) as tenure_days
     from behaviour as b
     join referential.dim_customer as c using (customer_id)
     """
-    return conn.sql(sql.replace("$c", f"date '{cutoff.isoformat()}'")).pl()
+    return conn.sql(scan(sql.replace("$c", f"date '{cutoff.isoformat()}'"), COVARIATES_READS)).pl()
 
 
 # Browsing looked at: a year back at most; the customer's usual pace is known from this many days of
@@ -175,7 +185,11 @@ VIEW_EVENTS = ("product_view", "page_view", "cart_add")
 
 
 def browsing(
-    conn: duckdb.DuckDBPyConnection, cutoffs: Sequence[date], history_start: date, moments: Sequence[Moment]
+    conn: duckdb.DuckDBPyConnection,
+    cutoffs: Sequence[date],
+    history_start: date,
+    moments: Sequence[Moment],
+    scan: Scan = on_duckdb,
 ) -> dict[date, pl.DataFrame]:
     """Per cutoff, one row per customer with a stitched web event in the BROWSING_DAYS before it (none
     on or after it; ``lib.web_events``, one pass for every cutoff): sessions in the last 30 and 90 days
@@ -206,17 +220,20 @@ def browsing(
     """
     import polars as pl
 
-    rows = conn.sql(sql).pl()
+    rows = conn.sql(scan(sql, BROWSING_READS)).pl()
     return {c: rows.filter(pl.col("cutoff") == c).drop("cutoff") for c in cutoffs}
 
 
-def entries(conn: duckdb.DuckDBPyConnection, until: date, moments: Sequence[Moment]) -> pl.DataFrame:
+def entries(
+    conn: duckdb.DuckDBPyConnection, until: date, moments: Sequence[Moment], scan: Scan = on_duckdb
+) -> pl.DataFrame:
     """customer_id, moment, entry_date of every episode seen in sales before ``until``: bursts, and
     for moving the switch to a new home store.
 
     The pace to beat is the customer's own over the year before (or since their first purchase, when
     shorter; at least MIN_HISTORY_DAYS of history are needed to know it). Signal purchases are the
-    lead-in, not the burst: they do not count in it."""
+    lead-in, not the burst: they do not count in it. ``scan``: where the sales lines are read
+    (lib/engine_queries.py); the entries are sorted here."""
     parts = [_switches(m) if m.seen_as == "store_switch" else _bursts(m) for m in moments]
     sql = f"""
     with store_visits as (
@@ -247,15 +264,15 @@ def entries(conn: duckdb.DuckDBPyConnection, until: date, moments: Sequence[Mome
     ),
     bursts as ({" union all ".join(parts)}),
     ordered as (
-        select *, d - lag(d) over (partition by customer_id, moment order by d) as since_previous
+        select *, date_diff('day', lag(d) over (partition by customer_id, moment order by d), d) as since_previous
         from bursts
     )
     select customer_id, moment, d as entry_date
     from ordered
     where since_previous is null or since_previous > {EPISODE_GAP_DAYS}
-    order by customer_id, moment, entry_date
     """
-    return conn.sql(sql.replace("$until", f"date '{until.isoformat()}'")).pl()
+    found = scan(sql.replace("$until", f"date '{until.isoformat()}'"), ENTRIES_READS)
+    return conn.sql(f"select * from ({found}) order by customer_id, moment, entry_date").pl()
 
 
 def _bursts(m: Moment) -> str:
@@ -266,7 +283,7 @@ def _bursts(m: Moment) -> str:
             select
                 o.customer_id,
                 o.d,
-                least(o.d - f.first_day, 365) as known_days,
+                least(date_diff('day', f.first_day, o.d), 365) as known_days,
                 count(*) over (partition by o.customer_id order by o.d
                     range between current row and interval {BURST_DAYS - 1} days following) as n_ahead,
                 count(*) over (partition by o.customer_id order by o.d
