@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from dagster import get_dagster_logger
 
 from platform_assets.lib import engine as engines
 
@@ -111,7 +113,13 @@ class SparkScan(Scan):
                 self.views.add(view_name(table))
         result = self.folder / "results" / uuid.uuid4().hex
         query = written_on_views(spark_sql, reads) if spark_sql else on_views(duckdb_sql)
+        started = time.perf_counter()
         self.session.sql(query).write.parquet(str(result))
+        # in the step's log: which engine scanned what, and for how long
+        get_dagster_logger().info(
+            f"scanned on Spark ({self.session.sparkContext.master}): {', '.join(reads)} "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
         files = f"select * from read_parquet('{result}/*.parquet')"
         return files if duckdb_sql is None else with_types_of(self.conn, duckdb_sql, files)
 
