@@ -20,6 +20,7 @@ RUN_COLUMNS = {
     "issued_run_id",
     "issued_at",
     "_load_id",
+    "load_id",  # ops.landing_files: the landing run's id
     "_loaded_at",
     "loaded_at",
     "published_at",
@@ -32,6 +33,7 @@ RUN_COLUMNS = {
     "erased_run_id",
     "erased_at",
     "logged_at",
+    "compared_at",  # ops.model_comparisons: when the champion and the challenger were compared
 }
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 
