@@ -289,8 +289,8 @@ def campaign_results(context: dg.AssetExecutionContext, warehouse: Warehouse, pl
 
     ref = run_reference_date(context, platform, warehouse)
     started = time.perf_counter()
-    with warehouse.connect() as conn:
-        members, measured, by_arm, rows = results.write_results(conn, ref)
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
+        members, measured, by_arm, rows = results.write_results(conn, ref, scan)
         pending = results.audiences_in_window(conn, ref)
     step_summary(context, RESULTS, rows[RESULTS], audiences_still_in_their_window=pending)
     both = int(members.filter(members["in_both_groups"])["customer_id"].n_unique()) if members.height else 0

@@ -11,11 +11,23 @@ import polars as pl
 from platform_assets.activation import columns, measurement
 from platform_assets.activation.audience_tables import CAMPAIGNS_MODEL, CONTACT_LOG_MODEL
 from platform_assets.activation.store import AUDIENCE_HISTORY, RESULTS, RESULTS_BY_ARM
+from platform_assets.lib.engine_queries import Scan, on_duckdb
 from platform_assets.lib.metadata import polars_schema
 from platform_assets.lib.tables import replace_tables_from_frames
 
 RESULT_KEY = ("source", "campaign_code", "business_unit", "channel", "sent_on", "cascade_step")
 BY_ARM_KEY = (*RESULT_KEY, "model_arm")
+
+
+# what the members' query reads: the campaign tool's contacts, the platform's audiences, their sales
+MEMBERS_READS = (
+    CONTACT_LOG_MODEL,
+    CAMPAIGNS_MODEL,
+    "referential.customer_xref",
+    AUDIENCE_HISTORY,
+    "activation.channel_costs",
+    "sales.fct_sales_lines",
+)
 
 
 def members_sql(ref: date) -> str:
@@ -159,11 +171,12 @@ def results_frame(
 
 
 def write_results(
-    conn: duckdb.DuckDBPyConnection, ref: date
+    conn: duckdb.DuckDBPyConnection, ref: date, scan: Scan = on_duckdb
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """Measures every campaign whose window ended by ``ref``, and the platform's per churn model arm;
-    returns (members, results, results by arm, rows written per table), both tables in one transaction."""
-    members = conn.sql(members_sql(ref)).pl()
+    returns (members, results, results by arm, rows written per table), both tables in one transaction.
+    The members' sales in their windows are scanned where ``scan`` runs (lib/engine_queries.py)."""
+    members = conn.sql(scan(members_sql(ref), MEMBERS_READS)).pl()
     results = results_frame(members, ref)
     by_arm = results_frame(members.filter(pl.col("model_arm").is_not_null()), ref, BY_ARM_KEY)
     rows = replace_tables_from_frames(

@@ -42,8 +42,8 @@ def web_stitch_quality(
     recall (all single-person cookies, and those that logged in), bot flag precision and recall,
     shared devices kept apart, erased persons' cookies attributed (must be 0). Also reports the
     cookies kept apart as shared devices, with examples that carry no identifier."""
-    with warehouse.connect() as conn:
-        quality = web_stitching.stitch_quality(conn, platform.ground_truth_path)
+    with warehouse.connect() as conn, platform.scans(conn) as scan:
+        quality = web_stitching.stitch_quality(conn, platform.ground_truth_path, scan)
         web_stitching.record(conn, quality, context.run_id, datetime.now(UTC).replace(tzinfo=None))
         [(shared, kept_apart)] = conn.execute(web_stitching.CONFLICTS_SQL).fetchall()
         examples = conn.sql(web_stitching.CONFLICT_EXAMPLES_SQL).pl()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from platform_assets.lib.engine_queries import Scan, on_duckdb
+
 TABLE = "ops.web_stitch_quality"
 TRUTH_FILE = "web_cookies.csv"
 
@@ -189,7 +191,12 @@ def measure(cookies, truth, persons) -> StitchQuality:
     )
 
 
-def stitch_quality(conn: duckdb.DuckDBPyConnection, ground_truth_dir: Path) -> StitchQuality | None:
+COOKIES_READS = ("staging.stg_web__events", "intermediate.int_web_cookies")
+
+
+def stitch_quality(
+    conn: duckdb.DuckDBPyConnection, ground_truth_dir: Path, scan: Scan = on_duckdb
+) -> StitchQuality | None:
     """The run's stitch quality against the truth; None without a truth file or without web events."""
     from platform_assets.referential.identity.quality import read_ground_truth
 
@@ -197,7 +204,7 @@ def stitch_quality(conn: duckdb.DuckDBPyConnection, ground_truth_dir: Path) -> S
     records = read_ground_truth(ground_truth_dir)
     if truth is None or records is None:
         return None
-    cookies = conn.sql(COOKIES_SQL).pl()
+    cookies = conn.sql(scan(COOKIES_SQL, COOKIES_READS)).pl()  # every web event: on the run's engine
     if cookies.is_empty():
         return None
     xref = conn.sql("select record_id, customer_id from referential.customer_xref").pl()

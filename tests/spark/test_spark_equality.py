@@ -786,3 +786,53 @@ def test_the_life_moment_scans_on_spark_give_duckdbs_frames(scores_scan):
         assert (
             web_start is None and entries.height == 0 and covariates["renovation_signal_lines_90d"].sum() == 0
         )
+
+
+def test_the_last_scans_of_the_facts_on_spark_give_duckdbs_rows(built, spark, tmp_path):
+    """The campaign results' members with their sales in the windows, the cookies the web stitching is
+    measured on, and a local score's target events of each declared kind (purchase, e-mail, web),
+    scanned on Spark: DuckDB's rows."""
+    from types import SimpleNamespace
+
+    from platform_assets.activation import results
+    from platform_assets.activation.columns import AUDIENCE_HISTORY as HISTORY_COLUMNS
+    from platform_assets.activation.store import AUDIENCE_HISTORY
+    from platform_assets.lib import engine_queries
+    from platform_assets.referential import web_stitching
+    from platform_assets.scores.local import data
+    from platform_assets.scores.local.declaration import EmailTarget, PurchaseTarget, WebTarget
+
+    shape, db, _, _, _ = built
+    _, spark_dir = spark
+    ref = date.fromisoformat(SHAPES[shape])
+    copy = tmp_path / "last_scans.duckdb"
+    shutil.copy(db, copy)  # the members read the platform's audience history: none yet, written empty
+    with duckdb.connect(str(copy)) as conn, engine_queries.scans(conn, "spark", spark_dir) as scan:
+        columns = ", ".join(f"null::{type_} as {name}" for name, type_, _ in HISTORY_COLUMNS)
+        conn.execute(f"create table {AUDIENCE_HISTORY} as select {columns} where false")
+        members = results.members_sql(ref)
+        duck, on_spark = (
+            conn.sql(s(members, results.MEMBERS_READS)).pl() for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(on_spark, duck, ["campaign_code", "customer_id"])
+        duck_cookies, spark_cookies = (
+            conn.sql(s(web_stitching.COOKIES_SQL, web_stitching.COOKIES_READS)).pl()
+            for s in (engine_queries.on_duckdb, scan)
+        )
+        _same_frames(spark_cookies, duck_cookies, ["cookie_id"])
+        targets = [
+            PurchaseTarget(event="purchase", horizon_days=120, departments=("Kitchen",)),
+            EmailTarget(event="email", horizon_days=90, event_types=("open", "click")),
+            WebTarget(event="web", horizon_days=90, event_types=("product_view",)),
+        ]
+        events = {}
+        for target in targets:
+            score = SimpleNamespace(declaration=SimpleNamespace(target=target), path="test")
+            start = ref - timedelta(days=target.horizon_days)
+            duck_events, spark_events = (
+                data.had_event(conn, score, start, ref, s) for s in (engine_queries.on_duckdb, scan)
+            )
+            assert spark_events == duck_events, target.event
+            events[target.event] = len(duck_events)
+    if shape == "demo":  # CDNOW has no campaign, web event, e-mail or catalogue
+        assert duck.height > 0 and min(events.values()) > 0

@@ -151,10 +151,30 @@ def check_catalogue_names(conn: duckdb.DuckDBPyConnection, score: LocalScore) ->
             )
 
 
-def had_event(conn: duckdb.DuckDBPyConnection, score: LocalScore, start: date, end: date) -> set[str]:
-    """customer_id of everyone with the score's event in ``[start, end)``."""
+# the facts each kind of declared target reads (a `sql` target is the retailer's own DuckDB SQL)
+TARGET_READS = {
+    PurchaseTarget: ("sales.fct_sales_lines", "referential.dim_product"),
+    EmailTarget: ("marketing.fct_email_events",),
+    WebTarget: ("marketing.fct_web_events", "referential.dim_product"),
+}
+
+
+def had_event(
+    conn: duckdb.DuckDBPyConnection, score: LocalScore, start: date, end: date, scan: Scan = on_duckdb
+) -> set[str]:
+    """customer_id of everyone with the score's event in ``[start, end)``: a declared purchase, e-mail
+    or web target scanned where ``scan`` runs (lib/engine_queries.py); a ``sql`` target, written by the
+    retailer in DuckDB's SQL, in the working file."""
+    sql = target_sql(score)
     try:
-        rows = conn.execute(target_sql(score), {"start": start, "end": end}).fetchall()
+        reads = TARGET_READS.get(type(score.declaration.target))
+        if reads is None:
+            rows = conn.execute(sql, {"start": start, "end": end}).fetchall()
+        else:
+            dated = sql.replace("$start", f"date '{start.isoformat()}'").replace(
+                "$end", f"date '{end.isoformat()}'"
+            )
+            rows = conn.execute(scan(dated, reads)).fetchall()
     except duckdb.Error as error:
         raise LocalScoreRefused(f"{score.path}: target: {str(error).splitlines()[0]}") from None
     return {customer for (customer,) in rows}

@@ -48,7 +48,7 @@ def labelled(
 
     horizon = timedelta(days=score.declaration.target.horizon_days)
     frame = data.features_as_of(conn, score, cutoff, absent, scan=scan)
-    events = data.had_event(conn, score, cutoff, cutoff + horizon)
+    events = data.had_event(conn, score, cutoff, cutoff + horizon, scan)
     labels = np.array([c in events for c in frame["customer_id"].to_list()], dtype="int8")
     if frame.height == 0:
         raise LocalScoreRefused(
