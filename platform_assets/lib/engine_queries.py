@@ -3,17 +3,19 @@
 The Python assets write DuckDB tables either way (the working file the analysts' copy is published
 from). What grows with the facts — a scan of every sales line or web event — runs where the dbt models
 run: on DuckDB (the default) in the working file; on Spark (``CDP_ENGINE=spark``) in a Spark session of
-the step's process (``lib/engine.py``: no metastore, dbt's process owns the catalog). There the query
+the run's process, which its steps share (``lib/engine.py``: no metastore, dbt's process owns the
+catalog). There the query
 reads the same schema-qualified tables: a dbt model from the Parquet files Spark built it into (when
 they hold the rows the working file holds), any other table from a Parquet copy of the working file's.
 The step gets back a DuckDB query over the result's Parquet files and writes its table from it as it
 does on DuckDB; copies and results are removed when the block ends.
 
-    with engine_queries.scans(conn, platform.engine, platform.spark_path, platform.spark_master) as scan:
-        rows = replace_table(conn, TABLE, scan(duckdb_sql, reads=[...], spark_sql=...))
+    with warehouse.connect() as conn, platform.scans(conn) as scan:  # lib/settings.py
+        rows = replace_table(conn, TABLE, scan(duckdb_sql, reads=[...]))
 
 ``spark_sql`` defaults to ``duckdb_sql`` translated by sqlglot (the library Splink's own SQL goes
-through), which refuses what it cannot translate rather than dropping it.
+through), which refuses what it cannot translate rather than dropping it; the result is read with the
+types DuckDB binds ``duckdb_sql`` to (``with_types_of``).
 """
 
 from __future__ import annotations
