@@ -424,7 +424,7 @@ def engine_title(engine: str) -> str:
     if engine == "duckdb":
         return ""
     master = os.environ.get("CDP_SPARK_MASTER") or "local[2]"
-    return f", dbt and Splink on {engine.capitalize()} ({master}; the Python assets on DuckDB)"
+    return f", dbt and Splink on {engine.capitalize()} ({master}; the Python steps' scans of the facts too)"
 
 
 def markdown(r: dict) -> str:
