@@ -146,12 +146,18 @@ def export_for_spark(conn, tables: Iterable[str], folder: Path) -> dict[str, int
     for table in tables:
         if table not in existing:
             continue  # not built yet: no dbt node of this step reads it
-        schema, name = table.split(".")
-        target = folder / schema / name
-        target.mkdir(parents=True)
-        conn.execute(f"copy (select * from {schema}.{name}) to '{target / 'data.parquet'}' (format parquet)")
-        written[table] = conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
+        parquet_copy(conn, table, folder)
+        written[table] = conn.execute(f"select count(*) from {table}").fetchall()[0][0]
     return written
+
+
+def parquet_copy(conn, table: str, folder: Path) -> Path:
+    """Writes DuckDB's ``schema.table`` (a view too) as ``folder/<schema>/<table>/data.parquet``; that folder."""
+    schema, name = table.split(".")
+    target = folder / schema / name
+    target.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"copy (select * from {table}) to '{target / 'data.parquet'}' (format parquet)")
+    return target
 
 
 def spark_table_files(spark_dir: Path | str, table: str) -> Path:

@@ -176,8 +176,4 @@ def spark_table(conn: duckdb.DuckDBPyConnection, table: str, spark_dir: Path | s
         [(rows,)] = conn.execute(f"select count(*) from {table}").fetchall()
         if spark_rows == rows:
             return files
-    schema, name = table.split(".")
-    target = copies / schema / name
-    target.mkdir(parents=True, exist_ok=True)
-    conn.execute(f"copy (select * from {table}) to '{target / 'data.parquet'}' (format parquet)")
-    return target
+    return engines.parquet_copy(conn, table, copies)
